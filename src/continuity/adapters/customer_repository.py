@@ -1,0 +1,99 @@
+"""Customers (with search) and their cards."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, delete, func, insert, or_, select
+
+from continuity.adapters import orm
+from continuity.domain.card import Card, Expiry
+from continuity.domain.customer import Address, Customer
+from continuity.domain.errors import NotFound, ValidationFailed
+
+MAX_RESULTS = 50
+
+
+class CustomerRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, account: str) -> Customer:
+        row = self.conn.execute(select(orm.customers).where(orm.customers.c.account == account)).first()
+        if row is None:
+            raise NotFound(f"no customer with account {account!r}", "customer_not_found")
+        return self._customer(row)
+
+    def any(self) -> bool:
+        return self.conn.execute(select(orm.customers.c.account).limit(1)).first() is not None
+
+    def save(self, c: Customer) -> None:
+        self.conn.execute(delete(orm.addresses).where(orm.addresses.c.account == c.account))
+        self.conn.execute(delete(orm.customers).where(orm.customers.c.account == c.account))
+        self.conn.execute(insert(orm.customers).values(
+            account=c.account, name=c.name, name_search=c.name.lower(), phone=c.phone,
+            phone_digits=_digits(c.phone), email=c.email.lower(), language=c.language,
+        ))
+        if c.addresses:
+            self.conn.execute(insert(orm.addresses), [dict(account=c.account, **a.__dict__) for a in c.addresses])
+
+    def search(self, text: str) -> list[Customer]:
+        """Name (any word), phone, email, account or sales order; prefix match, '*' wildcard."""
+        pattern = _pattern(text)
+        t = orm.customers
+        conditions = [
+            func.lower(t.c.account).like(pattern, escape="\\"),
+            t.c.name_search.like(pattern, escape="\\"),
+            t.c.name_search.like("% " + pattern, escape="\\"),
+            t.c.email.like(pattern, escape="\\"),
+            t.c.account.in_(
+                select(orm.sales_orders.c.account).where(
+                    func.lower(orm.sales_orders.c.sales_id).like(pattern, escape="\\")
+                )
+            ),
+        ]
+        digits = _digits(text)
+        if digits and len(digits) >= 3 and not re.search(r"[a-zA-Z]", text):
+            conditions.append(t.c.phone_digits.like(_pattern(digits) if "*" not in text else pattern))
+        rows = self.conn.execute(select(t).where(or_(*conditions)).order_by(t.c.name, t.c.account).limit(MAX_RESULTS))
+        return [self._customer(r) for r in rows]
+
+    def _customer(self, row) -> Customer:  # type: ignore[no-untyped-def]
+        addresses = self.conn.execute(
+            select(orm.addresses).where(orm.addresses.c.account == row.account).order_by(orm.addresses.c.id)
+        )
+        return Customer(
+            row.account, row.name, row.phone, row.email, row.language,
+            [Address(a.purpose, a.street, a.city, a.postal_code, a.country) for a in addresses],
+        )
+
+    # -- cards --------------------------------------------------------------------------
+    def save_card(self, account: str, card: Card) -> None:
+        self.conn.execute(insert(orm.cards).values(
+            token=card.token, account=account, brand=card.brand, last4=card.last4,
+            expiry_month=card.expiry.month, expiry_year=card.expiry.year, holder=card.holder,
+        ))
+
+    def card(self, token: str) -> Card:
+        row = self.conn.execute(select(orm.cards).where(orm.cards.c.token == token)).first()
+        if row is None:
+            raise NotFound("no such card token", "card_not_found")
+        return _card(row)
+
+    def cards(self, account: str) -> list[Card]:
+        return [_card(r) for r in self.conn.execute(select(orm.cards).where(orm.cards.c.account == account))]
+
+
+def _card(row) -> Card:  # type: ignore[no-untyped-def]
+    return Card(row.token, row.brand, row.last4, Expiry(row.expiry_month, row.expiry_year), row.holder)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _pattern(text: str) -> str:
+    cleaned = text.strip().lower()
+    if not cleaned or cleaned.strip("*") == "":
+        raise ValidationFailed("type at least one letter or digit to search", "search_text_empty")
+    escaped = cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%") if "*" in escaped else escaped + "%"

@@ -1,0 +1,192 @@
+"""Sales orders with their lines, continuity schedules, installments, payments and attempts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from continuity.adapters import orm
+from continuity.domain.errors import NotFound
+from continuity.domain.money import Money
+from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
+from continuity.domain.sales_order import ContinuityTerms, LineStatus, OrderStatus, SalesLine, SalesOrder
+from continuity.domain.schedule import Occurrence, OccurrenceStatus, PlannedInstallment
+
+
+class OrderRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def next_sales_id(self) -> str:
+        seq = orm.number_sequences
+        value = self.conn.execute(
+            update(seq).where(seq.c.name == "sales_order").values(next_value=seq.c.next_value + 1)
+            .returning(seq.c.next_value)
+        ).scalar()
+        if value is None:
+            self.conn.execute(insert(seq).values(name="sales_order", next_value=1))
+            value = 1
+        return f"SO-{value:06d}"
+
+    def add(self, order: SalesOrder, now: datetime) -> None:
+        self.conn.execute(insert(orm.sales_orders).values(
+            sales_id=order.sales_id, account=order.account, order_date=order.order_date,
+            currency=order.currency, status=order.status.value, hold_reason=order.hold_reason,
+            is_continuity_parent=order.is_continuity_parent, parent_sales_id=order.parent_sales_id,
+            created_at=now,
+        ))
+
+    def get(self, sales_id: str) -> SalesOrder:
+        row = self.conn.execute(select(orm.sales_orders).where(orm.sales_orders.c.sales_id == sales_id)).first()
+        if row is None:
+            raise NotFound(f"no sales order {sales_id!r}", "sales_order_not_found")
+        return SalesOrder(
+            row.sales_id, row.account, row.order_date, row.currency, OrderStatus(row.status),
+            row.hold_reason, row.parent_sales_id, self._lines(sales_id),
+        )
+
+    def _lines(self, sales_id: str) -> list[SalesLine]:
+        lines, cont = orm.sales_lines, orm.continuity_lines
+        rows = self.conn.execute(
+            select(lines, cont.c.program_id, cont.c.start_date, cont.c.start_event, cont.c.bill_up_front,
+                   cont.c.payment_schedule_id)
+            .outerjoin(cont, (cont.c.sales_id == lines.c.sales_id) & (cont.c.line_no == lines.c.line_no))
+            .where(lines.c.sales_id == sales_id).order_by(lines.c.line_no)
+        )
+        return [_line(r) for r in rows]
+
+    def save_header(self, order: SalesOrder) -> None:
+        self.conn.execute(
+            update(orm.sales_orders).where(orm.sales_orders.c.sales_id == order.sales_id)
+            .values(status=order.status.value, hold_reason=order.hold_reason, currency=order.currency,
+                    is_continuity_parent=order.is_continuity_parent)
+        )
+
+    def add_line(self, sales_id: str, line: SalesLine) -> None:
+        self.conn.execute(insert(orm.sales_lines).values(
+            sales_id=sales_id, line_no=line.line_no, item_id=line.item_id, quantity=line.quantity,
+            unit_price_minor=line.unit_price.minor, currency=line.unit_price.currency, status=line.status.value,
+        ))
+        if line.continuity:
+            t = line.continuity
+            self.conn.execute(insert(orm.continuity_lines).values(
+                sales_id=sales_id, line_no=line.line_no, program_id=t.program_id, item_id=line.item_id,
+                start_date=t.start_date, start_event=t.start_event, bill_up_front=t.bill_up_front,
+                payment_schedule_id=t.payment_schedule_id, status=LineStatus.OPEN.value,
+            ))
+
+    def set_continuity_card(self, sales_id: str, token: str) -> None:
+        self.conn.execute(
+            update(orm.continuity_lines).where(orm.continuity_lines.c.sales_id == sales_id).values(card_token=token)
+        )
+
+    # -- schedule -----------------------------------------------------------------------
+    def add_occurrences(self, sales_id: str, line_no: int, occurrences: list[Occurrence]) -> None:
+        if not occurrences:
+            return
+        self.conn.execute(insert(orm.schedule_occurrences), [
+            dict(sales_id=sales_id, line_no=line_no, seq=o.seq, event_id=o.event_id, item_id=o.item_id,
+                 quantity=o.quantity, price_minor=o.price.minor, currency=o.price.currency,
+                 ship_date=o.ship_date, status=OccurrenceStatus.PENDING.value, child_sales_id=None)
+            for o in occurrences
+        ])
+
+    def schedule(self, sales_id: str, line_no: int) -> list[dict]:
+        t = orm.schedule_occurrences
+        rows = self.conn.execute(
+            select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).order_by(t.c.seq)
+        )
+        return [
+            dict(seq=r.seq, event_id=r.event_id, item_id=r.item_id, quantity=r.quantity,
+                 price=Money.from_minor(r.price_minor, r.currency), ship_date=r.ship_date,
+                 status=r.status, child_sales_id=r.child_sales_id)
+            for r in rows
+        ]
+
+    # -- installments -------------------------------------------------------------------
+    def add_installments(self, sales_id: str, line_no: int, planned: list[PlannedInstallment]) -> None:
+        self.conn.execute(insert(orm.installments), [
+            dict(sales_id=sales_id, line_no=line_no, seq=p.seq, due_date=p.due_date,
+                 amount_minor=p.amount.minor, currency=p.amount.currency,
+                 status=PaymentStatus.NOT_SUBMITTED.value)
+            for p in planned
+        ])
+
+    def installments(self, sales_id: str) -> list[Installment]:
+        t = orm.installments
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.line_no, t.c.seq))
+        return [
+            Installment(r.sales_id, r.line_no, r.seq, r.due_date, Money.from_minor(r.amount_minor, r.currency),
+                        PaymentStatus(r.status))
+            for r in rows
+        ]
+
+    def set_installment_status(self, inst: Installment, status: PaymentStatus) -> None:
+        t = orm.installments
+        self.conn.execute(
+            update(t).where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq)
+            .values(status=status.value)
+        )
+
+    # -- payments -----------------------------------------------------------------------
+    def add_payment(self, sales_id: str, method: str, token: str, amount: Money) -> int:
+        return self.conn.execute(insert(orm.payments).values(
+            sales_id=sales_id, method=method, card_token=token, amount_minor=amount.minor,
+            currency=amount.currency, status=PaymentStatus.NOT_SUBMITTED.value, reason="",
+        ).returning(orm.payments.c.payment_id)).scalar_one()
+
+    def payments(self, sales_id: str) -> list[Payment]:
+        t = orm.payments
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.payment_id))
+        return [
+            Payment(r.payment_id, r.sales_id, r.method, r.card_token, Money.from_minor(r.amount_minor, r.currency),
+                    PaymentStatus(r.status), r.reason)
+            for r in rows
+        ]
+
+    def save_payment(self, payment: Payment) -> None:
+        self.conn.execute(
+            update(orm.payments).where(orm.payments.c.payment_id == payment.payment_id)
+            .values(status=payment.status.value, reason=payment.reason)
+        )
+
+    # -- attempts -----------------------------------------------------------------------
+    def add_attempt(self, sales_id: str, subject: str, subject_ref: str, operation: str,
+                    token: str, amount: Money, now: datetime) -> str:
+        """Write a pending attempt with the next attempt number; returns its idempotency key."""
+        t = orm.payment_attempts
+        last = self.conn.execute(
+            select(func.max(t.c.attempt_no)).where(
+                t.c.sales_id == sales_id, t.c.subject == subject, t.c.subject_ref == subject_ref,
+                t.c.operation == operation)
+        ).scalar()
+        attempt_no = (last or 0) + 1
+        key = f"{sales_id}:{subject}:{subject_ref}:{operation}:{attempt_no}"
+        self.conn.execute(insert(t).values(
+            idempotency_key=key, sales_id=sales_id, subject=subject, subject_ref=subject_ref,
+            attempt_no=attempt_no, operation=operation, card_token=token, amount_minor=amount.minor,
+            currency=amount.currency, status=AttemptStatus.PENDING.value, reason="", created_at=now,
+        ))
+        return key
+
+    def finish_attempt(self, key: str, status: AttemptStatus, reason: str, reference: str) -> None:
+        t = orm.payment_attempts
+        self.conn.execute(
+            update(t).where(t.c.idempotency_key == key)
+            .values(status=status.value, reason=reason, gateway_reference=reference or None)
+        )
+
+    def attempts(self, sales_id: str) -> list[dict]:
+        t = orm.payment_attempts
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.attempt_id))
+        return [dict(r._mapping) for r in rows]
+
+
+def _line(r) -> SalesLine:  # type: ignore[no-untyped-def]
+    terms = None
+    if r.program_id is not None:
+        terms = ContinuityTerms(r.program_id, r.start_date, r.start_event, r.bill_up_front, r.payment_schedule_id)
+    return SalesLine(r.line_no, r.item_id, r.quantity, Money.from_minor(r.unit_price_minor, r.currency),
+                     LineStatus(r.status), terms)
+
+

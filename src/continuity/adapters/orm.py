@@ -1,0 +1,270 @@
+"""The database schema (SQLAlchemy Core). Money is stored exactly as BIGINT minor units
+plus a currency code; business dates are DATE; instants are timezone-aware UTC."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Index,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _money(name: str, nullable: bool = False) -> Column:
+    return Column(f"{name}_minor", BigInteger, nullable=nullable)
+
+
+def _currency() -> Column:
+    return Column("currency", String(3), nullable=False)
+
+
+continuity_parameters = Table(
+    "continuity_parameters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("repeat_threshold", Integer, nullable=False),
+    Column("delivery_lead_days", Integer, nullable=False),
+    Column("max_child_orders_per_run", Integer, nullable=False),
+    Column("authorize_child_orders", Boolean, nullable=False),
+    Column("reauthorization_limit", Integer, nullable=False),
+    Column("upcoming_charge_notice_days", Integer, nullable=False),
+    CheckConstraint("id = 1", name="singleton"),
+)
+
+number_sequences = Table(
+    "number_sequences",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("next_value", BigInteger, nullable=False),
+)
+
+payment_schedules = Table(
+    "payment_schedules",
+    metadata,
+    Column("payment_schedule_id", String(40), primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("number_of_payments", Integer, nullable=False),
+    Column("interval", String(20), nullable=False),
+    Column("allocation", String(20), nullable=False),
+)
+
+programs = Table(
+    "programs",
+    metadata,
+    Column("program_id", String(40), primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("order_start", String(20), nullable=False),
+    Column("bill_up_front", Boolean, nullable=False),
+    Column("payment_schedule_id", ForeignKey("payment_schedules.payment_schedule_id"), nullable=True),
+    Column("prompt_for_start_date", Boolean, nullable=False),
+    Column("prompt_for_payment_schedule", Boolean, nullable=False),
+    Column("days_after_order", Integer, nullable=False),
+    Column("consolidate_past_orders", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("current_event", Integer, nullable=True),
+    Column("last_checked", Date, nullable=True),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("item_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    _money("price"),
+    _currency(),
+    Column("continuity_program_id", ForeignKey("programs.program_id"), nullable=True),
+)
+
+program_events = Table(
+    "program_events",
+    metadata,
+    Column("program_id", ForeignKey("programs.program_id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.item_id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    _money("price", nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("times_to_repeat", Integer, nullable=False),
+    Column("interval", String(20), nullable=False),
+    Column("start_date", Date, nullable=True),
+    Column("action", String(10), nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("times_to_repeat >= 1", name="repeats_positive"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("account", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_search", String(200), nullable=False, index=True),
+    Column("phone", String(40), nullable=False),
+    Column("phone_digits", String(40), nullable=False, index=True),
+    Column("email", String(200), nullable=False, index=True),
+    Column("language", String(10), nullable=False),
+)
+
+addresses = Table(
+    "addresses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", ForeignKey("customers.account", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", String(20), nullable=False),
+    Column("street", String(200), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("postal_code", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("token", String(80), primary_key=True),
+    Column("account", ForeignKey("customers.account"), nullable=False, index=True),
+    Column("brand", String(20), nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("expiry_month", Integer, nullable=False),
+    Column("expiry_year", Integer, nullable=False),
+    Column("holder", String(200), nullable=False),
+)
+
+sales_orders = Table(
+    "sales_orders",
+    metadata,
+    Column("sales_id", String(40), primary_key=True),
+    Column("account", ForeignKey("customers.account"), nullable=False, index=True),
+    Column("order_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("hold_reason", Text, nullable=False),
+    Column("is_continuity_parent", Boolean, nullable=False),
+    Column("parent_sales_id", ForeignKey("sales_orders.sales_id"), nullable=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sales_lines = Table(
+    "sales_lines",
+    metadata,
+    Column("sales_id", ForeignKey("sales_orders.sales_id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.item_id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    _money("unit_price"),
+    _currency(),
+    Column("status", String(20), nullable=False),
+    Column("parent_sales_id", String(40), nullable=True),
+    Column("parent_line_no", Integer, nullable=True),
+    Column("parent_seq", Integer, nullable=True),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+continuity_lines = Table(
+    "continuity_lines",
+    metadata,
+    Column("sales_id", String(40), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("program_id", ForeignKey("programs.program_id"), nullable=False, index=True),
+    Column("item_id", String(40), nullable=False, index=True),
+    Column("start_date", Date, nullable=False),
+    Column("start_event", Integer, nullable=False),
+    Column("bill_up_front", Boolean, nullable=False),
+    Column("payment_schedule_id", ForeignKey("payment_schedules.payment_schedule_id"), nullable=True),
+    Column("card_token", ForeignKey("cards.token"), nullable=True),
+    Column("status", String(20), nullable=False, index=True),
+)
+
+schedule_occurrences = Table(
+    "schedule_occurrences",
+    metadata,
+    Column("sales_id", String(40), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("event_id", Integer, nullable=False),
+    Column("item_id", ForeignKey("items.item_id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    _money("price"),
+    _currency(),
+    Column("ship_date", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("child_sales_id", String(40), nullable=True),
+    Index("ix_schedule_occurrences_due", "status", "ship_date"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", Integer, primary_key=True, autoincrement=True),
+    Column("sales_id", ForeignKey("sales_orders.sales_id"), nullable=False, index=True),
+    Column("method", String(20), nullable=False),
+    Column("card_token", ForeignKey("cards.token"), nullable=False),
+    _money("amount"),
+    _currency(),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+installments = Table(
+    "installments",
+    metadata,
+    Column("sales_id", String(40), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("due_date", Date, nullable=False),
+    _money("amount"),
+    _currency(),
+    Column("status", String(20), nullable=False),
+    Index("ix_installments_due", "status", "due_date"),
+)
+
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(120), nullable=False, unique=True),
+    Column("sales_id", String(40), nullable=False, index=True),
+    Column("subject", String(20), nullable=False),  # "payment" or "installment"
+    Column("subject_ref", String(40), nullable=False),  # payment_id, or "line_no:seq"
+    Column("attempt_no", Integer, nullable=False),
+    Column("operation", String(20), nullable=False),
+    Column("card_token", String(80), nullable=False),
+    _money("amount"),
+    _currency(),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("gateway_reference", String(80), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("sales_id", "subject", "subject_ref", "operation", "attempt_no", name="uq_payment_attempts_natural"),
+)
+
+gateway_ledger = Table(
+    "test_gateway_ledger",
+    metadata,
+    Column("idempotency_key", String(120), primary_key=True),
+    Column("operation", String(20), nullable=False),
+    Column("card_token", String(80), nullable=False),
+    _money("amount"),
+    Column("currency", String(3), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("reference", String(80), nullable=False),
+    Column("reason", Text, nullable=False),
+)

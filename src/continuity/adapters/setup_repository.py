@@ -1,0 +1,154 @@
+"""Repositories of the setup data: parameters, payment schedules, programs, products."""
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from continuity.adapters import orm
+from continuity.domain.calendar import Interval
+from continuity.domain.errors import NotFound
+from continuity.domain.money import Money
+from continuity.domain.program import (
+    Allocation,
+    ContinuityParameters,
+    Event,
+    EventAction,
+    OrderStart,
+    PaymentSchedule,
+    Product,
+    Program,
+)
+
+_PARAM_FIELDS = (
+    "repeat_threshold",
+    "delivery_lead_days",
+    "max_child_orders_per_run",
+    "authorize_child_orders",
+    "reauthorization_limit",
+    "upcoming_charge_notice_days",
+)
+
+
+class SetupRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- parameters -------------------------------------------------------------------
+    def parameters(self) -> ContinuityParameters:
+        row = self.conn.execute(select(orm.continuity_parameters)).first()
+        if row is None:
+            return ContinuityParameters()
+        return ContinuityParameters(**{f: getattr(row, f) for f in _PARAM_FIELDS})
+
+    def save_parameters(self, params: ContinuityParameters) -> None:
+        values = {f: getattr(params, f) for f in _PARAM_FIELDS}
+        table = orm.continuity_parameters
+        if self.conn.execute(select(table.c.id)).first() is None:
+            self.conn.execute(insert(table).values(id=1, **values))
+        else:
+            self.conn.execute(update(table).values(**values))
+
+    # -- payment schedules ------------------------------------------------------------
+    def payment_schedule(self, schedule_id: str) -> PaymentSchedule:
+        table = orm.payment_schedules
+        row = self.conn.execute(select(table).where(table.c.payment_schedule_id == schedule_id)).first()
+        if row is None:
+            raise NotFound(f"no payment schedule {schedule_id!r}", "payment_schedule_not_found")
+        return PaymentSchedule(
+            row.payment_schedule_id, row.description, row.number_of_payments,
+            Interval.parse(row.interval), Allocation(row.allocation),
+        )
+
+    def payment_schedules(self) -> list[PaymentSchedule]:
+        ids = self.conn.execute(select(orm.payment_schedules.c.payment_schedule_id).order_by(orm.payment_schedules.c.payment_schedule_id)).scalars()
+        return [self.payment_schedule(i) for i in ids]
+
+    def save_payment_schedule(self, s: PaymentSchedule) -> None:
+        table = orm.payment_schedules
+        self.conn.execute(delete(table).where(table.c.payment_schedule_id == s.payment_schedule_id))
+        self.conn.execute(insert(table).values(
+            payment_schedule_id=s.payment_schedule_id, description=s.description,
+            number_of_payments=s.number_of_payments, interval=str(s.interval), allocation=s.allocation.value,
+        ))
+
+    # -- products ---------------------------------------------------------------------
+    def product(self, item_id: str) -> Product:
+        row = self.conn.execute(select(orm.items).where(orm.items.c.item_id == item_id)).first()
+        if row is None:
+            raise NotFound(f"unknown item {item_id!r}", "item_unknown")
+        return _product(row)
+
+    def products(self) -> list[Product]:
+        return [_product(r) for r in self.conn.execute(select(orm.items).order_by(orm.items.c.item_id))]
+
+    def item_ids(self) -> set[str]:
+        return set(self.conn.execute(select(orm.items.c.item_id)).scalars())
+
+    def save_product(self, p: Product) -> None:
+        table = orm.items
+        values = dict(name=p.name, price_minor=p.price.minor, currency=p.price.currency,
+                      continuity_program_id=p.continuity_program_id)
+        if self.conn.execute(select(table.c.item_id).where(table.c.item_id == p.item_id)).first():
+            self.conn.execute(update(table).where(table.c.item_id == p.item_id).values(**values))
+        else:
+            self.conn.execute(insert(table).values(item_id=p.item_id, **values))
+
+    # -- programs ---------------------------------------------------------------------
+    def program(self, program_id: str) -> Program:
+        table = orm.programs
+        row = self.conn.execute(select(table).where(table.c.program_id == program_id)).first()
+        if row is None:
+            raise NotFound(f"no continuity program {program_id!r}", "program_not_found")
+        events = self.conn.execute(
+            select(orm.program_events).where(orm.program_events.c.program_id == program_id)
+            .order_by(orm.program_events.c.event_id)
+        )
+        return Program(
+            program_id=row.program_id, description=row.description, order_start=OrderStart(row.order_start),
+            bill_up_front=row.bill_up_front, days_after_order=row.days_after_order,
+            events=[_event(e) for e in events], payment_schedule_id=row.payment_schedule_id,
+            prompt_for_start_date=row.prompt_for_start_date,
+            prompt_for_payment_schedule=row.prompt_for_payment_schedule,
+            consolidate_past_orders=row.consolidate_past_orders, active=row.active,
+            current_event=row.current_event,
+        )
+
+    def programs(self) -> list[Program]:
+        ids = self.conn.execute(select(orm.programs.c.program_id).order_by(orm.programs.c.program_id)).scalars()
+        return [self.program(i) for i in ids]
+
+    def save_program(self, p: Program) -> None:
+        table, events = orm.programs, orm.program_events
+        values = dict(
+            description=p.description, order_start=p.order_start.value, bill_up_front=p.bill_up_front,
+            payment_schedule_id=p.payment_schedule_id, prompt_for_start_date=p.prompt_for_start_date,
+            prompt_for_payment_schedule=p.prompt_for_payment_schedule, days_after_order=p.days_after_order,
+            consolidate_past_orders=p.consolidate_past_orders, active=p.active, current_event=p.current_event,
+        )
+        if self.conn.execute(select(table.c.program_id).where(table.c.program_id == p.program_id)).first():
+            self.conn.execute(update(table).where(table.c.program_id == p.program_id).values(**values))
+        else:
+            self.conn.execute(insert(table).values(program_id=p.program_id, **values))
+        self.conn.execute(delete(events).where(events.c.program_id == p.program_id))
+        self.conn.execute(insert(events), [_event_row(p.program_id, e) for e in p.events])
+
+
+def _product(row) -> Product:  # type: ignore[no-untyped-def]
+    return Product(row.item_id, row.name, Money.from_minor(row.price_minor, row.currency), row.continuity_program_id)
+
+
+def _event(row) -> Event:  # type: ignore[no-untyped-def]
+    price = Money.from_minor(row.price_minor, row.currency) if row.price_minor is not None else None
+    return Event(
+        event_id=row.event_id, item_id=row.item_id, quantity=row.quantity, times_to_repeat=row.times_to_repeat,
+        interval=Interval.parse(row.interval), action=EventAction(row.action), price=price,
+        start_date=row.start_date,
+    )
+
+
+def _event_row(program_id: str, e: Event) -> dict:
+    return dict(
+        program_id=program_id, event_id=e.event_id, item_id=e.item_id, quantity=e.quantity,
+        price_minor=e.price.minor if e.price else None, currency=e.price.currency if e.price else None,
+        times_to_repeat=e.times_to_repeat, interval=str(e.interval), start_date=e.start_date,
+        action=e.action.value,
+    )

@@ -1,0 +1,91 @@
+"""The built-in test connector: deterministic test cards, a ledger of every call.
+
+4111111111111111 approves, 4000000000000002 declines, 4000000000000119 times out (the
+charge is made but no answer comes back: UNKNOWN until looked up). Any other valid number
+approves. Tokens carry the test behaviour, never the number; the ledger keeps one row per
+idempotency key, so a repeated key returns the first result and never charges again.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from sqlalchemy import Engine, insert, select
+
+from continuity.adapters.orm import gateway_ledger
+from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
+from continuity.domain.errors import CardExpired
+from continuity.domain.money import Money
+from continuity.services.ports import GatewayOutcome, GatewayResult
+
+BEHAVIOUR = {
+    "4111111111111111": "approve",
+    "4000000000000002": "decline",
+    "4000000000000119": "timeout",
+}
+
+
+class TestConnector:
+    __test__ = False  # not a pytest class
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
+        digits = validate_card_number(card_number)
+        if expiry.is_expired_on(today):
+            raise CardExpired(f"the card ending {digits[-4:]} expired {expiry}")
+        behaviour = BEHAVIOUR.get(digits, "approve")
+        token = f"tok_test_{behaviour}_{secrets.token_hex(8)}"
+        return Card(token, brand_of(digits), digits[-4:], expiry, holder)
+
+    def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
+        return self._call("authorize", token, amount, idempotency_key)
+
+    def capture(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
+        return self._call("capture", token, amount, idempotency_key)
+
+    def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
+        return self._call("void", token, Money.zero("EUR"), idempotency_key)
+
+    def refund(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
+        return self._call("refund", token, amount, idempotency_key)
+
+    def lookup(self, idempotency_key: str) -> GatewayResult:
+        row = self._recorded(idempotency_key)
+        if row is None:
+            return GatewayResult(GatewayOutcome.DECLINED, "", "no such transaction at the gateway")
+        return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
+
+    def _call(self, operation: str, token: str, amount: Money, key: str) -> GatewayResult:
+        row = self._recorded(key)
+        if row is None:
+            row = self._record(operation, token, amount, key)
+        if _behaviour(token) == "timeout" and operation in ("authorize", "capture"):
+            return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway did not answer in time")
+        return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
+
+    def _recorded(self, key: str):  # type: ignore[no-untyped-def]
+        with self.engine.connect() as conn:
+            return conn.execute(select(gateway_ledger).where(gateway_ledger.c.idempotency_key == key)).first()
+
+    def _record(self, operation: str, token: str, amount: Money, key: str):  # type: ignore[no-untyped-def]
+        declined = _behaviour(token) == "decline" and operation in ("authorize", "capture")
+        values = {
+            "idempotency_key": key,
+            "operation": operation,
+            "card_token": token,
+            "amount_minor": amount.minor,
+            "currency": amount.currency,
+            "outcome": (GatewayOutcome.DECLINED if declined else GatewayOutcome.APPROVED).value,
+            "reference": f"gw_{secrets.token_hex(6)}",
+            "reason": "do not honour" if declined else "",
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(gateway_ledger).values(**values))
+        return self._recorded(key)
+
+
+def _behaviour(token: str) -> str:
+    parts = token.split("_")
+    return parts[2] if len(parts) > 3 and parts[0] == "tok" and parts[1] == "test" else "approve"

@@ -1,0 +1,29 @@
+"""One database transaction with its repositories; rolls back unless committed."""
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from continuity.adapters.customer_repository import CustomerRepository
+from continuity.adapters.order_repository import OrderRepository
+from continuity.adapters.setup_repository import SetupRepository
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.engine.connect()
+        self.tx = self.conn.begin()
+        self.setup = SetupRepository(self.conn)
+        self.customers = CustomerRepository(self.conn)
+        self.orders = OrderRepository(self.conn)
+        return self
+
+    def commit(self) -> None:
+        self.tx.commit()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tx.is_active:
+            self.tx.rollback()
+        self.conn.close()

@@ -1,0 +1,50 @@
+"""Domain errors. Every error carries a stable ``code`` that the CLI, API and UI map once."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every business error; ``code`` is stable and machine-readable."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+
+
+class RuleViolation(DomainError):
+    code = "rule_violation"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+    def __init__(self, entity: str, current: str, target: str) -> None:
+        super().__init__(f"{entity} cannot move from {current} to {target}")
+        self.entity, self.current, self.target = entity, current, target
+
+
+class PaymentError(DomainError):
+    code = "payment_error"
+
+
+class CardInvalid(PaymentError):
+    code = "card_number_invalid"
+
+
+class CardExpired(PaymentError):
+    code = "card_expired"
+
+
+class PaymentDeclined(PaymentError):
+    code = "payment_declined"

@@ -1,0 +1,149 @@
+"""Continuity parameters, payment schedules, programs and their events, parent products."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from continuity.domain.calendar import Interval
+from continuity.domain.errors import ValidationFailed
+from continuity.domain.money import Money
+
+
+class OrderStart(StrEnum):
+    FIRST_EVENT = "first_event"
+    CURRENT_EVENT = "current_event"
+
+
+class EventAction(StrEnum):
+    NORMAL = "normal"
+    SKIP = "skip"
+    END = "end"
+
+
+class Allocation(StrEnum):
+    TOTAL = "total"
+
+
+@dataclass
+class ContinuityParameters:
+    repeat_threshold: int = 3
+    delivery_lead_days: int = 5
+    max_child_orders_per_run: int = 0
+    authorize_child_orders: bool = False
+    reauthorization_limit: int = 3
+    upcoming_charge_notice_days: int = 3
+
+    def validate(self) -> None:
+        for name in ("repeat_threshold", "reauthorization_limit"):
+            if getattr(self, name) < 1:
+                raise ValidationFailed(f"{name} must be at least 1", "parameters_invalid")
+        for name in ("delivery_lead_days", "max_child_orders_per_run", "upcoming_charge_notice_days"):
+            if getattr(self, name) < 0:
+                raise ValidationFailed(f"{name} must not be negative", "parameters_invalid")
+
+
+@dataclass
+class PaymentSchedule:
+    payment_schedule_id: str
+    description: str
+    number_of_payments: int
+    interval: Interval
+    allocation: Allocation = Allocation.TOTAL
+
+    def validate(self) -> None:
+        if self.number_of_payments < 1:
+            raise ValidationFailed("number_of_payments must be at least 1", "payment_schedule_invalid")
+
+
+@dataclass
+class Product:
+    item_id: str
+    name: str
+    price: Money
+    continuity_program_id: str | None = None
+
+    @property
+    def is_parent(self) -> bool:
+        return self.continuity_program_id is not None
+
+
+@dataclass
+class Event:
+    event_id: int
+    item_id: str
+    quantity: int
+    times_to_repeat: int
+    interval: Interval
+    action: EventAction = EventAction.NORMAL
+    price: Money | None = None
+    start_date: date | None = None
+
+
+@dataclass
+class Program:
+    program_id: str
+    description: str
+    order_start: OrderStart
+    bill_up_front: bool
+    days_after_order: int
+    events: list[Event] = field(default_factory=list)
+    payment_schedule_id: str | None = None
+    prompt_for_start_date: bool = True
+    prompt_for_payment_schedule: bool = False
+    consolidate_past_orders: bool = False
+    active: bool = True
+    current_event: int | None = None
+
+    def validate(self, known_items: set[str]) -> None:
+        """Refuse gaps in event IDs, repeats < 1, quantities <= 0 and unknown items."""
+        if not self.program_id.strip():
+            raise ValidationFailed("program_id is required", "program_invalid")
+        if not self.events:
+            raise ValidationFailed(f"program {self.program_id} has no events", "program_no_events")
+        ids = sorted(e.event_id for e in self.events)
+        if ids != list(range(1, len(ids) + 1)):
+            raise ValidationFailed(
+                f"event IDs of program {self.program_id} must be 1..{len(ids)} without gaps, got {ids}",
+                "event_ids_not_sequential",
+            )
+        if self.days_after_order < 0:
+            raise ValidationFailed("days_after_order must not be negative", "program_invalid")
+        for event in self.events:
+            _validate_event(event, known_items)
+        if all(e.action == EventAction.SKIP for e in self.events):
+            raise ValidationFailed("every event is skipped: nothing would ship", "program_no_events")
+
+    def sorted_events(self) -> list[Event]:
+        return sorted(self.events, key=lambda e: e.event_id)
+
+    def shippable_events(self) -> list[Event]:
+        return [e for e in self.sorted_events() if e.action != EventAction.SKIP]
+
+    def current_event_on(self, as_of: date) -> int:
+        """The highest non-skip event whose start_date is on or before ``as_of``.
+
+        When no event has started (or none has a start date), the first non-skip event.
+        """
+        candidates = self.shippable_events()
+        started = [e for e in candidates if e.start_date is not None and e.start_date <= as_of]
+        return (started[-1] if started else candidates[0]).event_id
+
+    def starting_event(self) -> int:
+        """Event a new order starts with, per ``order_start``."""
+        first = self.shippable_events()[0].event_id
+        if self.order_start == OrderStart.FIRST_EVENT or self.current_event is None:
+            return first
+        return self.current_event
+
+
+def _validate_event(event: Event, known_items: set[str]) -> None:
+    where = f"event {event.event_id}"
+    if event.item_id not in known_items:
+        raise ValidationFailed(f"{where}: unknown item {event.item_id!r}", "item_unknown")
+    if event.quantity <= 0:
+        raise ValidationFailed(f"{where}: quantity must be greater than 0", "quantity_invalid")
+    if event.times_to_repeat < 1:
+        raise ValidationFailed(f"{where}: times_to_repeat must be at least 1", "times_to_repeat_invalid")
+    if event.price is not None and event.price.amount < 0:
+        raise ValidationFailed(f"{where}: price must not be negative", "price_invalid")

@@ -1,0 +1,109 @@
+"""Sales orders (parent continuity orders and child orders), their lines and state table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from continuity.domain.errors import InvalidTransition
+from continuity.domain.money import Money
+
+
+class OrderStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    RELEASED = "released"
+    SHIPPED = "shipped"
+    INVOICED = "invoiced"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+S = OrderStatus
+#: The one transition table of a sales order (parent and child).
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.DRAFT: frozenset({S.OPEN, S.ON_HOLD, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.OPEN, S.CANCELLED}),
+    S.OPEN: frozenset({S.ON_HOLD, S.RELEASED, S.CLOSED, S.CANCELLED}),
+    S.RELEASED: frozenset({S.ON_HOLD, S.SHIPPED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.INVOICED}),
+    S.INVOICED: frozenset(),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+
+def check_transition(current: OrderStatus, target: OrderStatus, entity: str = "sales order") -> None:
+    if target != current and target not in ORDER_TRANSITIONS[current]:
+        raise InvalidTransition(entity, current.value, target.value)
+
+
+class LineStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class BillingMode(StrEnum):
+    """The four cases of DOMAIN-REFERENCE §4 reduced to what is charged when."""
+
+    PAY_ALL_LATER = "pay_all_later"  # not up front, no schedule: each child order when created
+    PAY_ALL_NOW = "pay_all_now"  # up front, no schedule: the whole program at submit
+    INSTALLMENTS = "installments"  # a payment schedule: installments of the whole program
+
+    @classmethod
+    def of(cls, bill_up_front: bool, payment_schedule_id: str | None) -> BillingMode:
+        if payment_schedule_id:
+            return cls.INSTALLMENTS
+        return cls.PAY_ALL_NOW if bill_up_front else cls.PAY_ALL_LATER
+
+
+@dataclass
+class ContinuityTerms:
+    """What a continuity line was sold under."""
+
+    program_id: str
+    start_date: date
+    start_event: int
+    bill_up_front: bool
+    payment_schedule_id: str | None
+
+    @property
+    def billing_mode(self) -> BillingMode:
+        return BillingMode.of(self.bill_up_front, self.payment_schedule_id)
+
+
+@dataclass
+class SalesLine:
+    line_no: int
+    item_id: str
+    quantity: int
+    unit_price: Money
+    status: LineStatus = LineStatus.OPEN
+    continuity: ContinuityTerms | None = None
+
+    @property
+    def amount(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@dataclass
+class SalesOrder:
+    sales_id: str
+    account: str
+    order_date: date
+    currency: str
+    status: OrderStatus = OrderStatus.DRAFT
+    hold_reason: str = ""
+    parent_sales_id: str | None = None
+    lines: list[SalesLine] = field(default_factory=list)
+
+    @property
+    def is_continuity_parent(self) -> bool:
+        return any(line.continuity for line in self.lines)
+
+    def move_to(self, target: OrderStatus, reason: str = "") -> None:
+        check_transition(self.status, target)
+        self.status = target
+        self.hold_reason = reason if target == OrderStatus.ON_HOLD else ""

@@ -1,0 +1,114 @@
+"""The continuity schedule: expanding a program into dated occurrences for one order line."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from continuity.domain.calendar import DateSequence, add_days
+from continuity.domain.money import Money, total
+from continuity.domain.program import Event, EventAction, PaymentSchedule, Program
+
+
+class OccurrenceStatus(StrEnum):
+    PENDING = "pending"
+    CHILD_CREATED = "child_created"
+    INVOICED = "invoiced"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    seq: int
+    event_id: int
+    item_id: str
+    quantity: int
+    price: Money
+    ship_date: date
+
+    @property
+    def amount(self) -> Money:
+        return self.price * self.quantity
+
+
+def plan_occurrences(
+    program: Program, item_prices: Mapping[str, Money], start_date: date, start_event: int
+) -> list[Occurrence]:
+    """Every occurrence of the program for an order starting on ``start_date``.
+
+    Events ship in event order from ``start_event``; each is emitted ``times_to_repeat``
+    times in a row; ``skip`` events are never emitted; nothing follows an ``end`` event.
+    """
+    dates = DateSequence(add_days(start_date, program.days_after_order))
+    result: list[Occurrence] = []
+    for event in _events_from(program, start_event):
+        for _ in range(event.times_to_repeat):
+            ship_date = dates.current if not result else dates.advance(event.interval)
+            price = event.price or item_prices[event.item_id]
+            result.append(
+                Occurrence(len(result) + 1, event.event_id, event.item_id, event.quantity, price, ship_date)
+            )
+        if event.action == EventAction.END:
+            break
+    return result
+
+
+def _events_from(program: Program, start_event: int) -> Iterable[Event]:
+    return (e for e in program.shippable_events() if e.event_id >= start_event)
+
+
+def materialise(plan: list[Occurrence], repeat_threshold: int, bill_up_front: bool) -> list[Occurrence]:
+    """The occurrences written at order entry: all when billed up front, else at most
+    ``repeat_threshold`` per event (extend-lines adds the rest later)."""
+    if bill_up_front:
+        return list(plan)
+    taken: Counter[int] = Counter()
+    kept = []
+    for occ in plan:
+        if taken[occ.event_id] < repeat_threshold:
+            taken[occ.event_id] += 1
+            kept.append(occ)
+    return kept
+
+
+def occurrences_to_extend(
+    plan: list[Occurrence], materialised: Mapping[int, OccurrenceStatus], repeat_threshold: int
+) -> list[Occurrence]:
+    """Top up each event so its pending occurrences number at most ``repeat_threshold``,
+    in plan order, never beyond the event's repeats (i.e. the plan)."""
+    pending: Counter[int] = Counter()
+    for occ in plan:
+        if materialised.get(occ.seq) == OccurrenceStatus.PENDING:
+            pending[occ.event_id] += 1
+    added = []
+    for occ in plan:
+        if occ.seq in materialised or pending[occ.event_id] >= repeat_threshold:
+            continue
+        pending[occ.event_id] += 1
+        added.append(occ)
+    return added
+
+
+def program_total(plan: list[Occurrence], currency: str) -> Money:
+    return total([occ.amount for occ in plan], currency)
+
+
+@dataclass(frozen=True)
+class PlannedInstallment:
+    seq: int
+    due_date: date
+    amount: Money
+
+
+def plan_installments(amount: Money, schedule: PaymentSchedule, first_due: date) -> list[PlannedInstallment]:
+    """Installments of ``amount`` per the schedule: even split, remainder on the last one."""
+    dates = DateSequence(first_due)
+    result = []
+    for index, part in enumerate(amount.split(schedule.number_of_payments)):
+        due = first_due if index == 0 else dates.advance(schedule.interval)
+        result.append(PlannedInstallment(index + 1, due, part))
+    return result
+

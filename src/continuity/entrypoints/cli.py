@@ -1,0 +1,162 @@
+"""The `continuity` command line (Typer). Every command takes --json."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from continuity.adapters.migrate import upgrade
+from continuity.bootstrap import App, bootstrap
+from continuity.domain.calendar import parse_date
+from continuity.domain.errors import ValidationFailed
+from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table
+from continuity.services import order_entry, payment_entry, views
+from continuity.services.demo import load_demo
+from continuity.services.setup import import_setup
+from continuity.services.setup_documents import parse_setup
+
+app = typer.Typer(help="Continuity programs for a call center.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+programs_app = typer.Typer(help="Continuity programs.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers.", no_args_is_help=True)
+orders_app = typer.Typer(help="Sales orders and continuity orders.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (demo_app, "demo"), (programs_app, "programs"),
+                  (customers_app, "customers"), (orders_app, "orders")):
+    app.add_typer(sub, name=name)
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _app() -> App:
+    return bootstrap()
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(as_json: Json = False) -> None:
+    """Create or upgrade the schema (Alembic migrations) of CONTINUITY_DATABASE_URL."""
+    a = _app()
+    upgrade(a.engine)
+    emit({"upgraded": True, "database": a.engine.url.render_as_string()}, as_json,
+         lambda d: console.print(f"schema is up to date: {d['database']}"))
+
+
+@demo_app.command("load")
+@handles_errors
+def demo_load(as_json: Json = False) -> None:
+    """Load the demo data (Karen Berg, books 0013–0015, parents 0016 and 88000) into an empty database."""
+    a = _app()
+    upgrade(a.engine)
+    counts = load_demo(a.uow, a.clock.today())
+    emit(counts, as_json, lambda d: console.print("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in d.items())))
+
+
+@programs_app.command("import")
+@handles_errors
+def programs_import(file: Path, as_json: Json = False) -> None:
+    """Import programs (and optionally parameters, payment schedules, products) from a JSON file."""
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValidationFailed(f"cannot read {file}: {exc}", "document_invalid") from None
+    a = _app()
+    counts = import_setup(a.uow, parse_setup(data), a.clock.today())
+    emit(counts, as_json, lambda d: console.print("imported: " + ", ".join(f"{v} {k}" for k, v in d.items())))
+
+
+@programs_app.command("list")
+@handles_errors
+def programs_list(as_json: Json = False) -> None:
+    """List the continuity programs."""
+    a = _app()
+    with a.uow() as uow:
+        data = [views.program_view(p) for p in uow.setup.programs()]
+    emit(data, as_json, lambda d: table("Programs", ["program_id", "description", "order_start", "current_event",
+                                                     "bill_up_front", "payment_schedule_id", "active", "events"],
+                                        [[p["program_id"], p["description"], p["order_start"], p["current_event"],
+                                          p["bill_up_front"], p["payment_schedule_id"], p["active"],
+                                          len(p["events"])] for p in d]))
+
+
+@programs_app.command("show")
+@handles_errors
+def programs_show(program_id: str, as_json: Json = False) -> None:
+    """Show one program with its events."""
+    a = _app()
+    with a.uow() as uow:
+        data = views.program_view(uow.setup.program(program_id))
+    emit(data, as_json, lambda p: table(
+        f"Program {p['program_id']} — {p['description']} (starts at {p['order_start']}, current event "
+        f"{p['current_event']})", ["event_id", "item_id", "quantity", "price", "times_to_repeat", "interval",
+                                   "start_date", "action"],
+        [[e[k] for k in ("event_id", "item_id", "quantity", "price", "times_to_repeat", "interval", "start_date",
+                         "action")] for e in p["events"]]))
+
+
+@customers_app.command("search")
+@handles_errors
+def customers_search(text: str, as_json: Json = False) -> None:
+    """Find customers by name, phone, email, account or sales order (prefix; '*' is a wildcard)."""
+    a = _app()
+    with a.uow() as uow:
+        data = [views.customer_view(c) for c in uow.customers.search(text)]
+    emit(data, as_json, lambda d: table(f"{len(d)} customer(s) matching {text!r}",
+                                        ["account", "name", "phone", "email"],
+                                        [[c["account"], c["name"], c["phone"], c["email"]] for c in d]))
+
+
+@orders_app.command("new")
+@handles_errors
+def orders_new(
+    customer: Annotated[str, typer.Option(help="Customer account.")],
+    item: Annotated[str, typer.Option(help="Item number; a parent item makes a continuity line.")],
+    quantity: Annotated[int, typer.Option(help="Quantity.")] = 1,
+    start_date: Annotated[Optional[str], typer.Option(help="Continuity start date (YYYY-MM-DD).")] = None,
+    payment_schedule: Annotated[Optional[str], typer.Option(help="Payment schedule ID.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Create a sales order for a customer with one line."""
+    a = _app()
+    start = parse_date(start_date) if start_date else None
+    sales_id = order_entry.create_order_with_line(a.uow, a.clock, customer, item, quantity, start, payment_schedule)
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@orders_app.command("pay")
+@handles_errors
+def orders_pay(
+    sales_id: str,
+    card: Annotated[str, typer.Option(help="Card number: sent to the gateway, only the token is kept.")],
+    expiry: Annotated[str, typer.Option(help="Card expiry MM/YY.")],
+    amount: Annotated[Optional[str], typer.Option(help="Amount; defaults to what is due now.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Add a card payment to a sales order (the card is tokenized first)."""
+    a = _app()
+    payment_entry.add_card_payment(a.uow, a.gateway, a.clock, sales_id, card, expiry, amount)
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@orders_app.command("submit")
+@handles_errors
+def orders_submit(sales_id: str, as_json: Json = False) -> None:
+    """Submit the order: authorizes its card payments; a decline leaves it on hold with the reason."""
+    a = _app()
+    payment_entry.submit(a.uow, a.gateway, a.clock, sales_id)
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@orders_app.command("show")
+@handles_errors
+def orders_show(sales_id: str, as_json: Json = False) -> None:
+    """Show an order: lines, payments, status and each continuity line's schedule."""
+    a = _app()
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,131 @@
+"""Order entry: create a sales order, add lines (continuity lines create their schedule)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.money import Money
+from continuity.domain.program import Program
+from continuity.domain.sales_order import BillingMode, ContinuityTerms, OrderStatus, SalesLine, SalesOrder
+from continuity.domain.schedule import (
+    Occurrence,
+    PlannedInstallment,
+    materialise,
+    plan_installments,
+    plan_occurrences,
+    program_total,
+)
+from continuity.services.ports import Clock
+
+UowFactory = Callable[[], object]
+
+
+def create_order_with_line(
+    uow_factory: UowFactory, clock: Clock, account: str, item_id: str, quantity: int = 1,
+    start_date: date | None = None, payment_schedule_id: str | None = None,
+) -> str:
+    """Create a sales order for the customer with one line, in one transaction."""
+    with uow_factory() as uow:
+        sales_id = _new_order(uow, clock, account)
+        _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id)
+        uow.commit()
+    return sales_id
+
+
+def add_line(
+    uow_factory: UowFactory, sales_id: str, item_id: str, quantity: int = 1,
+    start_date: date | None = None, payment_schedule_id: str | None = None,
+) -> int:
+    with uow_factory() as uow:
+        line_no = _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id)
+        uow.commit()
+    return line_no
+
+
+def _new_order(uow, clock: Clock, account: str) -> str:  # type: ignore[no-untyped-def]
+    uow.customers.get(account)
+    sales_id = uow.orders.next_sales_id()
+    uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR"), clock.now())
+    return sales_id
+
+
+def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[no-untyped-def]
+              start_date: date | None, payment_schedule_id: str | None) -> int:
+    if quantity < 1:
+        raise ValidationFailed("quantity must be at least 1", "quantity_invalid")
+    order = uow.orders.get(sales_id)
+    if order.status != OrderStatus.DRAFT:
+        raise RuleViolation(f"order {sales_id} is {order.status.value}; lines can only be added before submit",
+                            "order_not_editable")
+    product = uow.setup.product(item_id)
+    if order.lines and product.price.currency != order.currency:
+        raise ValidationFailed(f"item {item_id} is priced in {product.price.currency}, the order in {order.currency}",
+                               "currency_mismatch")
+    order.currency = product.price.currency
+    line = SalesLine(len(order.lines) + 1, item_id, quantity, product.price)
+    if product.is_parent:
+        _make_continuity_line(uow, order, line, start_date, payment_schedule_id)
+    elif start_date or payment_schedule_id:
+        raise ValidationFailed(f"item {item_id} is not a continuity item", "not_continuity_item")
+    uow.orders.add_line(sales_id, line)
+    if line.continuity:
+        _write_schedule(uow, order, line)
+    order.lines.append(line)
+    uow.orders.save_header(order)
+    return line.line_no
+
+
+def _make_continuity_line(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-untyped-def]
+                          start_date: date | None, payment_schedule_id: str | None) -> None:
+    program: Program = uow.setup.program(uow.setup.product(line.item_id).continuity_program_id)
+    if not program.active:
+        raise RuleViolation(f"continuity program {program.program_id} is inactive", "program_inactive")
+    schedule_id = payment_schedule_id or program.payment_schedule_id
+    if schedule_id:
+        uow.setup.payment_schedule(schedule_id)
+    line.continuity = ContinuityTerms(
+        program.program_id, start_date or order.order_date, program.starting_event(),
+        program.bill_up_front, schedule_id,
+    )
+    line.unit_price = program_total(_full_plan(uow, program, line), line.unit_price.currency)
+
+
+def _full_plan(uow, program: Program, line: SalesLine):  # type: ignore[no-untyped-def]
+    prices = {p.item_id: p.price for p in uow.setup.products()}
+    terms = line.continuity
+    return plan_occurrences(program, prices, terms.start_date, terms.start_event)
+
+
+def _write_schedule(uow, order: SalesOrder, line: SalesLine) -> None:  # type: ignore[no-untyped-def]
+    terms = line.continuity
+    program = uow.setup.program(terms.program_id)
+    plan = [_times(o, line.quantity) for o in _full_plan(uow, program, line)]
+    params = uow.setup.parameters()
+    uow.orders.add_occurrences(order.sales_id, line.line_no,
+                               materialise(plan, params.repeat_threshold, terms.bill_up_front))
+    mode = terms.billing_mode
+    if mode == BillingMode.INSTALLMENTS:
+        schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
+        uow.orders.add_installments(order.sales_id, line.line_no,
+                                    plan_installments(line.amount, schedule, order.order_date))
+    elif mode == BillingMode.PAY_ALL_NOW:
+        uow.orders.add_installments(order.sales_id, line.line_no,
+                                    [PlannedInstallment(1, order.order_date, line.amount)])
+
+
+def _times(occ: Occurrence, quantity: int) -> Occurrence:
+    return replace(occ, quantity=occ.quantity * quantity)
+
+
+def amount_due_now(order: SalesOrder, installments: list, on: date) -> Money:  # type: ignore[type-arg]
+    """What must be paid at submit: ordinary lines plus continuity installments due by ``on``."""
+    due = Money.zero(order.currency)
+    for line in order.lines:
+        if line.continuity is None:
+            due = due + line.amount
+    for inst in installments:
+        if inst.due_date <= on:
+            due = due + inst.amount
+    return due

@@ -1,0 +1,139 @@
+"""Card payments on a sales order and submitting the order (authorization at submit)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from continuity.domain.card import Card, Expiry
+from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.money import Money, parse_amount, total
+from continuity.domain.payments import PaymentStatus, check_payment_transition
+from continuity.domain.sales_order import OrderStatus
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
+from continuity.services.order_entry import UowFactory, amount_due_now
+from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
+
+log = logging.getLogger(__name__)
+
+EDITABLE = (OrderStatus.DRAFT, OrderStatus.ON_HOLD)
+LIVE = (PaymentStatus.NOT_SUBMITTED, PaymentStatus.AUTHORIZED)
+
+
+def tokenize_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, account: str,
+                  card_number: str, expiry: str, holder: str = "") -> Card:
+    """Send the number to the gateway and keep only the token, brand, last 4 and expiry."""
+    with uow_factory() as uow:
+        customer = uow.customers.get(account)
+        card = gateway.tokenize(card_number, Expiry.parse(expiry), holder or customer.name, clock.today())
+        uow.customers.save_card(account, card)
+        uow.commit()
+    log.info("card tokenized for %s: %s", account, card.masked)
+    return card
+
+
+def add_card_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
+                     card_number: str, expiry: str, amount: str | None = None) -> int:
+    with uow_factory() as uow:
+        account = uow.orders.get(sales_id).account
+    card = tokenize_card(uow_factory, gateway, clock, account, card_number, expiry)
+    return add_token_payment(uow_factory, clock, sales_id, card.token, amount)
+
+
+def add_token_payment(uow_factory: UowFactory, clock: Clock, sales_id: str, card_token: str,
+                      amount: str | None = None) -> int:
+    """Add a card payment by token; the amount defaults to what is due now."""
+    with uow_factory() as uow:
+        order = uow.orders.get(sales_id)
+        if order.status not in EDITABLE:
+            raise RuleViolation(f"order {sales_id} is {order.status.value}: no payment can be added",
+                                "order_not_editable")
+        card = uow.customers.card(card_token)
+        if card_token not in {c.token for c in uow.customers.cards(order.account)}:
+            raise ValidationFailed("that card belongs to another customer", "card_not_found")
+        card.ensure_usable_on(clock.today())
+        due = _due_now(uow, order)
+        money = Money(parse_amount(amount), order.currency) if amount is not None else due
+        if money.amount <= 0 and due.amount > 0:
+            raise ValidationFailed("the payment amount must be greater than 0", "amount_invalid")
+        payment_id = uow.orders.add_payment(sales_id, "card", card_token, money)
+        uow.commit()
+    return payment_id
+
+
+def _due_now(uow, order) -> Money:  # type: ignore[no-untyped-def]
+    return amount_due_now(order, uow.orders.installments(order.sales_id), order.order_date)
+
+
+@dataclass
+class SubmitResult:
+    sales_id: str
+    status: str
+    hold_reason: str
+
+
+def submit(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str) -> SubmitResult:
+    """Authorize the order's new payments; approve → open, decline or no answer → on hold."""
+    pending = _prepare_submit(uow_factory, clock, sales_id)
+    outcomes = [(p, key, call_gateway(gateway, "authorize", p.card_token, p.amount, key)) for p, key in pending]
+    with uow_factory() as uow:
+        order = uow.orders.get(sales_id)
+        for payment, key, result in outcomes:
+            uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+            new_status = {GatewayOutcome.APPROVED: PaymentStatus.AUTHORIZED,
+                          GatewayOutcome.DECLINED: PaymentStatus.DECLINED}.get(result.outcome, PaymentStatus.UNKNOWN)
+            check_payment_transition(payment.status, new_status)
+            payment.status, payment.reason = new_status, result.reason
+            uow.orders.save_payment(payment)
+        _settle_order(uow, order, [r for _, _, r in outcomes])
+        uow.commit()
+    return SubmitResult(order.sales_id, order.status.value, order.hold_reason)
+
+
+def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> list:  # type: ignore[type-arg]
+    """Check the order can be submitted and commit one pending attempt per new payment."""
+    with uow_factory() as uow:
+        order = uow.orders.get(sales_id)
+        if order.status not in EDITABLE:
+            raise RuleViolation(f"order {sales_id} is already {order.status.value}", "order_not_editable")
+        if not order.lines:
+            raise RuleViolation(f"order {sales_id} has no lines", "order_empty")
+        live = [p for p in uow.orders.payments(sales_id) if p.status in LIVE]
+        if not live:
+            raise RuleViolation(f"order {sales_id} has no payment: add a card payment before submitting",
+                                "payment_required")
+        due = _due_now(uow, order)
+        paid = total([p.amount for p in live], order.currency)
+        if paid < due:
+            raise RuleViolation(f"the payments ({paid}) do not cover what is due now ({due})",
+                                "payment_insufficient")
+        new = [p for p in live if p.status == PaymentStatus.NOT_SUBMITTED]
+        for p in new:
+            uow.customers.card(p.card_token).ensure_usable_on(clock.today())
+        pending = [(p, uow.orders.add_attempt(sales_id, "payment", str(p.payment_id), "authorize",
+                                              p.card_token, p.amount, clock.now())) for p in new]
+        uow.commit()
+    return pending
+
+
+def _settle_order(uow, order, results) -> None:  # type: ignore[no-untyped-def]
+    declined = [r for r in results if r.outcome == GatewayOutcome.DECLINED]
+    unknown = [r for r in results if r.outcome == GatewayOutcome.UNKNOWN]
+    if declined:
+        order.move_to(OrderStatus.ON_HOLD, f"card declined ({declined[0].reason}): ask the caller for another "
+                      "card, add it as a payment and submit again")
+    elif unknown:
+        order.move_to(OrderStatus.ON_HOLD, "the card authorization got no answer; it is resolved by "
+                      "reconcile-payments — do not take the payment again")
+    else:
+        order.move_to(OrderStatus.OPEN)
+        _authorize_due_installments(uow, order)
+    uow.orders.save_header(order)
+
+
+def _authorize_due_installments(uow, order) -> None:  # type: ignore[no-untyped-def]
+    token = next(p.card_token for p in reversed(uow.orders.payments(order.sales_id))
+                 if p.status == PaymentStatus.AUTHORIZED)
+    uow.orders.set_continuity_card(order.sales_id, token)
+    for inst in uow.orders.installments(order.sales_id):
+        if inst.due_date <= order.order_date and inst.status == PaymentStatus.NOT_SUBMITTED:
+            uow.orders.set_installment_status(inst, PaymentStatus.AUTHORIZED)

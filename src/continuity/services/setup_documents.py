@@ -1,0 +1,139 @@
+"""The JSON documents of setup data (programs, payment schedules, products, parameters).
+
+The same shapes are read by `programs import`, the demo loader and (later) the API.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from continuity.domain.calendar import Interval
+from continuity.domain.errors import ValidationFailed
+from continuity.domain.money import Money, parse_amount
+from continuity.domain.program import (
+    ContinuityParameters,
+    Event,
+    EventAction,
+    OrderStart,
+    PaymentSchedule,
+    Product,
+    Program,
+)
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventDoc(_Doc):
+    event_id: int
+    item_id: str
+    quantity: int = 1
+    price: Decimal | str | None = None
+    currency: str = "EUR"
+    times_to_repeat: int = 1
+    days_from_last_event: int | None = Field(default=None, ge=0)
+    interval: str | None = None
+    start_date: date | None = None
+    action: Literal["normal", "skip", "end"] = "normal"
+
+    @model_validator(mode="after")
+    def _one_interval(self) -> EventDoc:
+        if self.days_from_last_event is not None and self.interval is not None:
+            raise ValueError("give days_from_last_event or interval, not both")
+        return self
+
+    def to_domain(self) -> Event:
+        interval = Interval.parse(self.interval) if self.interval else Interval.days(self.days_from_last_event or 30)
+        price = Money(parse_amount(self.price), self.currency) if self.price is not None else None
+        return Event(self.event_id, self.item_id, self.quantity, self.times_to_repeat, interval,
+                     EventAction(self.action), price, self.start_date)
+
+
+class ProgramDoc(_Doc):
+    program_id: str = Field(min_length=1, max_length=40)
+    description: str = ""
+    order_start: Literal["first_event", "current_event"] = "first_event"
+    bill_up_front: bool = False
+    payment_schedule_id: str | None = None
+    prompt_for_start_date: bool = True
+    prompt_for_payment_schedule: bool = False
+    days_after_order: int = Field(default=0, ge=0)
+    consolidate_past_orders: bool = False
+    active: bool = True
+    events: list[EventDoc]
+
+    def to_domain(self) -> Program:
+        return Program(
+            self.program_id, self.description, OrderStart(self.order_start), self.bill_up_front,
+            self.days_after_order, [e.to_domain() for e in self.events], self.payment_schedule_id,
+            self.prompt_for_start_date, self.prompt_for_payment_schedule, self.consolidate_past_orders,
+            self.active,
+        )
+
+
+class PaymentScheduleDoc(_Doc):
+    payment_schedule_id: str = Field(min_length=1, max_length=40)
+    description: str = ""
+    number_of_payments: int = Field(ge=1)
+    interval: str = "1 month"
+    allocation: Literal["total"] = "total"
+
+    def to_domain(self) -> PaymentSchedule:
+        return PaymentSchedule(self.payment_schedule_id, self.description, self.number_of_payments,
+                               Interval.parse(self.interval))
+
+
+class ProductDoc(_Doc):
+    item_id: str = Field(min_length=1, max_length=40)
+    name: str
+    price: Decimal | str
+    currency: str = "EUR"
+    continuity_program_id: str | None = None
+
+    def to_domain(self) -> Product:
+        return Product(self.item_id, self.name, Money(parse_amount(self.price), self.currency),
+                       self.continuity_program_id)
+
+
+class ParametersDoc(_Doc):
+    repeat_threshold: int = 3
+    delivery_lead_days: int = 5
+    max_child_orders_per_run: int = 0
+    authorize_child_orders: bool = False
+    reauthorization_limit: int = 3
+    upcoming_charge_notice_days: int = 3
+
+    def to_domain(self) -> ContinuityParameters:
+        return ContinuityParameters(**self.model_dump())
+
+
+class SetupDoc(_Doc):
+    """A whole setup file: any of the sections may be left out."""
+
+    parameters: ParametersDoc | None = None
+    payment_schedules: list[PaymentScheduleDoc] = []
+    products: list[ProductDoc] = []
+    programs: list[ProgramDoc] = []
+
+
+def parse_setup(data: object) -> SetupDoc:
+    """Read a setup document: a whole file, a list of programs or one program."""
+    if isinstance(data, list):
+        data = {"programs": data}
+    elif isinstance(data, dict) and "events" in data:
+        data = {"programs": [data]}
+    try:
+        return SetupDoc.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(_explain(exc), "document_invalid") from None
+
+
+def _explain(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"

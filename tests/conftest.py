@@ -1,0 +1,99 @@
+"""Shared fixtures: a fresh database per test on SQLite, and on PostgreSQL (its own database per run).
+
+PostgreSQL tests are marked ``postgres``; they fail (not skip) when CI=true and the server at
+TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) does not answer.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from continuity.adapters.clock import FixedClock
+from continuity.adapters.migrate import upgrade
+from continuity.adapters.orm import metadata
+from continuity.bootstrap import App, bootstrap
+from continuity.config import Settings
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TODAY = date(2026, 11, 23)
+
+
+def _postgres_or_skip() -> None:
+    try:
+        with create_engine(ADMIN_URL).connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and did not answer: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url():
+    """One fresh PostgreSQL database for this test run (per xdist worker), dropped at the end."""
+    _postgres_or_skip()
+    name = f"continuity_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """A fresh, migrated database: a new SQLite file, or the run's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'continuity.db'}"
+        app = bootstrap(Settings(url, None, None))
+        upgrade(app.engine)
+        app.engine.dispose()
+        return url
+    url = request.getfixturevalue("postgres_database_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def make_app(database_url):
+    apps: list[App] = []
+
+    def _make(day: date = TODAY) -> App:
+        app = bootstrap(Settings(database_url, None, None), clock=FixedClock(day))
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        app.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> App:
+    return make_app()
+
+
+@pytest.fixture
+def demo_app(app) -> App:
+    from continuity.services.demo import load_demo
+
+    load_demo(app.uow, app.clock.today())
+    return app
