@@ -97,3 +97,48 @@ def demo_app(app) -> App:
 
     load_demo(app.uow, app.clock.today())
     return app
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request, tmp_path):
+    """An empty database with no schema at all: a new SQLite file, or a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    _postgres_or_skip()
+    name = f"continuity_empty_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_demo_database_url(request, tmp_path_factory):
+    """A migrated database holding the demo data, shared by the tests of one module (faster than a fresh
+    one per test). Its tests may only add rows of their own and compare counts before/after."""
+    from continuity.services.demo import load_demo
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'continuity.db'}"
+        drop = None
+    else:
+        _postgres_or_skip()
+        name = f"continuity_shared_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    app = bootstrap(Settings(url, None, None), clock=FixedClock(TODAY))
+    upgrade(app.engine)
+    load_demo(app.uow, TODAY)
+    app.engine.dispose()
+    yield url
+    if drop is not None:
+        with admin.connect() as conn:
+            conn.execute(drop)
+        admin.dispose()

@@ -7,11 +7,19 @@ from functools import partial
 
 from sqlalchemy import Engine
 
+from continuity.adapters.batch.child_orders import ChildOrderStore
+from continuity.adapters.batch.job_runs import JobRunStore
+from continuity.adapters.batch.lifecycle import LifecycleStore
+from continuity.adapters.batch.outbox import OutboxStore
+from continuity.adapters.batch.payments import PaymentStore
+from continuity.adapters.batch.schedules import ScheduleStore
 from continuity.adapters.clock import FixedClock, SystemClock
+from continuity.adapters.smtp_mailer import SmtpMailer
 from continuity.adapters.db import make_engine
 from continuity.adapters.test_gateway import TestConnector
 from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
+from continuity.services.jobs.context import JobDeps
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 
@@ -23,6 +31,17 @@ class App:
     uow: UowFactory
     gateway: PaymentGateway
     clock: Clock
+
+    def job_deps(self, mailer: object | None = None, stale_after_seconds: int = 60) -> JobDeps:
+        """The batch jobs' collaborators; the SMTP mailer only when CONTINUITY_SMTP_HOST is set."""
+        if mailer is None and self.settings.smtp_host:
+            mailer = SmtpMailer(self.settings.smtp_host, self.settings.smtp_port)
+        return JobDeps(
+            uow=self.uow, gateway=self.gateway, clock=self.clock, runs=JobRunStore(self.engine),
+            child_orders=ChildOrderStore(self.engine), payments=PaymentStore(self.engine),
+            schedules=ScheduleStore(self.engine), outbox=OutboxStore(self.engine),
+            lifecycle=LifecycleStore(self.engine), mailer=mailer, stale_after_seconds=stale_after_seconds,
+        )
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None,

@@ -1,7 +1,7 @@
 """Sales orders with their lines, continuity schedules, installments, payments and attempts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -62,7 +62,15 @@ class OrderRepository:
                     is_continuity_parent=order.is_continuity_parent)
         )
 
-    def add_line(self, sales_id: str, line: SalesLine) -> None:
+    def save_fulfilment(self, sales_id: str, status: OrderStatus, **values: object) -> None:
+        """A child order's status with its dates/tracking; invoicing marks its occurrences invoiced."""
+        self.conn.execute(update(orm.sales_orders).where(orm.sales_orders.c.sales_id == sales_id)
+                          .values(status=status.value, **values))
+        if status == OrderStatus.INVOICED:
+            t = orm.schedule_occurrences
+            self.conn.execute(update(t).where(t.c.child_sales_id == sales_id).values(status="invoiced"))
+
+    def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
         self.conn.execute(insert(orm.sales_lines).values(
             sales_id=sales_id, line_no=line.line_no, item_id=line.item_id, quantity=line.quantity,
             unit_price_minor=line.unit_price.minor, currency=line.unit_price.currency, status=line.status.value,
@@ -71,7 +79,7 @@ class OrderRepository:
             t = line.continuity
             self.conn.execute(insert(orm.continuity_lines).values(
                 sales_id=sales_id, line_no=line.line_no, program_id=t.program_id, item_id=line.item_id,
-                start_date=t.start_date, start_event=t.start_event, bill_up_front=t.bill_up_front,
+                quantity=line.quantity, planned_count=planned_count, start_date=t.start_date, start_event=t.start_event, bill_up_front=t.bill_up_front,
                 payment_schedule_id=t.payment_schedule_id, status=LineStatus.OPEN.value,
             ))
 
@@ -104,11 +112,13 @@ class OrderRepository:
         ]
 
     # -- installments -------------------------------------------------------------------
-    def add_installments(self, sales_id: str, line_no: int, planned: list[PlannedInstallment]) -> None:
+    def add_installments(self, sales_id: str, line_no: int, item_id: str,
+                         planned: list[PlannedInstallment]) -> None:
         self.conn.execute(insert(orm.installments), [
             dict(sales_id=sales_id, line_no=line_no, seq=p.seq, due_date=p.due_date,
                  amount_minor=p.amount.minor, currency=p.amount.currency,
-                 status=PaymentStatus.NOT_SUBMITTED.value)
+                 status=PaymentStatus.NOT_SUBMITTED.value, parent_sales_id=sales_id, parent_line_no=line_no,
+                 item_id=item_id)
             for p in planned
         ])
 
@@ -151,21 +161,21 @@ class OrderRepository:
         )
 
     # -- attempts -----------------------------------------------------------------------
-    def add_attempt(self, sales_id: str, subject: str, subject_ref: str, operation: str,
-                    token: str, amount: Money, now: datetime) -> str:
+    def add_attempt(self, subject: str, sales_id: str, line_no: int, seq: int, operation: str,
+                    token: str, amount: Money, as_of: date, now: datetime) -> str:
         """Write a pending attempt with the next attempt number; returns its idempotency key."""
         t = orm.payment_attempts
         last = self.conn.execute(
             select(func.max(t.c.attempt_no)).where(
-                t.c.sales_id == sales_id, t.c.subject == subject, t.c.subject_ref == subject_ref,
+                t.c.subject == subject, t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == seq,
                 t.c.operation == operation)
         ).scalar()
         attempt_no = (last or 0) + 1
-        key = f"{sales_id}:{subject}:{subject_ref}:{operation}:{attempt_no}"
+        key = attempt_key(subject, sales_id, line_no, seq, operation, attempt_no)
         self.conn.execute(insert(t).values(
-            idempotency_key=key, sales_id=sales_id, subject=subject, subject_ref=subject_ref,
+            idempotency_key=key, subject=subject, sales_id=sales_id, line_no=line_no, seq=seq,
             attempt_no=attempt_no, operation=operation, card_token=token, amount_minor=amount.minor,
-            currency=amount.currency, status=AttemptStatus.PENDING.value, reason="", created_at=now,
+            currency=amount.currency, status=AttemptStatus.PENDING.value, reason="", as_of=as_of, created_at=now,
         ))
         return key
 
@@ -180,6 +190,11 @@ class OrderRepository:
         t = orm.payment_attempts
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.attempt_id))
         return [dict(r._mapping) for r in rows]
+
+
+def attempt_key(subject: str, sales_id: str, line_no: int, seq: int, operation: str, attempt_no: int) -> str:
+    """The gateway idempotency key of an attempt: derived from its natural key, never random."""
+    return f"{subject}:{sales_id}:{line_no}:{seq}:{operation}:{attempt_no}"
 
 
 def _line(r) -> SalesLine:  # type: ignore[no-untyped-def]

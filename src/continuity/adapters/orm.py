@@ -159,6 +159,10 @@ sales_orders = Table(
     Column("hold_reason", Text, nullable=False),
     Column("is_continuity_parent", Boolean, nullable=False),
     Column("parent_sales_id", ForeignKey("sales_orders.sales_id"), nullable=True, index=True),
+    Column("tracking_number", String(80), nullable=True),
+    Column("released_on", Date, nullable=True),
+    Column("shipped_on", Date, nullable=True),
+    Column("invoiced_on", Date, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -176,6 +180,8 @@ sales_lines = Table(
     Column("parent_line_no", Integer, nullable=True),
     Column("parent_seq", Integer, nullable=True),
     CheckConstraint("quantity > 0", name="quantity_positive"),
+    # one child line per parent occurrence, ever: the natural key of child orders
+    UniqueConstraint("parent_sales_id", "parent_line_no", "parent_seq", name="uq_sales_lines_parent_occurrence"),
 )
 
 continuity_lines = Table(
@@ -185,6 +191,8 @@ continuity_lines = Table(
     Column("line_no", Integer, primary_key=True),
     Column("program_id", ForeignKey("programs.program_id"), nullable=False, index=True),
     Column("item_id", String(40), nullable=False, index=True),
+    Column("quantity", Integer, nullable=False),
+    Column("planned_count", Integer, nullable=False),
     Column("start_date", Date, nullable=False),
     Column("start_event", Integer, nullable=False),
     Column("bill_up_front", Boolean, nullable=False),
@@ -233,6 +241,9 @@ installments = Table(
     _money("amount"),
     _currency(),
     Column("status", String(20), nullable=False),
+    Column("parent_sales_id", String(40), nullable=False),
+    Column("parent_line_no", Integer, nullable=False),
+    Column("item_id", String(40), nullable=False),
     Index("ix_installments_due", "status", "due_date"),
 )
 
@@ -241,19 +252,54 @@ payment_attempts = Table(
     metadata,
     Column("attempt_id", Integer, primary_key=True, autoincrement=True),
     Column("idempotency_key", String(120), nullable=False, unique=True),
+    Column("subject", String(20), nullable=False),  # "payment" (line_no 0, seq = payment_id) or "installment"
     Column("sales_id", String(40), nullable=False, index=True),
-    Column("subject", String(20), nullable=False),  # "payment" or "installment"
-    Column("subject_ref", String(40), nullable=False),  # payment_id, or "line_no:seq"
-    Column("attempt_no", Integer, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
     Column("operation", String(20), nullable=False),
+    Column("attempt_no", Integer, nullable=False),
     Column("card_token", String(80), nullable=False),
     _money("amount"),
     _currency(),
-    Column("status", String(20), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("gateway_reference", String(80), nullable=True),
+    Column("as_of", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("sales_id", "subject", "subject_ref", "operation", "attempt_no", name="uq_payment_attempts_natural"),
+    UniqueConstraint("subject", "sales_id", "line_no", "seq", "operation", "attempt_no",
+                     name="uq_payment_attempts_natural"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(40), nullable=False, index=True),
+    Column("as_of", Date, nullable=False),
+    Column("filters", Text, nullable=False),  # JSON
+    Column("counts", Text, nullable=False),  # JSON
+    Column("status", String(20), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(160), nullable=False, unique=True),
+    Column("kind", String(30), nullable=False),
+    Column("account", String(40), nullable=False),
+    Column("sales_id", String(40), nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("email", String(200), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: amount, currency, due_date, reason
+    Column("as_of", Date, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Index("ix_notifications_undelivered", "delivered_at", "notification_id"),
 )
 
 gateway_ledger = Table(

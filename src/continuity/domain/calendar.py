@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 
@@ -83,4 +84,4 @@ def parse_date(text: str) -> date:
 
 
 def end_of_month(year: int, month: int) -> date:
-    return date(year, month, 1) + relativedelta(months=1, days=-1)
+    return date(year, month, monthrange(year, month)[1])  # no overflow past 9999-12

@@ -56,7 +56,7 @@ def validate_card_number(number: str) -> str:
 
     The error message never repeats the number."""
     digits = re.sub(r"[\s-]", "", str(number))
-    if not digits.isdigit() or not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
+    if not (digits.isascii() and digits.isdigit()) or not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
         raise CardInvalid("the card number is not valid (check the digits)")
     return digits
 

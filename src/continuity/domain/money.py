@@ -19,7 +19,11 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         raise ValidationFailed(f"not an amount: {text!r}", "amount_invalid") from None
-    if not value.is_finite() or value != value.quantize(_CENT):
+    try:
+        exact = value.is_finite() and value == value.quantize(_CENT)
+    except InvalidOperation:  # too many digits for the decimal context, e.g. '1e30'
+        exact = False
+    if not exact:
         raise ValidationFailed(f"not an amount with at most 2 decimals: {text!r}", "amount_invalid")
     return value.quantize(_CENT)
 

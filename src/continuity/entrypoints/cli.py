@@ -11,8 +11,9 @@ from continuity.adapters.migrate import upgrade
 from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
+from continuity.entrypoints.cli_jobs import jobs_app, worker
 from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table
-from continuity.services import order_entry, payment_entry, views
+from continuity.services import fulfilment, order_entry, payment_entry, views
 from continuity.services.demo import load_demo
 from continuity.services.setup import import_setup
 from continuity.services.setup_documents import parse_setup
@@ -24,6 +25,8 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 programs_app = typer.Typer(help="Continuity programs.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers.", no_args_is_help=True)
 orders_app = typer.Typer(help="Sales orders and continuity orders.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(handles_errors(worker))
 for sub, name in ((db_app, "db"), (demo_app, "demo"), (programs_app, "programs"),
                   (customers_app, "customers"), (orders_app, "orders")):
     app.add_typer(sub, name=name)
@@ -155,6 +158,36 @@ def orders_submit(sales_id: str, as_json: Json = False) -> None:
 def orders_show(sales_id: str, as_json: Json = False) -> None:
     """Show an order: lines, payments, status and each continuity line's schedule."""
     a = _app()
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@orders_app.command("release")
+@handles_errors
+def orders_release(sales_id: str, date_: Annotated[Optional[str], typer.Option("--date")] = None,
+                   as_json: Json = False) -> None:
+    """Release a child order to the warehouse."""
+    a = _app()
+    fulfilment.release(a.uow, sales_id, parse_date(date_) if date_ else a.clock.today())
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@orders_app.command("ship")
+@handles_errors
+def orders_ship(sales_id: str, tracking: Annotated[str, typer.Option(help="Carrier tracking number.")],
+                date_: Annotated[Optional[str], typer.Option("--date")] = None, as_json: Json = False) -> None:
+    """Ship a released child order with its tracking number."""
+    a = _app()
+    fulfilment.ship(a.uow, sales_id, tracking, parse_date(date_) if date_ else a.clock.today())
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@orders_app.command("invoice")
+@handles_errors
+def orders_invoice(sales_id: str, date_: Annotated[Optional[str], typer.Option("--date")] = None,
+                   as_json: Json = False) -> None:
+    """Invoice a shipped child order (its occurrences become invoiced)."""
+    a = _app()
+    fulfilment.invoice(a.uow, sales_id, parse_date(date_) if date_ else a.clock.today())
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 

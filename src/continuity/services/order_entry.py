@@ -69,9 +69,10 @@ def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[n
         _make_continuity_line(uow, order, line, start_date, payment_schedule_id)
     elif start_date or payment_schedule_id:
         raise ValidationFailed(f"item {item_id} is not a continuity item", "not_continuity_item")
-    uow.orders.add_line(sales_id, line)
+    plan = _full_plan(uow, line) if line.continuity else []
+    uow.orders.add_line(sales_id, line, planned_count=len(plan))
     if line.continuity:
-        _write_schedule(uow, order, line)
+        _write_schedule(uow, order, line, plan)
     order.lines.append(line)
     uow.orders.save_header(order)
     return line.line_no
@@ -89,29 +90,31 @@ def _make_continuity_line(uow, order: SalesOrder, line: SalesLine,  # type: igno
         program.program_id, start_date or order.order_date, program.starting_event(),
         program.bill_up_front, schedule_id,
     )
-    line.unit_price = program_total(_full_plan(uow, program, line), line.unit_price.currency)
+    line.unit_price = program_total(_full_plan(uow, line, per_unit=True), line.unit_price.currency)
 
 
-def _full_plan(uow, program: Program, line: SalesLine):  # type: ignore[no-untyped-def]
-    prices = {p.item_id: p.price for p in uow.setup.products()}
-    terms = line.continuity
-    return plan_occurrences(program, prices, terms.start_date, terms.start_event)
-
-
-def _write_schedule(uow, order: SalesOrder, line: SalesLine) -> None:  # type: ignore[no-untyped-def]
+def _full_plan(uow, line: SalesLine, per_unit: bool = False) -> list[Occurrence]:  # type: ignore[no-untyped-def]
+    """The line's whole schedule (occurrence quantities times the line quantity unless per unit)."""
     terms = line.continuity
     program = uow.setup.program(terms.program_id)
-    plan = [_times(o, line.quantity) for o in _full_plan(uow, program, line)]
+    prices = {p.item_id: p.price for p in uow.setup.products()}
+    plan = plan_occurrences(program, prices, terms.start_date, terms.start_event)
+    return plan if per_unit else [_times(o, line.quantity) for o in plan]
+
+
+def _write_schedule(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-untyped-def]
+                    plan: list[Occurrence]) -> None:
+    terms = line.continuity
     params = uow.setup.parameters()
     uow.orders.add_occurrences(order.sales_id, line.line_no,
                                materialise(plan, params.repeat_threshold, terms.bill_up_front))
     mode = terms.billing_mode
     if mode == BillingMode.INSTALLMENTS:
         schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
-        uow.orders.add_installments(order.sales_id, line.line_no,
+        uow.orders.add_installments(order.sales_id, line.line_no, line.item_id,
                                     plan_installments(line.amount, schedule, order.order_date))
     elif mode == BillingMode.PAY_ALL_NOW:
-        uow.orders.add_installments(order.sales_id, line.line_no,
+        uow.orders.add_installments(order.sales_id, line.line_no, line.item_id,
                                     [PlannedInstallment(1, order.order_date, line.amount)])
 
 
@@ -123,7 +126,7 @@ def amount_due_now(order: SalesOrder, installments: list, on: date) -> Money:  #
     """What must be paid at submit: ordinary lines plus continuity installments due by ``on``."""
     due = Money.zero(order.currency)
     for line in order.lines:
-        if line.continuity is None:
+        if line.continuity is None and order.parent_sales_id is None:  # a child is charged by installment
             due = due + line.amount
     for inst in installments:
         if inst.due_date <= on:

@@ -11,7 +11,7 @@ from continuity.domain.payments import PaymentStatus, check_payment_transition
 from continuity.domain.sales_order import OrderStatus
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.order_entry import UowFactory, amount_due_now
-from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
+from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,8 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
         new = [p for p in live if p.status == PaymentStatus.NOT_SUBMITTED]
         for p in new:
             uow.customers.card(p.card_token).ensure_usable_on(clock.today())
-        pending = [(p, uow.orders.add_attempt(sales_id, "payment", str(p.payment_id), "authorize",
-                                              p.card_token, p.amount, clock.now())) for p in new]
+        pending = [(p, uow.orders.add_attempt("payment", sales_id, 0, p.payment_id, "authorize",
+                                              p.card_token, p.amount, clock.today(), clock.now())) for p in new]
         uow.commit()
     return pending
 
@@ -137,3 +137,24 @@ def _authorize_due_installments(uow, order) -> None:  # type: ignore[no-untyped-
     for inst in uow.orders.installments(order.sales_id):
         if inst.due_date <= order.order_date and inst.status == PaymentStatus.NOT_SUBMITTED:
             uow.orders.set_installment_status(inst, PaymentStatus.AUTHORIZED)
+
+
+def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: int, key: str,
+                          status: str, reason: str, reference: str) -> None:
+    """Record what the gateway says became of a submit authorization (reconcile-payments)."""
+    result = GatewayResult(GatewayOutcome(status), reference, reason)
+    with uow_factory() as uow:
+        order = uow.orders.get(sales_id)
+        payment = next(p for p in uow.orders.payments(sales_id) if p.payment_id == payment_id)
+        uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], reason, reference)
+        if result.outcome == GatewayOutcome.UNKNOWN or payment.status not in (PaymentStatus.UNKNOWN,
+                                                                             PaymentStatus.NOT_SUBMITTED):
+            uow.commit()
+            return
+        payment.status = (PaymentStatus.AUTHORIZED if result.outcome == GatewayOutcome.APPROVED
+                          else PaymentStatus.DECLINED)
+        payment.reason = reason
+        uow.orders.save_payment(payment)
+        if order.status == OrderStatus.ON_HOLD:
+            _settle_order(uow, order, [result])
+        uow.commit()

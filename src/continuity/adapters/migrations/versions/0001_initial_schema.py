@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:39:18.547413
+Create Date: 2026-11-23 01:47:48.046575
 """
 from alembic import op
 import sqlalchemy as sa
@@ -49,10 +49,47 @@ def upgrade() -> None:
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('parent_sales_id', sa.String(length=40), nullable=False),
+    sa.Column('parent_line_no', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.String(length=40), nullable=False),
     sa.PrimaryKeyConstraint('sales_id', 'line_no', 'seq', name=op.f('pk_installments'))
     )
     with op.batch_alter_table('installments', schema=None) as batch_op:
         batch_op.create_index('ix_installments_due', ['status', 'due_date'], unique=False)
+
+    op.create_table('job_runs',
+    sa.Column('run_id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('filters', sa.Text(), nullable=False),
+    sa.Column('counts', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('run_id', name=op.f('pk_job_runs'))
+    )
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_runs_name'), ['name'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('notification_id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('dedupe_key', sa.String(length=160), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('account', sa.String(length=40), nullable=False),
+    sa.Column('sales_id', sa.String(length=40), nullable=False),
+    sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('notification_id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_notifications_dedupe_key'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_undelivered', ['delivered_at', 'notification_id'], unique=False)
 
     op.create_table('number_sequences',
     sa.Column('name', sa.String(length=40), nullable=False),
@@ -62,24 +99,27 @@ def upgrade() -> None:
     op.create_table('payment_attempts',
     sa.Column('attempt_id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('idempotency_key', sa.String(length=120), nullable=False),
-    sa.Column('sales_id', sa.String(length=40), nullable=False),
     sa.Column('subject', sa.String(length=20), nullable=False),
-    sa.Column('subject_ref', sa.String(length=40), nullable=False),
-    sa.Column('attempt_no', sa.Integer(), nullable=False),
+    sa.Column('sales_id', sa.String(length=40), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('operation', sa.String(length=20), nullable=False),
+    sa.Column('attempt_no', sa.Integer(), nullable=False),
     sa.Column('card_token', sa.String(length=80), nullable=False),
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('gateway_reference', sa.String(length=80), nullable=True),
+    sa.Column('as_of', sa.Date(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('attempt_id', name=op.f('pk_payment_attempts')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_payment_attempts_idempotency_key')),
-    sa.UniqueConstraint('sales_id', 'subject', 'subject_ref', 'operation', 'attempt_no', name='uq_payment_attempts_natural')
+    sa.UniqueConstraint('subject', 'sales_id', 'line_no', 'seq', 'operation', 'attempt_no', name='uq_payment_attempts_natural')
     )
     with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_attempts_sales_id'), ['sales_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_attempts_status'), ['status'], unique=False)
 
     op.create_table('payment_schedules',
     sa.Column('payment_schedule_id', sa.String(length=40), nullable=False),
@@ -153,6 +193,10 @@ def upgrade() -> None:
     sa.Column('hold_reason', sa.Text(), nullable=False),
     sa.Column('is_continuity_parent', sa.Boolean(), nullable=False),
     sa.Column('parent_sales_id', sa.String(length=40), nullable=True),
+    sa.Column('tracking_number', sa.String(length=80), nullable=True),
+    sa.Column('released_on', sa.Date(), nullable=True),
+    sa.Column('shipped_on', sa.Date(), nullable=True),
+    sa.Column('invoiced_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account'], ['customers.account'], name=op.f('fk_sales_orders_account_customers')),
     sa.ForeignKeyConstraint(['parent_sales_id'], ['sales_orders.sales_id'], name=op.f('fk_sales_orders_parent_sales_id_sales_orders')),
@@ -168,6 +212,8 @@ def upgrade() -> None:
     sa.Column('line_no', sa.Integer(), nullable=False),
     sa.Column('program_id', sa.String(length=40), nullable=False),
     sa.Column('item_id', sa.String(length=40), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('planned_count', sa.Integer(), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('start_event', sa.Integer(), nullable=False),
     sa.Column('bill_up_front', sa.Boolean(), nullable=False),
@@ -240,7 +286,8 @@ def upgrade() -> None:
     sa.CheckConstraint('quantity > 0', name=op.f('ck_sales_lines_quantity_positive')),
     sa.ForeignKeyConstraint(['item_id'], ['items.item_id'], name=op.f('fk_sales_lines_item_id_items')),
     sa.ForeignKeyConstraint(['sales_id'], ['sales_orders.sales_id'], name=op.f('fk_sales_lines_sales_id_sales_orders'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('sales_id', 'line_no', name=op.f('pk_sales_lines'))
+    sa.PrimaryKeyConstraint('sales_id', 'line_no', name=op.f('pk_sales_lines')),
+    sa.UniqueConstraint('parent_sales_id', 'parent_line_no', 'parent_seq', name='uq_sales_lines_parent_occurrence')
     )
     op.create_table('schedule_occurrences',
     sa.Column('sales_id', sa.String(length=40), nullable=False),
@@ -298,10 +345,19 @@ def downgrade() -> None:
     op.drop_table('test_gateway_ledger')
     op.drop_table('payment_schedules')
     with op.batch_alter_table('payment_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_attempts_status'))
         batch_op.drop_index(batch_op.f('ix_payment_attempts_sales_id'))
 
     op.drop_table('payment_attempts')
     op.drop_table('number_sequences')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_undelivered')
+
+    op.drop_table('notifications')
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_runs_name'))
+
+    op.drop_table('job_runs')
     with op.batch_alter_table('installments', schema=None) as batch_op:
         batch_op.drop_index('ix_installments_due')
 

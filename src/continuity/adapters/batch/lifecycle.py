@@ -1,0 +1,68 @@
+"""Set-based order lifecycle statements: fulfil, invoice and close."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine
+
+from continuity.adapters.batch.sql import sql_text, transaction
+
+
+class LifecycleStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def fulfil_due_children(self, as_of: date, item_id: str | None) -> int:
+        """Stand-in for the warehouse: release and ship open child orders whose ship date has come."""
+        where = (" AND EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.parent_sales_id"
+                 " AND cl.item_id = :item_id)") if item_id else ""
+        with transaction(self.engine) as conn:
+            return conn.execute(sql_text(
+                "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
+                "tracking_number = 'AUTO-' || sales_id "
+                "WHERE status IN ('open', 'released') AND parent_sales_id IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = sales_orders.sales_id "
+                " AND i.status NOT IN ('paid', 'authorized')) "
+                "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.child_sales_id = sales_orders.sales_id"
+                " AND o.ship_date > :as_of)" + where
+            ), {"as_of": as_of, "item_id": item_id}).rowcount
+
+    def invoice_shipped_children(self, as_of: date) -> int:
+        with transaction(self.engine) as conn:
+            count = conn.execute(sql_text(
+                "UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of "
+                "WHERE status = 'shipped' AND parent_sales_id IS NOT NULL AND shipped_on <= :as_of"
+            ), {"as_of": as_of}).rowcount
+            mark_invoiced_occurrences(conn)
+        return count
+
+    def close_orders(self) -> dict[str, int]:
+        with transaction(self.engine) as conn:
+            lines = conn.execute(sql_text(
+                "UPDATE continuity_lines SET status = 'closed' WHERE status = 'open' "
+                "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
+                " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
+                "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
+                " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'child_created')) "
+                "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
+                " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))"
+            )).rowcount
+            conn.execute(sql_text(
+                "UPDATE sales_lines SET status = 'closed' WHERE status = 'open' AND EXISTS (SELECT 1 FROM "
+                "continuity_lines cl WHERE cl.sales_id = sales_lines.sales_id AND cl.line_no = sales_lines.line_no "
+                "AND cl.status = 'closed')"
+            ))
+            orders = conn.execute(sql_text(
+                "UPDATE sales_orders SET status = 'closed' WHERE status = 'open' AND is_continuity_parent "
+                "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
+                " AND cl.status = 'open')"
+            )).rowcount
+        return {"lines_closed": lines, "orders_closed": orders}
+
+
+def mark_invoiced_occurrences(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(sql_text(
+        "UPDATE schedule_occurrences SET status = 'invoiced' WHERE status = 'child_created' AND EXISTS ("
+        "SELECT 1 FROM sales_orders so WHERE so.sales_id = schedule_occurrences.child_sales_id "
+        "AND so.status = 'invoiced')"
+    ))

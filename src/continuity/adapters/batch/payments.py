@@ -1,0 +1,186 @@
+"""Set-based payment work: claim due installments as attempts, record gateway outcomes in bulk.
+
+An attempt row (natural key: installment + operation + attempt number; idempotency key derived
+from it) is committed before the gateway is called. Two workers can never insert the same
+attempt; a re-run for the same as_of finds nothing due (a declined installment is retried only on
+a later as_of, up to the reauthorization limit).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine
+
+from continuity.adapters.batch.sql import as_text, sql_text, temp_table, transaction
+
+
+PARENT_PAYMENT_HOLD = "an installment of the parent order is declined or unresolved"
+OWN_PAYMENT_HOLD = "the charge for this shipment was declined or is unresolved"
+
+
+@dataclass(frozen=True)
+class ClaimedAttempt:
+    idempotency_key: str
+    subject: str
+    sales_id: str
+    line_no: int
+    seq: int
+    operation: str
+    card_token: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    attempt: ClaimedAttempt
+    status: str  # approved / declined / unknown
+    reason: str
+    reference: str
+
+
+_KEY = (
+    "'installment:' || x.sales_id || ':' || " + as_text("x.line_no") + " || ':' || " + as_text("x.seq")
+    + " || ':' || :op || ':' || " + as_text("x.attempt_no")
+)
+_CLAIMABLE = {"capture": "('not_submitted', 'authorized', 'declined')", "authorize": "('not_submitted')"}
+_ATTEMPT_COLUMNS = (
+    "idempotency_key, subject, sales_id, line_no, seq, operation, card_token, amount_minor, currency"
+)
+
+
+class PaymentStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def claim_due_installments(self, as_of: date, item_id: str | None, retry_limit: int, chunk: int,
+                               now: datetime, operation: str = "capture",
+                               sales_ids: list[str] | None = None) -> list[ClaimedAttempt]:
+        """Insert the next attempt of each due installment (one chunk) and commit; returns them."""
+        where = " AND i.item_id = :item_id" if item_id else ""
+        if sales_ids is not None:
+            where += " AND i.sales_id IN (SELECT value FROM tmp_ids)"
+        with transaction(self.engine) as conn:
+            if sales_ids is not None:
+                _ids_table(conn, sales_ids)
+            rows = conn.execute(sql_text(
+                f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, status, reason, as_of, created_at) "
+                f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
+                "x.currency, x.attempt_no, 'pending', '', :as_of, :now FROM ("
+                "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, i.currency, i.due_date, cl.card_token, "
+                "(SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
+                " AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op) + 1 AS attempt_no "
+                "FROM installments i "
+                "JOIN continuity_lines cl ON cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no "
+                "JOIN sales_orders so ON so.sales_id = i.sales_id "
+                "WHERE i.due_date <= :as_of AND i.status IN " + _CLAIMABLE[operation] + " "
+                "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
+                "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed'))"
+                + where +
+                " AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
+                " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
+                " AND (a.status IN ('pending', 'unknown') OR (i.status = 'declined' AND a.as_of >= :as_of))) "
+                "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk) x "
+                "WHERE x.attempt_no <= :max_attempts ON CONFLICT DO NOTHING "
+                f"RETURNING {_ATTEMPT_COLUMNS}"
+            ), {"as_of": as_of, "now": now, "op": operation, "item_id": item_id, "chunk": chunk,
+                "max_attempts": retry_limit + 1}).all()
+        return [ClaimedAttempt(*r) for r in rows]
+
+    def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]:
+        """Attempts whose outcome is unknown, or pending ones left behind by a crashed worker."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql_text(
+                f"SELECT {_ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key > :after "
+                "AND (status = 'unknown' OR (status = 'pending' AND created_at < :older)) "
+                "ORDER BY idempotency_key LIMIT :limit"
+            ), {"older": older_than, "after": after_key, "limit": limit}).all()
+        return [ClaimedAttempt(*r) for r in rows]
+
+    def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date) -> None:
+        """Write the gateway's answers for a chunk of installment attempts in one transaction."""
+        if not outcomes:
+            return
+        with transaction(self.engine) as conn:
+            conn.execute(sql_text(
+                "UPDATE payment_attempts SET status = :status, reason = :reason, gateway_reference = :ref "
+                "WHERE idempotency_key = :key AND status IN ('pending', 'unknown')"
+            ), [{"status": o.status, "reason": o.reason, "ref": o.reference or None,
+                 "key": o.attempt.idempotency_key} for o in outcomes])
+            installment_rows = [o for o in outcomes if o.attempt.subject == "installment"]
+            if installment_rows:
+                _update_installments(conn, installment_rows)
+                _write_outcome_notices(conn, installment_rows, as_of)
+
+    def release_child_holds(self, as_of: date) -> int:
+        """Child orders held for a payment problem go back to open once nothing due is unpaid."""
+        with transaction(self.engine) as conn:
+            return conn.execute(sql_text(
+                "UPDATE sales_orders SET status = 'open', hold_reason = '' "
+                "WHERE status = 'on_hold' AND parent_sales_id IS NOT NULL AND hold_reason IN (:r1, :r2) "
+                "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
+                " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
+                " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
+            ), {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}).rowcount
+
+    def hold_declined_children(self) -> int:
+        with transaction(self.engine) as conn:
+            return conn.execute(sql_text(
+                "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason "
+                "WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
+                "WHERE i.sales_id = sales_orders.sales_id AND i.status IN ('declined', 'unknown'))"
+            ), {"reason": OWN_PAYMENT_HOLD}).rowcount
+
+    def write_upcoming_notices(self, as_of: date, notice_until: date, item_id: str | None) -> int:
+        where = " AND i.item_id = :item_id" if item_id else ""
+        with transaction(self.engine) as conn:
+            return conn.execute(sql_text(
+                "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
+                "attempts, last_error) "
+                "SELECT 'upcoming:' || i.sales_id || ':' || " + as_text("i.line_no") + " || ':' || "
+                + as_text("i.seq") + ", 'upcoming_charge', c.account, i.sales_id, c.language, c.email, "
+                "'{\"amount_minor\": ' || " + as_text("i.amount_minor") + " || ', \"currency\": \"' || i.currency "
+                "|| '\", \"due_date\": \"' || " + as_text("i.due_date") + " || '\"}', :as_of, 0, '' "
+                "FROM installments i JOIN sales_orders so ON so.sales_id = i.sales_id "
+                "JOIN customers c ON c.account = so.account "
+                "WHERE i.status IN ('not_submitted', 'authorized') AND i.due_date > :as_of "
+                "AND i.due_date <= :until AND so.status NOT IN ('draft', 'cancelled')" + where +
+                " ON CONFLICT DO NOTHING"
+            ), {"as_of": as_of, "until": notice_until, "item_id": item_id}).rowcount
+
+
+_NEXT_STATUS = {("capture", "approved"): "paid", ("authorize", "approved"): "authorized",
+                ("capture", "declined"): "declined", ("authorize", "declined"): "declined"}
+
+
+def _update_installments(conn: Connection, outcomes: list[AttemptOutcome]) -> None:
+    conn.execute(sql_text(
+        "UPDATE installments SET status = :status WHERE sales_id = :sales_id AND line_no = :line_no "
+        "AND seq = :seq AND status NOT IN ('paid', 'cancelled')"
+    ), [{"status": _NEXT_STATUS.get((o.attempt.operation, o.status), "unknown"), "sales_id": o.attempt.sales_id,
+         "line_no": o.attempt.line_no, "seq": o.attempt.seq} for o in outcomes])
+
+
+def _write_outcome_notices(conn: Connection, outcomes: list[AttemptOutcome], as_of: date) -> None:
+    notices = [o for o in outcomes if (o.attempt.operation, o.status) in (("capture", "approved"),
+                                                                          ("capture", "declined"),
+                                                                          ("authorize", "declined"))]
+    if not notices:
+        return
+    conn.execute(sql_text(
+        "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
+        "attempts, last_error) SELECT :key, :kind, c.account, so.sales_id, c.language, c.email, :payload, :as_of, "
+        "0, '' FROM sales_orders so JOIN customers c ON c.account = so.account WHERE so.sales_id = :sales_id "
+        "ON CONFLICT DO NOTHING"
+    ), [{"key": f"{'paid' if o.status == 'approved' else 'declined'}:{o.attempt.idempotency_key}",
+         "kind": "paid" if o.status == "approved" else "payment_declined", "sales_id": o.attempt.sales_id,
+         "payload": json.dumps({"amount_minor": o.attempt.amount_minor, "currency": o.attempt.currency,
+                                "reason": o.reason}), "as_of": as_of} for o in notices])
+
+
+def _ids_table(conn: Connection, ids: list[str]) -> None:
+    temp_table(conn, "tmp_ids", "value VARCHAR(60)")
+    if ids:
+        conn.execute(sql_text("INSERT INTO tmp_ids (value) VALUES (:v)"), [{"v": i} for i in ids])

@@ -1,0 +1,120 @@
+"""Chunks of continuity lines with their occurrences, and bulk writes of schedule changes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Engine
+
+from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
+
+
+@dataclass
+class LineState:
+    sales_id: str
+    line_no: int
+    program_id: str
+    item_id: str
+    quantity: int
+    planned_count: int
+    start_date: date
+    start_event: int
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    occurrences: dict[int, dict] = field(default_factory=dict)  # seq -> row
+
+
+@dataclass
+class ScheduleWrites:
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    deletes: list[dict] = field(default_factory=list)
+    planned_counts: list[dict] = field(default_factory=list)
+    installments: list[dict] = field(default_factory=list)
+    unit_prices: list[dict] = field(default_factory=list)
+
+
+_LINE_COLUMNS = ("cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
+                 "cl.start_event, cl.bill_up_front, cl.payment_schedule_id")
+
+
+class ScheduleStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def open_lines(self, after: tuple[str, int] | None, chunk: int, *, item_id: str | None = None,
+                   sales_id: str | None = None, program_id: str | None = None,
+                   needs_extension: bool = False) -> list[LineState]:
+        """A chunk of open continuity lines of open parents (keyset order), with their occurrences."""
+        where = filters_sql(item_id, sales_id)
+        if program_id:
+            where += " AND cl.program_id = :program_id"
+        if needs_extension:
+            where += (" AND NOT cl.bill_up_front AND cl.planned_count > (SELECT COUNT(*) FROM schedule_occurrences o"
+                      " WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no)")
+        if after:
+            where += " AND (cl.sales_id > :after_id OR (cl.sales_id = :after_id AND cl.line_no > :after_line))"
+        params = {"item_id": item_id, "sales_id": sales_id, "program_id": program_id, "chunk": chunk,
+                  "after_id": after[0] if after else None, "after_line": after[1] if after else None}
+        with self.engine.connect() as conn:
+            rows = conn.execute(typed_columns(sql_text(
+                f"SELECT {_LINE_COLUMNS} FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
+                "WHERE cl.status = 'open' AND so.status IN ('open', 'on_hold')" + where +
+                " ORDER BY cl.sales_id, cl.line_no LIMIT :chunk"), "start_date", "bill_up_front"), params).all()
+            lines = [LineState(*r) for r in rows]
+            if lines:
+                _attach_occurrences(conn, lines)
+        return lines
+
+    def write(self, w: ScheduleWrites) -> None:
+        with transaction(self.engine) as conn:
+            if w.deletes:
+                conn.execute(sql_text("DELETE FROM schedule_occurrences WHERE sales_id = :sales_id AND line_no = :line_no "
+                                  "AND seq = :seq AND status = 'pending'"), w.deletes)
+            if w.updates:
+                conn.execute(sql_text(
+                    "UPDATE schedule_occurrences SET event_id = :event_id, item_id = :item_id, quantity = :quantity, "
+                    "price_minor = :price_minor, currency = :currency, ship_date = :ship_date WHERE sales_id = :sales_id "
+                    "AND line_no = :line_no AND seq = :seq AND status = 'pending'"), w.updates)
+            if w.inserts:
+                conn.execute(sql_text(
+                    "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, price_minor, "
+                    "currency, ship_date, status) VALUES (:sales_id, :line_no, :seq, :event_id, :item_id, :quantity, "
+                    ":price_minor, :currency, :ship_date, 'pending') ON CONFLICT DO NOTHING"), w.inserts)
+            if w.planned_counts:
+                conn.execute(sql_text("UPDATE continuity_lines SET planned_count = :planned_count WHERE sales_id = :sales_id"
+                                  " AND line_no = :line_no"), w.planned_counts)
+            if w.unit_prices:
+                conn.execute(sql_text("UPDATE sales_lines SET unit_price_minor = :unit_price_minor WHERE "
+                                  "sales_id = :sales_id AND line_no = :line_no"), w.unit_prices)
+            if w.installments:
+                conn.execute(sql_text("UPDATE installments SET amount_minor = :amount_minor WHERE sales_id = :sales_id "
+                                  "AND line_no = :line_no AND seq = :seq AND status IN ('not_submitted', 'declined')"),
+                             w.installments)
+
+    def installments_of(self, lines: list[LineState]) -> dict[tuple[str, int], list[dict]]:
+        """The installments of a chunk of lines (one range query), by (sales_id, line_no)."""
+        result: dict[tuple[str, int], list[dict]] = {(ln.sales_id, ln.line_no): [] for ln in lines}
+        if not lines:
+            return result
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql_text(
+                "SELECT sales_id, line_no, seq, amount_minor, status FROM installments "
+                "WHERE sales_id >= :first AND sales_id <= :last ORDER BY sales_id, line_no, seq"
+            ), {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
+            for row in rows:
+                if (row["sales_id"], row["line_no"]) in result:
+                    result[(row["sales_id"], row["line_no"])].append(dict(row))
+        return result
+
+
+def _attach_occurrences(conn, lines: list[LineState]) -> None:  # type: ignore[no-untyped-def]
+    by_key = {(ln.sales_id, ln.line_no): ln for ln in lines}
+    rows = conn.execute(typed_columns(sql_text(
+        "SELECT o.sales_id, o.line_no, o.seq, o.event_id, o.item_id, o.quantity, o.price_minor, o.currency, "
+        "o.ship_date, o.status FROM schedule_occurrences o WHERE o.sales_id >= :first AND o.sales_id <= :last"
+    ), "ship_date"), {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
+    for row in rows:
+        line = by_key.get((row["sales_id"], row["line_no"]))
+        if line is not None:
+            line.occurrences[row["seq"]] = dict(row)

@@ -1,0 +1,60 @@
+"""Portable pieces of the set-based job SQL (SQLite 3.35+ and PostgreSQL 15)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Boolean, Connection, Date, DateTime, Engine, TextClause, bindparam, text
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def skip_locked(conn: Connection, table_alias: str) -> str:
+    """PostgreSQL workers claim rows without waiting for each other; SQLite has one writer."""
+    return f" FOR UPDATE OF {table_alias} SKIP LOCKED" if is_postgres(conn) else ""
+
+
+def temp_table(conn: Connection, name: str, columns: str) -> None:
+    """A per-connection scratch table for one chunk's work, emptied before each use."""
+    conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})"))
+    conn.execute(text(f"DELETE FROM {name}"))
+
+
+def as_text(expr: str) -> str:
+    return f"CAST({expr} AS VARCHAR(20))"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One chunk = one transaction: all of its statements land, or none."""
+    with engine.connect() as conn:
+        with conn.begin():
+            yield conn
+
+
+def filters_sql(item_id: str | None, sales_id: str | None, alias: str = "cl") -> str:
+    parts = []
+    if item_id:
+        parts.append(f" AND {alias}.item_id = :item_id")
+    if sales_id:
+        parts.append(f" AND {alias}.sales_id = :sales_id")
+    return "".join(parts)
+
+
+_TYPED = {"as_of": Date(), "due_until": Date(), "until": Date(), "now": DateTime(timezone=True),
+          "older": DateTime(timezone=True)}
+_RESULT_TYPES = {"ship_date": Date(), "start_date": Date(), "due_date": Date(), "bill_up_front": Boolean()}
+
+
+def sql_text(statement: str) -> TextClause:
+    """text() whose date/time parameters and result columns are typed, so SQLite and PostgreSQL
+    store and compare them the same way."""
+    clause = text(statement)
+    binds = [bindparam(name, type_=kind) for name, kind in _TYPED.items() if f":{name}" in statement]
+    return clause.bindparams(*binds) if binds else clause
+
+
+def typed_columns(clause: TextClause, *names: str):  # type: ignore[no-untyped-def]
+    return clause.columns(**{n: _RESULT_TYPES[n] for n in names})

@@ -1,0 +1,129 @@
+"""`continuity jobs …`, `continuity worker` and the child-order commands."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from continuity.bootstrap import bootstrap
+from continuity.domain.calendar import parse_date
+from continuity.entrypoints.cli_output import console, emit, handles_errors, table
+from continuity.services.jobs.context import JobRequest, NoProgress
+from continuity.services.jobs.registry import JOBS, run_all, run_job
+
+jobs_app = typer.Typer(help="The continuity batch jobs (each records a job run).", no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Business date of the run (default: today).")]
+Item = Annotated[Optional[str], typer.Option("--item", help="Only this continuity (parent) item.")]
+SalesOrder = Annotated[Optional[str], typer.Option("--sales-order", help="Only this parent sales order.")]
+Chunk = Annotated[int, typer.Option("--chunk-size", min=1, help="Rows per chunk (one transaction each).")]
+
+
+class RichProgress:
+    """A Rich progress bar on a terminal; silent when output is piped or --json."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True)
+        self.task = None
+
+    def __enter__(self) -> RichProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def start(self, description: str, total: int | None) -> None:
+        self.task = self.bar.add_task(description, total=total)
+
+    def advance(self, count: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, count)
+
+
+def _progress(as_json: bool):  # type: ignore[no-untyped-def]
+    return RichProgress() if sys.stdout.isatty() and not as_json else _Quiet()
+
+
+class _Quiet(NoProgress):
+    def __enter__(self) -> _Quiet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _render_runs(runs: list[dict]) -> None:
+    table("Job runs", ["run", "job", "as_of", "status", "counts"],
+          [[r["run_id"], r["name"], r["as_of"], r["status"],
+            ", ".join(f"{k}={v}" for k, v in r["counts"].items() if v) or "nothing to do"] for r in runs])
+    for r in runs:
+        for d in r.get("details", []):
+            console.print(f"{d['sales_id']} line {d['line_no']}: +{len(d['added'])} ~{len(d['changed'])} "
+                          f"-{len(d['removed'])} occurrences, {len(d['installments'])} installments")
+            for c in d["changed"]:
+                console.print(f"  seq {c['before']['seq']}: {c['before']} → {c['after']}")
+
+
+def _register(name: str) -> None:
+    doc = (JOBS[name].__doc__ or name).strip().splitlines()[0]
+
+    @jobs_app.command(name, help=doc)
+    @handles_errors
+    def command(as_of: AsOf = None, item: Item = None, sales_order: SalesOrder = None,
+                dry_run: Annotated[bool, typer.Option("--dry-run", help="continuity-update: list, write nothing.")]
+                = False, chunk_size: Chunk = 2000, as_json: Json = False) -> None:
+        app = bootstrap()
+        day = parse_date(as_of) if as_of else app.clock.today()
+        with _progress(as_json) as progress:
+            record = run_job(app.job_deps(), name, JobRequest(day, item, sales_order, dry_run, chunk_size), progress)
+        emit(record, as_json, lambda r: _render_runs([r]))
+
+
+for _name in JOBS:
+    _register(_name)
+
+
+@jobs_app.command("run-all")
+@handles_errors
+def jobs_run_all(as_of: AsOf = None, fulfil: Annotated[bool, typer.Option(
+        "--fulfil", help="Also release and ship paid child orders (simulation of the warehouse).")] = False,
+        chunk_size: Chunk = 2000, as_json: Json = False) -> None:
+    """The nightly sequence for one as-of date."""
+    app = bootstrap()
+    day = parse_date(as_of) if as_of else app.clock.today()
+    with _progress(as_json) as progress:
+        runs = run_all(app.job_deps(), JobRequest(day, chunk_size=chunk_size), progress, fulfil=fulfil)
+    emit(runs, as_json, _render_runs)
+
+
+@jobs_app.command("runs")
+@handles_errors
+def jobs_runs(limit: int = 20, as_json: Json = False) -> None:
+    """The most recent job runs with their counts."""
+    app = bootstrap()
+    emit(app.job_deps().runs.recent(limit), as_json, _render_runs)
+
+
+def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly sequences.")] = 3600,
+           once: Annotated[bool, typer.Option("--once", help="Run the sequence once and stop.")] = False,
+           fulfil: Annotated[bool, typer.Option("--fulfil", help="Also ship paid child orders.")] = False) -> None:
+    """Run the nightly sequence continuously; stops cleanly on SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    app = bootstrap()
+    deps = app.job_deps()
+    while not stop.is_set():
+        runs = run_all(deps, JobRequest(app.clock.today()), fulfil=fulfil)
+        console.print(f"worker: ran {len(runs)} jobs for {app.clock.today()}")
+        if once:
+            break
+        stop.wait(interval)
+    console.print("worker stopped")

@@ -1,0 +1,59 @@
+"""What every job gets: the request (as_of and filters), its collaborators and a progress sink."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from continuity.services.ports import Clock, PaymentGateway
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    as_of: date
+    item_id: str | None = None
+    sales_id: str | None = None
+    dry_run: bool = False
+    chunk_size: int = 2000
+
+    def filters(self) -> dict[str, Any]:
+        return {k: v for k, v in (("item_id", self.item_id), ("sales_id", self.sales_id),
+                                  ("dry_run", self.dry_run or None)) if v}
+
+
+class Progress(Protocol):
+    def start(self, description: str, total: int | None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class NoProgress:
+    def start(self, description: str, total: int | None) -> None:
+        return None
+
+    def advance(self, count: int) -> None:
+        return None
+
+
+@dataclass
+class JobDeps:
+    """Collaborators of the jobs; built by bootstrap (adapters stay out of the services)."""
+
+    uow: Any
+    gateway: PaymentGateway
+    clock: Clock
+    runs: Any
+    child_orders: Any
+    payments: Any
+    schedules: Any
+    outbox: Any
+    lifecycle: Any
+    mailer: Any = None
+    stale_after_seconds: int = 60
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobOutcome:
+    counts: dict[str, int]
+    details: list[dict] = field(default_factory=list)

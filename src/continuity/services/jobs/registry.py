@@ -1,0 +1,75 @@
+"""The jobs by name, how one run is recorded, and the nightly sequence (run-all)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from continuity.domain.errors import NotFound
+from continuity.services.jobs.child_orders import create_child_orders
+from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, NoProgress, Progress
+from continuity.services.jobs.notifications import send_notifications
+from continuity.services.jobs.payments import process_payments, reconcile_payments
+from continuity.services.jobs.schedules import continuity_update, extend_lines, update_event_period
+
+log = logging.getLogger(__name__)
+Job = Callable[[JobDeps, JobRequest, Progress], JobOutcome]
+
+
+def close_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
+    """Close parent lines whose occurrences are all invoiced, skipped or cancelled, then their orders."""
+    return JobOutcome(deps.lifecycle.close_orders())
+
+
+def invoice_shipped(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
+    """Invoice child orders shipped on or before as_of (and mark their occurrences invoiced)."""
+    return JobOutcome({"invoiced": deps.lifecycle.invoice_shipped_children(req.as_of)})
+
+
+def fulfil_children(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
+    """Warehouse stand-in for simulations: release and ship paid child orders whose date has come."""
+    return JobOutcome({"shipped": deps.lifecycle.fulfil_due_children(req.as_of, req.item_id)})
+
+
+JOBS: dict[str, Job] = {
+    "update-event-period": update_event_period,
+    "create-child-orders": create_child_orders,
+    "process-payments": process_payments,
+    "extend-lines": extend_lines,
+    "continuity-update": continuity_update,
+    "close-orders": close_orders,
+    "reconcile-payments": reconcile_payments,
+    "send-notifications": send_notifications,
+    "invoice-shipped": invoice_shipped,
+    "fulfil-children": fulfil_children,
+}
+
+#: The nightly order: programs first, then money owed, then shipments, then closing and mail.
+NIGHTLY = ["update-event-period", "extend-lines", "reconcile-payments", "process-payments",
+           "create-child-orders", "process-payments", "invoice-shipped", "close-orders", "send-notifications"]
+
+
+def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None = None) -> dict:
+    """Run one job and record it in job_runs (status, counts, filters); returns the record."""
+    job = JOBS.get(name)
+    if job is None:
+        raise NotFound(f"no job {name!r}; jobs: {', '.join(sorted(JOBS))}", "job_unknown")
+    run_id = deps.runs.start(name, req.as_of, req.filters(), deps.clock.now())
+    try:
+        outcome = job(deps, req, progress or NoProgress())
+    except Exception as exc:
+        deps.runs.finish(run_id, "failed", {}, f"{type(exc).__name__}: {exc}"[:500], deps.clock.now())
+        log.exception("job %s failed (run %s)", name, run_id)
+        raise
+    deps.runs.finish(run_id, "succeeded", outcome.counts, "", deps.clock.now())
+    record = deps.runs.get(run_id)
+    if outcome.details:
+        record["details"] = outcome.details
+    return record
+
+
+def run_all(deps: JobDeps, req: JobRequest, progress: Progress | None = None, fulfil: bool = False) -> list[dict]:
+    """The nightly sequence for one as_of; with ``fulfil`` paid children are also shipped (simulation)."""
+    names = list(NIGHTLY)
+    if fulfil:
+        names.insert(names.index("invoice-shipped"), "fulfil-children")
+    return [run_job(deps, name, req, progress) for name in names]

@@ -1,0 +1,159 @@
+"""update-event-period, extend-lines and continuity-update."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from continuity.adapters.batch.schedules import LineState, ScheduleWrites
+from continuity.domain.money import Money
+from continuity.domain.program import Program
+from continuity.domain.schedule import (
+    Occurrence,
+    OccurrenceStatus,
+    materialise,
+    occurrences_to_extend,
+    plan_occurrences,
+)
+from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
+
+FIELDS = ("event_id", "item_id", "quantity", "price_minor", "currency", "ship_date")
+
+
+def update_event_period(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
+    """Set each active program's current event from its events' start dates."""
+    changed = 0
+    with deps.uow() as uow:
+        programs = [p for p in uow.setup.programs() if p.active]
+        progress.start("update-event-period", len(programs))
+        for program in programs:
+            current = program.current_event_on(req.as_of)
+            if current != program.current_event:
+                program.current_event = current
+                uow.setup.save_program(program)
+                changed += 1
+            progress.advance(1)
+        uow.commit()
+    return JobOutcome({"programs": len(programs), "changed": changed})
+
+
+class _Plans:
+    """Programs and prices, read once per job run."""
+
+    def __init__(self, deps: JobDeps) -> None:
+        with deps.uow() as uow:
+            self.programs: dict[str, Program] = {p.program_id: p for p in uow.setup.programs()}
+            self.prices = {p.item_id: p.price for p in uow.setup.products()}
+            self.threshold = uow.setup.parameters().repeat_threshold
+
+    def plan(self, line: LineState) -> list[Occurrence]:
+        plan = plan_occurrences(self.programs[line.program_id], self.prices, line.start_date, line.start_event)
+        return [replace(o, quantity=o.quantity * line.quantity) for o in plan]
+
+
+def _row(line: LineState, occ: Occurrence) -> dict:
+    return {"sales_id": line.sales_id, "line_no": line.line_no, "seq": occ.seq, "event_id": occ.event_id,
+            "item_id": occ.item_id, "quantity": occ.quantity, "price_minor": occ.price.minor,
+            "currency": occ.price.currency, "ship_date": occ.ship_date}
+
+
+def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
+    """Top up repeats beyond the repeat threshold, never beyond the event's times_to_repeat."""
+    plans = _Plans(deps)
+    counts: Counter[str] = Counter(lines=0, occurrences_added=0)
+    progress.start("extend-lines", None)
+    after = None
+    while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id,
+                                             sales_id=req.sales_id, needs_extension=True):
+        writes = ScheduleWrites()
+        for line in lines:
+            statuses = {seq: OccurrenceStatus(o["status"]) for seq, o in line.occurrences.items()}
+            added = occurrences_to_extend(plans.plan(line), statuses, plans.threshold)
+            writes.inserts += [_row(line, occ) for occ in added]
+            counts["lines"] += bool(added)
+        deps.schedules.write(writes)
+        counts["occurrences_added"] += len(writes.inserts)
+        after = (lines[-1].sales_id, lines[-1].line_no)
+        progress.advance(len(lines))
+    return JobOutcome(dict(counts))
+
+
+def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
+    """Push program changes into the pending occurrences of open parents; history is never rewritten."""
+    plans = _Plans(deps)
+    counts: Counter[str] = Counter(orders=0, added=0, changed=0, removed=0, installments_recomputed=0)
+    details: list[dict] = []
+    progress.start("continuity-update", None)
+    after = None
+    while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id):
+        writes = ScheduleWrites()
+        installments = deps.schedules.installments_of([ln for ln in lines if ln.payment_schedule_id
+                                                        or ln.bill_up_front])
+        for line in lines:
+            change = _diff_line(line, plans, installments.get((line.sales_id, line.line_no)), writes)
+            if change:
+                details.append(change)
+                counts["orders"] += 1
+                for key in ("added", "changed", "removed"):
+                    counts[key] += len(change[key])
+                counts["installments_recomputed"] += len(change["installments"])
+        if not req.dry_run:
+            deps.schedules.write(writes)
+        after = (lines[-1].sales_id, lines[-1].line_no)
+        progress.advance(len(lines))
+    return JobOutcome(dict(counts), details)
+
+
+def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, w: ScheduleWrites) -> dict | None:
+    plan = plans.plan(line)
+    history = {s: o for s, o in line.occurrences.items() if o["status"] != OccurrenceStatus.PENDING.value}
+    last_history = max(history, default=0)
+    pending = {s: o for s, o in line.occurrences.items() if s not in history}
+    future = [o for o in plan if o.seq > last_history]
+    wanted = {o.seq: o for o in materialise(future, plans.threshold, line.bill_up_front)}
+    change = {"sales_id": line.sales_id, "line_no": line.line_no, "added": [], "changed": [], "removed": [],
+              "installments": []}
+    for seq, occ in wanted.items():
+        new = _row(line, occ)
+        if seq not in pending:
+            change["added"].append(_brief(new))
+            w.inserts.append(new)
+        elif any(pending[seq][f] != new[f] for f in FIELDS):
+            change["changed"].append({"before": _brief(pending[seq]), "after": _brief(new)})
+            w.updates.append(new)
+    for seq, old in pending.items():
+        if seq not in wanted:
+            change["removed"].append(_brief(old))
+            w.deletes.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": seq})
+    if len(plan) != line.planned_count:
+        w.planned_counts.append({"sales_id": line.sales_id, "line_no": line.line_no, "planned_count": len(plan)})
+    if installments:
+        _recompute_installments(line, plan, history, installments, change, w)
+    return change if change["added"] or change["changed"] or change["removed"] or change["installments"] else None
+
+
+def _recompute_installments(line: LineState, plan: list[Occurrence], history: dict[int, dict],
+                            installments: list[dict], change: dict, w: ScheduleWrites) -> None:
+    """Unpaid installments share what the order now costs minus what is paid or authorized."""
+    currency = plan[0].price.currency if plan else "EUR"
+    total_minor = sum(o["price_minor"] * o["quantity"] for o in history.values()) + sum(
+        o.amount.minor for o in plan if o.seq > max(history, default=0))
+    settled = sum(i["amount_minor"] for i in installments if i["status"] in ("paid", "authorized", "unknown"))
+    unpaid = [i for i in installments if i["status"] in ("not_submitted", "declined")]
+    if not unpaid:
+        return
+    shares = Money.from_minor(max(total_minor - settled, 0), currency).split(len(unpaid))
+    for inst, share in zip(unpaid, shares):
+        if inst["amount_minor"] != share.minor:
+            change["installments"].append({"seq": inst["seq"], "before": str(Money.from_minor(inst["amount_minor"],
+                                                                                             currency).amount),
+                                           "after": str(share.amount)})
+            w.installments.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": inst["seq"],
+                                   "amount_minor": share.minor})
+    w.unit_prices.append({"sales_id": line.sales_id, "line_no": line.line_no,
+                          "unit_price_minor": total_minor // max(line.quantity, 1)})
+
+
+def _brief(row: dict) -> dict:
+    return {"seq": row["seq"], "event_id": row["event_id"], "item_id": row["item_id"], "quantity": row["quantity"],
+            "price": str(Money.from_minor(row["price_minor"], row["currency"]).amount),
+            "ship_date": row["ship_date"].isoformat() if hasattr(row["ship_date"], "isoformat") else row["ship_date"]}

@@ -1,0 +1,55 @@
+"""Customer notification texts in the six languages of the seed documents."""
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "upcoming_charge": ("Upcoming charge for order {sales_id}",
+                            "Dear customer, {amount} {currency} will be charged to your card on {due_date}."),
+        "paid": ("Payment received for order {sales_id}", "Thank you: {amount} {currency} has been charged."),
+        "payment_declined": ("Payment declined for order {sales_id}",
+                             "Your card was declined for {amount} {currency}. Please call us to update it."),
+    },
+    "nb": {
+        "upcoming_charge": ("Kommende belastning for ordre {sales_id}",
+                            "Kjære kunde, {amount} {currency} belastes kortet ditt {due_date}."),
+        "paid": ("Betaling mottatt for ordre {sales_id}", "Takk: {amount} {currency} er belastet."),
+        "payment_declined": ("Betaling avvist for ordre {sales_id}",
+                             "Kortet ditt ble avvist for {amount} {currency}. Ring oss for å oppdatere det."),
+    },
+    "nl": {
+        "upcoming_charge": ("Aankomende afschrijving voor order {sales_id}",
+                            "Beste klant, op {due_date} wordt {amount} {currency} van uw kaart afgeschreven."),
+        "paid": ("Betaling ontvangen voor order {sales_id}", "Dank u: {amount} {currency} is afgeschreven."),
+        "payment_declined": ("Betaling geweigerd voor order {sales_id}",
+                             "Uw kaart is geweigerd voor {amount} {currency}. Bel ons om deze bij te werken."),
+    },
+    "it": {
+        "upcoming_charge": ("Addebito in arrivo per l'ordine {sales_id}",
+                            "Gentile cliente, il {due_date} addebiteremo {amount} {currency} sulla sua carta."),
+        "paid": ("Pagamento ricevuto per l'ordine {sales_id}", "Grazie: abbiamo addebitato {amount} {currency}."),
+        "payment_declined": ("Pagamento rifiutato per l'ordine {sales_id}",
+                             "La sua carta è stata rifiutata per {amount} {currency}. Ci chiami per aggiornarla."),
+    },
+    "fr": {
+        "upcoming_charge": ("Prélèvement à venir pour la commande {sales_id}",
+                            "Chère cliente, cher client, {amount} {currency} seront débités le {due_date}."),
+        "paid": ("Paiement reçu pour la commande {sales_id}", "Merci : {amount} {currency} ont été débités."),
+        "payment_declined": ("Paiement refusé pour la commande {sales_id}",
+                             "Votre carte a été refusée pour {amount} {currency}. Appelez-nous pour la mettre à jour."),
+    },
+    "sv": {
+        "upcoming_charge": ("Kommande debitering för order {sales_id}",
+                            "Bästa kund, {amount} {currency} dras från ditt kort den {due_date}."),
+        "paid": ("Betalning mottagen för order {sales_id}", "Tack: {amount} {currency} har dragits."),
+        "payment_declined": ("Betalning nekad för order {sales_id}",
+                             "Ditt kort nekades för {amount} {currency}. Ring oss för att uppdatera det."),
+    },
+}
+
+
+def render(kind: str, language: str, sales_id: str, payload: dict) -> tuple[str, str]:
+    subject, body = TEXTS.get(language, TEXTS["en"]).get(kind) or TEXTS["en"][kind]
+    minor = int(payload.get("amount_minor", 0))
+    values = {"sales_id": sales_id, "amount": f"{minor // 100}.{minor % 100:02d}",
+              "currency": payload.get("currency", ""), "due_date": payload.get("due_date", "")}
+    return subject.format(**values), body.format(**values)

@@ -1,0 +1,81 @@
+"""`alembic upgrade head` builds the schema on an empty database, and the models match the migrations."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from continuity.adapters.db import make_engine
+from continuity.adapters.migrate import MIGRATIONS, alembic_config, upgrade
+from continuity.adapters.orm import metadata
+
+REPO = Path(__file__).resolve().parents[2]
+ALEMBIC = Path(sys.executable).with_name("alembic")
+
+
+def _head() -> str:
+    engine = make_engine("sqlite://")
+    try:
+        return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _assert_schema_built(url: str) -> None:
+    tables = _tables(url)
+    expected = set(metadata.tables)
+    assert expected, "the models define no tables"
+    assert expected <= tables, f"missing after upgrade: {sorted(expected - tables)}"
+    assert "alembic_version" in tables
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == _head()
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    finally:
+        engine.dispose()
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_the_migrations_folder_has_one_head():
+    assert MIGRATIONS.is_dir()
+    engine = make_engine("sqlite://")
+    try:
+        heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    finally:
+        engine.dispose()
+    assert len(heads) == 1, f"several migration heads: {heads}"
+
+
+def test_upgrade_builds_the_schema_on_an_empty_database(empty_database_url):
+    assert _tables(empty_database_url) == set()
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine)
+        upgrade(engine)  # a second upgrade is a no-op, not an error
+    finally:
+        engine.dispose()
+    _assert_schema_built(empty_database_url)
+
+
+def test_alembic_command_line_builds_the_schema_on_an_empty_database(empty_database_url):
+    assert _tables(empty_database_url) == set()
+    env = {**os.environ, "CONTINUITY_DATABASE_URL": empty_database_url}
+    done = subprocess.run([str(ALEMBIC), "upgrade", "head"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    _assert_schema_built(empty_database_url)
