@@ -155,7 +155,7 @@ sales_orders = Table(
     Column("account", ForeignKey("customers.account"), nullable=False, index=True),
     Column("order_date", Date, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("status", String(20), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
     Column("hold_reason", Text, nullable=False),
     Column("is_continuity_parent", Boolean, nullable=False),
     Column("parent_sales_id", ForeignKey("sales_orders.sales_id"), nullable=True, index=True),
@@ -198,7 +198,8 @@ continuity_lines = Table(
     Column("bill_up_front", Boolean, nullable=False),
     Column("payment_schedule_id", ForeignKey("payment_schedules.payment_schedule_id"), nullable=True),
     Column("card_token", ForeignKey("cards.token"), nullable=True),
-    Column("status", String(20), nullable=False, index=True),
+    # no index on status: jobs walk lines in key order (keyset chunks), a status index only misleads
+    Column("status", String(20), nullable=False),
 )
 
 schedule_occurrences = Table(
@@ -214,8 +215,7 @@ schedule_occurrences = Table(
     _currency(),
     Column("ship_date", Date, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("child_sales_id", String(40), nullable=True),
-    Index("ix_schedule_occurrences_due", "status", "ship_date"),
+    Column("child_sales_id", String(40), nullable=True, index=True),
 )
 
 payments = Table(
@@ -245,6 +245,7 @@ installments = Table(
     Column("parent_line_no", Integer, nullable=False),
     Column("item_id", String(40), nullable=False),
     Index("ix_installments_due", "status", "due_date"),
+    Index("ix_installments_parent", "parent_sales_id", "parent_line_no"),
 )
 
 payment_attempts = Table(

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -30,7 +31,8 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
 def fail(code: str, message: str, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps({"error": {"code": code, "message": message}}) + "\n")
-    err_console.print(f"[red]error[/red] ({code}): {message}", highlight=False, soft_wrap=True)
+    # escape: a message may repeat user input, and "[/x]" must print as typed, not crash Rich's markup
+    err_console.print(f"[red]error[/red] ({code}): {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -59,20 +61,20 @@ def handles_errors(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    t = Table(title=title, title_justify="left")
+    t = Table(title=escape(title), title_justify="left")
     for column in columns:
         t.add_column(column)
     for row in rows:
-        t.add_row(*["" if v is None else str(v) for v in row])
+        t.add_row(*["" if v is None else escape(str(v)) for v in row])
     console.print(t)
 
 
 def render_order(o: dict) -> None:
-    console.print(f"[bold]Sales order {o['sales_id']}[/bold]  {o['name']} ({o['account']})  "
+    console.print(f"[bold]Sales order {escape(o['sales_id'])}[/bold]  {escape(o['name'])} ({escape(o['account'])})  "
                   f"status [bold]{o['status']}[/bold]  date {o['order_date']}  "
                   f"due now {o['amount_due_now']} {o['currency']}")
     if o["hold_reason"]:
-        console.print(f"[yellow]On hold:[/yellow] {o['hold_reason']}")
+        console.print(f"[yellow]On hold:[/yellow] {escape(o['hold_reason'])}")
     table("Lines", ["line", "item", "qty", "unit price", "amount", "status", "program"],
           [[ln["line_no"], ln["item_id"], ln["quantity"], ln["unit_price"], ln["amount"], ln["status"],
             (ln["continuity"] or {}).get("program_id")] for ln in o["lines"]])

@@ -20,6 +20,7 @@ from continuity.domain.schedule import (
 from continuity.services.ports import Clock
 
 UowFactory = Callable[[], object]
+MAX_LINE_QUANTITY = 9999
 
 
 def create_order_with_line(
@@ -53,8 +54,8 @@ def _new_order(uow, clock: Clock, account: str) -> str:  # type: ignore[no-untyp
 
 def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[no-untyped-def]
               start_date: date | None, payment_schedule_id: str | None) -> int:
-    if quantity < 1:
-        raise ValidationFailed("quantity must be at least 1", "quantity_invalid")
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:  # an unbounded number overflowed the integer column
+        raise ValidationFailed(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity_invalid")
     order = uow.orders.get(sales_id)
     if order.status != OrderStatus.DRAFT:
         raise RuleViolation(f"order {sales_id} is {order.status.value}; lines can only be added before submit",

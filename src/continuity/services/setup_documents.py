@@ -31,7 +31,7 @@ class _Doc(BaseModel):
 class EventDoc(_Doc):
     event_id: int
     item_id: str
-    quantity: int = 1
+    quantity: int = Field(default=1, le=9999)  # unbounded, a huge number overflowed the integer column
     price: Decimal | str | None = None
     currency: str = "EUR"
     times_to_repeat: int = 1

@@ -19,7 +19,8 @@ from continuity.adapters.batch.sql import as_text, filters_sql, skip_locked, sql
 DUE_COLUMNS = """
     sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, item_id VARCHAR(40), quantity INTEGER,
     price_minor BIGINT, currency VARCHAR(3), ship_date DATE, child_sales_id VARCHAR(60),
-    account VARCHAR(40), parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER
+    account VARCHAR(40), parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER,
+    PRIMARY KEY (sales_id, line_no, seq)
 """
 
 
@@ -83,20 +84,23 @@ def _params(q: ChildOrderQuery) -> dict:
 
 
 def _claim_lines(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | None):  # type: ignore[no-untyped-def]
-    temp_table(conn, "tmp_claim", "sales_id VARCHAR(40), line_no INTEGER")
+    """Claim the next chunk of parent lines with due work, in key order, straight into tmp_claim."""
+    temp_table(conn, "tmp_claim", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
     cursor = " AND (cl.sales_id > :after_id OR (cl.sales_id = :after_id AND cl.line_no > :after_line))" if after else ""
     order = ("(SELECT MIN(o.ship_date) FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id "
              "AND o.line_no = cl.line_no AND o.status = 'pending'), " if q.cap else "")
-    rows = conn.execute(sql_text(
+    claimed = conn.execute(sql_text(
+        "INSERT INTO tmp_claim (sales_id, line_no) "
         "SELECT cl.sales_id, cl.line_no FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
         "WHERE cl.status = 'open' AND so.status = 'open'" + filters_sql(q.item_id, q.sales_id) + cursor
         + " AND EXISTS (" + _DUE_OCCURRENCE + ")"
         + f" ORDER BY {order}cl.sales_id, cl.line_no LIMIT :chunk" + skip_locked(conn, "cl")
-    ), {**_params(q), "after_id": after[0] if after else None, "after_line": after[1] if after else None}).all()
-    if rows:
-        conn.execute(sql_text("INSERT INTO tmp_claim (sales_id, line_no) VALUES (:s, :l)"),
-                     [{"s": r[0], "l": r[1]} for r in rows])
-    return len(rows), (tuple(rows[-1]) if rows else None)
+    ), {**_params(q), "after_id": after[0] if after else None, "after_line": after[1] if after else None}).rowcount
+    if not claimed:
+        return 0, None
+    last = conn.execute(sql_text(
+        "SELECT sales_id, line_no FROM tmp_claim ORDER BY sales_id DESC, line_no DESC LIMIT 1")).one()
+    return claimed, (last[0], last[1])
 
 
 def _stage_due(conn: Connection, q: ChildOrderQuery) -> None:
@@ -106,7 +110,8 @@ def _stage_due(conn: Connection, q: ChildOrderQuery) -> None:
         "INSERT INTO tmp_due SELECT o.sales_id, o.line_no, o.seq, o.item_id, o.quantity, o.price_minor, "
         "o.currency, o.ship_date, "
         f"CASE WHEN p.consolidate_past_orders THEN {own_child}"
-        + as_text("MIN(o.seq) OVER (PARTITION BY o.sales_id, o.line_no)")
+        + as_text("(SELECT MIN(o2.seq) FROM schedule_occurrences o2 WHERE o2.sales_id = o.sales_id "
+                  "AND o2.line_no = o.line_no AND o2.status = 'pending' AND o2.ship_date <= :due_until)")
         + f" ELSE {own_child}" + as_text("o.seq") + " END, "
         "so.account, cl.item_id, "
         "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END, "

@@ -77,6 +77,9 @@ class PaymentStore:
                 "JOIN sales_orders so ON so.sales_id = i.sales_id "
                 "WHERE i.due_date <= :as_of AND i.status IN " + _CLAIMABLE[operation] + " "
                 "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
+                # exhausted installments must not fill the chunk's LIMIT (they would starve the rest)
+                "AND (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
+                " AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op) < :max_attempts "
                 "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed'))"
                 + where +
                 " AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
@@ -125,13 +128,23 @@ class PaymentStore:
                 " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
             ), {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}).rowcount
 
-    def hold_declined_children(self) -> int:
+    def hold_declined_children(self, as_of: date | None = None) -> int:
+        """Hold open children whose own charge is declined or unresolved; with ``as_of`` also those
+        (made earlier) whose parent now has such an installment due on or before as_of."""
         with transaction(self.engine) as conn:
-            return conn.execute(sql_text(
+            held = conn.execute(sql_text(
                 "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason "
                 "WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
                 "WHERE i.sales_id = sales_orders.sales_id AND i.status IN ('declined', 'unknown'))"
             ), {"reason": OWN_PAYMENT_HOLD}).rowcount
+            if as_of is not None:
+                held += conn.execute(sql_text(
+                    "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason "
+                    "WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
+                    "WHERE i.parent_sales_id = sales_orders.parent_sales_id AND i.status IN ('declined', 'unknown') "
+                    "AND i.due_date <= :as_of)"
+                ), {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of}).rowcount
+            return held
 
     def write_upcoming_notices(self, as_of: date, notice_until: date, item_id: str | None) -> int:
         where = " AND i.item_id = :item_id" if item_id else ""

@@ -44,5 +44,5 @@ def _authorize(deps: JobDeps, req: JobRequest, children: list[str]) -> Counter[s
             req.as_of, None, 0, req.chunk_size, deps.clock.now(), operation="authorize",
             sales_ids=children[start:start + req.chunk_size])
         counts.update({f"authorize_{k}": v for k, v in charge_claimed(deps, claimed, req.as_of).items()})
-    deps.payments.hold_declined_children()
+    deps.payments.hold_declined_children(req.as_of)
     return counts

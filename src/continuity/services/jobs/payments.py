@@ -23,7 +23,7 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
             break
         counts.update(charge_claimed(deps, claimed, req.as_of))
         progress.advance(len(claimed))
-    counts["children_held"] = deps.payments.hold_declined_children()
+    counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
     counts["children_released"] = deps.payments.release_child_holds(req.as_of)
     counts["upcoming_notices"] = deps.payments.write_upcoming_notices(
         req.as_of, add_days(req.as_of, params.upcoming_charge_notice_days), req.item_id)

@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import replace
 
 from continuity.adapters.batch.schedules import LineState, ScheduleWrites
+from continuity.domain.calendar import add_days
 from continuity.domain.money import Money
 from continuity.domain.program import Program
 from continuity.domain.schedule import (
@@ -44,6 +45,7 @@ class _Plans:
             self.programs: dict[str, Program] = {p.program_id: p for p in uow.setup.programs()}
             self.prices = {p.item_id: p.price for p in uow.setup.products()}
             self.threshold = uow.setup.parameters().repeat_threshold
+            self.lead_days = uow.setup.parameters().delivery_lead_days
 
     def plan(self, line: LineState) -> list[Occurrence]:
         plan = plan_occurrences(self.programs[line.program_id], self.prices, line.start_date, line.start_event)
@@ -59,6 +61,7 @@ def _row(line: LineState, occ: Occurrence) -> dict:
 def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
     """Top up repeats beyond the repeat threshold, never beyond the event's times_to_repeat."""
     plans = _Plans(deps)
+    due_until = add_days(req.as_of, plans.lead_days)
     counts: Counter[str] = Counter(lines=0, occurrences_added=0)
     progress.start("extend-lines", None)
     after = None
@@ -67,7 +70,12 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
         writes = ScheduleWrites()
         for line in lines:
             statuses = {seq: OccurrenceStatus(o["status"]) for seq, o in line.occurrences.items()}
-            added = occurrences_to_extend(plans.plan(line), statuses, plans.threshold)
+            plan = plans.plan(line)
+            added = occurrences_to_extend(plan, statuses, plans.threshold)
+            # catch-up: repeats already due are materialised too (else a run after a gap creates only
+            # `repeat_threshold` of them and the rest wait for later runs)
+            seqs = {o.seq for o in added}
+            added += [o for o in plan if o.seq not in statuses and o.seq not in seqs and o.ship_date <= due_until]
             writes.inserts += [_row(line, occ) for occ in added]
             counts["lines"] += bool(added)
         deps.schedules.write(writes)
@@ -110,6 +118,8 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
     pending = {s: o for s, o in line.occurrences.items() if s not in history}
     future = [o for o in plan if o.seq > last_history]
     wanted = {o.seq: o for o in materialise(future, plans.threshold, line.bill_up_front)}
+    # repeats beyond the threshold that extend-lines materialised because they were due stay
+    wanted.update({o.seq: o for o in future if o.seq in pending and o.seq not in wanted})
     change = {"sales_id": line.sales_id, "line_no": line.line_no, "added": [], "changed": [], "removed": [],
               "installments": []}
     for seq, occ in wanted.items():

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:47:48.046575
+Create Date: 2026-11-23 02:05:12.071099
 """
 from alembic import op
 import sqlalchemy as sa
@@ -56,6 +56,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('installments', schema=None) as batch_op:
         batch_op.create_index('ix_installments_due', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_installments_parent', ['parent_sales_id', 'parent_line_no'], unique=False)
 
     op.create_table('job_runs',
     sa.Column('run_id', sa.Integer(), autoincrement=True, nullable=False),
@@ -205,7 +206,6 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_orders_account'), ['account'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_orders_parent_sales_id'), ['parent_sales_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sales_orders_status'), ['status'], unique=False)
 
     op.create_table('continuity_lines',
     sa.Column('sales_id', sa.String(length=40), nullable=False),
@@ -228,7 +228,6 @@ def upgrade() -> None:
     with op.batch_alter_table('continuity_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_continuity_lines_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_continuity_lines_program_id'), ['program_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_continuity_lines_status'), ['status'], unique=False)
 
     op.create_table('items',
     sa.Column('item_id', sa.String(length=40), nullable=False),
@@ -305,13 +304,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('sales_id', 'line_no', 'seq', name=op.f('pk_schedule_occurrences'))
     )
     with op.batch_alter_table('schedule_occurrences', schema=None) as batch_op:
-        batch_op.create_index('ix_schedule_occurrences_due', ['status', 'ship_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_schedule_occurrences_child_sales_id'), ['child_sales_id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('schedule_occurrences', schema=None) as batch_op:
-        batch_op.drop_index('ix_schedule_occurrences_due')
+        batch_op.drop_index(batch_op.f('ix_schedule_occurrences_child_sales_id'))
 
     op.drop_table('schedule_occurrences')
     op.drop_table('sales_lines')
@@ -322,13 +321,11 @@ def downgrade() -> None:
     op.drop_table('payments')
     op.drop_table('items')
     with op.batch_alter_table('continuity_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_continuity_lines_status'))
         batch_op.drop_index(batch_op.f('ix_continuity_lines_program_id'))
         batch_op.drop_index(batch_op.f('ix_continuity_lines_item_id'))
 
     op.drop_table('continuity_lines')
     with op.batch_alter_table('sales_orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sales_orders_status'))
         batch_op.drop_index(batch_op.f('ix_sales_orders_parent_sales_id'))
         batch_op.drop_index(batch_op.f('ix_sales_orders_account'))
 
@@ -359,6 +356,7 @@ def downgrade() -> None:
 
     op.drop_table('job_runs')
     with op.batch_alter_table('installments', schema=None) as batch_op:
+        batch_op.drop_index('ix_installments_parent')
         batch_op.drop_index('ix_installments_due')
 
     op.drop_table('installments')

@@ -1,0 +1,93 @@
+"""`make bench`: time the batch jobs on N generated due parents, SQLite and PostgreSQL.
+
+BENCH_N (default 100000; a comma list such as "100000,1000000" also prints the scaling ratio),
+BENCH_PG=0 skips PostgreSQL. Each step runs in its own process; rows/s is due parents per second;
+the baseline is a raw INSERT … SELECT of the same number of rows, measured in the same run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+JOBS = ["create-child-orders", "process-payments", "invoice-shipped", "close-orders", "extend-lines"]
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+console = Console()
+
+
+def step(url: str, name: str, n: int) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.run_one", url, name, str(n)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_backend(label: str, url: str, n: int) -> dict:
+    generated = step(url, "generate", n)
+    baseline = step(url, "baseline", n)
+    results = {"generate": generated, "baseline": baseline}
+    for job in JOBS:
+        results[job] = step(url, job, n)
+    table = Table(title=f"{label}, N = {n:,} due parents (baseline: raw INSERT … SELECT of N rows)")
+    for column in ("step", "seconds", "rows/s", "vs baseline", "peak RSS MB", "counts"):
+        table.add_column(column)
+    base_rate = n / baseline["seconds"]
+    for name, r in results.items():
+        rate = n / r["seconds"]
+        table.add_row(name, f"{r['seconds']:.2f}", f"{rate:,.0f}", f"{rate / base_rate:.0%}", f"{r['rss_mb']:.0f}",
+                      ", ".join(f"{k}={v}" for k, v in r["counts"].items() if v))
+    console.print(table)
+    return results
+
+
+def postgres_url() -> str | None:
+    if os.environ.get("BENCH_PG", "1") == "0":
+        return None
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        name = f"continuity_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    except Exception as exc:  # noqa: BLE001
+        console.print(f"PostgreSQL skipped: {exc}")
+        return None
+
+
+def drop_postgres(url: str) -> None:
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_N", "100000").split(",")]
+    timings: dict[tuple[str, int], float] = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", n)
+            timings[("SQLite", n)] = r["create-child-orders"]["seconds"]
+        pg = postgres_url()
+        if pg:
+            try:
+                r = bench_backend("PostgreSQL", pg, n)
+                timings[("PostgreSQL", n)] = r["create-child-orders"]["seconds"]
+            finally:
+                drop_postgres(pg)
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        for backend in ("SQLite", "PostgreSQL"):
+            if (backend, small) in timings and (backend, large) in timings:
+                ratio = timings[(backend, large)] / timings[(backend, small)]
+                console.print(f"{backend} create-child-orders time({large:,}) / time({small:,}) = {ratio:.2f} "
+                              f"(linear would be {large / small:.0f})")
+
+
+if __name__ == "__main__":
+    main()
