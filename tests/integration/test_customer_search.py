@@ -41,6 +41,7 @@ KAREN_SEARCHES = [
     "4722334455",       # phone digits
     "+47 22 33 44 55",  # phone as written
     "47 22 33",         # phone prefix
+    "*22334455",        # phone without the country code, by wildcard
     "karen.berg@",      # email prefix
     "KAREN.BERG@EXAMPLE.COM",  # whole email, any case
     "004007",           # account

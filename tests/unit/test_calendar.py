@@ -17,7 +17,7 @@ from continuity.domain.calendar import (
 )
 from continuity.domain.errors import ValidationFailed
 
-PROPERTY = settings(deadline=None, max_examples=200)
+PROPERTY = settings(deadline=None, max_examples=150)
 
 
 # --- Interval -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from continuity.domain.money import Money
 from continuity.domain.payments import PaymentStatus, check_payment_transition
 from continuity.domain.sales_order import BillingMode, OrderStatus, SalesLine, SalesOrder, check_transition
 
-PROPERTY = settings(deadline=None, max_examples=300)
+PROPERTY = settings(deadline=None, max_examples=200)
 
 
 def with_check_digit(body: str) -> str:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money, parse_amount, total
 
-PROPERTY = settings(deadline=None, max_examples=300)
+PROPERTY = settings(deadline=None, max_examples=200)
 
 
 def usd(text: str) -> Money:

@@ -27,7 +27,7 @@ from continuity.domain.schedule import (
     program_total,
 )
 
-PROPERTY = settings(deadline=None, max_examples=150)
+PROPERTY = settings(deadline=None, max_examples=100)
 NORMAL, SKIP, END = EventAction.NORMAL, EventAction.SKIP, EventAction.END
 
 

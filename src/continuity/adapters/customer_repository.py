@@ -52,8 +52,8 @@ class CustomerRepository:
             ),
         ]
         digits = _digits(text)
-        if digits and len(digits) >= 3 and not re.search(r"[a-zA-Z]", text):
-            conditions.append(t.c.phone_digits.like(_pattern(digits) if "*" not in text else pattern))
+        if len(digits) >= 4 and not re.search(r"[a-zA-Z]", text):  # local number without country code too
+            conditions.append(t.c.phone_digits.like("%" + digits + "%"))
         rows = self.conn.execute(select(t).where(or_(*conditions)).order_by(t.c.name, t.c.account).limit(MAX_RESULTS))
         return [self._customer(r) for r in rows]
 
@@ -96,4 +96,4 @@ def _pattern(text: str) -> str:
     if not cleaned or cleaned.strip("*") == "":
         raise ValidationFailed("type at least one letter or digit to search", "search_text_empty")
     escaped = cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%") if "*" in escaped else escaped + "%"
+    return escaped.replace("*", "%") + "%"  # always a prefix match; '*' matches anything inside

@@ -10,6 +10,10 @@ from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
 
 
+#: Shipments of one event; a program is a plan for years, not an unbounded stream.
+MAX_REPEATS = 600
+
+
 class OrderStart(StrEnum):
     FIRST_EVENT = "first_event"
     CURRENT_EVENT = "current_event"
@@ -143,7 +147,8 @@ def _validate_event(event: Event, known_items: set[str]) -> None:
         raise ValidationFailed(f"{where}: unknown item {event.item_id!r}", "item_unknown")
     if event.quantity <= 0:
         raise ValidationFailed(f"{where}: quantity must be greater than 0", "quantity_invalid")
-    if event.times_to_repeat < 1:
-        raise ValidationFailed(f"{where}: times_to_repeat must be at least 1", "times_to_repeat_invalid")
+    if not 1 <= event.times_to_repeat <= MAX_REPEATS:
+        raise ValidationFailed(f"{where}: times_to_repeat must be between 1 and {MAX_REPEATS}",
+                               "times_to_repeat_invalid")
     if event.price is not None and event.price.amount < 0:
         raise ValidationFailed(f"{where}: price must not be negative", "price_invalid")

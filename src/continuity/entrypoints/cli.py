@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from continuity.adapters.migrate import upgrade
 from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
@@ -42,6 +41,8 @@ def _app() -> App:
 @handles_errors
 def db_upgrade(as_json: Json = False) -> None:
     """Create or upgrade the schema (Alembic migrations) of CONTINUITY_DATABASE_URL."""
+    from continuity.adapters.migrate import upgrade  # Alembic loads only when needed
+
     a = _app()
     upgrade(a.engine)
     emit({"upgraded": True, "database": a.engine.url.render_as_string()}, as_json,
@@ -52,6 +53,8 @@ def db_upgrade(as_json: Json = False) -> None:
 @handles_errors
 def demo_load(as_json: Json = False) -> None:
     """Load the demo data (Karen Berg, books 0013–0015, parents 0016 and 88000) into an empty database."""
+    from continuity.adapters.migrate import upgrade
+
     a = _app()
     upgrade(a.engine)
     counts = load_demo(a.uow, a.clock.today())

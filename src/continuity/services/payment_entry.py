@@ -97,7 +97,11 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
             raise RuleViolation(f"order {sales_id} is already {order.status.value}", "order_not_editable")
         if not order.lines:
             raise RuleViolation(f"order {sales_id} has no lines", "order_empty")
-        live = [p for p in uow.orders.payments(sales_id) if p.status in LIVE]
+        payments = uow.orders.payments(sales_id)
+        if any(p.status == PaymentStatus.UNKNOWN for p in payments):
+            raise RuleViolation(f"order {sales_id} has a card authorization whose outcome is unknown; "
+                                "run reconcile-payments before taking another payment", "payment_outcome_unknown")
+        live = [p for p in payments if p.status in LIVE]
         if not live:
             raise RuleViolation(f"order {sales_id} has no payment: add a card payment before submitting",
                                 "payment_required")

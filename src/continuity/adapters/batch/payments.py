@@ -78,8 +78,9 @@ class PaymentStore:
                 "WHERE i.due_date <= :as_of AND i.status IN " + _CLAIMABLE[operation] + " "
                 "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
                 # exhausted installments must not fill the chunk's LIMIT (they would starve the rest)
-                "AND (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
-                " AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op) < :max_attempts "
+                "AND (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' "
+                " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op)"
+                " < :max_attempts "
                 "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed'))"
                 + where +
                 " AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
@@ -103,19 +104,29 @@ class PaymentStore:
         return [ClaimedAttempt(*r) for r in rows]
 
     def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date) -> None:
-        """Write the gateway's answers for a chunk of installment attempts in one transaction."""
+        """Write a chunk's gateway answers in one transaction: stage them, then three set statements."""
         if not outcomes:
             return
         with transaction(self.engine) as conn:
+            temp_table(conn, "tmp_outcome", _OUTCOME_COLUMNS)
             conn.execute(sql_text(
-                "UPDATE payment_attempts SET status = :status, reason = :reason, gateway_reference = :ref "
-                "WHERE idempotency_key = :key AND status IN ('pending', 'unknown')"
-            ), [{"status": o.status, "reason": o.reason, "ref": o.reference or None,
-                 "key": o.attempt.idempotency_key} for o in outcomes])
-            installment_rows = [o for o in outcomes if o.attempt.subject == "installment"]
-            if installment_rows:
-                _update_installments(conn, installment_rows)
-                _write_outcome_notices(conn, installment_rows, as_of)
+                "INSERT INTO tmp_outcome VALUES (:key, :subject, :sales_id, :line_no, :seq, :status, :next_status, "
+                ":reason, :reference, :notice_kind, :payload)"), [_outcome_row(o) for o in outcomes])
+            conn.execute(sql_text(
+                "UPDATE payment_attempts SET status = t.status, reason = t.reason, gateway_reference = t.reference "
+                "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key "
+                "AND payment_attempts.status IN ('pending', 'unknown')"))
+            conn.execute(sql_text(
+                "UPDATE installments SET status = t.next_status FROM tmp_outcome t WHERE t.subject = 'installment' "
+                "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
+                "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"))
+            conn.execute(sql_text(
+                "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
+                "attempts, last_error) SELECT t.notice_kind || ':' || t.idempotency_key, t.notice_kind, c.account, "
+                "so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' FROM tmp_outcome t "
+                "JOIN sales_orders so ON so.sales_id = t.sales_id JOIN customers c ON c.account = so.account "
+                "WHERE t.subject = 'installment' AND t.notice_kind IS NOT NULL ON CONFLICT DO NOTHING"),
+                {"as_of": as_of})
 
     def release_child_holds(self, as_of: date) -> int:
         """Child orders held for a payment problem go back to open once nothing due is unpaid."""
@@ -168,29 +179,21 @@ _NEXT_STATUS = {("capture", "approved"): "paid", ("authorize", "approved"): "aut
                 ("capture", "declined"): "declined", ("authorize", "declined"): "declined"}
 
 
-def _update_installments(conn: Connection, outcomes: list[AttemptOutcome]) -> None:
-    conn.execute(sql_text(
-        "UPDATE installments SET status = :status WHERE sales_id = :sales_id AND line_no = :line_no "
-        "AND seq = :seq AND status NOT IN ('paid', 'cancelled')"
-    ), [{"status": _NEXT_STATUS.get((o.attempt.operation, o.status), "unknown"), "sales_id": o.attempt.sales_id,
-         "line_no": o.attempt.line_no, "seq": o.attempt.seq} for o in outcomes])
+_OUTCOME_COLUMNS = (
+    "idempotency_key VARCHAR(120) PRIMARY KEY, subject VARCHAR(20), sales_id VARCHAR(40), line_no INTEGER, "
+    "seq INTEGER, status VARCHAR(20), next_status VARCHAR(20), reason TEXT, reference VARCHAR(80), "
+    "notice_kind VARCHAR(30), payload TEXT"
+)
+_NOTICE = {("capture", "approved"): "paid", ("capture", "declined"): "payment_declined",
+           ("authorize", "declined"): "payment_declined"}
 
 
-def _write_outcome_notices(conn: Connection, outcomes: list[AttemptOutcome], as_of: date) -> None:
-    notices = [o for o in outcomes if (o.attempt.operation, o.status) in (("capture", "approved"),
-                                                                          ("capture", "declined"),
-                                                                          ("authorize", "declined"))]
-    if not notices:
-        return
-    conn.execute(sql_text(
-        "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
-        "attempts, last_error) SELECT :key, :kind, c.account, so.sales_id, c.language, c.email, :payload, :as_of, "
-        "0, '' FROM sales_orders so JOIN customers c ON c.account = so.account WHERE so.sales_id = :sales_id "
-        "ON CONFLICT DO NOTHING"
-    ), [{"key": f"{'paid' if o.status == 'approved' else 'declined'}:{o.attempt.idempotency_key}",
-         "kind": "paid" if o.status == "approved" else "payment_declined", "sales_id": o.attempt.sales_id,
-         "payload": json.dumps({"amount_minor": o.attempt.amount_minor, "currency": o.attempt.currency,
-                                "reason": o.reason}), "as_of": as_of} for o in notices])
+def _outcome_row(o: AttemptOutcome) -> dict:
+    a = o.attempt
+    return {"key": a.idempotency_key, "subject": a.subject, "sales_id": a.sales_id, "line_no": a.line_no,
+            "seq": a.seq, "status": o.status, "next_status": _NEXT_STATUS.get((a.operation, o.status), "unknown"),
+            "reason": o.reason, "reference": o.reference or None, "notice_kind": _NOTICE.get((a.operation, o.status)),
+            "payload": json.dumps({"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason})}
 
 
 def _ids_table(conn: Connection, ids: list[str]) -> None:
