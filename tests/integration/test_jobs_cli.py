@@ -88,6 +88,9 @@ def test_orders_release_ship_and_invoice_move_a_child_order_and_illegal_moves_gi
     unreleased = invoke("orders", "ship", child, "--tracking", "TRK-1", "--json")
     assert json.loads(unreleased.stdout)["error"]["code"] == "invalid_transition"
     assert json.loads(invoke("orders", "release", parent, "--json").stdout)["error"]["code"] == "not_a_child_order"
+    unpaid = invoke("orders", "release", child, "--json")  # its charge is taken by process-payments first
+    assert json.loads(unpaid.stdout)["error"]["code"] == "child_not_paid"
+    assert invoke("jobs", "process-payments", "--as-of", "2026-11-23").exit_code == 0
 
     released = invoke("orders", "release", child, "--date", "2026-11-25", "--json")
     assert released.exit_code == 0 and json.loads(released.stdout)["status"] == "released"

@@ -69,6 +69,8 @@ class OrderRepository:
         if status == OrderStatus.INVOICED:
             t = orm.schedule_occurrences
             self.conn.execute(update(t).where(t.c.child_sales_id == sales_id).values(status="invoiced"))
+            self.conn.execute(update(orm.sales_lines).where(orm.sales_lines.c.sales_id == sales_id)
+                              .values(status=LineStatus.CLOSED.value))
 
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
         self.conn.execute(insert(orm.sales_lines).values(

@@ -11,6 +11,7 @@ import secrets
 from datetime import date
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from continuity.adapters.orm import gateway_ledger
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
@@ -81,8 +82,14 @@ class TestConnector:
             "reference": f"gw_{secrets.token_hex(6)}",
             "reason": "do not honour" if declined else "",
         }
-        with self.engine.begin() as conn:
-            conn.execute(insert(gateway_ledger).values(**values))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(gateway_ledger).values(**values))
+        except IntegrityError:  # the same key arrived twice at once: the first call wins, this one replays it
+            row = self._recorded(key)
+            if row is None:
+                raise
+            return row
         return self._recorded(key)
 
 

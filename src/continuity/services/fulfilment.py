@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from datetime import date
 
+from continuity.domain.payments import PaymentStatus
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.sales_order import OrderStatus, SalesOrder, check_transition
 from continuity.services.order_entry import UowFactory
 
 
 def release(uow_factory: UowFactory, sales_id: str, on: date) -> None:
+    """Release to the warehouse; refused while the child's own charge is not taken."""
+    with uow_factory() as uow:
+        unpaid = [i for i in uow.orders.installments(sales_id)
+                  if i.status not in (PaymentStatus.PAID, PaymentStatus.AUTHORIZED)]
+    if unpaid:
+        raise RuleViolation(f"{sales_id} cannot be released: its charge is {unpaid[0].status.value}",
+                            "child_not_paid")
     _move(uow_factory, sales_id, OrderStatus.RELEASED, released_on=on)
 
 

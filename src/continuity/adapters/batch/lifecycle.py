@@ -34,6 +34,10 @@ class LifecycleStore:
                 "WHERE status = 'shipped' AND parent_sales_id IS NOT NULL AND shipped_on <= :as_of"
             ), {"as_of": as_of}).rowcount
             mark_invoiced_occurrences(conn)
+            conn.execute(sql_text(
+                "UPDATE sales_lines SET status = 'closed' WHERE status = 'open' AND parent_sales_id IS NOT NULL "
+                "AND EXISTS (SELECT 1 FROM sales_orders so WHERE so.sales_id = sales_lines.sales_id "
+                "AND so.status = 'invoiced')"))
         return count
 
     def close_orders(self) -> dict[str, int]:
