@@ -121,7 +121,7 @@ def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly
     app = bootstrap()
     deps = app.job_deps()
     while not stop.is_set():
-        runs = run_all(deps, JobRequest(app.clock.today()), fulfil=fulfil)
+        runs = run_all(deps, JobRequest(app.clock.today()), fulfil=fulfil, stop=stop.is_set)
         console.print(f"worker: ran {len(runs)} jobs for {app.clock.today()}")
         if once:
             break

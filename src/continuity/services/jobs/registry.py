@@ -67,9 +67,18 @@ def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None
     return record
 
 
-def run_all(deps: JobDeps, req: JobRequest, progress: Progress | None = None, fulfil: bool = False) -> list[dict]:
-    """The nightly sequence for one as_of; with ``fulfil`` paid children are also shipped (simulation)."""
+def run_all(deps: JobDeps, req: JobRequest, progress: Progress | None = None, fulfil: bool = False,
+            stop: Callable[[], bool] = lambda: False) -> list[dict]:
+    """The nightly sequence for one as_of; with ``fulfil`` paid children are also shipped (simulation).
+
+    ``stop`` is asked between jobs (a worker's SIGTERM): every job is idempotent and catches up,
+    so the next sequence finishes what this one left."""
     names = list(NIGHTLY)
     if fulfil:
         names.insert(names.index("invoice-shipped"), "fulfil-children")
-    return [run_job(deps, name, req, progress) for name in names]
+    runs = []
+    for name in names:
+        if stop():
+            break
+        runs.append(run_job(deps, name, req, progress))
+    return runs
