@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Connection, delete, func, insert, or_, select
+from sqlalchemy import Connection, delete, func, insert, or_, select, tuple_
 
 from continuity.adapters import orm
 from continuity.domain.card import Card, Expiry
@@ -29,6 +29,10 @@ class CustomerRepository:
     def save(self, c: Customer) -> None:
         self.conn.execute(delete(orm.addresses).where(orm.addresses.c.account == c.account))
         self.conn.execute(delete(orm.customers).where(orm.customers.c.account == c.account))
+        self.add(c)
+
+    def add(self, c: Customer) -> None:
+        """A new customer; the primary key refuses a second one with the same account (even at once)."""
         self.conn.execute(insert(orm.customers).values(
             account=c.account, name=c.name, name_search=c.name.lower(), phone=c.phone,
             phone_digits=_digits(c.phone), email=c.email.lower(), language=c.language,
@@ -36,8 +40,9 @@ class CustomerRepository:
         if c.addresses:
             self.conn.execute(insert(orm.addresses), [dict(account=c.account, **a.__dict__) for a in c.addresses])
 
-    def search(self, text: str) -> list[Customer]:
-        """Name (any word), phone, email, account or sales order; prefix match, '*' wildcard."""
+    def search(self, text: str, limit: int = MAX_RESULTS, after: tuple[str, str] | None = None) -> list[Customer]:
+        """Name (any word), phone, email, account or sales order; prefix match, '*' wildcard.
+        Ordered by name and account; ``after`` = the (name, account) of the previous page's last one."""
         pattern = _pattern(text)
         t = orm.customers
         conditions = [
@@ -54,7 +59,17 @@ class CustomerRepository:
         digits = _digits(text)
         if len(digits) >= 4 and not re.search(r"[a-zA-Z]", text):  # local number without country code too
             conditions.append(t.c.phone_digits.like("%" + digits + "%"))
-        rows = self.conn.execute(select(t).where(or_(*conditions)).order_by(t.c.name, t.c.account).limit(MAX_RESULTS))
+        return self._page(select(t).where(or_(*conditions)), after, limit)
+
+    def page(self, after: tuple[str, str] | None, limit: int) -> list[Customer]:
+        """All customers by name and account, a page at a time."""
+        return self._page(select(orm.customers), after, limit)
+
+    def _page(self, query, after: tuple[str, str] | None, limit: int) -> list[Customer]:  # type: ignore[no-untyped-def]
+        t = orm.customers
+        if after is not None:
+            query = query.where(tuple_(t.c.name, t.c.account) > tuple_(*after))
+        rows = self.conn.execute(query.order_by(t.c.name, t.c.account).limit(limit))
         return [self._customer(r) for r in rows]
 
     def _customer(self, row) -> Customer:  # type: ignore[no-untyped-def]

@@ -315,3 +315,34 @@ gateway_ledger = Table(
     Column("reference", String(80), nullable=False),
     Column("reason", Text, nullable=False),
 )
+
+# -- the JSON API (migration 0002) ---------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    # SHA-256 of the bearer token (base64url); the token itself is shown once and never stored
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('agent', 'manager', 'admin')", name="role_known"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("user_id", ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    # HMAC of method, path and body keyed by the caller's token: a body holding a card number
+    # leaves no guessable hash behind
+    Column("request_hash", String(64), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("status", String(20), nullable=False),  # running, completed, unstored
+    Column("response_status", Integer, nullable=True),
+    Column("response_content_type", String(100), nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -63,12 +63,14 @@ class SetupRepository:
         return [self.payment_schedule(i) for i in ids]
 
     def save_payment_schedule(self, s: PaymentSchedule) -> None:
-        table = orm.payment_schedules
-        self.conn.execute(delete(table).where(table.c.payment_schedule_id == s.payment_schedule_id))
-        self.conn.execute(insert(table).values(
-            payment_schedule_id=s.payment_schedule_id, description=s.description,
-            number_of_payments=s.number_of_payments, interval=str(s.interval), allocation=s.allocation.value,
-        ))
+        table = orm.payment_schedules  # updated in place: programs and orders refer to it
+        values = dict(description=s.description, number_of_payments=s.number_of_payments,
+                      interval=str(s.interval), allocation=s.allocation.value)
+        key = table.c.payment_schedule_id == s.payment_schedule_id
+        if self.conn.execute(select(table.c.payment_schedule_id).where(key)).first():
+            self.conn.execute(update(table).where(key).values(**values))
+        else:
+            self.conn.execute(insert(table).values(payment_schedule_id=s.payment_schedule_id, **values))
 
     # -- products ---------------------------------------------------------------------
     def product(self, item_id: str) -> Product:

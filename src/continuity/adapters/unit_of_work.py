@@ -4,8 +4,11 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from continuity.adapters.customer_repository import CustomerRepository
+from continuity.adapters.idempotency_repository import IdempotencyRepository
 from continuity.adapters.order_repository import OrderRepository
+from continuity.adapters.sales_order_queries import SalesOrderQueries
 from continuity.adapters.setup_repository import SetupRepository
+from continuity.adapters.user_repository import UserRepository
 
 
 class SqlUnitOfWork:
@@ -18,6 +21,9 @@ class SqlUnitOfWork:
         self.setup = SetupRepository(self.conn)
         self.customers = CustomerRepository(self.conn)
         self.orders = OrderRepository(self.conn)
+        self.order_queries = SalesOrderQueries(self.conn)
+        self.users = UserRepository(self.conn)
+        self.idempotency = IdempotencyRepository(self.conn)
         return self
 
     def commit(self) -> None:

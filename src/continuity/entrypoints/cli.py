@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
@@ -24,10 +25,11 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 programs_app = typer.Typer(help="Continuity programs.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers.", no_args_is_help=True)
 orders_app = typer.Typer(help="Sales orders and continuity orders.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the JSON API.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(handles_errors(worker))
 for sub, name in ((db_app, "db"), (demo_app, "demo"), (programs_app, "programs"),
-                  (customers_app, "customers"), (orders_app, "orders")):
+                  (customers_app, "customers"), (orders_app, "orders"), (users_app, "users")):
     app.add_typer(sub, name=name)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -192,6 +194,31 @@ def orders_invoice(sales_id: str, date_: Annotated[Optional[str], typer.Option("
     a = _app()
     fulfilment.invoice(a.uow, sales_id, parse_date(date_) if date_ else a.clock.today())
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
+@app.command("serve")
+def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
+    """Run the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
+    import uvicorn
+
+    from continuity.entrypoints.api.app import create_app
+
+    uvicorn.run(create_app(_app()), host=host, port=port, log_level="info")
+
+
+@users_app.command("add")
+@handles_errors
+def users_add(name: str, role: Annotated[str, typer.Option(help="agent, manager or admin.")],
+              as_json: Json = False) -> None:
+    """Create an API user and print its bearer token (shown this once; only a hash is stored)."""
+    from continuity.services.users import add_user
+
+    a = _app()
+    user, token = add_user(a.uow, a.clock, name, role)
+    emit({"name": user.name, "role": user.role.value, "token": token}, as_json,
+         lambda d: console.print(f"user {escape(d['name'])} ({d['role']}); token (shown once): {d['token']}",
+                                 highlight=False, soft_wrap=True))
 
 
 def main() -> None:

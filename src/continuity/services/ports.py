@@ -51,6 +51,9 @@ class UnitOfWork(Protocol):
     setup: object
     customers: object
     orders: object
+    order_queries: object
+    users: object
+    idempotency: object
 
     def __enter__(self) -> UnitOfWork: ...
 

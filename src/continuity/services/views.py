@@ -44,7 +44,7 @@ def program_view(p: Program) -> dict:
         "active": p.active, "current_event": p.current_event,
         "events": [
             {"event_id": e.event_id, "item_id": e.item_id, "quantity": e.quantity, "price": money(e.price),
-             "times_to_repeat": e.times_to_repeat, "interval": str(e.interval),
+             "currency": e.price.currency if e.price else None, "times_to_repeat": e.times_to_repeat, "interval": str(e.interval),
              "start_date": e.start_date.isoformat() if e.start_date else None, "action": e.action.value}
             for e in p.sorted_events()
         ],

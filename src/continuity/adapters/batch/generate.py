@@ -30,13 +30,15 @@ _TABLES = ("customers", "cards", "sales_orders", "sales_lines", "continuity_line
 
 @dataclass(frozen=True)
 class GeneratedParents:
+    """What was generated: parents ``sales_id(first)`` … ``sales_id(last)`` and their counts."""
+
     first: int
     last: int
     prefix: str
     program_id: str
     parents: int
     occurrences: int
-    due_occurrences: int  # per parent × parents: occurrences with ship_date <= as_of
+    due_occurrences: int  # occurrences with ship_date <= as_of (all parents, expired cards included)
     installments: int
     due_installments: int  # installments with due_date <= as_of
     declining: int  # parents whose card declines
@@ -61,7 +63,9 @@ def generate_due_parents(engine: Engine, n: int, as_of: date, *, program_id: str
 
     Occurrence ``seq`` 1 … ``due_occurrences`` ship ``interval_days`` apart, the last one on
     ``as_of``; the ``future_occurrences`` after it are not due yet. Items and prices follow the
-    program's events (cycled). The demo data is loaded first when the database has no items.
+    program's events (each repeated ``times_to_repeat``, cycled; start event 1); the program's own
+    intervals are not used. The demo data is loaded first when the database has no items. Numbers
+    already generated with the same prefix must not be generated again (primary keys).
     """
     if n <= 0:
         raise ValueError("n must be positive")
@@ -78,19 +82,22 @@ def generate_due_parents(engine: Engine, n: int, as_of: date, *, program_id: str
         order_date = add_days(occ[0]["ship_date"], -program["days_after_order"])
         total = sum(o["price_minor"] * o["quantity"] for o in occ)
         inst = _installment_plan(program, order_date, total)
-        if not is_postgres(conn):  # index pages of 100k+ rows stay in memory instead of spilling
-            cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        sqlite = not is_postgres(conn)
+        if sqlite:  # index pages of 100k+ rows stay in memory instead of spilling
+            cache_size = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
             conn.exec_driver_sql("PRAGMA cache_size = -262144")
-        _numbers(conn, first, last)
-        _small_table(conn, "tmp_gen_occ", "seq INTEGER, event_id INTEGER, item_id VARCHAR(40), quantity INTEGER, "
-                     "price_minor BIGINT, ship_date DATE", occ)
-        _small_table(conn, "tmp_gen_inst", "seq INTEGER, due_date DATE, amount_minor BIGINT", inst)
-        _insert_all(conn, program, prefix, as_of, order_date, total, len(occ), now,
-                    decline_every, timeout_every, expired_every)
-        for name in ("tmp_gen_numbers", "tmp_gen_occ", "tmp_gen_inst"):
-            conn.execute(text(f"DROP TABLE {name}"))
-        if not is_postgres(conn):
-            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
+        try:
+            _numbers(conn, first, last)
+            _small_table(conn, "tmp_gen_occ", "seq INTEGER, event_id INTEGER, item_id VARCHAR(40), "
+                         "quantity INTEGER, price_minor BIGINT, ship_date DATE", occ)
+            _small_table(conn, "tmp_gen_inst", "seq INTEGER, due_date DATE, amount_minor BIGINT", inst)
+            _insert_all(conn, program, prefix, as_of, order_date, total, len(occ), now,
+                        decline_every, timeout_every, expired_every)
+            for name in ("tmp_gen_numbers", "tmp_gen_occ", "tmp_gen_inst"):
+                conn.execute(text(f"DROP TABLE {name}"))
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {cache_size}")
     if engine.dialect.name == "postgresql":  # fresh statistics, or the planner guesses from empty tables
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE " + ", ".join(_TABLES)))

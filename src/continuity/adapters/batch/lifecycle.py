@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from continuity.adapters.batch.sql import sql_text, transaction
+from continuity.adapters.batch.sql import one_worker_at_a_time, sql_text, transaction
 
 
 class LifecycleStore:
@@ -17,6 +17,7 @@ class LifecycleStore:
         where = (" AND EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.parent_sales_id"
                  " AND cl.item_id = :item_id)") if item_id else ""
         with transaction(self.engine) as conn:
+            one_worker_at_a_time(conn)
             return conn.execute(sql_text(
                 "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
                 "tracking_number = 'AUTO-' || sales_id "
@@ -29,6 +30,7 @@ class LifecycleStore:
 
     def invoice_shipped_children(self, as_of: date) -> int:
         with transaction(self.engine) as conn:
+            one_worker_at_a_time(conn)
             count = conn.execute(sql_text(
                 "UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of "
                 "WHERE status = 'shipped' AND parent_sales_id IS NOT NULL AND shipped_on <= :as_of"
@@ -42,6 +44,7 @@ class LifecycleStore:
 
     def close_orders(self) -> dict[str, int]:
         with transaction(self.engine) as conn:
+            one_worker_at_a_time(conn)
             lines = conn.execute(sql_text(
                 "UPDATE continuity_lines SET status = 'closed' WHERE status = 'open' "
                 "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "

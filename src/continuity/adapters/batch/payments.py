@@ -13,7 +13,14 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from continuity.adapters.batch.sql import as_text, sql_text, temp_table, transaction
+from continuity.adapters.batch.sql import (
+    as_text,
+    one_worker_at_a_time,
+    skip_locked,
+    sql_text,
+    temp_table,
+    transaction,
+)
 
 
 PARENT_PAYMENT_HOLD = "an installment of the parent order is declined or unresolved"
@@ -86,7 +93,9 @@ class PaymentStore:
                 " AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
                 " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
                 " AND (a.status IN ('pending', 'unknown') OR (i.status = 'declined' AND a.as_of >= :as_of))) "
-                "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk) x "
+                "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk"
+                # concurrent workers claim different installments instead of colliding on the same chunk
+                + skip_locked(conn, "i") + ") x "
                 "WHERE x.attempt_no <= :max_attempts ON CONFLICT DO NOTHING "
                 f"RETURNING {_ATTEMPT_COLUMNS}"
             ), {"as_of": as_of, "now": now, "op": operation, "item_id": item_id, "chunk": chunk,
@@ -131,6 +140,7 @@ class PaymentStore:
     def release_child_holds(self, as_of: date) -> int:
         """Child orders held for a payment problem go back to open once nothing due is unpaid."""
         with transaction(self.engine) as conn:
+            one_worker_at_a_time(conn)
             return conn.execute(sql_text(
                 "UPDATE sales_orders SET status = 'open', hold_reason = '' "
                 "WHERE status = 'on_hold' AND parent_sales_id IS NOT NULL AND hold_reason IN (:r1, :r2) "
@@ -143,6 +153,7 @@ class PaymentStore:
         """Hold open children whose own charge is declined or unresolved; with ``as_of`` also those
         (made earlier) whose parent now has such an installment due on or before as_of."""
         with transaction(self.engine) as conn:
+            one_worker_at_a_time(conn)
             held = conn.execute(sql_text(
                 "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason "
                 "WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "

@@ -16,6 +16,15 @@ def skip_locked(conn: Connection, table_alias: str) -> str:
     return f" FOR UPDATE OF {table_alias} SKIP LOCKED" if is_postgres(conn) else ""
 
 
+def one_worker_at_a_time(conn: Connection) -> None:
+    """For the whole-table status updates (hold, release, fulfil, invoice, close): on PostgreSQL one
+    worker at a time, until its transaction ends (an advisory lock). Two workers running them at once
+    lock overlapping rows in different orders and deadlock; running them twice at once gains nothing.
+    SQLite already has one writer (BEGIN IMMEDIATE)."""
+    if is_postgres(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('continuity.order-status-updates'))"))
+
+
 def temp_table(conn: Connection, name: str, columns: str) -> None:
     """A per-connection scratch table for one chunk's work, emptied before each use."""
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})"))

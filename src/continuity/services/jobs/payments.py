@@ -16,11 +16,18 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
         params = uow.setup.parameters()
     counts: Counter[str] = Counter(approved=0, declined=0, unknown=0)
     progress.start("process-payments", None)
+    empty_claims = 0
     while True:
         claimed = deps.payments.claim_due_installments(
             req.as_of, req.item_id, params.reauthorization_limit, req.chunk_size, deps.clock.now())
         if not claimed:
-            break
+            # A chunk also comes back empty when a concurrent worker committed the very same installments
+            # a moment earlier (ON CONFLICT DO NOTHING): look again with a fresh snapshot before stopping.
+            empty_claims += 1
+            if empty_claims >= 3:
+                break
+            continue
+        empty_claims = 0
         counts.update(charge_claimed(deps, claimed, req.as_of))
         progress.advance(len(claimed))
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)

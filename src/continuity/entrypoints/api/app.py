@@ -1,0 +1,63 @@
+"""The FastAPI application: /api/v1, OpenAPI at /api/v1/openapi.json, docs at /api/docs."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from continuity.bootstrap import App, bootstrap
+from continuity.entrypoints.api import problems
+from continuity.entrypoints.api.idempotency import IdempotencyMiddleware
+from continuity.entrypoints.api.routes import catalog, customers, jobs, sales_orders, users
+
+PREFIX = "/api/v1"
+DESCRIPTION = """Continuity programs for a call center.
+
+Authenticate with `Authorization: Bearer TOKEN` (`continuity users add NAME --role agent|manager|admin`).
+Errors are `application/problem+json` with a stable `code`. Every POST honours `Idempotency-Key`:
+the first response is replayed for 24 hours to a retry with the same key and body.
+"""
+
+
+def create_app(app: App | None = None) -> FastAPI:
+    continuity = app or bootstrap()
+    api = FastAPI(title="continuity", version="1", description=DESCRIPTION, openapi_url=f"{PREFIX}/openapi.json",
+                  docs_url="/api/docs", redoc_url=None)
+    api.state.continuity = continuity
+    problems.install(api)
+    api.add_middleware(IdempotencyMiddleware, continuity=continuity)
+    api.add_middleware(problems.RequestIdMiddleware)  # outermost: ids, request log, last-resort 500
+    v1 = APIRouter(prefix=PREFIX)
+    for module in (customers, sales_orders, catalog, jobs, users):
+        v1.include_router(module.router)
+    v1.add_api_route("/health", health, methods=["GET"], tags=["health"], summary="Liveness (no token needed)")
+    api.include_router(v1)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    return api
+
+
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    """The generated document, with problem+json as the media type of every error response and the
+    Idempotency-Key header declared on every POST."""
+    if api.openapi_schema:
+        return api.openapi_schema
+    doc = get_openapi(title=api.title, version=api.version, description=api.description, routes=api.routes)
+    for path in doc["paths"].values():
+        for method, operation in path.items():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                    response["content"] = {problems.MEDIA_TYPE: content.pop("application/json")}
+            if method == "post":
+                operation.setdefault("parameters", []).append({
+                    "name": "Idempotency-Key", "in": "header", "required": False,
+                    "description": "Replays the first response to a retry with the same key and body (24 h).",
+                    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                })
+    api.openapi_schema = doc
+    return doc

@@ -1,0 +1,50 @@
+"""/customers (create, get, search ?q=) and /cards (tokenize)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, decode_cursor, is_id, page
+from continuity.entrypoints.api.routes import READ, WRITE, Account, errors
+from continuity.entrypoints.api.schemas import NO_CONTROL, CardIn, CardOut, CustomerIn, CustomerOut, Page
+from continuity.services import customers, payment_entry, views
+
+router = APIRouter(tags=["customers"])
+
+
+@router.get("/customers", response_model=Page[CustomerOut], responses=errors(*READ))
+def search_customers(
+    app: AppDep, _: Agent,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, pattern=NO_CONTROL,
+                                   description="Name (any word), phone, e-mail, account or sales order; "
+                                               "prefix match, '*' is a wildcard.")] = None,
+    limit: Limit = 50, cursor: Cursor = None,
+) -> dict:
+    found = customers.search(app.uow, q, decode_cursor(cursor, is_id), limit + 1)
+    return page(found, limit, lambda c: c.account, views.customer_view)
+
+
+@router.post("/customers", status_code=201, response_model=CustomerOut, responses=errors(*WRITE))
+def create_customer(body: CustomerIn, app: AppDep, _: Agent) -> dict:
+    return views.customer_view(customers.create_customer(app.uow, body.to_domain()))
+
+
+@router.get("/customers/{account}", response_model=CustomerOut, responses=errors(*READ))
+def get_customer(account: Account, app: AppDep, _: Agent) -> dict:
+    return views.customer_view(customers.customer(app.uow, account))
+
+
+@router.get("/customers/{account}/cards", response_model=list[CardOut], responses=errors(*READ))
+def customer_cards(account: Account, app: AppDep, _: Agent) -> list[dict]:
+    return [views.card_view(c) for c in customers.cards(app.uow, account)]
+
+
+@router.post("/cards", status_code=201, response_model=CardOut, responses=errors(*WRITE, 402))
+def tokenize_card(body: CardIn, app: AppDep, _: Agent) -> dict:
+    """Tokenize a card at the gateway: only the token, brand, last 4 and expiry are kept; the number is
+    never stored, echoed or logged."""
+    card = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, body.customer, body.card_number,
+                                       body.expiry, body.holder)
+    return views.card_view(card)
+

@@ -1,0 +1,435 @@
+"""Request and response bodies of the JSON API. Field names are the concept names of PRODUCT.md §2.
+
+Money is a decimal string (at most 2 decimals) plus a currency code; dates are ISO 8601. Every text
+field refuses control characters and is bounded by its column, every number by what the domain
+can plan (so no input reaches the database that it cannot hold).
+"""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+
+from continuity.domain.customer import Address, Customer
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["004007"])]
+Amount = Annotated[str, Field(pattern=r"^[0-9]{1,5}(\.[0-9]{1,2})?$", examples=["12.99"],
+                              description="A decimal string with at most 2 decimals (money is never a float).")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+IntervalText = Annotated[str, Field(pattern=r"^[0-9]{1,3} (day|days|month|months)$", examples=["1 month"],
+                                    description="Whole days or calendar months, e.g. '30 days' or '1 month'.")]
+
+
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        return value
+    raise ValueError("a date YYYY-MM-DD is expected")
+
+
+def _in_range(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"a date between {FIRST_DAY} and {LAST_DAY} is expected")
+    return day
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_aware)]
+BusinessDate = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_in_range)]
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)]
+
+
+Name = _text(200, 1)
+Text200 = _text(200)
+City = _text(100, 1)
+PostalCode = _text(20, 1)
+Phone = _text(40)
+Tracking = _text(80, 1)
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- problems -------------------------------------------------------------------------------------
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """application/problem+json (RFC 9457) with a stable machine-readable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+# -- customers and cards --------------------------------------------------------------------------
+class AddressIn(In):
+    purpose: Literal["delivery", "invoice"] = "delivery"
+    street: Name
+    city: City
+    postal_code: PostalCode
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class CustomerIn(In):
+    account: Id
+    name: Name
+    phone: Phone = ""
+    email: Text200 = ""
+    language: Literal["en", "nb", "nl", "it", "fr", "sv"] = "en"
+    addresses: list[AddressIn] = Field(default=[], max_length=5)
+
+    def to_domain(self) -> Customer:
+        return Customer(self.account, self.name, self.phone, self.email, self.language,
+                        [Address(**a.model_dump()) for a in self.addresses])
+
+
+class AddressOut(BaseModel):
+    purpose: str
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+
+class CustomerOut(BaseModel):
+    account: str
+    name: str
+    phone: str
+    email: str
+    language: str
+    addresses: list[AddressOut]
+
+
+class CardIn(In):
+    customer: Id = Field(description="The customer's account.")
+    card_number: str = Field(min_length=12, max_length=30, pattern=r"^[0-9][0-9 -]*[0-9]$", repr=False,
+                             json_schema_extra={"writeOnly": True},
+                             description="Sent to the gateway only; never stored, echoed or logged.")
+    expiry: str = Field(pattern=r"^(0?[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$", examples=["12/30"],
+                        description="MM/YY")
+    holder: Text200 = ""
+
+
+class CardOut(BaseModel):
+    token: str
+    brand: str
+    last4: str
+    expiry: str
+
+
+# -- sales orders ---------------------------------------------------------------------------------
+class OrderLineIn(In):
+    item_id: Id
+    quantity: StrictInt = Field(default=1, ge=1, le=9999)
+
+
+class ContinuityTermsIn(In):
+    start_date: BusinessDate | None = Field(default=None, description="Default: the order date.")
+    payment_schedule_id: Id | None = Field(default=None, description="Default: the program's.")
+
+
+class SalesOrderIn(In):
+    customer: Id = Field(description="The customer's account.")
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=50)
+    continuity: ContinuityTermsIn | None = Field(
+        default=None, description="The continuity step, for the order's continuity (parent) lines.")
+
+
+class PaymentIn(In):
+    method: Literal["card"] = "card"
+    card_token: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,80}$")]
+    amount: Amount | None = Field(default=None, description="Default: what is due now.")
+
+
+class FulfilmentIn(In):
+    date_: BusinessDate | None = Field(default=None, alias="date", description="Default: today.")
+
+
+class ShipIn(FulfilmentIn):
+    tracking_number: Tracking
+
+
+class OccurrenceOut(BaseModel):
+    seq: int
+    event_id: int
+    item_id: str
+    quantity: int
+    price: str
+    ship_date: date
+    status: str
+    child_sales_id: str | None
+
+
+class ContinuityOut(BaseModel):
+    program_id: str
+    start_date: date
+    start_event: int
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    billing_mode: str
+    schedule: list[OccurrenceOut]
+
+
+class LineOut(BaseModel):
+    line_no: int
+    item_id: str
+    quantity: int
+    unit_price: str
+    amount: str
+    status: str
+    continuity: ContinuityOut | None
+
+
+class InstallmentOut(BaseModel):
+    line_no: int
+    seq: int
+    due_date: date
+    amount: str
+    status: str
+
+
+class PaymentOut(BaseModel):
+    payment_id: int
+    method: str
+    card: str = Field(description="Brand and last 4 digits only.")
+    amount: str
+    status: str
+    reason: str
+
+
+class SalesOrderOut(BaseModel):
+    sales_id: str
+    account: str
+    name: str
+    order_date: date
+    status: str
+    hold_reason: str
+    currency: str
+    parent_sales_id: str | None
+    is_continuity_parent: bool
+    amount_due_now: str
+    lines: list[LineOut]
+    installments: list[InstallmentOut]
+    payments: list[PaymentOut]
+
+
+class ScheduledOccurrenceOut(OccurrenceOut):
+    currency: str
+    child_status: str | None = Field(description="Status of the child order, when there is one.")
+
+
+class ContinuityLineOut(BaseModel):
+    line_no: int
+    item_id: str
+    quantity: int
+    program_id: str
+    start_date: date
+    start_event: int
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    billing_mode: str
+    schedule: list[ScheduledOccurrenceOut]
+
+
+class ContinuityOrderOut(BaseModel):
+    sales_id: str
+    account: str
+    name: str
+    status: str
+    hold_reason: str
+    currency: str
+    lines: list[ContinuityLineOut]
+    installments: list[InstallmentOut]
+
+
+# -- setup ----------------------------------------------------------------------------------------
+class ProductFields(In):
+    name: Name
+    price: Amount
+    currency: Currency = "EUR"
+    continuity_program_id: Id | None = Field(default=None, description="Makes the item a parent (continuity) item.")
+
+
+class ProductIn(ProductFields):
+    item_id: Id
+
+
+class ProductOut(BaseModel):
+    item_id: str
+    name: str
+    price: str
+    currency: str
+    continuity_program_id: str | None
+
+
+class EventIn(In):
+    event_id: StrictInt = Field(ge=1, le=100, description="1, 2, 3 … without gaps.")
+    item_id: Id
+    quantity: StrictInt = Field(default=1, ge=1, le=9999)
+    price: Amount | None = Field(default=None, description="Overrides the item's price.")
+    currency: Currency = "EUR"
+    times_to_repeat: StrictInt = Field(default=1, ge=1, le=600, description="Total shipments of this event.")
+    days_from_last_event: StrictInt | None = Field(default=None, ge=0, le=3660)
+    interval: IntervalText | None = Field(default=None, description="Instead of days_from_last_event.")
+    start_date: BusinessDate | None = None
+    action: Literal["normal", "skip", "end"] = "normal"
+
+    @model_validator(mode="after")
+    def _one_interval(self) -> EventIn:
+        if self.days_from_last_event is not None and self.interval is not None:
+            raise ValueError("give days_from_last_event or interval, not both")
+        return self
+
+
+class ProgramFields(In):
+    description: Text200 = ""
+    order_start: Literal["first_event", "current_event"] = "first_event"
+    bill_up_front: StrictBool = False
+    payment_schedule_id: Id | None = None
+    prompt_for_start_date: StrictBool = True
+    prompt_for_payment_schedule: StrictBool = False
+    days_after_order: StrictInt = Field(default=0, ge=0, le=3660)
+    consolidate_past_orders: StrictBool = False
+    active: StrictBool = True
+    events: list[EventIn] = Field(min_length=1, max_length=100)
+
+
+class ProgramIn(ProgramFields):
+    program_id: Id
+
+
+class EventOut(BaseModel):
+    event_id: int
+    item_id: str
+    quantity: int
+    price: str | None
+    currency: str | None
+    times_to_repeat: int
+    interval: str
+    start_date: date | None
+    action: str
+
+
+class ProgramOut(BaseModel):
+    program_id: str
+    description: str
+    order_start: str
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    prompt_for_start_date: bool
+    prompt_for_payment_schedule: bool
+    days_after_order: int
+    consolidate_past_orders: bool
+    active: bool
+    current_event: int | None
+    events: list[EventOut]
+
+
+class PaymentScheduleFields(In):
+    description: Text200 = ""
+    number_of_payments: StrictInt = Field(ge=1, le=120)
+    interval: IntervalText = "1 month"
+    allocation: Literal["total"] = "total"
+
+
+class PaymentScheduleIn(PaymentScheduleFields):
+    payment_schedule_id: Id
+
+
+class PaymentScheduleOut(BaseModel):
+    payment_schedule_id: str
+    description: str
+    number_of_payments: int
+    interval: str
+    allocation: str
+
+
+class ParametersIn(In):
+    repeat_threshold: StrictInt = Field(ge=1, le=600)
+    delivery_lead_days: StrictInt = Field(ge=0, le=365)
+    max_child_orders_per_run: StrictInt = Field(ge=0, le=1_000_000, description="0 = no limit.")
+    authorize_child_orders: StrictBool
+    reauthorization_limit: StrictInt = Field(ge=1, le=100)
+    upcoming_charge_notice_days: StrictInt = Field(default=3, ge=0, le=365)
+
+
+class ParametersOut(BaseModel):
+    repeat_threshold: int
+    delivery_lead_days: int
+    max_child_orders_per_run: int
+    authorize_child_orders: bool
+    reauthorization_limit: int
+    upcoming_charge_notice_days: int
+
+
+# -- jobs -----------------------------------------------------------------------------------------
+class JobIn(In):
+    as_of: BusinessDate | None = Field(default=None, description="Business date of the run; default today.")
+    item_id: Id | None = Field(default=None, description="Only this continuity (parent) item.")
+    sales_id: Id | None = Field(default=None, description="Only this parent sales order.")
+    dry_run: StrictBool = Field(default=False, description="continuity-update: list the changes, write nothing.")
+
+
+class JobRunOut(BaseModel):
+    run_id: int
+    name: str
+    as_of: date
+    filters: dict[str, Any]
+    counts: dict[str, int]
+    status: str
+    error: str
+    started_at: Instant
+    finished_at: Instant | None
+    details: list[dict[str, Any]] | None = None
+
+
+# -- users ----------------------------------------------------------------------------------------
+class UserIn(In):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")]
+    role: Literal["agent", "manager", "admin"]
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+
+
+class NewUserOut(UserOut):
+    token: str = Field(description="The bearer token, shown this once; only its hash is stored.")

@@ -1,0 +1,131 @@
+"""Role × endpoint: every operation of the OpenAPI document against no token, a wrong token and each
+role — 401 without a valid token, 403 below the operation's role, allowed (neither) from it up."""
+from __future__ import annotations
+
+import pytest
+
+from api_support import API, ROLES, bearer, client, users_of_each_role
+
+#: (method, path) → the least role allowed; None = no token needed. Roles are ordered agent < manager < admin.
+REQUIRED = {
+    ("GET", "/health"): None,
+    ("GET", "/me"): "agent",
+    ("GET", "/customers"): "agent",
+    ("POST", "/customers"): "agent",
+    ("GET", "/customers/{account}"): "agent",
+    ("GET", "/customers/{account}/cards"): "agent",
+    ("POST", "/cards"): "agent",
+    ("POST", "/sales-orders"): "agent",
+    ("GET", "/sales-orders"): "agent",
+    ("GET", "/sales-orders/{sales_id}"): "agent",
+    ("POST", "/sales-orders/{sales_id}/payments"): "agent",
+    ("POST", "/sales-orders/{sales_id}/submit"): "agent",
+    ("POST", "/sales-orders/{sales_id}/release"): "agent",
+    ("POST", "/sales-orders/{sales_id}/ship"): "agent",
+    ("POST", "/sales-orders/{sales_id}/invoice"): "agent",
+    ("GET", "/continuity-orders/{sales_id}"): "agent",
+    ("GET", "/products"): "agent",  # agents read the catalog to take orders; changing it is a manager's
+    ("GET", "/products/{item_id}"): "agent",
+    ("POST", "/products"): "manager",
+    ("PUT", "/products/{item_id}"): "manager",
+    ("GET", "/programs"): "agent",
+    ("GET", "/programs/{program_id}"): "agent",
+    ("POST", "/programs"): "manager",
+    ("PUT", "/programs/{program_id}"): "manager",
+    ("GET", "/payment-schedules"): "agent",
+    ("GET", "/payment-schedules/{payment_schedule_id}"): "agent",
+    ("POST", "/payment-schedules"): "manager",
+    ("PUT", "/payment-schedules/{payment_schedule_id}"): "manager",
+    ("GET", "/parameters/continuity"): "manager",
+    ("PUT", "/parameters/continuity"): "manager",
+    ("POST", "/jobs/{name}"): "manager",
+    ("GET", "/job-runs"): "manager",
+    ("GET", "/job-runs/{run_id}"): "manager",
+    ("GET", "/users"): "admin",
+    ("POST", "/users"): "admin",
+}
+PATH_VALUES = {"{account}": "004007", "{sales_id}": "SO-000001", "{item_id}": "0013", "{program_id}": "TRILOGY",
+               "{payment_schedule_id}": "3X", "{name}": "close-orders", "{run_id}": "1"}
+#: Well-formed bodies, so that an allowed request is judged on its merits, not refused as malformed.
+BODIES = {
+    ("POST", "/customers"): {"account": "ROLE-{n}", "name": "Role Test {n}"},
+    ("POST", "/cards"): {"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"},
+    ("POST", "/sales-orders"): {"customer": "004007", "lines": [{"item_id": "0013"}]},
+    ("POST", "/sales-orders/{sales_id}/payments"): {"card_token": "tok_unknown"},
+    ("POST", "/sales-orders/{sales_id}/ship"): {"tracking_number": "TRACK-1"},
+    ("POST", "/products"): {"item_id": "R-{n}", "name": "Role item", "price": "1.00"},
+    ("PUT", "/products/{item_id}"): {"name": "The Northern Lights", "price": "14.95"},
+    ("POST", "/programs"): {"program_id": "R-{n}", "events": [{"event_id": 1, "item_id": "0013"}]},
+    ("PUT", "/programs/{program_id}"): {"events": [{"event_id": 1, "item_id": "0013"},
+                                                   {"event_id": 2, "item_id": "0014", "action": "end"}]},
+    ("POST", "/payment-schedules"): {"payment_schedule_id": "R-{n}", "number_of_payments": 2},
+    ("PUT", "/payment-schedules/{payment_schedule_id}"): {"number_of_payments": 3, "interval": "1 month"},
+    ("PUT", "/parameters/continuity"): {"repeat_threshold": 3, "delivery_lead_days": 5,
+                                        "max_child_orders_per_run": 0, "authorize_child_orders": False,
+                                        "reauthorization_limit": 3},
+    ("POST", "/jobs/{name}"): {"as_of": "2026-11-23"},
+    ("POST", "/users"): {"name": "new-{n}", "role": "agent"},
+}
+
+
+@pytest.fixture
+def api(demo_app):
+    tokens = users_of_each_role(demo_app)
+    with client(demo_app) as c:
+        order = c.post(f"{API}/sales-orders", headers=bearer(tokens["agent"]),
+                       json={"customer": "004007", "lines": [{"item_id": "88000"}]})
+        assert order.status_code == 201 and order.json()["sales_id"] == "SO-000001"
+        c.post(f"{API}/jobs/close-orders", headers=bearer(tokens["manager"]))  # job run 1
+        yield c, tokens
+
+
+def _call(c, method: str, path: str, headers: dict, n: int):  # type: ignore[no-untyped-def]
+    url = path
+    for name, value in PATH_VALUES.items():
+        url = url.replace(name, value)
+    body = BODIES.get((method, path))
+    if body is not None:
+        body = {k: (v.format(n=n) if isinstance(v, str) else v) for k, v in body.items()}
+    return c.request(method, API + url, headers=headers, json=body)
+
+
+def test_the_table_covers_every_operation_of_the_openapi_document(api):
+    c, _ = api
+    document = c.get(f"{API}/openapi.json").json()
+    operations = {(m.upper(), p.removeprefix(API)) for p, ops in document["paths"].items() for m in ops}
+    assert operations == set(REQUIRED)
+
+
+def test_every_role_is_allowed_or_denied_exactly_as_the_table_says(api):
+    c, tokens = api
+    mismatches, n = [], 0
+    for (method, path), needed in REQUIRED.items():
+        callers = {"no token": {}, "wrong token": bearer("ct_not-a-real-token"),
+                   "malformed": {"Authorization": "Basic x"},
+                   **{role: bearer(tokens[role]) for role in ROLES}}
+        for who, headers in callers.items():
+            n += 1
+            status = _call(c, method, path, headers, n).status_code
+            if needed is None:
+                expected = "allowed"
+            elif who not in ROLES:
+                expected = 401
+            else:
+                expected = "allowed" if ROLES.index(who) >= ROLES.index(needed) else 403
+            got = status if status in (401, 403) else "allowed"
+            if got != expected or status >= 500:
+                mismatches.append(f"{method} {path} as {who}: expected {expected}, got {status}")
+    assert mismatches == []
+
+
+def test_a_refusal_is_a_problem_document_and_401_asks_for_a_bearer_token(api):
+    c, tokens = api
+    missing = c.get(f"{API}/customers/004007")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["code"] == "not_authenticated"
+    denied = c.get(f"{API}/users", headers=bearer(tokens["manager"]))
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "forbidden" and denied.json()["status"] == 403
+    assert denied.json()["request_id"] == denied.headers["x-request-id"]
