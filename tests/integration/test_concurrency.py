@@ -16,6 +16,7 @@ ends with the same invariants, checked with SQL against the database and the gat
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -191,7 +192,8 @@ def finish(workers: list[Worker], *, killed: set[int] = frozenset()) -> list[Wor
     for i, w in enumerate(workers):
         assert LOCKED not in w.err and LOCKED not in w.out, f"{w.label}: {w.err[-2000:]}"
         if i in killed:
-            assert w.proc.returncode == -signal.SIGKILL, f"{w.label} was to be killed: rc {w.proc.returncode} {w.err[-2000:]}"
+            assert w.proc.returncode == -signal.SIGKILL, \
+                f"{w.label} was to be killed: rc {w.proc.returncode} {w.err[-2000:]}"
         else:
             assert w.proc.returncode == 0, f"{w.label}: rc {w.proc.returncode}\n{w.err[-3000:]}"
             assert "Traceback" not in w.err, w.err[-3000:]
@@ -199,8 +201,6 @@ def finish(workers: list[Worker], *, killed: set[int] = frozenset()) -> list[Wor
 
 
 def counts_of(worker: Worker) -> dict:
-    import json
-
     record = json.loads(worker.out.strip().splitlines()[-1])
     assert record["status"] == "succeeded", record
     return record["counts"]
@@ -402,7 +402,7 @@ def test_three_workers_create_every_due_child_order_once_and_charge_it_once(pg_u
                              future_occurrences=1, decline_every=13, timeout_every=17, expired_every=29)
     expected_children = (g.parents - g.expired) * 2
 
-    workers = finish(start_together(pg_url, tmp_path, [{"job": "create-child-orders"}] * 3))
+    workers = finish(start_together(pg_url, tmp_path, [{"job": "create-child-orders", "chunk": 25}] * 3))
     created = [counts_of(w)["created"] for w in workers]
     assert child_order_problems(app, complete=True) == {}
     assert children(app) == sum(created) == expected_children
