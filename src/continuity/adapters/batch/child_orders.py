@@ -86,7 +86,7 @@ def _params(q: ChildOrderQuery) -> dict:
 def _claim_lines(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | None):  # type: ignore[no-untyped-def]
     """Claim the next chunk of parent lines with due work, in key order, straight into tmp_claim."""
     temp_table(conn, "tmp_claim", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
-    cursor = " AND (cl.sales_id > :after_id OR (cl.sales_id = :after_id AND cl.line_no > :after_line))" if after else ""
+    cursor = " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)" if after else ""
     order = ("(SELECT MIN(o.ship_date) FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id "
              "AND o.line_no = cl.line_no AND o.status = 'pending'), " if q.cap else "")
     claimed = conn.execute(sql_text(

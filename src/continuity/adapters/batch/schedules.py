@@ -53,7 +53,7 @@ class ScheduleStore:
             where += (" AND NOT cl.bill_up_front AND cl.planned_count > (SELECT COUNT(*) FROM schedule_occurrences o"
                       " WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no)")
         if after:
-            where += " AND (cl.sales_id > :after_id OR (cl.sales_id = :after_id AND cl.line_no > :after_line))"
+            where += " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)"
         params = {"item_id": item_id, "sales_id": sales_id, "program_id": program_id, "chunk": chunk,
                   "after_id": after[0] if after else None, "after_line": after[1] if after else None}
         with self.engine.connect() as conn:
