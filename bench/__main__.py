@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 
 JOBS = ["create-child-orders", "process-payments", "invoice-shipped", "close-orders", "extend-lines"]
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-console = Console()
+console = Console(width=130)
 
 
 def step(url: str, name: str, n: int) -> dict:
