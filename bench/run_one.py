@@ -37,6 +37,7 @@ def main(url: str, step: str, n: int) -> None:
     if step == "generate":
         upgrade(app.engine)
         generate_due_parents(app.engine, n, AS_OF, program_id="BOOKCLUB")
+        _settle(app.engine)
     elif step == "baseline":
         _baseline(app.engine)
     else:
@@ -44,6 +45,19 @@ def main(url: str, step: str, n: int) -> None:
     seconds = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"step": step, "seconds": seconds, "rss_mb": rss_mb, "counts": counts}))
+
+
+def _settle(engine) -> None:  # type: ignore[no-untyped-def]
+    """Set-up, not measured: fold the generator's WAL into the database file and refresh statistics,
+    so the first measured job does not pay for the generator's checkpoint."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # autocommit: a checkpoint cannot run inside a transaction
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw.driver_connection.execute("ANALYZE")
+    finally:
+        raw.close()
 
 
 def _baseline(engine) -> None:  # type: ignore[no-untyped-def]
