@@ -166,34 +166,35 @@ def orders_show(sales_id: str, as_json: Json = False) -> None:
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 
+DateOption = Annotated[Optional[str], typer.Option("--date", help="Business date (default: today).")]
+
+
+def _child_step(step, sales_id: str, date_: str | None, as_json: bool, *args: str) -> None:  # type: ignore[no-untyped-def]
+    a = _app()
+    step(a.uow, sales_id, *args, parse_date(date_) if date_ else a.clock.today())
+    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+
+
 @orders_app.command("release")
 @handles_errors
-def orders_release(sales_id: str, date_: Annotated[Optional[str], typer.Option("--date")] = None,
-                   as_json: Json = False) -> None:
-    """Release a child order to the warehouse."""
-    a = _app()
-    fulfilment.release(a.uow, sales_id, parse_date(date_) if date_ else a.clock.today())
-    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+def orders_release(sales_id: str, date_: DateOption = None, as_json: Json = False) -> None:
+    """Release a child order to the warehouse (its charge must be taken)."""
+    _child_step(fulfilment.release, sales_id, date_, as_json)
 
 
 @orders_app.command("ship")
 @handles_errors
 def orders_ship(sales_id: str, tracking: Annotated[str, typer.Option(help="Carrier tracking number.")],
-                date_: Annotated[Optional[str], typer.Option("--date")] = None, as_json: Json = False) -> None:
+                date_: DateOption = None, as_json: Json = False) -> None:
     """Ship a released child order with its tracking number."""
-    a = _app()
-    fulfilment.ship(a.uow, sales_id, tracking, parse_date(date_) if date_ else a.clock.today())
-    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+    _child_step(fulfilment.ship, sales_id, date_, as_json, tracking)
 
 
 @orders_app.command("invoice")
 @handles_errors
-def orders_invoice(sales_id: str, date_: Annotated[Optional[str], typer.Option("--date")] = None,
-                   as_json: Json = False) -> None:
+def orders_invoice(sales_id: str, date_: DateOption = None, as_json: Json = False) -> None:
     """Invoice a shipped child order (its occurrences become invoiced)."""
-    a = _app()
-    fulfilment.invoice(a.uow, sales_id, parse_date(date_) if date_ else a.clock.today())
-    emit(views.order_view(a.uow, sales_id), as_json, render_order)
+    _child_step(fulfilment.invoice, sales_id, date_, as_json)
 
 
 @app.command("serve")

@@ -66,11 +66,12 @@ def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[n
                                "currency_mismatch")
     order.currency = product.price.currency
     line = SalesLine(len(order.lines) + 1, item_id, quantity, product.price)
+    plan: list[Occurrence] = []
     if product.is_parent:
-        _make_continuity_line(uow, order, line, start_date, payment_schedule_id)
+        plan = _make_continuity_line(uow, order, line, product.continuity_program_id, start_date,
+                                     payment_schedule_id)
     elif start_date or payment_schedule_id:
         raise ValidationFailed(f"item {item_id} is not a continuity item", "not_continuity_item")
-    plan = _full_plan(uow, line) if line.continuity else []
     uow.orders.add_line(sales_id, line, planned_count=len(plan))
     if line.continuity:
         _write_schedule(uow, order, line, plan)
@@ -79,28 +80,22 @@ def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[n
     return line.line_no
 
 
-def _make_continuity_line(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-untyped-def]
-                          start_date: date | None, payment_schedule_id: str | None) -> None:
-    program: Program = uow.setup.program(uow.setup.product(line.item_id).continuity_program_id)
+def _make_continuity_line(uow, order: SalesOrder, line: SalesLine, program_id: str,  # type: ignore[no-untyped-def]
+                          start_date: date | None, payment_schedule_id: str | None) -> list[Occurrence]:
+    """Set the line's continuity terms and price; returns its whole schedule (times the quantity)."""
+    program: Program = uow.setup.program(program_id)
     if not program.active:
         raise RuleViolation(f"continuity program {program.program_id} is inactive", "program_inactive")
     schedule_id = payment_schedule_id or program.payment_schedule_id
     if schedule_id:
         uow.setup.payment_schedule(schedule_id)
-    line.continuity = ContinuityTerms(
-        program.program_id, start_date or order.order_date, program.starting_event(),
-        program.bill_up_front, schedule_id,
-    )
-    line.unit_price = program_total(_full_plan(uow, line, per_unit=True), line.unit_price.currency)
-
-
-def _full_plan(uow, line: SalesLine, per_unit: bool = False) -> list[Occurrence]:  # type: ignore[no-untyped-def]
-    """The line's whole schedule (occurrence quantities times the line quantity unless per unit)."""
-    terms = line.continuity
-    program = uow.setup.program(terms.program_id)
+    terms = ContinuityTerms(program.program_id, start_date or order.order_date, program.starting_event(),
+                            program.bill_up_front, schedule_id)
+    line.continuity = terms
     prices = {p.item_id: p.price for p in uow.setup.products()}
-    plan = plan_occurrences(program, prices, terms.start_date, terms.start_event)
-    return plan if per_unit else [_times(o, line.quantity) for o in plan]
+    per_unit = plan_occurrences(program, prices, terms.start_date, terms.start_event)
+    line.unit_price = program_total(per_unit, line.unit_price.currency)
+    return [_times(o, line.quantity) for o in per_unit]
 
 
 def _write_schedule(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-untyped-def]
