@@ -346,3 +346,6 @@ idempotency_records = Table(
     Column("response_body", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# -- tables of later changes live in their own modules, on this same metadata -------------------
+from continuity.adapters import orm_servicing, orm_web  # noqa: E402,F401  (registers their tables)

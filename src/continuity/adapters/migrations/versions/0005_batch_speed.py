@@ -1,0 +1,22 @@
+"""Batch speed: index changes for create-child-orders
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23 03:50:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # filled in by the change that owns this revision
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,4 @@
+"""Tables of the servicing change, on the shared metadata of continuity.adapters.orm."""
+from __future__ import annotations
+
+from continuity.adapters.orm import metadata  # noqa: F401
