@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
+import shutil
 import sys
 import time
 from datetime import date
@@ -31,7 +33,10 @@ class ApprovingGateway:
 
 
 def main(url: str, step: str, n: int) -> None:
+    if step == "baseline-same-shape":  # on a copy of the database file: the jobs still find their work
+        url = _copy_of(url)
     app = bootstrap(Settings(url, None, None), clock=FixedClock(AS_OF), gateway=ApprovingGateway())
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     counts: dict = {}
     if step == "generate":
@@ -40,11 +45,22 @@ def main(url: str, step: str, n: int) -> None:
         _settle(app.engine)
     elif step == "baseline":
         _baseline(app.engine)
+    elif step == "baseline-same-shape":
+        _baseline_same_shape(app.engine)
     else:
         counts = run_job(app.job_deps(), step, JobRequest(AS_OF, chunk_size=20000))["counts"]
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"step": step, "seconds": seconds, "rss_mb": rss_mb, "counts": counts}))
+    if step == "baseline-same-shape":
+        app.engine.dispose()
+        _remove(url)
+    print(json.dumps({"step": step, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss_mb, "counts": counts}))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _settle(engine) -> None:  # type: ignore[no-untyped-def]
@@ -70,6 +86,51 @@ def _baseline(engine) -> None:  # type: ignore[no-untyped-def]
         conn.execute(text(
             "INSERT INTO bench_baseline SELECT sales_id || '-1-' || CAST(seq AS VARCHAR(10)), sales_id, item_id, "
             "quantity, price_minor, ship_date FROM schedule_occurrences WHERE status = 'pending'"))
+
+
+def _baseline_same_shape(engine) -> None:  # type: ignore[no-untyped-def]
+    """The raw rate of the same writes as create-child-orders: one INSERT … SELECT per table into the
+    real sales_orders, sales_lines and installments (their indexes, the parents already in them) and
+    one UPDATE of the occurrences, in one transaction on the bare sqlite3 connection (foreign-key
+    checks off, as the job has them); no claiming, staging, chunks, expiry or hold checks, counting.
+    SQLite only, run on a copy of the database file."""
+    child = "o.sales_id || '-' || o.line_no || '-' || o.seq"
+    due = "FROM schedule_occurrences o JOIN sales_orders so ON so.sales_id = o.sales_id WHERE o.status = 'pending'"
+    raw = engine.raw_connection()
+    try:
+        db = raw.driver_connection
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
+                   f"is_continuity_parent, parent_sales_id, created_at) SELECT {child}, so.account, o.ship_date, "
+                   f"o.currency, 'open', '', 0, o.sales_id, '2026-11-23 00:00:00' {due}")
+        db.execute("INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, "
+                   f"status, parent_sales_id, parent_line_no, parent_seq) SELECT {child}, 1, o.item_id, o.quantity, "
+                   f"o.price_minor, o.currency, 'open', o.sales_id, o.line_no, o.seq {due}")
+        db.execute("INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
+                   f"parent_sales_id, parent_line_no, item_id) SELECT {child}, 0, 1, o.ship_date, "
+                   f"o.price_minor * o.quantity, o.currency, 'not_submitted', o.sales_id, o.line_no, o.item_id {due}")
+        db.execute("UPDATE schedule_occurrences SET status = 'child_created', "
+                   "child_sales_id = sales_id || '-' || line_no || '-' || seq WHERE status = 'pending'")
+        db.execute("COMMIT")
+    finally:
+        raw.close()
+
+
+def _copy_of(url: str) -> str:
+    source = url.removeprefix("sqlite:///")
+    target = source + ".same-shape"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(source + suffix):
+            shutil.copyfile(source + suffix, target + suffix)
+    return "sqlite:///" + target
+
+
+def _remove(url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
 
 
 if __name__ == "__main__":

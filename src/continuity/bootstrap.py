@@ -14,6 +14,7 @@ from continuity.adapters.batch.outbox import OutboxStore
 from continuity.adapters.batch.payments import PaymentStore
 from continuity.adapters.batch.schedules import ScheduleStore
 from continuity.adapters.clock import FixedClock, SystemClock
+from continuity.adapters.dashboard_queries import DashboardQueries
 from continuity.adapters.smtp_mailer import SmtpMailer
 from continuity.adapters.db import make_engine
 from continuity.adapters.test_gateway import TestConnector
@@ -31,6 +32,10 @@ class App:
     uow: UowFactory
     gateway: PaymentGateway
     clock: Clock
+
+    def dashboard_reads(self) -> DashboardQueries:
+        """The read side of the manager dashboard (weekly aggregates)."""
+        return DashboardQueries(self.engine)
 
     def job_deps(self, mailer: object | None = None, stale_after_seconds: int = 60) -> JobDeps:
         """The batch jobs' collaborators; the SMTP mailer only when CONTINUITY_SMTP_HOST is set."""

@@ -24,6 +24,17 @@ REQUIRED = {
     ("POST", "/sales-orders/{sales_id}/ship"): "agent",
     ("POST", "/sales-orders/{sales_id}/invoice"): "agent",
     ("GET", "/continuity-orders/{sales_id}"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/skip"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/reschedule"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/substitute"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/change-card"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/pause"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/resume"): "agent",
+    ("POST", "/continuity-orders/{sales_id}/cancel"): "agent",
+    ("GET", "/continuity-orders/{sales_id}/projection"): "agent",
+    ("GET", "/continuity-orders/{sales_id}/history"): "agent",
+    ("GET", "/continuity-orders/{sales_id}/occurrences/{seq}/explanation"): "agent",
+    ("GET", "/programs/{program_id}/history"): "manager",
     ("GET", "/products"): "agent",  # agents read the catalog to take orders; changing it is a manager's
     ("GET", "/products/{item_id}"): "agent",
     ("POST", "/products"): "manager",
@@ -45,7 +56,7 @@ REQUIRED = {
     ("POST", "/users"): "admin",
 }
 PATH_VALUES = {"{account}": "004007", "{sales_id}": "SO-000001", "{item_id}": "0013", "{program_id}": "TRILOGY",
-               "{payment_schedule_id}": "3X", "{name}": "close-orders", "{run_id}": "1"}
+               "{payment_schedule_id}": "3X", "{name}": "close-orders", "{run_id}": "1", "{seq}": "1"}
 #: Well-formed bodies, so that an allowed request is judged on its merits, not refused as malformed.
 BODIES = {
     ("POST", "/customers"): {"account": "ROLE-{n}", "name": "Role Test {n}"},
@@ -64,6 +75,14 @@ BODIES = {
                                         "max_child_orders_per_run": 0, "authorize_child_orders": False,
                                         "reauthorization_limit": 3},
     ("POST", "/jobs/{name}"): {"as_of": "2026-11-23"},
+    ("POST", "/continuity-orders/{sales_id}/skip"): {"seq": 1, "preview": True},
+    ("POST", "/continuity-orders/{sales_id}/reschedule"): {"seq": 1, "days": 2, "preview": True},
+    ("POST", "/continuity-orders/{sales_id}/substitute"): {"seq": 1, "item_id": "0013", "preview": True},
+    ("POST", "/continuity-orders/{sales_id}/change-card"): {"card_number": "4111111111111111", "expiry": "12/30",
+                                                            "preview": True},
+    ("POST", "/continuity-orders/{sales_id}/pause"): {"preview": True},
+    ("POST", "/continuity-orders/{sales_id}/resume"): {"on": "2026-12-01", "preview": True},
+    ("POST", "/continuity-orders/{sales_id}/cancel"): {"preview": True},
     ("POST", "/users"): {"name": "new-{n}", "role": "agent"},
 }
 

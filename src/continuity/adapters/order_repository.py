@@ -1,6 +1,7 @@
 """Sales orders with their lines, continuity schedules, installments, payments and attempts."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -10,7 +11,9 @@ from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
 from continuity.domain.sales_order import ContinuityTerms, LineStatus, OrderStatus, SalesLine, SalesOrder
+from continuity.adapters.orm_servicing import schedule_adjustments
 from continuity.domain.schedule import Occurrence, OccurrenceStatus, PlannedInstallment
+from continuity.domain.servicing import Adjustment, AdjustmentKind, Slot
 
 
 class OrderRepository:
@@ -97,7 +100,8 @@ class OrderRepository:
         self.conn.execute(insert(orm.schedule_occurrences), [
             dict(sales_id=sales_id, line_no=line_no, seq=o.seq, event_id=o.event_id, item_id=o.item_id,
                  quantity=o.quantity, price_minor=o.price.minor, currency=o.price.currency,
-                 ship_date=o.ship_date, status=OccurrenceStatus.PENDING.value, child_sales_id=None)
+                 ship_date=o.ship_date, status=OccurrenceStatus.PENDING.value, child_sales_id=None,
+                 date_basis=o.basis, date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str))
             for o in occurrences
         ])
 
@@ -207,3 +211,99 @@ def _line(r) -> SalesLine:  # type: ignore[no-untyped-def]
                      LineStatus(r.status), terms)
 
 
+
+
+# -- servicing: stored occurrences with their date basis, schedule adjustments --------------------
+def _slot(r) -> Slot:  # type: ignore[no-untyped-def]
+    occ = Occurrence(r.seq, r.event_id, r.item_id, r.quantity, Money.from_minor(r.price_minor, r.currency),
+                     r.ship_date, r.date_basis, json.loads(r.date_basis_args or "{}"))
+    return Slot(occ, OccurrenceStatus(r.status), r.child_sales_id, stored=True)
+
+
+def _adjustment(r) -> Adjustment:  # type: ignore[no-untyped-def]
+    price = Money.from_minor(r.price_minor, r.currency) if r.price_minor is not None else None
+    return Adjustment(AdjustmentKind(r.kind), r.seq, r.days, r.ship_date, r.item_id, price, r.pause_from,
+                      r.resume_on, r.adjustment_id)
+
+
+class ServicingRepository:
+    """What servicing reads and writes of a continuity line (on the unit of work's connection)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def line(self, sales_id: str, line_no: int) -> dict:
+        t = orm.continuity_lines
+        row = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no)).first()
+        if row is None:
+            raise NotFound(f"order {sales_id} has no continuity line {line_no}", "continuity_line_not_found")
+        return dict(row._mapping)
+
+    def stored_slots(self, sales_id: str, line_no: int) -> dict[int, Slot]:
+        t = orm.schedule_occurrences
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no))
+        return {r.seq: _slot(r) for r in rows}
+
+    def adjustments(self, sales_id: str, line_no: int) -> list[Adjustment]:
+        t = schedule_adjustments
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no)
+                                 .order_by(t.c.adjustment_id))
+        return [_adjustment(r) for r in rows]
+
+    def add_adjustment(self, sales_id: str, line_no: int, a: Adjustment, now: datetime) -> None:
+        self.conn.execute(insert(schedule_adjustments).values(
+            sales_id=sales_id, line_no=line_no, kind=a.kind.value, seq=a.seq, days=a.days, ship_date=a.ship_date,
+            item_id=a.item_id, price_minor=a.price.minor if a.price else None,
+            currency=a.price.currency if a.price else None, pause_from=a.pause_from, resume_on=a.resume_on,
+            created_at=now))
+
+    def close_pause(self, a: Adjustment) -> None:
+        t = schedule_adjustments
+        self.conn.execute(update(t).where(t.c.adjustment_id == a.adjustment_id)
+                          .values(resume_on=a.resume_on, days=a.days))
+
+    def save_slot(self, sales_id: str, line_no: int, s: Slot, insert_it: bool) -> int:
+        """Insert or update one occurrence; returns the rows written (0: it is no longer pending)."""
+        o, t = s.occ, orm.schedule_occurrences
+        values = dict(event_id=o.event_id, item_id=o.item_id, quantity=o.quantity, price_minor=o.price.minor,
+                      currency=o.price.currency, ship_date=o.ship_date, status=s.status.value,
+                      date_basis=o.basis, date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str))
+        if insert_it:
+            return self.conn.execute(insert(t).values(sales_id=sales_id, line_no=line_no, seq=o.seq,
+                                                      child_sales_id=None, **values)).rowcount
+        # only a pending row is ever changed: history is never rewritten
+        return self.conn.execute(update(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == o.seq,
+                                              t.c.status == OccurrenceStatus.PENDING.value).values(**values)).rowcount
+
+    def set_line(self, sales_id: str, line_no: int, **values: object) -> None:
+        t = orm.continuity_lines
+        self.conn.execute(update(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).values(**values))
+
+    def set_installment(self, inst: Installment, amount: Money, status: PaymentStatus) -> int:
+        """Change an installment that is still in the status it was read in; returns the rows changed."""
+        t = orm.installments
+        return self.conn.execute(
+            update(t).where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq,
+                            t.c.status == inst.status.value)
+            .values(amount_minor=amount.minor, status=status.value)).rowcount
+
+    def child_charges(self, sales_id: str) -> list[Installment]:
+        """Unsettled charges of the parent's child orders (pay-per-shipment)."""
+        t = orm.installments
+        rows = self.conn.execute(select(t).where(
+            t.c.parent_sales_id == sales_id, t.c.sales_id != sales_id,
+            t.c.status.notin_([PaymentStatus.PAID.value, PaymentStatus.CANCELLED.value])).order_by(t.c.sales_id))
+        return [Installment(r.sales_id, r.line_no, r.seq, r.due_date, Money.from_minor(r.amount_minor, r.currency),
+                            PaymentStatus(r.status)) for r in rows]
+
+    def unknown_attempts(self, sales_id: str) -> list[dict]:
+        t = orm.payment_attempts
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.subject == "installment",
+                                                 t.c.status == AttemptStatus.UNKNOWN.value))
+        return [dict(r._mapping) for r in rows]
+
+    def children(self, sales_id: str) -> list[dict]:
+        t = orm.sales_orders
+        rows = self.conn.execute(select(t.c.sales_id, t.c.status, t.c.created_at, t.c.order_date)
+                                 .where(t.c.parent_sales_id == sales_id).order_by(t.c.sales_id))
+        return [dict(r._mapping) for r in rows]

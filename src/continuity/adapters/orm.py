@@ -216,6 +216,10 @@ schedule_occurrences = Table(
     Column("ship_date", Date, nullable=False),
     Column("status", String(20), nullable=False),
     Column("child_sales_id", String(40), nullable=True, index=True),
+    # why the ship date is what it is: a code (start, interval, month_end, rescheduled, shifted, paused,
+    # pause_open) and its parameters as JSON, so `explain` can say it in one sentence (migration 0003)
+    Column("date_basis", String(20), nullable=False, server_default="interval"),
+    Column("date_basis_args", Text, nullable=False, server_default="{}"),
 )
 
 payments = Table(

@@ -1,4 +1,30 @@
-"""Tables of the web change, on the shared metadata of continuity.adapters.orm."""
+"""Tables of the web change (migration 0004), on the shared metadata of continuity.adapters.orm:
+password logins of the web UI and their sessions. A password is kept only as an argon2 hash, a
+session id only as its SHA-256."""
 from __future__ import annotations
 
-from continuity.adapters.orm import metadata  # noqa: F401
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table
+
+from continuity.adapters.orm import metadata
+
+web_logins = Table(
+    "web_logins",
+    metadata,
+    Column("user_id", ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id, with its own salt and parameters
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("language", String(10), nullable=True),  # the language the user picked last
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),  # SHA-256 (hex) of the cookie's session id
+    Column("user_id", ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("language", String(10), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)

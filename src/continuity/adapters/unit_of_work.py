@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from continuity.adapters.audit_repository import AuditRepository
 from continuity.adapters.customer_repository import CustomerRepository
 from continuity.adapters.idempotency_repository import IdempotencyRepository
-from continuity.adapters.order_repository import OrderRepository
+from continuity.adapters.order_repository import OrderRepository, ServicingRepository
 from continuity.adapters.sales_order_queries import SalesOrderQueries
 from continuity.adapters.setup_repository import SetupRepository
 from continuity.adapters.user_repository import UserRepository
@@ -24,6 +25,8 @@ class SqlUnitOfWork:
         self.order_queries = SalesOrderQueries(self.conn)
         self.users = UserRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
+        self.audit = AuditRepository(self.conn)
+        self.servicing = ServicingRepository(self.conn)
         return self
 
     def commit(self) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -28,6 +28,9 @@ class Occurrence:
     quantity: int
     price: Money
     ship_date: date
+    #: why ship_date is what it is: a code and its parameters (see domain.servicing.explain)
+    basis: str = field(default="interval", compare=False)
+    basis_args: dict = field(default_factory=dict, compare=False)
 
     @property
     def amount(self) -> Money:
@@ -44,16 +47,36 @@ def plan_occurrences(
     """
     dates = DateSequence(add_days(start_date, program.days_after_order))
     result: list[Occurrence] = []
+    anchor = dates.current
     for event in _events_from(program, start_event):
         for _ in range(event.times_to_repeat):
+            previous = dates.current
             ship_date = dates.current if not result else dates.advance(event.interval)
+            if not result:
+                basis, args = "start", {"start_date": start_date.isoformat(), "days": program.days_after_order}
+            else:
+                basis, args, anchor = _date_basis(event.interval, previous, ship_date, anchor)
             price = event.price or item_prices[event.item_id]
-            result.append(
-                Occurrence(len(result) + 1, event.event_id, event.item_id, event.quantity, price, ship_date)
-            )
+            result.append(Occurrence(len(result) + 1, event.event_id, event.item_id, event.quantity, price,
+                                     ship_date, basis, {**args, "event_id": event.event_id,
+                                                        "program_id": program.program_id}))
         if event.action == EventAction.END:
             break
     return result
+
+
+def _date_basis(interval, previous: date, ship_date: date, anchor: date) -> tuple[str, dict, date]:  # type: ignore[no-untyped-def]
+    """The basis of a planned date after the first: the interval, clamped to a month end or not.
+    Month steps keep the day of the last day-based date (``anchor``), as DateSequence does."""
+    args = {"interval": str(interval), "previous": previous.isoformat()}
+    if interval.unit != "months":
+        return "interval", args, ship_date
+    args = {**args, "day": anchor.day, "anchor": anchor.isoformat()}
+    if ship_date.day != anchor.day:
+        return "month_end", args, anchor
+    if previous.day != anchor.day:  # back on the anchor's day after a month-end clamp
+        return "month_day", args, anchor
+    return "interval", args, anchor
 
 
 def _events_from(program: Program, start_event: int) -> Iterable[Event]:

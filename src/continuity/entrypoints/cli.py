@@ -12,6 +12,8 @@ from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
 from continuity.entrypoints.cli_jobs import jobs_app, worker
+from continuity.entrypoints.cli_simulate import simulate
+from continuity.entrypoints.cli_servicing import ActorOption, cli_actor, register as register_servicing
 from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table
 from continuity.services import fulfilment, order_entry, payment_entry, views
 from continuity.services.demo import load_demo
@@ -25,12 +27,14 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 programs_app = typer.Typer(help="Continuity programs.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers.", no_args_is_help=True)
 orders_app = typer.Typer(help="Sales orders and continuity orders.", no_args_is_help=True)
-users_app = typer.Typer(help="Users of the JSON API.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the JSON API and the web UI.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(handles_errors(worker))
+app.command("simulate")(handles_errors(simulate))
 for sub, name in ((db_app, "db"), (demo_app, "demo"), (programs_app, "programs"),
                   (customers_app, "customers"), (orders_app, "orders"), (users_app, "users")):
     app.add_typer(sub, name=name)
+register_servicing(orders_app, programs_app)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -65,14 +69,14 @@ def demo_load(as_json: Json = False) -> None:
 
 @programs_app.command("import")
 @handles_errors
-def programs_import(file: Path, as_json: Json = False) -> None:
+def programs_import(file: Path, actor: ActorOption = None, as_json: Json = False) -> None:
     """Import programs (and optionally parameters, payment schedules, products) from a JSON file."""
     try:
         data = json.loads(file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ValidationFailed(f"cannot read {file}: {exc}", "document_invalid") from None
     a = _app()
-    counts = import_setup(a.uow, parse_setup(data), a.clock.today())
+    counts = import_setup(a.uow, parse_setup(data), a.clock.today(), cli_actor(actor))
     emit(counts, as_json, lambda d: console.print("imported: " + ", ".join(f"{v} {k}" for k, v in d.items())))
 
 
@@ -200,7 +204,7 @@ def orders_invoice(sales_id: str, date_: DateOption = None, as_json: Json = Fals
 @app.command("serve")
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
-    """Run the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
+    """Run the web UI (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
     import uvicorn
 
     from continuity.entrypoints.api.app import create_app
@@ -208,18 +212,57 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     uvicorn.run(create_app(_app()), host=host, port=port, log_level="info")
 
 
+PasswordPrompt = Annotated[bool, typer.Option("--password", help="Also set a web UI password (prompted).")]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the web UI password from stdin.")]
+
+
+def _read_password(prompt: bool, from_stdin: bool) -> str | None:
+    """The web password from stdin (first line) or a hidden prompt typed twice; checked before use."""
+    from continuity.services.web_auth import check_password
+
+    if not (prompt or from_stdin):
+        return None
+    import sys
+
+    password = sys.stdin.readline().rstrip("\r\n") if from_stdin else typer.prompt(
+        "Web password", hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    return password
+
+
 @users_app.command("add")
 @handles_errors
 def users_add(name: str, role: Annotated[str, typer.Option(help="agent, manager or admin.")],
+              password: PasswordPrompt = False, password_stdin: PasswordStdin = False,
               as_json: Json = False) -> None:
-    """Create an API user and print its bearer token (shown this once; only a hash is stored)."""
+    """Create a user and print its API bearer token (shown this once; only a hash is stored); with
+    --password or --password-stdin it can also log in to the web UI."""
+    from continuity.adapters.web_auth_store import WebAuthStore
     from continuity.services.users import add_user
+    from continuity.services.web_auth import set_password
 
+    secret = _read_password(password, password_stdin)
     a = _app()
     user, token = add_user(a.uow, a.clock, name, role)
-    emit({"name": user.name, "role": user.role.value, "token": token}, as_json,
+    if secret is not None:
+        set_password(WebAuthStore(a.engine), a.clock, user.name, secret)
+    emit({"name": user.name, "role": user.role.value, "token": token, "web_login": secret is not None}, as_json,
          lambda d: console.print(f"user {escape(d['name'])} ({d['role']}); token (shown once): {d['token']}",
                                  highlight=False, soft_wrap=True))
+
+
+@users_app.command("set-password")
+@handles_errors
+def users_set_password(name: str, password_stdin: PasswordStdin = False, as_json: Json = False) -> None:
+    """Set (or reset) a user's web UI password; also unlocks a locked login. Prompted unless --password-stdin."""
+    from continuity.adapters.web_auth_store import WebAuthStore
+    from continuity.services.web_auth import set_password
+
+    secret = _read_password(True, password_stdin)
+    a = _app()
+    user = set_password(WebAuthStore(a.engine), a.clock, name, secret or "")
+    emit({"name": user.name, "web_login": True}, as_json,
+         lambda d: console.print(f"web password set for {escape(d['name'])}", highlight=False))
 
 
 def main() -> None:

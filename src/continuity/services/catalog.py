@@ -13,6 +13,8 @@ from continuity.domain.money import Money
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
 from continuity.domain.schedule import plan_installments, plan_occurrences
 from continuity.services.order_entry import UowFactory
+from continuity.domain.audit import SYSTEM, Actor, Entity
+from continuity.services import setup as setup_service
 from continuity.services.setup import save_program
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 
@@ -21,7 +23,7 @@ MAX_PLAN_YEARS = 100
 
 
 # -- products -----------------------------------------------------------------------------------
-def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool) -> Product:
+def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool, actor: Actor = SYSTEM) -> Product:
     """Create (``create``) or replace a product; a parent product's program must exist."""
     product = doc.to_domain()
     with uow_factory() as uow:
@@ -31,7 +33,10 @@ def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool) -> Prod
             if any(product.item_id in {e.item_id for e in p.events} for p in uow.setup.programs()):
                 raise ValidationFailed(f"item {product.item_id} is shipped by a program, so it cannot be a parent "
                                        "(continuity) item", "item_is_event")
+        before = None if create else uow.setup.product(product.item_id)
         uow.setup.save_product(product)
+        setup_service.record(uow, actor, Entity.PRODUCT, product.item_id, setup_service._view(before),
+                             setup_service._view(product), program_id=product.continuity_program_id)
         uow.commit()
     return product
 
@@ -47,13 +52,14 @@ def product(uow_factory: UowFactory, item_id: str) -> Product:
 
 
 # -- programs -----------------------------------------------------------------------------------
-def save_program_doc(uow_factory: UowFactory, doc: ProgramDoc, as_of: date, create: bool) -> Program:
+def save_program_doc(uow_factory: UowFactory, doc: ProgramDoc, as_of: date, create: bool,
+                     actor: Actor = SYSTEM) -> Program:
     """Create or replace a program with its events (validated like an import)."""
     program = doc.to_domain()
     with uow_factory() as uow:
         known = {p.program_id for p in uow.setup.programs()}
         _check_exists(known, program.program_id, create, "program", "program_not_found")
-        save_program(uow, program, as_of)
+        save_program(uow, program, as_of, actor)
         _check_plan_length(uow, program, as_of)
         uow.commit()
     return program
@@ -84,7 +90,7 @@ def program(uow_factory: UowFactory, program_id: str) -> Program:
 
 # -- payment schedules ----------------------------------------------------------------------------
 def save_payment_schedule(uow_factory: UowFactory, doc: PaymentScheduleDoc, as_of: date,
-                          create: bool) -> PaymentSchedule:
+                          create: bool, actor: Actor = SYSTEM) -> PaymentSchedule:
     schedule = doc.to_domain()
     schedule.validate()
     try:
@@ -98,7 +104,7 @@ def save_payment_schedule(uow_factory: UowFactory, doc: PaymentScheduleDoc, as_o
     with uow_factory() as uow:
         known = {s.payment_schedule_id for s in uow.setup.payment_schedules()}
         _check_exists(known, schedule.payment_schedule_id, create, "payment schedule", "payment_schedule_not_found")
-        uow.setup.save_payment_schedule(schedule)
+        setup_service.save_payment_schedule(uow, schedule, actor)
         uow.commit()
     return schedule
 
@@ -119,11 +125,11 @@ def parameters(uow_factory: UowFactory) -> ContinuityParameters:
         return uow.setup.parameters()
 
 
-def save_parameters(uow_factory: UowFactory, doc: ParametersDoc) -> ContinuityParameters:
+def save_parameters(uow_factory: UowFactory, doc: ParametersDoc, actor: Actor = SYSTEM) -> ContinuityParameters:
     params = doc.to_domain()
     params.validate()
     with uow_factory() as uow:
-        uow.setup.save_parameters(params)
+        setup_service.save_parameters(uow, params, actor)
         uow.commit()
     return params
 

@@ -3,51 +3,103 @@ from __future__ import annotations
 
 from datetime import date
 
-from continuity.domain.errors import ValidationFailed
+from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
+from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.domain.program import Program
 from continuity.services.order_entry import UowFactory
 from continuity.services.setup_documents import SetupDoc
 
 
-def import_setup(uow_factory: UowFactory, doc: SetupDoc, as_of: date) -> dict[str, int]:
+def import_setup(uow_factory: UowFactory, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:
     """Save everything in the document in one transaction, or nothing when any part is invalid."""
     with uow_factory() as uow:
-        counts = apply_setup(uow, doc, as_of)
+        counts = apply_setup(uow, doc, as_of, actor)
         uow.commit()
     return counts
 
 
-def apply_setup(uow, doc: SetupDoc, as_of: date) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:  # type: ignore[no-untyped-def]
     if doc.parameters:
         params = doc.parameters.to_domain()
         params.validate()
-        uow.setup.save_parameters(params)
+        save_parameters(uow, params, actor)
     for sched in doc.payment_schedules:
         schedule = sched.to_domain()
         schedule.validate()
-        uow.setup.save_payment_schedule(schedule)
+        save_payment_schedule(uow, schedule, actor)
     parents = []
+    products_before = {p.item_id: p for p in uow.setup.products()}
     for product in doc.products:
         domain = product.to_domain()
         parents.append((domain, domain.continuity_program_id))
         domain.continuity_program_id = None  # linked after the programs exist
         uow.setup.save_product(domain)
     for program_doc in doc.programs:
-        save_program(uow, program_doc.to_domain(), as_of)
+        save_program(uow, program_doc.to_domain(), as_of, actor)
     for product, program_id in parents:
         if program_id:
             uow.setup.program(program_id)
             product.continuity_program_id = program_id
             uow.setup.save_product(product)
+        old = products_before.get(product.item_id)
+        record(uow, actor, Entity.PRODUCT, product.item_id, _view(old), _view(product),
+               program_id=product.continuity_program_id)
     return {"parameters": int(doc.parameters is not None), "payment_schedules": len(doc.payment_schedules),
             "products": len(doc.products), "programs": len(doc.programs)}
 
 
-def save_program(uow, program: Program, as_of: date) -> None:  # type: ignore[no-untyped-def]
+def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
     program.validate(uow.setup.item_ids())
     if program.payment_schedule_id:
         uow.setup.payment_schedule(program.payment_schedule_id)
     if any(uow.setup.product(e.item_id).is_parent for e in program.events):
         raise ValidationFailed("a program cannot ship a parent (continuity) item", "item_is_parent")
     program.current_event = program.current_event_on(as_of)
+    before = _existing(lambda: uow.setup.program(program.program_id))
     uow.setup.save_program(program)
+    record(uow, actor, Entity.PROGRAM, program.program_id, _view(before), _view(program),
+           program_id=program.program_id)
+
+
+def save_parameters(uow, params, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+    before = uow.setup.parameters()
+    uow.setup.save_parameters(params)
+    record(uow, actor, Entity.PARAMETERS, "continuity", _view(before), _view(params))
+
+
+def save_payment_schedule(uow, schedule, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+    before = _existing(lambda: uow.setup.payment_schedule(schedule.payment_schedule_id))
+    uow.setup.save_payment_schedule(schedule)
+    record(uow, actor, Entity.PAYMENT_SCHEDULE, schedule.payment_schedule_id, _view(before), _view(schedule))
+
+
+def record(uow, actor: Actor, entity: Entity, key: str, before: dict | None,  # type: ignore[no-untyped-def]
+           after: dict | None, reason: str = "", program_id: str | None = None) -> None:
+    """One audit entry for a setup change (nothing when nothing changed)."""
+    if before == after:
+        return
+    action = "created" if before is None else "changed"
+    uow.audit.add(AuditEntry(actor, entity, key, action, before, after, reason, program_id=program_id))
+
+
+def _existing(read):  # type: ignore[no-untyped-def]
+    try:
+        return read()
+    except NotFound:
+        return None
+
+
+def _view(obj) -> dict | None:  # type: ignore[no-untyped-def]
+    """A setup object as plain JSON-ready values (dates and money as text)."""
+    if obj is None:
+        return None
+    from continuity.services import views
+
+    kind = type(obj).__name__
+    if kind == "Program":
+        return views.program_view(obj)
+    if kind == "PaymentSchedule":
+        return views.schedule_view(obj)
+    if kind == "Product":
+        return views.product_view(obj)
+    return {k: v for k, v in vars(obj).items()}

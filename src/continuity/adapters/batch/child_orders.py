@@ -1,10 +1,16 @@
 """Set-based creation of child orders: a handful of statements per chunk of parent lines.
 
-Per chunk, in one transaction: claim parent lines (SKIP LOCKED on PostgreSQL), stage their due
-occurrences in a scratch table, then INSERT … SELECT the child orders, their lines and (when
-billed per shipment) their charge, and UPDATE the occurrences. Child sales_id and the unique
-(parent_sales_id, parent_line_no, parent_seq) of child lines are natural keys: a re-run or a
-second worker inserts nothing twice (ON CONFLICT DO NOTHING).
+Per chunk, in one transaction: claim the next parent lines with due work (SKIP LOCKED on
+PostgreSQL) and stage their due occurrences in a scratch table in the same statement, then
+INSERT … SELECT the child orders, their lines and (when billed per shipment) their charge, and
+UPDATE the occurrences. Child sales_id and the unique (parent_sales_id, parent_line_no,
+parent_seq) of child lines are natural keys: a re-run or a second worker inserts nothing twice
+(ON CONFLICT DO NOTHING).
+
+Speed: every statement walks the chunk in parent key order through index lookups, never a scan
+of a whole table (the chunk drives each join: ``CROSS JOIN`` fixes the join order on SQLite, and
+the occurrence update looks its rows up by key). Child keys (PARENT-LINE-SEQ) sort right after
+their parent's key, so the inserts go through each B-tree in order. See bench/README.md.
 """
 from __future__ import annotations
 
@@ -14,12 +20,21 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine
 
 from continuity.adapters.batch.payments import PARENT_PAYMENT_HOLD
-from continuity.adapters.batch.sql import as_text, filters_sql, skip_locked, sql_text, temp_table, transaction
+from continuity.adapters.batch.sql import (
+    as_text,
+    bulk_transaction,
+    filters_sql,
+    is_postgres,
+    skip_locked,
+    sql_text,
+    temp_table,
+)
 
 DUE_COLUMNS = """
     sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, item_id VARCHAR(40), quantity INTEGER,
     price_minor BIGINT, currency VARCHAR(3), ship_date DATE, child_sales_id VARCHAR(60),
-    account VARCHAR(40), parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER,
+    child_line_no INTEGER, is_lead INTEGER, child_amount BIGINT, account VARCHAR(40),
+    parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER,
     PRIMARY KEY (sales_id, line_no, seq)
 """
 
@@ -31,7 +46,7 @@ class ChunkResult:
     held: int
     skipped_expired: int
     last_key: tuple[str, int] | None
-    new_children: list[str]
+    new_children: list[str]  # only with ChildOrderQuery.want_ids
 
 
 @dataclass
@@ -42,6 +57,7 @@ class ChildOrderQuery:
     sales_id: str | None
     chunk_size: int
     cap: int  # remaining child orders allowed in this run; 0 = no limit
+    want_ids: bool = False  # ChunkResult.new_children is filled only when asked (authorize_child_orders)
 
 
 class ChildOrderStore:
@@ -57,19 +73,16 @@ class ChildOrderStore:
             ), _params(q)).scalar_one()
 
     def create_chunk(self, q: ChildOrderQuery, after: tuple[str, int] | None, now: datetime) -> ChunkResult:
-        with transaction(self.engine) as conn:
-            claimed, last_key = _claim_lines(conn, q, after)
+        with bulk_transaction(self.engine) as conn:
+            claimed, last_key, skipped, any_held = _claim_and_stage(conn, q, after)
             if not claimed:
                 return ChunkResult(0, 0, 0, 0, None, [])
-            _stage_due(conn, q)
-            skipped = conn.execute(sql_text("DELETE FROM tmp_due WHERE expired = 1")).rowcount
             if q.cap:
                 _keep_first_children(conn, q.cap)
-            children = _insert_children(conn, q, now)
+            created, held, ids = _insert_children(conn, q, now, any_held)
             _insert_lines_and_charges(conn, q)
             _mark_occurrences(conn)
-        held = sum(1 for _, status in children if status == "on_hold")
-        return ChunkResult(claimed, len(children), held, skipped, last_key, [c for c, _ in children])
+        return ChunkResult(claimed, created, held, skipped, last_key, ids)
 
 
 _DUE_OCCURRENCE = (
@@ -83,49 +96,77 @@ def _params(q: ChildOrderQuery) -> dict:
             "chunk": q.chunk_size, "month_index": q.as_of.year * 12 + q.as_of.month}
 
 
-def _claim_lines(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | None):  # type: ignore[no-untyped-def]
-    """Claim the next chunk of parent lines with due work, in key order, straight into tmp_claim."""
-    temp_table(conn, "tmp_claim", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
+def _claim_and_stage(conn: Connection, q: ChildOrderQuery,
+                     after: tuple[str, int] | None) -> tuple[int, tuple[str, int] | None, int, bool]:
+    """Claim the next chunk of parent lines with due work, in key order, and stage their due
+    occurrences in tmp_due; returns (lines claimed, last line key, occurrences skipped for an
+    expired card, whether any child is held). Every claimed line has a due occurrence, so tmp_due
+    holds all of them."""
+    temp_table(conn, "tmp_due", DUE_COLUMNS)
+    conn.execute(sql_text(_STAGE.format(claim=_claim_sql(conn, q, after))),
+                 {**_params(q), "after_id": after[0] if after else None, "after_line": after[1] if after else None})
+    claimed, skipped = conn.execute(sql_text(
+        "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT sales_id, line_no FROM tmp_due) AS lines), "
+        "(SELECT COUNT(*) FROM tmp_due WHERE expired = 1)")).one()
+    if not claimed:
+        return 0, None, 0, False
+    last = conn.execute(sql_text(
+        "SELECT sales_id, line_no FROM tmp_due ORDER BY sales_id DESC, line_no DESC LIMIT 1")).one()
+    if skipped:
+        conn.execute(sql_text("DELETE FROM tmp_due WHERE expired = 1"))
+    return claimed, (last[0], last[1]), skipped, _mark_held(conn, q) > 0
+
+
+def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | None) -> str:
     cursor = " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)" if after else ""
     order = ("(SELECT MIN(o.ship_date) FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id "
              "AND o.line_no = cl.line_no AND o.status = 'pending'), " if q.cap else "")
-    claimed = conn.execute(sql_text(
-        "INSERT INTO tmp_claim (sales_id, line_no) "
-        "SELECT cl.sales_id, cl.line_no FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
+    return (
+        "SELECT cl.sales_id, cl.line_no, cl.item_id, cl.program_id, cl.card_token, so.account, "
+        "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END AS pay_later "
+        "FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
         "WHERE cl.status = 'open' AND so.status = 'open'" + filters_sql(q.item_id, q.sales_id) + cursor
         + " AND EXISTS (" + _DUE_OCCURRENCE + ")"
         + f" ORDER BY {order}cl.sales_id, cl.line_no LIMIT :chunk" + skip_locked(conn, "cl")
-    ), {**_params(q), "after_id": after[0] if after else None, "after_line": after[1] if after else None}).rowcount
-    if not claimed:
-        return 0, None
-    last = conn.execute(sql_text(
-        "SELECT sales_id, line_no FROM tmp_claim ORDER BY sales_id DESC, line_no DESC LIMIT 1")).one()
-    return claimed, (last[0], last[1])
+    )
 
 
-def _stage_due(conn: Connection, q: ChildOrderQuery) -> None:
-    temp_table(conn, "tmp_due", DUE_COLUMNS)
-    own_child = ("o.sales_id || '-' || " + as_text("o.line_no") + " || '-' || ")
-    conn.execute(sql_text(
-        "INSERT INTO tmp_due SELECT o.sales_id, o.line_no, o.seq, o.item_id, o.quantity, o.price_minor, "
-        "o.currency, o.ship_date, "
-        f"CASE WHEN p.consolidate_past_orders THEN {own_child}"
-        + as_text("(SELECT MIN(o2.seq) FROM schedule_occurrences o2 WHERE o2.sales_id = o.sales_id "
-                  "AND o2.line_no = o.line_no AND o2.status = 'pending' AND o2.ship_date <= :due_until)")
-        + f" ELSE {own_child}" + as_text("o.seq") + " END, "
-        "so.account, cl.item_id, "
-        "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END, "
-        "CASE WHEN EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = cl.sales_id "
-        "  AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of) THEN 1 ELSE 0 END, "
-        "CASE WHEN c.expiry_year * 12 + c.expiry_month < :month_index THEN 1 ELSE 0 END "
-        "FROM tmp_claim t "
-        "JOIN schedule_occurrences o ON o.sales_id = t.sales_id AND o.line_no = t.line_no "
-        "JOIN continuity_lines cl ON cl.sales_id = t.sales_id AND cl.line_no = t.line_no "
-        "JOIN programs p ON p.program_id = cl.program_id "
-        "JOIN sales_orders so ON so.sales_id = t.sales_id "
-        "LEFT JOIN cards c ON c.token = cl.card_token "
-        "WHERE o.status = 'pending' AND o.ship_date <= :due_until"
-    ), _params(q))
+_OWN_CHILD = "o.sales_id || '-' || " + as_text("o.line_no") + " || '-' || "
+_SAME_LINE_DUE = ("FROM schedule_occurrences o2 WHERE o2.sales_id = o.sales_id AND o2.line_no = o.line_no "
+                  "AND o2.status = 'pending' AND o2.ship_date <= :due_until")
+# The claimed lines (a subquery: ORDER BY … LIMIT, FOR UPDATE SKIP LOCKED on PostgreSQL) drive the
+# join; CROSS JOIN keeps SQLite from scanning schedule_occurrences (or building a Bloom filter over
+# it) for every chunk. Each staged occurrence knows its child: the child's key, its line number in
+# the child, whether it is the child's first occurrence ("is_lead": it carries the order and the
+# charge) and the child's amount, so the inserts below need no GROUP BY or window sort. With
+# consolidate_past_orders all due occurrences of a line share one child (the subqueries then run).
+_STAGE = (
+    "INSERT INTO tmp_due (sales_id, line_no, seq, item_id, quantity, price_minor, currency, ship_date, "
+    "child_sales_id, child_line_no, is_lead, child_amount, account, parent_item_id, pay_later, held, expired) "
+    "SELECT o.sales_id, o.line_no, o.seq, o.item_id, o.quantity, o.price_minor, o.currency, o.ship_date, "
+    f"CASE WHEN p.consolidate_past_orders THEN {_OWN_CHILD}" + as_text(f"(SELECT MIN(o2.seq) {_SAME_LINE_DUE})")
+    + f" ELSE {_OWN_CHILD}" + as_text("o.seq") + " END, "
+    f"CASE WHEN p.consolidate_past_orders THEN (SELECT COUNT(*) {_SAME_LINE_DUE} AND o2.seq <= o.seq) ELSE 1 END, "
+    f"CASE WHEN p.consolidate_past_orders AND EXISTS (SELECT 1 {_SAME_LINE_DUE} AND o2.seq < o.seq) THEN 0 ELSE 1 END, "
+    "CASE WHEN p.consolidate_past_orders THEN (SELECT SUM(o2.price_minor * o2.quantity) "
+    f"{_SAME_LINE_DUE}) ELSE o.price_minor * o.quantity END, "
+    "t.account, t.item_id, t.pay_later, 0, "
+    "CASE WHEN c.expiry_year * 12 + c.expiry_month < :month_index THEN 1 ELSE 0 END "
+    "FROM ({claim}) t CROSS JOIN schedule_occurrences o "
+    "JOIN programs p ON p.program_id = t.program_id "
+    "LEFT JOIN cards c ON c.token = t.card_token "
+    "WHERE o.sales_id = t.sales_id AND o.line_no = t.line_no AND o.status = 'pending' "
+    "AND o.ship_date <= :due_until"
+)
+
+
+def _mark_held(conn: Connection, q: ChildOrderQuery) -> int:
+    """Children of a parent with an installment declined or unresolved and due are created on hold.
+    The (usually few) such installments come from ix_installments_due, once per chunk."""
+    return conn.execute(sql_text(
+        "UPDATE tmp_due SET held = 1 WHERE sales_id IN (SELECT i.parent_sales_id FROM installments i "
+        "WHERE i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
+    ), {"as_of": q.as_of}).rowcount
 
 
 def _keep_first_children(conn: Connection, cap: int) -> None:
@@ -136,39 +177,57 @@ def _keep_first_children(conn: Connection, cap: int) -> None:
     ), {"cap": cap})
 
 
-def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime) -> list[tuple[str, str]]:
-    rows = conn.execute(sql_text(
-        "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
-        "is_continuity_parent, parent_sales_id, created_at) "
-        "SELECT child_sales_id, MIN(account), :as_of, MIN(currency), "
-        "CASE WHEN MAX(held) = 1 THEN 'on_hold' ELSE 'open' END, "
-        "CASE WHEN MAX(held) = 1 THEN :hold_reason ELSE '' END, FALSE, MIN(sales_id), :now "
-        "FROM tmp_due WHERE 1 = 1 GROUP BY child_sales_id "
-        "ON CONFLICT DO NOTHING RETURNING sales_id, status"
-    ), {"as_of": q.as_of, "now": now, "hold_reason": PARENT_PAYMENT_HOLD}).all()
-    return [(r[0], r[1]) for r in rows]
+_INSERT_CHILDREN = (
+    "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
+    "is_continuity_parent, parent_sales_id, created_at) "
+    "SELECT child_sales_id, account, :as_of, currency, CASE WHEN held = 1 THEN 'on_hold' ELSE 'open' END, "
+    "CASE WHEN held = 1 THEN :hold_reason ELSE '' END, FALSE, sales_id, :now FROM tmp_due WHERE is_lead = 1{only} "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime,
+                     any_held: bool) -> tuple[int, int, list[str]]:
+    """Insert the chunk's child orders; returns (created, created on hold, their ids if wanted).
+    The ids come back (RETURNING) only when the caller wants them: fetching a row per child costs
+    more than inserting it. Otherwise the counts are row counts (held and not held apart)."""
+    params = {"as_of": q.as_of, "now": now, "hold_reason": PARENT_PAYMENT_HOLD}
+    if q.want_ids:
+        rows = conn.execute(sql_text(_INSERT_CHILDREN.format(only="") + " RETURNING sales_id, status"), params).all()
+        return len(rows), sum(1 for r in rows if r[1] == "on_hold"), [r[0] for r in rows]
+    if not any_held:
+        return conn.execute(sql_text(_INSERT_CHILDREN.format(only="")), params).rowcount, 0, []
+    held = conn.execute(sql_text(_INSERT_CHILDREN.format(only=" AND held = 1")), params).rowcount
+    return held + conn.execute(sql_text(_INSERT_CHILDREN.format(only=" AND held = 0")), params).rowcount, held, []
 
 
 def _insert_lines_and_charges(conn: Connection, q: ChildOrderQuery) -> None:
     conn.execute(sql_text(
         "INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, status, "
         "parent_sales_id, parent_line_no, parent_seq) "
-        "SELECT child_sales_id, ROW_NUMBER() OVER (PARTITION BY child_sales_id ORDER BY seq), item_id, quantity, "
-        "price_minor, currency, 'open', sales_id, line_no, seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
+        "SELECT child_sales_id, child_line_no, item_id, quantity, price_minor, currency, 'open', sales_id, line_no, "
+        "seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
     ))
     conn.execute(sql_text(
         "INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
         "parent_sales_id, parent_line_no, item_id) "
-        "SELECT child_sales_id, 0, 1, :as_of, SUM(price_minor * quantity), MIN(currency), 'not_submitted', "
-        "MIN(sales_id), MIN(line_no), MIN(parent_item_id) FROM tmp_due WHERE pay_later = 1 "
-        "GROUP BY child_sales_id ON CONFLICT DO NOTHING"
+        "SELECT child_sales_id, 0, 1, :as_of, child_amount, currency, 'not_submitted', sales_id, line_no, "
+        "parent_item_id FROM tmp_due WHERE pay_later = 1 AND is_lead = 1 ON CONFLICT DO NOTHING"
     ), {"as_of": q.as_of})
 
 
 def _mark_occurrences(conn: Connection) -> None:
+    """SQLite looks the chunk's occurrences up by key (its UPDATE … FROM scans the whole table);
+    PostgreSQL joins (a correlated subquery per row costs it more than the join)."""
+    if is_postgres(conn):
+        conn.execute(sql_text(
+            "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = d.child_sales_id "
+            "FROM tmp_due d WHERE schedule_occurrences.sales_id = d.sales_id "
+            "AND schedule_occurrences.line_no = d.line_no AND schedule_occurrences.seq = d.seq "
+            "AND schedule_occurrences.status = 'pending'"))
+        return
     conn.execute(sql_text(
-        "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = d.child_sales_id "
-        "FROM tmp_due d WHERE schedule_occurrences.sales_id = d.sales_id "
-        "AND schedule_occurrences.line_no = d.line_no AND schedule_occurrences.seq = d.seq "
-        "AND schedule_occurrences.status = 'pending'"
-    ))
+        "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = (SELECT d.child_sales_id "
+        "FROM tmp_due d WHERE d.sales_id = schedule_occurrences.sales_id "
+        "AND d.line_no = schedule_occurrences.line_no AND d.seq = schedule_occurrences.seq) "
+        "WHERE (sales_id, line_no, seq) IN (SELECT sales_id, line_no, seq FROM tmp_due) AND status = 'pending'"))

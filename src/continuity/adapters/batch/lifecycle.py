@@ -5,7 +5,8 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from continuity.adapters.batch.sql import one_worker_at_a_time, sql_text, transaction
+from continuity.adapters.batch.audit import audit_select, status_json
+from continuity.adapters.batch.sql import as_text, one_worker_at_a_time, sql_text, transaction
 
 
 class LifecycleStore:
@@ -43,27 +44,34 @@ class LifecycleStore:
         return count
 
     def close_orders(self) -> dict[str, int]:
+        lines_where = (
+            "WHERE status = 'open' "
+            "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
+            " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
+            "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
+            " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'child_created')) "
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
+            " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
+        orders_where = (
+            "WHERE status = 'open' AND is_continuity_parent "
+            "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
+            " AND cl.status IN ('open', 'paused'))")
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            lines = conn.execute(sql_text(
-                "UPDATE continuity_lines SET status = 'closed' WHERE status = 'open' "
-                "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
-                " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
-                "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
-                " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'child_created')) "
-                "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
-                " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))"
-            )).rowcount
+            audit_select(conn, "close-orders", "line", "closed",
+                         key="continuity_lines.sales_id || ':' || " + as_text("continuity_lines.line_no"),
+                         sales_id="sales_id", program_id="program_id", before=status_json("status"),
+                         after=status_json("'closed'"), source="continuity_lines " + lines_where, params={})
+            lines = conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + lines_where)).rowcount
             conn.execute(sql_text(
                 "UPDATE sales_lines SET status = 'closed' WHERE status = 'open' AND EXISTS (SELECT 1 FROM "
                 "continuity_lines cl WHERE cl.sales_id = sales_lines.sales_id AND cl.line_no = sales_lines.line_no "
                 "AND cl.status = 'closed')"
             ))
-            orders = conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'closed' WHERE status = 'open' AND is_continuity_parent "
-                "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
-                " AND cl.status = 'open')"
-            )).rowcount
+            audit_select(conn, "close-orders", "order", "closed", key="sales_id", sales_id="sales_id",
+                         before=status_json("status"), after=status_json("'closed'"),
+                         source="sales_orders " + orders_where, params={})
+            orders = conn.execute(sql_text("UPDATE sales_orders SET status = 'closed' " + orders_where)).rowcount
         return {"lines_closed": lines, "orders_closed": orders}
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
+from continuity.adapters.batch.audit import audit_select, status_json
 from continuity.adapters.batch.sql import (
     as_text,
     one_worker_at_a_time,
@@ -84,19 +85,22 @@ class PaymentStore:
                 "JOIN sales_orders so ON so.sales_id = i.sales_id "
                 "WHERE i.due_date <= :as_of AND i.status IN " + _CLAIMABLE[operation] + " "
                 "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
-                # exhausted installments must not fill the chunk's LIMIT (they would starve the rest)
+                # exhausted installments must not fill the chunk's LIMIT (they would starve the rest); a new
+                # card (change-card) gets its own reauthorization_limit
                 "AND (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' "
-                " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op)"
-                " < :max_attempts "
+                " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op"
+                " AND a.card_token = cl.card_token) < :max_attempts "
                 "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed'))"
                 + where +
                 " AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
                 " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
-                " AND (a.status IN ('pending', 'unknown') OR (i.status = 'declined' AND a.as_of >= :as_of))) "
+                # a declined installment is retried on a later as_of, or at once with a new card
+                " AND (a.status IN ('pending', 'unknown') OR (i.status = 'declined' AND a.as_of >= :as_of"
+                " AND a.card_token = cl.card_token))) "
                 "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk"
                 # concurrent workers claim different installments instead of colliding on the same chunk
                 + skip_locked(conn, "i") + ") x "
-                "WHERE x.attempt_no <= :max_attempts ON CONFLICT DO NOTHING "
+                "WHERE 1 = 1 ON CONFLICT DO NOTHING "
                 f"RETURNING {_ATTEMPT_COLUMNS}"
             ), {"as_of": as_of, "now": now, "op": operation, "item_id": item_id, "chunk": chunk,
                 "max_attempts": retry_limit + 1}).all()
@@ -137,35 +141,38 @@ class PaymentStore:
                 "WHERE t.subject = 'installment' AND t.notice_kind IS NOT NULL ON CONFLICT DO NOTHING"),
                 {"as_of": as_of})
 
-    def release_child_holds(self, as_of: date) -> int:
+    def release_child_holds(self, as_of: date, job: str = "process-payments") -> int:
         """Child orders held for a payment problem go back to open once nothing due is unpaid."""
+        where = (
+            "WHERE status = 'on_hold' AND parent_sales_id IS NOT NULL AND hold_reason IN (:r1, :r2) "
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
+            " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
+            " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)")
+        params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
+            _audit_status(conn, job, "released", where, params, "open")
             return conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'open', hold_reason = '' "
-                "WHERE status = 'on_hold' AND parent_sales_id IS NOT NULL AND hold_reason IN (:r1, :r2) "
-                "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
-                " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
-                " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
-            ), {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}).rowcount
+                "UPDATE sales_orders SET status = 'open', hold_reason = '' " + where), params).rowcount
 
-    def hold_declined_children(self, as_of: date | None = None) -> int:
+    def hold_declined_children(self, as_of: date | None = None, job: str = "process-payments") -> int:
         """Hold open children whose own charge is declined or unresolved; with ``as_of`` also those
         (made earlier) whose parent now has such an installment due on or before as_of."""
+        own = ("WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
+               "WHERE i.sales_id = sales_orders.sales_id AND i.status IN ('declined', 'unknown'))")
+        parents = ("WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
+                   "WHERE i.parent_sales_id = sales_orders.parent_sales_id AND i.status IN ('declined', 'unknown') "
+                   "AND i.due_date <= :as_of)")
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            held = conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason "
-                "WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
-                "WHERE i.sales_id = sales_orders.sales_id AND i.status IN ('declined', 'unknown'))"
-            ), {"reason": OWN_PAYMENT_HOLD}).rowcount
-            if as_of is not None:
+            held = 0
+            for where, params in ((own, {"reason": OWN_PAYMENT_HOLD}),
+                                  (parents, {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of})):
+                if where is parents and as_of is None:
+                    continue
+                _audit_status(conn, job, "held", where, params, "on_hold", params["reason"])
                 held += conn.execute(sql_text(
-                    "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason "
-                    "WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
-                    "WHERE i.parent_sales_id = sales_orders.parent_sales_id AND i.status IN ('declined', 'unknown') "
-                    "AND i.due_date <= :as_of)"
-                ), {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of}).rowcount
+                    "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason " + where), params).rowcount
             return held
 
     def write_upcoming_notices(self, as_of: date, notice_until: date, item_id: str | None) -> int:
@@ -211,3 +218,9 @@ def _ids_table(conn: Connection, ids: list[str]) -> None:
     temp_table(conn, "tmp_ids", "value VARCHAR(60)")
     if ids:
         conn.execute(sql_text("INSERT INTO tmp_ids (value) VALUES (:v)"), [{"v": i} for i in ids])
+
+
+def _audit_status(conn: Connection, job: str, action: str, where: str, params: dict, target: str,
+                  reason: str = "") -> None:
+    audit_select(conn, job, "order", action, key="sales_id", sales_id="sales_id", before=status_json("status"),
+                 after=status_json("'" + target + "'"), source="sales_orders " + where, params=params, reason=reason)

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Date, Engine
+
+from continuity.adapters.batch.audit import audit_rows
 
 from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
 
@@ -22,6 +24,7 @@ class LineState:
     bill_up_front: bool
     payment_schedule_id: str | None
     occurrences: dict[int, dict] = field(default_factory=dict)  # seq -> row
+    adjustments: list[dict] = field(default_factory=list)  # servicing changes (schedule_adjustments rows)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class ScheduleWrites:
     planned_counts: list[dict] = field(default_factory=list)
     installments: list[dict] = field(default_factory=list)
     unit_prices: list[dict] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)  # entity, entity_key, sales_id, action, before, after
 
 
 _LINE_COLUMNS = ("cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
@@ -66,21 +70,24 @@ class ScheduleStore:
                 _attach_occurrences(conn, lines)
         return lines
 
-    def write(self, w: ScheduleWrites) -> None:
+    def write(self, w: ScheduleWrites, job: str = "continuity-update") -> None:
         with transaction(self.engine) as conn:
+            audit_rows(conn, job, w.audit)
             if w.deletes:
                 conn.execute(sql_text("DELETE FROM schedule_occurrences WHERE sales_id = :sales_id AND line_no = :line_no "
                                   "AND seq = :seq AND status = 'pending'"), w.deletes)
             if w.updates:
                 conn.execute(sql_text(
                     "UPDATE schedule_occurrences SET event_id = :event_id, item_id = :item_id, quantity = :quantity, "
-                    "price_minor = :price_minor, currency = :currency, ship_date = :ship_date WHERE sales_id = :sales_id "
+                    "price_minor = :price_minor, currency = :currency, ship_date = :ship_date, date_basis = :date_basis, "
+                    "date_basis_args = :date_basis_args WHERE sales_id = :sales_id "
                     "AND line_no = :line_no AND seq = :seq AND status = 'pending'"), w.updates)
             if w.inserts:
                 conn.execute(sql_text(
                     "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, price_minor, "
-                    "currency, ship_date, status) VALUES (:sales_id, :line_no, :seq, :event_id, :item_id, :quantity, "
-                    ":price_minor, :currency, :ship_date, 'pending') ON CONFLICT DO NOTHING"), w.inserts)
+                    "currency, ship_date, status, date_basis, date_basis_args) VALUES (:sales_id, :line_no, :seq, "
+                    ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, 'pending', :date_basis, "
+                    ":date_basis_args) ON CONFLICT DO NOTHING"), w.inserts)
             if w.planned_counts:
                 conn.execute(sql_text("UPDATE continuity_lines SET planned_count = :planned_count WHERE sales_id = :sales_id"
                                   " AND line_no = :line_no"), w.planned_counts)
@@ -112,9 +119,19 @@ def _attach_occurrences(conn, lines: list[LineState]) -> None:  # type: ignore[n
     by_key = {(ln.sales_id, ln.line_no): ln for ln in lines}
     rows = conn.execute(typed_columns(sql_text(
         "SELECT o.sales_id, o.line_no, o.seq, o.event_id, o.item_id, o.quantity, o.price_minor, o.currency, "
-        "o.ship_date, o.status FROM schedule_occurrences o WHERE o.sales_id >= :first AND o.sales_id <= :last"
+        "o.ship_date, o.status, o.date_basis, o.date_basis_args FROM schedule_occurrences o "
+        "WHERE o.sales_id >= :first AND o.sales_id <= :last"
     ), "ship_date"), {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
     for row in rows:
         line = by_key.get((row["sales_id"], row["line_no"]))
         if line is not None:
             line.occurrences[row["seq"]] = dict(row)
+    adjustments = conn.execute(sql_text(
+        "SELECT a.* FROM schedule_adjustments a WHERE a.sales_id >= :first AND a.sales_id <= :last "
+        "ORDER BY a.adjustment_id"
+    ).columns(ship_date=Date(), pause_from=Date(), resume_on=Date()),
+        {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
+    for row in adjustments:
+        line = by_key.get((row["sales_id"], row["line_no"]))
+        if line is not None:
+            line.adjustments.append(dict(row))

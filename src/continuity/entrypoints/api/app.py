@@ -9,7 +9,8 @@ from fastapi.openapi.utils import get_openapi
 from continuity.bootstrap import App, bootstrap
 from continuity.entrypoints.api import problems
 from continuity.entrypoints.api.idempotency import IdempotencyMiddleware
-from continuity.entrypoints.api.routes import catalog, customers, jobs, sales_orders, users
+from continuity.entrypoints.api.routes import catalog, customers, jobs, sales_orders, servicing, users
+from continuity.entrypoints.web.app import include_web
 
 PREFIX = "/api/v1"
 DESCRIPTION = """Continuity programs for a call center.
@@ -29,11 +30,12 @@ def create_app(app: App | None = None) -> FastAPI:
     api.add_middleware(IdempotencyMiddleware, continuity=continuity)
     api.add_middleware(problems.RequestIdMiddleware)  # outermost: ids, request log, last-resort 500
     v1 = APIRouter(prefix=PREFIX)
-    for module in (customers, sales_orders, catalog, jobs, users):
+    for module in (customers, sales_orders, servicing, catalog, jobs, users):
         v1.include_router(module.router)
     v1.add_api_route("/health", health, methods=["GET"], tags=["health"], summary="Liveness (no token needed)")
     api.include_router(v1)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    include_web(api, continuity)  # the web UI (server-rendered pages) on the same app
     return api
 
 

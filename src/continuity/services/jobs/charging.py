@@ -33,5 +33,6 @@ def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -
             found = call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount,
                                  attempt.idempotency_key)
         outcomes.append(AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference))
-    deps.payments.record_outcomes([o for o in outcomes if o.attempt.subject == "installment"], as_of)
+    # installment charges and servicing refunds are recorded here; submit authorizations by payment_entry
+    deps.payments.record_outcomes([o for o in outcomes if o.attempt.subject != "payment"], as_of)
     return outcomes

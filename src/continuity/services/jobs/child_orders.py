@@ -6,7 +6,7 @@ from collections import Counter
 from continuity.adapters.batch.child_orders import ChildOrderQuery
 from continuity.domain.calendar import add_days
 from continuity.services.jobs.charging import charge_claimed
-from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
+from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, NoProgress, Progress
 
 
 def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -14,10 +14,13 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
     with deps.uow() as uow:
         params = uow.setup.parameters()
     query = ChildOrderQuery(req.as_of, add_days(req.as_of, params.delivery_lead_days), req.item_id,
-                            req.sales_id, req.chunk_size, params.max_child_orders_per_run)
-    progress.start("create-child-orders", deps.child_orders.count_due_lines(query))
+                            req.sales_id, req.chunk_size, params.max_child_orders_per_run,
+                            want_ids=params.authorize_child_orders)
+    # the total is for a visible progress bar only: counting walks every open line once more
+    silent = isinstance(progress, NoProgress)
+    progress.start("create-child-orders", None if silent else deps.child_orders.count_due_lines(query))
     counts: Counter[str] = Counter(created=0, on_hold=0, skipped_expired_card=0)
-    after, new_children = None, []
+    after, authorized = None, False
     while True:
         chunk = deps.child_orders.create_chunk(query, after, deps.clock.now())
         if not chunk.claimed:
@@ -25,15 +28,17 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
         counts["created"] += chunk.created
         counts["on_hold"] += chunk.held
         counts["skipped_expired_card"] += chunk.skipped_expired
-        new_children += chunk.new_children
+        if params.authorize_child_orders and chunk.new_children:  # chunk by chunk: memory stays flat
+            counts.update(_authorize(deps, req, chunk.new_children))
+            authorized = True
         after = chunk.last_key
         progress.advance(chunk.claimed)
         if params.max_child_orders_per_run:
             query.cap -= chunk.created
             if query.cap <= 0:
                 break
-    if params.authorize_child_orders and new_children:
-        counts.update(_authorize(deps, req, new_children))
+    if authorized:
+        deps.payments.hold_declined_children(req.as_of)
     return JobOutcome(dict(counts))
 
 
@@ -44,5 +49,4 @@ def _authorize(deps: JobDeps, req: JobRequest, children: list[str]) -> Counter[s
             req.as_of, None, 0, req.chunk_size, deps.clock.now(), operation="authorize",
             sales_ids=children[start:start + req.chunk_size])
         counts.update({f"authorize_{k}": v for k, v in charge_claimed(deps, claimed, req.as_of).items()})
-    deps.payments.hold_declined_children(req.as_of)
     return counts

@@ -54,5 +54,5 @@ def reconcile_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> Jo
             payment_entry.record_submit_outcome(deps.uow, o.attempt.sales_id, o.attempt.seq,
                                                 o.attempt.idempotency_key, o.status, o.reason, o.reference)
         progress.advance(len(stale))
-    counts["children_released"] = deps.payments.release_child_holds(req.as_of)
+    counts["children_released"] = deps.payments.release_child_holds(req.as_of, job="reconcile-payments")
     return JobOutcome(dict(counts))

@@ -1,10 +1,12 @@
 """update-event-period, extend-lines and continuity-update."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 
 from continuity.adapters.batch.schedules import LineState, ScheduleWrites
+from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.calendar import add_days
 from continuity.domain.money import Money
 from continuity.domain.program import Program
@@ -15,6 +17,7 @@ from continuity.domain.schedule import (
     occurrences_to_extend,
     plan_occurrences,
 )
+from continuity.domain.servicing import HISTORY, Adjustment, AdjustmentKind, Slot, apply_all
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
 
 FIELDS = ("event_id", "item_id", "quantity", "price_minor", "currency", "ship_date")
@@ -29,8 +32,13 @@ def update_event_period(deps: JobDeps, req: JobRequest, progress: Progress) -> J
         for program in programs:
             current = program.current_event_on(req.as_of)
             if current != program.current_event:
+                before = program.current_event
                 program.current_event = current
                 uow.setup.save_program(program)
+                uow.audit.add(AuditEntry(Actor.job("update-event-period"), Entity.PROGRAM, program.program_id,
+                                         "current_event_changed", {"current_event": before},
+                                         {"current_event": current}, f"as of {req.as_of}",
+                                         program_id=program.program_id), deps.clock.now())
                 changed += 1
             progress.advance(1)
         uow.commit()
@@ -51,11 +59,28 @@ class _Plans:
         plan = plan_occurrences(self.programs[line.program_id], self.prices, line.start_date, line.start_event)
         return [replace(o, quantity=o.quantity * line.quantity) for o in plan]
 
+    def slots(self, line: LineState) -> list[Slot]:
+        """The plan with the line's servicing adjustments applied; unstored cancelled ones are gone."""
+        slots = apply_all([Slot(o) for o in self.plan(line)], [_adjustment(a) for a in line.adjustments])
+        return [s for s in slots if s.status != OccurrenceStatus.CANCELLED or s.seq in line.occurrences]
+
+
+def _adjustment(row: dict) -> Adjustment:
+    price = Money.from_minor(row["price_minor"], row["currency"]) if row["price_minor"] is not None else None
+    return Adjustment(AdjustmentKind(row["kind"]), row["seq"], row["days"], row["ship_date"], row["item_id"], price,
+                      row["pause_from"], row["resume_on"], row["adjustment_id"])
+
 
 def _row(line: LineState, occ: Occurrence) -> dict:
     return {"sales_id": line.sales_id, "line_no": line.line_no, "seq": occ.seq, "event_id": occ.event_id,
             "item_id": occ.item_id, "quantity": occ.quantity, "price_minor": occ.price.minor,
-            "currency": occ.price.currency, "ship_date": occ.ship_date}
+            "currency": occ.price.currency, "ship_date": occ.ship_date, "date_basis": occ.basis,
+            "date_basis_args": json.dumps(occ.basis_args, sort_keys=True, default=str)}
+
+
+def _added(job_rows: list[dict]) -> list[dict]:
+    return [{"entity": "occurrence", "entity_key": f"{r['sales_id']}:{r['line_no']}:{r['seq']}",
+             "sales_id": r["sales_id"], "action": "added", "before": None, "after": _brief(r)} for r in job_rows]
 
 
 def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -70,7 +95,7 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
         writes = ScheduleWrites()
         for line in lines:
             statuses = {seq: OccurrenceStatus(o["status"]) for seq, o in line.occurrences.items()}
-            plan = plans.plan(line)
+            plan = [s.occ for s in plans.slots(line) if s.status == OccurrenceStatus.PENDING]
             added = occurrences_to_extend(plan, statuses, plans.threshold)
             # catch-up: repeats already due are materialised too (else a run after a gap creates only
             # `repeat_threshold` of them and the rest wait for later runs)
@@ -78,7 +103,8 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
             added += [o for o in plan if o.seq not in statuses and o.seq not in seqs and o.ship_date <= due_until]
             writes.inserts += [_row(line, occ) for occ in added]
             counts["lines"] += bool(added)
-        deps.schedules.write(writes)
+        writes.audit = _added(writes.inserts)
+        deps.schedules.write(writes, job="extend-lines")
         counts["occurrences_added"] += len(writes.inserts)
         after = (lines[-1].sales_id, lines[-1].line_no)
         progress.advance(len(lines))
@@ -112,11 +138,15 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
 
 
 def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, w: ScheduleWrites) -> dict | None:
-    plan = plans.plan(line)
-    history = {s: o for s, o in line.occurrences.items() if o["status"] != OccurrenceStatus.PENDING.value}
+    """Pending occurrences follow the program (with the line's servicing adjustments); created, shipped
+    and invoiced history stays, and so do skipped and cancelled occurrences."""
+    slots = plans.slots(line)
+    plan = [s.occ for s in slots]
+    history = {s: o for s, o in line.occurrences.items() if o["status"] in HISTORY}
     last_history = max(history, default=0)
-    pending = {s: o for s, o in line.occurrences.items() if s not in history}
-    future = [o for o in plan if o.seq > last_history]
+    pending = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PENDING.value}
+    future = [s.occ for s in slots if s.seq > last_history and s.status == OccurrenceStatus.PENDING
+              and (s.seq in pending or s.seq not in line.occurrences)]
     wanted = {o.seq: o for o in materialise(future, plans.threshold, line.bill_up_front)}
     # repeats beyond the threshold that extend-lines materialised because they were due stay
     wanted.update({o.seq: o for o in future if o.seq in pending and o.seq not in wanted})
@@ -124,29 +154,37 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
               "installments": []}
     for seq, occ in wanted.items():
         new = _row(line, occ)
+        key = f"{line.sales_id}:{line.line_no}:{seq}"
         if seq not in pending:
             change["added"].append(_brief(new))
             w.inserts.append(new)
+            w.audit.append({"entity": "occurrence", "entity_key": key, "sales_id": line.sales_id,
+                            "action": "added", "before": None, "after": _brief(new)})
         elif any(pending[seq][f] != new[f] for f in FIELDS):
             change["changed"].append({"before": _brief(pending[seq]), "after": _brief(new)})
             w.updates.append(new)
+            w.audit.append({"entity": "occurrence", "entity_key": key, "sales_id": line.sales_id,
+                            "action": "changed", "before": _brief(pending[seq]), "after": _brief(new)})
     for seq, old in pending.items():
         if seq not in wanted:
             change["removed"].append(_brief(old))
             w.deletes.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": seq})
+            w.audit.append({"entity": "occurrence", "entity_key": f"{line.sales_id}:{line.line_no}:{seq}",
+                            "sales_id": line.sales_id, "action": "removed", "before": _brief(old), "after": None})
     if len(plan) != line.planned_count:
         w.planned_counts.append({"sales_id": line.sales_id, "line_no": line.line_no, "planned_count": len(plan)})
     if installments:
-        _recompute_installments(line, plan, history, installments, change, w)
+        _recompute_installments(line, future, history, installments, change, w)
     return change if change["added"] or change["changed"] or change["removed"] or change["installments"] else None
 
 
-def _recompute_installments(line: LineState, plan: list[Occurrence], history: dict[int, dict],
+def _recompute_installments(line: LineState, future: list[Occurrence], history: dict[int, dict],
                             installments: list[dict], change: dict, w: ScheduleWrites) -> None:
     """Unpaid installments share what the order now costs minus what is paid or authorized."""
-    currency = plan[0].price.currency if plan else "EUR"
+    currency = future[0].price.currency if future else next(
+        (o["currency"] for o in history.values()), "EUR")
     total_minor = sum(o["price_minor"] * o["quantity"] for o in history.values()) + sum(
-        o.amount.minor for o in plan if o.seq > max(history, default=0))
+        o.amount.minor for o in future)
     settled = sum(i["amount_minor"] for i in installments if i["status"] in ("paid", "authorized", "unknown"))
     unpaid = [i for i in installments if i["status"] in ("not_submitted", "declined")]
     if not unpaid:
@@ -159,6 +197,9 @@ def _recompute_installments(line: LineState, plan: list[Occurrence], history: di
                                            "after": str(share.amount)})
             w.installments.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": inst["seq"],
                                    "amount_minor": share.minor})
+            w.audit.append({"entity": "installment", "entity_key": f"{line.sales_id}:{line.line_no}:{inst['seq']}",
+                            "sales_id": line.sales_id, "action": "recomputed",
+                            "before": {"amount_minor": inst["amount_minor"]}, "after": {"amount_minor": share.minor}})
     w.unit_prices.append({"sales_id": line.sales_id, "line_no": line.line_no,
                           "unit_price_minor": total_minor // max(line.quantity, 1)})
 

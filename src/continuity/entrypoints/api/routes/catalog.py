@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Manager, decode_cursor, is_id, page
+from continuity.entrypoints.api.routes.servicing import actor_of
 from continuity.entrypoints.api.routes import READ, WRITE, ItemId, ProgramId, ScheduleId, errors
 from continuity.entrypoints.api.schemas import (
     Page,
@@ -41,15 +42,16 @@ def get_product(item_id: ItemId, app: AppDep, _: Agent) -> dict:
 
 
 @router.post("/products", status_code=201, response_model=ProductOut, responses=errors(*WRITE))
-def create_product(body: ProductIn, app: AppDep, _: Manager) -> dict:
+def create_product(body: ProductIn, app: AppDep, user: Manager) -> dict:
     """A product; with `continuity_program_id` it is a parent (continuity) item."""
-    return views.product_view(catalog.save_product(app.uow, ProductDoc(**body.model_dump()), create=True))
+    return views.product_view(catalog.save_product(app.uow, ProductDoc(**body.model_dump()), create=True,
+                                                   actor=actor_of(user)))
 
 
 @router.put("/products/{item_id}", response_model=ProductOut, responses=errors(*WRITE))
-def replace_product(item_id: ItemId, body: ProductFields, app: AppDep, _: Manager) -> dict:
+def replace_product(item_id: ItemId, body: ProductFields, app: AppDep, user: Manager) -> dict:
     doc = ProductDoc(item_id=item_id, **body.model_dump())
-    return views.product_view(catalog.save_product(app.uow, doc, create=False))
+    return views.product_view(catalog.save_product(app.uow, doc, create=False, actor=actor_of(user)))
 
 
 # -- programs -------------------------------------------------------------------------------------
@@ -65,17 +67,19 @@ def get_program(program_id: ProgramId, app: AppDep, _: Agent) -> dict:
 
 
 @router.post("/programs", status_code=201, response_model=ProgramOut, responses=errors(*WRITE))
-def create_program(body: ProgramIn, app: AppDep, _: Manager) -> dict:
+def create_program(body: ProgramIn, app: AppDep, user: Manager) -> dict:
     """A continuity program with its events (validated like `programs import`)."""
-    program = catalog.save_program_doc(app.uow, ProgramDoc(**body.model_dump()), app.clock.today(), create=True)
+    program = catalog.save_program_doc(app.uow, ProgramDoc(**body.model_dump()), app.clock.today(), create=True,
+                                       actor=actor_of(user))
     return views.program_view(program)
 
 
 @router.put("/programs/{program_id}", response_model=ProgramOut, responses=errors(*WRITE))
-def replace_program(program_id: ProgramId, body: ProgramFields, app: AppDep, _: Manager) -> dict:
+def replace_program(program_id: ProgramId, body: ProgramFields, app: AppDep, user: Manager) -> dict:
     """Replace a program and its events; `continuity-update` pushes the change into open orders."""
     doc = ProgramDoc(program_id=program_id, **body.model_dump())
-    return views.program_view(catalog.save_program_doc(app.uow, doc, app.clock.today(), create=False))
+    return views.program_view(catalog.save_program_doc(app.uow, doc, app.clock.today(), create=False,
+                                                               actor=actor_of(user)))
 
 
 # -- payment schedules ----------------------------------------------------------------------------
@@ -91,17 +95,19 @@ def get_payment_schedule(payment_schedule_id: ScheduleId, app: AppDep, _: Agent)
 
 
 @router.post("/payment-schedules", status_code=201, response_model=PaymentScheduleOut, responses=errors(*WRITE))
-def create_payment_schedule(body: PaymentScheduleIn, app: AppDep, _: Manager) -> dict:
+def create_payment_schedule(body: PaymentScheduleIn, app: AppDep, user: Manager) -> dict:
     doc = PaymentScheduleDoc(**body.model_dump())
-    return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=True))
+    return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=True,
+                                                                    actor=actor_of(user)))
 
 
 @router.put("/payment-schedules/{payment_schedule_id}", response_model=PaymentScheduleOut,
             responses=errors(*WRITE))
 def replace_payment_schedule(payment_schedule_id: ScheduleId, body: PaymentScheduleFields, app: AppDep,
-                             _: Manager) -> dict:
+                             user: Manager) -> dict:
     doc = PaymentScheduleDoc(payment_schedule_id=payment_schedule_id, **body.model_dump())
-    return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=False))
+    return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=False,
+                                                                    actor=actor_of(user)))
 
 
 # -- parameters -----------------------------------------------------------------------------------
@@ -111,5 +117,5 @@ def get_parameters(app: AppDep, _: Manager) -> dict:
 
 
 @router.put("/parameters/continuity", response_model=ParametersOut, responses=errors(400, 401, 403, 413, 422, 500))
-def put_parameters(body: ParametersIn, app: AppDep, _: Manager) -> dict:
-    return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump())))
+def put_parameters(body: ParametersIn, app: AppDep, user: Manager) -> dict:
+    return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump()), actor=actor_of(user)))

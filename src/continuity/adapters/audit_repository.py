@@ -1,0 +1,51 @@
+"""The append-only audit trail (the database refuses UPDATE and DELETE on audit_entries)."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select
+
+from continuity.adapters.orm_servicing import audit_entries
+from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
+
+
+class AuditRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, entry: AuditEntry, now: datetime | None = None) -> None:
+        self.add_all([entry], now)
+
+    def add_all(self, entries: list[AuditEntry], now: datetime | None = None) -> None:
+        """Append entries; ``now`` is the caller's clock (the wall clock when a service has none)."""
+        now = now or datetime.now(UTC)
+        if entries:
+            self.conn.execute(insert(audit_entries), [_row(e, now) for e in entries])
+
+    def for_order(self, sales_id: str) -> list[AuditEntry]:
+        return self._select(audit_entries.c.sales_id == sales_id)
+
+    def for_program(self, program_id: str) -> list[AuditEntry]:
+        return self._select(audit_entries.c.program_id == program_id)
+
+    def _select(self, condition) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+        t = audit_entries
+        rows = self.conn.execute(select(t).where(condition).order_by(t.c.occurred_at.desc(), t.c.entry_id.desc()))
+        return [_entry(r) for r in rows]
+
+
+def dumps(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def _row(e: AuditEntry, now: datetime) -> dict:
+    return dict(occurred_at=e.occurred_at or now, actor=e.actor.name, actor_kind=e.actor.kind.value,
+                entity=e.entity.value, entity_key=e.entity_key, sales_id=e.sales_id, program_id=e.program_id,
+                action=e.action, before=dumps(e.before), after=dumps(e.after), reason=e.reason)
+
+
+def _entry(r) -> AuditEntry:  # type: ignore[no-untyped-def]
+    return AuditEntry(Actor(r.actor, ActorKind(r.actor_kind)), Entity(r.entity), r.entity_key, r.action,
+                      json.loads(r.before) if r.before else None, json.loads(r.after) if r.after else None,
+                      r.reason, r.sales_id, r.program_id, r.occurred_at, r.entry_id)

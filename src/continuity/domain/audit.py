@@ -1,0 +1,56 @@
+"""The audit trail: who changed what, when, from what to what, and why. Entries are never changed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ActorKind(StrEnum):
+    AGENT = "agent"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    JOB = "job"
+    CLI = "cli"
+
+
+class Entity(StrEnum):
+    PROGRAM = "program"
+    PARAMETERS = "parameters"
+    PAYMENT_SCHEDULE = "payment_schedule"
+    PRODUCT = "product"
+    ORDER = "order"
+    LINE = "line"
+    OCCURRENCE = "occurrence"
+    INSTALLMENT = "installment"
+    PAYMENT = "payment"
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    kind: ActorKind
+
+    @classmethod
+    def job(cls, name: str) -> Actor:
+        return cls(f"job:{name}", ActorKind.JOB)
+
+
+#: Changes made by code that was given no actor (e.g. a test or a script calling a service directly).
+SYSTEM = Actor("system", ActorKind.CLI)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: Actor
+    entity: Entity
+    entity_key: str
+    action: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str = ""
+    sales_id: str | None = None
+    program_id: str | None = None
+    occurred_at: datetime | None = None
+    entry_id: int | None = field(default=None, compare=False)

@@ -1,0 +1,288 @@
+"""Servicing a parent continuity order: the changes (skip, reschedule, substitute, pause, resume,
+cancel) as adjustments of a line's schedule, how they apply, and why each ship date is what it is.
+
+Pure: no database, no clock. A line's schedule is its stored occurrences plus the rest of the
+program's plan (what extend-lines will add later); an adjustment is stored with the line, so every
+job that expands the plan and the projection apply it the same way. Only pending occurrences ever
+change: created, shipped and invoiced history is never touched.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+
+from continuity.domain.calendar import add_days
+from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.money import Money
+from continuity.domain.schedule import Occurrence, OccurrenceStatus
+
+S = OccurrenceStatus
+HISTORY = (S.CHILD_CREATED, S.INVOICED)
+
+
+class AdjustmentKind(StrEnum):
+    SKIP = "skip"
+    RESCHEDULE = "reschedule"  # one occurrence to a new date
+    SHIFT = "shift"  # an occurrence and all later ones by a number of days
+    SUBSTITUTE = "substitute"
+    PAUSE = "pause"  # open while resume_on is None
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    kind: AdjustmentKind
+    seq: int
+    days: int | None = None
+    ship_date: date | None = None
+    item_id: str | None = None
+    price: Money | None = None
+    pause_from: date | None = None  # a pause's first day; a cancellation's date
+    resume_on: date | None = None
+    adjustment_id: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One occurrence of a line's schedule: stored (a row exists) or still only planned."""
+
+    occ: Occurrence
+    status: OccurrenceStatus = S.PENDING
+    child_sales_id: str | None = None
+    stored: bool = False
+
+    @property
+    def seq(self) -> int:
+        return self.occ.seq
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == S.PENDING
+
+    @property
+    def is_paused(self) -> bool:
+        return self.is_pending and self.occ.basis == "pause_open"
+
+
+@dataclass
+class LineSchedule:
+    """A continuity line: its stored slots, its plan (program × quantity) and its adjustments."""
+
+    sales_id: str
+    line_no: int
+    stored: dict[int, Slot]
+    plan: list[Occurrence]
+    adjustments: list[Adjustment] = field(default_factory=list)
+    paused: bool = False
+
+    def planned(self) -> list[Slot]:
+        """The plan with every adjustment applied (what extend-lines / continuity-update write)."""
+        return apply_all([Slot(o) for o in self.plan], self.adjustments)
+
+    def slots(self) -> list[Slot]:
+        """Stored slots, then the planned ones not stored yet (unstored cancelled ones are gone)."""
+        later = [s for s in self.planned() if s.seq not in self.stored and s.status != S.CANCELLED]
+        return sorted([*self.stored.values(), *later], key=lambda s: s.seq)
+
+    def slot(self, seq: int) -> Slot:
+        for s in self.slots():
+            if s.seq == seq:
+                return s
+        raise ValidationFailed(f"order {self.sales_id} has no occurrence {seq}", "occurrence_not_found")
+
+    def with_adjustment(self, adj: Adjustment) -> LineSchedule:
+        """The line after one more adjustment: stored pending slots change now, the plan later."""
+        stored = {s.seq: s for s in apply_all(list(self.stored.values()), [adj])}
+        if adj.kind in (AdjustmentKind.SKIP, AdjustmentKind.SUBSTITUTE, AdjustmentKind.RESCHEDULE) \
+                and adj.seq not in stored:
+            new = apply_all([self.slot(adj.seq)], [adj])[0]  # one named occurrence is stored at once
+            stored[adj.seq] = replace(new, stored=True)
+        paused = adj.kind == AdjustmentKind.PAUSE and adj.resume_on is None
+        return LineSchedule(self.sales_id, self.line_no, stored, self.plan, [*self.adjustments, adj], paused)
+
+    def with_resume(self, resume_on: date) -> tuple[LineSchedule, Adjustment]:
+        """Close the open pause: occurrences from the pause on move by its length."""
+        pause = self.open_pause()
+        if pause is None:
+            raise RuleViolation(f"order {self.sales_id} is not paused", "order_not_paused")
+        days = max((resume_on - pause.pause_from).days, 0)
+        closed = replace(pause, resume_on=resume_on, days=days)
+        others = [a for a in self.adjustments if a is not pause]
+        base = LineSchedule(self.sales_id, self.line_no, {s.seq: _unpause(s) for s in self.stored.values()},
+                            self.plan, others, False)
+        resumed = base.with_adjustment(closed)
+        return resumed, closed
+
+    def open_pause(self) -> Adjustment | None:
+        return next((a for a in self.adjustments if a.kind == AdjustmentKind.PAUSE and a.resume_on is None), None)
+
+    def is_cancelled(self) -> bool:
+        return any(a.kind == AdjustmentKind.CANCEL for a in self.adjustments)
+
+
+def _unpause(s: Slot) -> Slot:
+    if not s.is_paused:
+        return s
+    args = s.occ.basis_args
+    return replace(s, occ=replace(s.occ, basis=args.get("basis", "interval"), basis_args=args.get("args", {})))
+
+
+def apply_all(slots: list[Slot], adjustments: list[Adjustment]) -> list[Slot]:
+    for adj in adjustments:
+        slots = [_apply(adj, s) for s in slots]
+    return slots
+
+
+def _apply(adj: Adjustment, s: Slot) -> Slot:
+    """One adjustment on one slot; anything but a pending occurrence stays as it is."""
+    if not s.is_pending:
+        return s
+    kind, occ = adj.kind, s.occ
+    if kind == AdjustmentKind.SKIP and s.seq == adj.seq:
+        return replace(s, status=S.SKIPPED)
+    if kind == AdjustmentKind.CANCEL and s.seq >= adj.seq:
+        return replace(s, status=S.CANCELLED)
+    if kind == AdjustmentKind.SUBSTITUTE and s.seq == adj.seq:
+        return replace(s, occ=replace(occ, item_id=adj.item_id, price=adj.price))
+    if kind == AdjustmentKind.RESCHEDULE and s.seq == adj.seq:
+        return _moved(s, adj.ship_date, "rescheduled", {})
+    if kind == AdjustmentKind.SHIFT and s.seq >= adj.seq:
+        return _moved(s, add_days(occ.ship_date, adj.days or 0), "shifted", {"days": adj.days, "first_seq": adj.seq})
+    if kind == AdjustmentKind.PAUSE and s.seq >= adj.seq:
+        if adj.resume_on is None:
+            held = {"pause_from": adj.pause_from.isoformat(), "basis": occ.basis, "args": occ.basis_args}
+            return replace(s, occ=replace(occ, basis="pause_open", basis_args=held))
+        return _moved(s, add_days(occ.ship_date, adj.days or 0), "paused",
+                      {"days": adj.days, "pause_from": adj.pause_from.isoformat(),
+                       "resume_on": adj.resume_on.isoformat()})
+    return s
+
+
+def _moved(s: Slot, new_date: date, basis: str, args: dict) -> Slot:
+    args = {"from": s.occ.ship_date.isoformat(), **args}
+    return replace(s, occ=replace(s.occ, ship_date=new_date, basis=basis, basis_args=args))
+
+
+# -- the changes an agent asks for ----------------------------------------------------------------
+def skip(line: LineSchedule, seq: int) -> Adjustment:
+    _pending(line, seq, "skip")
+    return Adjustment(AdjustmentKind.SKIP, seq)
+
+
+def reschedule(line: LineSchedule, seq: int, today: date, new_date: date | None = None,
+               days: int | None = None, following: bool = False) -> Adjustment:
+    """One occurrence (or it and all later ones) to ``new_date`` or by ``days``; order is kept."""
+    if (new_date is None) == (days is None):
+        raise ValidationFailed("give either a new date or a number of days", "reschedule_invalid")
+    slot = _pending(line, seq, "reschedule")
+    target = new_date or add_days(slot.occ.ship_date, days or 0)
+    if target < today:
+        raise ValidationFailed(f"the new date {target} is in the past", "date_in_past")
+    if target == slot.occ.ship_date:
+        raise ValidationFailed(f"occurrence {seq} already ships on {target}", "reschedule_invalid")
+    slots = line.slots()
+    before = [s for s in slots if s.seq < seq and s.status != S.CANCELLED]
+    if before and target <= before[-1].occ.ship_date:
+        raise ValidationFailed(f"the new date {target} must be after occurrence {before[-1].seq} "
+                               f"({before[-1].occ.ship_date})", "reschedule_out_of_order")
+    if following:
+        return Adjustment(AdjustmentKind.SHIFT, seq, days=(target - slot.occ.ship_date).days)
+    after = [s for s in slots if s.seq > seq and s.status != S.CANCELLED]
+    if after and target >= after[0].occ.ship_date:
+        raise ValidationFailed(f"the new date {target} must be before occurrence {after[0].seq} "
+                               f"({after[0].occ.ship_date}); use --following to move the later ones too",
+                               "reschedule_out_of_order")
+    return Adjustment(AdjustmentKind.RESCHEDULE, seq, ship_date=target)
+
+
+def substitute(line: LineSchedule, seq: int, item_id: str, price: Money) -> Adjustment:
+    slot = _pending(line, seq, "substitute")
+    if slot.occ.item_id == item_id:
+        raise ValidationFailed(f"occurrence {seq} already ships item {item_id}", "substitute_invalid")
+    return Adjustment(AdjustmentKind.SUBSTITUTE, seq, item_id=item_id, price=price)
+
+
+def pause(line: LineSchedule, pause_from: date) -> Adjustment:
+    """Hold the line from ``pause_from``: nothing is created until it is resumed."""
+    if line.paused or line.open_pause():
+        raise RuleViolation(f"order {line.sales_id} is already paused", "order_paused")
+    pending = [s for s in line.slots() if s.is_pending]
+    if not pending:
+        raise RuleViolation(f"order {line.sales_id} has nothing left to ship", "nothing_pending")
+    early = [s for s in pending if s.occ.ship_date < pause_from]
+    if early:
+        raise RuleViolation(f"occurrence {early[0].seq} ships on {early[0].occ.ship_date}, before the pause "
+                            f"starts: pause from {early[0].occ.ship_date} at the latest, or skip it", "pause_too_late")
+    return Adjustment(AdjustmentKind.PAUSE, pending[0].seq, pause_from=pause_from)
+
+
+def cancel(line: LineSchedule, cancel_from: date) -> Adjustment:
+    if line.is_cancelled():
+        raise RuleViolation(f"order {line.sales_id} is already cancelled", "order_cancelled")
+    later = [s for s in line.slots() if s.is_pending and s.occ.ship_date >= cancel_from]
+    first = later[0].seq if later else max((s.seq for s in line.slots()), default=0) + 1
+    return Adjustment(AdjustmentKind.CANCEL, first, pause_from=cancel_from)
+
+
+def _pending(line: LineSchedule, seq: int, what: str) -> Slot:
+    slot = line.slot(seq)
+    if not slot.is_pending:
+        raise RuleViolation(f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be {what}ped"
+                            if what == "skip" else
+                            f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be changed",
+                            "occurrence_not_pending")
+    return slot
+
+
+# -- money after a change --------------------------------------------------------------------------
+def line_value(slots: list[Slot], currency: str) -> Money:
+    """What the line costs: shipped or created occurrences plus the pending ones."""
+    value = Money.zero(currency)
+    for s in slots:
+        if s.status in HISTORY or s.is_pending:
+            value = value + s.occ.amount
+    return value
+
+
+def share_unpaid(total: Money, settled: Money, unpaid: int) -> list[Money]:
+    """Unpaid installments share what is still owed (never less than nothing)."""
+    owed = total - settled if total > settled else Money.zero(total.currency)
+    return owed.split(unpaid) if unpaid else []
+
+
+# -- why a date is what it is ----------------------------------------------------------------------
+TEXTS = {
+    "start": "ships on {date}: the order's start date {start_date} plus {days} day(s) after order "
+             "(program {program_id})",
+    "interval": "ships on {date}: {interval} after the previous shipment on {previous} "
+                "(event {event_id} of program {program_id})",
+    "month_end": "ships on {date}: {interval} after the previous shipment on {previous}; that month has no "
+                 "day {day}, so it ships on the month's last day",
+    "month_day": "ships on {date}: {interval} after the previous shipment on {previous}, back on day {day} "
+                 "of the month like {anchor}",
+    "rescheduled": "ships on {date}: rescheduled from {from}",
+    "shifted": "ships on {date}: moved {days} day(s) from {from} when occurrence {first_seq} and the later ones "
+               "were rescheduled",
+    "paused": "ships on {date}: moved {days} day(s) from {from} because the order was paused from "
+              "{pause_from} and resumed on {resume_on}",
+    "pause_open": "is on hold: the order is paused from {pause_from}; it would ship on {date} and moves by "
+                  "the length of the pause when the order is resumed",
+    "skipped": "was skipped and will not ship (it was planned for {date})",
+    "cancelled": "was cancelled and will not ship (it was planned for {date})",
+}
+
+
+def explanation(slot: Slot) -> dict:
+    """One sentence (English) plus the code and parameters it is built from (for translation)."""
+    occ = slot.occ
+    code = slot.status.value if slot.status in (S.SKIPPED, S.CANCELLED) else occ.basis
+    params = {**occ.basis_args, "date": occ.ship_date.isoformat(), "seq": occ.seq}
+    params.pop("args", None)
+    params.pop("basis", None)
+    template = TEXTS.get(code, TEXTS["interval"])
+    try:
+        text = template.format(**params)
+    except KeyError:  # a row written before its basis was known
+        code, text = "planned", f"ships on {occ.ship_date.isoformat()} as planned by the program"
+    return {"seq": occ.seq, "code": code, "params": params, "text": f"Occurrence {occ.seq} {text}."}

@@ -1,0 +1,128 @@
+"""Bodies of the servicing operations under /continuity-orders/{sales_id} and of the history views."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+
+from continuity.entrypoints.api.schemas import BusinessDate, Id, In, _text
+
+Seq = Annotated[StrictInt, Field(ge=1, le=100000, description="The occurrence's sequence number.")]
+Reason = _text(500)
+
+
+class ChangeIn(In):
+    preview: StrictBool = Field(default=False, description="Return before/after without writing anything.")
+    reason: Reason = Field(default="", description="Why (kept in the audit trail).")
+    line_no: StrictInt | None = Field(default=None, ge=1, le=50, description="Default: the first continuity line.")
+
+
+class SkipIn(ChangeIn):
+    seq: Seq
+
+
+class RescheduleIn(ChangeIn):
+    seq: Seq
+    date_: BusinessDate | None = Field(default=None, alias="date", description="The new ship date.")
+    days: StrictInt | None = Field(default=None, ge=-3650, le=3650, description="Or: move by this many days.")
+    following: StrictBool = Field(default=False, description="Move the later occurrences too.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RescheduleIn:
+        if (self.date_ is None) == (self.days is None):
+            raise ValueError("give exactly one of date and days")
+        return self
+
+
+class SubstituteIn(ChangeIn):
+    seq: Seq
+    item_id: Id
+
+
+class ChangeCardIn(ChangeIn):
+    card_number: Annotated[str, Field(pattern=r"^[0-9 ]{12,23}$", description="Sent to the gateway; only the "
+                                                                             "token is kept.")]
+    expiry: Annotated[str, Field(pattern=r"^[0-9]{2}/[0-9]{2}$", examples=["12/30"])]
+
+
+class PauseIn(ChangeIn):
+    from_: BusinessDate | None = Field(default=None, alias="from", description="First paused day (default: today).")
+
+
+class ResumeIn(ChangeIn):
+    on: BusinessDate = Field(description="Resume day: pending occurrences move by the pause's length.")
+
+
+class CancelIn(ChangeIn):
+    from_: BusinessDate | None = Field(default=None, alias="from", description="Cancel what ships from this day "
+                                                                               "(default: today).")
+
+
+class ShipmentOut(BaseModel):
+    line_no: int
+    seq: int
+    ship_date: date
+    item_id: str
+    quantity: int
+    price: str
+    amount: str
+    status: str
+    child_sales_id: str | None
+
+
+class ChargeOut(BaseModel):
+    due_date: date
+    amount: str
+    currency: str
+    for_: str = Field(alias="for")
+    line_no: int
+
+
+class ProjectionLineOut(BaseModel):
+    line_no: int
+    status: str
+    billing_mode: str
+
+
+class ProjectionOut(BaseModel):
+    sales_id: str
+    status: str
+    currency: str
+    as_of: date
+    lines: list[ProjectionLineOut]
+    shipments: list[ShipmentOut]
+    charges: list[ChargeOut]
+
+
+class ChangeOut(BaseModel):
+    sales_id: str
+    change: str
+    applied: bool
+    before: ProjectionOut
+    after: ProjectionOut
+    refund: str | None = Field(description="Refunded (or being refunded) to the card, when cancelling.")
+
+
+class HistoryEntryOut(BaseModel):
+    occurred_at: datetime
+    actor: str
+    actor_kind: str
+    entity: str
+    entity_key: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+    source: str
+
+
+class ExplanationOut(BaseModel):
+    sales_id: str
+    line_no: int
+    seq: int
+    status: str
+    ship_date: date
+    code: str
+    params: dict[str, Any]
+    text: str

@@ -1,0 +1,1 @@
+"""The web UI: server-rendered pages (Jinja2) for agents and managers, served with the JSON API."""

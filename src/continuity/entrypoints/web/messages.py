@@ -1,0 +1,53 @@
+"""Errors shown to agents: one clear line in the agent's language, chosen by the error's stable code
+(the English message of the service is the fallback for a code without a translation here)."""
+from __future__ import annotations
+
+from fastapi import Request
+
+from continuity.domain.errors import DomainError, ValidationFailed
+from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web.session import language_of
+
+
+def N_(text: str) -> str:
+    """Marks a msgid; translated when shown."""
+    return text
+
+
+MESSAGES = {
+    "item_unknown": N_("There is no item with that number. Check the number and type it again."),
+    "customer_not_found": N_("There is no such customer."),
+    "sales_order_not_found": N_("There is no such sales order."),
+    "quantity_invalid": N_("The quantity must be between 1 and 9999."),
+    "currency_mismatch": N_("That item is priced in another currency than this order."),
+    "program_inactive": N_("The continuity program of this item is inactive: it cannot be sold."),
+    "program_not_found": N_("The continuity program of this item does not exist."),
+    "payment_schedule_not_found": N_("There is no such payment schedule."),
+    "card_number_invalid": N_("The card number is not valid. Check the digits with the caller and type it again."),
+    "card_expiry_invalid": N_("The expiry date is not valid: type it as MM/YY, for example 12/30."),
+    "card_expired": N_("The card has expired. Ask the caller for another card."),
+    "card_not_found": N_("That card cannot be used for this customer."),
+    "card_required": N_("Enter the card number and expiry date (or pick a saved card) to pay for the order."),
+    "start_date_invalid": N_("The start date is not a valid date."),
+    "order_not_editable": N_("This order has already been submitted; it cannot be changed here."),
+    "order_empty": N_("The order has no lines: add an item first."),
+    "payment_required": N_("Add a card payment before submitting the order."),
+    "payment_insufficient": N_("The payments do not cover what is due now."),
+    "payment_outcome_unknown": N_("A card authorization of this order got no answer yet. It is resolved by the "
+                                  "reconcile-payments job: do not take the payment again."),
+    "search_text_empty": N_("Type at least one letter or digit to search."),
+}
+
+
+class EntryInput(ValidationFailed):
+    """A web form input that is missing or malformed (codes in MESSAGES)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(MESSAGES.get(code, code), code)
+
+
+def error_text(request: Request, exc: DomainError) -> str:
+    msgid = MESSAGES.get(exc.code)
+    if msgid is None:
+        return exc.message
+    return i18n.translations(language_of(request)).gettext(msgid)

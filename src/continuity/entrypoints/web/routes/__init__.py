@@ -1,0 +1,11 @@
+"""The web UI's routers. The agent side (login, customer service, order entry, order pages) is listed
+here; the manager pages (setup, jobs, dashboard) are included by web.app."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def agent_routes() -> list[APIRouter]:
+    from continuity.entrypoints.web.routes import customer_service, login, order_entry, order_page
+
+    return [login.router, customer_service.router, order_entry.router, order_page.router]

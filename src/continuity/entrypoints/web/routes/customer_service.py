@@ -1,0 +1,50 @@
+"""Customer service, the agent's home: one search box → results → the customer page."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from continuity.domain.errors import DomainError, NotFound
+from continuity.entrypoints.web.auth import Agent
+from continuity.entrypoints.web.messages import error_text
+from continuity.entrypoints.web.templating import render
+from continuity.entrypoints.web.view_models import customer_page
+from continuity.services import customers
+
+router = APIRouter(include_in_schema=False)
+MAX_RESULTS = 25
+
+
+@router.get("/")
+def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)] = "") -> Response:
+    app = request.app.state.continuity
+    text = q.strip()
+    if text and (order := _order_numbered(app, text)):
+        return RedirectResponse(f"/orders/{order}", status_code=303)
+    try:
+        found = customers.search(app.uow, text, None, MAX_RESULTS + 1) if text else []
+    except DomainError as exc:
+        return render(request, "agent/home.html", 422, q=text, results=[], more=False, error=error_text(request, exc))
+    if len(found) == 1:
+        return RedirectResponse(f"/customers/{found[0].account}", status_code=303)
+    return render(request, "agent/home.html", q=text, results=found[:MAX_RESULTS], more=len(found) > MAX_RESULTS,
+                  error=None)
+
+
+def _order_numbered(app, text: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The sales order whose number is exactly ``text`` (any case): an order number opens the order."""
+    if len(text) > 40:
+        return None
+    try:
+        with app.uow() as uow:
+            return uow.orders.get(text.upper()).sales_id
+    except NotFound:
+        return None
+
+
+@router.get("/customers/{account}")
+def customer(request: Request, user: Agent, account: str) -> Response:
+    return render(request, "agent/customer.html", **customer_page(request.app.state.continuity, account),
+                  error=None, item_id="")

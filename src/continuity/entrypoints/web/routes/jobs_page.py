@@ -1,0 +1,94 @@
+"""The jobs page: run any batch job of the registry now (with its filters and as-of date, synchronously
+for the request) and the job-run history, newest first, a page at a time."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from continuity.domain.errors import DomainError
+from continuity.entrypoints.api.deps import AppDep
+from continuity.entrypoints.web.auth import Manager
+from continuity.entrypoints.web.routes.program_editor import Form
+from continuity.entrypoints.web.routes.setup_forms import FieldError, FormReader, FormRefused
+from continuity.entrypoints.web.templating import render
+from continuity.services import catalog, job_runs
+from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.registry import JOBS, run_job
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+PAGE = 20
+
+#: What each job does, for the page (English msgids; manager.po translates them).
+JOB_TEXTS = {
+    "update-event-period": "Set each program's current event from its events' start dates.",
+    "create-child-orders": "Create a child sales order for every due shipment of open parent orders.",
+    "process-payments": "Charge the installments due on or before the as-of date and write the notices.",
+    "extend-lines": "Add the next repeats of events beyond the repeat threshold.",
+    "continuity-update": "Push program changes into the pending shipments of open orders (dry run: only list them).",
+    "close-orders": "Close parent orders whose shipments are all invoiced, skipped or cancelled.",
+    "reconcile-payments": "Ask the gateway about payments whose outcome is unknown.",
+    "send-notifications": "Send the customer notifications waiting in the outbox.",
+    "invoice-shipped": "Invoice the child orders shipped on or before the as-of date.",
+    "fulfil-children": "Warehouse stand-in: release and ship paid child orders whose date has come.",
+}
+
+
+@router.get("/jobs")
+def jobs_page(request: Request, app: AppDep, user: Manager, before: int | None = None) -> Response:
+    values = {"name": "create-child-orders", "as_of": app.clock.today().isoformat()}
+    return _page(request, app, values, {}, before=before)
+
+
+@router.post("/jobs")
+def run(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
+    try:
+        name, job_request = _read(form)
+    except FormRefused as refused:
+        return _page(request, app, form, refused.errors, status_code=422)
+    try:
+        record = run_job(app.job_deps(), name, job_request)
+    except Exception as exc:  # noqa: BLE001  run_job recorded the run as failed; the page says why in one line
+        log.warning("job %s run from the web by %s failed: %s", name, user.name, exc)
+        reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"[:300]
+        failed = {"": FieldError("The job failed: %(reason)s", {"reason": reason})}
+        return _page(request, app, form, failed, status_code=422 if isinstance(exc, DomainError) else 500)
+    log.info("job %s run from the web by %s: %s", name, user.name, record["counts"])
+    return _page(request, app, form, {}, result=_readable(record))
+
+
+def _read(form: dict) -> tuple[str, JobRequest]:
+    r = FormReader(form)
+    name = r.choice("name", list(JOBS))
+    as_of = r.day("as_of")
+    if as_of is None and "as_of" not in r.errors:
+        r.errors["as_of"] = FieldError("Required.")
+    item_id, sales_id = r.text("item_id"), r.text("sales_id")
+    for field, value in (("item_id", item_id), ("sales_id", sales_id)):
+        if len(value) > 40:
+            r.errors[field] = FieldError("At most %(max)s characters.", {"max": 40})
+    r.check()
+    assert name is not None and as_of is not None
+    return name, JobRequest(as_of, item_id or None, sales_id or None, r.checkbox("dry_run"))
+
+
+def _page(request: Request, app: Any, values: dict, errors: dict, status_code: int = 200, result: dict | None = None,
+          before: int | None = None) -> Response:
+    runs = [_readable(r) for r in job_runs.job_runs(app.job_deps().runs, before, PAGE + 1)]
+    parents = [p for p in catalog.products(app.uow, None, 100_000) if p.is_parent]
+    return render(request, "manager/jobs.html", status_code, jobs=list(JOBS), job_texts=JOB_TEXTS, values=values,
+                  errors=errors, result=result, runs=runs[:PAGE], parents=parents, before=before,
+                  older=runs[PAGE - 1]["run_id"] if len(runs) > PAGE else None)
+
+
+def _readable(record: dict) -> dict:
+    """Instants as datetimes (the page formats them for the locale)."""
+    shown = dict(record)
+    for key in ("started_at", "finished_at"):
+        if shown.get(key):
+            shown[key] = datetime.fromisoformat(shown[key])
+    return shown

@@ -1,0 +1,117 @@
+"""Sales order entry, built for speed with the keyboard alone:
+item → (continuity step: start date, payment schedule when the program asks) → recap with payment →
+Submit → the order number. Every step's form has its field focused and submits with Enter."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from continuity.domain.errors import DomainError, PaymentError
+from continuity.domain.sales_order import OrderStatus
+from continuity.entrypoints.web.auth import Agent
+from continuity.entrypoints.web.messages import EntryInput, error_text
+from continuity.entrypoints.web.templating import render
+from continuity.entrypoints.web.view_models import continuity_step, customer_page, entry_page
+from continuity.services import agent_order_entry, order_entry, payment_entry
+from continuity.services.order_entry import MAX_LINE_QUANTITY
+
+router = APIRouter(include_in_schema=False)
+Quantity = Annotated[int, Form(ge=1, le=MAX_LINE_QUANTITY)]
+EDITABLE = (OrderStatus.DRAFT.value, OrderStatus.ON_HOLD.value)
+
+
+def _continuity(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.continuity
+
+
+@router.post("/customers/{account}/orders")
+def add_item(request: Request, user: Agent, account: str, item_id: Annotated[str, Form(max_length=40)],
+             quantity: Quantity = 1) -> Response:
+    """The item field: a parent (continuity) item goes to the continuity step, any other makes the order."""
+    app = _continuity(request)
+    item = item_id.strip()
+    try:
+        with app.uow() as uow:
+            uow.customers.get(account)
+            product = uow.setup.product(item)
+        if product.is_parent:
+            return RedirectResponse(f"/customers/{account}/orders/new?item={item}&quantity={quantity}", 303)
+        sales_id = order_entry.create_order_with_line(app.uow, app.clock, account, item, quantity)
+    except DomainError as exc:
+        page = customer_page(app, account)
+        return render(request, "agent/customer.html", 422, **page, item_id=item, error=error_text(request, exc))
+    return RedirectResponse(f"/orders/{sales_id}/entry", 303)
+
+
+@router.get("/customers/{account}/orders/new")
+def continuity_step_page(request: Request, user: Agent, account: str, item: Annotated[str, Query(max_length=40)],
+                         quantity: Annotated[int, Query(ge=1, le=MAX_LINE_QUANTITY)] = 1) -> Response:
+    app = _continuity(request)
+    step = continuity_step(app, account, item, quantity, app.clock.today(), None)
+    return render(request, "agent/continuity_step.html", **step, error=None)
+
+
+@router.post("/customers/{account}/orders/new")
+def create_continuity_order(request: Request, user: Agent, account: str,
+                            item_id: Annotated[str, Form(max_length=40)], quantity: Quantity = 1,
+                            start_date: Annotated[str, Form(max_length=10)] = "",
+                            payment_schedule_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+    app = _continuity(request)
+    schedule = payment_schedule_id or None
+    try:
+        start = date.fromisoformat(start_date) if start_date else app.clock.today()
+    except ValueError:
+        start = None
+    try:
+        if start is None:
+            raise EntryInput("start_date_invalid")
+        sales_id = order_entry.create_order_with_line(app.uow, app.clock, account, item_id, quantity, start,
+                                                      schedule)
+    except DomainError as exc:
+        step = continuity_step(app, account, item_id, quantity, start or app.clock.today(), schedule)
+        return render(request, "agent/continuity_step.html", 422, **step, error=error_text(request, exc))
+    return RedirectResponse(f"/orders/{sales_id}/entry", 303)
+
+
+@router.get("/orders/{sales_id}/entry")
+def recap(request: Request, user: Agent, sales_id: str) -> Response:
+    app = _continuity(request)
+    page = entry_page(app, sales_id)
+    if page["order"]["status"] not in EDITABLE:
+        return RedirectResponse(f"/orders/{sales_id}/done", 303)
+    return render(request, "agent/recap.html", **page, error=None)
+
+
+@router.post("/orders/{sales_id}/submit")
+def submit(request: Request, user: Agent, sales_id: str,
+           card_number: Annotated[str, Form(max_length=40)] = "", expiry: Annotated[str, Form(max_length=7)] = "",
+           saved_card: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Payment and submit in one step: a new card is tokenized (only the token is kept) and added as the
+    payment for what is due now; then the order is submitted, which authorizes the card."""
+    app = _continuity(request)
+    with app.uow() as uow:
+        if uow.orders.get(sales_id).status.value not in EDITABLE:  # a second Enter: it is already done
+            return RedirectResponse(f"/orders/{sales_id}/done", 303)
+    try:
+        agent_order_entry.use_card(app.uow, app.gateway, app.clock, sales_id, card_number.strip(), expiry.strip(),
+                                   saved_card)
+        result = payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
+    except DomainError as exc:
+        page = entry_page(app, sales_id)
+        status = 402 if isinstance(exc, PaymentError) else 422
+        return render(request, "agent/recap.html", status, **page, error=error_text(request, exc))
+    if result.status == OrderStatus.OPEN.value:
+        return RedirectResponse(f"/orders/{sales_id}/done", 303)
+    return RedirectResponse(f"/orders/{sales_id}/entry", 303)
+
+
+@router.get("/orders/{sales_id}/done")
+def done(request: Request, user: Agent, sales_id: str) -> Response:
+    app = _continuity(request)
+    page = entry_page(app, sales_id)
+    if page["order"]["status"] in EDITABLE:
+        return RedirectResponse(f"/orders/{sales_id}/entry", 303)
+    return render(request, "agent/done.html", **page)

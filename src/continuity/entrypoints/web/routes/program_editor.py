@@ -1,0 +1,242 @@
+"""Setup → programs: the list, a new program, and the event editor.
+
+Every change is one small form (works without JavaScript) and one call of
+``catalog.save_program_doc``, which validates the whole program like an import: a refused change
+saves nothing and is shown next to its fields. Events are kept numbered 1, 2, 3 … in shipping order;
+moving, copying or deleting one renumbers the rest.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from continuity.bootstrap import App
+from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.errors import DomainError
+from continuity.domain.program import Program
+from continuity.domain.users import User
+from continuity.entrypoints.api.deps import AppDep
+from continuity.entrypoints.web.auth import Manager
+from continuity.entrypoints.web.routes.setup_forms import FieldError, FormRefused, event_doc, program_header, refusal
+from continuity.entrypoints.web.templating import render
+from continuity.services import catalog, views
+from continuity.services.setup_documents import ProgramDoc
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+async def form_of(request: Request) -> dict[str, Any]:
+    return dict(await request.form())
+
+
+Form = Annotated[dict[str, Any], Depends(form_of)]
+
+
+def actor(user: User) -> Actor:
+    """The audit trail's actor for a change made on these pages."""
+    return Actor(user.name, ActorKind(user.role.value))
+
+
+def program_url(program_id: str, done: str = "", anchor: str = "") -> str:
+    return f"/setup/programs/{quote(program_id, safe='')}" + (f"?done={done}" if done else "") + (
+        f"#{anchor}" if anchor else "")
+
+
+# -- list and new ---------------------------------------------------------------------------------
+@router.get("/setup/programs")
+def program_list(request: Request, app: AppDep, user: Manager, after: str | None = None) -> Response:
+    found = catalog.programs(app.uow, after, PAGE + 1)
+    return render(request, "manager/programs.html", programs=found[:PAGE],
+                  next_after=found[PAGE - 1].program_id if len(found) > PAGE else None, section="programs")
+
+
+@router.get("/setup/programs/new")
+def new_program_page(request: Request, app: AppDep, user: Manager) -> Response:
+    return _new_page(request, app, {"order_start": "first_event", "days_after_order": "0", "active": "on",
+                                    "prompt_for_start_date": "on", **_event_defaults()}, {})
+
+
+@router.post("/setup/programs")
+def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
+    errors: dict[str, FieldError] = {}
+    header = _collect(errors, lambda: program_header(form))
+    event = _collect(errors, lambda: event_doc(form, 1, _currency_of(app, str(form.get("item_id", "")))))
+    if not errors:
+        try:
+            catalog.save_program_doc(app.uow, ProgramDoc(**header, events=[event]), app.clock.today(), create=True,
+                                     actor=actor(user))
+            return RedirectResponse(program_url(header["program_id"], "created"), status_code=303)
+        except (DomainError, ValidationError) as exc:
+            errors = refusal(exc).errors
+    return _new_page(request, app, form, errors, status_code=422)
+
+
+def _new_page(request: Request, app: App, values: dict, errors: dict, status_code: int = 200) -> Response:
+    return render(request, "manager/program_new.html", status_code, values=values, errors=errors,
+                  **_choices(app), section="programs")
+
+
+# -- the editor -----------------------------------------------------------------------------------
+@router.get("/setup/programs/{program_id}")
+def program_page(request: Request, program_id: str, app: AppDep, user: Manager, done: str = "") -> Response:
+    return _editor(request, app, catalog.program(app.uow, program_id), done=done)
+
+
+@router.post("/setup/programs/{program_id}")
+def save_header(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
+    program = catalog.program(app.uow, program_id)
+    return _change(request, app, user, program, "header", form, lambda doc: doc.update(program_header(form, program_id)))
+
+
+@router.post("/setup/programs/{program_id}/events")
+def add_event(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
+    program = catalog.program(app.uow, program_id)
+
+    def append(doc: dict) -> None:
+        doc["events"].append(event_doc(form, len(doc["events"]) + 1, _currency_of(app, str(form.get("item_id", "")))))
+
+    return _change(request, app, user, program, "add", form, append, done="added", anchor="events")
+
+
+@router.post("/setup/programs/{program_id}/events/{event_id}")
+def save_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
+               form: Form) -> Response:
+    program = catalog.program(app.uow, program_id)
+
+    def replace(doc: dict) -> None:
+        index = _index(doc, event_id)
+        doc["events"][index] = event_doc(form, event_id, _currency_of(app, str(form.get("item_id", ""))))
+
+    return _change(request, app, user, program, f"event-{event_id}", form, replace, anchor=f"event-{event_id}")
+
+
+@router.post("/setup/programs/{program_id}/events/{event_id}/move")
+def move_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
+               form: Form) -> Response:
+    program = catalog.program(app.uow, program_id)
+    step = -1 if form.get("direction") == "up" else 1
+
+    def move(doc: dict) -> None:
+        index = _index(doc, event_id)
+        if 0 <= index + step < len(doc["events"]):
+            events = doc["events"]
+            events[index], events[index + step] = events[index + step], events[index]
+
+    target = min(max(event_id + step, 1), len(program.events))
+    return _change(request, app, user, program, "", form, move, done="moved", anchor=f"event-{target}")
+
+
+@router.post("/setup/programs/{program_id}/events/{event_id}/copy")
+def copy_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
+               form: Form) -> Response:
+    program = catalog.program(app.uow, program_id)
+
+    def duplicate(doc: dict) -> None:
+        index = _index(doc, event_id)
+        doc["events"].insert(index + 1, copy.deepcopy(doc["events"][index]))
+
+    return _change(request, app, user, program, "", form, duplicate, done="copied", anchor=f"event-{event_id + 1}")
+
+
+@router.post("/setup/programs/{program_id}/events/{event_id}/delete")
+def delete_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
+                 form: Form) -> Response:
+    program = catalog.program(app.uow, program_id)
+    return _change(request, app, user, program, "", form, lambda doc: doc["events"].pop(_index(doc, event_id)),
+                   done="deleted", anchor="events")
+
+
+def _change(request: Request, app: App, user: User, program: Program, scope: str, form: dict, edit: Any,
+            done: str = "saved", anchor: str = "") -> Response:
+    """Apply one edit to the program's document and save it; on a refusal show the editor again."""
+    doc = _document(program)
+    try:
+        edit(doc)
+        for number, event in enumerate(doc["events"], start=1):
+            event["event_id"] = number
+        catalog.save_program_doc(app.uow, ProgramDoc(**doc), app.clock.today(), create=False, actor=actor(user))
+    except (FormRefused, DomainError, ValidationError) as exc:
+        refused = exc if isinstance(exc, FormRefused) else refusal(exc)
+        return _editor(request, app, program, scope, form, refused.errors, status_code=422)
+    return RedirectResponse(program_url(program.program_id, done, anchor), status_code=303)
+
+
+def _editor(request: Request, app: App, program: Program, scope: str = "", form: dict | None = None,
+            errors: dict | None = None, done: str = "", status_code: int = 200) -> Response:
+    events = [(e, _event_values(e)) for e in program.sorted_events()]
+    header = _header_values(program)
+    if scope == "header" and form is not None:
+        header = form
+    return render(request, "manager/program_edit.html", status_code, program=program, header=header,
+                  events=events, scope=scope, form=form or {}, errors=errors or {}, done=done,
+                  add_values=form if scope == "add" and form is not None else _event_defaults(),
+                  **_choices(app), section="programs")
+
+
+# -- documents and form values --------------------------------------------------------------------
+def _document(program: Program) -> dict:
+    """The program as the ProgramDoc the services validate (the same shape the API sends)."""
+    doc = views.program_view(program)
+    doc.pop("current_event")
+    for event in doc["events"]:
+        if event["currency"] is None:
+            event.pop("currency")
+    return doc
+
+
+def _index(doc: dict, event_id: int) -> int:
+    for index, event in enumerate(doc["events"]):
+        if event["event_id"] == event_id:
+            return index
+    raise FormRefused({"": FieldError("This event no longer exists; the page was out of date.")})
+
+
+def _header_values(program: Program) -> dict:
+    values: dict[str, Any] = {"program_id": program.program_id, "description": program.description,
+                              "order_start": program.order_start.value,
+                              "payment_schedule_id": program.payment_schedule_id or "",
+                              "days_after_order": str(program.days_after_order)}
+    for flag in ("bill_up_front", "prompt_for_start_date", "prompt_for_payment_schedule", "consolidate_past_orders",
+                 "active"):
+        values[flag] = "on" if getattr(program, flag) else ""
+    return values
+
+
+def _event_values(event: Any) -> dict:
+    return {"item_id": event.item_id, "quantity": str(event.quantity),
+            "price": str(event.price.amount) if event.price is not None else "",
+            "times_to_repeat": str(event.times_to_repeat), "interval_count": str(event.interval.count),
+            "interval_unit": event.interval.unit, "start_date": event.start_date.isoformat() if event.start_date else "",
+            "action": event.action.value}
+
+
+def _event_defaults() -> dict:
+    return {"quantity": "1", "times_to_repeat": "1", "interval_count": "30", "interval_unit": "days",
+            "action": "normal", "item_id": "", "price": "", "start_date": ""}
+
+
+def _choices(app: App) -> dict:
+    products = catalog.products(app.uow, None, 100_000)
+    return {"items": [p for p in products if not p.is_parent],
+            "schedules": catalog.payment_schedules(app.uow, None, 1000)}
+
+
+def _currency_of(app: App, item_id: str) -> str:
+    try:
+        return catalog.product(app.uow, item_id.strip()).price.currency
+    except DomainError:
+        return "EUR"  # an unknown item is refused by the program's validation, next to the field
+
+
+def _collect(errors: dict[str, FieldError], read: Any) -> dict:
+    try:
+        return read()
+    except FormRefused as refused:
+        errors.update(refused.errors)
+        return {}

@@ -1,0 +1,246 @@
+"""Reading the setup forms and explaining refusals field by field, in the user's language.
+
+A form is read into the JSON document shape the services already accept (setup_documents); what
+cannot even be read (a word where a number goes) is collected as field errors before any service is
+called. A refusal from a service (ValidationFailed with its stable code) is put next to the field it
+is about. Messages are English msgids, translated when the page is rendered (``error.text(_)``).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from continuity.domain.calendar import parse_date
+from continuity.domain.errors import DomainError
+from continuity.domain.money import parse_amount
+from continuity.entrypoints.api.schemas import ID_PATTERN
+
+INTERVAL_UNITS = ("days", "months")
+ACTIONS = ("normal", "skip", "end")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    message: str  # English msgid
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, gettext: Callable[[str], str]) -> str:
+        translated = gettext(self.message)
+        return translated % self.params if self.params else translated
+
+
+class FormRefused(Exception):
+    """The form was not saved; ``errors`` maps field names ('' = the whole form) to what is wrong."""
+
+    def __init__(self, errors: dict[str, FieldError]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+class FormReader:
+    """Typed values out of a submitted form, remembering what could not be read."""
+
+    def __init__(self, form: Mapping[str, Any]) -> None:
+        self.form = form
+        self.errors: dict[str, FieldError] = {}
+
+    def raw(self, name: str) -> str:
+        return str(self.form.get(name, "") or "").strip()
+
+    def text(self, name: str, required: bool = False) -> str:
+        value = self.raw(name)
+        if required and not value:
+            self.errors[name] = FieldError("Required.")
+        return value
+
+    def identifier(self, name: str) -> str:
+        """A new ID: the same shape the JSON API accepts in its paths."""
+        value = self.text(name, required=True)
+        if value and not re.match(ID_PATTERN, value):
+            self.errors[name] = FieldError(
+                "Use up to 40 letters, digits, '.', '_' or '-' (starting with a letter or digit).")
+        return value
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = self.raw(name)
+        if not value:
+            if default is None:
+                self.errors[name] = FieldError("Required.")
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            self.errors[name] = FieldError("Enter a whole number.")
+            return None
+
+    def amount(self, name: str, required: bool = False) -> str | None:
+        value = self.raw(name)
+        if value.count(",") == 1 and "." not in value:  # a decimal comma (14,95)
+            value = value.replace(",", ".")
+        if not value:
+            if required:
+                self.errors[name] = FieldError("Required.")
+            return None
+        try:
+            return str(parse_amount(value))
+        except DomainError:
+            self.errors[name] = FieldError("Enter an amount with at most 2 decimals, e.g. 14.95.")
+            return None
+
+    def day(self, name: str) -> date | None:
+        value = self.raw(name)
+        if not value:
+            return None
+        try:
+            return parse_date(value)
+        except DomainError:
+            self.errors[name] = FieldError("Enter a date as YYYY-MM-DD.")
+            return None
+
+    def checkbox(self, name: str) -> bool:
+        return self.raw(name) in ("on", "true", "1", "yes")
+
+    def choice(self, name: str, choices: tuple[str, ...] | list[str], default: str | None = None) -> str | None:
+        value = self.raw(name) or default
+        if value is None or value == "":
+            return None
+        if value not in choices:
+            self.errors[name] = FieldError("Choose one of the options.")
+            return None
+        return value
+
+    def interval(self, prefix: str) -> str | None:
+        """``<prefix>_count`` and ``<prefix>_unit`` → '30 days' / '1 month'."""
+        count = self.integer(f"{prefix}_count")
+        unit = self.choice(f"{prefix}_unit", INTERVAL_UNITS, "days")
+        if count is not None and count < 0:
+            self.errors[f"{prefix}_count"] = FieldError("Must not be negative.")
+        if count is None or unit is None or f"{prefix}_count" in self.errors:
+            return None
+        return f"{count} {unit}"
+
+    def check(self) -> None:
+        if self.errors:
+            raise FormRefused(self.errors)
+
+
+# -- documents from forms ---------------------------------------------------------------------
+def parameters_doc(form: Mapping[str, Any]) -> dict:
+    r = FormReader(form)
+    doc = {name: r.integer(name) for name in ("repeat_threshold", "delivery_lead_days", "max_child_orders_per_run",
+                                              "reauthorization_limit", "upcoming_charge_notice_days")}
+    doc["authorize_child_orders"] = r.checkbox("authorize_child_orders")
+    r.check()
+    return doc
+
+
+def payment_schedule_doc(form: Mapping[str, Any], schedule_id: str | None = None) -> dict:
+    r = FormReader(form)
+    doc = {"payment_schedule_id": schedule_id or r.identifier("payment_schedule_id"),
+           "description": r.text("description"), "number_of_payments": r.integer("number_of_payments"),
+           "interval": r.interval("interval")}
+    r.check()
+    return doc
+
+
+def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict:
+    r = FormReader(form)
+    doc = {"item_id": item_id or r.identifier("item_id"), "name": r.text("name", required=True),
+           "price": r.amount("price", required=True), "currency": r.text("currency").upper() or "EUR",
+           "continuity_program_id": r.text("continuity_program_id") or None}
+    r.check()
+    return doc
+
+
+PROGRAM_FLAGS = ("bill_up_front", "prompt_for_start_date", "prompt_for_payment_schedule", "consolidate_past_orders",
+                 "active")
+
+
+def program_header(form: Mapping[str, Any], program_id: str | None = None) -> dict:
+    """The program's own fields (not its events)."""
+    r = FormReader(form)
+    doc: dict[str, Any] = {
+        "program_id": program_id or r.identifier("program_id"), "description": r.text("description"),
+        "order_start": r.choice("order_start", ("first_event", "current_event"), "first_event"),
+        "payment_schedule_id": r.text("payment_schedule_id") or None,
+        "days_after_order": r.integer("days_after_order", default=0),
+    }
+    doc.update({flag: r.checkbox(flag) for flag in PROGRAM_FLAGS})
+    r.check()
+    return doc
+
+
+def event_doc(form: Mapping[str, Any], event_id: int, currency: str) -> dict:
+    """One event of the editor; an empty price means the item's own price."""
+    r = FormReader(form)
+    doc = {"event_id": event_id, "item_id": r.text("item_id", required=True),
+           "quantity": r.integer("quantity", default=1), "price": r.amount("price"), "currency": currency,
+           "times_to_repeat": r.integer("times_to_repeat", default=1), "interval": r.interval("interval"),
+           "start_date": r.day("start_date"), "action": r.choice("action", ACTIONS, "normal")}
+    r.check()
+    return doc
+
+
+# -- refusals of the services, next to their field --------------------------------------------
+_BY_CODE: dict[str, tuple[str, str]] = {
+    "item_unknown": ("item_id", "No product with this item number."),
+    "item_is_parent": ("item_id", "A parent (continuity) item cannot be shipped by a program."),
+    "item_is_event": ("continuity_program_id", "This item is shipped by a program, so it cannot be a parent item."),
+    "quantity_invalid": ("quantity", "Must be at least 1."),
+    "times_to_repeat_invalid": ("times_to_repeat", "Must be between 1 and 600."),
+    "price_invalid": ("price", "Must not be negative."),
+    "amount_invalid": ("price", "Enter an amount with at most 2 decimals, e.g. 14.95."),
+    "currency_invalid": ("currency", "Enter a three-letter currency code, e.g. EUR."),
+    "interval_invalid": ("interval_count", "Enter a number of days or months."),
+    "date_invalid": ("start_date", "Enter a date as YYYY-MM-DD."),
+    "program_exists": ("program_id", "A program with this ID exists already."),
+    "product_exists": ("item_id", "A product with this item number exists already."),
+    "payment_schedule_exists": ("payment_schedule_id", "A payment schedule with this ID exists already."),
+    "payment_schedule_not_found": ("payment_schedule_id", "No payment schedule with this ID."),
+    "program_not_found": ("continuity_program_id", "No program with this ID."),
+    "program_too_long": ("times_to_repeat", "The program would ship for more than 100 years."),
+    "payment_schedule_too_long": ("number_of_payments", "The payments would run for more than 100 years."),
+    "payment_schedule_invalid": ("number_of_payments", "Must be at least 1."),
+    "program_no_events": ("", "A program needs at least one event that ships."),
+    "event_ids_not_sequential": ("", "The events must be numbered 1, 2, 3 … without gaps."),
+}
+_FIELD_NAMED = ("repeat_threshold", "delivery_lead_days", "max_child_orders_per_run", "reauthorization_limit",
+                "upcoming_charge_notice_days", "days_after_order", "number_of_payments", "program_id")
+
+
+def refusal(exc: DomainError | ValidationError) -> FormRefused:
+    """A service's refusal as field errors (unknown codes go to the top of the form, in English)."""
+    if isinstance(exc, ValidationError):
+        return FormRefused({_pydantic_field(e): _pydantic_error(e) for e in exc.errors()})
+    if exc.code in _BY_CODE:
+        name, message = _BY_CODE[exc.code]
+        return FormRefused({name: FieldError(message)})
+    for name in _FIELD_NAMED:
+        if exc.message.startswith(name):
+            rule = "Must be at least 1." if "at least 1" in exc.message else "Must not be negative."
+            return FormRefused({name: FieldError(rule)})
+    return FormRefused({"": FieldError("Not saved: %(reason)s", {"reason": exc.message})})
+
+
+def _pydantic_field(error: Any) -> str:
+    names = [str(p) for p in error["loc"] if not isinstance(p, int)]
+    return names[-1] if names else ""
+
+
+def _pydantic_error(error: Any) -> FieldError:
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "greater_than_equal":
+        return FieldError("Must be at least %(min)s.", {"min": ctx.get("ge")})
+    if kind == "less_than_equal":
+        return FieldError("Must be at most %(max)s.", {"max": ctx.get("le")})
+    if kind == "string_too_long":
+        return FieldError("At most %(max)s characters.", {"max": ctx.get("max_length")})
+    if kind == "string_too_short":
+        return FieldError("Required.")
+    return FieldError("Not valid.")

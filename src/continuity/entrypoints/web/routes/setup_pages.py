@@ -1,0 +1,167 @@
+"""Setup pages for managers: continuity parameters, payment schedules, products and parent products
+(programs and their event editor are in program_editor). Everything is saved through
+services/catalog.py; a refused form saves nothing and shows why next to the fields."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from continuity.domain.errors import DomainError
+from continuity.entrypoints.api.deps import AppDep
+from continuity.entrypoints.web.auth import Manager
+from continuity.entrypoints.web.routes import program_editor
+from continuity.entrypoints.web.routes.program_editor import Form, actor
+from continuity.entrypoints.web.routes.setup_forms import (
+    FormRefused,
+    parameters_doc,
+    payment_schedule_doc,
+    product_doc,
+    refusal,
+)
+from continuity.entrypoints.web.templating import render
+from continuity.services import catalog
+from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc
+
+router = APIRouter(include_in_schema=False)
+router.include_router(program_editor.router)
+PAGE = 50
+
+
+def _saving(save: Callable[[], Any], done_url: str, again: Callable[[dict], Response]) -> Response:
+    """Run one save; redirect on success, else the form again with the errors (status 422)."""
+    try:
+        save()
+    except FormRefused as refused:
+        return again(refused.errors)
+    except (DomainError, ValidationError) as exc:
+        return again(refusal(exc).errors)
+    return RedirectResponse(done_url, status_code=303)
+
+
+@router.get("/setup")
+def setup_home(request: Request, app: AppDep, user: Manager) -> Response:
+    products = catalog.products(app.uow, None, 100_000)
+    return render(request, "manager/setup.html", section="home", parameters=catalog.parameters(app.uow),
+                  schedule_count=len(catalog.payment_schedules(app.uow, None, 100_000)),
+                  program_count=len(catalog.programs(app.uow, None, 100_000)),
+                  product_count=len(products), parent_count=sum(p.is_parent for p in products))
+
+
+# -- parameters -----------------------------------------------------------------------------------
+@router.get("/setup/parameters")
+def parameters_page(request: Request, app: AppDep, user: Manager, done: str = "") -> Response:
+    values = {k: ("on" if v is True else "" if v is False else str(v))
+              for k, v in vars(catalog.parameters(app.uow)).items()}
+    return render(request, "manager/parameters.html", section="parameters", values=values, errors={}, done=done)
+
+
+@router.post("/setup/parameters")
+def save_parameters(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
+    def again(errors: dict) -> Response:
+        return render(request, "manager/parameters.html", 422, section="parameters", values=form, errors=errors)
+
+    return _saving(lambda: catalog.save_parameters(app.uow, ParametersDoc(**parameters_doc(form)), actor=actor(user)),
+                   "/setup/parameters?done=saved", again)
+
+
+# -- payment schedules ------------------------------------------------------------------------------
+@router.get("/setup/payment-schedules")
+def schedule_list(request: Request, app: AppDep, user: Manager, after: str | None = None,
+                  done: str = "") -> Response:
+    found = catalog.payment_schedules(app.uow, after, PAGE + 1)
+    return render(request, "manager/schedules.html", section="schedules", schedules=found[:PAGE], done=done,
+                  next_after=found[PAGE - 1].payment_schedule_id if len(found) > PAGE else None)
+
+
+@router.get("/setup/payment-schedules/new")
+def new_schedule_page(request: Request, user: Manager) -> Response:
+    values = {"number_of_payments": "3", "interval_count": "1", "interval_unit": "months"}
+    return render(request, "manager/schedule_form.html", section="schedules", schedule_id=None, values=values,
+                  errors={})
+
+
+@router.get("/setup/payment-schedules/{schedule_id}")
+def schedule_page(request: Request, schedule_id: str, app: AppDep, user: Manager) -> Response:
+    s = catalog.payment_schedule(app.uow, schedule_id)
+    values = {"payment_schedule_id": s.payment_schedule_id, "description": s.description,
+              "number_of_payments": str(s.number_of_payments), "interval_count": str(s.interval.count),
+              "interval_unit": s.interval.unit}
+    return render(request, "manager/schedule_form.html", section="schedules", schedule_id=schedule_id,
+                  values=values, errors={})
+
+
+@router.post("/setup/payment-schedules")
+def create_schedule(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
+    return _save_schedule(request, app, user, form, None)
+
+
+@router.post("/setup/payment-schedules/{schedule_id}")
+def replace_schedule(request: Request, schedule_id: str, app: AppDep, user: Manager, form: Form) -> Response:
+    catalog.payment_schedule(app.uow, schedule_id)
+    return _save_schedule(request, app, user, form, schedule_id)
+
+
+def _save_schedule(request: Request, app: Any, user: Any, form: dict, schedule_id: str | None) -> Response:
+    def again(errors: dict) -> Response:
+        return render(request, "manager/schedule_form.html", 422, section="schedules", schedule_id=schedule_id,
+                      values=form, errors=errors)
+
+    def save() -> None:
+        doc = PaymentScheduleDoc(**payment_schedule_doc(form, schedule_id))
+        catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=schedule_id is None,
+                                      actor=actor(user))
+
+    return _saving(save, "/setup/payment-schedules?done=saved", again)
+
+
+# -- products and parent products -------------------------------------------------------------------
+@router.get("/setup/products")
+def product_list(request: Request, app: AppDep, user: Manager, after: str | None = None, parents: bool = False,
+                 done: str = "") -> Response:
+    found = [p for p in catalog.products(app.uow, after, 100_000) if p.is_parent or not parents][:PAGE + 1]
+    return render(request, "manager/products.html", section="products", products=found[:PAGE], parents=parents,
+                  next_after=found[PAGE - 1].item_id if len(found) > PAGE else None, done=done)
+
+
+@router.get("/setup/products/new")
+def new_product_page(request: Request, app: AppDep, user: Manager, program: str = "") -> Response:
+    return _product_form(request, app, None, {"currency": "EUR", "price": "0.00", "continuity_program_id": program}, {})
+
+
+@router.get("/setup/products/{item_id}")
+def product_page(request: Request, item_id: str, app: AppDep, user: Manager) -> Response:
+    p = catalog.product(app.uow, item_id)
+    values = {"item_id": p.item_id, "name": p.name, "price": str(p.price.amount), "currency": p.price.currency,
+              "continuity_program_id": p.continuity_program_id or ""}
+    return _product_form(request, app, item_id, values, {})
+
+
+@router.post("/setup/products")
+def create_product(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
+    return _save_product(request, app, user, form, None)
+
+
+@router.post("/setup/products/{item_id}")
+def replace_product(request: Request, item_id: str, app: AppDep, user: Manager, form: Form) -> Response:
+    catalog.product(app.uow, item_id)
+    return _save_product(request, app, user, form, item_id)
+
+
+def _save_product(request: Request, app: Any, user: Any, form: dict, item_id: str | None) -> Response:
+    def save() -> None:
+        catalog.save_product(app.uow, ProductDoc(**product_doc(form, item_id)), create=item_id is None,
+                             actor=actor(user))
+
+    parents = "&parents=1" if form.get("continuity_program_id") else ""
+    return _saving(save, f"/setup/products?done=saved{parents}",
+                   lambda errors: _product_form(request, app, item_id, form, errors, 422))
+
+
+def _product_form(request: Request, app: Any, item_id: str | None, values: dict, errors: dict,
+                  status_code: int = 200) -> Response:
+    return render(request, "manager/product_form.html", status_code, section="products", item_id=item_id,
+                  values=values, errors=errors, programs=catalog.programs(app.uow, None, 100_000))

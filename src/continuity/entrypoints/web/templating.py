@@ -1,0 +1,82 @@
+"""Rendering pages: Jinja2 with autoescape; every template gets the user, the language and its
+translations, ``csrf_field()`` and the locale-aware filters ``money``, ``date`` and ``number``."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from continuity.domain.money import Money
+from continuity.domain.users import Role
+from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
+
+TEMPLATES = Path(__file__).with_name("templates")
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = language_of(request)
+    user = user_of(request)
+    locale = i18n.locale(lang)
+    tr = i18n.translations(lang)
+    token = csrf_token(request)
+    values = {
+        "request": request, "user": user, "is_manager": bool(user and user.role.may_act_as(Role.MANAGER)), "locale": locale, "lang": lang,
+        "languages": i18n.NAMES, "_": tr.gettext, "gettext": tr.gettext, "ngettext": tr.ngettext,
+        "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="%s">') % token,
+        "csrf_token": token,
+        **context,
+    }
+    html = env.get_template(template_name).render(values)
+    response = HTMLResponse(html, status_code=status_code)
+    remember_anonymous_csrf(request, response)
+    return response
+
+
+def format_money(value: Money | None, locale: Any) -> str:
+    if value is None:
+        return ""
+    return format_currency(value.amount, value.currency, locale=locale)
+
+
+def format_day(value: date | datetime | str | None, locale: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium", locale=locale)
+    return format_date(value, "medium", locale=locale)
+
+
+def format_number(value: int | Decimal | None, locale: Any) -> str:
+    return "" if value is None else format_decimal(value, locale=locale)
+
+
+def _filter(name: str):  # type: ignore[no-untyped-def]
+    """Filters that need the page's locale read it from the template context."""
+    from jinja2 import pass_context
+
+    formatters = {"money": format_money, "date": format_day, "number": format_number}
+
+    @pass_context
+    def apply(ctx, value):  # type: ignore[no-untyped-def]
+        return formatters[name](value, ctx.get("locale") or i18n.locale(i18n.DEFAULT))
+
+    return apply
+
+
+for _name in ("money", "date", "number"):
+    env.filters[_name] = _filter(_name)
+env.globals["escape"] = escape
+env.tests["money"] = lambda value: isinstance(value, Money)

@@ -1,0 +1,157 @@
+"""What the agent pages show, read through the services and turned into Money and dates for the
+templates (the services' views carry decimal strings and ISO dates for JSON)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from continuity.bootstrap import App
+from continuity.domain.money import Money
+from continuity.services import customers, sales_orders, views
+
+FIRST_SHIPMENTS = 3
+
+
+def money(amount: str | None, currency: str) -> Money | None:
+    return None if amount is None else Money(Decimal(amount), currency)
+
+
+def day(text: str | None) -> date | None:
+    return None if not text else date.fromisoformat(text[:10])
+
+
+def product_names(app: App) -> dict[str, str]:
+    with app.uow() as uow:
+        return {p.item_id: p.name for p in uow.setup.products()}
+
+
+def customer_page(app: App, account: str) -> dict[str, Any]:
+    found = customers.customer(app.uow, account)
+    orders = sales_orders.list_orders(app.uow, None, account, None, 100)
+    return {"customer": found, "cards": distinct_cards(customers.cards(app.uow, account)),
+            "orders": [order_summary(o) for o in reversed(orders)]}
+
+
+def distinct_cards(cards: list) -> list:  # type: ignore[type-arg]
+    """One entry per card as the caller knows it (brand, last 4, expiry): the newest token of each.
+    Entering the same card twice makes two tokens; the agent should see one card."""
+    newest = {(c.brand, c.last4, c.expiry): c for c in cards}
+    return list(newest.values())
+
+
+@dataclass
+class OrderSummary:
+    sales_id: str
+    order_date: date
+    status: str
+    total: Money
+    is_parent: bool
+    parent_sales_id: str | None
+    items: str
+
+
+def order_summary(o: dict) -> OrderSummary:
+    cur = o["currency"]
+    total = sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0"))
+    return OrderSummary(o["sales_id"], day(o["order_date"]), o["status"], Money(total, cur),
+                        o["is_continuity_parent"], o["parent_sales_id"],
+                        ", ".join(line["item_id"] for line in o["lines"]))
+
+
+def order_details(app: App, sales_id: str) -> dict[str, Any]:
+    """The order with Money and dates: lines (with their whole schedule), installments, payments."""
+    o = views.order_view(app.uow, sales_id)
+    cur = o["currency"]
+    names = product_names(app)
+    lines = []
+    for line in o["lines"]:
+        cont = line["continuity"]
+        schedule = [{**occ, "price": money(occ["price"], cur), "ship_date": day(occ["ship_date"]),
+                     "name": names.get(occ["item_id"], occ["item_id"])} for occ in (cont or {}).get("schedule", [])]
+        lines.append({**line, "name": names.get(line["item_id"], line["item_id"]),
+                      "unit_price": money(line["unit_price"], cur), "amount": money(line["amount"], cur),
+                      "continuity": None if cont is None else {**cont, "start_date": day(cont["start_date"]),
+                                                               "schedule": schedule}})
+    installments = [{**i, "due_date": day(i["due_date"]), "amount": money(i["amount"], cur)}
+                    for i in o["installments"]]
+    payments = [{**p, "amount": money(p["amount"], cur)} for p in o["payments"]]
+    total = Money(sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0")), cur)
+    return {**o, "order_date": day(o["order_date"]), "lines": lines, "installments": installments,
+            "payments": payments, "total": total, "amount_due_now": money(o["amount_due_now"], cur)}
+
+
+def continuity_step(app: App, account: str, item_id: str, quantity: int, start: date,
+                    schedule_id: str | None) -> dict[str, Any]:
+    """The continuity step: the program, its start date, payment schedules (when the program asks) and a
+    preview of the first shipments for the chosen start date."""
+    from continuity.domain.schedule import plan_occurrences, program_total
+
+    with app.uow() as uow:
+        found = uow.customers.get(account)
+        product = uow.setup.product(item_id)
+        program = uow.setup.program(product.continuity_program_id)
+        prices = {p.item_id: p.price for p in uow.setup.products()}
+        names = {p.item_id: p.name for p in uow.setup.products()}
+        schedules = uow.setup.payment_schedules() if program.prompt_for_payment_schedule else []
+    plan = plan_occurrences(program, prices, start, program.starting_event())
+    preview = [{"ship_date": o.ship_date, "item_id": o.item_id, "name": names.get(o.item_id, o.item_id),
+                "quantity": o.quantity * quantity, "price": o.price} for o in plan[:FIRST_SHIPMENTS]]
+    currency = product.price.currency
+    return {"customer": found, "product": product, "program": program, "quantity": quantity, "start_date": start,
+            "schedules": schedules, "schedule_id": schedule_id or program.payment_schedule_id or "",
+            "preview": preview, "shipments": len(plan),
+            "program_total": Money(program_total(plan, currency).amount * quantity, currency)}
+
+
+def entry_page(app: App, sales_id: str) -> dict[str, Any]:
+    """The recap of an order being entered: lines and totals, first shipments, charges, payments, cards."""
+    order = order_details(app, sales_id)
+    found = customers.customer(app.uow, order["account"])
+    first = [{**occ, "line_no": line["line_no"]} for line in order["lines"] if line["continuity"]
+             for occ in line["continuity"]["schedule"][:FIRST_SHIPMENTS]]
+    declined = [p for p in order["payments"] if p["status"] == "declined"]
+    last_declined = declined[-1] if declined and order["status"] == "on_hold" else None
+    return {"order": order, "customer": found, "cards": distinct_cards(customers.cards(app.uow, order["account"])),
+            "first_shipments": first, "declined": last_declined}
+
+
+def order_page(app: App, sales_id: str) -> dict[str, Any]:
+    """The continuity order page: lines with schedules (child order links and statuses), installments,
+    payments, the gateway attempts and, when the servicing change provides it, the history."""
+    order = order_details(app, sales_id)
+    children = [occ["child_sales_id"] for line in order["lines"] if line["continuity"]
+                for occ in line["continuity"]["schedule"] if occ["child_sales_id"]]
+    with app.uow() as uow:
+        statuses = uow.order_queries.statuses(children) if children else {}
+        attempts = [{**a, "amount": Money.from_minor(a["amount_minor"], a["currency"])}
+                    for a in uow.orders.attempts(sales_id)]
+        cards = {c.token: c.masked for c in uow.customers.cards(order["account"])}
+    for a in attempts:
+        a["card"] = cards.get(a["card_token"], "")
+    return {"order": order, "customer": customers.customer(app.uow, order["account"]),
+            "child_statuses": statuses, "attempts": attempts, "history": history(app, sales_id)}
+
+
+def history(app: App, sales_id: str) -> list[dict] | None:
+    """The audit trail of the order from the servicing change (services.history), or None without it."""
+    try:
+        from continuity.services import history as history_service  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    read = getattr(history_service, "order_history", None)
+    return None if read is None else [{**e, "details": details(e.get("after"))} for e in read(app.uow, sales_id)]
+
+
+def details(after: dict | None) -> list[tuple[str, Any]]:
+    """What a history entry changed, as (name, value) pairs; an amount with its currency becomes Money."""
+    if not isinstance(after, dict):
+        return []
+    values = {k: v for k, v in after.items() if v is not None and k not in ("sales_id", "currency")}
+    if "amount" in values and after.get("currency"):
+        try:
+            values["amount"] = Money(Decimal(str(values["amount"])), after["currency"])
+        except Exception:  # noqa: BLE001 - shown as it was recorded
+            pass
+    return [(k.replace("_", " "), v) for k, v in values.items()]

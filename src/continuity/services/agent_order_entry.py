@@ -1,0 +1,37 @@
+"""The payment step of the agent's order entry (web UI): the card the caller gives becomes the one
+payment of what is due now; submit then authorizes exactly that card."""
+from __future__ import annotations
+
+from continuity.domain.errors import ValidationFailed
+from continuity.domain.payments import PaymentStatus, check_payment_transition
+from continuity.services import payment_entry
+from continuity.services.order_entry import UowFactory
+from continuity.services.ports import Clock, PaymentGateway
+
+
+def use_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
+             card_number: str = "", expiry: str = "", saved_token: str = "") -> None:
+    """A new card (tokenized at the gateway; only the token is kept) or a saved one replaces any payment
+    not yet submitted. Without either, a payment not yet submitted is kept; with none, nothing to pay by."""
+    with uow_factory() as uow:
+        order = uow.orders.get(sales_id)
+        pending = [p for p in uow.orders.payments(sales_id) if p.status == PaymentStatus.NOT_SUBMITTED]
+    if not card_number and not saved_token:
+        if not pending:
+            raise ValidationFailed("enter a card number and expiry, or pick a saved card", "card_required")
+        return
+    token = saved_token
+    if card_number:
+        token = payment_entry.tokenize_card(uow_factory, gateway, clock, order.account, card_number, expiry).token
+    _cancel_unsubmitted(uow_factory, sales_id)  # first: a failure in between leaves no payment, never two
+    payment_entry.add_token_payment(uow_factory, clock, sales_id, token)
+
+
+def _cancel_unsubmitted(uow_factory: UowFactory, sales_id: str) -> None:
+    with uow_factory() as uow:
+        for payment in uow.orders.payments(sales_id):
+            if payment.status == PaymentStatus.NOT_SUBMITTED:
+                check_payment_transition(payment.status, PaymentStatus.CANCELLED)
+                payment.status, payment.reason = PaymentStatus.CANCELLED, "replaced by another card"
+                uow.orders.save_payment(payment)
+        uow.commit()

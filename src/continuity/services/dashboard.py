@@ -1,0 +1,92 @@
+"""The manager dashboard: shipments and expected revenue per week, payments that need attention.
+
+Weeks run Monday to Sunday; the first one is the week of ``today``. The figures come from set-based
+aggregates of the read side (``DashboardReads``), never from a loop over orders.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from continuity.domain.calendar import add_days
+from continuity.domain.money import Money
+
+WEEKS = 12
+
+
+class DashboardReads(Protocol):
+    def shipments_per_week(self, starts: list[date]) -> list[tuple[int, int]]: ...
+
+    def revenue_per_week(self, starts: list[date]) -> list[tuple[int, str, int]]: ...
+
+    def payments_needing_attention(self, limit: int) -> tuple[list[dict], int]: ...
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    start: date
+    end: date  # the week's last day (Sunday)
+    shipments: int
+    revenue: tuple[Money, ...]  # one amount per currency, by currency code
+
+    def revenue_in(self, currency: str) -> Money:
+        return next((m for m in self.revenue if m.currency == currency), Money.zero(currency))
+
+
+@dataclass(frozen=True)
+class Outlook:
+    weeks: list[WeekFigures]
+    currency: str  # the currency with the most expected revenue (the one the chart draws)
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    kind: str  # "installment" or "order_payment"
+    sales_id: str
+    parent_sales_id: str
+    seq: int
+    due_date: date
+    amount: Money
+    status: str
+    account: str
+    customer_name: str
+
+
+def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
+    """The Mondays starting each week, plus the Monday that ends the last one."""
+    monday = add_days(today, -today.weekday())
+    return [add_days(monday, 7 * k) for k in range(weeks + 1)]
+
+
+def outlook(reads: DashboardReads, today: date, weeks: int = WEEKS, default_currency: str = "EUR") -> Outlook:
+    starts = week_starts(today, weeks)
+    shipments = dict(reads.shipments_per_week(starts))
+    revenue: dict[int, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, int] = defaultdict(int)
+    for week, currency, minor in reads.revenue_per_week(starts):
+        revenue[week][currency] = minor
+        totals[currency] += minor
+    figures = [
+        WeekFigures(starts[k], add_days(starts[k + 1], -1), shipments.get(k, 0),
+                    tuple(Money.from_minor(m, c) for c, m in sorted(revenue[k].items())))
+        for k in range(weeks)
+    ]
+    currency = max(sorted(totals), key=lambda c: totals[c]) if totals else default_currency
+    return Outlook(figures, currency)
+
+
+def payments_needing_attention(reads: DashboardReads, limit: int = 50) -> tuple[list[AttentionItem], int]:
+    """Declined or unresolved installments and held orders' declined payments, oldest first; and the total."""
+    rows, total = reads.payments_needing_attention(limit)
+    items = [
+        AttentionItem(r["kind"], r["sales_id"], r["parent_sales_id"], r["seq"], _as_date(r["due_date"]),
+                      Money.from_minor(r["amount_minor"], r["currency"]), r["status"], r["account"], r["name"])
+        for r in rows
+    ]
+    return items, total
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

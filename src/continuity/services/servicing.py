@@ -1,0 +1,348 @@
+"""Servicing a parent continuity order: one transaction per change, a preview that writes nothing,
+and an audit entry for everything that changed.
+
+``preview(change)`` and ``apply(change)`` share one computation (``_plan``), so the projection a
+preview shows is the projection the applied change leaves behind.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
+from continuity.domain.card import Expiry
+from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.money import Money, total
+from continuity.domain.payments import Installment, PaymentStatus
+from continuity.domain.sales_order import BillingMode, OrderStatus
+from continuity.domain import servicing as rules
+from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
+from continuity.services.order_entry import UowFactory
+from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
+from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
+
+log = logging.getLogger(__name__)
+
+KINDS = ("skip", "reschedule", "substitute", "pause", "resume", "cancel", "change_card")
+SERVICEABLE = (OrderStatus.OPEN, OrderStatus.ON_HOLD)
+P = PaymentStatus
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an agent asks for; ``on`` is the pause's first day, the resume day or the cancel date."""
+
+    kind: str
+    seq: int | None = None
+    new_date: date | None = None
+    days: int | None = None
+    following: bool = False
+    item_id: str | None = None
+    on: date | None = None
+    reason: str = ""
+    line_no: int | None = None
+    card_number: str | None = field(default=None, repr=False)
+    expiry: str | None = None
+
+
+@dataclass
+class _Outcome:
+    after: OrderState
+    line_no: int
+    adjustment: Adjustment | None = None
+    closed_pause: Adjustment | None = None
+    line_values: dict = field(default_factory=dict)
+    installments: list[tuple[Installment, Money, PaymentStatus]] = field(default_factory=list)
+    refund: Money | None = None
+
+
+def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change,
+            count: int = DEFAULT_COUNT) -> dict:
+    """The next shipments and charges before and after the change; nothing is written."""
+    with uow_factory() as uow:
+        state = load(uow, sales_id)
+        outcome = _plan(uow, state, change, clock.today())
+    return _result(change, state, outcome, clock.today(), count, applied=False)
+
+
+def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change,
+          actor: Actor = SYSTEM, count: int = DEFAULT_COUNT) -> dict:
+    """Make the change in one transaction (a refund is then sent to the gateway); returns the same
+    document as the preview, its ``after`` read back from the database."""
+    card = _tokenize(uow_factory, gateway, clock, sales_id, change) if change.kind == "change_card" else None
+    with uow_factory() as uow:
+        state = load(uow, sales_id)
+        outcome = _plan(uow, state, change, clock.today())
+        _write(uow, clock, state, outcome, card)
+        uow.audit.add_all(_audit(actor, change, state, outcome, card), clock.now())
+        refund_key = _write_refund_attempt(uow, clock, state, outcome)
+        uow.commit()
+    if refund_key:
+        _send_refund(uow_factory, gateway, clock, actor, sales_id, outcome, refund_key)
+    if change.kind == "change_card":
+        resolve_unknown(uow_factory, gateway, clock, sales_id, actor)
+    with uow_factory() as uow:
+        after = load(uow, sales_id)
+    result = _result(change, state, replace(outcome, after=after), clock.today(), count, applied=True)
+    return result
+
+
+def _result(change: Change, before: OrderState, outcome: _Outcome, today: date, count: int, applied: bool) -> dict:
+    return {"sales_id": before.order.sales_id, "change": change.kind, "applied": applied,
+            "before": project(before, today, count), "after": project(outcome.after, today, count),
+            "refund": str(outcome.refund.amount) if outcome.refund else None}
+
+
+# -- the rules of each change -----------------------------------------------------------------------
+def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # type: ignore[no-untyped-def]
+    if change.kind not in KINDS:
+        raise ValidationFailed(f"unknown change {change.kind!r}; one of {', '.join(KINDS)}", "change_unknown")
+    if state.order.status not in SERVICEABLE:
+        raise RuleViolation(f"order {state.order.sales_id} is {state.order.status.value}; only an open or held "
+                            "order can be serviced", "order_not_serviceable")
+    ls = state.line(change.line_no)
+    if ls.status not in ("open", "paused"):
+        raise RuleViolation(f"continuity line {ls.line.line_no} is {ls.status}", "line_not_serviceable")
+    if ls.schedule.is_cancelled():
+        raise RuleViolation(f"order {state.order.sales_id} is cancelled", "order_cancelled")
+    line = ls.schedule
+    kind = change.kind
+    if kind == "change_card":
+        return _Outcome(state, ls.line.line_no)
+    if kind == "resume":
+        resumed, closed = line.with_resume(_required(change.on, "--on"))
+        if change.on < today:
+            raise ValidationFailed(f"the resume date {change.on} is in the past", "date_in_past")
+        return _Outcome(state.with_line(_line(ls, resumed, status="open")), ls.line.line_no,
+                        closed_pause=closed, line_values={"status": "open"})
+    if kind == "cancel":
+        return _cancel(state, ls, change.on or today, today)
+    if ls.status == "paused" and kind != "skip":
+        raise RuleViolation(f"order {state.order.sales_id} is paused; resume it first", "order_paused")
+    adj = _adjustment(uow, line, change, today)
+    new_line = line.with_adjustment(adj)
+    values = {"status": "paused"} if kind == "pause" else {}
+    after = state.with_line(_line(ls, new_line, status=values.get("status", ls.status)))
+    outcome = _Outcome(after, ls.line.line_no, adjustment=adj, line_values=values)
+    if kind in ("skip", "substitute"):
+        outcome.installments = _reshared(ls, new_line, state.installments, state.order.currency)
+        after.installments = _apply_installments(state.installments, outcome.installments)
+    return outcome
+
+
+def _adjustment(uow, line: LineSchedule, change: Change, today: date) -> Adjustment:  # type: ignore[no-untyped-def]
+    seq = change.seq
+    if change.kind == "skip":
+        return rules.skip(line, _required(seq, "SEQ"))
+    if change.kind == "reschedule":
+        return rules.reschedule(line, _required(seq, "SEQ"), today, change.new_date, change.days, change.following)
+    if change.kind == "substitute":
+        product = uow.setup.product(_required(change.item_id, "--item"))
+        if product.is_parent:
+            raise ValidationFailed(f"item {product.item_id} is a continuity (parent) item", "item_is_parent")
+        return rules.substitute(line, _required(seq, "SEQ"), product.item_id, product.price)
+    return rules.pause(line, change.on or today)
+
+
+def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) -> _Outcome:
+    line = ls.schedule
+    pause = line.open_pause()
+    if pause is not None:
+        cancel_from = min(cancel_from, pause.pause_from)
+    mine = [i for i in state.installments if i.line_no == ls.line.line_no]
+    unknown = [i for i in mine if i.status == P.UNKNOWN]
+    if unknown:
+        raise RuleViolation(f"installment {unknown[0].seq} has a charge whose outcome is unknown; run "
+                            "reconcile-payments before cancelling", "payment_outcome_unknown")
+    adj = rules.cancel(line, cancel_from)
+    new_line = line.with_adjustment(adj)
+    slots = new_line.slots()
+    kept = rules.line_value(slots, state.order.currency)
+    paid = total([i.amount for i in mine if i.status == P.PAID], state.order.currency)
+    changes: list[tuple[Installment, Money, PaymentStatus]] = []
+    owed = kept - paid if kept > paid else Money.zero(state.order.currency)
+    for inst in (i for i in mine if i.status in (P.NOT_SUBMITTED, P.DECLINED, P.AUTHORIZED)):
+        if owed.amount > 0:
+            changes.append((inst, owed, inst.status))
+            owed = Money.zero(owed.currency)
+        else:
+            changes.append((inst, inst.amount, P.CANCELLED))
+    refund = paid - kept if ls.mode != BillingMode.PAY_ALL_LATER and paid > kept else None
+    after = state.with_line(_line(ls, new_line, status="open", planned_count=len(slots)),
+                            _apply_installments(state.installments, changes))
+    return _Outcome(after, ls.line.line_no, adjustment=adj, installments=changes, refund=refund,
+                    line_values={"status": "open", "planned_count": len(slots)})
+
+
+def _reshared(ls: LineState, new_line: LineSchedule, installments: list[Installment],
+              currency: str) -> list[tuple[Installment, Money, PaymentStatus]]:
+    """Unpaid installments share what the line now costs minus what is settled."""
+    if ls.mode == BillingMode.PAY_ALL_LATER:
+        return []
+    mine = [i for i in installments if i.line_no == ls.line.line_no]
+    settled = total([i.amount for i in mine if i.status in (P.PAID, P.AUTHORIZED, P.UNKNOWN)], currency)
+    unpaid = [i for i in mine if i.status in (P.NOT_SUBMITTED, P.DECLINED)]
+    shares = rules.share_unpaid(rules.line_value(new_line.slots(), currency), settled, len(unpaid))
+    return [(i, share, i.status) for i, share in zip(unpaid, shares) if share != i.amount]
+
+
+def _apply_installments(installments: list[Installment], changes) -> list[Installment]:  # type: ignore[no-untyped-def]
+    new = {(i.line_no, i.seq): (amount, status) for i, amount, status in changes}
+    return [replace(i, amount=new[(i.line_no, i.seq)][0], status=new[(i.line_no, i.seq)][1])
+            if (i.line_no, i.seq) in new else i for i in installments]
+
+
+def _line(ls: LineState, schedule: LineSchedule, status: str, planned_count: int | None = None) -> LineState:
+    return replace(ls, schedule=schedule, status=status,
+                   planned_count=ls.planned_count if planned_count is None else planned_count)
+
+
+def _required(value, what: str):  # type: ignore[no-untyped-def]
+    if value is None:
+        raise ValidationFailed(f"{what} is required for this change", "change_incomplete")
+    return value
+
+
+# -- writing -----------------------------------------------------------------------------------------
+def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> None:  # type: ignore[no-untyped-def]
+    sales_id, line_no = before.order.sales_id, outcome.line_no
+    old = before.line(line_no).schedule
+    new = outcome.after.line(line_no).schedule
+    for seq, slot in new.stored.items():
+        if old.stored.get(seq) != slot or (seq in old.stored and old.stored[seq].occ.basis != slot.occ.basis):
+            if uow.servicing.save_slot(sales_id, line_no, slot, insert_it=seq not in old.stored) == 0:
+                raise RuleViolation(f"occurrence {seq} changed meanwhile (a job created its child order); "
+                                    "look at the order again", "concurrent_change")
+    if outcome.adjustment:
+        uow.servicing.add_adjustment(sales_id, line_no, outcome.adjustment, clock.now())
+    if outcome.closed_pause:
+        uow.servicing.close_pause(outcome.closed_pause)
+    if outcome.line_values:
+        uow.servicing.set_line(sales_id, line_no, **outcome.line_values)
+    for inst, amount, status in outcome.installments:
+        if uow.servicing.set_installment(inst, amount, status) == 0:
+            raise RuleViolation(f"installment {inst.seq} changed meanwhile (a payment job charged it); look at "
+                                "the order again", "concurrent_change")
+    if card is not None:
+        uow.customers.save_card(before.order.account, card)
+        uow.servicing.set_line(sales_id, line_no, card_token=card.token)
+
+
+def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change):  # type: ignore[no-untyped-def]
+    number, expiry = _required(change.card_number, "--card"), _required(change.expiry, "--expiry")
+    with uow_factory() as uow:
+        state = load(uow, sales_id)
+        _plan(uow, state, change, clock.today())  # refuse before the gateway sees the number
+        holder = uow.customers.get(state.order.account).name
+    return gateway.tokenize(number, Expiry.parse(expiry), holder, clock.today())
+
+
+def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcome) -> str | None:  # type: ignore[no-untyped-def]
+    """The refund's attempt and idempotency key are committed with the cancellation, before the call."""
+    if not outcome.refund:
+        return None
+    token = state.line(outcome.line_no).card_token
+    if token is None:
+        raise RuleViolation("the order has no card to refund to", "card_missing")
+    return uow.orders.add_attempt("refund", state.order.sales_id, outcome.line_no, 1, "refund", token,
+                                  outcome.refund, clock.today(), clock.now())
+
+
+def _send_refund(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
+                 outcome: _Outcome, key: str) -> None:
+    with uow_factory() as uow:
+        token = uow.servicing.line(sales_id, outcome.line_no)["card_token"]
+    result = call_gateway(gateway, "refund", token, outcome.refund, key)
+    with uow_factory() as uow:
+        uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+        uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, f"refund_{result.outcome.value}", None,
+                                 {"amount": str(outcome.refund.amount), "currency": outcome.refund.currency,
+                                  "outcome": result.outcome.value}, result.reason, sales_id), clock.now())
+        uow.commit()
+
+
+def resolve_unknown(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
+                    actor: Actor = SYSTEM) -> int:
+    """Installment charges of the order whose outcome is unknown: looked up under their own key (and
+    re-sent under that same key when the gateway never got them) — never charged under a new key."""
+    with uow_factory() as uow:
+        stale = uow.servicing.unknown_attempts(sales_id)
+    resolved = 0
+    for a in stale:
+        found = gateway.lookup(a["idempotency_key"])
+        if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
+            found = call_gateway(gateway, a["operation"], a["card_token"],
+                                 Money.from_minor(a["amount_minor"], a["currency"]), a["idempotency_key"])
+        if found.outcome == GatewayOutcome.UNKNOWN:
+            continue
+        _record_lookup(uow_factory, clock, actor, a, found)
+        resolved += 1
+    return resolved
+
+
+def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: dict, found) -> None:  # type: ignore[no-untyped-def]
+    approved = found.outcome == GatewayOutcome.APPROVED
+    status = (P.PAID if a["operation"] == "capture" else P.AUTHORIZED) if approved else P.DECLINED
+    with uow_factory() as uow:
+        uow.orders.finish_attempt(a["idempotency_key"], ATTEMPT_STATUS[found.outcome], found.reason, found.reference)
+        inst = next(i for i in uow.orders.installments(a["sales_id"]) if (i.line_no, i.seq) == (a["line_no"], a["seq"]))
+        if inst.status in (P.UNKNOWN, P.NOT_SUBMITTED, P.DECLINED, P.AUTHORIZED) and inst.status != status:
+            uow.servicing.set_installment(inst, inst.amount, status)
+            uow.audit.add(AuditEntry(actor, Entity.INSTALLMENT, f"{a['sales_id']}:{a['line_no']}:{a['seq']}",
+                                     "looked_up", {"status": inst.status.value}, {"status": status.value},
+                                     f"gateway lookup of {a['idempotency_key']}", a["sales_id"]), clock.now())
+        uow.commit()
+
+
+# -- the audit entries of a change -----------------------------------------------------------------
+def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, card) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    sales_id, line_no = before.order.sales_id, outcome.line_no
+    program_id = before.line(line_no).line.continuity.program_id  # type: ignore[union-attr]
+    reason = change.reason or change.kind.replace("_", " ")
+    entries = []
+
+    def add(entity: Entity, key: str, action: str, old: dict | None, new: dict | None) -> None:
+        entries.append(AuditEntry(actor, entity, key, action, old, new, reason, sales_id, program_id))
+
+    old_slots = {s.seq: s for s in before.line(line_no).schedule.slots()}
+    for s in outcome.after.line(line_no).schedule.slots():
+        o = old_slots.get(s.seq)
+        if o is not None and _slot_view(o) != _slot_view(s):
+            add(Entity.OCCURRENCE, f"{sales_id}:{line_no}:{s.seq}", change.kind, _slot_view(o), _slot_view(s))
+    old_line = before.line(line_no)
+    if outcome.line_values or outcome.adjustment or outcome.closed_pause:
+        add(Entity.LINE, f"{sales_id}:{line_no}", change.kind, {"status": old_line.status},
+            {"status": outcome.after.line(line_no).status, **_adjustment_view(outcome)})
+    for inst, amount, status in outcome.installments:
+        add(Entity.INSTALLMENT, f"{sales_id}:{inst.line_no}:{inst.seq}", change.kind,
+            {"amount": str(inst.amount.amount), "status": inst.status.value},
+            {"amount": str(amount.amount), "status": status.value})
+    if outcome.refund:
+        add(Entity.PAYMENT, f"refund:{sales_id}:{line_no}", "refund_requested", None,
+            {"amount": str(outcome.refund.amount), "currency": outcome.refund.currency})
+    if card is not None:
+        add(Entity.LINE, f"{sales_id}:{line_no}", "change_card", {"card_token": old_line.card_token},
+            {"card": card.masked, "card_token": card.token})
+    return entries
+
+
+def _slot_view(s) -> dict:  # type: ignore[no-untyped-def]
+    return {"ship_date": s.occ.ship_date.isoformat(), "item_id": s.occ.item_id, "price": str(s.occ.price.amount),
+            "status": "paused" if s.is_paused else s.status.value}
+
+
+def _adjustment_view(outcome: _Outcome) -> dict:
+    adj = outcome.closed_pause or outcome.adjustment
+    if adj is None:
+        return {}
+    view = {"adjustment": adj.kind.value, "seq": adj.seq}
+    for name in ("days", "ship_date", "item_id", "pause_from", "resume_on"):
+        value = getattr(adj, name)
+        if value is not None:
+            view[name] = value.isoformat() if isinstance(value, date) else value
+    return view
+
+
+__all__ = ["Change", "apply", "preview", "resolve_unknown", "AdjustmentKind"]

@@ -1,0 +1,227 @@
+"""The agent's web UI in Debian's Chromium (Playwright), against a real `continuity serve`:
+the seed-004 story with the keyboard alone in at most 8 interactions from the search box to the order
+number, the declined-card path in the agent's language, the order page in all six languages, narrow
+windows, and afterwards no card number in the database, the server's output, the log or any page."""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from web_support import AGENT, TODAY, WebServer, browser, login, page, screenshot, web_server  # noqa: F401
+
+from continuity.adapters.clock import FixedClock
+from continuity.bootstrap import bootstrap
+from continuity.config import Settings
+from continuity.services import order_entry, payment_entry
+
+PAN = "4111111111111111"
+DECLINE = "4000000000000002"
+PANS = [PAN, DECLINE, "4111 1111 1111 1111", "4111-1111-1111-1111"]
+PAGES_SEEN: list[str] = []  # every HTML page the tests looked at, scanned for card numbers at the end
+
+
+class Keyboard:
+    """The agent's hands: types into the focused field and presses keys; counts every interaction."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.page, self.count = page, 0
+
+    def type(self, text: str) -> None:
+        self.count += 1
+        self.page.keyboard.type(text)
+
+    def press(self, key: str, navigates: bool = True) -> None:
+        self.count += 1
+        if navigates:
+            with self.page.expect_navigation():
+                self.page.keyboard.press(key)
+            seen(self.page)
+        else:
+            self.page.keyboard.press(key)
+
+
+def seen(page) -> None:  # type: ignore[no-untyped-def]
+    PAGES_SEEN.append(page.content())
+
+
+def focused(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def _text(page) -> str:  # type: ignore[no-untyped-def]
+    """The page's visible text with the non-breaking spaces that locales use turned into spaces."""
+    return re.sub(r"[\u00a0\u202f]", " ", page.inner_text("body"))
+
+
+def _set_language(page, server: WebServer, lang: str) -> None:  # type: ignore[no-untyped-def]
+    with page.expect_navigation():
+        page.select_option("#language-picker", lang)  # app.js submits the picker on change
+
+
+def test_login_page(web_server, page):
+    page.goto(f"{web_server.url}/")
+    assert "/login" in page.url and focused(page) == "username"
+    seen(page)
+    screenshot(page, "01-login")
+
+
+def test_seed_004_story_with_the_keyboard_alone_in_at_most_8_interactions(web_server, page):
+    login(page, web_server, AGENT)
+    assert focused(page) == "q", "the search box has the focus on the agent's home page"
+    screenshot(page, "02-customer-service")
+    keys = Keyboard(page)
+    keys.type("Karen")
+    keys.press("Enter")  # a single match opens the customer directly
+    assert page.url.endswith("/customers/004007") and "Karen Berg" in page.inner_text("h1")
+    assert focused(page) == "item_id"
+    screenshot(page, "03-customer-karen-berg")
+    keys.type("88000")
+    keys.press("Enter")
+    assert "/orders/new" in page.url and focused(page) == "start_date"
+    assert page.input_value("#start_date") == TODAY.isoformat()
+    screenshot(page, "04-continuity-step")
+    keys.press("Enter")  # the start date defaults to today
+    assert re.search(r"/orders/SO-\d+/entry$", page.url) and focused(page) == "card_number"
+    screenshot(page, "05-recap-and-payment")
+    keys.type(PAN)
+    assert focused(page) == "expiry", "a complete card number moves the cursor to the expiry"
+    keys.type("12/30")
+    keys.press("Enter")
+    number = page.inner_text("#order-number")
+    assert re.fullmatch(r"SO-\d+", number) and page.url.endswith(f"/orders/{number}/done")
+    screenshot(page, "06-order-number")
+    assert keys.count <= 8, f"{keys.count} interactions from the search box to the order number"
+    assert keys.count == 8
+    page.goto(f"{web_server.url}/orders/{number}")
+    seen(page)
+    text = page.inner_text("body")
+    assert "visa •••• 1111" in text and "BOOKCLUB" in text and "pending" in text
+    screenshot(page, "07-continuity-order")
+
+
+def test_a_declined_card_is_explained_in_the_agents_language(web_server, page):
+    login(page, web_server, AGENT)
+    _set_language(page, web_server, "nb")
+    keys = Keyboard(page)
+    keys.type("Karen")
+    keys.press("Enter")
+    keys.type("88000")
+    keys.press("Enter")
+    keys.press("Enter")
+    keys.type(DECLINE)
+    keys.type("12/30")
+    keys.press("Enter")
+    alert = page.inner_text("#declined")
+    assert "ble avvist" in alert and "be innringeren om et annet kort" in alert
+    assert focused(page) == "card_number", "the cursor waits in the card number for the next card"
+    screenshot(page, "08-declined-card-nb")
+    keys.type(PAN)
+    keys.type("12/30")
+    keys.press("Enter")
+    assert re.fullmatch(r"SO-\d+", page.inner_text("#order-number"))
+    assert "Ordren er sendt inn" in page.inner_text("h1")
+    _set_language(page, web_server, "en")
+
+
+def test_search_results_and_narrow_window(web_server, page):
+    login(page, web_server, AGENT)
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.fill("#q", "004")
+    with page.expect_navigation():
+        page.press("#q", "Enter")
+    seen(page)
+    assert "6 customers match" in page.inner_text("h2")
+    screenshot(page, "09-search-results-narrow")
+    page.click("text=Karen Berg")
+    seen(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the customer page scrolls sideways at 400 px ({width})"
+    screenshot(page, "10-customer-narrow")
+    page.click("#orders-title + .table-wrap a >> nth=0")
+    seen(page)
+    assert page.inner_text("h1").startswith("Continuity order")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the order page scrolls sideways at 400 px ({width})"
+    screenshot(page, "10-order-narrow")
+
+
+@pytest.fixture(scope="module")
+def installment_order(web_server) -> str:
+    """A submitted REPLENISH order (six shipments of 9.90 billed up front in three installments)."""
+    app = bootstrap(Settings(web_server.database_url, None, None), clock=FixedClock(TODAY))
+    try:
+        sales_id = order_entry.create_order_with_line(app.uow, app.clock, "004020", "0021", 1, TODAY, "3X")
+        payment_entry.add_card_payment(app.uow, app.gateway, app.clock, sales_id, PAN, "12/30")
+        payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
+    finally:
+        app.engine.dispose()
+    return sales_id
+
+
+#: lang → (money 59.40 EUR, the order date, a word of the page, the month of the second installment)
+LOCALIZED = {
+    "en": ("€59.40", "Nov 23, 2026", "Installments", "Dec 23, 2026"),
+    "nb": ("59,40 €", "23. nov. 2026", "Avdrag", "23. des. 2026"),
+    "nl": ("€ 59,40", "23 nov 2026", "Termijnen", "23 dec 2026"),
+    "it": ("59,40 €", "23 nov 2026", "Rate", "23 dic 2026"),
+    "fr": ("59,40 €", "23 nov. 2026", "Échéances", "23 déc. 2026"),
+    "sv": ("59,40 €", "23 nov. 2026", "Delbetalningar", "23 dec. 2026"),
+}
+
+
+@pytest.mark.parametrize("lang", list(LOCALIZED))
+def test_the_order_page_in_six_languages(web_server, page, installment_order, lang):
+    login(page, web_server, AGENT)
+    _set_language(page, web_server, lang)
+    page.goto(f"{web_server.url}/orders/{installment_order}")
+    seen(page)
+    assert page.get_attribute("html", "lang") == lang
+    text = _text(page)
+    total, order_date, heading, december = LOCALIZED[lang]
+    assert total in text and order_date in text and heading in text and december in text, text
+    screenshot(page, f"11-order-page-{lang}")
+    _set_language(page, web_server, "en")
+
+
+def test_a_card_number_typed_into_the_search_box_is_not_sent(web_server, page):
+    login(page, web_server, AGENT)
+    home = page.url
+    page.keyboard.type(PAN)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#card-warning", state="visible")
+    assert page.url == home and page.input_value("#q") == "" and focused(page) == "q"
+    seen(page)
+    screenshot(page, "13-card-number-in-search")
+
+
+def test_csrf_protection_in_the_browser_refuses_a_forged_form(web_server, page):
+    login(page, web_server, AGENT)
+    page.goto(f"{web_server.url}/customers/004007")
+    page.evaluate("document.querySelector('form[action$=\"/orders\"] input[name=csrf_token]').value = 'forged'")
+    page.fill("#item_id", "0013")
+    with page.expect_navigation():
+        page.press("#item_id", "Enter")
+    seen(page)
+    assert "The form has expired" in page.inner_text("h1")
+    screenshot(page, "12-csrf-refused")
+
+
+def test_no_card_number_in_the_database_the_output_the_log_or_any_page(web_server):
+    """Runs last in this module: the server is stopped (log flushed, database checkpointed), then the
+    database file, a dump of every row, the server's output, the log and every page are scanned."""
+    assert PAGES_SEEN, "the browser tests saw no page"
+    web_server.stop()
+    with sqlite3.connect(web_server.database) as conn:
+        dump = "\n".join(conn.iterdump())
+    files = [web_server.database, *web_server.database.parent.glob(web_server.database.name + "-*")]
+    blobs = {"database dump": dump,
+             **{f"file {f.name}": f.read_bytes().decode("latin-1") for f in files},
+             "server output": web_server.output.read_text(errors="replace"),
+             "log": web_server.log_file.read_text(errors="replace") if web_server.log_file.exists() else "",
+             "pages": "\n".join(PAGES_SEEN)}
+    for where, blob in blobs.items():
+        for pan in PANS:
+            assert pan not in blob, f"a card number is in the {where}"
+    assert "tok_" in dump and "SO-" in dump, "the dump holds the orders and card tokens"
+    assert "POST /orders/" in blobs["server output"], "the server output holds the requests"

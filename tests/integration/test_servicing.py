@@ -1,0 +1,359 @@
+"""Servicing a parent continuity order (issue 5): for every change the preview equals the applied
+result, created/shipped/invoiced history is untouched and the audit trail has the entry; the jobs
+do not undo a change; cancel refunds what was paid and not shipped; pause across a month end and a
+leap day; change card with declined and unknown installments. On SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from continuity.bootstrap import App
+from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
+from continuity.services import history, servicing
+from continuity.services.projection import order_projection
+from continuity.services.servicing import Change
+from jobs_support import (
+    APPROVE,
+    DECLINE,
+    START,
+    TIMEOUT,
+    WORK_TABLES,
+    attempts,
+    captures,
+    children,
+    enter_order,
+    installments,
+    job,
+    months,
+    nightly,
+    rows,
+    scalar,
+    set_up,
+    snapshot,
+    status_of,
+)
+
+ANN = Actor("agent-ann", ActorKind.AGENT)
+ALL_TABLES = (*WORK_TABLES, "continuity_lines", "schedule_adjustments", "audit_entries", "cards")
+
+
+def history_rows(app: App, parent: str) -> dict:
+    """What a change must never touch: created/invoiced occurrences, child orders, settled money, attempts."""
+    return {
+        "occurrences": rows(app, "SELECT * FROM schedule_occurrences WHERE sales_id = :p "
+                                 "AND status IN ('child_created', 'invoiced') ORDER BY seq", p=parent),
+        "children": rows(app, "SELECT * FROM sales_orders WHERE parent_sales_id = :p ORDER BY sales_id", p=parent),
+        "child_lines": rows(app, "SELECT * FROM sales_lines WHERE parent_sales_id = :p ORDER BY sales_id", p=parent),
+        "paid": rows(app, "SELECT * FROM installments WHERE parent_sales_id = :p AND status IN ('paid', 'authorized') "
+                          "ORDER BY sales_id, seq", p=parent),
+        "attempts": rows(app, "SELECT * FROM payment_attempts WHERE sales_id = :p AND subject = 'installment' "
+                              "ORDER BY attempt_id", p=parent),
+    }
+
+
+def apply(app: App, parent: str, change: Change, actor: Actor = ANN) -> dict:
+    return servicing.apply(app.uow, app.gateway, app.clock, parent, change, actor)
+
+
+def book_club_order(app: App) -> str:
+    """BOOKCLUB (events 3-6, monthly from 2026-11-26) in 6 installments; the nightly run of START takes
+    installment 1 and creates the child order of occurrence 1 (history)."""
+    parent = enter_order(app, "88000", payment_schedule_id="6X")
+    nightly(app, START)
+    assert [r[3] for r in rows(app, "SELECT seq, event_id, item_id, status FROM schedule_occurrences "
+                                    "WHERE sales_id = :p ORDER BY seq", p=parent)] == \
+        ["child_created", "pending", "pending", "pending"]
+    return parent
+
+
+CHANGES = {
+    "skip": Change("skip", seq=2, reason="customer travels"),
+    "reschedule": Change("reschedule", seq=3, new_date=date(2027, 2, 5), reason="later, please"),
+    "reschedule_following": Change("reschedule", seq=2, days=10, following=True),
+    "substitute": Change("substitute", seq=3, item_id="0013", reason="has 0018 already"),
+    "pause": Change("pause", on=date(2026, 12, 26), reason="moving house"),
+    "resume": Change("resume", on=date(2027, 1, 10)),
+    "cancel": Change("cancel", reason="too many books"),
+    "change_card": Change("change_card", card_number=APPROVE, expiry="11/31", reason="new card"),
+}
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_each_change_previews_exactly_what_it_applies_leaves_history_alone_and_is_audited(demo_app, name):
+    app = demo_app
+    parent = book_club_order(app)
+    if name == "resume":
+        apply(app, parent, CHANGES["pause"], Actor("someone-else", ActorKind.CLI))
+    change = CHANGES[name]
+    kept = history_rows(app, parent)
+    everything = snapshot(app, ALL_TABLES)
+
+    preview = servicing.preview(app.uow, app.clock, parent, change)
+
+    assert snapshot(app, ALL_TABLES) == everything, "a preview wrote something"
+    assert preview["applied"] is False
+    if name != "change_card":
+        assert preview["after"] != preview["before"]
+    applied = apply(app, parent, change)
+    assert applied["after"] == preview["after"]
+    assert order_projection(app.uow, app.clock.today(), parent) == preview["after"]
+    assert history_rows(app, parent) == kept
+    entries = [e for e in history.order_history(app.uow, parent) if e["source"] == "audit_entries"
+               and e["actor"] == "agent-ann"]
+    assert entries and all(e["actor_kind"] == "agent" for e in entries)
+    assert {e["action"] for e in entries} == {change.kind}
+    if change.reason:
+        assert {e["reason"] for e in entries} == {change.reason}
+    # the jobs that expand the plan keep the change
+    job(app, "extend-lines", START)
+    job(app, "continuity-update", START)
+    assert order_projection(app.uow, app.clock.today(), parent) == preview["after"]
+
+
+def test_skip_substitute_and_reschedule_show_in_the_schedule_and_the_installments(demo_app):
+    app = demo_app
+    parent = book_club_order(app)
+    apply(app, parent, Change("skip", seq=2))
+    apply(app, parent, Change("substitute", seq=3, item_id="0013"))
+    apply(app, parent, Change("reschedule", seq=4, days=3))
+
+    assert rows(app, "SELECT seq, item_id, ship_date, status FROM schedule_occurrences WHERE sales_id = :p "
+                     "ORDER BY seq", p=parent)[1:] == [
+        (2, "0017", _d(app, "2026-12-26"), "skipped"), (3, "0013", _d(app, "2027-01-26"), "pending"),
+        (4, "0019", _d(app, "2027-03-01"), "pending")]
+    # 12.99 shipped + 14.95 + 17.00 = 44.94; 9.83 paid; the five unpaid share 35.11
+    assert [a for _, a, _ in installments(app, parent)] == [983, 702, 702, 702, 702, 703]
+    assert history.explain(app.uow, parent, 4)["text"] == "Occurrence 4 ships on 2027-03-01: rescheduled from 2027-02-26."
+    assert history.explain(app.uow, parent, 2)["code"] == "skipped"
+
+
+def _d(app: App, iso: str):  # type: ignore[no-untyped-def]
+    return scalar(app, "SELECT ship_date FROM schedule_occurrences WHERE ship_date = :d LIMIT 1", d=date.fromisoformat(iso))
+
+
+def test_a_change_refused_writes_nothing(demo_app):
+    app = demo_app
+    parent = book_club_order(app)
+    everything = snapshot(app, ALL_TABLES)
+    for change, code in [(Change("skip", seq=1), "occurrence_not_pending"),
+                         (Change("skip", seq=9), "occurrence_not_found"),
+                         (Change("reschedule", seq=3, new_date=date(2026, 12, 1)), "reschedule_out_of_order"),
+                         (Change("reschedule", seq=3, new_date=date(2027, 3, 1)), "reschedule_out_of_order"),
+                         (Change("reschedule", seq=3, new_date=date(2026, 1, 1), following=True), "date_in_past"),
+                         (Change("substitute", seq=2, item_id="88000"), "item_is_parent"),
+                         (Change("resume", on=date(2027, 1, 1)), "order_not_paused"),
+                         (Change("pause", on=date(2027, 2, 1)), "pause_too_late")]:
+        with pytest.raises(Exception) as raised:
+            apply(app, parent, change)
+        assert getattr(raised.value, "code", None) == code, (change, raised.value)
+    assert snapshot(app, ALL_TABLES) == everything
+
+
+# -- cancel ---------------------------------------------------------------------------------------------
+SIX_BOOKS = {
+    "programs": [{"program_id": "SIXBOOKS", "description": "Six books, one a month", "order_start": "first_event",
+                  "days_after_order": 20, "payment_schedule_id": "6X", "events": [
+                      {"event_id": i + 1, "item_id": item, "interval": "1 month"}
+                      for i, item in enumerate(["0013", "0014", "0015", "0017", "0018", "0019"])]}],
+    "products": [{"item_id": "0040", "name": "Six books", "price": "0.00", "continuity_program_id": "SIXBOOKS"}],
+}
+
+
+def test_cancel_after_two_of_six_installments_and_one_shipment_refunds_the_difference_and_nothing_follows(make_app):
+    app = make_app(START)
+    from continuity.services.demo import load_demo
+
+    load_demo(app.uow, START)
+    set_up(app, SIX_BOOKS)
+    parent = enter_order(app, "0040")  # 90.44 in six installments: 15.07 × 5 + 15.09; ships the 13th
+    for day in (START, date(2026, 12, 13), date(2026, 12, 23)):
+        nightly(app, day)
+    assert [s for _, _, s in installments(app, parent)] == ["paid", "paid"] + ["not_submitted"] * 4
+    assert [c[1] for c in children(app, parent)] == ["invoiced"]  # 0013 at 14.95 shipped
+
+    later = make_app(date(2026, 12, 24))
+    result = apply(later, parent, Change("cancel", reason="no more books"))
+
+    assert result["refund"] == "15.19"  # 30.14 paid − 14.95 shipped, to the cent
+    assert rows(app, "SELECT operation, amount_minor, outcome FROM test_gateway_ledger WHERE operation = 'refund'") \
+        == [("refund", 1519, "approved")]
+    assert rows(app, "SELECT subject, operation, amount_minor, status FROM payment_attempts WHERE subject = 'refund'") \
+        == [("refund", "refund", 1519, "approved")]
+    assert [s for _, _, s in installments(app, parent)] == ["paid", "paid"] + ["cancelled"] * 4
+    assert [r[3] for r in rows(app, "SELECT seq, event_id, item_id, status FROM schedule_occurrences "
+                                    "WHERE sales_id = :p ORDER BY seq", p=parent)] == ["invoiced"] + ["cancelled"] * 5
+    before = snapshot(app, ("sales_orders", "sales_lines", "installments", "payment_attempts", "test_gateway_ledger"))
+    kids, charged = len(children(app, parent)), captures(app)
+
+    for day in months(date(2026, 12, 25), 8):
+        nightly(later, day)
+        for name in ("extend-lines", "continuity-update", "reconcile-payments", "create-child-orders",
+                     "process-payments"):
+            job(later, name, day)
+
+    assert len(children(app, parent)) == kids and captures(app) == charged
+    assert status_of(app, parent)[0] == "closed"
+    after = snapshot(app, ("sales_orders", "sales_lines", "installments", "payment_attempts", "test_gateway_ledger"))
+    assert [r for r in after["sales_orders"] if r not in before["sales_orders"]] == \
+        [r for r in after["sales_orders"] if r[0] == parent and r not in before["sales_orders"]]
+    assert after["installments"] == before["installments"] and after["payment_attempts"] == before["payment_attempts"]
+    actors = {e["actor"] for e in history.order_history(app.uow, parent)}
+    assert {"agent-ann", "job:close-orders"} <= actors
+
+
+class _SilentRefunds:
+    """The gateway never answers a refund (it is not even received)."""
+
+    def __init__(self, gateway):  # type: ignore[no-untyped-def]
+        self.gateway = gateway
+
+    def refund(self, token, amount, key):  # type: ignore[no-untyped-def]
+        raise TimeoutError("no answer")
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.gateway, name)
+
+
+def test_a_refund_without_answer_stays_unknown_until_reconcile_resolves_it_under_its_own_key(make_app):
+    app = make_app(START)
+    from continuity.services.demo import load_demo
+
+    load_demo(app.uow, START)
+    parent = enter_order(app, "0021")  # REPLENISH: 59.40 up front in 3 installments, 6 shipments
+    nightly(app, START)
+    silent = App(app.settings, app.engine, app.uow, _SilentRefunds(app.gateway), app.clock)
+
+    result = apply(silent, parent, Change("cancel"))
+
+    assert result["refund"] == "9.90"  # 19.80 paid, one 9.90 shipment created
+    key, status = rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE subject = 'refund'")[0]
+    assert status == "unknown"
+    assert scalar(app, "SELECT COUNT(*) FROM test_gateway_ledger WHERE operation = 'refund'") == 0
+    job(app, "reconcile-payments", START, deps=app.job_deps(stale_after_seconds=0))
+    assert rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE subject = 'refund'") == \
+        [(key, "approved")]
+    assert rows(app, "SELECT idempotency_key, amount_minor FROM test_gateway_ledger WHERE operation = 'refund'") == \
+        [(key, 990)]
+
+
+# -- pause across a month end and a leap day -------------------------------------------------------------
+MONTHLY = {
+    "programs": [{"program_id": "MONTHLY", "description": "Vitamins on the last day of each month",
+                  "order_start": "first_event", "days_after_order": 0, "events": [
+                      {"event_id": 1, "item_id": "0022", "times_to_repeat": 6, "interval": "1 month"}]}],
+    "products": [{"item_id": "0041", "name": "Monthly vitamins", "price": "0.00", "continuity_program_id": "MONTHLY"}],
+}
+
+
+def test_pause_across_a_month_end_and_a_leap_day_then_resume_moves_the_dates_and_explains_them(make_app):
+    app = make_app(date(2027, 12, 20))
+    from continuity.services.demo import load_demo
+
+    load_demo(app.uow, app.clock.today())
+    set_up(app, MONTHLY, app.clock.today())
+    parent = enter_order(app, "0041", start_date=date(2027, 12, 31))
+    dates = [s["ship_date"] for s in order_projection(app.uow, app.clock.today(), parent)["shipments"]]
+    assert dates == ["2027-12-31", "2028-01-31", "2028-02-29", "2028-03-31", "2028-04-30", "2028-05-31"]
+    assert history.explain(app.uow, parent, 3)["text"] == (
+        "Occurrence 3 ships on 2028-02-29: 1 month after the previous shipment on 2028-01-31; that month has no "
+        "day 31, so it ships on the month's last day.")
+    assert history.explain(app.uow, parent, 4)["code"] == "month_day"
+    for day in (date(2027, 12, 26), date(2027, 12, 31)):
+        nightly(app, day)
+
+    paused_day = make_app(date(2028, 1, 20))
+    apply(paused_day, parent, Change("pause", on=date(2028, 1, 31)))
+    assert history.explain(app.uow, parent, 2)["code"] == "pause_open"
+    for day in (date(2028, 1, 26), date(2028, 2, 10), date(2028, 2, 24)):
+        nightly(paused_day, day)
+    assert len(children(app, parent)) == 1  # nothing is created while paused
+
+    resumed_day = make_app(date(2028, 2, 25))
+    apply(resumed_day, parent, Change("resume", on=date(2028, 3, 1)))  # 30 days: Jan 31 → Mar 1 over Feb 29
+    shipments = order_projection(app.uow, resumed_day.clock.today(), parent)["shipments"]
+    assert [s["ship_date"] for s in shipments] == ["2028-03-01", "2028-03-30", "2028-04-30", "2028-05-30",
+                                                   "2028-06-30"]
+    assert history.explain(app.uow, parent, 2)["text"] == (
+        "Occurrence 2 ships on 2028-03-01: moved 30 day(s) from 2028-01-31 because the order was paused from "
+        "2028-01-31 and resumed on 2028-03-01.")
+    assert history.explain(app.uow, parent, 5)["text"] == (
+        "Occurrence 5 ships on 2028-05-30: moved 30 day(s) from 2028-04-30 because the order was paused from "
+        "2028-01-31 and resumed on 2028-03-01.")
+    assert history.explain(app.uow, parent, 1)["code"] == "start"
+
+    nightly(resumed_day, date(2028, 2, 25))  # 2028-03-01 − 5 lead days: the child of occurrence 2 is due
+    assert [c[3] for c in children(app, parent)] == [1, 2]
+    nightly(resumed_day, date(2028, 3, 26))
+    assert rows(app, "SELECT seq, ship_date, date_basis FROM schedule_occurrences WHERE sales_id = :p AND seq = 4",
+                p=parent) == [(4, _d(app, "2028-04-30"), "paused")]
+
+
+# -- change card --------------------------------------------------------------------------------------------
+def test_change_card_lets_a_declined_installment_be_charged_by_the_next_process_payments(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    apply(app, parent, Change("change_card", card_number=DECLINE, expiry="12/30"))
+    job(app, "process-payments", START)
+    assert installments(app, parent)[0][2] == "declined"
+
+    apply(app, parent, Change("change_card", card_number=APPROVE, expiry="12/30"))
+    job(app, "process-payments", START)  # the same as_of: retried at once with the new card
+
+    assert installments(app, parent)[0][2] == "paid"
+    assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "declined"), (2, "approved")]
+    cards = [e["after"]["card"] for e in history.order_history(app.uow, parent) if e["action"] == "change_card"
+             and e["entity"] == "line"]
+    assert cards == ["visa •••• 1111", "visa •••• 0002"]
+    assert "4111111111111111" not in str(snapshot(app, ALL_TABLES))
+
+
+def test_change_card_resolves_an_unknown_installment_by_lookup_under_its_own_key_never_a_new_charge(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    apply(app, parent, Change("change_card", card_number=TIMEOUT, expiry="12/30"))
+    job(app, "process-payments", START)
+    assert installments(app, parent)[0][2] == "unknown"
+    assert captures(app) == 1  # the gateway did charge; it just did not answer
+
+    apply(app, parent, Change("change_card", card_number=APPROVE, expiry="12/30"))
+    job(app, "process-payments", START)
+
+    assert installments(app, parent)[0][2] == "paid"
+    assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "approved")]
+    assert captures(app) == 1
+
+
+# -- the audit trail ----------------------------------------------------------------------------------------
+def test_the_audit_trail_refuses_update_and_delete(app):
+    with app.uow() as uow:
+        uow.audit.add(AuditEntry(ANN, Entity.ORDER, "SO-1", "test", None, {"a": 1}, "", "SO-1"), app.clock.now())
+        uow.commit()
+    for statement in ("UPDATE audit_entries SET actor = 'someone else'", "DELETE FROM audit_entries"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with app.engine.begin() as conn:
+                conn.execute(text(statement))
+    assert rows(app, "SELECT actor, entity_key FROM audit_entries") == [("agent-ann", "SO-1")]
+
+
+def test_setup_and_job_changes_are_in_the_program_history(demo_app):
+    app = demo_app
+    entries = history.program_history(app.uow, "BOOKCLUB")
+    assert sorted((e["entity"], e["action"], e["entity_key"]) for e in entries) == [
+        ("product", "created", "88000"), ("program", "created", "BOOKCLUB")]
+    set_up(app, {"programs": [{**_program_doc("BOOKCLUB"), "description": "Book club, renamed"}]})
+    entries = history.program_history(app.uow, "BOOKCLUB")
+    assert entries[0]["action"] == "changed"
+    assert entries[0]["after"]["description"] == "Book club, renamed"
+    assert entries[0]["before"]["description"] != "Book club, renamed"
+    job(app, "update-event-period", date(2027, 6, 1))
+    assert history.program_history(app.uow, "BOOKCLUB")[0]["actor"] == "job:update-event-period"
+
+
+def _program_doc(program_id: str) -> dict:
+    from jobs_support import demo_programs
+
+    return demo_programs()[program_id]

@@ -1,0 +1,305 @@
+"""The manager's web pages through FastAPI's TestClient (SQLite and PostgreSQL): setup with the event
+editor, the jobs page and the dashboard's weekly figures."""
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from babel.numbers import format_currency
+from jobs_support import DECLINE, enter_order, job, rows, scalar, use_card
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from web_support import AGENT, MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
+
+from continuity.domain.money import Money  # noqa: E402
+from continuity.services import catalog, dashboard  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def web_app(demo_app):  # type: ignore[no-untyped-def]
+    add_web_users(demo_app)
+    return demo_app
+
+
+@pytest.fixture
+def manager(web_app):  # type: ignore[no-untyped-def]
+    client = web_client(web_app)
+    assert client_login(client, MANAGER).status_code == 303
+    return client
+
+
+def post(client, url: str, data: dict, page: str | None = None):  # type: ignore[no-untyped-def]
+    """Submit a form as the browser does: with the CSRF token of the page it is on."""
+    token = csrf_of(client.get(page or url).text)
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def events_of(app, program_id: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    program = catalog.program(app.uow, program_id)
+    return [(e.event_id, e.item_id, e.quantity, str(e.price.amount) if e.price else None, e.times_to_repeat,
+             str(e.interval), e.start_date, e.action.value) for e in program.sorted_events()]
+
+
+def event_form(item: str, **fields: str) -> dict:
+    return {"item_id": item, "quantity": "1", "price": "", "times_to_repeat": "1", "interval_count": "30",
+            "interval_unit": "days", "start_date": "", "action": "normal", **fields}
+
+
+NEW_PROGRAM = {"program_id": "WEBCLUB", "description": "Made in the editor", "order_start": "first_event",
+               "days_after_order": "2", "active": "on", "prompt_for_start_date": "on", **event_form("0013")}
+
+
+# -- roles ------------------------------------------------------------------------------------------
+def test_an_agent_gets_403_on_every_manager_page_and_cannot_run_a_job(web_app):
+    client = web_client(web_app)
+    client_login(client, AGENT)
+    for url in ("/setup", "/setup/parameters", "/setup/payment-schedules", "/setup/programs",
+                "/setup/programs/BOOKCLUB", "/setup/programs/new", "/setup/products", "/jobs", "/dashboard"):
+        assert client.get(url).status_code == 403, url
+    token = csrf_of(client.get("/").text)
+    refused = client.post("/jobs", data={"name": "create-child-orders", "as_of": "2026-11-23", "csrf_token": token})
+    assert refused.status_code == 403
+    refused = client.post("/setup/programs/BOOKCLUB/events/1/delete", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert scalar(web_app, "SELECT COUNT(*) FROM job_runs") == 0
+    assert len(catalog.program(web_app.uow, "BOOKCLUB").events) == 6
+
+
+def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login(web_app):
+    response = web_client(web_app).get("/dashboard")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
+
+
+# -- the event editor -------------------------------------------------------------------------------
+def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
+    created = post(manager, "/setup/programs", NEW_PROGRAM, page="/setup/programs/new")
+    assert created.status_code == 303 and created.headers["location"] == "/setup/programs/WEBCLUB?done=created"
+    url = "/setup/programs/WEBCLUB"
+    added = post(manager, f"{url}/events", event_form("0014", price="9,99", times_to_repeat="2", interval_count="1",
+                                                      interval_unit="months", start_date="2027-01-01"), page=url)
+    assert added.status_code == 303
+    post(manager, f"{url}/events", event_form("0015", action="end"), page=url)
+    post(manager, f"{url}/events", event_form("0017", action="skip"), page=url)
+    # reorder: the end event (3) moves up before the 0014 event; the skipped one moves up once
+    assert post(manager, f"{url}/events/3/move", {"direction": "up"}, page=url).status_code == 303
+    post(manager, f"{url}/events/4/move", {"direction": "up"}, page=url)
+    # duplicate event 1, then delete the copy's neighbour (the 0014 event, now number 5)
+    post(manager, f"{url}/events/1/copy", {}, page=url)
+    post(manager, f"{url}/events/5/delete", {}, page=url)
+    saved = post(manager, f"{url}/events/2", event_form("0013", quantity="2", times_to_repeat="3"), page=url)
+    assert saved.status_code == 303
+    header = {**{k: v for k, v in NEW_PROGRAM.items() if k != "program_id"}, "description": "Renamed",
+              "consolidate_past_orders": "on", "payment_schedule_id": "3X"}
+    assert post(manager, url, header).status_code == 303
+
+    assert events_of(web_app, "WEBCLUB") == [
+        (1, "0013", 1, None, 1, "30 days", None, "normal"),
+        (2, "0013", 2, None, 3, "30 days", None, "normal"),
+        (3, "0015", 1, None, 1, "30 days", None, "end"),
+        (4, "0017", 1, None, 1, "30 days", None, "skip"),
+    ]
+    program = catalog.program(web_app.uow, "WEBCLUB")
+    assert (program.description, program.consolidate_past_orders, program.payment_schedule_id,
+            program.days_after_order, program.bill_up_front) == ("Renamed", True, "3X", 2, False)
+    page = manager.get(url).text
+    assert [m for m in re.findall(r'id="e(\d)-item_id" name="item_id" type="text" value="(\d+)"', page)] == [
+        ("1", "0013"), ("2", "0013"), ("3", "0015"), ("4", "0017")]
+
+
+def test_the_editor_keeps_a_price_a_month_interval_and_a_start_date(manager, web_app):
+    post(manager, "/setup/programs", NEW_PROGRAM, page="/setup/programs/new")
+    url = "/setup/programs/WEBCLUB"
+    post(manager, f"{url}/events", event_form("0014", price="9.99", times_to_repeat="2", interval_count="1",
+                                              interval_unit="months", start_date="2027-01-31"), page=url)
+    post(manager, f"{url}/events/2/move", {"direction": "up"}, page=url)
+    assert events_of(web_app, "WEBCLUB") == [
+        (1, "0014", 1, "9.99", 2, "1 month", date(2027, 1, 31), "normal"),
+        (2, "0013", 1, None, 1, "30 days", None, "normal"),
+    ]
+
+
+# -- refusals ----------------------------------------------------------------------------------------
+def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(manager, web_app):
+    bad = post(manager, "/setup/programs", {**NEW_PROGRAM, "quantity": "two", "days_after_order": "-1"},
+               page="/setup/programs/new")
+    assert bad.status_code == 422
+    assert re.search(r'id="quantity"[^>]*aria-invalid="true"', bad.text)
+    assert "Enter a whole number." in bad.text
+    assert "WEBCLUB" not in {p.program_id for p in catalog.programs(web_app.uow, None, 100)}
+
+    unknown = post(manager, "/setup/programs", {**NEW_PROGRAM, "item_id": "NOPE"}, page="/setup/programs/new")
+    assert unknown.status_code == 422 and "No product with this item number." in unknown.text
+    assert "WEBCLUB" not in {p.program_id for p in catalog.programs(web_app.uow, None, 100)}
+
+    before = events_of(web_app, "TRILOGY")
+    url = "/setup/programs/TRILOGY"
+    refused = post(manager, f"{url}/events/2", event_form("0014", times_to_repeat="0"), page=url)
+    assert refused.status_code == 422
+    assert re.search(r'id="e2-times_to_repeat"[^>]*aria-invalid="true"', refused.text)
+    assert "Must be between 1 and 600." in refused.text
+    parent = post(manager, f"{url}/events", event_form("88000"), page=url)
+    assert parent.status_code == 422 and "A parent (continuity) item cannot be shipped by a program." in parent.text
+    assert events_of(web_app, "TRILOGY") == before
+
+    params_before = vars(catalog.parameters(web_app.uow))
+    refused = post(manager, "/setup/parameters", {**{k: str(v) for k, v in params_before.items()},
+                                                  "repeat_threshold": "0"})
+    assert refused.status_code == 422 and re.search(r'id="repeat_threshold"[^>]*aria-invalid="true"', refused.text)
+    assert vars(catalog.parameters(web_app.uow)) == params_before
+
+
+def test_refusals_are_shown_in_the_users_language(manager, web_app):
+    token = csrf_of(manager.get("/setup").text)
+    manager.post("/language", data={"language": "nb", "next": "/setup", "csrf_token": token})
+    refused = post(manager, "/setup/programs/TRILOGY/events/1", event_form("0013", quantity="x"),
+                   page="/setup/programs/TRILOGY")
+    assert refused.status_code == 422
+    assert "Skriv inn et helt tall." in refused.text and "Enter a whole number." not in refused.text
+
+
+def test_payment_schedules_and_parent_products_are_set_up_through_their_forms(manager, web_app):
+    made = post(manager, "/setup/payment-schedules", {"payment_schedule_id": "4W", "description": "Four weekly",
+                                                      "number_of_payments": "4", "interval_count": "7",
+                                                      "interval_unit": "days"}, page="/setup/payment-schedules/new")
+    assert made.status_code == 303
+    schedule = catalog.payment_schedule(web_app.uow, "4W")
+    assert (schedule.number_of_payments, str(schedule.interval)) == (4, "7 days")
+    made = post(manager, "/setup/products", {"item_id": "77000", "name": "Trilogy again", "price": "0.00",
+                                             "currency": "EUR", "continuity_program_id": "TRILOGY"},
+                page="/setup/products/new")
+    assert made.status_code == 303
+    assert catalog.product(web_app.uow, "77000").continuity_program_id == "TRILOGY"
+    twice = post(manager, "/setup/products", {"item_id": "77000", "name": "Again", "price": "0.00", "currency": "EUR"},
+                 page="/setup/products/new")
+    assert twice.status_code == 422 and "A product with this item number exists already." in twice.text
+    assert catalog.product(web_app.uow, "77000").name == "Trilogy again"
+
+
+# -- jobs ----------------------------------------------------------------------------------------------
+def test_running_create_child_orders_from_the_jobs_page_creates_them_and_records_the_run(manager, web_app):
+    parents = [enter_order(web_app, "0016"), enter_order(web_app, "88000")]
+    ran = post(manager, "/jobs", {"name": "create-child-orders", "as_of": "2026-11-23", "item_id": "0016"})
+    assert ran.status_code == 200
+    children = scalar(web_app, "SELECT COUNT(*) FROM sales_orders WHERE parent_sales_id = :p", p=parents[0])
+    assert children == 1  # TRILOGY ships 3 days after the order: due within the 5 lead days
+    assert scalar(web_app, "SELECT COUNT(*) FROM sales_orders WHERE parent_sales_id = :p", p=parents[1]) == 0
+    assert re.search(r'<span class="count-label">Created</span> <strong>1</strong>', ran.text)
+    name, as_of, status, counts = rows(web_app, "SELECT name, as_of, status, counts FROM job_runs")[0]
+    assert (name, str(as_of), status) == ("create-child-orders", "2026-11-23", "succeeded")
+    assert '"created": 1' in counts
+    history = manager.get("/jobs").text
+    assert "create-child-orders" in history and "Item: 0016" in history
+
+
+def test_the_jobs_page_refuses_a_bad_date_and_runs_nothing(manager, web_app):
+    bad = post(manager, "/jobs", {"name": "create-child-orders", "as_of": "2026-02-30"})
+    assert bad.status_code == 422 and "Enter a date as YYYY-MM-DD." in bad.text
+    unknown = post(manager, "/jobs", {"name": "drop-tables", "as_of": "2026-11-23"})
+    assert unknown.status_code == 422
+    assert scalar(web_app, "SELECT COUNT(*) FROM job_runs") == 0
+
+
+def test_job_run_history_pages_back_through_older_runs(manager, web_app):
+    for _ in range(23):
+        job(web_app, "close-orders", TODAY)
+    first = manager.get("/jobs").text
+    assert first.count('<td class="num">') >= 20 and "/jobs?before=4" in first
+    older = manager.get("/jobs?before=4").text
+    assert re.findall(r'<td class="num">(\d+)</td>\s*<td class="job-name">close-orders', older) == ["3", "2", "1"]
+
+
+# -- dashboard -------------------------------------------------------------------------------------------
+def _direct_figures(app, starts: list[date]) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-def]
+    """Shipments and expected revenue per week counted row by row (not by the dashboard's SQL)."""
+    shipments, revenue = [0] * (len(starts) - 1), [0] * (len(starts) - 1)
+
+    def week(day) -> int | None:  # type: ignore[no-untyped-def]
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        return next((k for k in range(len(starts) - 1) if starts[k] <= day < starts[k + 1]), None)
+
+    for ship_date, status, minor, per_shipment in rows(
+            app, "SELECT o.ship_date, o.status, o.price_minor * o.quantity, "
+                 "CASE WHEN l.payment_schedule_id IS NULL AND NOT l.bill_up_front THEN 1 ELSE 0 END "
+                 "FROM schedule_occurrences o JOIN continuity_lines l ON l.sales_id = o.sales_id "
+                 "AND l.line_no = o.line_no"):
+        k = week(ship_date)
+        if k is not None and status not in ("cancelled", "skipped"):
+            shipments[k] += 1
+        if k is not None and status == "pending" and per_shipment:
+            revenue[k] += minor
+    for due_date, status, minor in rows(app, "SELECT due_date, status, amount_minor FROM installments"):
+        k = week(due_date)
+        if k is not None and status != "cancelled":
+            revenue[k] += minor
+    return shipments, revenue
+
+
+def test_dashboard_weekly_figures_match_a_direct_count(manager, web_app):
+    orders = [enter_order(web_app, "88000"), enter_order(web_app, "0016"), enter_order(web_app, "0016"),
+              enter_order(web_app, "0021", payment_schedule_id="3X"),
+              enter_order(web_app, "88000", start_date=TODAY + timedelta(days=20))]
+    job(web_app, "create-child-orders", TODAY)
+    starts = dashboard.week_starts(TODAY)
+    shipments, revenue = _direct_figures(web_app, starts)
+    assert sum(shipments) >= 8 and sum(1 for s in shipments if s) >= 3 and sum(revenue) > 0
+    outlook = dashboard.outlook(web_app.dashboard_reads(), TODAY)
+    assert [w.shipments for w in outlook.weeks] == shipments
+    assert [w.revenue_in("EUR").minor for w in outlook.weeks] == revenue
+
+    page = manager.get("/dashboard")
+    assert page.status_code == 200
+    table = re.findall(r'<th scope="row">[^<]*</th>\s*<td class="num">(\d+)</td>\s*<td class="num">([^<]*)</td>',
+                       page.text)
+    assert [int(n) for n, _ in table] == shipments
+    assert [m for _, m in table] == [format_currency(Money.from_minor(r, "EUR").amount, "EUR", locale="en")
+                                     for r in revenue]
+    assert page.text.count('<rect class="bar"') == 12 and "<polyline" in page.text
+    assert orders  # the orders exist only for the figures
+
+
+def test_dashboard_lists_declined_installments_with_links_to_their_orders(manager, web_app):
+    sales_id = enter_order(web_app, "0021", payment_schedule_id="3X")
+    use_card(web_app, sales_id, DECLINE)
+    second_due = rows(web_app, "SELECT due_date FROM installments WHERE sales_id = :s AND seq = 2", s=sales_id)[0][0]
+    job(web_app, "process-payments", date.fromisoformat(str(second_due)))
+    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 2", s=sales_id) == [("declined",)]
+    page = manager.get("/dashboard").text
+    attention = page.split('id="attention-title"')[1].split("</section>")[0]
+    assert f'href="/orders/{sales_id}"' in attention and "Karen Berg" in attention and "Installment 2" in attention
+    assert manager.get(f"/orders/{sales_id}").status_code == 200  # the link leads to the order page
+
+
+def test_an_editor_form_posted_without_the_csrf_token_changes_nothing(manager, web_app):
+    before = events_of(web_app, "TRILOGY")
+    refused = manager.post("/setup/programs/TRILOGY/events/1/delete", data={})
+    assert refused.status_code == 403
+    refused = manager.post("/jobs", data={"name": "close-orders", "as_of": "2026-11-23"})
+    assert refused.status_code == 403
+    assert events_of(web_app, "TRILOGY") == before
+    assert scalar(web_app, "SELECT COUNT(*) FROM job_runs") == 0
+
+
+WORDS = {"en": "Add an event", "nb": "Legg til en hendelse", "nl": "Een gebeurtenis toevoegen",
+         "it": "Aggiungi un evento", "fr": "Ajouter un événement", "sv": "Lägg till en händelse"}
+
+
+@pytest.mark.parametrize("lang", sorted(WORDS))
+def test_every_manager_page_renders_in_each_language(manager, web_app, lang):
+    enter_order(web_app, "0021", payment_schedule_id="3X")
+    job(web_app, "create-child-orders", TODAY)
+    token = csrf_of(manager.get("/setup").text)
+    manager.post("/language", data={"language": lang, "next": "/setup", "csrf_token": token})
+    for url in ("/setup", "/setup/parameters", "/setup/payment-schedules", "/setup/payment-schedules/3X",
+                "/setup/programs", "/setup/programs/new", "/setup/products", "/setup/products/88000", "/jobs",
+                "/dashboard"):
+        assert manager.get(url).status_code == 200, (lang, url)
+    editor = manager.get("/setup/programs/BOOKCLUB").text
+    assert WORDS[lang] in editor and f'<html lang="{lang}"' in editor
+    dashboard_page = manager.get("/dashboard").text
+    expected = format_currency(Money.from_minor(0, "EUR").amount, "EUR", locale=lang)
+    assert expected in dashboard_page  # the empty weeks, in the language's money format
