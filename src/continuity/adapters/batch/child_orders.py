@@ -10,7 +10,7 @@ parent_seq) of child lines are natural keys: a re-run or a second worker inserts
 Speed: every statement walks the chunk in parent key order through index lookups, never a scan
 of a whole table (the chunk drives each join: ``CROSS JOIN`` fixes the join order on SQLite, and
 the occurrence update looks its rows up by key). Child keys (PARENT-LINE-SEQ) sort right after
-their parent's key, so the inserts go through each B-tree in order. See bench/README.md.
+their parent's key, so the inserts go through each B-tree in order. Figures: README, "Benchmark".
 """
 from __future__ import annotations
 

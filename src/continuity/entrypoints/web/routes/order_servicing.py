@@ -1,0 +1,423 @@
+"""Servicing a continuity order from its page: skip, reschedule, substitute, change card, pause, resume and
+cancel — each previewed before it is saved, and all of it without JavaScript:
+
+GET /orders/{id}/service/{kind} shows the form → POST with ``action=preview`` shows the next shipments and
+charges before and after side by side, the same values in hidden fields and a Save button → POST with
+``action=save`` applies the change (services.servicing.apply: one transaction) and redirects (303) to the
+order page, which confirms it. A domain error is shown in the agent's language next to the form and nothing
+is saved. Save first previews again: when the order changed since the preview (a job ran), the new preview
+is shown instead of saving something the caller was not told.
+
+Change card: the preview needs no card number (it shows which declined or unknown charges the new card
+settles), so the number is posted once, with Save, straight to the gateway's tokenizer inside
+``servicing.apply``; it is never put in a hidden field, rendered back, or logged.
+
+The order page (W1's agent/order.html) includes templates/servicing/_order_panel.html and _why.html; they
+read ``servicing_view(request, order)`` (a template global set here): the actions, the confirmation of the
+last save, the projection of the next shipments and charges, and "Why this date?" per occurrence.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.calendar import Interval
+from continuity.domain.errors import DomainError, ValidationFailed
+from continuity.domain.money import Money
+from continuity.domain.payments import PaymentStatus
+from continuity.domain.users import User
+from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web.auth import Agent
+from continuity.entrypoints.web.messages import error_text
+from continuity.entrypoints.web.session import language_of
+from continuity.entrypoints.web.templating import env, format_day, render
+from continuity.services import history, servicing
+from continuity.services.projection import load, order_projection
+
+router = APIRouter(include_in_schema=False)
+MAX_FIELD = 200
+ALL = 100  # shipments and charges read for the occurrence list and the order page
+SHOWN = 6  # shipments and charges shown side by side in a preview
+
+
+def N_(text: str) -> str:
+    return text
+
+
+#: URL slug → service kind, in the order the buttons appear.
+KINDS = {"skip": "skip", "reschedule": "reschedule", "substitute": "substitute", "change-card": "change_card",
+         "pause": "pause", "resume": "resume", "cancel": "cancel"}
+SLUG = {kind: slug for slug, kind in KINDS.items()}
+TITLES = {"skip": N_("Skip a shipment"), "reschedule": N_("Reschedule"), "substitute": N_("Substitute the item"),
+          "change_card": N_("Change card"), "pause": N_("Pause"), "resume": N_("Resume"), "cancel": N_("Cancel the order")}
+SAVED = {"skip": N_("The shipment was skipped."), "reschedule": N_("The shipment was rescheduled."),
+         "substitute": N_("The item was substituted."), "change_card": N_("The new card was saved."),
+         "pause": N_("The order is paused."), "resume": N_("The order was resumed."),
+         "cancel": N_("The order was cancelled.")}
+#: Errors of the servicing rules, by their stable code (the service's English message is the fallback).
+ERRORS = {
+    "date_invalid": N_("Type a valid date, for example 2027-01-31."),
+    "days_invalid": N_("The number of days must be a whole number, for example 7 or -3."),
+    "seq_required": N_("Pick the shipment to change."),
+    "line_invalid": N_("There is no such continuity line on this order."),
+    "change_incomplete": N_("Fill in every field of this change."),
+    "order_not_serviceable": N_("Only an open or held order can be changed."),
+    "line_not_serviceable": N_("This continuity line can no longer be changed."),
+    "order_cancelled": N_("The order is cancelled: it cannot be changed any more."),
+    "order_paused": N_("The order is paused: resume it first."),
+    "order_not_paused": N_("The order is not paused."),
+    "occurrence_not_found": N_("The order has no such shipment."),
+    "occurrence_not_pending": N_("That shipment has already been created or shipped: only a pending shipment can be changed."),
+    "reschedule_invalid": N_("Give a new date that differs from the current one, or a number of days."),
+    "reschedule_out_of_order": N_("The new date must stay between the shipment before and the one after; tick “and all later shipments” to move those too."),
+    "date_in_past": N_("The date is in the past: pick today or a later day."),
+    "substitute_invalid": N_("That shipment already ships this item."),
+    "item_is_parent": N_("A continuity item cannot be shipped as a substitute: pick a single item."),
+    "item_unknown": N_("There is no item with that number."),
+    "pause_too_late": N_("A shipment is due before that day: pause from an earlier day, or skip that shipment."),
+    "nothing_pending": N_("Nothing is left to ship on this order."),
+    "payment_outcome_unknown": N_("A charge of this order got no answer from the card company yet: the reconcile-payments job resolves it. Try again after it."),
+    "card_missing": N_("The order has no card to refund to."),
+    "concurrent_change": N_("The order changed meanwhile (a batch job ran): look at it again and repeat the change."),
+    "card_number_invalid": N_("The card number is not valid. Check the digits with the caller and type it again."),
+    "card_expiry_invalid": N_("The expiry date is not valid: type it as MM/YY, for example 12/30."),
+    "card_expired": N_("The card has expired. Ask the caller for another card."),
+    "continuity_order_not_found": N_("This is not a continuity order."),
+}
+CHANGED = N_("The order changed since the preview (a batch job ran). Here is the new preview: check it with "
+             "the caller and save again.")
+#: "Why this date?": the sentence of each explanation code, with the service's parameters.
+WHY = {
+    "start": N_("Ships on %(date)s: the order's start date %(start_date)s plus %(days)s day(s) after the order "
+                "(program %(program_id)s)."),
+    "interval": N_("Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s (event "
+                   "%(event_id)s of program %(program_id)s)."),
+    "month_end": N_("Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s; that month has "
+                    "no day %(day)s, so it ships on the month's last day."),
+    "month_day": N_("Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s, back on day "
+                    "%(day)s of the month like %(anchor)s."),
+    "rescheduled": N_("Ships on %(date)s: rescheduled from %(from)s."),
+    "shifted": N_("Ships on %(date)s: moved %(days)s day(s) from %(from)s when shipment %(first_seq)s and the "
+                  "later ones were rescheduled."),
+    "paused": N_("Ships on %(date)s: moved %(days)s day(s) from %(from)s because the order was paused from "
+                 "%(pause_from)s and resumed on %(resume_on)s."),
+    "pause_open": N_("On hold: the order is paused from %(pause_from)s; it would ship on %(date)s and moves by "
+                     "the length of the pause when the order is resumed."),
+    "skipped": N_("Skipped: it will not ship (it was planned for %(date)s)."),
+    "cancelled": N_("Cancelled: it will not ship (it was planned for %(date)s)."),
+    "planned": N_("Ships on %(date)s as planned by the program."),
+}
+DATE_PARAMS = ("date", "start_date", "previous", "anchor", "from", "pause_from", "resume_on")
+CHARGE_TEXTS = ((re.compile(r"^shipment (\d+) \((.*)\)$"), N_("shipment %(seq)s (%(item)s)"), ("seq", "item")),
+                (re.compile(r"^installment (\d+) of (\d+)$"), N_("installment %(seq)s of %(count)s"), ("seq", "count")),
+                (re.compile(r"^child order (.+)$"), N_("child order %(order)s"), ("order",)))
+
+
+@dataclass(frozen=True)
+class Values:
+    """What the agent typed, as text: rendered back into the form and carried in the preview's hidden fields.
+    The card number and expiry are not part of it."""
+
+    line: str = ""
+    seq: str = ""
+    how: str = "days"  # reschedule: "date" or "days"
+    new_date: str = ""
+    days: str = ""
+    following: str = ""  # "1" when the later shipments move too
+    item_id: str = ""
+    on: str = ""
+    reason: str = ""
+
+
+FIELDS = tuple(f.name for f in fields(Values))
+
+
+def values_from(source: Any) -> Values:
+    defaults = Values()
+    return Values(**{name: str(source.get(name) or getattr(defaults, name))[:MAX_FIELD].strip() for name in FIELDS})
+
+
+class InputError(ValidationFailed):
+    def __init__(self, code: str) -> None:
+        super().__init__(ERRORS[code], code)
+
+
+def _date(text: str, required: bool = True) -> date | None:
+    if not text and not required:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError("date_invalid") from None
+
+
+def _int(text: str, code: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(code) from None
+
+
+def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str | None = None) -> servicing.Change:
+    """The service's Change for the typed values (input errors raise InputError)."""
+    line_no = _int(v.line, "line_invalid") if v.line else None
+    common = {"reason": v.reason, "line_no": line_no}
+    if kind in ("skip", "reschedule", "substitute"):
+        if not v.seq:
+            raise InputError("seq_required")
+        common["seq"] = _int(v.seq, "seq_required")
+    if kind == "reschedule":
+        by_days = v.how == "days"
+        return servicing.Change(kind, new_date=None if by_days else _date(v.new_date),
+                                days=_int(v.days, "days_invalid") if by_days else None,
+                                following=v.following == "1", **common)
+    if kind == "substitute":
+        return servicing.Change(kind, item_id=v.item_id or None, **common)
+    if kind in ("pause", "resume"):
+        return servicing.Change(kind, on=_date(v.on), **common)
+    if kind == "cancel":
+        return servicing.Change(kind, on=_date(v.on, required=False), **common)
+    if kind == "change_card":
+        return servicing.Change(kind, card_number=card_number, expiry=expiry, **common)
+    return servicing.Change(kind, **common)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.name, ActorKind(user.role.value))
+
+
+def _kind(slug: str) -> str:
+    if slug not in KINDS:
+        raise HTTPException(404)
+    return KINDS[slug]
+
+
+def _text(request: Request, exc: DomainError) -> str:
+    msgid = ERRORS.get(exc.code)
+    if msgid is None:
+        return error_text(request, exc)
+    return i18n.translations(language_of(request)).gettext(msgid)
+
+
+# -- routes -----------------------------------------------------------------------------------------
+@router.get("/orders/{sales_id}/service/{slug}")
+def service_form(request: Request, user: Agent, sales_id: str, slug: str) -> Response:
+    app, kind = request.app.state.continuity, _kind(slug)
+    context = _form_context(app, sales_id, kind, _defaults(app, sales_id, kind, request.query_params))
+    if kind == "change_card":  # nothing to type before its preview: the number is asked for on Save
+        return _preview_page(request, app, context)
+    return render(request, "servicing/form.html", **context, error=None)
+
+
+@router.post("/orders/{sales_id}/service/{slug}")
+async def service_post(request: Request, user: Agent, sales_id: str, slug: str) -> Response:
+    kind = _kind(slug)
+    form = await request.form()
+    action = str(form.get("action") or "preview")
+    card = (str(form.get("card_number") or "")[:40].strip(), str(form.get("expiry") or "")[:10].strip())
+    expected = str(form.get("expected") or "")[:100]
+    return await run_in_threadpool(_post, request, user, sales_id, kind, values_from(form), action, card, expected)
+
+
+def _post(request: Request, user: User, sales_id: str, kind: str, values: Values, action: str,
+          card: tuple[str, str], expected: str) -> Response:
+    app = request.app.state.continuity
+    context = _form_context(app, sales_id, kind, values)
+    if action == "edit" and kind != "change_card":
+        return render(request, "servicing/form.html", **context, error=None)
+    if action == "save":
+        return _save(request, app, user, context, card, expected)
+    return _preview_page(request, app, context)
+
+
+def _preview_page(request: Request, app, context: dict, status: int = 200, notice: str | None = None,  # type: ignore[no-untyped-def]
+                  error: str | None = None) -> Response:
+    try:
+        change = to_change(context["kind"], context["values"])
+        result = servicing.preview(app.uow, app.clock, context["sales_id"], change, ALL)
+    except DomainError as exc:
+        template = "servicing/preview.html" if context["kind"] == "change_card" else "servicing/form.html"
+        return render(request, template, 422, **context, error=_text(request, exc), preview=None)
+    return render(request, "servicing/preview.html", status, **context, **preview_view(app, context, result),
+                  error=error, notice=notice)
+
+
+def _save(request: Request, app, user: User, context: dict, card: tuple[str, str], expected: str) -> Response:  # type: ignore[no-untyped-def]
+    kind, sales_id = context["kind"], context["sales_id"]
+    try:
+        current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), ALL)
+        if expected and digest(current) != expected:
+            tr = i18n.translations(language_of(request))
+            return _preview_page(request, app, context, 409, notice=tr.gettext(CHANGED))
+        change = to_change(kind, context["values"], *card) if kind == "change_card" else to_change(kind, context["values"])
+        servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, actor_of(user), ALL)
+    except DomainError as exc:
+        if kind == "change_card":
+            return _preview_page(request, app, context, 422, error=_text(request, exc))
+        return render(request, "servicing/form.html", 422, **context, error=_text(request, exc))
+    return RedirectResponse(f"/orders/{sales_id}?saved={SLUG[kind]}", 303)
+
+
+# -- what the pages show ----------------------------------------------------------------------------
+def _defaults(app, sales_id: str, kind: str, query: Any) -> Values:  # type: ignore[no-untyped-def]
+    """The form's first values: the occurrence asked for (else the next pending one), today's date."""
+    today = app.clock.today().isoformat()
+    line, seq = str(query.get("line") or "")[:5], str(query.get("seq") or "")[:6]
+    pending = [s for s in _shipments(app, sales_id) if s["status"] == "pending"
+               and (not line or str(s["line_no"]) == line)]
+    chosen = next((s for s in pending if str(s["seq"]) == seq), pending[0] if pending else None)
+    return Values(line=line, seq=str(chosen["seq"]) if chosen else "", how="days", days="7",
+                  new_date=chosen["ship_date"] if chosen else today, on=today)
+
+
+def _shipments(app, sales_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return order_projection(app.uow, app.clock.today(), sales_id, ALL)["shipments"]
+
+
+def _form_context(app, sales_id: str, kind: str, values: Values) -> dict:  # type: ignore[no-untyped-def]
+    with app.uow() as uow:
+        state = load(uow, sales_id)
+        products = uow.setup.products()
+        account = uow.customers.get(state.order.account)
+    names = {p.item_id: p.name for p in products}
+    currency = state.order.currency
+    occurrences = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], "")}
+                   for s in _shipments(app, sales_id) if s["status"] == "pending"
+                   and (not values.line or str(s["line_no"]) == values.line)]
+    items = [p for p in products if not p.is_parent and p.price.currency == currency]
+    retried = [{"seq": i.seq, "sales_id": i.sales_id, "due_date": i.due_date, "amount": i.amount,
+                "status": i.status.value} for i in [*state.installments, *state.child_charges]
+               if i.status in (PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)]
+    return {"kind": kind, "slug": SLUG[kind], "title": TITLES[kind], "sales_id": sales_id, "values": values,
+            "customer": account, "occurrences": occurrences, "items": items, "names": names, "retried": retried,
+            "multi_line": len(state.lines) > 1}
+
+
+def digest(result: dict) -> str:
+    """A fingerprint of what a preview promised (its ``after`` and refund), checked again on Save."""
+    promised = {"after": {k: v for k, v in result["after"].items() if k != "as_of"}, "refund": result["refund"]}
+    return hashlib.sha256(json.dumps(promised, sort_keys=True).encode()).hexdigest()
+
+
+def preview_view(app, context: dict, result: dict) -> dict:  # type: ignore[no-untyped-def]
+    names = context["names"]
+    before = projection_view(result["before"], names, SHOWN)
+    after = projection_view(result["after"], names, SHOWN)
+    mark_changes(before, after)
+    refund = result["refund"]
+    return {"before": before, "after": after, "expected": digest(result),
+            "refund": Money(Decimal(refund), result["after"]["currency"]) if refund else None}
+
+
+def projection_view(proj: dict, names: dict[str, str], count: int = ALL) -> dict:
+    cur = proj["currency"]
+    shipments = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], ""),
+                  "amount": Money(Decimal(s["amount"]), cur), "key": (s["line_no"], s["seq"]), "changed": False}
+                 for s in proj["shipments"][:count]]
+    charges = [{**c, "due_date": date.fromisoformat(c["due_date"]), "amount": Money(Decimal(c["amount"]), c["currency"]),
+                "key": (c["line_no"], c["for"]), "changed": False} for c in proj["charges"][:count]]
+    return {"shipments": shipments, "charges": charges, "lines": proj["lines"], "status": proj["status"]}
+
+
+def mark_changes(before: dict, after: dict) -> None:
+    """Rows of the "after" side that differ from (or are not on) the "before" side are marked."""
+    for part, compared in (("shipments", ("ship_date", "item_id", "status", "amount")),
+                           ("charges", ("due_date", "amount"))):
+        old = {row["key"]: row for row in before[part]}
+        for row in after[part]:
+            was = old.get(row["key"])
+            row["changed"] = was is None or any(was[k] != row[k] for k in compared)
+
+
+def charge_text(gettext, what: str) -> str:  # type: ignore[no-untyped-def]
+    for pattern, msgid, names in CHARGE_TEXTS:
+        match = pattern.match(what)
+        if match:
+            return gettext(msgid) % dict(zip(names, match.groups()))
+    return what
+
+
+def why_text(request: Request, explained: dict) -> str:
+    """The explanation sentence in the agent's language (the service's English sentence when a code or a
+    parameter is not known here)."""
+    lang = language_of(request)
+    tr, locale = i18n.translations(lang), i18n.locale(lang)
+    msgid = WHY.get(explained.get("code", ""))
+    params = dict(explained.get("params") or {})
+    try:
+        for name in DATE_PARAMS:
+            if name in params:
+                params[name] = format_day(params[name], locale)
+        if "interval" in params:
+            interval = Interval.parse(str(params["interval"]))
+            unit = tr.ngettext("%(num)d month", "%(num)d months", interval.count) if interval.unit == "months" \
+                else tr.ngettext("%(num)d day", "%(num)d days", interval.count)
+            params["interval"] = unit % {"num": interval.count}
+        if msgid is not None:
+            return tr.gettext(msgid) % params
+    except (KeyError, ValueError, TypeError, DomainError):
+        pass
+    return str(explained.get("text", ""))
+
+
+def servicing_view(request: Request, order: dict) -> dict | None:
+    """What the order page shows of servicing (None for an order that is not a continuity parent)."""
+    if not order.get("is_continuity_parent"):
+        return None
+    app = request.app.state.continuity
+    sales_id = order["sales_id"]
+    try:
+        names = {p.item_id: p.name for p in _products(app)}
+        proj = projection_view(order_projection(app.uow, app.clock.today(), sales_id, ALL), names, ALL)
+    except DomainError:
+        return None
+    seqs = {(line["line_no"], occ["seq"]) for line in order["lines"] if line.get("continuity")
+            for occ in line["continuity"]["schedule"]} | {s["key"] for s in proj["shipments"]}
+    why = {}
+    for line_no, seq in sorted(seqs):
+        try:
+            why[(line_no, seq)] = why_text(request, history.explain(app.uow, sales_id, seq, line_no))
+        except DomainError:
+            continue
+    saved = request.query_params.get("saved", "")
+    return {"projection": proj, "why": why, "actions": _actions(order, proj),
+            "saved": SAVED.get(KINDS.get(saved, ""), None), "charge_text": charge_text}
+
+
+def _products(app):  # type: ignore[no-untyped-def]
+    with app.uow() as uow:
+        return uow.setup.products()
+
+
+def _actions(order: dict, proj: dict) -> list[dict]:
+    """The servicing buttons of each continuity line (none once the order is no longer open or held)."""
+    if order["status"] not in ("open", "on_hold"):
+        return []
+    result = []
+    several = len(proj["lines"]) > 1
+    for line in proj["lines"]:
+        if line["status"] == "paused":
+            kinds = ("resume", "skip", "change_card", "cancel")
+        elif line["status"] == "open":
+            kinds = ("skip", "reschedule", "substitute", "change_card", "pause", "cancel")
+        else:
+            continue
+        query = f"?line={line['line_no']}" if several else ""
+        result.append({"line_no": line["line_no"], "several": several, "buttons": [
+            {"kind": k, "title": TITLES[k], "href": f"/orders/{order['sales_id']}/service/{SLUG[k]}{query}"}
+            for k in kinds]})
+    return result
+
+
+env.globals["servicing_view"] = servicing_view
+__all__ = ["router", "to_change", "Values", "asdict", "replace"]
