@@ -92,7 +92,6 @@ def test_seed_004_story_with_the_keyboard_alone_in_at_most_8_interactions(web_se
     assert re.fullmatch(r"SO-\d+", number) and page.url.endswith(f"/orders/{number}/done")
     screenshot(page, "06-order-number")
     assert keys.count <= 8, f"{keys.count} interactions from the search box to the order number"
-    assert keys.count == 8
     page.goto(f"{web_server.url}/orders/{number}")
     seen(page)
     text = page.inner_text("body")

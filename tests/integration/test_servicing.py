@@ -15,6 +15,7 @@ from continuity.bootstrap import App
 from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
 from continuity.services import history, servicing
 from continuity.services.projection import order_projection
+from continuity.domain.money import Money
 from continuity.services.servicing import Change
 from jobs_support import (
     APPROVE,
@@ -146,7 +147,8 @@ def test_a_change_refused_writes_nothing(demo_app):
                          (Change("reschedule", seq=3, new_date=date(2026, 1, 1), following=True), "date_in_past"),
                          (Change("substitute", seq=2, item_id="88000"), "item_is_parent"),
                          (Change("resume", on=date(2027, 1, 1)), "order_not_paused"),
-                         (Change("pause", on=date(2027, 2, 1)), "pause_too_late")]:
+                         (Change("pause", on=date(2026, 11, 1)), "date_in_past"),
+                         (Change("pause", on=date(2027, 3, 1)), "nothing_pending")]:
         with pytest.raises(Exception) as raised:
             apply(app, parent, change)
         assert getattr(raised.value, "code", None) == code, (change, raised.value)
@@ -357,3 +359,219 @@ def _program_doc(program_id: str) -> dict:
     from jobs_support import demo_programs
 
     return demo_programs()[program_id]
+
+
+# -- pause from a later date --------------------------------------------------------------------------------
+def _statuses(app: App, parent: str) -> list[str]:
+    return [r[0] for r in rows(app, "SELECT status FROM schedule_occurrences WHERE sales_id = :p ORDER BY seq",
+                               p=parent)]
+
+
+def test_pause_from_a_later_date_ships_the_earlier_occurrence_and_holds_the_later_ones_until_resumed(demo_app, make_app):
+    app = demo_app
+    parent = book_club_order(app)  # occurrence 2 ships 2026-12-26 (pending), 3 on 2027-01-26, 4 on 2027-02-26
+    change = Change("pause", on=date(2027, 1, 1), reason="away in January")
+
+    preview = servicing.preview(app.uow, app.clock, parent, change)
+    applied = apply(app, parent, change)
+
+    assert applied["after"] == preview["after"]
+    assert [(s["seq"], s["ship_date"], s["status"]) for s in applied["after"]["shipments"]] == [
+        (1, "2026-11-26", "child_created"), (2, "2026-12-26", "pending"), (3, "2027-01-26", "paused"),
+        (4, "2027-02-26", "paused")]
+    assert applied["after"]["lines"][0]["status"] == "paused"
+    assert applied["after"]["lines"][0]["paused_from"] == "2027-01-01"
+    assert _statuses(app, parent) == ["child_created", "pending", "paused", "paused"]
+    assert history.explain(app.uow, parent, 2)["code"] == "interval"
+    assert history.explain(app.uow, parent, 3)["code"] == "pause_open"
+    job(app, "extend-lines", START)
+    job(app, "continuity-update", START)
+    assert order_projection(app.uow, START, parent) == preview["after"]
+
+    for day in (date(2026, 12, 21), date(2026, 12, 26), date(2027, 1, 21), date(2027, 1, 26), date(2027, 2, 21),
+                date(2027, 2, 26)):
+        nightly(app, day)
+    assert [c[3] for c in children(app, parent)] == [1, 2]  # December ships; January and February are held
+    assert _statuses(app, parent) == ["invoiced", "invoiced", "paused", "paused"]
+
+    later = make_app(date(2027, 2, 26))
+    resume = Change("resume", on=date(2027, 3, 1))
+    preview = servicing.preview(later.uow, later.clock, parent, resume)
+    applied = apply(later, parent, resume)
+    assert applied["after"] == preview["after"]
+    assert [(s["seq"], s["ship_date"], s["status"]) for s in applied["after"]["shipments"]] == [
+        (3, "2027-03-26", "pending"), (4, "2027-04-26", "pending")]  # + 59 days (2027-01-01 → 2027-03-01)
+    assert applied["after"]["lines"][0]["status"] == "open"
+    assert history.explain(app.uow, parent, 3)["text"] == (
+        "Occurrence 3 ships on 2027-03-26: moved 59 day(s) from 2027-01-26 because the order was paused from "
+        "2027-01-01 and resumed on 2027-03-01.")
+    nightly(later, date(2027, 3, 21))
+    assert [c[3] for c in children(app, parent)] == [1, 2, 3]
+    assert {e["action"] for e in history.order_history(app.uow, parent) if e["actor"] == "agent-ann"} == \
+        {"pause", "resume"}
+
+
+def test_pause_from_a_later_date_across_a_month_end_and_a_leap_day(make_app):
+    app = make_app(date(2027, 12, 20))
+    from continuity.services.demo import load_demo
+
+    load_demo(app.uow, app.clock.today())
+    set_up(app, MONTHLY, app.clock.today())
+    parent = enter_order(app, "0041", start_date=date(2027, 12, 31))  # 12-31, 01-31, 02-29, 03-31, 04-30, 05-31
+    nightly(app, date(2027, 12, 26))
+
+    january = make_app(date(2028, 1, 10))
+    change = Change("pause", on=date(2028, 2, 1))
+    preview = servicing.preview(january.uow, january.clock, parent, change)
+    assert apply(january, parent, change)["after"] == preview["after"]
+    assert [s["status"] for s in preview["after"]["shipments"]] == ["pending"] + ["paused"] * 4
+    for day in (date(2028, 1, 26), date(2028, 1, 31), date(2028, 2, 24), date(2028, 2, 29)):
+        nightly(january, day)
+    assert [c[3] for c in children(app, parent)] == [1, 2]  # January 31 ships, February 29 is held
+
+    resumed_day = make_app(date(2028, 2, 29))
+    apply(resumed_day, parent, Change("resume", on=date(2028, 3, 2)))  # 30 days: Feb 1 → Mar 2 over Feb 29
+    shipments = order_projection(resumed_day.uow, resumed_day.clock.today(), parent)["shipments"]
+    assert [s["ship_date"] for s in shipments] == ["2028-03-30", "2028-04-30", "2028-05-30", "2028-06-30"]
+    assert history.explain(app.uow, parent, 3)["text"] == (
+        "Occurrence 3 ships on 2028-03-30: moved 30 day(s) from 2028-02-29 because the order was paused from "
+        "2028-02-01 and resumed on 2028-03-02.")
+    assert history.explain(app.uow, parent, 6)["text"] == (
+        "Occurrence 6 ships on 2028-06-30: moved 30 day(s) from 2028-05-31 because the order was paused from "
+        "2028-02-01 and resumed on 2028-03-02.")
+    assert history.explain(app.uow, parent, 2)["code"] == "interval"
+    nightly(resumed_day, date(2028, 3, 25))
+    assert [c[3] for c in children(app, parent)] == [1, 2, 3]
+
+
+# -- cancel voids what is authorized and not captured ---------------------------------------------------------
+class _VoidSpy:
+    """The gateway, with every void call noted; ``answer=False``: voids get no answer (nor arrive)."""
+
+    def __init__(self, gateway, answer: bool = True):  # type: ignore[no-untyped-def]
+        self.gateway, self.answer, self.voids = gateway, answer, []
+
+    def void(self, token, reference, key):  # type: ignore[no-untyped-def]
+        self.voids.append((token, reference, key))
+        if not self.answer:
+            raise TimeoutError("no answer")
+        return self.gateway.void(token, reference, key)
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.gateway, name)
+
+
+def _authorized_book_club_order(app: App) -> tuple[str, str, str]:
+    """BOOKCLUB in 6 installments, submitted (installment 1 authorized with the card), no job run yet."""
+    parent = enter_order(app, "88000", payment_schedule_id="6X")
+    assert [s for _, _, s in installments(app, parent)] == ["authorized"] + ["not_submitted"] * 5
+    token, reference = rows(app, "SELECT card_token, gateway_reference FROM payment_attempts WHERE sales_id = :p "
+                                 "AND operation = 'authorize' AND status = 'approved'", p=parent)[0]
+    return parent, token, reference
+
+
+def test_cancel_voids_the_authorization_of_an_installment_not_captured(demo_app):
+    app = demo_app
+    parent, token, reference = _authorized_book_club_order(app)
+    spy = _VoidSpy(app.gateway)
+    agent = App(app.settings, app.engine, app.uow, spy, app.clock)
+
+    preview = servicing.preview(app.uow, app.clock, parent, Change("cancel"))
+    assert spy.voids == [] and scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE operation = 'void'") == 0
+    result = apply(agent, parent, Change("cancel", reason="changed her mind"))
+
+    assert result["after"] == preview["after"]
+    assert result["voided"] == preview["voided"] == [{"line_no": 1, "seq": 1, "amount": "9.83"}]
+    key = f"installment:{parent}:1:1:void:1"
+    assert spy.voids == [(token, reference, key)]  # the authorization taken at submit, under the attempt's key
+    assert rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE operation = 'void'") == \
+        [(key, "approved")]
+    assert rows(app, "SELECT idempotency_key FROM test_gateway_ledger WHERE operation = 'void'") == [(key,)]
+    assert [s for _, _, s in installments(app, parent)] == ["cancelled"] * 6
+    assert {e["action"] for e in history.order_history(app.uow, parent) if e["actor"] == "agent-ann"} >= \
+        {"cancel", "void_approved"}
+    nightly(app, START)
+    assert captures(app) == 0 and scalar(app, "SELECT COUNT(*) FROM test_gateway_ledger WHERE operation = 'void'") == 1
+
+
+def test_a_void_without_answer_stays_unknown_until_reconcile_resolves_it_under_its_own_key(demo_app):
+    app = demo_app
+    parent, token, reference = _authorized_book_club_order(app)
+    silent = _VoidSpy(app.gateway, answer=False)
+
+    apply(App(app.settings, app.engine, app.uow, silent, app.clock), parent, Change("cancel"))
+
+    key = f"installment:{parent}:1:1:void:1"
+    assert rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE operation = 'void'") == \
+        [(key, "unknown")]
+    assert scalar(app, "SELECT COUNT(*) FROM test_gateway_ledger WHERE operation = 'void'") == 0
+    job(app, "reconcile-payments", START, deps=app.job_deps(stale_after_seconds=0))
+    assert rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE operation = 'void'") == \
+        [(key, "approved")]
+    assert rows(app, "SELECT idempotency_key, card_token FROM test_gateway_ledger WHERE operation = 'void'") == \
+        [(key, token)]
+    assert [s for _, _, s in installments(app, parent)] == ["cancelled"] * 6  # the void's answer moves nothing
+    job(app, "reconcile-payments", START, deps=app.job_deps(stale_after_seconds=0))
+    assert scalar(app, "SELECT COUNT(*) FROM test_gateway_ledger WHERE operation = 'void'") == 1
+
+
+# -- the projection consolidates overdue occurrences like create-child-orders -----------------------------
+WEEKLY_CONSOLIDATED = {
+    "programs": [{"program_id": "WEEKLYTEA", "description": "Tea every week, overdue ones in one parcel",
+                  "order_start": "first_event", "days_after_order": 0, "consolidate_past_orders": True,
+                  "events": [{"event_id": 1, "item_id": "0022", "times_to_repeat": 6, "days_from_last_event": 7}]}],
+    "products": [{"item_id": "0042", "name": "Weekly tea", "price": "0.00", "continuity_program_id": "WEEKLYTEA"}],
+}
+
+
+def test_the_projection_consolidates_overdue_occurrences_into_one_charge_as_the_jobs_then_do(demo_app, make_app):
+    app = demo_app
+    set_up(app, WEEKLY_CONSOLIDATED)
+    parent = enter_order(app, "0042")  # paid per shipment: 11-23, 11-30, 12-07, 12-14, 12-21, 12-28
+    late = make_app(date(2026, 12, 8))  # no job ran for two weeks: three occurrences are due at once
+
+    charges = order_projection(late.uow, late.clock.today(), parent, 20)["charges"]
+    price = int(scalar(app, "SELECT price_minor FROM items WHERE item_id = '0022'"))
+    assert [(c["due_date"], c["amount"]) for c in charges] == [
+        ("2026-12-08", str(Money.from_minor(3 * price, "EUR").amount)),
+        ("2026-12-09", str(Money.from_minor(price, "EUR").amount)),
+        ("2026-12-16", str(Money.from_minor(price, "EUR").amount)),
+        ("2026-12-23", str(Money.from_minor(price, "EUR").amount))]
+    assert charges[0]["for"] == "shipments 1, 2, 3 (0022, 0022, 0022) in one child order"
+
+    day = date(2026, 12, 8)
+    while day <= date(2026, 12, 28):
+        nightly(late, day)
+        day = date.fromordinal(day.toordinal() + 1)
+    made = rows(app, "SELECT a.as_of, a.amount_minor, a.status FROM payment_attempts a JOIN sales_orders so "
+                     "ON so.sales_id = a.sales_id WHERE so.parent_sales_id = :p AND a.operation = 'capture' "
+                     "ORDER BY a.as_of", p=parent)
+    assert [(str(d), str(Money.from_minor(m, "EUR").amount), s) for d, m, s in made] == \
+        [(c["due_date"], c["amount"], "approved") for c in charges]
+    assert [len(rows(app, "SELECT 1 FROM sales_lines WHERE sales_id = :c", c=c[0]))
+            for c in rows(app, "SELECT sales_id FROM sales_orders WHERE parent_sales_id = :p ORDER BY sales_id",
+                          p=parent)] == [3, 1, 1, 1]
+
+
+# -- fulfilment and invoicing are in the audit trail ------------------------------------------------------------
+def test_fulfil_children_and_invoice_shipped_record_each_status_change(demo_app):
+    app = demo_app
+    parent = book_club_order(app)
+    child = children(app, parent)[0][0]
+    nightly(app, date(2026, 11, 26))
+    assert status_of(app, child)[0] == "invoiced"
+
+    entries = [(e["actor"], e["entity"], e["entity_key"], e["action"], e["before"], e["after"])
+               for e in history.order_history(app.uow, child) if e["source"] == "audit_entries"]
+    assert sorted(entries) == [
+        ("job:fulfil-children", "order", child, "shipped", {"status": "open"}, {"status": "shipped"}),
+        ("job:invoice-shipped", "order", child, "invoiced", {"status": "shipped"}, {"status": "invoiced"})]
+    occurrence = [(e["actor"], e["entity_key"], e["before"], e["after"]) for e in history.order_history(app.uow, parent)
+                  if e["entity"] == "occurrence" and e["action"] == "invoiced"]
+    assert occurrence == [("job:invoice-shipped", f"{parent}:1:1", {"status": "child_created"},
+                           {"status": "invoiced"})]
+    assert scalar(app, "SELECT COUNT(*) FROM audit_entries WHERE action IN ('shipped', 'invoiced')") == \
+        2 * scalar(app, "SELECT COUNT(*) FROM sales_orders WHERE status = 'invoiced'") + \
+        scalar(app, "SELECT COUNT(*) FROM schedule_occurrences WHERE status = 'invoiced'")
+    nightly(app, date(2026, 11, 27))  # nothing more to ship or invoice: no more entries
+    assert scalar(app, "SELECT COUNT(*) FROM audit_entries WHERE action IN ('shipped', 'invoiced')") == 3

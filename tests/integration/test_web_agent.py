@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from web_support import AGENT, MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from web_support import AGENT, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
 from continuity.adapters import orm  # noqa: E402
 from continuity.adapters.orm_web import web_logins, web_sessions  # noqa: E402

@@ -39,8 +39,8 @@ def test_users_add_with_a_password_from_stdin_can_log_in(monkeypatch, database_u
 def test_a_too_short_password_creates_no_user(monkeypatch, database_url):
     done = _run(monkeypatch, database_url, ["users", "add", "lee", "--role", "agent", "--password-stdin"], "short\n")
     assert done.exit_code != 0 and "8 to 200 characters" in done.output
-    listed = _run(monkeypatch, database_url, ["users", "set-password", "lee", "--password-stdin"], "long-enough-1\n")
-    assert listed.exit_code != 0 and "no user named" in listed.output
+    unknown = _run(monkeypatch, database_url, ["users", "set-password", "lee", "--password-stdin"], "long-enough-1\n")
+    assert unknown.exit_code != 0 and "no user named" in unknown.output
 
 
 def test_set_password_replaces_the_old_one_and_unlocks(monkeypatch, database_url):

@@ -263,7 +263,7 @@ class ServicingRepository:
                           .values(resume_on=a.resume_on, days=a.days))
 
     def save_slot(self, sales_id: str, line_no: int, s: Slot, insert_it: bool) -> int:
-        """Insert or update one occurrence; returns the rows written (0: it is no longer pending)."""
+        """Insert or update one occurrence; returns the rows written (0: it is no longer pending or paused)."""
         o, t = s.occ, orm.schedule_occurrences
         values = dict(event_id=o.event_id, item_id=o.item_id, quantity=o.quantity, price_minor=o.price.minor,
                       currency=o.price.currency, ship_date=o.ship_date, status=s.status.value,
@@ -271,9 +271,10 @@ class ServicingRepository:
         if insert_it:
             return self.conn.execute(insert(t).values(sales_id=sales_id, line_no=line_no, seq=o.seq,
                                                       child_sales_id=None, **values)).rowcount
-        # only a pending row is ever changed: history is never rewritten
+        # only a pending or paused row is ever changed: history is never rewritten
+        open_ = (OccurrenceStatus.PENDING.value, OccurrenceStatus.PAUSED.value)
         return self.conn.execute(update(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == o.seq,
-                                              t.c.status == OccurrenceStatus.PENDING.value).values(**values)).rowcount
+                                              t.c.status.in_(open_)).values(**values)).rowcount
 
     def set_line(self, sales_id: str, line_no: int, **values: object) -> None:
         t = orm.continuity_lines
@@ -299,8 +300,24 @@ class ServicingRepository:
     def unknown_attempts(self, sales_id: str) -> list[dict]:
         t = orm.payment_attempts
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.subject == "installment",
+                                                 t.c.operation.in_(("capture", "authorize")),
                                                  t.c.status == AttemptStatus.UNKNOWN.value))
         return [dict(r._mapping) for r in rows]
+
+    def authorization_of(self, sales_id: str, line_no: int, seq: int) -> dict | None:
+        """The approved authorization holding an installment's money: its own authorize attempt, else the
+        card authorized when the order was submitted. {"card_token", "reference"} or None."""
+        t = orm.payment_attempts
+        own = (t.c.subject == "installment") & (t.c.line_no == line_no) & (t.c.seq == seq)
+        for which in (own, t.c.subject == "payment"):
+            row = self.conn.execute(
+                select(t.c.card_token, t.c.gateway_reference).where(
+                    t.c.sales_id == sales_id, which, t.c.operation == "authorize",
+                    t.c.status == AttemptStatus.APPROVED.value, t.c.gateway_reference.is_not(None))
+                .order_by(t.c.attempt_id.desc()).limit(1)).first()
+            if row is not None:
+                return {"card_token": row.card_token, "reference": row.gateway_reference}
+        return None
 
     def children(self, sales_id: str) -> list[dict]:
         t = orm.sales_orders

@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from continuity.domain.calendar import DateSequence, add_days
+from continuity.domain.errors import InvalidTransition
 from continuity.domain.money import Money, total
 from continuity.domain.program import Event, EventAction, PaymentSchedule, Program
 
@@ -18,6 +19,24 @@ class OccurrenceStatus(StrEnum):
     INVOICED = "invoiced"
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
+    PAUSED = "paused"  # held by a pause (servicing); back to pending when the order is resumed
+
+
+_O = OccurrenceStatus
+#: Created, shipped and invoiced history never changes back; only pending and paused ones are serviced.
+OCCURRENCE_TRANSITIONS: dict[OccurrenceStatus, frozenset[OccurrenceStatus]] = {
+    _O.PENDING: frozenset({_O.CHILD_CREATED, _O.SKIPPED, _O.CANCELLED, _O.PAUSED}),
+    _O.PAUSED: frozenset({_O.PENDING, _O.SKIPPED, _O.CANCELLED}),
+    _O.CHILD_CREATED: frozenset({_O.INVOICED}),
+    _O.INVOICED: frozenset(),
+    _O.SKIPPED: frozenset(),
+    _O.CANCELLED: frozenset(),
+}
+
+
+def check_occurrence_transition(current: OccurrenceStatus, target: OccurrenceStatus) -> None:
+    if target != current and target not in OCCURRENCE_TRANSITIONS[current]:
+        raise InvalidTransition("occurrence", current.value, target.value)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@ cancel) as adjustments of a line's schedule, how they apply, and why each ship d
 
 Pure: no database, no clock. A line's schedule is its stored occurrences plus the rest of the
 program's plan (what extend-lines will add later); an adjustment is stored with the line, so every
-job that expands the plan and the projection apply it the same way. Only pending occurrences ever
-change: created, shipped and invoiced history is never touched.
+job that expands the plan and the projection apply it the same way. Only pending (and paused)
+occurrences ever change: created, shipped and invoiced history is never touched.
+
+A pause from a day D holds the occurrences that ship from D on (status ``paused``: create-child-orders
+takes only pending ones); the earlier ones ship as planned. Resuming on R puts the held ones back to
+pending, moved by the pause's length R − D.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from enum import StrEnum
 from continuity.domain.calendar import add_days
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
-from continuity.domain.schedule import Occurrence, OccurrenceStatus
+from continuity.domain.schedule import Occurrence, OccurrenceStatus, check_occurrence_transition
 
 S = OccurrenceStatus
 HISTORY = (S.CHILD_CREATED, S.INVOICED)
@@ -26,7 +30,7 @@ class AdjustmentKind(StrEnum):
     RESCHEDULE = "reschedule"  # one occurrence to a new date
     SHIFT = "shift"  # an occurrence and all later ones by a number of days
     SUBSTITUTE = "substitute"
-    PAUSE = "pause"  # open while resume_on is None
+    PAUSE = "pause"  # open while resume_on is None; holds the occurrences from ``seq`` on
     CANCEL = "cancel"
 
 
@@ -62,7 +66,12 @@ class Slot:
 
     @property
     def is_paused(self) -> bool:
-        return self.is_pending and self.occ.basis == "pause_open"
+        return self.status == S.PAUSED
+
+    @property
+    def is_open(self) -> bool:
+        """Still to ship: pending, or held by a pause."""
+        return self.status in (S.PENDING, S.PAUSED)
 
 
 @dataclass
@@ -125,7 +134,13 @@ def _unpause(s: Slot) -> Slot:
     if not s.is_paused:
         return s
     args = s.occ.basis_args
-    return replace(s, occ=replace(s.occ, basis=args.get("basis", "interval"), basis_args=args.get("args", {})))
+    occ = replace(s.occ, basis=args.get("basis", "interval"), basis_args=args.get("args", {}))
+    return _to(replace(s, occ=occ), S.PENDING)
+
+
+def _to(s: Slot, status: OccurrenceStatus) -> Slot:
+    check_occurrence_transition(s.status, status)
+    return replace(s, status=status)
 
 
 def apply_all(slots: list[Slot], adjustments: list[Adjustment]) -> list[Slot]:
@@ -135,14 +150,17 @@ def apply_all(slots: list[Slot], adjustments: list[Adjustment]) -> list[Slot]:
 
 
 def _apply(adj: Adjustment, s: Slot) -> Slot:
-    """One adjustment on one slot; anything but a pending occurrence stays as it is."""
-    if not s.is_pending:
+    """One adjustment on one slot; anything but a pending occurrence stays as it is (a paused one can
+    still be skipped or cancelled)."""
+    if not s.is_open:
         return s
     kind, occ = adj.kind, s.occ
     if kind == AdjustmentKind.SKIP and s.seq == adj.seq:
-        return replace(s, status=S.SKIPPED)
+        return _to(s, S.SKIPPED)
     if kind == AdjustmentKind.CANCEL and s.seq >= adj.seq:
-        return replace(s, status=S.CANCELLED)
+        return _to(s, S.CANCELLED)
+    if not s.is_pending:
+        return s
     if kind == AdjustmentKind.SUBSTITUTE and s.seq == adj.seq:
         return replace(s, occ=replace(occ, item_id=adj.item_id, price=adj.price))
     if kind == AdjustmentKind.RESCHEDULE and s.seq == adj.seq:
@@ -152,7 +170,9 @@ def _apply(adj: Adjustment, s: Slot) -> Slot:
     if kind == AdjustmentKind.PAUSE and s.seq >= adj.seq:
         if adj.resume_on is None:
             held = {"pause_from": adj.pause_from.isoformat(), "basis": occ.basis, "args": occ.basis_args}
-            return replace(s, occ=replace(occ, basis="pause_open", basis_args=held))
+            return _to(replace(s, occ=replace(occ, basis="pause_open", basis_args=held)), S.PAUSED)
+        if not adj.days:  # resumed before the pause began: nothing moves
+            return s
         return _moved(s, add_days(occ.ship_date, adj.days or 0), "paused",
                       {"days": adj.days, "pause_from": adj.pause_from.isoformat(),
                        "resume_on": adj.resume_on.isoformat()})
@@ -166,7 +186,7 @@ def _moved(s: Slot, new_date: date, basis: str, args: dict) -> Slot:
 
 # -- the changes an agent asks for ----------------------------------------------------------------
 def skip(line: LineSchedule, seq: int) -> Adjustment:
-    _pending(line, seq, "skip")
+    _pending(line, seq, "skip", paused_too=True)
     return Adjustment(AdjustmentKind.SKIP, seq)
 
 
@@ -203,31 +223,34 @@ def substitute(line: LineSchedule, seq: int, item_id: str, price: Money) -> Adju
     return Adjustment(AdjustmentKind.SUBSTITUTE, seq, item_id=item_id, price=price)
 
 
-def pause(line: LineSchedule, pause_from: date) -> Adjustment:
-    """Hold the line from ``pause_from``: nothing is created until it is resumed."""
+def pause(line: LineSchedule, pause_from: date, today: date | None = None) -> Adjustment:
+    """Hold the occurrences that ship from ``pause_from`` on until the order is resumed; the pending
+    ones before that day ship as planned."""
     if line.paused or line.open_pause():
         raise RuleViolation(f"order {line.sales_id} is already paused", "order_paused")
+    if today is not None and pause_from < today:
+        raise ValidationFailed(f"the pause cannot start in the past ({pause_from})", "date_in_past")
     pending = [s for s in line.slots() if s.is_pending]
     if not pending:
         raise RuleViolation(f"order {line.sales_id} has nothing left to ship", "nothing_pending")
-    early = [s for s in pending if s.occ.ship_date < pause_from]
-    if early:
-        raise RuleViolation(f"occurrence {early[0].seq} ships on {early[0].occ.ship_date}, before the pause "
-                            f"starts: pause from {early[0].occ.ship_date} at the latest, or skip it", "pause_too_late")
-    return Adjustment(AdjustmentKind.PAUSE, pending[0].seq, pause_from=pause_from)
+    held = [s for s in pending if s.occ.ship_date >= pause_from]
+    if not held:
+        raise RuleViolation(f"nothing of order {line.sales_id} ships from {pause_from} on (the last pending "
+                            f"occurrence ships on {pending[-1].occ.ship_date})", "nothing_pending")
+    return Adjustment(AdjustmentKind.PAUSE, held[0].seq, pause_from=pause_from)
 
 
 def cancel(line: LineSchedule, cancel_from: date) -> Adjustment:
     if line.is_cancelled():
         raise RuleViolation(f"order {line.sales_id} is already cancelled", "order_cancelled")
-    later = [s for s in line.slots() if s.is_pending and s.occ.ship_date >= cancel_from]
+    later = [s for s in line.slots() if s.is_open and s.occ.ship_date >= cancel_from]
     first = later[0].seq if later else max((s.seq for s in line.slots()), default=0) + 1
     return Adjustment(AdjustmentKind.CANCEL, first, pause_from=cancel_from)
 
 
-def _pending(line: LineSchedule, seq: int, what: str) -> Slot:
+def _pending(line: LineSchedule, seq: int, what: str, paused_too: bool = False) -> Slot:
     slot = line.slot(seq)
-    if not slot.is_pending:
+    if not (slot.is_pending or (paused_too and slot.is_paused)):
         raise RuleViolation(f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be {what}ped"
                             if what == "skip" else
                             f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be changed",
@@ -237,10 +260,10 @@ def _pending(line: LineSchedule, seq: int, what: str) -> Slot:
 
 # -- money after a change --------------------------------------------------------------------------
 def line_value(slots: list[Slot], currency: str) -> Money:
-    """What the line costs: shipped or created occurrences plus the pending ones."""
+    """What the line costs: shipped or created occurrences plus the pending and paused ones."""
     value = Money.zero(currency)
     for s in slots:
-        if s.status in HISTORY or s.is_pending:
+        if s.status in HISTORY or s.is_open:
             value = value + s.occ.amount
     return value
 

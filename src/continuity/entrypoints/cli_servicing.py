@@ -74,10 +74,16 @@ def _render_change(r: dict) -> None:
         render_projection(r["after"], "after")
     if r.get("refund"):
         console.print(f"refund: {r['refund']} {r['after']['currency']}", highlight=False)
+    for v in r.get("voided") or []:
+        console.print(f"authorization voided: installment {v['seq']} ({v['amount']} {r['after']['currency']})",
+                      highlight=False)
 
 
 def render_projection(p: dict, label: str = "") -> None:
     title = f" ({label})" if label else ""
+    for line in p.get("lines", []):
+        if line.get("paused_from"):
+            console.print(f"line {line['line_no']}{title}: paused from {line['paused_from']}", highlight=False)
     table(f"Next shipments of {p['sales_id']}{title}", ["line", "seq", "ship_date", "item_id", "quantity", "price",
                                                         "status"],
           [[s["line_no"], s["seq"], s["ship_date"], s["item_id"], s["quantity"], s["price"], s["status"]]
@@ -142,7 +148,8 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
                                                                                  "today).")] = None,
                      preview: Preview = False, reason: Reason = "", line: Line = None,
                      actor: ActorOption = None, as_json: Json = False) -> None:
-        """Pause the order: nothing is created or charged per shipment until it is resumed."""
+        """Pause from a day: what ships from then on is held until the order is resumed; earlier
+        pending occurrences still ship."""
         _run(sales_id, Change("pause", on=_date(from_, "--from"), reason=reason, line_no=line), preview, actor,
              as_json)
 

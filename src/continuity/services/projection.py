@@ -1,14 +1,18 @@
 """The next shipments and charges of a parent continuity order, as the batch jobs will make them.
 
 Shipments: the line's stored occurrences plus the rest of its plan with every servicing adjustment
-applied (what extend-lines adds later). Charges: a pay-per-shipment line is charged when its child
-order is created (ship date − delivery_lead_days, or the next run when that is past); installments
-on their due date (the next run when overdue); unpaid charges of child orders already created.
+applied (what extend-lines adds later); occurrences held by a pause show as paused. Charges: a
+pay-per-shipment line is charged when its child order is created (ship date − delivery_lead_days, or
+the next run when that is past) — with the program's consolidate_past_orders, the occurrences of a
+line that one run finds due share one child order and so one charge, as create-child-orders does;
+installments on their due date (the next run when overdue); unpaid charges of child orders already
+created.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import groupby
 
 from continuity.domain.calendar import add_days
 from continuity.domain.errors import NotFound
@@ -31,6 +35,7 @@ class LineState:
     status: str
     card_token: str | None
     planned_count: int
+    consolidate: bool = False  # the program's consolidate_past_orders
 
     @property
     def mode(self) -> BillingMode:
@@ -71,7 +76,8 @@ def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
                 for o in plan_occurrences(program, prices, line.continuity.start_date, line.continuity.start_event)]
         schedule = LineSchedule(sales_id, line.line_no, uow.servicing.stored_slots(sales_id, line.line_no), plan,
                                 uow.servicing.adjustments(sales_id, line.line_no), row["status"] == "paused")
-        lines.append(LineState(line, schedule, row["status"], row["card_token"], row["planned_count"]))
+        lines.append(LineState(line, schedule, row["status"], row["card_token"], row["planned_count"],
+                               program.consolidate_past_orders))
     own = [i for i in uow.orders.installments(sales_id)]
     return OrderState(order, lines, own, uow.servicing.child_charges(sales_id), uow.setup.parameters(),
                       [ln.line.continuity.program_id for ln in lines])
@@ -90,13 +96,21 @@ def project(state: OrderState, today: date, count: int = DEFAULT_COUNT) -> dict:
     charges = sorted(_charges(state, today), key=lambda c: (c["due_date"], c["for"]))
     return {"sales_id": order.sales_id, "status": order.status.value, "currency": order.currency,
             "as_of": today.isoformat(),
-            "lines": [{"line_no": ls.line.line_no, "status": ls.status, "billing_mode": ls.mode.value}
-                      for ls in state.lines],
+            "lines": [_line_view(ls) for ls in state.lines],
             "shipments": shipments[:count], "charges": charges[:count]}
 
 
+def _line_view(ls: LineState) -> dict:
+    """A line with an open pause shows as paused (also before the pause's first day, when the earlier
+    occurrences still ship): only a resume, a skip, a card change or a cancel apply to it."""
+    pause = ls.schedule.open_pause()
+    status = "paused" if pause is not None and ls.status == "open" else ls.status
+    return {"line_no": ls.line.line_no, "status": status, "billing_mode": ls.mode.value,
+            "paused_from": pause.pause_from.isoformat() if pause is not None and pause.pause_from else None}
+
+
 def _upcoming(s: Slot, today: date) -> bool:
-    if s.status in (OccurrenceStatus.PENDING, OccurrenceStatus.SKIPPED):
+    if s.status in (OccurrenceStatus.PENDING, OccurrenceStatus.PAUSED, OccurrenceStatus.SKIPPED):
         return True
     return s.status == OccurrenceStatus.CHILD_CREATED and s.occ.ship_date >= today
 
@@ -105,19 +119,15 @@ def _shipment(ls: LineState, s: Slot) -> dict:
     o = s.occ
     return {"line_no": ls.line.line_no, "seq": o.seq, "ship_date": o.ship_date.isoformat(), "item_id": o.item_id,
             "quantity": o.quantity, "price": str(o.price.amount), "amount": str(o.amount.amount),
-            "status": "paused" if s.is_paused else s.status.value, "child_sales_id": s.child_sales_id}
+            "status": s.status.value, "child_sales_id": s.child_sales_id}
 
 
 def _charges(state: OrderState, today: date) -> list[dict]:
     result = []
     lead = state.params.delivery_lead_days
     for ls in state.lines:
-        if ls.mode != BillingMode.PAY_ALL_LATER:
-            continue
-        for s in ls.schedule.slots():
-            if s.is_pending and not s.is_paused:
-                due = max(add_days(s.occ.ship_date, -lead), today)
-                result.append(_charge(due, s.occ.amount, f"shipment {s.seq} ({s.occ.item_id})", ls.line.line_no))
+        if ls.mode == BillingMode.PAY_ALL_LATER:
+            result += _shipment_charges(ls, lead, today)
     for inst in state.child_charges:
         result.append(_charge(max(inst.due_date, today), inst.amount, f"child order {inst.sales_id}", 0))
     per_line: dict[int, int] = {}
@@ -127,6 +137,29 @@ def _charges(state: OrderState, today: date) -> list[dict]:
         if inst.status in UNSETTLED:
             result.append(_charge(max(inst.due_date, today), inst.amount,
                                   f"installment {inst.seq} of {per_line[inst.line_no]}", inst.line_no))
+    return result
+
+
+def _shipment_charges(ls: LineState, lead: int, today: date) -> list[dict]:
+    """One charge per child order: a pending occurrence's child is created on ship date − lead days (the
+    next run when that is past); with consolidate_past_orders, one child takes every occurrence of the
+    line due on that run (create-child-orders: pending, ship date <= as_of + lead)."""
+    due = [(max(add_days(s.occ.ship_date, -lead), today), s) for s in ls.schedule.slots() if s.is_pending]
+    if ls.consolidate:
+        children = [[s for _, s in group] for _, group in groupby(sorted(due, key=lambda x: (x[0], x[1].seq)),
+                                                                   key=lambda x: x[0])]
+    else:
+        children = [[s] for _, s in due]
+    dues = {s.seq: d for d, s in due}
+    result = []
+    for child in children:
+        amount = child[0].occ.amount
+        for s in child[1:]:
+            amount = amount + s.occ.amount
+        what = (f"shipment {child[0].seq} ({child[0].occ.item_id})" if len(child) == 1 else
+                f"shipments {', '.join(str(s.seq) for s in child)} ({', '.join(s.occ.item_id for s in child)}) "
+                "in one child order")
+        result.append(_charge(dues[child[0].seq], amount, what, ls.line.line_no))
     return result
 
 

@@ -3,6 +3,11 @@ and an audit entry for everything that changed.
 
 ``preview(change)`` and ``apply(change)`` share one computation (``_plan``), so the projection a
 preview shows is the projection the applied change leaves behind.
+
+Money sent back or released at the gateway (a cancel's refund, the void of an installment that was
+authorized and not captured) follows the job rule: the attempt and its idempotency key are committed
+with the change, then the gateway is called; no answer leaves the attempt unknown until
+reconcile-payments looks it up under the same key.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain import servicing as rules
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
+from continuity.services.jobs.charging import call_void
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
@@ -56,6 +62,7 @@ class _Outcome:
     line_values: dict = field(default_factory=dict)
     installments: list[tuple[Installment, Money, PaymentStatus]] = field(default_factory=list)
     refund: Money | None = None
+    voids: list[Installment] = field(default_factory=list)  # authorized, not captured: voided at the gateway
 
 
 def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change,
@@ -78,7 +85,10 @@ def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_
         _write(uow, clock, state, outcome, card)
         uow.audit.add_all(_audit(actor, change, state, outcome, card), clock.now())
         refund_key = _write_refund_attempt(uow, clock, state, outcome)
+        voids = _write_void_attempts(uow, clock, state, outcome)
         uow.commit()
+    for void in voids:
+        _send_void(uow_factory, gateway, clock, actor, sales_id, void)
     if refund_key:
         _send_refund(uow_factory, gateway, clock, actor, sales_id, outcome, refund_key)
     if change.kind == "change_card":
@@ -92,7 +102,8 @@ def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_
 def _result(change: Change, before: OrderState, outcome: _Outcome, today: date, count: int, applied: bool) -> dict:
     return {"sales_id": before.order.sales_id, "change": change.kind, "applied": applied,
             "before": project(before, today, count), "after": project(outcome.after, today, count),
-            "refund": str(outcome.refund.amount) if outcome.refund else None}
+            "refund": str(outcome.refund.amount) if outcome.refund else None,
+            "voided": [{"line_no": i.line_no, "seq": i.seq, "amount": str(i.amount.amount)} for i in outcome.voids]}
 
 
 # -- the rules of each change -----------------------------------------------------------------------
@@ -119,13 +130,12 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
                         closed_pause=closed, line_values={"status": "open"})
     if kind == "cancel":
         return _cancel(state, ls, change.on or today, today)
-    if ls.status == "paused" and kind != "skip":
+    if (ls.status == "paused" or line.open_pause() is not None) and kind != "skip":
         raise RuleViolation(f"order {state.order.sales_id} is paused; resume it first", "order_paused")
     adj = _adjustment(uow, line, change, today)
     new_line = line.with_adjustment(adj)
-    values = {"status": "paused"} if kind == "pause" else {}
-    after = state.with_line(_line(ls, new_line, status=values.get("status", ls.status)))
-    outcome = _Outcome(after, ls.line.line_no, adjustment=adj, line_values=values)
+    after = state.with_line(_line(ls, new_line, status=ls.status))
+    outcome = _Outcome(after, ls.line.line_no, adjustment=adj)
     if kind in ("skip", "substitute"):
         outcome.installments = _reshared(ls, new_line, state.installments, state.order.currency)
         after.installments = _apply_installments(state.installments, outcome.installments)
@@ -143,7 +153,7 @@ def _adjustment(uow, line: LineSchedule, change: Change, today: date) -> Adjustm
         if product.is_parent:
             raise ValidationFailed(f"item {product.item_id} is a continuity (parent) item", "item_is_parent")
         return rules.substitute(line, _required(seq, "SEQ"), product.item_id, product.price)
-    return rules.pause(line, change.on or today)
+    return rules.pause(line, change.on or today, today)
 
 
 def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) -> _Outcome:
@@ -161,19 +171,35 @@ def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) ->
     slots = new_line.slots()
     kept = rules.line_value(slots, state.order.currency)
     paid = total([i.amount for i in mine if i.status == P.PAID], state.order.currency)
-    changes: list[tuple[Installment, Money, PaymentStatus]] = []
     owed = kept - paid if kept > paid else Money.zero(state.order.currency)
-    for inst in (i for i in mine if i.status in (P.NOT_SUBMITTED, P.DECLINED, P.AUTHORIZED)):
+    changes, owed = _authorized_after_cancel(mine, owed)
+    for inst in (i for i in mine if i.status in (P.NOT_SUBMITTED, P.DECLINED)):
         if owed.amount > 0:
             changes.append((inst, owed, inst.status))
             owed = Money.zero(owed.currency)
         else:
             changes.append((inst, inst.amount, P.CANCELLED))
+    changes = [c for c in changes if (c[1], c[2]) != (c[0].amount, c[0].status)]
+    voids = [inst for inst, _, status in changes if inst.status == P.AUTHORIZED and status == P.CANCELLED]
     refund = paid - kept if ls.mode != BillingMode.PAY_ALL_LATER and paid > kept else None
     after = state.with_line(_line(ls, new_line, status="open", planned_count=len(slots)),
                             _apply_installments(state.installments, changes))
-    return _Outcome(after, ls.line.line_no, adjustment=adj, installments=changes, refund=refund,
+    return _Outcome(after, ls.line.line_no, adjustment=adj, installments=changes, refund=refund, voids=voids,
                     line_values={"status": "open", "planned_count": len(slots)})
+
+
+def _authorized_after_cancel(mine: list[Installment], owed: Money) -> tuple[list, Money]:
+    """Authorized installments cover what is still owed first (captured later, never more than was
+    authorized); the rest are cancelled, and their authorizations voided at the gateway."""
+    changes: list[tuple[Installment, Money, PaymentStatus]] = []
+    for inst in (i for i in mine if i.status == P.AUTHORIZED):
+        if owed.amount > 0:
+            kept = inst.amount if inst.amount <= owed else owed
+            changes.append((inst, kept, P.AUTHORIZED))
+            owed = owed - kept
+        else:
+            changes.append((inst, inst.amount, P.CANCELLED))
+    return changes, owed
 
 
 def _reshared(ls: LineState, new_line: LineSchedule, installments: list[Installment],
@@ -248,6 +274,38 @@ def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcom
         raise RuleViolation("the order has no card to refund to", "card_missing")
     return uow.orders.add_attempt("refund", state.order.sales_id, outcome.line_no, 1, "refund", token,
                                   outcome.refund, clock.today(), clock.now())
+
+
+def _write_void_attempts(uow, clock: Clock, state: OrderState, outcome: _Outcome) -> list[dict]:  # type: ignore[no-untyped-def]
+    """One void attempt per authorization to release, committed with the cancellation (before the call).
+    Installments sharing one authorization (the card authorized at submit) release it once."""
+    voids, seen = [], set()
+    for inst in outcome.voids:
+        auth = uow.servicing.authorization_of(inst.sales_id, inst.line_no, inst.seq)
+        if auth is None:
+            log.warning("installment %s:%s:%s is authorized but no authorization is on record; nothing to void",
+                        inst.sales_id, inst.line_no, inst.seq)
+            continue
+        if auth["reference"] in seen:
+            continue
+        seen.add(auth["reference"])
+        key = uow.orders.add_attempt("installment", inst.sales_id, inst.line_no, inst.seq, "void",
+                                     auth["card_token"], inst.amount, clock.today(), clock.now())
+        voids.append({"key": key, "installment": inst, **auth})
+    return voids
+
+
+def _send_void(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
+               void: dict) -> None:
+    result = call_void(gateway, void["card_token"], void["reference"], void["key"])
+    inst = void["installment"]
+    with uow_factory() as uow:
+        uow.orders.finish_attempt(void["key"], ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+        uow.audit.add(AuditEntry(actor, Entity.PAYMENT, void["key"], f"void_{result.outcome.value}", None,
+                                 {"authorization": void["reference"], "amount": str(inst.amount.amount),
+                                  "currency": inst.amount.currency, "outcome": result.outcome.value},
+                                 result.reason, sales_id), clock.now())
+        uow.commit()
 
 
 def _send_refund(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
@@ -330,7 +388,7 @@ def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, 
 
 def _slot_view(s) -> dict:  # type: ignore[no-untyped-def]
     return {"ship_date": s.occ.ship_date.isoformat(), "item_id": s.occ.item_id, "price": str(s.occ.price.amount),
-            "status": "paused" if s.is_paused else s.status.value}
+            "status": s.status.value}
 
 
 def _adjustment_view(outcome: _Outcome) -> dict:

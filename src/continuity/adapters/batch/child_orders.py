@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from continuity.adapters.batch.payments import PARENT_PAYMENT_HOLD
 from continuity.adapters.batch.sql import (
@@ -74,6 +74,7 @@ class ChildOrderStore:
 
     def create_chunk(self, q: ChildOrderQuery, after: tuple[str, int] | None, now: datetime) -> ChunkResult:
         with bulk_transaction(self.engine) as conn:
+            _plan_by_key(conn)
             claimed, last_key, skipped, any_held = _claim_and_stage(conn, q, after)
             if not claimed:
                 return ChunkResult(0, 0, 0, 0, None, [])
@@ -83,6 +84,16 @@ class ChildOrderStore:
             _insert_lines_and_charges(conn, q)
             _mark_occurrences(conn)
         return ChunkResult(claimed, created, held, skipped, last_key, ids)
+
+
+def _plan_by_key(conn: Connection) -> None:
+    """PostgreSQL: a chunk is a few thousand keys, each best looked up through an index (nested
+    loops). Left alone, its planner hashes or merge-joins whole tables for every chunk (seq scan of
+    a million occurrences and cards, merge joins from the first key), which makes a run quadratic in
+    the number of parents; and JIT compiled these statements for longer than they ran."""
+    if is_postgres(conn):
+        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
+            conn.execute(text(f"SET LOCAL {setting} = off"))
 
 
 _DUE_OCCURRENCE = (

@@ -1,4 +1,5 @@
-"""Set-based order lifecycle statements: fulfil, invoice and close."""
+"""Set-based order lifecycle statements: fulfil, invoice and close. Every status change is recorded in
+the audit trail by one INSERT … SELECT with the change's own WHERE, in its transaction, just before it."""
 from __future__ import annotations
 
 from datetime import date
@@ -15,28 +16,32 @@ class LifecycleStore:
 
     def fulfil_due_children(self, as_of: date, item_id: str | None) -> int:
         """Stand-in for the warehouse: release and ship open child orders whose ship date has come."""
-        where = (" AND EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.parent_sales_id"
-                 " AND cl.item_id = :item_id)") if item_id else ""
+        where = (
+            "WHERE status IN ('open', 'released') AND parent_sales_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = sales_orders.sales_id "
+            " AND i.status NOT IN ('paid', 'authorized')) "
+            "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.child_sales_id = sales_orders.sales_id"
+            " AND o.ship_date > :as_of)")
+        if item_id:
+            where += (" AND EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.parent_sales_id"
+                      " AND cl.item_id = :item_id)")
+        params = {"as_of": as_of, "item_id": item_id}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
+            _audit_orders(conn, "fulfil-children", "shipped", where, params)
             return conn.execute(sql_text(
                 "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
-                "tracking_number = 'AUTO-' || sales_id "
-                "WHERE status IN ('open', 'released') AND parent_sales_id IS NOT NULL "
-                "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = sales_orders.sales_id "
-                " AND i.status NOT IN ('paid', 'authorized')) "
-                "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.child_sales_id = sales_orders.sales_id"
-                " AND o.ship_date > :as_of)" + where
-            ), {"as_of": as_of, "item_id": item_id}).rowcount
+                "tracking_number = 'AUTO-' || sales_id " + where), params).rowcount
 
     def invoice_shipped_children(self, as_of: date) -> int:
+        where = "WHERE status = 'shipped' AND parent_sales_id IS NOT NULL AND shipped_on <= :as_of"
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
+            _audit_orders(conn, "invoice-shipped", "invoiced", where, {"as_of": as_of})
             count = conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of "
-                "WHERE status = 'shipped' AND parent_sales_id IS NOT NULL AND shipped_on <= :as_of"
-            ), {"as_of": as_of}).rowcount
-            mark_invoiced_occurrences(conn)
+                "UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where),
+                {"as_of": as_of}).rowcount
+            mark_invoiced_occurrences(conn, job="invoice-shipped")
             conn.execute(sql_text(
                 "UPDATE sales_lines SET status = 'closed' WHERE status = 'open' AND parent_sales_id IS NOT NULL "
                 "AND EXISTS (SELECT 1 FROM sales_orders so WHERE so.sales_id = sales_lines.sales_id "
@@ -49,7 +54,7 @@ class LifecycleStore:
             "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
             " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
             "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
-            " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'child_created')) "
+            " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'paused', 'child_created')) "
             "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
             " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
         orders_where = (
@@ -75,9 +80,21 @@ class LifecycleStore:
         return {"lines_closed": lines, "orders_closed": orders}
 
 
-def mark_invoiced_occurrences(conn) -> None:  # type: ignore[no-untyped-def]
-    conn.execute(sql_text(
-        "UPDATE schedule_occurrences SET status = 'invoiced' WHERE status = 'child_created' AND EXISTS ("
-        "SELECT 1 FROM sales_orders so WHERE so.sales_id = schedule_occurrences.child_sales_id "
-        "AND so.status = 'invoiced')"
-    ))
+_OCCURRENCES_INVOICED = (
+    "WHERE status = 'child_created' AND EXISTS (SELECT 1 FROM sales_orders so "
+    "WHERE so.sales_id = schedule_occurrences.child_sales_id AND so.status = 'invoiced')")
+
+
+def mark_invoiced_occurrences(conn, job: str = "invoice-shipped") -> None:  # type: ignore[no-untyped-def]
+    audit_select(conn, job, "occurrence", "invoiced",
+                 key="schedule_occurrences.sales_id || ':' || " + as_text("schedule_occurrences.line_no")
+                 + " || ':' || " + as_text("schedule_occurrences.seq"),
+                 sales_id="schedule_occurrences.sales_id", before=status_json("status"),
+                 after=status_json("'invoiced'"), source="schedule_occurrences " + _OCCURRENCES_INVOICED, params={})
+    conn.execute(sql_text("UPDATE schedule_occurrences SET status = 'invoiced' " + _OCCURRENCES_INVOICED))
+
+
+def _audit_orders(conn, job: str, target: str, where: str, params: dict) -> None:  # type: ignore[no-untyped-def]
+    """One audit entry per child order the UPDATE with this ``where`` moves to ``target``."""
+    audit_select(conn, job, "order", target, key="sales_id", sales_id="sales_id", before=status_json("status"),
+                 after=status_json("'" + target + "'"), source="sales_orders " + where, params=params)

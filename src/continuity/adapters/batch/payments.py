@@ -131,6 +131,7 @@ class PaymentStore:
                 "AND payment_attempts.status IN ('pending', 'unknown')"))
             conn.execute(sql_text(
                 "UPDATE installments SET status = t.next_status FROM tmp_outcome t WHERE t.subject = 'installment' "
+                "AND t.next_status IS NOT NULL "
                 "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
                 "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"))
             conn.execute(sql_text(
@@ -195,6 +196,8 @@ class PaymentStore:
 
 _NEXT_STATUS = {("capture", "approved"): "paid", ("authorize", "approved"): "authorized",
                 ("capture", "declined"): "declined", ("authorize", "declined"): "declined"}
+#: Attempts that do not move their installment (a void releases an authorization of a cancelled one).
+_NO_STATUS = ("void",)
 
 
 _OUTCOME_COLUMNS = (
@@ -209,7 +212,8 @@ _NOTICE = {("capture", "approved"): "paid", ("capture", "declined"): "payment_de
 def _outcome_row(o: AttemptOutcome) -> dict:
     a = o.attempt
     return {"key": a.idempotency_key, "subject": a.subject, "sales_id": a.sales_id, "line_no": a.line_no,
-            "seq": a.seq, "status": o.status, "next_status": _NEXT_STATUS.get((a.operation, o.status), "unknown"),
+            "seq": a.seq, "status": o.status,
+            "next_status": None if a.operation in _NO_STATUS else _NEXT_STATUS.get((a.operation, o.status), "unknown"),
             "reason": o.reason, "reference": o.reference or None, "notice_kind": _NOTICE.get((a.operation, o.status)),
             "payload": json.dumps({"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason})}
 

@@ -49,17 +49,13 @@ def bulk_transaction(engine: Engine) -> Iterator[Connection]:
     parents): every reference a new row gets (account, parent order, item) is read from a row of
     the same write transaction, so on SQLite the per-row foreign-key lookups are skipped for it.
     SQLite's foreign_keys is a per-connection setting that cannot change inside a transaction; it is
-    switched off just before BEGIN and back on after COMMIT/ROLLBACK. PostgreSQL checks as always,
-    but without JIT compilation for the transaction: a chunk's statements are planned as costly
-    (correlated subqueries over big tables) and JIT spent longer compiling them than running them."""
+    switched off just before BEGIN and back on after COMMIT/ROLLBACK. PostgreSQL checks as always."""
     with engine.connect() as conn:
         driver = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
         if driver is not None:
             driver.execute("PRAGMA foreign_keys = OFF")
         try:
             with conn.begin():
-                if driver is None and is_postgres(conn):
-                    conn.execute(text("SET LOCAL jit = off"))
                 yield conn
         finally:
             if driver is not None:

@@ -81,8 +81,9 @@ class ChargeOut(BaseModel):
 
 class ProjectionLineOut(BaseModel):
     line_no: int
-    status: str
+    status: str = Field(description="open, paused (an open pause, also before its first day), closed, …")
     billing_mode: str
+    paused_from: date | None = Field(default=None, description="The open pause's first day.")
 
 
 class ProjectionOut(BaseModel):
@@ -95,6 +96,12 @@ class ProjectionOut(BaseModel):
     charges: list[ChargeOut]
 
 
+class VoidedOut(BaseModel):
+    line_no: int
+    seq: int
+    amount: str
+
+
 class ChangeOut(BaseModel):
     sales_id: str
     change: str
@@ -102,6 +109,8 @@ class ChangeOut(BaseModel):
     before: ProjectionOut
     after: ProjectionOut
     refund: str | None = Field(description="Refunded (or being refunded) to the card, when cancelling.")
+    voided: list[VoidedOut] = Field(default_factory=list, description="Installments authorized and not "
+                                    "captured whose authorization a cancel releases at the gateway.")
 
 
 class HistoryEntryOut(BaseModel):

@@ -15,7 +15,7 @@ from continuity.bootstrap import App
 from continuity.domain.errors import DomainError, NotFound
 from continuity.entrypoints.api import problems
 from continuity.entrypoints.web.auth import CsrfRefused, LoginRequired, RoleTooLow, verify_csrf
-from continuity.entrypoints.web.routes import agent_routes
+from continuity.entrypoints.web.routes import agent_routes, order_servicing
 from continuity.entrypoints.web.security import SecurityHeadersMiddleware, is_web_path
 from continuity.entrypoints.web.session import WebState
 from continuity.entrypoints.web.templating import render
@@ -34,7 +34,7 @@ def include_web(api: FastAPI, app: App) -> None:
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(SecurityHeadersMiddleware)
     csrf = [Depends(verify_csrf)]
-    for router in agent_routes() + _manager_routes():
+    for router in agent_routes() + _manager_routes() + [order_servicing.router]:
         api.include_router(router, dependencies=csrf)
     _install_error_pages(api)
 

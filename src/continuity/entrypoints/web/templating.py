@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
 from continuity.domain.money import Money
@@ -31,8 +31,9 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     tr = i18n.translations(lang)
     token = csrf_token(request)
     values = {
-        "request": request, "user": user, "is_manager": bool(user and user.role.may_act_as(Role.MANAGER)), "locale": locale, "lang": lang,
-        "languages": i18n.NAMES, "_": tr.gettext, "gettext": tr.gettext, "ngettext": tr.ngettext,
+        "request": request, "user": user, "is_manager": bool(user and user.role.may_act_as(Role.MANAGER)),
+        "locale": locale, "lang": lang, "languages": i18n.NAMES,
+        "_": tr.gettext, "gettext": tr.gettext, "ngettext": tr.ngettext,
         "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="%s">') % token,
         "csrf_token": token,
         **context,
@@ -65,8 +66,6 @@ def format_number(value: int | Decimal | None, locale: Any) -> str:
 
 def _filter(name: str):  # type: ignore[no-untyped-def]
     """Filters that need the page's locale read it from the template context."""
-    from jinja2 import pass_context
-
     formatters = {"money": format_money, "date": format_day, "number": format_number}
 
     @pass_context

@@ -1,6 +1,7 @@
 """Calling the gateway for attempts that are already committed, and recording the answers."""
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import date
 
@@ -8,7 +9,9 @@ from continuity.adapters.batch.payments import AttemptOutcome, ClaimedAttempt
 from continuity.domain.money import Money
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.jobs.context import JobDeps
-from continuity.services.ports import GatewayOutcome
+from continuity.services.ports import GatewayOutcome, GatewayResult, PaymentGateway
+
+log = logging.getLogger(__name__)
 
 
 def charge_claimed(deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date) -> Counter[str]:
@@ -29,10 +32,29 @@ def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -
     for attempt in stale:
         found = deps.gateway.lookup(attempt.idempotency_key)
         if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
-            amount = Money.from_minor(attempt.amount_minor, attempt.currency)
-            found = call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount,
-                                 attempt.idempotency_key)
+            found = _redrive(deps, attempt)
         outcomes.append(AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference))
     # installment charges and servicing refunds are recorded here; submit authorizations by payment_entry
     deps.payments.record_outcomes([o for o in outcomes if o.attempt.subject != "payment"], as_of)
     return outcomes
+
+
+def _redrive(deps: JobDeps, attempt: ClaimedAttempt) -> GatewayResult:
+    """Send an attempt the gateway never received again, under the same key."""
+    if attempt.operation == "void":
+        with deps.uow() as uow:
+            auth = uow.servicing.authorization_of(attempt.sales_id, attempt.line_no, attempt.seq)
+        if auth is None:
+            return GatewayResult(GatewayOutcome.DECLINED, "", "no authorization on record to void")
+        return call_void(deps.gateway, attempt.card_token, auth["reference"], attempt.idempotency_key)
+    amount = Money.from_minor(attempt.amount_minor, attempt.currency)
+    return call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key)
+
+
+def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> GatewayResult:
+    """Release an authorization (``reference``) under ``key``; no answer is UNKNOWN, never a retry."""
+    try:
+        return gateway.void(token, reference, key)
+    except (OSError, TimeoutError) as exc:
+        log.warning("gateway void under key %s got no answer: %s", key, type(exc).__name__)
+        return GatewayResult(GatewayOutcome.UNKNOWN, "", "no answer from the gateway")

@@ -147,6 +147,10 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
     pending = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PENDING.value}
     future = [s.occ for s in slots if s.seq > last_history and s.status == OccurrenceStatus.PENDING
               and (s.seq in pending or s.seq not in line.occurrences)]
+    # occurrences held by a pause are not materialised or changed, but they are still owed
+    held = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PAUSED.value}
+    owed = [s.occ for s in slots if s.seq > last_history and s.is_open
+            and (s.seq in pending or s.seq in held or s.seq not in line.occurrences)]
     wanted = {o.seq: o for o in materialise(future, plans.threshold, line.bill_up_front)}
     # repeats beyond the threshold that extend-lines materialised because they were due stay
     wanted.update({o.seq: o for o in future if o.seq in pending and o.seq not in wanted})
@@ -174,7 +178,7 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
     if len(plan) != line.planned_count:
         w.planned_counts.append({"sales_id": line.sales_id, "line_no": line.line_no, "planned_count": len(plan)})
     if installments:
-        _recompute_installments(line, future, history, installments, change, w)
+        _recompute_installments(line, owed, history, installments, change, w)
     return change if change["added"] or change["changed"] or change["removed"] or change["installments"] else None
 
 

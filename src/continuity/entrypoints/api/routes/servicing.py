@@ -78,7 +78,8 @@ def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent)
 
 @router.post(BASE + "/pause", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def pause(sales_id: SalesId, body: PauseIn, app: AppDep, user: Agent) -> dict:
-    """Pause from a day: nothing is created until the order is resumed."""
+    """Pause from a day: the occurrences shipping from then on are held until the order is resumed; the
+    earlier pending ones still ship."""
     return _run(app, user, sales_id, body, Change("pause", on=body.from_, reason=body.reason, line_no=body.line_no))
 
 

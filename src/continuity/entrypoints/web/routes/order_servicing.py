@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -46,8 +46,8 @@ from continuity.services.projection import load, order_projection
 
 router = APIRouter(include_in_schema=False)
 MAX_FIELD = 200
-ALL = 100  # shipments and charges read for the occurrence list and the order page
-SHOWN = 6  # shipments and charges shown side by side in a preview
+ALL = 100  # shipments read for the list of occurrences a change can pick
+SHOWN = 12  # next shipments and charges shown in a preview (before and after) and on the order page
 
 
 def N_(text: str) -> str:
@@ -83,7 +83,6 @@ ERRORS = {
     "date_in_past": N_("The date is in the past: pick today or a later day."),
     "substitute_invalid": N_("That shipment already ships this item."),
     "item_is_parent": N_("A continuity item cannot be shipped as a substitute: pick a single item."),
-    "item_unknown": N_("There is no item with that number."),
     "pause_too_late": N_("A shipment is due before that day: pause from an earlier day, or skip that shipment."),
     "nothing_pending": N_("Nothing is left to ship on this order."),
     "payment_outcome_unknown": N_("A charge of this order got no answer from the card company yet: the reconcile-payments job resolves it. Try again after it."),
@@ -94,6 +93,7 @@ ERRORS = {
     "card_expired": N_("The card has expired. Ask the caller for another card."),
     "continuity_order_not_found": N_("This is not a continuity order."),
 }
+PAUSED = N_("paused")  # the status of a held shipment (the other statuses are in agent.po)
 CHANGED = N_("The order changed since the preview (a batch job ran). Here is the new preview: check it with "
              "the caller and save again.")
 #: "Why this date?": the sentence of each explanation code, with the service's parameters.
@@ -244,7 +244,7 @@ def _preview_page(request: Request, app, context: dict, status: int = 200, notic
                   error: str | None = None) -> Response:
     try:
         change = to_change(context["kind"], context["values"])
-        result = servicing.preview(app.uow, app.clock, context["sales_id"], change, ALL)
+        result = servicing.preview(app.uow, app.clock, context["sales_id"], change, SHOWN)
     except DomainError as exc:
         template = "servicing/preview.html" if context["kind"] == "change_card" else "servicing/form.html"
         return render(request, template, 422, **context, error=_text(request, exc), preview=None)
@@ -255,12 +255,12 @@ def _preview_page(request: Request, app, context: dict, status: int = 200, notic
 def _save(request: Request, app, user: User, context: dict, card: tuple[str, str], expected: str) -> Response:  # type: ignore[no-untyped-def]
     kind, sales_id = context["kind"], context["sales_id"]
     try:
-        current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), ALL)
+        current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), SHOWN)
         if expected and digest(current) != expected:
             tr = i18n.translations(language_of(request))
             return _preview_page(request, app, context, 409, notice=tr.gettext(CHANGED))
         change = to_change(kind, context["values"], *card) if kind == "change_card" else to_change(kind, context["values"])
-        servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, actor_of(user), ALL)
+        servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, actor_of(user), SHOWN)
     except DomainError as exc:
         if kind == "change_card":
             return _preview_page(request, app, context, 422, error=_text(request, exc))
@@ -289,6 +289,8 @@ def _form_context(app, sales_id: str, kind: str, values: Values) -> dict:  # typ
         state = load(uow, sales_id)
         products = uow.setup.products()
         account = uow.customers.get(state.order.account)
+        cards = {c.token: c.masked for c in uow.customers.cards(state.order.account)}
+    token = next((ls.card_token for ls in state.lines if not values.line or str(ls.line.line_no) == values.line), None)
     names = {p.item_id: p.name for p in products}
     currency = state.order.currency
     occurrences = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], "")}
@@ -300,7 +302,7 @@ def _form_context(app, sales_id: str, kind: str, values: Values) -> dict:  # typ
                if i.status in (PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)]
     return {"kind": kind, "slug": SLUG[kind], "title": TITLES[kind], "sales_id": sales_id, "values": values,
             "customer": account, "occurrences": occurrences, "items": items, "names": names, "retried": retried,
-            "multi_line": len(state.lines) > 1}
+            "multi_line": len(state.lines) > 1, "current_card": cards.get(token or "", "")}
 
 
 def digest(result: dict) -> str:
@@ -311,21 +313,21 @@ def digest(result: dict) -> str:
 
 def preview_view(app, context: dict, result: dict) -> dict:  # type: ignore[no-untyped-def]
     names = context["names"]
-    before = projection_view(result["before"], names, SHOWN)
-    after = projection_view(result["after"], names, SHOWN)
+    before = projection_view(result["before"], names)
+    after = projection_view(result["after"], names)
     mark_changes(before, after)
     refund = result["refund"]
-    return {"before": before, "after": after, "expected": digest(result),
+    return {"before": before, "after": after, "expected": digest(result), "charge_text": charge_text,
             "refund": Money(Decimal(refund), result["after"]["currency"]) if refund else None}
 
 
-def projection_view(proj: dict, names: dict[str, str], count: int = ALL) -> dict:
+def projection_view(proj: dict, names: dict[str, str]) -> dict:
     cur = proj["currency"]
     shipments = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], ""),
                   "amount": Money(Decimal(s["amount"]), cur), "key": (s["line_no"], s["seq"]), "changed": False}
-                 for s in proj["shipments"][:count]]
+                 for s in proj["shipments"]]
     charges = [{**c, "due_date": date.fromisoformat(c["due_date"]), "amount": Money(Decimal(c["amount"]), c["currency"]),
-                "key": (c["line_no"], c["for"]), "changed": False} for c in proj["charges"][:count]]
+                "key": (c["line_no"], c["for"]), "changed": False} for c in proj["charges"]]
     return {"shipments": shipments, "charges": charges, "lines": proj["lines"], "status": proj["status"]}
 
 
@@ -378,7 +380,7 @@ def servicing_view(request: Request, order: dict) -> dict | None:
     sales_id = order["sales_id"]
     try:
         names = {p.item_id: p.name for p in _products(app)}
-        proj = projection_view(order_projection(app.uow, app.clock.today(), sales_id, ALL), names, ALL)
+        proj = projection_view(order_projection(app.uow, app.clock.today(), sales_id, SHOWN), names)
     except DomainError:
         return None
     seqs = {(line["line_no"], occ["seq"]) for line in order["lines"] if line.get("continuity")
@@ -406,10 +408,14 @@ def _actions(order: dict, proj: dict) -> list[dict]:
     result = []
     several = len(proj["lines"]) > 1
     for line in proj["lines"]:
+        pending = any(s["line_no"] == line["line_no"] and s["status"] in ("pending", "paused")
+                      for s in proj["shipments"])
         if line["status"] == "paused":
-            kinds = ("resume", "skip", "change_card", "cancel")
-        elif line["status"] == "open":
+            kinds: tuple[str, ...] = ("resume", "skip", "change_card", "cancel")
+        elif line["status"] == "open" and pending:
             kinds = ("skip", "reschedule", "substitute", "change_card", "pause", "cancel")
+        elif line["status"] == "open" and proj["charges"]:  # cancelled or all created: a card for what is due
+            kinds = ("change_card",)
         else:
             continue
         query = f"?line={line['line_no']}" if several else ""
@@ -420,4 +426,3 @@ def _actions(order: dict, proj: dict) -> list[dict]:
 
 
 env.globals["servicing_view"] = servicing_view
-__all__ = ["router", "to_change", "Values", "asdict", "replace"]
