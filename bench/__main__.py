@@ -1,8 +1,9 @@
 """`make bench`: time the batch jobs on N generated due parents, SQLite and PostgreSQL.
 
 BENCH_N (default 100000; a comma list such as "100000,1000000" also prints the scaling ratio),
-BENCH_PG=0 skips PostgreSQL, BENCH_JOBS (a comma list; default all five) picks the jobs timed.
-Each step runs in its own process; rows/s is due parents per second; wall seconds, CPU seconds of
+BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0 skips SQLite, BENCH_DIR is where the SQLite file goes
+(default: the system's temporary directory), BENCH_JOBS (a comma list; default all five) picks the
+jobs timed. Each step runs in its own process; rows/s is due parents per second; wall seconds, CPU seconds of
 the step's process, and the load average when the step ended are printed (the machine is shared).
 
 Baselines, measured in the same run: ``baseline`` is a raw INSERT … SELECT of the same number of rows
@@ -83,10 +84,11 @@ def main() -> None:
     sizes = [int(s) for s in os.environ.get("BENCH_N", "100000").split(",")]
     timings: dict[tuple[str, int], float] = {}
     for n in sizes:
-        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
-            r = bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", n)
-            if "create-child-orders" in r:
-                timings[("SQLite", n)] = r["create-child-orders"]["seconds"]
+        if os.environ.get("BENCH_SQLITE", "1") != "0":
+            with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+                r = bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", n)
+                if "create-child-orders" in r:
+                    timings[("SQLite", n)] = r["create-child-orders"]["seconds"]
         pg = postgres_url()
         if pg:
             try:

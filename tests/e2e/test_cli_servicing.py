@@ -84,3 +84,19 @@ def test_bad_input_is_one_line_a_non_zero_exit_and_nothing_written(cli, parent, 
     before = _counts(cli)
     cli.fails(code, "orders", *[a.format(p=parent) for a in args])
     assert _counts(cli) == before
+
+
+def test_pause_from_a_later_date_and_cancel_with_an_authorized_installment(cli, parent):
+    paused = cli.ok("orders", "pause", parent, "--from", "2027-01-01")  # occurrences 1 and 2 ship before
+    assert [(s["seq"], s["status"]) for s in paused["after"]["shipments"]] == [
+        (1, "pending"), (2, "pending"), (3, "paused"), (4, "paused")]
+    assert paused["after"]["lines"][0]["paused_from"] == "2027-01-01"
+    plain = cli.invoke("orders", "projection", parent)
+    assert plain.exit_code == 0 and "paused from 2027-01-01" in plain.stdout
+    cli.fails("order_paused", "orders", "pause", parent, "--from", "2027-02-01")
+
+    preview = cli.invoke("orders", "cancel", parent, "--preview")
+    assert preview.exit_code == 0 and "authorization voided: installment 1" in preview.stdout
+    done = cli.ok("orders", "cancel", parent)
+    assert done["voided"] == [{"line_no": 1, "seq": 1, "amount": "9.83"}]
+    assert any(e["action"] == "void_approved" for e in cli.ok("orders", "history", parent))

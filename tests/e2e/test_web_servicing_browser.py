@@ -144,6 +144,10 @@ def test_the_servicing_pages_fit_a_narrow_window(web_server, page, demo_order): 
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"{path} scrolls sideways at 400 px ({width})"
         screenshot(page, name)
+    schedule = page.locator("section[aria-labelledby='schedule-1']")
+    page.goto(f"{web_server.url}/orders/{demo_order}")
+    schedule.screenshot(path=str(screenshot(page, "28-order-narrow").with_name("28-schedule-narrow.png")))
+    page.goto(f"{web_server.url}/orders/{demo_order}/service/reschedule")
     with page.expect_navigation():
         page.click("button[value=preview]")
     width = page.evaluate("document.documentElement.scrollWidth")

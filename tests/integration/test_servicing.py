@@ -367,7 +367,7 @@ def _statuses(app: App, parent: str) -> list[str]:
                                p=parent)]
 
 
-def test_pause_from_a_later_date_ships_the_earlier_occurrence_and_holds_the_later_ones_until_resumed(demo_app, make_app):
+def test_pause_from_a_later_date_ships_the_earlier_occurrences_and_holds_the_rest_until_resumed(demo_app, make_app):
     app = demo_app
     parent = book_club_order(app)  # occurrence 2 ships 2026-12-26 (pending), 3 on 2027-01-26, 4 on 2027-02-26
     change = Change("pause", on=date(2027, 1, 1), reason="away in January")

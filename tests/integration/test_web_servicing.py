@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from web_support import add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
 from continuity.entrypoints.web import i18n  # noqa: E402
 from continuity.entrypoints.web.routes import order_servicing  # noqa: E402
@@ -60,7 +60,8 @@ def visible_rows(html: str) -> list[str]:
     html = re.sub(r"<details.*?</details>|<span class=\"changed-mark\">.*?</span>", "", html, flags=re.S)
     result = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
-        cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split())
+                 for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
         result.append(" | ".join(cells))
     return result
 
@@ -120,6 +121,15 @@ def test_the_previewed_after_is_the_order_page_after_save(agent, web_app, bookcl
         assert values["reason"] in history
 
 
+def test_the_actor_is_the_logged_in_user_with_the_kind_of_their_role(web_app, bookclub):
+    with web_client(web_app) as manager:
+        assert client_login(manager, MANAGER).status_code == 303
+        assert save(manager, bookclub, preview(manager, bookclub, "skip", {"seq": "4"})).status_code == 303
+    actors = rows(web_app, "SELECT DISTINCT actor, actor_kind FROM audit_entries "
+                           "WHERE sales_id = :s AND action = 'skip'", s=bookclub)
+    assert actors == [(MANAGER[0], "manager")]
+
+
 def test_pause_then_resume_and_the_explanation_says_why(agent, web_app, bookclub):
     save(agent, bookclub, preview(agent, bookclub, "pause", {"on": "2026-12-20"}))
     paused = agent.get(f"/orders/{bookclub}").text
@@ -136,6 +146,23 @@ def test_pause_then_resume_and_the_explanation_says_why(agent, web_app, bookclub
     assert "because the order was paused from Dec 20, 2026 and resumed on Jan 10, 2027" in page
     shipments = order_projection(web_app.uow, web_app.clock.today(), bookclub)["shipments"]
     assert [s["ship_date"] for s in shipments if s["seq"] == 2] == ["2027-01-16"]
+
+
+def test_reschedule_moves_by_the_field_the_agent_typed_into(agent, bookclub):
+    """Without JavaScript the radio button may be forgotten: the field that was changed decides."""
+    form = agent.get(f"/orders/{bookclub}/service/reschedule?seq=3").text
+    shown = re.search(r'name="shown_date" value="([^"]+)"', form).group(1)
+    assert shown == "2027-01-26" and 'id="how-date" name="how" value="date" checked' in form
+    base = {"csrf_token": csrf_of(form), "action": "preview", "seq": "3", "shown_date": shown}
+    by_days = agent.post(f"/orders/{bookclub}/service/reschedule",
+                         data={**base, "how": "date", "new_date": shown, "days": "10"})
+    assert "by 10 day(s)" in by_days.text and "Feb 5, 2027" in section(by_days.text, "after")
+    by_date = agent.post(f"/orders/{bookclub}/service/reschedule",
+                         data={**base, "how": "days", "new_date": "2027-02-01", "days": ""})
+    assert "to Feb 1, 2027" in by_date.text and "Feb 1, 2027" in section(by_date.text, "after")
+    both = agent.post(f"/orders/{bookclub}/service/reschedule",
+                      data={**base, "how": "days", "new_date": "2027-02-01", "days": "3"})
+    assert "by 3 day(s)" in both.text  # both changed: the radio button decides
 
 
 def test_why_this_date_is_translated(agent, bookclub):

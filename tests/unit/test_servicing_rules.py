@@ -69,3 +69,44 @@ def test_reschedule_keeps_the_order_of_shipments_and_refuses_history():
 def test_a_row_without_basis_parameters_still_gets_a_sentence():
     slot = Slot(replace(_line().plan[1], basis="interval", basis_args={}), stored=True)
     assert explanation(slot)["text"] == "Occurrence 2 ships on 2028-01-31 as planned by the program."
+
+
+def test_a_pause_from_a_later_day_holds_only_what_ships_from_that_day_on():
+    line = _line(stored=3, created=1)  # 2 ships 2028-01-31 (pending), 3 on 2028-02-29
+    adj = pause(line, date(2028, 2, 1), today=date(2028, 1, 10))
+    assert adj.seq == 3
+    paused = line.with_adjustment(adj)
+    assert [s.status.value for s in paused.slots()] == ["child_created", "pending"] + ["paused"] * 4
+    assert paused.stored[3].status == OccurrenceStatus.PAUSED  # the stored row is written paused
+    skipped = paused.with_adjustment(skip(paused, 4))  # a held occurrence can still be skipped
+    resumed, closed = skipped.with_resume(date(2028, 3, 2))
+    assert closed.days == 30
+    assert [(s.occ.ship_date.isoformat(), s.status.value) for s in resumed.slots()][1:] == [
+        ("2028-01-31", "pending"), ("2028-03-30", "pending"), ("2028-03-31", "skipped"),
+        ("2028-05-30", "pending"), ("2028-06-30", "pending")]
+
+
+def test_a_pause_is_refused_in_the_past_or_when_nothing_ships_after_it_and_resuming_early_moves_nothing():
+    line = _line()
+    with pytest.raises(ValidationFailed, match="past"):
+        pause(line, date(2028, 1, 1), today=date(2028, 1, 10))
+    with pytest.raises(RuleViolation, match="ships from 2028-06-01 on"):
+        pause(line, date(2028, 6, 1))
+    paused = line.with_adjustment(pause(line, date(2028, 3, 1)))
+    resumed, closed = paused.with_resume(date(2028, 2, 1))  # before the pause began
+    assert closed.days == 0
+    assert [s.occ.ship_date for s in resumed.slots()] == [s.occ.ship_date for s in line.slots()]
+    assert [s.occ.basis for s in resumed.slots()] == [s.occ.basis for s in line.slots()]
+
+
+def test_occurrence_statuses_move_only_through_their_table():
+    from continuity.domain.errors import InvalidTransition
+    from continuity.domain.schedule import check_occurrence_transition
+
+    S = OccurrenceStatus
+    check_occurrence_transition(S.PENDING, S.PAUSED)
+    check_occurrence_transition(S.PAUSED, S.PENDING)
+    for current, target in [(S.PAUSED, S.CHILD_CREATED), (S.INVOICED, S.PENDING), (S.CHILD_CREATED, S.PAUSED),
+                            (S.CANCELLED, S.PENDING)]:
+        with pytest.raises(InvalidTransition):
+            check_occurrence_transition(current, target)

@@ -76,8 +76,8 @@ def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change
 
 def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change,
           actor: Actor = SYSTEM, count: int = DEFAULT_COUNT) -> dict:
-    """Make the change in one transaction (a refund is then sent to the gateway); returns the same
-    document as the preview, its ``after`` read back from the database."""
+    """Make the change in one transaction (a cancel's voids and refund are then sent to the gateway);
+    returns the same document as the preview, its ``after`` read back from the database."""
     card = _tokenize(uow_factory, gateway, clock, sales_id, change) if change.kind == "change_card" else None
     with uow_factory() as uow:
         state = load(uow, sales_id)
@@ -276,7 +276,8 @@ def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcom
                                   outcome.refund, clock.today(), clock.now())
 
 
-def _write_void_attempts(uow, clock: Clock, state: OrderState, outcome: _Outcome) -> list[dict]:  # type: ignore[no-untyped-def]
+def _write_void_attempts(uow, clock: Clock, state: OrderState,  # type: ignore[no-untyped-def]
+                         outcome: _Outcome) -> list[dict]:
     """One void attempt per authorization to release, committed with the cancellation (before the call).
     Installments sharing one authorization (the card authorized at submit) release it once."""
     voids, seen = [], set()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from continuity.bootstrap import App
 from continuity.domain.audit import Actor, ActorKind
 from continuity.domain.calendar import Interval
 from continuity.domain.errors import DomainError, ValidationFailed
@@ -59,7 +60,8 @@ KINDS = {"skip": "skip", "reschedule": "reschedule", "substitute": "substitute",
          "pause": "pause", "resume": "resume", "cancel": "cancel"}
 SLUG = {kind: slug for slug, kind in KINDS.items()}
 TITLES = {"skip": N_("Skip a shipment"), "reschedule": N_("Reschedule"), "substitute": N_("Substitute the item"),
-          "change_card": N_("Change card"), "pause": N_("Pause"), "resume": N_("Resume"), "cancel": N_("Cancel the order")}
+          "change_card": N_("Change card"), "pause": N_("Pause"), "resume": N_("Resume"),
+          "cancel": N_("Cancel the order")}
 SAVED = {"skip": N_("The shipment was skipped."), "reschedule": N_("The shipment was rescheduled."),
          "substitute": N_("The item was substituted."), "change_card": N_("The new card was saved."),
          "pause": N_("The order is paused."), "resume": N_("The order was resumed."),
@@ -77,15 +79,18 @@ ERRORS = {
     "order_paused": N_("The order is paused: resume it first."),
     "order_not_paused": N_("The order is not paused."),
     "occurrence_not_found": N_("The order has no such shipment."),
-    "occurrence_not_pending": N_("That shipment has already been created or shipped: only a pending shipment can be changed."),
+    "occurrence_not_pending": N_("That shipment has already been created or shipped: only a pending shipment "
+                                 "can be changed."),
     "reschedule_invalid": N_("Give a new date that differs from the current one, or a number of days."),
-    "reschedule_out_of_order": N_("The new date must stay between the shipment before and the one after; tick “and all later shipments” to move those too."),
+    "reschedule_out_of_order": N_("The new date must stay between the shipment before and the one after; tick "
+                                  "“and all later shipments” to move those too."),
     "date_in_past": N_("The date is in the past: pick today or a later day."),
     "substitute_invalid": N_("That shipment already ships this item."),
     "item_is_parent": N_("A continuity item cannot be shipped as a substitute: pick a single item."),
     "pause_too_late": N_("A shipment is due before that day: pause from an earlier day, or skip that shipment."),
     "nothing_pending": N_("Nothing is left to ship on this order."),
-    "payment_outcome_unknown": N_("A charge of this order got no answer from the card company yet: the reconcile-payments job resolves it. Try again after it."),
+    "payment_outcome_unknown": N_("A charge of this order got no answer from the card company yet: the "
+                                  "reconcile-payments job resolves it. Try again after it."),
     "card_missing": N_("The order has no card to refund to."),
     "concurrent_change": N_("The order changed meanwhile (a batch job ran): look at it again and repeat the change."),
     "card_number_invalid": N_("The card number is not valid. Check the digits with the caller and type it again."),
@@ -130,7 +135,7 @@ class Values:
 
     line: str = ""
     seq: str = ""
-    how: str = "days"  # reschedule: "date" or "days"
+    how: str = "date"  # reschedule: "date" or "days"
     new_date: str = ""
     days: str = ""
     following: str = ""  # "1" when the later shipments move too
@@ -226,7 +231,17 @@ async def service_post(request: Request, user: Agent, sales_id: str, slug: str) 
     action = str(form.get("action") or "preview")
     card = (str(form.get("card_number") or "")[:40].strip(), str(form.get("expiry") or "")[:10].strip())
     expected = str(form.get("expected") or "")[:100]
-    return await run_in_threadpool(_post, request, user, sales_id, kind, values_from(form), action, card, expected)
+    values = moved_by_what_was_typed(values_from(form), str(form.get("shown_date") or "")[:10])
+    return await run_in_threadpool(_post, request, user, sales_id, kind, values, action, card, expected)
+
+
+def moved_by_what_was_typed(v: Values, shown_date: str) -> Values:
+    """Reschedule without JavaScript: the agent may type days or a date and forget the radio button, so the
+    field they changed decides (the radio decides only when they changed both or neither)."""
+    if not shown_date:
+        return v
+    by_days, by_date = bool(v.days), v.new_date != shown_date
+    return replace(v, how="days" if by_days else "date") if by_days != by_date else v
 
 
 def _post(request: Request, user: User, sales_id: str, kind: str, values: Values, action: str,
@@ -240,7 +255,7 @@ def _post(request: Request, user: User, sales_id: str, kind: str, values: Values
     return _preview_page(request, app, context)
 
 
-def _preview_page(request: Request, app, context: dict, status: int = 200, notice: str | None = None,  # type: ignore[no-untyped-def]
+def _preview_page(request: Request, app: App, context: dict, status: int = 200, notice: str | None = None,
                   error: str | None = None) -> Response:
     try:
         change = to_change(context["kind"], context["values"])
@@ -248,18 +263,18 @@ def _preview_page(request: Request, app, context: dict, status: int = 200, notic
     except DomainError as exc:
         template = "servicing/preview.html" if context["kind"] == "change_card" else "servicing/form.html"
         return render(request, template, 422, **context, error=_text(request, exc), preview=None)
-    return render(request, "servicing/preview.html", status, **context, **preview_view(app, context, result),
+    return render(request, "servicing/preview.html", status, **context, **preview_view(context, result),
                   error=error, notice=notice)
 
 
-def _save(request: Request, app, user: User, context: dict, card: tuple[str, str], expected: str) -> Response:  # type: ignore[no-untyped-def]
+def _save(request: Request, app: App, user: User, context: dict, card: tuple[str, str], expected: str) -> Response:
     kind, sales_id = context["kind"], context["sales_id"]
     try:
         current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), SHOWN)
         if expected and digest(current) != expected:
             tr = i18n.translations(language_of(request))
             return _preview_page(request, app, context, 409, notice=tr.gettext(CHANGED))
-        change = to_change(kind, context["values"], *card) if kind == "change_card" else to_change(kind, context["values"])
+        change = to_change(kind, context["values"], *(card if kind == "change_card" else (None, None)))
         servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, actor_of(user), SHOWN)
     except DomainError as exc:
         if kind == "change_card":
@@ -269,27 +284,31 @@ def _save(request: Request, app, user: User, context: dict, card: tuple[str, str
 
 
 # -- what the pages show ----------------------------------------------------------------------------
-def _defaults(app, sales_id: str, kind: str, query: Any) -> Values:  # type: ignore[no-untyped-def]
+def _defaults(app: App, sales_id: str, kind: str, query: Any) -> Values:
     """The form's first values: the occurrence asked for (else the next pending one), today's date."""
     today = app.clock.today().isoformat()
     line, seq = str(query.get("line") or "")[:5], str(query.get("seq") or "")[:6]
-    pending = [s for s in _shipments(app, sales_id) if s["status"] == "pending"
-               and (not line or str(s["line_no"]) == line)]
+    proj = order_projection(app.uow, app.clock.today(), sales_id, ALL)
+    if not line and len(proj["lines"]) > 1:  # a change is always for one line
+        line = str(proj["lines"][0]["line_no"])
+    pending = [s for s in proj["shipments"] if s["status"] == "pending" and (not line or str(s["line_no"]) == line)]
     chosen = next((s for s in pending if str(s["seq"]) == seq), pending[0] if pending else None)
-    return Values(line=line, seq=str(chosen["seq"]) if chosen else "", how="days", days="7",
+    return Values(line=line, seq=str(chosen["seq"]) if chosen else "",
                   new_date=chosen["ship_date"] if chosen else today, on=today)
 
 
-def _shipments(app, sales_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def _shipments(app: App, sales_id: str) -> list[dict]:
     return order_projection(app.uow, app.clock.today(), sales_id, ALL)["shipments"]
 
 
-def _form_context(app, sales_id: str, kind: str, values: Values) -> dict:  # type: ignore[no-untyped-def]
+def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict:
     with app.uow() as uow:
         state = load(uow, sales_id)
         products = uow.setup.products()
         account = uow.customers.get(state.order.account)
         cards = {c.token: c.masked for c in uow.customers.cards(state.order.account)}
+    if len(state.lines) > 1 and not values.line:  # a change is always for one line
+        values = replace(values, line=str(state.lines[0].line.line_no))
     token = next((ls.card_token for ls in state.lines if not values.line or str(ls.line.line_no) == values.line), None)
     names = {p.item_id: p.name for p in products}
     currency = state.order.currency
@@ -311,7 +330,7 @@ def digest(result: dict) -> str:
     return hashlib.sha256(json.dumps(promised, sort_keys=True).encode()).hexdigest()
 
 
-def preview_view(app, context: dict, result: dict) -> dict:  # type: ignore[no-untyped-def]
+def preview_view(context: dict, result: dict) -> dict:
     names = context["names"]
     before = projection_view(result["before"], names)
     after = projection_view(result["after"], names)
@@ -326,8 +345,8 @@ def projection_view(proj: dict, names: dict[str, str]) -> dict:
     shipments = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], ""),
                   "amount": Money(Decimal(s["amount"]), cur), "key": (s["line_no"], s["seq"]), "changed": False}
                  for s in proj["shipments"]]
-    charges = [{**c, "due_date": date.fromisoformat(c["due_date"]), "amount": Money(Decimal(c["amount"]), c["currency"]),
-                "key": (c["line_no"], c["for"]), "changed": False} for c in proj["charges"]]
+    charges = [{**c, "due_date": date.fromisoformat(c["due_date"]), "key": (c["line_no"], c["for"]),
+                "amount": Money(Decimal(c["amount"]), c["currency"]), "changed": False} for c in proj["charges"]]
     return {"shipments": shipments, "charges": charges, "lines": proj["lines"], "status": proj["status"]}
 
 
@@ -396,7 +415,7 @@ def servicing_view(request: Request, order: dict) -> dict | None:
             "saved": SAVED.get(KINDS.get(saved, ""), None), "charge_text": charge_text}
 
 
-def _products(app):  # type: ignore[no-untyped-def]
+def _products(app: App) -> list:
     with app.uow() as uow:
         return uow.setup.products()
 
