@@ -61,6 +61,16 @@ def validate_card_number(number: str) -> str:
     return digits
 
 
+def looks_like_card_number(text: str) -> bool:
+    """True when ``text`` would pass as a card number (13–19 digits, Luhn): such text typed into a
+    search box is neither searched nor shown again."""
+    try:
+        validate_card_number(text)
+    except CardInvalid:
+        return False
+    return True
+
+
 def _luhn_ok(digits: str) -> bool:
     checksum = 0
     for index, char in enumerate(reversed(digits)):

@@ -209,7 +209,9 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
 
     from continuity.entrypoints.api.app import create_app
 
-    uvicorn.run(create_app(_app()), host=host, port=port, log_level="info")
+    # uvicorn's access log would print query strings (a card number typed into a search box with
+    # JavaScript off); our own request log writes method, path, status and request id only
+    uvicorn.run(create_app(_app()), host=host, port=port, log_level="info", access_log=False)
 
 
 PasswordPrompt = Annotated[bool, typer.Option("--password", help="Also set a web UI password (prompted).")]

@@ -16,12 +16,22 @@ from markupsafe import Markup, escape
 
 from continuity.domain.money import Money
 from continuity.domain.users import Role
+from continuity.domain.card import looks_like_card_number
 from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
 
 TEMPLATES = Path(__file__).with_name("templates")
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+
+
+def _here(request: Request) -> str:
+    """This page's path and query, to come back to after a language change; a query holding
+    something that looks like a card number is left out (it must never be echoed into a page)."""
+    query = request.url.query
+    if query and not any(looks_like_card_number(v) for _, v in request.query_params.multi_items()):
+        return f"{request.url.path}?{query}"
+    return request.url.path
 
 
 def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -35,7 +45,7 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
         "locale": locale, "lang": lang, "languages": i18n.NAMES,
         "_": tr.gettext, "gettext": tr.gettext, "ngettext": tr.ngettext,
         "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="%s">') % token,
-        "csrf_token": token,
+        "csrf_token": token, "here": _here(request),
         **context,
     }
     html = env.get_template(template_name).render(values)

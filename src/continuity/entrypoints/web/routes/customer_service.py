@@ -6,14 +6,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from continuity.domain.card import looks_like_card_number
 from continuity.domain.errors import DomainError, NotFound
 from continuity.entrypoints.web.auth import Agent
+from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.messages import error_text
+from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import render
 from continuity.entrypoints.web.view_models import customer_page
 from continuity.services import customers
 
 router = APIRouter(include_in_schema=False)
+CARD_WARNING = ("That looks like a card number: it was not searched. "
+                "Card numbers go only into the payment step.")
 MAX_RESULTS = 25
 
 
@@ -21,6 +26,8 @@ MAX_RESULTS = 25
 def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)] = "") -> Response:
     app = request.app.state.continuity
     text = q.strip()
+    if looks_like_card_number(text):  # the same guard as static/app.js, for a browser without JavaScript
+        return render(request, "agent/home.html", 422, q="", results=[], more=False, error=_(request, CARD_WARNING))
     if text and (order := _order_numbered(app, text)):
         return RedirectResponse(f"/orders/{order}", status_code=303)
     try:
@@ -31,6 +38,10 @@ def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)]
         return RedirectResponse(f"/customers/{found[0].account}", status_code=303)
     return render(request, "agent/home.html", q=text, results=found[:MAX_RESULTS], more=len(found) > MAX_RESULTS,
                   error=None)
+
+
+def _(request: Request, msgid: str) -> str:
+    return i18n.translations(language_of(request)).gettext(msgid)
 
 
 def _order_numbered(app, text: str) -> str | None:  # type: ignore[no-untyped-def]
