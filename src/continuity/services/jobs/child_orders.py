@@ -38,7 +38,7 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
             if query.cap <= 0:
                 break
     if authorized:
-        deps.payments.hold_declined_children(req.as_of)
+        deps.payments.hold_declined_children(req.as_of, job="create-child-orders")
     return JobOutcome(dict(counts))
 
 
