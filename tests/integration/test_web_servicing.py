@@ -255,6 +255,20 @@ def test_cancel_shows_the_refund(agent, web_app):
     assert "refund" in history and "€9.90" in history
 
 
+def test_cancel_before_any_capture_shows_the_authorization_it_releases(agent, web_app):
+    from continuity.services import order_entry, payment_entry
+
+    sales_id = order_entry.create_order_with_line(web_app.uow, web_app.clock, "004020", "0021", 1, START, "3X")
+    payment_entry.add_card_payment(web_app.uow, web_app.gateway, web_app.clock, sales_id, APPROVE, "12/30")
+    payment_entry.submit(web_app.uow, web_app.gateway, web_app.clock, sales_id)  # installment 1 authorized
+    shown = preview(agent, sales_id, "cancel", {"on": "2026-11-23"})
+    assert "nothing to refund" in re.search(r'<dd id="refund">(.*?)</dd>', shown.text, re.S).group(1)
+    assert "installment 1: €19.80" in re.search(r'<dd id="voided">(.*?)</dd>', shown.text, re.S).group(1)
+    assert save(agent, sales_id, shown).status_code == 303
+    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 1", s=sales_id) == \
+        [("cancelled",)]
+
+
 # -- change card ------------------------------------------------------------------------------------
 def test_change_card_posts_the_number_once_and_never_shows_it(agent, web_app):
     sales_id = enter_order(web_app, "88000")  # pay per shipment

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Index,
+    text,
 )
 
 metadata = MetaData(
@@ -235,6 +236,8 @@ payments = Table(
     Column("reason", Text, nullable=False),
 )
 
+_CLAIMABLE = "status IN ('not_submitted', 'authorized', 'declined')"
+
 installments = Table(
     "installments",
     metadata,
@@ -250,6 +253,9 @@ installments = Table(
     Column("item_id", String(40), nullable=False),
     Index("ix_installments_due", "status", "due_date"),
     Index("ix_installments_parent", "parent_sales_id", "parent_line_no"),
+    # what process-payments can still claim, in its claim order (migration 0005)
+    Index("ix_installments_claimable", "due_date", "sales_id", "line_no", "seq",
+          sqlite_where=text(_CLAIMABLE), postgresql_where=text(_CLAIMABLE)),
 )
 
 payment_attempts = Table(

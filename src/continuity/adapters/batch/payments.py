@@ -11,16 +11,18 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Date, Engine, bindparam
 
 from continuity.adapters.batch.audit import audit_select, status_json
 from continuity.adapters.batch.sql import (
     as_text,
+    is_postgres,
     one_worker_at_a_time,
     skip_locked,
     sql_text,
     temp_table,
     transaction,
+    typed_columns,
 )
 
 
@@ -59,6 +61,97 @@ _ATTEMPT_COLUMNS = (
 )
 
 
+ClaimKey = tuple[date, str, int, int]  # (due_date, sales_id, line_no, seq): the claim order
+
+
+@dataclass(frozen=True)
+class ClaimQuery:
+    as_of: date
+    item_id: str | None
+    retry_limit: int  # reauthorization_limit: attempts per card after the first
+    chunk: int
+    operation: str = "capture"
+    sales_ids: list[str] | None = None  # only these orders' installments (at most ``chunk`` of them)
+
+
+@dataclass(frozen=True)
+class ClaimedChunk:
+    attempts: list[ClaimedAttempt]
+    last_key: ClaimKey | None  # the last installment looked at; None: nothing left after the cursor
+
+
+_CLAIM_COLUMNS = (
+    "due_date DATE, sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, status VARCHAR(20), "
+    "card_token VARCHAR(80), amount_minor BIGINT, currency VARCHAR(3), PRIMARY KEY (sales_id, line_no, seq)"
+)
+_CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE status IN _CLAIMABLE["capture"] (0005)
+
+
+def _plan_by_key(conn: Connection) -> None:
+    """PostgreSQL: a chunk is a range of the claim index plus a key lookup per row (nested loops);
+    hash or merge joins would read whole tables per chunk, and JIT costs more than the chunk."""
+    if is_postgres(conn):
+        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
+            conn.execute(sql_text(f"SET LOCAL {setting} = off"))
+
+
+def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) -> ClaimKey | None:
+    """Copy the next chunk of due installments (with their card) into tmp_claim, locking them on
+    PostgreSQL (SKIP LOCKED: concurrent workers take different ones); returns the last one's key.
+    One range read of the claim index from the cursor, then a key lookup of the line and the order
+    per row (CROSS JOIN fixes that order on SQLite; INDEXED BY, since without table statistics
+    SQLite would rather sort every due installment for each chunk)."""
+    temp_table(conn, "tmp_claim", _CLAIM_COLUMNS)
+    where = " AND i.item_id = :item_id" if claim.item_id else ""
+    if claim.operation != "capture":
+        where += " AND i.status IN " + _CLAIMABLE[claim.operation]
+    if claim.sales_ids is not None:
+        where += " AND i.sales_id IN (SELECT value FROM tmp_ids)"
+    if after is not None:
+        where += " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
+    indexed = f" INDEXED BY {_CLAIM_INDEX}" if not is_postgres(conn) and claim.sales_ids is None else ""
+    statement = sql_text(
+        "INSERT INTO tmp_claim (due_date, sales_id, line_no, seq, status, card_token, amount_minor, currency) "
+        "SELECT * FROM (SELECT i.due_date, i.sales_id, i.line_no, i.seq, i.status, cl.card_token, i.amount_minor, "
+        f"i.currency FROM installments i{indexed} CROSS JOIN continuity_lines cl CROSS JOIN sales_orders so "
+        "WHERE cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no AND so.sales_id = i.sales_id "
+        "AND i.due_date <= :as_of AND i.status IN " + _CLAIMABLE["capture"] + where + " "
+        "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
+        "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
+        "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c")
+    if after is not None:
+        statement = statement.bindparams(bindparam("after_due", type_=Date()))
+    conn.execute(statement, {
+        "as_of": claim.as_of, "item_id": claim.item_id, "chunk": claim.chunk,
+        **dict(zip(("after_due", "after_id", "after_line", "after_seq"), after or (None,) * 4))})
+    last = conn.execute(typed_columns(sql_text(
+        "SELECT due_date, sales_id, line_no, seq FROM tmp_claim "
+        "ORDER BY due_date DESC, sales_id DESC, line_no DESC, seq DESC LIMIT 1"), "due_date")).first()
+    return None if last is None else (last[0], last[1], last[2], last[3])
+
+
+# The staged installments that may be charged now get their next attempt, in one read of each one's
+# earlier attempts (all operations): none pending or unknown; a declined one not yet tried on this
+# as_of with its current card (a new card may retry at once); fewer than reauthorization_limit + 1
+# attempts on its current card (a new card gets its own limit). Exhausted installments stay behind
+# the cursor instead of filling a chunk.
+_INSERT_ATTEMPTS = (
+    f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, status, reason, as_of, created_at) "
+    f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
+    "x.currency, x.attempt_no, 'pending', '', :as_of, :now FROM ("
+    "SELECT t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, "
+    "SUM(CASE WHEN a.operation = :op THEN 1 ELSE 0 END) + 1 AS attempt_no "
+    "FROM tmp_claim t LEFT JOIN payment_attempts a ON a.subject = 'installment' AND a.sales_id = t.sales_id "
+    "AND a.line_no = t.line_no AND a.seq = t.seq "
+    "GROUP BY t.due_date, t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.status "
+    "HAVING SUM(CASE WHEN a.status IN ('pending', 'unknown') OR (t.status = 'declined' AND a.as_of >= :as_of "
+    "AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
+    "AND SUM(CASE WHEN a.operation = :op AND a.card_token = t.card_token THEN 1 ELSE 0 END) < :max_attempts"
+    ") x WHERE 1 = 1 ON CONFLICT DO NOTHING "
+    f"RETURNING {_ATTEMPT_COLUMNS}"
+)
+
+
 class PaymentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -66,45 +159,26 @@ class PaymentStore:
     def claim_due_installments(self, as_of: date, item_id: str | None, retry_limit: int, chunk: int,
                                now: datetime, operation: str = "capture",
                                sales_ids: list[str] | None = None) -> list[ClaimedAttempt]:
-        """Insert the next attempt of each due installment (one chunk) and commit; returns them."""
-        where = " AND i.item_id = :item_id" if item_id else ""
-        if sales_ids is not None:
-            where += " AND i.sales_id IN (SELECT value FROM tmp_ids)"
+        """Insert the next attempt of the first ``chunk`` due installments in claim order (all of
+        ``sales_ids``' when given, at most ``chunk`` of them) and commit; returns them."""
+        claim = ClaimQuery(as_of, item_id, retry_limit, chunk, operation, sales_ids)
+        return self.claim_next_chunk(claim, None, now).attempts
+
+    def claim_next_chunk(self, claim: ClaimQuery, after: ClaimKey | None, now: datetime) -> ClaimedChunk:
+        """Look at the next ``claim.chunk`` due installments after the keyset cursor ``after`` (claim
+        order: due_date, sales_id, line_no, seq), insert the next attempt of those that may be charged
+        now and commit. ``last_key`` is None once nothing is left after the cursor."""
         with transaction(self.engine) as conn:
-            if sales_ids is not None:
-                _ids_table(conn, sales_ids)
-            rows = conn.execute(sql_text(
-                f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, status, reason, as_of, created_at) "
-                f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
-                "x.currency, x.attempt_no, 'pending', '', :as_of, :now FROM ("
-                "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, i.currency, i.due_date, cl.card_token, "
-                "(SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
-                " AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op) + 1 AS attempt_no "
-                "FROM installments i "
-                "JOIN continuity_lines cl ON cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no "
-                "JOIN sales_orders so ON so.sales_id = i.sales_id "
-                "WHERE i.due_date <= :as_of AND i.status IN " + _CLAIMABLE[operation] + " "
-                "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
-                # exhausted installments must not fill the chunk's LIMIT (they would starve the rest); a new
-                # card (change-card) gets its own reauthorization_limit
-                "AND (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' "
-                " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = :op"
-                " AND a.card_token = cl.card_token) < :max_attempts "
-                "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed'))"
-                + where +
-                " AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
-                " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
-                # a declined installment is retried on a later as_of, or at once with a new card
-                " AND (a.status IN ('pending', 'unknown') OR (i.status = 'declined' AND a.as_of >= :as_of"
-                " AND a.card_token = cl.card_token))) "
-                "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk"
-                # concurrent workers claim different installments instead of colliding on the same chunk
-                + skip_locked(conn, "i") + ") x "
-                "WHERE 1 = 1 ON CONFLICT DO NOTHING "
-                f"RETURNING {_ATTEMPT_COLUMNS}"
-            ), {"as_of": as_of, "now": now, "op": operation, "item_id": item_id, "chunk": chunk,
-                "max_attempts": retry_limit + 1}).all()
-        return [ClaimedAttempt(*r) for r in rows]
+            _plan_by_key(conn)
+            if claim.sales_ids is not None:
+                _ids_table(conn, claim.sales_ids)
+            last_key = _stage_claim(conn, claim, after)
+            if last_key is None:
+                return ClaimedChunk([], None)
+            rows = conn.execute(sql_text(_INSERT_ATTEMPTS), {
+                "as_of": claim.as_of, "now": now, "op": claim.operation,
+                "max_attempts": claim.retry_limit + 1}).all()
+        return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]:
         """Attempts whose outcome is unknown, or pending ones left behind by a crashed worker."""

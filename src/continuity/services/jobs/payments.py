@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+from continuity.adapters.batch.payments import ClaimQuery
 from continuity.domain.calendar import add_days
 from continuity.services import payment_entry
 from continuity.services.jobs.charging import charge_claimed, resolve_by_lookup
@@ -16,20 +17,22 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
         params = uow.setup.parameters()
     counts: Counter[str] = Counter(approved=0, declined=0, unknown=0)
     progress.start("process-payments", None)
-    empty_claims = 0
+    claim = ClaimQuery(req.as_of, req.item_id, params.reauthorization_limit, req.chunk_size)
+    after, claimed_in_pass = None, 0
     while True:
-        claimed = deps.payments.claim_due_installments(
-            req.as_of, req.item_id, params.reauthorization_limit, req.chunk_size, deps.clock.now())
-        if not claimed:
-            # A chunk also comes back empty when a concurrent worker committed the very same installments
-            # a moment earlier (ON CONFLICT DO NOTHING): look again with a fresh snapshot before stopping.
-            empty_claims += 1
-            if empty_claims >= 3:
+        chunk = deps.payments.claim_next_chunk(claim, after, deps.clock.now())
+        if chunk.last_key is None:
+            # The end of a pass (keyset cursor, in claim order). Installments a concurrent worker held
+            # locked were passed over, and ones it committed a moment earlier came back empty (ON CONFLICT
+            # DO NOTHING): once a pass has claimed anything, look again from the start, fresh snapshot.
+            if not claimed_in_pass:
                 break
+            after, claimed_in_pass = None, 0
             continue
-        empty_claims = 0
-        counts.update(charge_claimed(deps, claimed, req.as_of))
-        progress.advance(len(claimed))
+        after, claimed_in_pass = chunk.last_key, claimed_in_pass + len(chunk.attempts)
+        if chunk.attempts:
+            counts.update(charge_claimed(deps, chunk.attempts, req.as_of))
+            progress.advance(len(chunk.attempts))
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
     counts["children_released"] = deps.payments.release_child_holds(req.as_of)
     counts["upcoming_notices"] = deps.payments.write_upcoming_notices(

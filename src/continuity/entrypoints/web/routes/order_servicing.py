@@ -98,7 +98,6 @@ ERRORS = {
     "card_expired": N_("The card has expired. Ask the caller for another card."),
     "continuity_order_not_found": N_("This is not a continuity order."),
 }
-PAUSED = N_("paused")  # the status of a held shipment (the other statuses are in agent.po)
 CHANGED = N_("The order changed since the preview (a batch job ran). Here is the new preview: check it with "
              "the caller and save again.")
 #: "Why this date?": the sentence of each explanation code, with the service's parameters.
@@ -326,7 +325,8 @@ def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict:
 
 def digest(result: dict) -> str:
     """A fingerprint of what a preview promised (its ``after`` and refund), checked again on Save."""
-    promised = {"after": {k: v for k, v in result["after"].items() if k != "as_of"}, "refund": result["refund"]}
+    promised = {"after": {k: v for k, v in result["after"].items() if k != "as_of"}, "refund": result["refund"],
+                "voided": result.get("voided")}
     return hashlib.sha256(json.dumps(promised, sort_keys=True).encode()).hexdigest()
 
 
@@ -335,9 +335,10 @@ def preview_view(context: dict, result: dict) -> dict:
     before = projection_view(result["before"], names)
     after = projection_view(result["after"], names)
     mark_changes(before, after)
-    refund = result["refund"]
+    refund, currency = result["refund"], result["after"]["currency"]
+    voided = [{**v, "amount": Money(Decimal(v["amount"]), currency)} for v in result.get("voided") or []]
     return {"before": before, "after": after, "expected": digest(result), "charge_text": charge_text,
-            "refund": Money(Decimal(refund), result["after"]["currency"]) if refund else None}
+            "refund": Money(Decimal(refund), currency) if refund else None, "voided": voided}
 
 
 def projection_view(proj: dict, names: dict[str, str]) -> dict:
