@@ -575,3 +575,22 @@ def test_fulfil_children_and_invoice_shipped_record_each_status_change(demo_app)
         scalar(app, "SELECT COUNT(*) FROM schedule_occurrences WHERE status = 'invoiced'")
     nightly(app, date(2026, 11, 27))  # nothing more to ship or invoice: no more entries
     assert scalar(app, "SELECT COUNT(*) FROM audit_entries WHERE action IN ('shipped', 'invoiced')") == 3
+
+
+def test_manual_fulfilment_steps_are_audited(demo_app) -> None:  # type: ignore[no-untyped-def]
+    """release / ship / invoice of a child order by hand leave an entry each: who, from, to."""
+    from continuity.services import fulfilment
+
+    app = demo_app
+    child = children(app, book_club_order(app))[0][0]
+    assert status_of(app, child)[0] == "open"
+    clerk = Actor("clerk", ActorKind.AGENT)
+    day = app.clock.today()
+    fulfilment.release(app.uow, child, day, actor=clerk)
+    fulfilment.ship(app.uow, child, "TRACK-1", day, actor=clerk)
+    fulfilment.invoice(app.uow, child, day, actor=clerk)
+    with app.uow() as uow:
+        entries = sorted((e for e in uow.audit.for_order(child) if e.actor == clerk), key=lambda e: e.entry_id)
+    assert [(e.action, e.before["status"], e.after["status"]) for e in entries] == [
+        ("released", "open", "released"), ("shipped", "released", "shipped"), ("invoiced", "shipped", "invoiced")]
+    assert entries[1].after["tracking_number"] == "TRACK-1"

@@ -6,6 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from continuity.domain.users import User
+
 
 class ActorKind(StrEnum):
     AGENT = "agent"
@@ -35,6 +37,11 @@ class Actor:
     @classmethod
     def job(cls, name: str) -> Actor:
         return cls(f"job:{name}", ActorKind.JOB)
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        """A logged-in user of the API or the web UI; the kind is the user's role."""
+        return cls(user.name, ActorKind(user.role.value))
 
 
 #: Changes made by code that was given no actor (e.g. a test or a script calling a service directly).

@@ -174,8 +174,11 @@ DateOption = Annotated[Optional[str], typer.Option("--date", help="Business date
 
 
 def _child_step(step, sales_id: str, date_: str | None, as_json: bool, *args: str) -> None:  # type: ignore[no-untyped-def]
+    from continuity.entrypoints.cli_servicing import cli_actor
+
     a = _app()
-    step(a.uow, sales_id, *args, parse_date(date_) if date_ else a.clock.today())
+    step(a.uow, sales_id, *args, parse_date(date_) if date_ else a.clock.today(), actor=cli_actor(None),
+         now=a.clock.now())
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 

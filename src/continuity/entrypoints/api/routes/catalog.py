@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Manager, decode_cursor, is_id, page
-from continuity.entrypoints.api.routes.servicing import actor_of
+from continuity.domain.audit import Actor
 from continuity.entrypoints.api.routes import READ, WRITE, ItemId, ProgramId, ScheduleId, errors
 from continuity.entrypoints.api.schemas import (
     Page,
@@ -45,13 +45,13 @@ def get_product(item_id: ItemId, app: AppDep, _: Agent) -> dict:
 def create_product(body: ProductIn, app: AppDep, user: Manager) -> dict:
     """A product; with `continuity_program_id` it is a parent (continuity) item."""
     return views.product_view(catalog.save_product(app.uow, ProductDoc(**body.model_dump()), create=True,
-                                                   actor=actor_of(user)))
+                                                   actor=Actor.for_user(user)))
 
 
 @router.put("/products/{item_id}", response_model=ProductOut, responses=errors(*WRITE))
 def replace_product(item_id: ItemId, body: ProductFields, app: AppDep, user: Manager) -> dict:
     doc = ProductDoc(item_id=item_id, **body.model_dump())
-    return views.product_view(catalog.save_product(app.uow, doc, create=False, actor=actor_of(user)))
+    return views.product_view(catalog.save_product(app.uow, doc, create=False, actor=Actor.for_user(user)))
 
 
 # -- programs -------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def get_program(program_id: ProgramId, app: AppDep, _: Agent) -> dict:
 def create_program(body: ProgramIn, app: AppDep, user: Manager) -> dict:
     """A continuity program with its events (validated like `programs import`)."""
     program = catalog.save_program_doc(app.uow, ProgramDoc(**body.model_dump()), app.clock.today(), create=True,
-                                       actor=actor_of(user))
+                                       actor=Actor.for_user(user))
     return views.program_view(program)
 
 
@@ -79,7 +79,7 @@ def replace_program(program_id: ProgramId, body: ProgramFields, app: AppDep, use
     """Replace a program and its events; `continuity-update` pushes the change into open orders."""
     doc = ProgramDoc(program_id=program_id, **body.model_dump())
     return views.program_view(catalog.save_program_doc(app.uow, doc, app.clock.today(), create=False,
-                                                               actor=actor_of(user)))
+                                                               actor=Actor.for_user(user)))
 
 
 # -- payment schedules ----------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def get_payment_schedule(payment_schedule_id: ScheduleId, app: AppDep, _: Agent)
 def create_payment_schedule(body: PaymentScheduleIn, app: AppDep, user: Manager) -> dict:
     doc = PaymentScheduleDoc(**body.model_dump())
     return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=True,
-                                                                    actor=actor_of(user)))
+                                                                    actor=Actor.for_user(user)))
 
 
 @router.put("/payment-schedules/{payment_schedule_id}", response_model=PaymentScheduleOut,
@@ -107,7 +107,7 @@ def replace_payment_schedule(payment_schedule_id: ScheduleId, body: PaymentSched
                              user: Manager) -> dict:
     doc = PaymentScheduleDoc(payment_schedule_id=payment_schedule_id, **body.model_dump())
     return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=False,
-                                                                    actor=actor_of(user)))
+                                                                    actor=Actor.for_user(user)))
 
 
 # -- parameters -----------------------------------------------------------------------------------
@@ -118,4 +118,4 @@ def get_parameters(app: AppDep, _: Manager) -> dict:
 
 @router.put("/parameters/continuity", response_model=ParametersOut, responses=errors(400, 401, 403, 413, 422, 500))
 def put_parameters(body: ParametersIn, app: AppDep, user: Manager) -> dict:
-    return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump()), actor=actor_of(user)))
+    return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump()), actor=Actor.for_user(user)))

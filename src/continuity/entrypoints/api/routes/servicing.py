@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.audit import Actor
 from continuity.domain.users import User
 from continuity.entrypoints.api.deps import Agent, AppDep, Manager
 from continuity.entrypoints.api.routes import READ, WRITE, ProgramId, SalesId, errors
@@ -36,14 +36,10 @@ SeqPath = Annotated[int, Path(ge=1, le=100000, description="The occurrence's seq
 CHANGE_ERRORS = errors(*WRITE, 402)
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.name, ActorKind(user.role.value))
-
-
 def _run(app, user: User, sales_id: str, body: ChangeIn, change: Change) -> dict:  # type: ignore[no-untyped-def]
     if body.preview:
         return servicing.preview(app.uow, app.clock, sales_id, change)
-    return servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, actor_of(user))
+    return servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user))
 
 
 @router.post(BASE + "/skip", response_model=ChangeOut, responses=CHANGE_ERRORS)

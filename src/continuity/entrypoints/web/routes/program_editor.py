@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from continuity.bootstrap import App
-from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.audit import Actor
 from continuity.domain.errors import DomainError
 from continuity.domain.program import Program
 from continuity.domain.users import User
@@ -40,7 +40,7 @@ Form = Annotated[dict[str, Any], Depends(form_of)]
 
 def actor(user: User) -> Actor:
     """The audit trail's actor for a change made on these pages."""
-    return Actor(user.name, ActorKind(user.role.value))
+    return Actor.for_user(user)
 
 
 def program_url(program_id: str, done: str = "", anchor: str = "") -> str:
