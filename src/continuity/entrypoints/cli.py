@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -213,7 +214,12 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     from continuity.entrypoints.api.app import create_app
 
     # uvicorn's access log would print query strings (a card number typed into a search box with
-    # JavaScript off); our own request log writes method, path, status and request id only
+    # JavaScript off); our own request log (method, path, status, request id) goes to the console instead
+    console_log = logging.StreamHandler()
+    console_log.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    request_log = logging.getLogger("continuity.api")
+    request_log.addHandler(console_log)
+    request_log.setLevel(logging.INFO)
     uvicorn.run(create_app(_app()), host=host, port=port, log_level="info", access_log=False)
 
 
