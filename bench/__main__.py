@@ -1,10 +1,12 @@
 """`make bench`: time the batch jobs on N generated due parents, SQLite and PostgreSQL.
 
-BENCH_N (default 100000; a comma list such as "100000,1000000" also prints the scaling ratio),
+BENCH_N (default 100000; a comma list such as "100000,1000000" also prints each job's scaling ratio),
 BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0 skips SQLite, BENCH_DIR is where the SQLite file goes
 (default: the system's temporary directory), BENCH_JOBS (a comma list; default all five) picks the
-jobs timed. Each step runs in its own process; rows/s is due parents per second; wall seconds, CPU seconds of
-the step's process, and the load average when the step ended are printed (the machine is shared).
+jobs timed (process-payments brings create-child-orders along: the generated parents are billed
+per shipment, so the charges are the child orders'). Each step runs in its own process; rows/s is
+due parents per second; wall seconds, CPU seconds of the step's process, and the load average when
+the step ended are printed (the machine is shared).
 
 Baselines, measured in the same run: ``baseline`` is a raw INSERT … SELECT of the same number of rows
 into one plain table (the issue's definition, unchanged); ``baseline-same-shape`` (SQLite) is the raw
@@ -27,6 +29,8 @@ from sqlalchemy import create_engine, text
 
 JOBS = ["create-child-orders", "process-payments", "invoice-shipped", "close-orders", "extend-lines"]
 JOBS = [j for j in os.environ.get("BENCH_JOBS", ",".join(JOBS)).split(",") if j]
+if "process-payments" in JOBS and "create-child-orders" not in JOBS:
+    JOBS.insert(JOBS.index("process-payments"), "create-child-orders")  # it makes the charges (per shipment)
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 console = Console(width=130)
 
@@ -82,28 +86,31 @@ def drop_postgres(url: str) -> None:
 
 def main() -> None:
     sizes = [int(s) for s in os.environ.get("BENCH_N", "100000").split(",")]
-    timings: dict[tuple[str, int], float] = {}
+    timings: dict[tuple[str, int], dict] = {}
     for n in sizes:
         if os.environ.get("BENCH_SQLITE", "1") != "0":
             with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
-                r = bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", n)
-                if "create-child-orders" in r:
-                    timings[("SQLite", n)] = r["create-child-orders"]["seconds"]
+                timings[("SQLite", n)] = bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", n)
         pg = postgres_url()
         if pg:
             try:
-                r = bench_backend("PostgreSQL", pg, n)
-                if "create-child-orders" in r:
-                    timings[("PostgreSQL", n)] = r["create-child-orders"]["seconds"]
+                timings[("PostgreSQL", n)] = bench_backend("PostgreSQL", pg, n)
             finally:
                 drop_postgres(pg)
     if len(sizes) > 1:
-        small, large = min(sizes), max(sizes)
-        for backend in ("SQLite", "PostgreSQL"):
-            if (backend, small) in timings and (backend, large) in timings:
-                ratio = timings[(backend, large)] / timings[(backend, small)]
-                console.print(f"{backend} create-child-orders time({large:,}) / time({small:,}) = {ratio:.2f} "
-                              f"(linear would be {large / small:.0f})")
+        print_ratios(timings, min(sizes), max(sizes))
+
+
+def print_ratios(timings: dict[tuple[str, int], dict], small: int, large: int) -> None:
+    """time(large) / time(small) of each job: linear is large / small (CPU s: the bench process's own)."""
+    for backend in ("SQLite", "PostgreSQL"):
+        if (backend, small) not in timings or (backend, large) not in timings:
+            continue
+        for job in JOBS:
+            a, b = timings[(backend, small)][job], timings[(backend, large)][job]
+            cpu = f", CPU s {b['cpu_seconds'] / a['cpu_seconds']:.2f}" if a["cpu_seconds"] >= 0.5 else ""
+            console.print(f"{backend} {job} time({large:,}) / time({small:,}) = {b['seconds'] / a['seconds']:.2f}"
+                          f"{cpu} (linear would be {large / small:.0f})")
 
 
 if __name__ == "__main__":

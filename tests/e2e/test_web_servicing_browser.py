@@ -155,6 +155,22 @@ def test_the_servicing_pages_fit_a_narrow_window(web_server, page, demo_order): 
     screenshot(page, "30-preview-narrow")
 
 
+def test_cancel_preview_shows_the_refund_and_back_saves_nothing(web_server, page, demo_order):  # noqa: F811
+    login(page, web_server, AGENT)
+    page.goto(f"{web_server.url}/orders/{demo_order}/service/cancel")
+    assert page.evaluate("document.activeElement.id") == "on"
+    page.fill("#reason", "moving abroad")
+    with page.expect_navigation():
+        page.press("#reason", "Enter")
+    seen(page)
+    assert "pending" in page.inner_text("#before") and "pending" not in page.inner_text("#after")
+    assert "Nothing left to charge." in page.inner_text("#after") and page.inner_text("#refund")
+    screenshot(page, "31-cancel-preview")
+    with page.expect_navigation():
+        page.click("text=Back to the order (nothing is saved)")
+    assert "/service/cancel" in page.content() and "pending" in page.inner_text("#projection")
+
+
 def test_no_card_number_in_the_database_the_log_or_any_page(web_server):  # noqa: F811
     assert PAGES, "the browser tests saw no page"
     web_server.stop()

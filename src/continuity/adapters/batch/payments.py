@@ -88,10 +88,12 @@ _CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE status IN _CL
 
 
 def _plan_by_key(conn: Connection) -> None:
-    """PostgreSQL: a chunk is a range of the claim index plus a key lookup per row (nested loops);
-    hash or merge joins would read whole tables per chunk, and JIT costs more than the chunk."""
+    """PostgreSQL: a chunk is a range of the claim index plus key lookups per row (nested loops).
+    Hash or merge joins would read whole tables per chunk, and JIT costs more than the chunk. While
+    payment_attempts fills up in its first run its statistics say it is tiny, and the planner then
+    reads all of it once into memory (Materialize) and compares every staged row with every attempt."""
     if is_postgres(conn):
-        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "jit"):
             conn.execute(sql_text(f"SET LOCAL {setting} = off"))
 
 
@@ -105,15 +107,15 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
     where = " AND i.item_id = :item_id" if claim.item_id else ""
     if claim.operation != "capture":
         where += " AND i.status IN " + _CLAIMABLE[claim.operation]
-    if claim.sales_ids is not None:
-        where += " AND i.sales_id IN (SELECT value FROM tmp_ids)"
     if after is not None:
         where += " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
-    indexed = f" INDEXED BY {_CLAIM_INDEX}" if not is_postgres(conn) and claim.sales_ids is None else ""
+    source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
+    if claim.sales_ids is not None:  # a few given orders: looked up by key, one by one
+        source, where = "tmp_ids ids CROSS JOIN installments i", where + " AND i.sales_id = ids.value"
     statement = sql_text(
         "INSERT INTO tmp_claim (due_date, sales_id, line_no, seq, status, card_token, amount_minor, currency) "
         "SELECT * FROM (SELECT i.due_date, i.sales_id, i.line_no, i.seq, i.status, cl.card_token, i.amount_minor, "
-        f"i.currency FROM installments i{indexed} CROSS JOIN continuity_lines cl CROSS JOIN sales_orders so "
+        f"i.currency FROM {source} CROSS JOIN continuity_lines cl CROSS JOIN sales_orders so "
         "WHERE cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no AND so.sales_id = i.sales_id "
         "AND i.due_date <= :as_of AND i.status IN " + _CLAIMABLE["capture"] + where + " "
         "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
@@ -143,7 +145,7 @@ _INSERT_ATTEMPTS = (
     "SUM(CASE WHEN a.operation = :op THEN 1 ELSE 0 END) + 1 AS attempt_no "
     "FROM tmp_claim t LEFT JOIN payment_attempts a ON a.subject = 'installment' AND a.sales_id = t.sales_id "
     "AND a.line_no = t.line_no AND a.seq = t.seq "
-    "GROUP BY t.due_date, t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.status "
+    "GROUP BY t.sales_id, t.line_no, t.seq "
     "HAVING SUM(CASE WHEN a.status IN ('pending', 'unknown') OR (t.status = 'declined' AND a.as_of >= :as_of "
     "AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
     "AND SUM(CASE WHEN a.operation = :op AND a.card_token = t.card_token THEN 1 ELSE 0 END) < :max_attempts"

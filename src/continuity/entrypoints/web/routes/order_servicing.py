@@ -337,8 +337,10 @@ def preview_view(context: dict, result: dict) -> dict:
     mark_changes(before, after)
     refund, currency = result["refund"], result["after"]["currency"]
     voided = [{**v, "amount": Money(Decimal(v["amount"]), currency)} for v in result.get("voided") or []]
+    still = {row["key"] for row in after["shipments"] if row["status"] in ("pending", "paused")}
+    dropped = [row for row in before["shipments"] if row["status"] in ("pending", "paused") and row["key"] not in still]
     return {"before": before, "after": after, "expected": digest(result), "charge_text": charge_text,
-            "refund": Money(Decimal(refund), currency) if refund else None, "voided": voided}
+            "refund": Money(Decimal(refund), currency) if refund else None, "voided": voided, "dropped": dropped}
 
 
 def projection_view(proj: dict, names: dict[str, str]) -> dict:
