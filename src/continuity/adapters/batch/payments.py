@@ -87,13 +87,16 @@ _CLAIM_COLUMNS = (
 _CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE status IN _CLAIMABLE["capture"] (0005)
 
 
-def _plan_by_key(conn: Connection) -> None:
+def _plan_by_key(conn: Connection, in_claim_order: bool) -> None:
     """PostgreSQL: a chunk is a range of the claim index plus key lookups per row (nested loops).
-    Hash or merge joins would read whole tables per chunk, and JIT costs more than the chunk. While
-    payment_attempts fills up in its first run its statistics say it is tiny, and the planner then
-    reads all of it once into memory (Materialize) and compares every staged row with every attempt."""
+    Hash or merge joins would read whole tables per chunk, and JIT costs more than the chunk. The
+    tables fill up within a run, so their statistics (if any) say they are tiny: the planner then
+    reads all of payment_attempts into memory (Materialize) to compare every staged row with every
+    attempt, and reads every unpaid installment through ix_installments_due to sort them for each
+    chunk (``in_claim_order``: no sort, so the claim index's order is used)."""
     if is_postgres(conn):
-        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "jit"):
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "jit") + (
+                ("enable_sort",) if in_claim_order else ()):
             conn.execute(sql_text(f"SET LOCAL {setting} = off"))
 
 
@@ -171,7 +174,7 @@ class PaymentStore:
         order: due_date, sales_id, line_no, seq), insert the next attempt of those that may be charged
         now and commit. ``last_key`` is None once nothing is left after the cursor."""
         with transaction(self.engine) as conn:
-            _plan_by_key(conn)
+            _plan_by_key(conn, in_claim_order=claim.sales_ids is None)
             if claim.sales_ids is not None:
                 _ids_table(conn, claim.sales_ids)
             last_key = _stage_claim(conn, claim, after)
