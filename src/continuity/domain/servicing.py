@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from continuity.domain.calendar import add_days
 from continuity.domain.errors import RuleViolation, ValidationFailed
-from continuity.domain.money import Money
+from continuity.domain.money import Money, total
 from continuity.domain.schedule import Occurrence, OccurrenceStatus, check_occurrence_transition
 
 S = OccurrenceStatus
@@ -261,11 +261,7 @@ def _pending(line: LineSchedule, seq: int, what: str, paused_too: bool = False) 
 # -- money after a change --------------------------------------------------------------------------
 def line_value(slots: list[Slot], currency: str) -> Money:
     """What the line costs: shipped or created occurrences plus the pending and paused ones."""
-    value = Money.zero(currency)
-    for s in slots:
-        if s.status in HISTORY or s.is_open:
-            value = value + s.occ.amount
-    return value
+    return total([s.occ.amount for s in slots if s.status in HISTORY or s.is_open], currency)
 
 
 def share_unpaid(total: Money, settled: Money, unpaid: int) -> list[Money]:

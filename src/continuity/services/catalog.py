@@ -5,7 +5,9 @@ imported one.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
+from typing import TypeVar
 
 from continuity.domain.calendar import add_months
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
@@ -20,6 +22,8 @@ from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDo
 
 #: A program's whole plan (and a payment schedule's installments) must end within this many years.
 MAX_PLAN_YEARS = 100
+
+T = TypeVar("T")
 
 
 # -- products -----------------------------------------------------------------------------------
@@ -43,7 +47,7 @@ def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool, actor: 
 
 def products(uow_factory: UowFactory, after: str | None, limit: int) -> list[Product]:
     with uow_factory() as uow:
-        return [p for p in uow.setup.products() if after is None or p.item_id > after][:limit]
+        return _page(uow.setup.products(), lambda p: p.item_id, after, limit)
 
 
 def product(uow_factory: UowFactory, item_id: str) -> Product:
@@ -80,7 +84,7 @@ def _check_plan_length(uow, program: Program, as_of: date) -> None:  # type: ign
 
 def programs(uow_factory: UowFactory, after: str | None, limit: int) -> list[Program]:
     with uow_factory() as uow:
-        return [p for p in uow.setup.programs() if after is None or p.program_id > after][:limit]
+        return _page(uow.setup.programs(), lambda p: p.program_id, after, limit)
 
 
 def program(uow_factory: UowFactory, program_id: str) -> Program:
@@ -111,7 +115,7 @@ def save_payment_schedule(uow_factory: UowFactory, doc: PaymentScheduleDoc, as_o
 
 def payment_schedules(uow_factory: UowFactory, after: str | None, limit: int) -> list[PaymentSchedule]:
     with uow_factory() as uow:
-        return [s for s in uow.setup.payment_schedules() if after is None or s.payment_schedule_id > after][:limit]
+        return _page(uow.setup.payment_schedules(), lambda s: s.payment_schedule_id, after, limit)
 
 
 def payment_schedule(uow_factory: UowFactory, schedule_id: str) -> PaymentSchedule:
@@ -132,6 +136,11 @@ def save_parameters(uow_factory: UowFactory, doc: ParametersDoc, actor: Actor = 
         setup_service.save_parameters(uow, params, actor)
         uow.commit()
     return params
+
+
+def _page(items: Iterable[T], key: Callable[[T], str], after: str | None, limit: int) -> list[T]:
+    """The first ``limit`` items whose key sorts after the cursor ``after`` (items come in key order)."""
+    return [i for i in items if after is None or key(i) > after][:limit]
 
 
 def _check_exists(known: set[str], key: str, create: bool, what: str, not_found_code: str) -> None:

@@ -16,7 +16,7 @@ from itertools import groupby
 
 from continuity.domain.calendar import add_days
 from continuity.domain.errors import NotFound
-from continuity.domain.money import Money
+from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import ContinuityParameters
 from continuity.domain.sales_order import BillingMode, SalesLine, SalesOrder
@@ -153,9 +153,7 @@ def _shipment_charges(ls: LineState, lead: int, today: date) -> list[dict]:
     dues = {s.seq: d for d, s in due}
     result = []
     for child in children:
-        amount = child[0].occ.amount
-        for s in child[1:]:
-            amount = amount + s.occ.amount
+        amount = total([s.occ.amount for s in child], child[0].occ.amount.currency)
         what = (f"shipment {child[0].seq} ({child[0].occ.item_id})" if len(child) == 1 else
                 f"shipments {', '.join(str(s.seq) for s in child)} ({', '.join(s.occ.item_id for s in child)}) "
                 "in one child order")

@@ -14,14 +14,14 @@ gives every k-th parent an expired card (its children are skipped by create-chil
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from functools import partial
 from math import gcd
 
 from sqlalchemy import Connection, Date, Engine, bindparam, text
 
 from continuity.adapters.batch.sql import is_postgres, sql_text
-from continuity.domain.calendar import add_days, add_months
+from continuity.domain.calendar import Interval, add_days, add_months
 
 WIDTH = 8  # digits of the generated numbers: ids sort like the numbers
 _TABLES = ("customers", "cards", "sales_orders", "sales_lines", "continuity_lines", "schedule_occurrences",
@@ -155,16 +155,15 @@ def _occurrence_plan(program: dict, as_of: date, due: int, future: int, interval
 
 
 def _installment_plan(program: dict, order_date: date, total: int) -> list[dict]:
-    """The payment schedule's installments (monthly from the order date; remainder on the last)."""
+    """The payment schedule's installments (one interval apart from the order date; remainder on the last)."""
     schedule = program["schedule"]
     if schedule is None:
         return []
     count = schedule.number_of_payments
-    months = 1 if "month" in schedule.interval else 0
-    days = 0 if months else int(schedule.interval.split()[0])
+    step = Interval.parse(schedule.interval)
+    shift = add_months if step.unit == "months" else add_days
     share = total // count
-    return [{"seq": k, "due_date": add_months(order_date, (k - 1) * months) if months
-             else order_date + timedelta(days=(k - 1) * days),
+    return [{"seq": k, "due_date": shift(order_date, (k - 1) * step.count),
              "amount_minor": share + (total - share * count if k == count else 0)} for k in range(1, count + 1)]
 
 

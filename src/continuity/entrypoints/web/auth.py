@@ -1,10 +1,10 @@
-"""Dependencies of the web routes: the logged-in user (else a redirect to /login), role checks and the
-CSRF check of every unsafe request."""
+"""Dependencies of the web routes: the logged-in user (else a redirect to /login), role checks, the
+CSRF check of every unsafe request and the posted form as a dict."""
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -63,6 +63,11 @@ async def verify_csrf(request: Request) -> None:
         raise CsrfRefused()
 
 
+async def form_of(request: Request) -> dict[str, Any]:
+    return dict(await request.form())
+
+
+Form = Annotated[dict[str, Any], Depends(form_of)]
 CurrentUser = Annotated[User, Depends(current_user)]
 Agent = Annotated[User, Depends(require_role(Role.AGENT))]
 Manager = Annotated[User, Depends(require_role(Role.MANAGER))]

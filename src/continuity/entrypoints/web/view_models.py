@@ -92,8 +92,9 @@ def continuity_step(app: App, account: str, item_id: str, quantity: int, start: 
         found = uow.customers.get(account)
         product = uow.setup.product(item_id)
         program = uow.setup.program(product.continuity_program_id)
-        prices = {p.item_id: p.price for p in uow.setup.products()}
-        names = {p.item_id: p.name for p in uow.setup.products()}
+        products = uow.setup.products()
+        prices = {p.item_id: p.price for p in products}
+        names = {p.item_id: p.name for p in products}
         schedules = uow.setup.payment_schedules() if program.prompt_for_payment_schedule else []
     plan = plan_occurrences(program, prices, start, program.starting_event())
     preview = [{"ship_date": o.ship_date, "item_id": o.item_id, "name": names.get(o.item_id, o.item_id),

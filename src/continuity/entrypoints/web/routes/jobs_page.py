@@ -11,8 +11,7 @@ from fastapi.responses import Response
 
 from continuity.domain.errors import DomainError
 from continuity.entrypoints.api.deps import AppDep
-from continuity.entrypoints.web.auth import Manager
-from continuity.entrypoints.web.routes.program_editor import Form
+from continuity.entrypoints.web.auth import Form, Manager
 from continuity.entrypoints.web.routes.setup_forms import FieldError, FormReader, FormRefused
 from continuity.entrypoints.web.templating import render
 from continuity.services import catalog, job_runs

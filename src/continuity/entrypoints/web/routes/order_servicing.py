@@ -31,7 +31,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from continuity.bootstrap import App
-from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.audit import Actor
 from continuity.domain.calendar import Interval
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.money import Money
@@ -196,10 +196,6 @@ def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str 
     return servicing.Change(kind, **common)
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.name, ActorKind(user.role.value))
-
-
 def _kind(slug: str) -> str:
     if slug not in KINDS:
         raise HTTPException(404)
@@ -274,7 +270,7 @@ def _save(request: Request, app: App, user: User, context: dict, card: tuple[str
             tr = i18n.translations(language_of(request))
             return _preview_page(request, app, context, 409, notice=tr.gettext(CHANGED))
         change = to_change(kind, context["values"], *(card if kind == "change_card" else (None, None)))
-        servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, actor_of(user), SHOWN)
+        servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user), SHOWN)
     except DomainError as exc:
         if kind == "change_card":
             return _preview_page(request, app, context, 422, error=_text(request, exc))

@@ -8,10 +8,10 @@ moving, copying or deleting one renumbers the rest.
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ from continuity.domain.errors import DomainError
 from continuity.domain.program import Program
 from continuity.domain.users import User
 from continuity.entrypoints.api.deps import AppDep
-from continuity.entrypoints.web.auth import Manager
+from continuity.entrypoints.web.auth import Form, Manager
 from continuity.entrypoints.web.routes.setup_forms import FieldError, FormRefused, event_doc, program_header, refusal
 from continuity.entrypoints.web.templating import render
 from continuity.services import catalog, views
@@ -29,18 +29,6 @@ from continuity.services.setup_documents import ProgramDoc
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-
-
-async def form_of(request: Request) -> dict[str, Any]:
-    return dict(await request.form())
-
-
-Form = Annotated[dict[str, Any], Depends(form_of)]
-
-
-def actor(user: User) -> Actor:
-    """The audit trail's actor for a change made on these pages."""
-    return Actor.for_user(user)
 
 
 def program_url(program_id: str, done: str = "", anchor: str = "") -> str:
@@ -70,7 +58,7 @@ def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> 
     if not errors:
         try:
             catalog.save_program_doc(app.uow, ProgramDoc(**header, events=[event]), app.clock.today(), create=True,
-                                     actor=actor(user))
+                                     actor=Actor.for_user(user))
             return RedirectResponse(program_url(header["program_id"], "created"), status_code=303)
         except (DomainError, ValidationError) as exc:
             errors = refusal(exc).errors
@@ -160,7 +148,8 @@ def _change(request: Request, app: App, user: User, program: Program, scope: str
         edit(doc)
         for number, event in enumerate(doc["events"], start=1):
             event["event_id"] = number
-        catalog.save_program_doc(app.uow, ProgramDoc(**doc), app.clock.today(), create=False, actor=actor(user))
+        catalog.save_program_doc(app.uow, ProgramDoc(**doc), app.clock.today(), create=False,
+                                 actor=Actor.for_user(user))
     except (FormRefused, DomainError, ValidationError) as exc:
         refused = exc if isinstance(exc, FormRefused) else refusal(exc)
         return _editor(request, app, program, scope, form, refused.errors, status_code=422)

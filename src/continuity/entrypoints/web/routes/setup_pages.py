@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from continuity.domain.audit import Actor
 from continuity.domain.errors import DomainError
 from continuity.entrypoints.api.deps import AppDep
-from continuity.entrypoints.web.auth import Manager
+from continuity.entrypoints.web.auth import Form, Manager
 from continuity.entrypoints.web.routes import program_editor
-from continuity.entrypoints.web.routes.program_editor import Form, actor
 from continuity.entrypoints.web.routes.setup_forms import (
     FormRefused,
     parameters_doc,
@@ -64,8 +64,10 @@ def save_parameters(request: Request, app: AppDep, user: Manager, form: Form) ->
     def again(errors: dict) -> Response:
         return render(request, "manager/parameters.html", 422, section="parameters", values=form, errors=errors)
 
-    return _saving(lambda: catalog.save_parameters(app.uow, ParametersDoc(**parameters_doc(form)), actor=actor(user)),
-                   "/setup/parameters?done=saved", again)
+    def save() -> None:
+        catalog.save_parameters(app.uow, ParametersDoc(**parameters_doc(form)), actor=Actor.for_user(user))
+
+    return _saving(save, "/setup/parameters?done=saved", again)
 
 
 # -- payment schedules ------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def _save_schedule(request: Request, app: Any, user: Any, form: dict, schedule_i
     def save() -> None:
         doc = PaymentScheduleDoc(**payment_schedule_doc(form, schedule_id))
         catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=schedule_id is None,
-                                      actor=actor(user))
+                                      actor=Actor.for_user(user))
 
     return _saving(save, "/setup/payment-schedules?done=saved", again)
 
@@ -154,7 +156,7 @@ def replace_product(request: Request, item_id: str, app: AppDep, user: Manager, 
 def _save_product(request: Request, app: Any, user: Any, form: dict, item_id: str | None) -> Response:
     def save() -> None:
         catalog.save_product(app.uow, ProductDoc(**product_doc(form, item_id)), create=item_id is None,
-                             actor=actor(user))
+                             actor=Actor.for_user(user))
 
     parents = "&parents=1" if form.get("continuity_program_id") else ""
     return _saving(save, f"/setup/products?done=saved{parents}",
