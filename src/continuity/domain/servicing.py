@@ -264,9 +264,9 @@ def line_value(slots: list[Slot], currency: str) -> Money:
     return total([s.occ.amount for s in slots if s.status in HISTORY or s.is_open], currency)
 
 
-def share_unpaid(total: Money, settled: Money, unpaid: int) -> list[Money]:
+def share_unpaid(line_total: Money, settled: Money, unpaid: int) -> list[Money]:
     """Unpaid installments share what is still owed (never less than nothing)."""
-    owed = total - settled if total > settled else Money.zero(total.currency)
+    owed = line_total - settled if line_total > settled else Money.zero(line_total.currency)
     return owed.split(unpaid) if unpaid else []
 
 

@@ -49,7 +49,7 @@ def _os_user() -> str:
         return "cli"
 
 
-def _date(text: str | None, what: str) -> Any:
+def _date(text: str | None) -> Any:
     if text is None:
         return None
     return parse_date(text)
@@ -115,7 +115,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
         """Move one occurrence (or it and all later ones with --following) to --date or by --days."""
         if (date_ is None) == (days is None):
             raise ValidationFailed("give exactly one of --date and --days", "reschedule_invalid")
-        change = Change("reschedule", seq=seq, new_date=_date(date_, "--date"), days=days, following=following,
+        change = Change("reschedule", seq=seq, new_date=_date(date_), days=days, following=following,
                         reason=reason, line_no=line)
         _run(sales_id, change, preview, actor, as_json)
 
@@ -150,7 +150,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
                      actor: ActorOption = None, as_json: Json = False) -> None:
         """Pause from a day: what ships from then on is held until the order is resumed; earlier
         pending occurrences still ship."""
-        _run(sales_id, Change("pause", on=_date(from_, "--from"), reason=reason, line_no=line), preview, actor,
+        _run(sales_id, Change("pause", on=_date(from_), reason=reason, line_no=line), preview, actor,
              as_json)
 
     @orders_app.command("resume")
@@ -161,7 +161,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
                       preview: Preview = False, reason: Reason = "", line: Line = None,
                       actor: ActorOption = None, as_json: Json = False) -> None:
         """Resume a paused order."""
-        _run(sales_id, Change("resume", on=_date(on, "--on"), reason=reason, line_no=line), preview, actor,
+        _run(sales_id, Change("resume", on=_date(on), reason=reason, line_no=line), preview, actor,
              as_json)
 
     @orders_app.command("cancel")
@@ -173,7 +173,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
                       actor: ActorOption = None, as_json: Json = False) -> None:
         """Cancel: pending occurrences and unpaid installments are cancelled; what was paid and not shipped
         is refunded; close-orders then closes the order."""
-        _run(sales_id, Change("cancel", on=_date(from_, "--from"), reason=reason, line_no=line), preview, actor,
+        _run(sales_id, Change("cancel", on=_date(from_), reason=reason, line_no=line), preview, actor,
              as_json)
 
     @orders_app.command("history")

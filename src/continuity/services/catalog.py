@@ -15,7 +15,7 @@ from continuity.domain.money import Money
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
 from continuity.domain.schedule import plan_installments, plan_occurrences
 from continuity.services.order_entry import UowFactory
-from continuity.domain.audit import SYSTEM, Actor, Entity
+from continuity.domain.audit import SYSTEM, Actor
 from continuity.services import setup as setup_service
 from continuity.services.setup import save_program
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
@@ -37,10 +37,7 @@ def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool, actor: 
             if any(product.item_id in {e.item_id for e in p.events} for p in uow.setup.programs()):
                 raise ValidationFailed(f"item {product.item_id} is shipped by a program, so it cannot be a parent "
                                        "(continuity) item", "item_is_event")
-        before = None if create else uow.setup.product(product.item_id)
-        uow.setup.save_product(product)
-        setup_service.record(uow, actor, Entity.PRODUCT, product.item_id, setup_service._view(before),
-                             setup_service._view(product), program_id=product.continuity_program_id)
+        setup_service.save_product(uow, product, actor)
         uow.commit()
     return product
 

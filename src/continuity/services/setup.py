@@ -67,6 +67,13 @@ def save_parameters(uow, params, actor: Actor = SYSTEM) -> None:  # type: ignore
     record(uow, actor, Entity.PARAMETERS, "continuity", _view(before), _view(params))
 
 
+def save_product(uow, product, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+    before = _existing(lambda: uow.setup.product(product.item_id))
+    uow.setup.save_product(product)
+    record(uow, actor, Entity.PRODUCT, product.item_id, _view(before), _view(product),
+           program_id=product.continuity_program_id)
+
+
 def save_payment_schedule(uow, schedule, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
     before = _existing(lambda: uow.setup.payment_schedule(schedule.payment_schedule_id))
     uow.setup.save_payment_schedule(schedule)
