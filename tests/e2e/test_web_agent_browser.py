@@ -196,6 +196,9 @@ def test_the_order_page_in_six_languages(web_server, page, installment_order, la
 def test_a_card_number_typed_into_the_search_box_is_not_sent(web_server, page):
     login(page, web_server, AGENT)
     home = page.url
+    # type only once the page's script is in and autofocus has landed (a keystroke before is lost)
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
     page.keyboard.type(PAN)
     page.keyboard.press("Enter")
     page.wait_for_selector("#card-warning", state="visible")
