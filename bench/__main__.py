@@ -12,7 +12,10 @@ Baselines, measured in the same run: ``baseline`` is a raw INSERT … SELECT of 
 into one plain table (the issue's definition, unchanged); ``baseline-same-shape`` (SQLite) is the raw
 rate of the writes create-child-orders has to do — one INSERT … SELECT into each of sales_orders,
 sales_lines and installments with their indexes, one UPDATE of the occurrences — on a copy of the
-database. "vs baseline" is against the first; "vs same shape" against the second.
+database. "vs baseline" is against the first; "vs same shape" against the second. ``baseline-floor``
+(SQLite) is the least any design can write for a child that is an ordinary sales order (an order
+row, a line row, the occurrence marked), each write in its leanest form (tables WITHOUT ROWID, no
+secondary index, no charge row): it shows how far the "vs baseline" column can go at all.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ def bench_backend(label: str, url: str, n: int) -> dict:
     results = {"generate": step(url, "generate", n), "baseline": step(url, "baseline", n)}
     if url.startswith("sqlite"):
         results["baseline-same-shape"] = step(url, "baseline-same-shape", n)
+        results["baseline-floor"] = step(url, "baseline-floor", n)
     for job in JOBS:
         results[job] = step(url, job, n)
     table = Table(title=f"{label}, N = {n:,} due parents (baseline: raw INSERT … SELECT of N rows)")

@@ -46,6 +46,7 @@ class App:
             child_orders=ChildOrderStore(self.engine), payments=PaymentStore(self.engine),
             schedules=ScheduleStore(self.engine), outbox=OutboxStore(self.engine),
             lifecycle=LifecycleStore(self.engine), mailer=mailer, stale_after_seconds=stale_after_seconds,
+            job_stale_minutes=self.settings.job_stale_minutes,
         )
 
 

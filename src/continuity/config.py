@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 from datetime import date
 
+from continuity.domain.errors import ValidationFailed
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -13,6 +15,7 @@ class Settings:
     today: date | None
     smtp_host: str | None = None
     smtp_port: int = 25
+    job_stale_minutes: int = 15
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -23,4 +26,13 @@ class Settings:
             today=date.fromisoformat(today) if today else None,
             smtp_host=os.environ.get("CONTINUITY_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("CONTINUITY_SMTP_PORT", "25")),
+            job_stale_minutes=_minutes("CONTINUITY_JOB_STALE_MINUTES", 15),
         )
+
+
+def _minutes(variable: str, default: int) -> int:
+    value = (os.environ.get(variable) or "").strip() or str(default)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ValidationFailed(f"{variable} must be a whole number of minutes, at least 1, not {value!r}",
+                               "setting_invalid")
+    return int(value)

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -528,6 +528,42 @@ def test_a_payment_worker_killed_at_each_step_is_finished_by_a_rerun_and_reconci
     reconcile_until_settled(app)
     assert charge_problems(app) == {}
     assert ledger_size(app) == due_installments(app)
+
+
+class _Later(FixedClock):
+    """AS_OF, with now() this far ahead of the system clock."""
+
+    def __init__(self, ahead: timedelta) -> None:
+        super().__init__(AS_OF)
+        self.ahead = ahead
+
+    def now(self) -> datetime:
+        return super().now() + self.ahead
+
+
+def test_the_run_of_a_killed_worker_is_marked_abandoned_once_its_heartbeat_is_older_than_the_limit(any_url):
+    """A SIGKILLed worker cannot finish its job-run row: it stays 'running'. The rerun (its heartbeat
+    is recent) leaves it alone and finishes the work; the first run with the clock past
+    CONTINUITY_JOB_STALE_MINUTES (15) since that worker's last heartbeat marks it 'abandoned'."""
+    app = _app(any_url)
+    _payment_data(app, 20)
+    finish([start_worker(any_url, "process-payments", chunk=5, kill_at="gateway-after", kill_after=7)], killed={0})
+    statuses = "SELECT status, COUNT(*) FROM job_runs GROUP BY status ORDER BY status"
+    assert _rows(app, statuses) == [("running", 1)]
+
+    finish([start_worker(any_url, "process-payments", chunk=5)])
+    assert _rows(app, statuses) == [("running", 1), ("succeeded", 1)]
+
+    later = bootstrap(Settings(any_url, None, None), clock=_Later(timedelta(minutes=16)))
+    try:
+        assert later.job_deps().job_stale_minutes == 15
+        run_job(later.job_deps(), "reconcile-payments", JobRequest(AS_OF))
+    finally:
+        later.engine.dispose()
+    assert _rows(app, statuses) == [("abandoned", 1), ("succeeded", 2)]
+    assert _count(app, "SELECT COUNT(*) FROM job_runs WHERE status = 'abandoned' AND finished_at IS NOT NULL "
+                       "AND error LIKE 'no heartbeat since %'") == 1
+    assert charge_problems(app, complete=False) == {}
 
 
 @pytest.mark.postgres

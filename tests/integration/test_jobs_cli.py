@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
+from continuity.adapters.batch.job_runs import JobRunStore
 from continuity.domain.errors import NotFound
 from continuity.entrypoints.cli import app as cli
 from continuity.services.demo import load_demo
@@ -109,3 +111,26 @@ def test_orders_release_ship_and_invoice_move_a_child_order_and_illegal_moves_gi
                                       "WHERE sales_id = :s", s=child)[0]] == ["2026-11-25", "2026-11-26", "2026-11-27"]
     assert rows(app, "SELECT status, child_sales_id FROM schedule_occurrences WHERE sales_id = :p AND seq = 1",
                 p=parent) == [("invoiced", child)]
+
+
+def test_jobs_reap_marks_runs_left_running_with_no_recent_heartbeat_abandoned_and_jobs_runs_shows_why(book_order):
+    app, _, invoke = book_order
+    store, now = JobRunStore(app.engine), datetime.now(UTC)  # the CLI's clock is the system clock here
+    dead = store.start("process-payments", START, {}, now - timedelta(minutes=20))
+    sleepy = store.start("extend-lines", START, {}, now - timedelta(minutes=10))
+    alive = store.start("create-child-orders", START, {}, now)
+
+    reaped = invoke("jobs", "reap", "--json")
+    assert reaped.exit_code == 0, reaped.output
+    assert json.loads(reaped.stdout) == {"abandoned": 1, "stale_minutes": 15}
+    shorter = CliRunner().invoke(cli, ["jobs", "reap"], env={
+        "CONTINUITY_DATABASE_URL": app.settings.database_url, "CONTINUITY_TODAY": "",
+        "CONTINUITY_JOB_STALE_MINUTES": "5"})
+    assert shorter.exit_code == 0 and "1 job run(s) marked abandoned (no heartbeat for 5 minutes)" in shorter.output
+    assert invoke("jobs", "reap", "--json").stdout.strip().startswith('{\n  "abandoned": 0')
+
+    listed = {r["run_id"]: r for r in json.loads(invoke("jobs", "runs", "--json").stdout)}
+    assert [listed[r]["status"] for r in (dead, sleepy, alive)] == ["abandoned", "abandoned", "running"]
+    assert listed[dead]["error"].startswith("no heartbeat since ") and listed[dead]["finished_at"]
+    shown = invoke("jobs", "runs").output
+    assert "abandoned" in shown and "heartbeat" in shown and "nothing to do" not in shown

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from babel.numbers import format_currency
-from jobs_support import DECLINE, enter_order, job, rows, scalar, use_card
+from jobs_support import DECLINE, enter_order, execute, job, rows, scalar, use_card
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from web_support import AGENT, MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
@@ -18,6 +18,7 @@ from continuity.domain.money import Money  # noqa: E402
 from continuity.services import catalog, dashboard  # noqa: E402
 
 TODAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 2, 20, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -211,6 +212,18 @@ def test_job_run_history_pages_back_through_older_runs(manager, web_app):
     assert first.count('<td class="num">') >= 20 and "/jobs?before=4" in first
     older = manager.get("/jobs?before=4").text
     assert re.findall(r'<td class="num">(\d+)</td>\s*<td class="job-name">close-orders', older) == ["3", "2", "1"]
+
+
+def test_a_run_abandoned_by_a_killed_worker_shows_as_abandoned_with_its_reason_in_each_language(manager, web_app):
+    execute(web_app, "INSERT INTO job_runs (name, as_of, filters, counts, status, error, started_at, finished_at) "
+                     "VALUES ('process-payments', :d, '{}', '{}', 'abandoned', :e, :t, :t)",
+            d=TODAY, e="no heartbeat since 2026-11-23 02:00:00 UTC; the worker was probably killed", t=NOW)
+    for lang, word in (("en", "abandoned"), ("nb", "forlatt"), ("fr", "abandonné")):
+        token = csrf_of(manager.get("/jobs").text)
+        manager.post("/language", data={"language": lang, "next": "/jobs", "csrf_token": token})
+        for url in ("/jobs", "/dashboard"):
+            assert f'<span class="status abandoned">{word}</span>' in manager.get(url).text, (lang, url)
+    assert "no heartbeat since 2026-11-23 02:00:00 UTC" in manager.get("/jobs").text
 
 
 # -- dashboard -------------------------------------------------------------------------------------------

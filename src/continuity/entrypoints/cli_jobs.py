@@ -13,6 +13,7 @@ from continuity.bootstrap import bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.entrypoints.cli_output import console, emit, handles_errors, table
 from continuity.services.jobs.context import JobRequest, NoProgress
+from continuity.services.jobs.liveness import reap_abandoned
 from continuity.services.jobs.registry import JOBS, run_all, run_job
 
 jobs_app = typer.Typer(help="The continuity batch jobs (each records a job run).", no_args_is_help=True)
@@ -61,14 +62,21 @@ class _Quiet(NoProgress):
 
 def _render_runs(runs: list[dict]) -> None:
     table("Job runs", ["run", "job", "as_of", "status", "counts"],
-          [[r["run_id"], r["name"], r["as_of"], r["status"],
-            ", ".join(f"{k}={v}" for k, v in r["counts"].items() if v) or "nothing to do"] for r in runs])
+          [[r["run_id"], r["name"], r["as_of"], r["status"], _outcome(r)] for r in runs])
     for r in runs:
         for d in r.get("details", []):
             console.print(f"{d['sales_id']} line {d['line_no']}: +{len(d['added'])} ~{len(d['changed'])} "
                           f"-{len(d['removed'])} occurrences, {len(d['installments'])} installments")
             for c in d["changed"]:
                 console.print(f"  seq {c['before']['seq']}: {c['before']} → {c['after']}")
+
+
+def _outcome(run: dict) -> str:
+    """The counts; for a run that did not succeed, why (abandoned: no heartbeat since …)."""
+    counts = ", ".join(f"{k}={v}" for k, v in run["counts"].items() if v)
+    if run["status"] == "succeeded":
+        return counts or "nothing to do"
+    return "; ".join(part for part in (counts, run["error"]) if part) or "—"
 
 
 def _register(name: str) -> None:
@@ -109,6 +117,17 @@ def jobs_runs(limit: int = 20, as_json: Json = False) -> None:
     """The most recent job runs with their counts."""
     app = bootstrap()
     emit(app.job_deps().runs.recent(limit), as_json, _render_runs)
+
+
+@jobs_app.command("reap")
+@handles_errors
+def jobs_reap(as_json: Json = False) -> None:
+    """Mark runs left running by a killed worker (no heartbeat for CONTINUITY_JOB_STALE_MINUTES) abandoned."""
+    app = bootstrap()
+    deps = app.job_deps()
+    result = {"abandoned": reap_abandoned(deps), "stale_minutes": deps.job_stale_minutes}
+    emit(result, as_json, lambda r: console.print(
+        f"{r['abandoned']} job run(s) marked abandoned (no heartbeat for {r['stale_minutes']} minutes)"))
 
 
 def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly sequences.")] = 3600,

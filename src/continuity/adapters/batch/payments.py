@@ -17,6 +17,7 @@ from continuity.adapters.batch.audit import audit_select, status_json
 from continuity.adapters.batch.sql import (
     as_text,
     is_postgres,
+    key_in,
     one_worker_at_a_time,
     skip_locked,
     sql_text,
@@ -222,9 +223,11 @@ class PaymentStore:
                 {"as_of": as_of})
 
     def release_child_holds(self, as_of: date, job: str = "process-payments") -> int:
-        """Child orders held for a payment problem go back to open once nothing due is unpaid."""
+        """Child orders held for a payment problem go back to open once nothing due is unpaid. The held
+        orders are found through the partial index ix_sales_orders_held (hold_reason <> '', migration
+        0008): the few held orders, never every order."""
         where = (
-            "WHERE status = 'on_hold' AND parent_sales_id IS NOT NULL AND hold_reason IN (:r1, :r2) "
+            "WHERE hold_reason <> '' AND status = 'on_hold' AND hold_reason IN (:r1, :r2) "  # children's reasons only
             "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
             " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
             " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)")
@@ -237,14 +240,17 @@ class PaymentStore:
 
     def hold_declined_children(self, as_of: date | None = None, job: str = "process-payments") -> int:
         """Hold open children whose own charge is declined or unresolved; with ``as_of`` also those
-        (made earlier) whose parent now has such an installment due on or before as_of."""
-        own = ("WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
-               "WHERE i.sales_id = sales_orders.sales_id AND i.status IN ('declined', 'unknown'))")
-        parents = ("WHERE status = 'open' AND parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM installments i "
-                   "WHERE i.parent_sales_id = sales_orders.parent_sales_id AND i.status IN ('declined', 'unknown') "
-                   "AND i.due_date <= :as_of)")
+        (made earlier) whose parent now has such an installment due on or before as_of. Both are driven
+        by the (few) problem installments (ix_installments_due), then each order by key: never a walk
+        over every open child order, which grows with every night's children."""
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
+            # a child's own charge is the installment whose order is not its parent order
+            own = "WHERE " + key_in(conn, "sales_id", "SELECT i.sales_id FROM installments i WHERE i.status IN "
+                                    "('declined', 'unknown') AND i.sales_id <> i.parent_sales_id") + " AND status = 'open'"
+            parents = "WHERE " + key_in(conn, "sales_id", "SELECT c.sales_id FROM installments i CROSS JOIN "
+                                        "sales_orders c WHERE c.parent_sales_id = i.parent_sales_id AND i.status IN "
+                                        "('declined', 'unknown') AND i.due_date <= :as_of") + " AND status = 'open'"
             held = 0
             for where, params in ((own, {"reason": OWN_PAYMENT_HOLD}),
                                   (parents, {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of})):

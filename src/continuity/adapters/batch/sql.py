@@ -25,6 +25,16 @@ def one_worker_at_a_time(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('continuity.order-status-updates'))"))
 
 
+def key_in(conn: Connection, column: str, subquery: str) -> str:
+    """``column IN (subquery)`` that looks each found key up in ``column``'s index. PostgreSQL gets
+    ``= ANY(ARRAY(subquery))``: the subquery runs once and drives an index scan whatever the table
+    statistics say (with none, or stale ones, its planner may walk the whole index of ``column``
+    instead); SQLite already drives a keyed IN from its subquery."""
+    if is_postgres(conn):
+        return f"{column} = ANY(ARRAY({subquery}))"
+    return f"{column} IN ({subquery})"
+
+
 def temp_table(conn: Connection, name: str, columns: str) -> None:
     """A per-connection scratch table for one chunk's work, emptied before each use."""
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})"))

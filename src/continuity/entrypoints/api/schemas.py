@@ -413,10 +413,13 @@ class JobRunOut(BaseModel):
     as_of: date
     filters: dict[str, Any]
     counts: dict[str, int]
-    status: str
+    status: str = Field(description="running, succeeded, failed or abandoned (left running by a worker that "
+                                    "died: no heartbeat for CONTINUITY_JOB_STALE_MINUTES; a later run finishes "
+                                    "its work).")
     error: str
     started_at: Instant
     finished_at: Instant | None
+    heartbeat_at: Instant | None = Field(default=None, description="Last sign of life while it ran.")
     details: list[dict[str, Any]] | None = None
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from continuity.adapters.batch.child_orders import ChildOrderQuery
 from continuity.domain.calendar import add_days
 from continuity.services.jobs.charging import charge_claimed
-from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, NoProgress, Progress
+from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress, is_silent
 
 
 def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -17,7 +17,7 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
                             req.sales_id, req.chunk_size, params.max_child_orders_per_run,
                             want_ids=params.authorize_child_orders)
     # the total is for a visible progress bar only: counting walks every open line once more
-    silent = isinstance(progress, NoProgress)
+    silent = is_silent(progress)
     progress.start("create-child-orders", None if silent else deps.child_orders.count_due_lines(query))
     counts: Counter[str] = Counter(created=0, on_hold=0, skipped_expired_card=0)
     after, authorized = None, False

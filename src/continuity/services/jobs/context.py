@@ -22,12 +22,22 @@ class JobRequest:
 
 
 class Progress(Protocol):
+    """Where a job reports its progress. Jobs call ``advance`` between chunks, never inside an open
+    transaction: run_job's heartbeat writes the job-run row from it (SQLite has one writer)."""
+
     def start(self, description: str, total: int | None) -> None: ...
 
     def advance(self, count: int) -> None: ...
 
 
+def is_silent(progress: Progress) -> bool:
+    """Nobody watches this progress (no bar): a job need not count a total for it."""
+    return bool(getattr(progress, "silent", False))
+
+
 class NoProgress:
+    silent = True
+
     def start(self, description: str, total: int | None) -> None:
         return None
 
@@ -49,7 +59,8 @@ class JobDeps:
     outbox: Any
     lifecycle: Any
     mailer: Any = None
-    stale_after_seconds: int = 60
+    stale_after_seconds: int = 60  # payment attempts pending this long are reconciled
+    job_stale_minutes: int = 15  # a running job run with no heartbeat this long is abandoned
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from continuity.domain.errors import NotFound
 from continuity.services.jobs.child_orders import create_child_orders
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, NoProgress, Progress
+from continuity.services.jobs.liveness import Heartbeat, reap_abandoned
 from continuity.services.jobs.notifications import send_notifications
 from continuity.services.jobs.payments import process_payments, reconcile_payments
 from continuity.services.jobs.schedules import continuity_update, extend_lines, update_event_period
@@ -49,13 +50,19 @@ NIGHTLY = ["update-event-period", "extend-lines", "reconcile-payments", "process
 
 
 def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None = None) -> dict:
-    """Run one job and record it in job_runs (status, counts, filters); returns the record."""
+    """Run one job and record it in job_runs (status, counts, filters, a heartbeat while it makes
+    progress); returns the record. Runs left 'running' by a dead worker are marked abandoned first."""
     job = JOBS.get(name)
     if job is None:
         raise NotFound(f"no job {name!r}; jobs: {', '.join(sorted(JOBS))}", "job_unknown")
-    run_id = deps.runs.start(name, req.as_of, req.filters(), deps.clock.now())
+    abandoned = reap_abandoned(deps)
+    if abandoned:
+        log.warning("%s job run(s) with no heartbeat for %s minutes marked abandoned", abandoned,
+                    deps.job_stale_minutes)
+    started = deps.clock.now()
+    run_id = deps.runs.start(name, req.as_of, req.filters(), started)
     try:
-        outcome = job(deps, req, progress or NoProgress())
+        outcome = job(deps, req, Heartbeat(progress or NoProgress(), deps.runs, deps.clock, run_id, started))
     except Exception as exc:
         deps.runs.finish(run_id, "failed", {}, f"{type(exc).__name__}: {exc}"[:500], deps.clock.now())
         log.exception("job %s failed (run %s)", name, run_id)

@@ -40,8 +40,8 @@ def update_event_period(deps: JobDeps, req: JobRequest, progress: Progress) -> J
                                          {"current_event": current}, f"as of {req.as_of}",
                                          program_id=program.program_id), deps.clock.now())
                 changed += 1
-            progress.advance(1)
         uow.commit()
+    progress.advance(len(programs))  # after the commit: the heartbeat writes (SQLite has one writer)
     return JobOutcome({"programs": len(programs), "changed": changed})
 
 

@@ -1,0 +1,83 @@
+"""Holding and releasing child orders for a payment problem reads only the orders concerned.
+
+process-payments (every night) holds open children whose own charge or whose parent's installment
+is declined or unresolved, and releases held children whose problem is solved. The orders concerned
+are a handful; the open children are every child of the last weeks. The statements are driven by
+the problem installments (ix_installments_due) and the held orders (partial index
+ix_sales_orders_held, migration 0008), and look each order up by key: SQLite's query plan of every
+statement they run reads sales_orders by key equality only, never a scan or a range over all
+children. Behaviour (who is held, who is released) is asserted too.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import event, text
+
+from continuity.adapters.batch.generate import generate_due_parents
+from continuity.adapters.clock import FixedClock
+from continuity.adapters.migrate import upgrade
+from continuity.bootstrap import bootstrap
+from continuity.config import Settings
+from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.registry import run_job
+
+AS_OF = date(2026, 11, 23)
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """SQLite only: its query plans do not depend on table statistics (PostgreSQL's do)."""
+    app = bootstrap(Settings(f"sqlite:///{tmp_path / 'continuity.db'}", None, None), clock=FixedClock(AS_OF))
+    upgrade(app.engine)
+    yield app
+    app.engine.dispose()
+
+
+def _statements_of(engine, action) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    seen: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("UPDATE SALES_ORDERS", "INSERT INTO AUDIT_ENTRIES")):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return seen
+
+
+def _order_reads(engine, statement: str, parameters) -> list[str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    return [row[3] for row in plan if "sales_orders" in row[3] or row[3].split()[1:2] == ["c"]]
+
+
+def test_hold_and_release_read_sales_orders_by_key_only(sqlite_app):
+    app = sqlite_app
+    generated = generate_due_parents(app.engine, 300, AS_OF, program_id="TRILOGY", due_occurrences=1,
+                                     decline_every=50)
+    deps = app.job_deps()
+    run_job(deps, "create-child-orders", JobRequest(AS_OF))
+    statements = _statements_of(app.engine, lambda: run_job(deps, "process-payments", JobRequest(AS_OF)))
+    assert len(statements) >= 6, statements  # hold (own, parents) and release, each audited
+    for statement, parameters in statements:
+        for read in _order_reads(app.engine, statement, parameters):
+            assert "=?)" in read or "ix_sales_orders_held" in read, (read, statement)
+
+    with app.engine.connect() as conn:
+        held = conn.execute(text("SELECT COUNT(*) FROM sales_orders WHERE status = 'on_hold'")).scalar_one()
+    assert held == generated.declining == 6
+
+    # the declined cards are replaced by good ones: the next night charges and releases all six
+    with app.engine.begin() as conn:
+        conn.execute(text("INSERT INTO cards (token, account, brand, last4, expiry_month, expiry_year, holder) "
+                          "SELECT REPLACE(token, '_decline_', '_approve_'), account, brand, last4, expiry_month, "
+                          "expiry_year, holder FROM cards WHERE token LIKE 'tok_test_decline_%'"))
+        conn.execute(text("UPDATE continuity_lines SET card_token = REPLACE(card_token, '_decline_', '_approve_') "
+                          "WHERE card_token LIKE 'tok_test_decline_%'"))
+    counts = run_job(deps, "process-payments", JobRequest(date(2026, 11, 24)))["counts"]
+    assert counts["children_released"] == 6
