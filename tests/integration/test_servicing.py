@@ -329,6 +329,30 @@ def test_change_card_resolves_an_unknown_installment_by_lookup_under_its_own_key
     assert captures(app) == 1
 
 
+def test_change_card_is_saved_when_the_gateway_does_not_answer_the_lookup_of_an_unknown_installment(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    apply(app, parent, Change("change_card", card_number=TIMEOUT, expiry="12/30"))
+    job(app, "process-payments", START)
+    assert installments(app, parent)[0][2] == "unknown"
+
+    class LookupTimesOut:  # the gateway answers everything but the lookup
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(app.gateway, name)
+
+        def lookup(self, key):  # type: ignore[no-untyped-def]
+            raise TimeoutError("the gateway did not answer the lookup")
+
+    servicing.apply(app.uow, LookupTimesOut(), app.clock, parent,
+                    Change("change_card", card_number=APPROVE, expiry="12/30"), ANN)
+
+    assert installments(app, parent)[0][2] == "unknown"  # still to be resolved, under its own key
+    job(app, "reconcile-payments", START)
+    assert installments(app, parent)[0][2] == "paid"
+    assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "approved")]
+    assert captures(app) == 1
+
+
 # -- the audit trail ----------------------------------------------------------------------------------------
 def test_the_audit_trail_refuses_update_and_delete(app):
     with app.uow() as uow:

@@ -18,14 +18,25 @@ ATTEMPT_STATUS = {
 
 def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str) -> GatewayResult:
     """One gateway call under ``key``; any failure to get an answer is UNKNOWN, never a retry."""
-    try:
-        if operation == "authorize":
-            return gateway.authorize(token, amount, key)
-        if operation == "capture":
-            return gateway.capture(token, amount, key)
-        if operation == "refund":
-            return gateway.refund(token, amount, key)
+    send = {"authorize": gateway.authorize, "capture": gateway.capture, "refund": gateway.refund}.get(operation)
+    if send is None:
         raise ValueError(f"unknown gateway operation {operation}")
-    except (OSError, TimeoutError) as exc:
-        log.warning("gateway %s under key %s got no answer: %s", operation, key, type(exc).__name__)
-        return GatewayResult(GatewayOutcome.UNKNOWN, "", "no answer from the gateway")
+    try:
+        return send(token, amount, key)
+    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
+        return no_answer(f"{operation} under key {key}", exc)
+
+
+def call_lookup(gateway: PaymentGateway, key: str) -> GatewayResult:
+    """What the gateway did under ``key``; no answer to the lookup is UNKNOWN (ask again later)."""
+    try:
+        return gateway.lookup(key)
+    except Exception as exc:  # noqa: BLE001
+        return no_answer(f"lookup of key {key}", exc)
+
+
+def no_answer(call: str, exc: Exception) -> GatewayResult:
+    """UNKNOWN for a gateway call that raised: reconcile-payments asks again under the same key. Anything
+    but a network error (OSError: timeouts and resets included) is logged with its traceback (a bug)."""
+    log.warning("gateway %s got no answer: %s", call, type(exc).__name__, exc_info=not isinstance(exc, OSError))
+    return GatewayResult(GatewayOutcome.UNKNOWN, "", "no answer from the gateway")

@@ -23,7 +23,7 @@ from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain import servicing as rules
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup
 from continuity.services.jobs.charging import call_void
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
@@ -330,7 +330,7 @@ def resolve_unknown(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clo
         stale = uow.servicing.unknown_attempts(sales_id)
     resolved = 0
     for a in stale:
-        found = gateway.lookup(a["idempotency_key"])
+        found = call_lookup(gateway, a["idempotency_key"])  # no answer: stays unknown for reconcile
         if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
             found = call_gateway(gateway, a["operation"], a["card_token"],
                                  Money.from_minor(a["amount_minor"], a["currency"]), a["idempotency_key"])

@@ -7,7 +7,7 @@ from datetime import date
 
 from continuity.adapters.batch.payments import AttemptOutcome, ClaimedAttempt
 from continuity.domain.money import Money
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, no_answer
 from continuity.services.jobs.context import JobDeps
 from continuity.services.ports import GatewayOutcome, GatewayResult, PaymentGateway
 
@@ -30,7 +30,7 @@ def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -
     """Ask the gateway what became of each attempt; re-drive ones it never received, same key."""
     outcomes = []
     for attempt in stale:
-        found = deps.gateway.lookup(attempt.idempotency_key)
+        found = call_lookup(deps.gateway, attempt.idempotency_key)
         if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
             found = _redrive(deps, attempt)
         outcomes.append(AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference))
@@ -55,6 +55,5 @@ def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> 
     """Release an authorization (``reference``) under ``key``; no answer is UNKNOWN, never a retry."""
     try:
         return gateway.void(token, reference, key)
-    except (OSError, TimeoutError) as exc:
-        log.warning("gateway void under key %s got no answer: %s", key, type(exc).__name__)
-        return GatewayResult(GatewayOutcome.UNKNOWN, "", "no answer from the gateway")
+    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
+        return no_answer(f"void under key {key}", exc)
