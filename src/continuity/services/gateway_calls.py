@@ -18,9 +18,9 @@ ATTEMPT_STATUS = {
 
 def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str) -> GatewayResult:
     """One gateway call under ``key``; any failure to get an answer is UNKNOWN, never a retry."""
-    send = {"authorize": gateway.authorize, "capture": gateway.capture, "refund": gateway.refund}.get(operation)
-    if send is None:
+    if operation not in ("authorize", "capture", "refund"):
         raise ValueError(f"unknown gateway operation {operation}")
+    send = getattr(gateway, operation)
     try:
         return send(token, amount, key)
     except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
