@@ -168,6 +168,9 @@ sales_orders = Table(
     # the few orders with a hold reason, for the jobs that release holds (migration 0008)
     Index("ix_sales_orders_held", "sales_id", sqlite_where=text("hold_reason <> ''"),
           postgresql_where=text("hold_reason <> ''")),
+    # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
+    Index("ix_sales_orders_shipped", "shipped_on", "sales_id", sqlite_where=text("status = 'shipped'"),
+          postgresql_where=text("status = 'shipped'")),
 )
 
 sales_lines = Table(

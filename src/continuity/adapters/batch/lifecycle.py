@@ -7,7 +7,18 @@ from datetime import date
 from sqlalchemy import Engine
 
 from continuity.adapters.batch.audit import audit_select, status_json
-from continuity.adapters.batch.sql import as_text, one_worker_at_a_time, sql_text, transaction
+from continuity.adapters.batch.sql import (
+    as_text,
+    is_postgres,
+    key_in,
+    one_worker_at_a_time,
+    sql_text,
+    temp_table,
+    transaction,
+)
+
+
+_BY_CHILD = "ix_schedule_occurrences_child_sales_id"
 
 
 class LifecycleStore:
@@ -34,18 +45,35 @@ class LifecycleStore:
                 "tracking_number = 'AUTO-' || sales_id " + where), params).rowcount
 
     def invoice_shipped_children(self, as_of: date) -> int:
-        where = "WHERE status = 'shipped' AND parent_sales_id IS NOT NULL AND shipped_on <= :as_of"
+        """Invoice child orders shipped on or before as_of, their occurrences and their lines. The
+        shipped orders are found through the partial index ix_sales_orders_shipped (migration 0009)
+        and kept in a scratch table that drives every statement by key: the work grows with what was
+        shipped since the last run, never with the years of children already invoiced."""
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_orders(conn, "invoice-shipped", "invoiced", where, {"as_of": as_of})
+            temp_table(conn, "tmp_invoicing", "sales_id VARCHAR(60) PRIMARY KEY")
             count = conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where),
-                {"as_of": as_of}).rowcount
-            mark_invoiced_occurrences(conn, job="invoice-shipped")
-            conn.execute(sql_text(
-                "UPDATE sales_lines SET status = 'closed' WHERE status = 'open' AND parent_sales_id IS NOT NULL "
-                "AND EXISTS (SELECT 1 FROM sales_orders so WHERE so.sales_id = sales_lines.sales_id "
-                "AND so.status = 'invoiced')"))
+                "INSERT INTO tmp_invoicing (sales_id) SELECT sales_id FROM sales_orders WHERE status = 'shipped' "
+                "AND shipped_on <= :as_of AND parent_sales_id IS NOT NULL"), {"as_of": as_of}).rowcount
+            if not count:
+                return 0
+            invoicing = "SELECT sales_id FROM tmp_invoicing"
+            where = "WHERE " + key_in(conn, "sales_id", invoicing) + " AND status = 'shipped'"
+            _audit_orders(conn, "invoice-shipped", "invoiced", where, {})
+            conn.execute(sql_text("UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where),
+                         {"as_of": as_of})
+            # by their child's key (SQLite: INDEXED BY, as statistics taken before any child was made
+            # would have it read every occurrence)
+            table = "schedule_occurrences" + ("" if is_postgres(conn) else " INDEXED BY " + _BY_CHILD)
+            occurrences = "WHERE " + key_in(conn, "child_sales_id", invoicing) + " AND status = 'child_created'"
+            audit_select(conn, "invoice-shipped", "occurrence", "invoiced",
+                         key="schedule_occurrences.sales_id || ':' || " + as_text("schedule_occurrences.line_no")
+                         + " || ':' || " + as_text("schedule_occurrences.seq"),
+                         sales_id="schedule_occurrences.sales_id", before=status_json("status"),
+                         after=status_json("'invoiced'"), source=table + " " + occurrences, params={})
+            conn.execute(sql_text("UPDATE " + table + " SET status = 'invoiced' " + occurrences))
+            conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' WHERE "
+                                  + key_in(conn, "sales_id", invoicing) + " AND status = 'open'"))
         return count
 
     def close_orders(self) -> dict[str, int]:
@@ -78,20 +106,6 @@ class LifecycleStore:
                          source="sales_orders " + orders_where, params={})
             orders = conn.execute(sql_text("UPDATE sales_orders SET status = 'closed' " + orders_where)).rowcount
         return {"lines_closed": lines, "orders_closed": orders}
-
-
-_OCCURRENCES_INVOICED = (
-    "WHERE status = 'child_created' AND EXISTS (SELECT 1 FROM sales_orders so "
-    "WHERE so.sales_id = schedule_occurrences.child_sales_id AND so.status = 'invoiced')")
-
-
-def mark_invoiced_occurrences(conn, job: str = "invoice-shipped") -> None:  # type: ignore[no-untyped-def]
-    audit_select(conn, job, "occurrence", "invoiced",
-                 key="schedule_occurrences.sales_id || ':' || " + as_text("schedule_occurrences.line_no")
-                 + " || ':' || " + as_text("schedule_occurrences.seq"),
-                 sales_id="schedule_occurrences.sales_id", before=status_json("status"),
-                 after=status_json("'invoiced'"), source="schedule_occurrences " + _OCCURRENCES_INVOICED, params={})
-    conn.execute(sql_text("UPDATE schedule_occurrences SET status = 'invoiced' " + _OCCURRENCES_INVOICED))
 
 
 def _audit_orders(conn, job: str, target: str, where: str, params: dict) -> None:  # type: ignore[no-untyped-def]

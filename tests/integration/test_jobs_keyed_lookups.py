@@ -1,4 +1,7 @@
-"""Holding and releasing child orders for a payment problem reads only the orders concerned.
+"""Nightly statements read only the orders concerned, never the whole history of child orders.
+
+Holding and releasing child orders for a payment problem, and invoicing shipped ones (below), run
+every night over tables that grow with every month of child orders.
 
 process-payments (every night) holds open children whose own charge or whose parent's installment
 is declined or unresolved, and releases held children whose problem is solved. The orders concerned
@@ -35,11 +38,11 @@ def sqlite_app(tmp_path):
     app.engine.dispose()
 
 
-def _statements_of(engine, action) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+def _statements_of(engine, action, tables=("UPDATE SALES_ORDERS", "INSERT INTO AUDIT_ENTRIES")):  # type: ignore[no-untyped-def]
     seen: list[tuple[str, object]] = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith(("UPDATE SALES_ORDERS", "INSERT INTO AUDIT_ENTRIES")):
+        if statement.lstrip().upper().startswith(tables):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", keep)
@@ -53,7 +56,8 @@ def _statements_of(engine, action) -> list[tuple[str, object]]:  # type: ignore[
 def _order_reads(engine, statement: str, parameters) -> list[str]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return [row[3] for row in plan if "sales_orders" in row[3] or row[3].split()[1:2] == ["c"]]
+    return [row[3] for row in plan if any(t in row[3] for t in ("sales_orders", "schedule_occurrences", "sales_lines"))
+            or row[3].split()[1:2] == ["c"]]
 
 
 def test_hold_and_release_read_sales_orders_by_key_only(sqlite_app):
@@ -81,3 +85,30 @@ def test_hold_and_release_read_sales_orders_by_key_only(sqlite_app):
                           "WHERE card_token LIKE 'tok_test_decline_%'"))
     counts = run_job(deps, "process-payments", JobRequest(date(2026, 11, 24)))["counts"]
     assert counts["children_released"] == 6
+
+
+def test_invoice_shipped_reads_the_shipped_orders_and_their_rows_by_key_only(sqlite_app):
+    app = sqlite_app
+    generate_due_parents(app.engine, 200, AS_OF, program_id="TRILOGY", due_occurrences=1)
+    deps = app.job_deps()
+    for name in ("create-child-orders", "process-payments", "fulfil-children"):
+        run_job(deps, name, JobRequest(AS_OF))
+    tables = ("INSERT INTO TMP_INVOICING", "UPDATE SALES_ORDERS", "UPDATE SCHEDULE_OCCURRENCES", "UPDATE SALES_LINES",
+              "INSERT INTO AUDIT_ENTRIES")
+    invoiced = {}
+    statements = _statements_of(app.engine, lambda: invoiced.update(
+        run_job(deps, "invoice-shipped", JobRequest(AS_OF))["counts"]), tables)
+    assert len(statements) >= 5, statements  # audit + update the orders and the occurrences, close the lines
+    for statement, parameters in statements:
+        for read in _order_reads(app.engine, statement, parameters):
+            assert "=?)" in read or "ix_sales_orders_shipped" in read, (read, statement)
+
+    assert invoiced == {"invoiced": 200}
+    with app.engine.connect() as conn:
+        statuses = conn.execute(text(
+            "SELECT (SELECT COUNT(*) FROM sales_orders WHERE status = 'invoiced'), "
+            "(SELECT COUNT(*) FROM schedule_occurrences WHERE status = 'invoiced'), "
+            "(SELECT COUNT(*) FROM sales_lines WHERE status = 'closed' AND parent_sales_id IS NOT NULL), "
+            "(SELECT COUNT(*) FROM audit_entries WHERE actor = 'job:invoice-shipped')")).one()
+    assert tuple(statuses) == (200, 200, 200, 400)
+    assert run_job(deps, "invoice-shipped", JobRequest(AS_OF))["counts"] == {"invoiced": 0}
