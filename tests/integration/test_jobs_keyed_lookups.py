@@ -112,3 +112,29 @@ def test_invoice_shipped_reads_the_shipped_orders_and_their_rows_by_key_only(sql
             "(SELECT COUNT(*) FROM audit_entries WHERE actor = 'job:invoice-shipped')")).one()
     assert tuple(statuses) == (200, 200, 200, 400)
     assert run_job(deps, "invoice-shipped", JobRequest(AS_OF))["counts"] == {"invoiced": 0}
+
+
+def test_close_orders_reads_only_the_open_parents_side(sqlite_app):
+    app = sqlite_app
+    generate_due_parents(app.engine, 100, AS_OF, program_id="TRILOGY", due_occurrences=1)
+    deps = app.job_deps()
+    for name in ("create-child-orders", "process-payments", "fulfil-children", "invoice-shipped"):
+        run_job(deps, name, JobRequest(AS_OF))
+    with app.engine.begin() as conn:  # 40 parents have shipped all they planned; 60 have more to come
+        conn.execute(text("UPDATE continuity_lines SET planned_count = 2 WHERE sales_id NOT IN "
+                          "(SELECT sales_id FROM continuity_lines ORDER BY sales_id LIMIT 40)"))
+    tables = ("INSERT INTO TMP_CLOSING", "UPDATE SALES_ORDERS", "UPDATE SALES_LINES", "UPDATE CONTINUITY_LINES",
+              "INSERT INTO AUDIT_ENTRIES")
+    closed = {}
+    statements = _statements_of(app.engine, lambda: closed.update(
+        run_job(deps, "close-orders", JobRequest(AS_OF))["counts"]), tables)
+    assert len(statements) >= 5, statements  # audit + close the lines, close the sales lines, audit + close orders
+    for statement, parameters in statements:
+        for read in _order_reads(app.engine, statement, parameters):
+            assert "=?)" in read or "ix_sales_orders_open_parents" in read, (read, statement)
+
+    assert closed == {"lines_closed": 40, "orders_closed": 40}
+    with app.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM sales_lines WHERE status = 'closed' "
+                                 "AND parent_sales_id IS NULL")).scalar_one() == 40
+    assert run_job(deps, "close-orders", JobRequest(AS_OF))["counts"] == {"lines_closed": 0, "orders_closed": 0}

@@ -171,6 +171,9 @@ sales_orders = Table(
     # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
     Index("ix_sales_orders_shipped", "shipped_on", "sales_id", sqlite_where=text("status = 'shipped'"),
           postgresql_where=text("status = 'shipped'")),
+    # the open parent orders, for close-orders (migration 0009)
+    Index("ix_sales_orders_open_parents", "sales_id", sqlite_where=text("status = 'open' AND is_continuity_parent"),
+          postgresql_where=text("status = 'open' AND is_continuity_parent")),
 )
 
 sales_lines = Table(

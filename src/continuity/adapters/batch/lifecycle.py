@@ -77,35 +77,45 @@ class LifecycleStore:
         return count
 
     def close_orders(self) -> dict[str, int]:
-        lines_where = (
-            "WHERE status = 'open' "
-            "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
-            " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
-            "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
-            " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'paused', 'child_created')) "
-            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
-            " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
-        orders_where = (
-            "WHERE status = 'open' AND is_continuity_parent "
-            "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
-            " AND cl.status IN ('open', 'paused'))")
+        """Close parent lines whose occurrences are all invoiced, skipped or cancelled (and paid), then
+        the parent orders left with no open or paused line. The closable lines are worked out once,
+        into a scratch table; everything else is by key. What is read whole is the open parents' side
+        (their continuity lines, and their orders through a partial index): never the child orders or
+        their lines, which grow with every month of history."""
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            audit_select(conn, "close-orders", "line", "closed",
-                         key="continuity_lines.sales_id || ':' || " + as_text("continuity_lines.line_no"),
-                         sales_id="sales_id", program_id="program_id", before=status_json("status"),
-                         after=status_json("'closed'"), source="continuity_lines " + lines_where, params={})
-            lines = conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + lines_where)).rowcount
-            conn.execute(sql_text(
-                "UPDATE sales_lines SET status = 'closed' WHERE status = 'open' AND EXISTS (SELECT 1 FROM "
-                "continuity_lines cl WHERE cl.sales_id = sales_lines.sales_id AND cl.line_no = sales_lines.line_no "
-                "AND cl.status = 'closed')"
-            ))
+            temp_table(conn, "tmp_closing", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
+            lines = conn.execute(sql_text(
+                "INSERT INTO tmp_closing (sales_id, line_no) SELECT sales_id, line_no FROM continuity_lines "
+                + _CLOSABLE_LINES)).rowcount
+            closing = "WHERE (sales_id, line_no) IN (SELECT sales_id, line_no FROM tmp_closing) AND status = 'open'"
+            if lines:
+                audit_select(conn, "close-orders", "line", "closed",
+                             key="continuity_lines.sales_id || ':' || " + as_text("continuity_lines.line_no"),
+                             sales_id="sales_id", program_id="program_id", before=status_json("status"),
+                             after=status_json("'closed'"), source="continuity_lines " + closing, params={})
+                conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + closing))
+                conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + closing))
+            orders_where = (  # the open parents, through ix_sales_orders_open_parents (migration 0009)
+                "WHERE status = 'open' AND is_continuity_parent "
+                "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
+                " AND cl.status IN ('open', 'paused'))")
             audit_select(conn, "close-orders", "order", "closed", key="sales_id", sales_id="sales_id",
                          before=status_json("status"), after=status_json("'closed'"),
                          source="sales_orders " + orders_where, params={})
             orders = conn.execute(sql_text("UPDATE sales_orders SET status = 'closed' " + orders_where)).rowcount
         return {"lines_closed": lines, "orders_closed": orders}
+
+
+#: Open parent lines with every occurrence made and none still to ship, and nothing left to charge.
+_CLOSABLE_LINES = (
+    "WHERE status = 'open' "
+    "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
+    " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
+    "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
+    " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'paused', 'child_created')) "
+    "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
+    " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
 
 
 def _audit_orders(conn, job: str, target: str, where: str, params: dict) -> None:  # type: ignore[no-untyped-def]
