@@ -297,6 +297,15 @@ class ServicingRepository:
         return [Installment(r.sales_id, r.line_no, r.seq, r.due_date, Money.from_minor(r.amount_minor, r.currency),
                             PaymentStatus(r.status)) for r in rows]
 
+    def charges_in_flight(self, sales_id: str) -> set[tuple[int, int]]:
+        """(line_no, seq) of the order's installments with a charge attempt committed and its outcome not
+        recorded yet ('pending': a payment worker is at it or died; 'unknown': no answer yet)."""
+        t = orm.payment_attempts
+        rows = self.conn.execute(select(t.c.line_no, t.c.seq).where(
+            t.c.sales_id == sales_id, t.c.subject == "installment", t.c.operation.in_(("capture", "authorize")),
+            t.c.status.in_((AttemptStatus.PENDING.value, AttemptStatus.UNKNOWN.value))))
+        return {(r.line_no, r.seq) for r in rows}
+
     def unknown_attempts(self, sales_id: str) -> list[dict]:
         t = orm.payment_attempts
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.subject == "installment",

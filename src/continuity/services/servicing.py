@@ -129,7 +129,8 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
         return _Outcome(state.with_line(_line(ls, resumed, status="open")), ls.line.line_no,
                         closed_pause=closed, line_values={"status": "open"})
     if kind == "cancel":
-        return _cancel(state, ls, change.on or today, today)
+        settling = replace(state, installments=_settling_seen_as_unknown(uow, state))
+        return _cancel(settling, ls, change.on or today, today)
     if (ls.status == "paused" or line.open_pause() is not None) and kind != "skip":
         raise RuleViolation(f"order {state.order.sales_id} is paused; resume it first", "order_paused")
     adj = _adjustment(uow, line, change, today)
@@ -137,7 +138,7 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
     after = state.with_line(_line(ls, new_line, status=ls.status))
     outcome = _Outcome(after, ls.line.line_no, adjustment=adj)
     if kind in ("skip", "substitute"):
-        outcome.installments = _reshared(ls, new_line, state.installments, state.order.currency)
+        outcome.installments = _reshared(ls, new_line, _settling_seen_as_unknown(uow, state), state.order.currency)
         after.installments = _apply_installments(state.installments, outcome.installments)
     return outcome
 
@@ -154,6 +155,15 @@ def _adjustment(uow, line: LineSchedule, change: Change, today: date) -> Adjustm
             raise ValidationFailed(f"item {product.item_id} is a continuity (parent) item", "item_is_parent")
         return rules.substitute(line, _required(seq, "SEQ"), product.item_id, product.price)
     return rules.pause(line, change.on or today, today)
+
+
+def _settling_seen_as_unknown(uow, state: OrderState) -> list[Installment]:  # type: ignore[no-untyped-def]
+    """The order's installments, those with a charge in flight (its attempt committed, the answer not
+    recorded yet) as UNKNOWN: the gateway may take the attempt's amount at any moment, so a change
+    neither re-shares nor cancels them (a cancel waits until the outcome is recorded)."""
+    flying = uow.servicing.charges_in_flight(state.order.sales_id)
+    return [replace(i, status=P.UNKNOWN) if (i.line_no, i.seq) in flying and i.status != P.PAID else i
+            for i in state.installments]
 
 
 def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) -> _Outcome:

@@ -100,14 +100,20 @@ class ScheduleStore:
                              w.installments)
 
     def installments_of(self, lines: list[LineState]) -> dict[tuple[str, int], list[dict]]:
-        """The installments of a chunk of lines (one range query), by (sales_id, line_no)."""
+        """The installments of a chunk of lines (one range query), by (sales_id, line_no). One whose charge
+        is in flight (an attempt committed, its answer not recorded yet) reads 'unknown': the gateway may
+        take the attempt's amount at any moment, so it is settled, not re-shared."""
         result: dict[tuple[str, int], list[dict]] = {(ln.sales_id, ln.line_no): [] for ln in lines}
         if not lines:
             return result
         with self.engine.connect() as conn:
             rows = conn.execute(sql_text(
-                "SELECT sales_id, line_no, seq, amount_minor, status FROM installments "
-                "WHERE sales_id >= :first AND sales_id <= :last ORDER BY sales_id, line_no, seq"
+                "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, CASE WHEN i.status <> 'paid' AND EXISTS ("
+                "SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
+                "AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation IN ('capture', 'authorize') "
+                "AND a.status IN ('pending', 'unknown')) THEN 'unknown' ELSE i.status END AS status "
+                "FROM installments i WHERE i.sales_id >= :first AND i.sales_id <= :last "
+                "ORDER BY i.sales_id, i.line_no, i.seq"
             ), {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
             for row in rows:
                 if (row["sales_id"], row["line_no"]) in result:
