@@ -27,6 +27,15 @@ START = date(2026, 11, 23)
 WORK_TABLES = ("sales_orders", "sales_lines", "installments", "payment_attempts", "notifications",
                "schedule_occurrences", "test_gateway_ledger")
 
+#: Ledger rows charged under a key no payment attempt has (a charge under a new key): must be 0.
+LEDGER_KEYS_WITHOUT_ATTEMPT = (
+    "SELECT COUNT(*) FROM test_gateway_ledger g WHERE NOT EXISTS "
+    "(SELECT 1 FROM payment_attempts a WHERE a.idempotency_key = g.idempotency_key)")
+#: Ledger rows whose amount or card differ from their attempt's (``extra``: more OR-ed columns): must be 0.
+LEDGER_DIFFERS_FROM_ATTEMPT = (
+    "SELECT COUNT(*) FROM test_gateway_ledger g JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
+    "WHERE g.amount_minor <> a.amount_minor OR g.card_token <> a.card_token")
+
 
 def enter_order(app: App, item_id: str, card: str = APPROVE, expiry: str = "12/30",
                 account: str = KAREN, **kwargs) -> str:

@@ -43,6 +43,7 @@ from continuity.domain.calendar import add_days, add_months
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
+from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 
 AS_OF = date(2026, 11, 23)
 LEAD_DAYS = 5  # the demo's delivery_lead_days: occurrences shipping up to AS_OF + 5 are due
@@ -347,12 +348,8 @@ def charge_problems(app: App, *, complete: bool = True, as_of: date = AS_OF) -> 
                 problems["declining card not declined (once a day)"] += 1
             if kind in ("approve", "timeout") and (status != "paid" or charged != 1):
                 problems[f"{kind} card not paid with exactly one charge"] += 1
-    problems["ledger charges under keys no attempt has"] = _count(app, (
-        "SELECT COUNT(*) FROM test_gateway_ledger g WHERE NOT EXISTS "
-        "(SELECT 1 FROM payment_attempts a WHERE a.idempotency_key = g.idempotency_key)"))
-    problems["ledger amount or card differs from the attempt"] = _count(app, (
-        "SELECT COUNT(*) FROM test_gateway_ledger g JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
-        "WHERE g.amount_minor <> a.amount_minor OR g.card_token <> a.card_token"))
+    problems["ledger charges under keys no attempt has"] = _count(app, LEDGER_KEYS_WITHOUT_ATTEMPT)
+    problems["ledger amount or card differs from the attempt"] = _count(app, LEDGER_DIFFERS_FROM_ATTEMPT)
     problems["installments not due but touched"] = _count(app, (
         "SELECT COUNT(*) FROM installments i WHERE i.due_date > :as_of AND (i.status <> 'not_submitted' OR EXISTS "
         "(SELECT 1 FROM payment_attempts a WHERE a.sales_id = i.sales_id AND a.line_no = i.line_no "

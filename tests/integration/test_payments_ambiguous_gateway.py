@@ -43,6 +43,7 @@ from continuity.domain.money import Money
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
 from continuity.services.ports import GatewayResult
+from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 
 AS_OF = date(2026, 11, 23)
 SEED = 20261123
@@ -268,12 +269,9 @@ def problems(app: App, gateway: FaultyGateway, limit: int, as_of: date) -> dict[
         "WHERE g.operation = 'capture' AND g.outcome = 'approved' "
         "GROUP BY a.sales_id, a.line_no, a.seq HAVING COUNT(*) > 1) d"))
     # (2) every call reused an attempt's key: the ledger holds no key payment_attempts does not have …
-    found["ledger keys that no attempt has (charged under a new key)"] = _scalar(app, (
-        "SELECT COUNT(*) FROM test_gateway_ledger g WHERE NOT EXISTS "
-        "(SELECT 1 FROM payment_attempts a WHERE a.idempotency_key = g.idempotency_key)"))
-    found["ledger amount, card or operation differs from its attempt"] = _scalar(app, (
-        "SELECT COUNT(*) FROM test_gateway_ledger g JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
-        "WHERE g.amount_minor <> a.amount_minor OR g.card_token <> a.card_token OR g.operation <> a.operation"))
+    found["ledger keys that no attempt has (charged under a new key)"] = _scalar(app, LEDGER_KEYS_WITHOUT_ATTEMPT)
+    found["ledger amount, card or operation differs from its attempt"] = _scalar(
+        app, LEDGER_DIFFERS_FROM_ATTEMPT + " OR g.operation <> a.operation")
     # … no installment has two approved attempts, and a new attempt (a new key) only ever follows a
     # definite decline: never an attempt whose outcome was unknown or pending
     found["installments with two approved attempts"] = _scalar(app, (

@@ -313,12 +313,18 @@ def test_change_card_lets_a_declined_installment_be_charged_by_the_next_process_
     assert "4111111111111111" not in str(snapshot(app, ALL_TABLES))
 
 
-def test_change_card_resolves_an_unknown_installment_by_lookup_under_its_own_key_never_a_new_charge(demo_app):
-    app = demo_app
+def _order_with_an_unknown_charge(app: App) -> str:
+    """REPLENISH whose first installment was charged by a card that times out: its outcome is unknown."""
     parent = enter_order(app, "0021")
     apply(app, parent, Change("change_card", card_number=TIMEOUT, expiry="12/30"))
     job(app, "process-payments", START)
     assert installments(app, parent)[0][2] == "unknown"
+    return parent
+
+
+def test_change_card_resolves_an_unknown_installment_by_lookup_under_its_own_key_never_a_new_charge(demo_app):
+    app = demo_app
+    parent = _order_with_an_unknown_charge(app)
     assert captures(app) == 1  # the gateway did charge; it just did not answer
 
     apply(app, parent, Change("change_card", card_number=APPROVE, expiry="12/30"))
@@ -331,10 +337,7 @@ def test_change_card_resolves_an_unknown_installment_by_lookup_under_its_own_key
 
 def test_change_card_is_saved_when_the_gateway_does_not_answer_the_lookup_of_an_unknown_installment(demo_app):
     app = demo_app
-    parent = enter_order(app, "0021")
-    apply(app, parent, Change("change_card", card_number=TIMEOUT, expiry="12/30"))
-    job(app, "process-payments", START)
-    assert installments(app, parent)[0][2] == "unknown"
+    parent = _order_with_an_unknown_charge(app)
 
     class LookupTimesOut:  # the gateway answers everything but the lookup
         def __getattr__(self, name):  # type: ignore[no-untyped-def]
