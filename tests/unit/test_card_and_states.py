@@ -194,8 +194,9 @@ def test_a_card_is_shown_masked_with_brand_and_last_4():
 OS = OrderStatus
 #: The order life cycle as the product expects it (parent and child orders).
 ORDER_MOVES = {
-    OS.DRAFT: {OS.OPEN, OS.ON_HOLD, OS.CANCELLED},
-    OS.ON_HOLD: {OS.OPEN, OS.CANCELLED},
+    OS.DRAFT: {OS.SUBMITTING, OS.OPEN, OS.ON_HOLD, OS.CANCELLED},
+    OS.SUBMITTING: {OS.OPEN, OS.ON_HOLD},  # one submit holds the order while the gateway answers
+    OS.ON_HOLD: {OS.SUBMITTING, OS.OPEN, OS.CANCELLED},
     OS.OPEN: {OS.ON_HOLD, OS.RELEASED, OS.CLOSED, OS.CANCELLED},
     OS.RELEASED: {OS.ON_HOLD, OS.SHIPPED, OS.CANCELLED},
     OS.SHIPPED: {OS.INVOICED},

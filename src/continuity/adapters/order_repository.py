@@ -65,6 +65,17 @@ class OrderRepository:
                     is_continuity_parent=order.is_continuity_parent)
         )
 
+    def lock_if_in(self, sales_id: str, statuses: tuple[OrderStatus, ...],
+                   move_to: OrderStatus | None = None) -> bool:
+        """Lock the order row for this transaction if it is still in one of ``statuses`` (and move it to
+        ``move_to``): one conditional UPDATE, so of concurrent submits (or a submit and a payment change)
+        exactly one wins — the row lock on PostgreSQL, the database lock on SQLite; the others see 0 rows."""
+        t = orm.sales_orders
+        moved = self.conn.execute(
+            update(t).where(t.c.sales_id == sales_id, t.c.status.in_([s.value for s in statuses]))
+            .values(status=move_to.value if move_to else t.c.status))
+        return moved.rowcount == 1
+
     def save_fulfilment(self, sales_id: str, status: OrderStatus, **values: object) -> None:
         """A child order's status with its dates/tracking; invoicing marks its occurrences invoiced."""
         self.conn.execute(update(orm.sales_orders).where(orm.sales_orders.c.sales_id == sales_id)

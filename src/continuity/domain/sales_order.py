@@ -11,6 +11,7 @@ from continuity.domain.money import Money
 
 class OrderStatus(StrEnum):
     DRAFT = "draft"
+    SUBMITTING = "submitting"  # claimed by one submit while its authorizations are at the gateway
     OPEN = "open"
     ON_HOLD = "on_hold"
     RELEASED = "released"
@@ -23,8 +24,9 @@ class OrderStatus(StrEnum):
 S = OrderStatus
 #: The one transition table of a sales order (parent and child).
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.DRAFT: frozenset({S.OPEN, S.ON_HOLD, S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.OPEN, S.CANCELLED}),
+    S.DRAFT: frozenset({S.SUBMITTING, S.OPEN, S.ON_HOLD, S.CANCELLED}),
+    S.SUBMITTING: frozenset({S.OPEN, S.ON_HOLD}),
+    S.ON_HOLD: frozenset({S.SUBMITTING, S.OPEN, S.CANCELLED}),
     S.OPEN: frozenset({S.ON_HOLD, S.RELEASED, S.CLOSED, S.CANCELLED}),
     S.RELEASED: frozenset({S.ON_HOLD, S.SHIPPED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.INVOICED}),

@@ -3,7 +3,7 @@ payment of what is due now; submit then authorizes exactly that card."""
 from __future__ import annotations
 
 from continuity.domain.errors import ValidationFailed
-from continuity.domain.payments import PaymentStatus, check_payment_transition
+from continuity.domain.payments import PaymentStatus
 from continuity.services import payment_entry
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, PaymentGateway
@@ -23,15 +23,4 @@ def use_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sal
     token = saved_token
     if card_number:
         token = payment_entry.tokenize_card(uow_factory, gateway, clock, order.account, card_number, expiry).token
-    _cancel_unsubmitted(uow_factory, sales_id)  # first: a failure in between leaves no payment, never two
     payment_entry.add_token_payment(uow_factory, clock, sales_id, token)
-
-
-def _cancel_unsubmitted(uow_factory: UowFactory, sales_id: str) -> None:
-    with uow_factory() as uow:
-        for payment in uow.orders.payments(sales_id):
-            if payment.status == PaymentStatus.NOT_SUBMITTED:
-                check_payment_transition(payment.status, PaymentStatus.CANCELLED)
-                payment.status, payment.reason = PaymentStatus.CANCELLED, "replaced by another card"
-                uow.orders.save_payment(payment)
-        uow.commit()

@@ -41,12 +41,11 @@ def add_card_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Cl
 
 def add_token_payment(uow_factory: UowFactory, clock: Clock, sales_id: str, card_token: str,
                       amount: str | None = None) -> int:
-    """Add a card payment by token; the amount defaults to what is due now."""
+    """Add the order's card payment by token; the amount defaults to what is due now and may not exceed
+    it. An order is paid by one card: the new payment replaces any payment not yet submitted."""
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
-        if order.status not in EDITABLE:
-            raise RuleViolation(f"order {sales_id} is {order.status.value}: no payment can be added",
-                                "order_not_editable")
+        lock_editable(uow, order)
         card = uow.customers.card(card_token)
         if card_token not in {c.token for c in uow.customers.cards(order.account)}:
             raise ValidationFailed("that card belongs to another customer", "card_not_found")
@@ -55,9 +54,21 @@ def add_token_payment(uow_factory: UowFactory, clock: Clock, sales_id: str, card
         money = Money(parse_amount(amount), order.currency) if amount is not None else due
         if money.amount <= 0 and due.amount > 0:
             raise ValidationFailed("the payment amount must be greater than 0", "amount_invalid")
+        if money > due:
+            raise ValidationFailed(f"the payment ({money}) is more than what is due now ({due}); pay at most "
+                                   f"{due}", "payment_exceeds_due")
+        _replace_unsubmitted(uow, sales_id)
         payment_id = uow.orders.add_payment(sales_id, "card", card_token, money)
         uow.commit()
     return payment_id
+
+
+def _replace_unsubmitted(uow, sales_id: str) -> None:  # type: ignore[no-untyped-def]
+    for payment in uow.orders.payments(sales_id):
+        if payment.status == PaymentStatus.NOT_SUBMITTED:
+            check_payment_transition(payment.status, PaymentStatus.CANCELLED)
+            payment.status, payment.reason = PaymentStatus.CANCELLED, "replaced by another payment"
+            uow.orders.save_payment(payment)
 
 
 def _due_now(uow, order) -> Money:  # type: ignore[no-untyped-def]
@@ -93,8 +104,7 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
     """Check the order can be submitted and commit one pending attempt per new payment."""
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
-        if order.status not in EDITABLE:
-            raise RuleViolation(f"order {sales_id} is already {order.status.value}", "order_not_editable")
+        _ensure_submittable(order)
         if not order.lines:
             raise RuleViolation(f"order {sales_id} has no lines", "order_empty")
         payments = uow.orders.payments(sales_id)
@@ -113,10 +123,32 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
         new = [p for p in live if p.status == PaymentStatus.NOT_SUBMITTED]
         for p in new:
             uow.customers.card(p.card_token).ensure_usable_on(clock.today())
+        if not uow.orders.lock_if_in(sales_id, EDITABLE, OrderStatus.SUBMITTING):
+            raise _in_progress(sales_id)
         pending = [(p, uow.orders.add_attempt("payment", sales_id, 0, p.payment_id, "authorize",
                                               p.card_token, p.amount, clock.today(), clock.now())) for p in new]
         uow.commit()
     return pending
+
+
+def lock_editable(uow, order) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a payment change unless the order is draft or on hold, and hold its row until commit: a
+    submit claiming the order at the same time waits for this change, or this change sees it submitting."""
+    _ensure_submittable(order)
+    if not uow.orders.lock_if_in(order.sales_id, EDITABLE):
+        raise _in_progress(order.sales_id)
+
+
+def _ensure_submittable(order) -> None:  # type: ignore[no-untyped-def]
+    if order.status == OrderStatus.SUBMITTING:
+        raise _in_progress(order.sales_id)
+    if order.status not in EDITABLE:
+        raise RuleViolation(f"order {order.sales_id} is already {order.status.value}", "order_not_editable")
+
+
+def _in_progress(sales_id: str) -> RuleViolation:
+    return RuleViolation(f"order {sales_id} is being submitted by another request; look at the order "
+                         "again in a moment", "submit_in_progress")
 
 
 def _settle_order(uow, order, results) -> None:  # type: ignore[no-untyped-def]
@@ -159,6 +191,6 @@ def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: in
                           else PaymentStatus.DECLINED)
         payment.reason = reason
         uow.orders.save_payment(payment)
-        if order.status == OrderStatus.ON_HOLD:
+        if order.status in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTING):
             _settle_order(uow, order, [result])
         uow.commit()

@@ -69,8 +69,10 @@ def create_continuity_order(request: Request, user: Agent, account: str,
         if start is None:
             raise EntryInput("start_date_invalid")
         sales_id = order_entry.create_order_with_line(app.uow, app.clock, account, item_id, quantity, start,
-                                                      schedule)
+                                                      schedule, app.start_date_window)
     except DomainError as exc:
+        if exc.code == "start_date_out_of_range":  # no preview for a date outside the window
+            start = None
         step = continuity_step(app, account, item_id, quantity, start or app.clock.today(), schedule)
         return render(request, "agent/continuity_step.html", 422, **step, error=error_text(request, exc))
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)
@@ -100,6 +102,8 @@ def submit(request: Request, user: Agent, sales_id: str,
                                    saved_card)
         result = payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
     except DomainError as exc:
+        if exc.code == "submit_in_progress":  # a double click: the first click's submit is under way
+            return RedirectResponse(f"/orders/{sales_id}/done", 303)
         page = entry_page(app, sales_id)
         status = 402 if isinstance(exc, PaymentError) else 422
         return render(request, "agent/recap.html", status, **page, error=error_text(request, exc))
