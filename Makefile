@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.db
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Known vulnerabilities in the installed packages (needs the internet: the advisory database; not in `make test`).
+audit: $(STAMP)
+	$(BIN)/pip-audit --local --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) *.db *.db-wal *.db-shm

@@ -16,6 +16,8 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     job_stale_minutes: int = 15
+    max_body_bytes: int = 1 << 20  # a request body (API or web form) above this many bytes → 413
+    trust_forwarded_proto: bool = False  # X-Forwarded-Proto: https from a proxy counts as https (HSTS)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -27,6 +29,8 @@ class Settings:
             smtp_host=os.environ.get("CONTINUITY_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("CONTINUITY_SMTP_PORT", "25")),
             job_stale_minutes=_minutes("CONTINUITY_JOB_STALE_MINUTES", 15),
+            max_body_bytes=_bytes("CONTINUITY_MAX_BODY_BYTES", 1 << 20),
+            trust_forwarded_proto=_flag("CONTINUITY_TRUST_FORWARDED_PROTO"),
         )
 
 
@@ -36,3 +40,22 @@ def _minutes(variable: str, default: int) -> int:
         raise ValidationFailed(f"{variable} must be a whole number of minutes, at least 1, not {value!r}",
                                "setting_invalid")
     return int(value)
+
+
+def _bytes(variable: str, default: int) -> int:
+    value = (os.environ.get(variable) or "").strip() or str(default)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ValidationFailed(f"{variable} must be a whole number of bytes, at least 1, not {value!r}",
+                               "setting_invalid")
+    return int(value)
+
+
+def _flag(variable: str) -> bool:
+    """On: 1, true, yes, on; off: 0, false, no, off or unset (any case)."""
+    value = (os.environ.get(variable) or "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValidationFailed(f"{variable} must be on or off (1/0, true/false, yes/no), not {value!r}",
+                           "setting_invalid")

@@ -5,12 +5,16 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from continuity.bootstrap import App, bootstrap
 from continuity.entrypoints.api import problems
 from continuity.entrypoints.api.idempotency import IdempotencyMiddleware
 from continuity.entrypoints.api.routes import catalog, customers, jobs, sales_orders, servicing, users
 from continuity.entrypoints.web.app import include_web
+from continuity.services import users as user_service
 
 PREFIX = "/api/v1"
 DESCRIPTION = """Continuity programs for a call center.
@@ -28,7 +32,9 @@ def create_app(app: App | None = None) -> FastAPI:
     api.state.continuity = continuity
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware, continuity=continuity)
-    api.add_middleware(problems.RequestIdMiddleware)  # outermost: ids, request log, last-resort 500
+    api.add_middleware(AuthenticateFirstMiddleware, continuity=continuity)
+    api.add_middleware(problems.BodyLimitMiddleware, max_bytes=continuity.settings.max_body_bytes)
+    api.add_middleware(problems.RequestIdMiddleware)  # ids, request log, last-resort 500 (then the web's headers)
     v1 = APIRouter(prefix=PREFIX)
     for module in (customers, sales_orders, servicing, catalog, jobs, users):
         v1.include_router(module.router)
@@ -37,6 +43,35 @@ def create_app(app: App | None = None) -> FastAPI:
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     include_web(api, continuity)  # the web UI (server-rendered pages) on the same app
     return api
+
+
+class AuthenticateFirstMiddleware:
+    """A write under /api/v1 (POST, PUT, PATCH, DELETE) needs a valid bearer token before its body is read.
+
+    FastAPI reads and parses a route's JSON body before it resolves the route's dependencies, so
+    without this an anonymous caller has its body parsed (and a broken one answered 422) before the
+    401. The route's own dependency still authenticates and checks the role; this only answers 401
+    first, in the same words (deps.current_user)."""
+
+    WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app: ASGIApp, continuity: App) -> None:
+        self.app = app
+        self.continuity = continuity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in self.WRITES or not scope["path"].startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        token = token if scheme.lower() == "bearer" else ""
+        user = await run_in_threadpool(user_service.authenticate, self.continuity.uow, token) if token else None
+        if user is None:
+            await problems.problem(401, "not_authenticated", "a valid bearer token is required",
+                                   problems.request_id(scope),
+                                   headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def health() -> dict[str, str]:

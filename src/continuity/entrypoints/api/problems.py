@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -160,3 +160,68 @@ class RequestIdMiddleware:
         finally:
             log.info("%s %s %s %.0fms request %s", scope["method"], _safe(scope["path"]), status,
                      (time.monotonic() - begun) * 1000, rid)
+
+
+class BodyTooLarge(Exception):
+    """Raised by the limited ``receive`` once a request body has gone past the limit."""
+
+
+class BodyLimitMiddleware:
+    """Request bodies of at most ``max_bytes`` (CONTINUITY_MAX_BODY_BYTES), on the API and the web UI alike.
+
+    A ``Content-Length`` above the limit is refused with 413 before anything is read (and the
+    connection is closed rather than drained). A body without a length (chunked) is counted as it
+    arrives: past the limit, ``receive`` raises and the answer is 413 — whatever the app made of the
+    interrupted read (FastAPI turns it into a 400) is replaced, as long as nothing was sent yet."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "").strip()
+        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(scope, receive, send, close=True)
+            return
+        received, too_large, started, refused = 0, False, False, False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            if too_large:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise BodyTooLarge
+            return message
+
+        async def send_unless_refused(message: Message) -> None:
+            nonlocal started, refused
+            if too_large and not started:  # the app answered the interrupted read: 413 instead
+                if not refused:
+                    refused = True
+                    await self._refuse(scope, receive, send, close=False)
+                return
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_unless_refused)
+        except BodyTooLarge:
+            if started:
+                raise
+            if not refused:
+                await self._refuse(scope, receive, send, close=False)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, close: bool) -> None:
+        headers = {"Connection": "close"} if close else None
+        await problem(413, "body_too_large", f"a request body is at most {self.max_bytes} bytes",
+                      request_id(scope), headers=headers)(scope, receive, send)

@@ -32,7 +32,8 @@ def idle_timeout_from_env() -> timedelta:
 def include_web(api: FastAPI, app: App) -> None:
     api.state.web = WebState(WebAuthStore(app.engine), app.clock, idle_timeout_from_env())
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
-    api.add_middleware(SecurityHeadersMiddleware)
+    api.add_middleware(SecurityHeadersMiddleware, docs_path=api.docs_url,  # outermost: on every answer
+                       trust_forwarded_proto=app.settings.trust_forwarded_proto)
     csrf = [Depends(verify_csrf)]
     for router in agent_routes() + _manager_routes() + [order_servicing.router]:
         api.include_router(router, dependencies=csrf)

@@ -1,7 +1,21 @@
-"""Security headers on every web response (not on /api, whose docs page needs its own scripts)."""
+"""Security headers on every response.
+
+- Web pages: the web UI's policy (its own script and stylesheet only, no framing, no caching but for
+  /static).
+- The API (/api…): ``Cache-Control: no-store``, nosniff, no framing and a policy under which a JSON
+  answer loads nothing.
+- The docs page (/api/docs): the same, with a policy that lets Swagger UI load from where FastAPI
+  takes it (its CDN) and run its one inline start-up script, allowed by the script's hash.
+- HSTS when the request came over https: the ASGI scheme, or ``X-Forwarded-Proto: https`` from a
+  proxy when CONTINUITY_TRUST_FORWARDED_PROTO is on (off by default: any client can send that header).
+"""
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+import base64
+import hashlib
+import re
+
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -13,28 +27,96 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+API_HEADERS = {
+    "Content-Security-Policy": API_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+#: Where fastapi.openapi.docs.get_swagger_ui_html loads Swagger UI's script, stylesheet and icon from.
+DOCS_ASSETS = "https://cdn.jsdelivr.net"
+DOCS_ICON = "https://fastapi.tiangolo.com"
+HSTS = "max-age=31536000"
+INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
 def is_web_path(path: str) -> bool:
     return not path.startswith("/api")
 
 
+def docs_csp(html: bytes) -> str:
+    """The docs page's policy: its inline scripts by hash, Swagger UI from its CDN, fetches to us only."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+                      for script in INLINE_SCRIPT.findall(html))
+    return (f"default-src 'none'; script-src {DOCS_ASSETS} {hashes}; style-src {DOCS_ASSETS} 'unsafe-inline'; "
+            f"img-src 'self' data: {DOCS_ASSETS} {DOCS_ICON}; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+
+
+def came_over_https(scope: Scope, trust_forwarded_proto: bool) -> bool:
+    if scope.get("scheme") == "https":
+        return True
+    if not trust_forwarded_proto:
+        return False
+    forwarded = Headers(scope=scope).get("x-forwarded-proto", "")
+    return forwarded.rsplit(",", 1)[-1].strip().lower() == "https"  # the last value: our own proxy's
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, docs_path: str | None = "/api/docs", trust_forwarded_proto: bool = False) -> None:
         self.app = app
+        self.docs_path = docs_path
+        self.trust_forwarded_proto = trust_forwarded_proto
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_web_path(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        web = is_web_path(path)
+        hsts = came_over_https(scope, self.trust_forwarded_proto)
+
+        def add_headers(message: Message) -> MutableHeaders:
+            headers = MutableHeaders(scope=message)
+            for name, value in (HEADERS if web else API_HEADERS).items():
+                headers[name] = value
+            if web and not path.startswith("/static/"):
+                headers["Cache-Control"] = "no-store"
+            if hsts:
+                headers["Strict-Transport-Security"] = HSTS
+            return headers
+
+        if path == self.docs_path:
+            await self._docs_page(scope, receive, send, add_headers)
             return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers[name] = value
-                if not scope["path"].startswith("/static/"):
-                    headers["Cache-Control"] = "no-store"
+                add_headers(message)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _docs_page(self, scope: Scope, receive: Receive, send: Send, add_headers) -> None:  # type: ignore[no-untyped-def]
+        """The page is small: held whole, so that its policy can name its inline script's hash."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def hold(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or not start:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            add_headers(start)["Content-Security-Policy"] = docs_csp(body)
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+
+        await self.app(scope, receive, hold)
