@@ -26,10 +26,11 @@ AS_OF = date(2026, 11, 23)
 class ApprovingGateway:
     """In-memory gateway: measures the job, not the test connector's ledger writes."""
 
-    def capture(self, token, amount, key):  # type: ignore[no-untyped-def]
+    def capture(self, token, amount, key, authorization=""):  # type: ignore[no-untyped-def]
         return GatewayResult(GatewayOutcome.APPROVED, "bench", "")
 
-    authorize = capture
+    def authorize(self, token, amount, key):  # type: ignore[no-untyped-def]
+        return GatewayResult(GatewayOutcome.APPROVED, "bench", "")
 
 
 def main(url: str, step: str, n: int) -> None:

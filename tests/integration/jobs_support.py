@@ -48,10 +48,12 @@ def enter_order(app: App, item_id: str, card: str = APPROVE, expiry: str = "12/3
 
 
 def use_card(app: App, sales_id: str, card: str, expiry: str = "12/30") -> str:
-    """Stand-in for the (not yet built) change-card service: tokenize and point the line at it."""
+    """Point the order's lines at another card, the submit authorization having lapsed (as one does after
+    about a week): installments it held are then charged afresh, on this card, like every later one."""
     token = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, account_of(app, sales_id),
                                         card, expiry).token
     execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=sales_id)
+    execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=sales_id)
     return token
 
 
@@ -158,3 +160,26 @@ def with_threshold_two_and_tea(app: App) -> None:
                           {"event_id": 2, "item_id": "0013", "days_from_last_event": 30, "action": "end"}]}],
         "products": [{"item_id": "0030", "name": "Tea club", "price": "0.00", "continuity_program_id": "TEA"}],
     })
+
+
+#: Per order (the order the authorization was made for), from the gateway's own ledger: every approved
+#: authorization minus what was captured or released against it. Never below 0; 0 once the order is closed.
+_OPEN_AUTHORIZATIONS = (
+    "SELECT a.sales_id, g.amount_minor - COALESCE((SELECT SUM(x.amount_minor) FROM test_gateway_ledger x "
+    " WHERE x.authorization_reference = g.reference AND x.outcome = 'approved'), 0) "
+    "FROM test_gateway_ledger g JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
+    "WHERE g.operation = 'authorize' AND g.outcome = 'approved'")
+#: Captures or voids sent against an authorization made on another card: must be 0.
+CAPTURES_ON_ANOTHER_CARD = (
+    "SELECT COUNT(*) FROM test_gateway_ledger x JOIN test_gateway_ledger g ON g.reference = x.authorization_reference "
+    "WHERE x.card_token <> g.card_token")
+
+
+def open_authorizations(app: App) -> dict[str, int]:
+    """Order → minor units still held on cards by its authorizations (orders with none left are absent)."""
+    held: dict[str, int] = {}
+    for sales_id, left in rows(app, _OPEN_AUTHORIZATIONS):
+        assert left >= 0, f"{sales_id}: an authorization was captured or released beyond its amount"
+        if left:
+            held[sales_id] = held.get(sales_id, 0) + left
+    return held

@@ -94,8 +94,9 @@ class FaultyGateway:
     def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
         return self._send("authorize", idempotency_key, lambda: self.inner.authorize(token, amount, idempotency_key))
 
-    def capture(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
-        return self._send("capture", idempotency_key, lambda: self.inner.capture(token, amount, idempotency_key))
+    def capture(self, token: str, amount: Money, idempotency_key: str, authorization: str = "") -> GatewayResult:
+        return self._send("capture", idempotency_key,
+                          lambda: self.inner.capture(token, amount, idempotency_key, authorization))
 
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
         return self._send("void", idempotency_key, lambda: self.inner.void(token, reference, idempotency_key))

@@ -36,6 +36,7 @@ from jobs_support import (
     set_up,
     snapshot,
     status_of,
+    use_card,
 )
 
 ANN = Actor("agent-ann", ActorKind.AGENT)
@@ -300,13 +301,17 @@ def test_change_card_lets_a_declined_installment_be_charged_by_the_next_process_
     parent = enter_order(app, "0021")
     apply(app, parent, Change("change_card", card_number=DECLINE, expiry="12/30"))
     job(app, "process-payments", START)
-    assert installments(app, parent)[0][2] == "declined"
+    assert installments(app, parent)[0][2] == "paid"  # held by the submit authorization: captured on its card
+    second_due = rows(app, "SELECT due_date FROM installments WHERE sales_id = :p AND seq = 2", p=parent)[0][0]
+    second_due = second_due if isinstance(second_due, date) else date.fromisoformat(str(second_due))
+    job(app, "process-payments", second_due)
+    assert installments(app, parent)[1][2] == "declined"  # the first charge on the new card
 
     apply(app, parent, Change("change_card", card_number=APPROVE, expiry="12/30"))
-    job(app, "process-payments", START)  # the same as_of: retried at once with the new card
+    job(app, "process-payments", second_due)  # the same as_of: retried at once with the new card
 
-    assert installments(app, parent)[0][2] == "paid"
-    assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "declined"), (2, "approved")]
+    assert installments(app, parent)[1][2] == "paid"
+    assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "approved"), (1, "declined"), (2, "approved")]
     cards = [e["after"]["card"] for e in history.order_history(app.uow, parent) if e["action"] == "change_card"
              and e["entity"] == "line"]
     assert cards == ["visa •••• 1111", "visa •••• 0002"]
@@ -314,9 +319,10 @@ def test_change_card_lets_a_declined_installment_be_charged_by_the_next_process_
 
 
 def _order_with_an_unknown_charge(app: App) -> str:
-    """REPLENISH whose first installment was charged by a card that times out: its outcome is unknown."""
+    """REPLENISH whose first installment was charged by a card that times out (the submit authorization
+    having lapsed): its outcome is unknown."""
     parent = enter_order(app, "0021")
-    apply(app, parent, Change("change_card", card_number=TIMEOUT, expiry="12/30"))
+    use_card(app, parent, TIMEOUT)
     job(app, "process-payments", START)
     assert installments(app, parent)[0][2] == "unknown"
     return parent
@@ -509,8 +515,8 @@ def test_cancel_voids_the_authorization_of_an_installment_not_captured(demo_app)
 
     assert result["after"] == preview["after"]
     assert result["voided"] == preview["voided"] == [{"line_no": 1, "seq": 1, "amount": "9.83"}]
-    key = f"installment:{parent}:1:1:void:1"
-    assert spy.voids == [(token, reference, key)]  # the authorization taken at submit, under the attempt's key
+    key = f"payment:{parent}:0:1:void:1"  # the submit authorization, released as a whole under its own key
+    assert spy.voids == [(token, reference, key)]
     assert rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE operation = 'void'") == \
         [(key, "approved")]
     assert rows(app, "SELECT idempotency_key FROM test_gateway_ledger WHERE operation = 'void'") == [(key,)]
@@ -528,7 +534,7 @@ def test_a_void_without_answer_stays_unknown_until_reconcile_resolves_it_under_i
 
     apply(App(app.settings, app.engine, app.uow, silent, app.clock), parent, Change("cancel"))
 
-    key = f"installment:{parent}:1:1:void:1"
+    key = f"payment:{parent}:0:1:void:1"
     assert rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE operation = 'void'") == \
         [(key, "unknown")]
     assert scalar(app, "SELECT COUNT(*) FROM test_gateway_ledger WHERE operation = 'void'") == 0

@@ -81,7 +81,19 @@ from continuity.services.demo import load_demo
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import NIGHTLY, run_job
 from continuity.services.servicing import Change
-from jobs_support import APPROVE, DECLINE, START, TIMEOUT, WORK_TABLES, demo_programs, rows, set_up, snapshot
+from jobs_support import (
+    APPROVE,
+    CAPTURES_ON_ANOTHER_CARD,
+    DECLINE,
+    START,
+    TIMEOUT,
+    WORK_TABLES,
+    demo_programs,
+    open_authorizations,
+    rows,
+    set_up,
+    snapshot,
+)
 
 EXAMPLES = int(os.environ.get("CONTINUITY_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("CONTINUITY_STATEFUL_STEPS", "15"))
@@ -297,12 +309,16 @@ class LifecycleMachine(RuleBasedStateMachine):
                     if r[0] == "unknown" or _instant(r[1]) < soon_stale])
 
     # -- order entry --------------------------------------------------------------------------------
-    def enter(self, product: tuple[str, str | None], card: str, account: str, start: int | None) -> None:
-        """An agent takes the order: new order with the parent item, a card payment, submit."""
+    def enter(self, product: tuple[str, str | None], card: str, account: str, start: int | None,
+              mixed: bool = False) -> None:
+        """An agent takes the order: new order with the parent item (``mixed``: and a normal item beside
+        it, 0013 × 2), a card payment, submit."""
         item, schedule = product
         start_date = None if start is None else self.clock.today() + timedelta(days=start)
         sales_id = order_entry.create_order_with_line(self.app.uow, self.clock, account, item,
                                                       start_date=start_date, payment_schedule_id=schedule)
+        if mixed:
+            order_entry.add_line(self.app.uow, sales_id, "0013", 2)
         payment_entry.add_card_payment(self.app.uow, self.app.gateway, self.clock, sales_id, card, "12/30")
         result = payment_entry.submit(self.app.uow, self.app.gateway, self.clock, sales_id)
         expected = {APPROVE: "open", DECLINE: "on_hold", TIMEOUT: "on_hold"}[card]
@@ -317,9 +333,9 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: len(self.parents) < 5)
     @rule(product=st.sampled_from(PRODUCTS), card=st.sampled_from(CARDS), account=st.sampled_from(ACCOUNTS),
-          start=st.sampled_from([None, None, -20, 10]))
-    def enter_order(self, product, card, account, start) -> None:  # type: ignore[no-untyped-def]
-        self.enter(product, card, account, start)
+          start=st.sampled_from([None, None, -20, 10]), mixed=st.booleans())
+    def enter_order(self, product, card, account, start, mixed) -> None:  # type: ignore[no-untyped-def]
+        self.enter(product, card, account, start, mixed)
 
     def declined_on_hold(self) -> list[Parent]:
         held = {r[0] for r in self.q(
@@ -572,10 +588,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             "ELSE (o.child_sales_id IS NOT NULL OR sl.sales_id IS NOT NULL) END")
         assert not wrong, f"occurrences and child orders disagree: {wrong}"
         orphans = self.q("SELECT sl.sales_id, sl.parent_sales_id, sl.parent_seq FROM sales_lines sl "
-                         "WHERE sl.parent_sales_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o "
+                         "WHERE sl.parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM continuity_lines cl "
+                         "WHERE cl.sales_id = sl.parent_sales_id AND cl.line_no = sl.parent_line_no) "
+                         "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o "
                          "WHERE o.sales_id = sl.parent_sales_id AND o.line_no = sl.parent_line_no "
                          "AND o.seq = sl.parent_seq)")
-        assert not orphans, f"child lines for no occurrence: {orphans}"
+        assert not orphans, f"child lines for no occurrence: {orphans}"  # a mixed order's ordinary lines aside
         empty = self.q("SELECT so.sales_id FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL "
                        "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = so.sales_id)")
         assert not empty, f"child orders without lines: {empty}"
@@ -671,6 +689,21 @@ class LifecycleMachine(RuleBasedStateMachine):
                 stale_at = _instant(beat or started) + STALE_RUN
                 assert not [s for s in starts if s > stale_at + timedelta(seconds=1)], \
                     f"run {run_id} is still running after a later run passed its stale time"
+
+    @invariant()
+    def authorizations_end_captured_or_released(self) -> None:
+        """From the gateway's ledger: no authorization is captured or released beyond its amount (checked in
+        open_authorizations), a closed order holds none, and every capture or release of an authorization
+        went to the card that made it; no parent closes with an ordinary line still open."""
+        held = open_authorizations(self.app)
+        closed = {r[0] for r in self.q("SELECT sales_id FROM sales_orders WHERE status = 'closed'")}
+        assert not closed & set(held), f"closed orders still holding authorizations: {closed & set(held)}"
+        assert self.q(CAPTURES_ON_ANOTHER_CARD)[0][0] == 0
+        open_lines = self.q("SELECT sl.sales_id, sl.line_no FROM sales_lines sl JOIN sales_orders so "
+                            "ON so.sales_id = sl.sales_id WHERE so.status = 'closed' AND sl.status = 'open' AND NOT EXISTS "
+                            "(SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sl.sales_id "
+                            "AND cl.line_no = sl.line_no)")
+        assert not open_lines, f"closed orders with open lines: {open_lines}"
 
     @invariant()
     def closed_parents_are_done(self) -> None:

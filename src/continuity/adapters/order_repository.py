@@ -148,12 +148,38 @@ class OrderRepository:
             for r in rows
         ]
 
-    def set_installment_status(self, inst: Installment, status: PaymentStatus) -> None:
+    def set_installment_status(self, inst: Installment, status: PaymentStatus,
+                               authorization_key: str | None = None) -> None:
+        """Move an installment; an authorized one names the authorization holding its money."""
         t = orm.installments
+        values: dict[str, object] = {"status": status.value}
+        if authorization_key is not None:
+            values["authorization_key"] = authorization_key
         self.conn.execute(
             update(t).where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq)
-            .values(status=status.value)
+            .values(**values)
         )
+
+    def add_fulfilment_child(self, parent: SalesOrder, lines: list[SalesLine], authorization_key: str,
+                             now: datetime) -> str:
+        """The ordinary lines of a mixed order as one child order ``PARENT-LINE-1`` (LINE: the first of
+        them), shipped and invoiced like any child, with one charge held by the submit authorization."""
+        child_id = f"{parent.sales_id}-{lines[0].line_no}-1"
+        self.add(SalesOrder(child_id, parent.account, parent.order_date, parent.currency, OrderStatus.OPEN,
+                            parent_sales_id=parent.sales_id), now)
+        self.conn.execute(insert(orm.sales_lines), [
+            dict(sales_id=child_id, line_no=n, item_id=ln.item_id, quantity=ln.quantity,
+                 unit_price_minor=ln.unit_price.minor, currency=ln.unit_price.currency, status=LineStatus.OPEN.value,
+                 parent_sales_id=parent.sales_id, parent_line_no=ln.line_no, parent_seq=1)
+            for n, ln in enumerate(lines, start=1)])
+        amount = Money.zero(parent.currency)
+        for ln in lines:
+            amount = amount + ln.amount
+        self.conn.execute(insert(orm.installments).values(
+            sales_id=child_id, line_no=0, seq=1, due_date=parent.order_date, amount_minor=amount.minor,
+            currency=amount.currency, status=PaymentStatus.AUTHORIZED.value, parent_sales_id=parent.sales_id,
+            parent_line_no=lines[0].line_no, item_id=lines[0].item_id, authorization_key=authorization_key))
+        return child_id
 
     # -- payments -----------------------------------------------------------------------
     def add_payment(self, sales_id: str, method: str, token: str, amount: Money) -> int:
@@ -331,12 +357,12 @@ class ServicingRepository:
         own = (t.c.subject == "installment") & (t.c.line_no == line_no) & (t.c.seq == seq)
         for which in (own, t.c.subject == "payment"):
             row = self.conn.execute(
-                select(t.c.card_token, t.c.gateway_reference).where(
+                select(t.c.card_token, t.c.gateway_reference, t.c.subject).where(
                     t.c.sales_id == sales_id, which, t.c.operation == "authorize",
                     t.c.status == AttemptStatus.APPROVED.value, t.c.gateway_reference.is_not(None))
                 .order_by(t.c.attempt_id.desc()).limit(1)).first()
             if row is not None:
-                return {"card_token": row.card_token, "reference": row.gateway_reference}
+                return {"card_token": row.card_token, "reference": row.gateway_reference, "subject": row.subject}
         return None
 
     def children(self, sales_id: str) -> list[dict]:

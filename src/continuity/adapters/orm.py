@@ -243,6 +243,9 @@ payments = Table(
     _currency(),
     Column("status", String(20), nullable=False),
     Column("reason", Text, nullable=False),
+    # the few submit authorizations not yet settled (migration 0010)
+    Index("ix_payments_authorized", "payment_id", sqlite_where=text("status = 'authorized'"),
+          postgresql_where=text("status = 'authorized'")),
 )
 
 _CLAIMABLE = "status IN ('not_submitted', 'authorized', 'declined')"
@@ -260,11 +263,15 @@ installments = Table(
     Column("parent_sales_id", String(40), nullable=False),
     Column("parent_line_no", Integer, nullable=False),
     Column("item_id", String(40), nullable=False),
+    # the idempotency key of the authorization holding this installment's money (migration 0010)
+    Column("authorization_key", String(120), nullable=True),
     Index("ix_installments_due", "status", "due_date"),
     Index("ix_installments_parent", "parent_sales_id", "parent_line_no"),
     # what process-payments can still claim, in its claim order (migration 0005)
     Index("ix_installments_claimable", "due_date", "sales_id", "line_no", "seq",
           sqlite_where=text(_CLAIMABLE), postgresql_where=text(_CLAIMABLE)),
+    Index("ix_installments_authorization", "authorization_key",
+          sqlite_where=text("authorization_key IS NOT NULL"), postgresql_where=text("authorization_key IS NOT NULL")),
 )
 
 payment_attempts = Table(
@@ -284,8 +291,12 @@ payment_attempts = Table(
     Column("status", String(20), nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("gateway_reference", String(80), nullable=True),
+    Column("authorization_reference", String(80), nullable=True),  # a capture: the authorization it settles
     Column("as_of", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_payment_attempts_authorization", "authorization_reference",
+          sqlite_where=text("authorization_reference IS NOT NULL"),
+          postgresql_where=text("authorization_reference IS NOT NULL")),
     UniqueConstraint("subject", "sales_id", "line_no", "seq", "operation", "attempt_no",
                      name="uq_payment_attempts_natural"),
 )
@@ -332,8 +343,9 @@ gateway_ledger = Table(
     _money("amount"),
     Column("currency", String(3), nullable=False),
     Column("outcome", String(20), nullable=False),
-    Column("reference", String(80), nullable=False),
+    Column("reference", String(80), nullable=False, index=True),
     Column("reason", Text, nullable=False),
+    Column("authorization_reference", String(80), nullable=True, index=True),  # capture or void of it
 )
 
 # -- the JSON API (migration 0002) ---------------------------------------------------------------

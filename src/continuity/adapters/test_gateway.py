@@ -43,11 +43,12 @@ class TestConnector:
     def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
         return self._call("authorize", token, amount, idempotency_key)
 
-    def capture(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
-        return self._call("capture", token, amount, idempotency_key)
+    def capture(self, token: str, amount: Money, idempotency_key: str, authorization: str = "") -> GatewayResult:
+        return self._call("capture", token, amount, idempotency_key, authorization)
 
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
-        return self._call("void", token, Money.zero("EUR"), idempotency_key)
+        """Release what is left of the authorization ``reference``."""
+        return self._call("void", token, Money.zero("EUR"), idempotency_key, reference)
 
     def refund(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
         return self._call("refund", token, amount, idempotency_key)
@@ -58,10 +59,10 @@ class TestConnector:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no such transaction at the gateway")
         return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
 
-    def _call(self, operation: str, token: str, amount: Money, key: str) -> GatewayResult:
+    def _call(self, operation: str, token: str, amount: Money, key: str, authorization: str = "") -> GatewayResult:
         row = self._recorded(key)
         if row is None:
-            row = self._record(operation, token, amount, key)
+            row = self._record(operation, token, amount, key, authorization)
         if _behaviour(token) == "timeout" and operation in ("authorize", "capture"):
             return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway did not answer in time")
         return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
@@ -70,17 +71,22 @@ class TestConnector:
         with self.engine.connect() as conn:
             return conn.execute(select(gateway_ledger).where(gateway_ledger.c.idempotency_key == key)).first()
 
-    def _record(self, operation: str, token: str, amount: Money, key: str):  # type: ignore[no-untyped-def]
-        declined = _behaviour(token) == "decline" and operation in ("authorize", "capture")
+    def _record(self, operation: str, token: str, amount: Money, key: str,  # type: ignore[no-untyped-def]
+                authorization: str):
+        declined = _behaviour(token) == "decline" and operation in ("authorize", "capture") and not authorization
+        refusal = self._against(authorization, operation, token, amount) if authorization else ""
+        if operation == "void" and authorization and not refusal:
+            amount = self._left(authorization)
         values = {
             "idempotency_key": key,
             "operation": operation,
             "card_token": token,
             "amount_minor": amount.minor,
             "currency": amount.currency,
-            "outcome": (GatewayOutcome.DECLINED if declined else GatewayOutcome.APPROVED).value,
+            "outcome": (GatewayOutcome.DECLINED if declined or refusal else GatewayOutcome.APPROVED).value,
             "reference": f"gw_{secrets.token_hex(6)}",
-            "reason": "do not honour" if declined else "",
+            "reason": refusal or ("do not honour" if declined else ""),
+            "authorization_reference": authorization or None,
         }
         try:
             with self.engine.begin() as conn:
@@ -91,6 +97,34 @@ class TestConnector:
                 raise
             return row
         return self._recorded(key)
+
+
+    def _against(self, reference: str, operation: str, token: str, amount: Money) -> str:
+        """Why a capture or void of the authorization ``reference`` is refused ('' when it is not): it
+        must be an approved authorization on this very card, and a capture no more than is left of it."""
+        with self.engine.connect() as conn:
+            auth = conn.execute(select(gateway_ledger).where(
+                gateway_ledger.c.reference == reference, gateway_ledger.c.operation == "authorize")).first()
+        if auth is None or auth.outcome != GatewayOutcome.APPROVED.value:
+            return "no such authorization"
+        if auth.card_token != token:
+            return "the authorization belongs to another card"
+        left = self._left(reference)
+        if operation == "capture" and (amount.currency != auth.currency or amount.minor > left.minor):
+            return f"the authorization has {left} left"
+        if left.minor == 0:
+            return "the authorization is already settled"
+        return ""
+
+    def _left(self, reference: str) -> Money:
+        """What is left of an authorization: authorized minus approved captures and voids against it."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(gateway_ledger).where(
+                (gateway_ledger.c.reference == reference) | (gateway_ledger.c.authorization_reference == reference))).all()
+        auth = next(r for r in rows if r.reference == reference)
+        used = sum(r.amount_minor for r in rows if r.authorization_reference == reference
+                   and r.outcome == GatewayOutcome.APPROVED.value)
+        return Money.from_minor(auth.amount_minor - used, auth.currency)
 
 
 def _behaviour(token: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from continuity.adapters.audit_repository import AuditRepository
+from continuity.adapters.authorization_repository import AuthorizationRepository
 from continuity.adapters.customer_repository import CustomerRepository
 from continuity.adapters.idempotency_repository import IdempotencyRepository
 from continuity.adapters.order_repository import OrderRepository, ServicingRepository
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
         self.idempotency = IdempotencyRepository(self.conn)
         self.audit = AuditRepository(self.conn)
         self.servicing = ServicingRepository(self.conn)
+        self.authorizations = AuthorizationRepository(self.conn)
         return self
 
     def commit(self) -> None:

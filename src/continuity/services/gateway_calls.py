@@ -16,13 +16,16 @@ ATTEMPT_STATUS = {
 }
 
 
-def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str) -> GatewayResult:
-    """One gateway call under ``key``; any failure to get an answer is UNKNOWN, never a retry."""
+def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str,
+                 authorization: str = "") -> GatewayResult:
+    """One gateway call under ``key``; any failure to get an answer is UNKNOWN, never a retry. A capture
+    of an authorization names it (``authorization``: its gateway reference)."""
     if operation not in ("authorize", "capture", "refund"):
         raise ValueError(f"unknown gateway operation {operation}")
-    send = getattr(gateway, operation)
     try:
-        return send(token, amount, key)
+        if operation == "capture":
+            return gateway.capture(token, amount, key, authorization)
+        return getattr(gateway, operation)(token, amount, key)
     except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
         return no_answer(f"{operation} under key {key}", exc)
 
@@ -33,6 +36,14 @@ def call_lookup(gateway: PaymentGateway, key: str) -> GatewayResult:
         return gateway.lookup(key)
     except Exception as exc:  # noqa: BLE001
         return no_answer(f"lookup of key {key}", exc)
+
+
+def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> GatewayResult:
+    """Release an authorization (``reference``) under ``key``; no answer is UNKNOWN, never a retry."""
+    try:
+        return gateway.void(token, reference, key)
+    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
+        return no_answer(f"void under key {key}", exc)
 
 
 def no_answer(call: str, exc: Exception) -> GatewayResult:

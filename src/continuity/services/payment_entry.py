@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
@@ -95,7 +96,7 @@ def submit(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales
             check_payment_transition(payment.status, new_status)
             payment.status, payment.reason = new_status, result.reason
             uow.orders.save_payment(payment)
-        _settle_order(uow, order, [r for _, _, r in outcomes])
+        _settle_order(uow, order, [r for _, _, r in outcomes], clock.now())
         uow.commit()
     return SubmitResult(order.sales_id, order.status.value, order.hold_reason)
 
@@ -151,7 +152,7 @@ def _in_progress(sales_id: str) -> RuleViolation:
                          "again in a moment", "submit_in_progress")
 
 
-def _settle_order(uow, order, results) -> None:  # type: ignore[no-untyped-def]
+def _settle_order(uow, order, results, now) -> None:  # type: ignore[no-untyped-def]
     declined = [r for r in results if r.outcome == GatewayOutcome.DECLINED]
     unknown = [r for r in results if r.outcome == GatewayOutcome.UNKNOWN]
     if declined:
@@ -162,21 +163,33 @@ def _settle_order(uow, order, results) -> None:  # type: ignore[no-untyped-def]
                       "reconcile-payments — do not take the payment again")
     else:
         order.move_to(OrderStatus.OPEN)
-        _authorize_due_installments(uow, order)
+        _authorize_due_installments(uow, order, now)
     uow.orders.save_header(order)
 
 
-def _authorize_due_installments(uow, order) -> None:  # type: ignore[no-untyped-def]
-    token = next(p.card_token for p in reversed(uow.orders.payments(order.sales_id))
-                 if p.status == PaymentStatus.AUTHORIZED)
-    uow.orders.set_continuity_card(order.sales_id, token)
+def _authorize_due_installments(uow, order, now) -> None:  # type: ignore[no-untyped-def]
+    """The approved submit authorization holds what was due now: the installments due at order date
+    and, on a mixed order, the ordinary lines (as a child order of their own). Each names it, so its
+    capture settles this authorization on this card, even after a change of card."""
+    payment = next(p for p in reversed(uow.orders.payments(order.sales_id)) if p.status == PaymentStatus.AUTHORIZED)
+    key = _authorization_key(uow, order.sales_id, payment.payment_id)
+    uow.orders.set_continuity_card(order.sales_id, payment.card_token)
     for inst in uow.orders.installments(order.sales_id):
         if inst.due_date <= order.order_date and inst.status == PaymentStatus.NOT_SUBMITTED:
-            uow.orders.set_installment_status(inst, PaymentStatus.AUTHORIZED)
+            uow.orders.set_installment_status(inst, PaymentStatus.AUTHORIZED, key)
+    ordinary = [ln for ln in order.lines if ln.continuity is None]
+    if order.is_continuity_parent and ordinary and order.parent_sales_id is None:
+        uow.orders.add_fulfilment_child(order, ordinary, key, now)
+
+
+def _authorization_key(uow, sales_id: str, payment_id: int) -> str:  # type: ignore[no-untyped-def]
+    return next(a["idempotency_key"] for a in reversed(uow.orders.attempts(sales_id))
+                if a["subject"] == "payment" and a["seq"] == payment_id and a["operation"] == "authorize"
+                and a["status"] == "approved")
 
 
 def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: int, key: str,
-                          status: str, reason: str, reference: str) -> None:
+                          status: str, reason: str, reference: str, now: datetime) -> None:
     """Record what the gateway says became of a submit authorization (reconcile-payments)."""
     result = GatewayResult(GatewayOutcome(status), reference, reason)
     with uow_factory() as uow:
@@ -192,5 +205,5 @@ def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: in
         payment.reason = reason
         uow.orders.save_payment(payment)
         if order.status in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTING):
-            _settle_order(uow, order, [result])
+            _settle_order(uow, order, [result], now)
         uow.commit()

@@ -23,8 +23,8 @@ from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain import servicing as rules
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup
-from continuity.services.jobs.charging import call_void
+from continuity.services.authorizations import settle_authorizations
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_void
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
@@ -89,6 +89,8 @@ def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_
         uow.commit()
     for void in voids:
         _send_void(uow_factory, gateway, clock, actor, sales_id, void)
+    if outcome.voids:
+        settle_authorizations(uow_factory, gateway, clock, clock.today(), [sales_id], actor)
     if refund_key:
         _send_refund(uow_factory, gateway, clock, actor, sales_id, outcome, refund_key)
     if change.kind == "change_card":
@@ -297,8 +299,8 @@ def _write_void_attempts(uow, clock: Clock, state: OrderState,  # type: ignore[n
             log.warning("installment %s:%s:%s is authorized but no authorization is on record; nothing to void",
                         inst.sales_id, inst.line_no, inst.seq)
             continue
-        if auth["reference"] in seen:
-            continue
+        if auth["reference"] in seen or auth["subject"] == "payment":  # a submit authorization: released
+            continue  # by settle_authorizations once nothing it holds is left to capture
         seen.add(auth["reference"])
         key = uow.orders.add_attempt("installment", inst.sales_id, inst.line_no, inst.seq, "void",
                                      auth["card_token"], inst.amount, clock.today(), clock.now())

@@ -96,10 +96,14 @@ class LifecycleStore:
                              after=status_json("'closed'"), source="continuity_lines " + closing, params={})
                 conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + closing))
                 conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + closing))
+            lines += _close_ordinary_lines(conn)
             orders_where = (  # the open parents, through ix_sales_orders_open_parents (migration 0009)
                 "WHERE status = 'open' AND is_continuity_parent "
                 "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
-                " AND cl.status IN ('open', 'paused'))")
+                " AND cl.status IN ('open', 'paused')) "
+                "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = sales_orders.sales_id "
+                " AND sl.status = 'open' AND NOT EXISTS (SELECT 1 FROM continuity_lines c2 "
+                " WHERE c2.sales_id = sl.sales_id AND c2.line_no = sl.line_no))")
             audit_select(conn, "close-orders", "order", "closed", key="sales_id", sales_id="sales_id",
                          before=status_json("status"), after=status_json("'closed'"),
                          source="sales_orders " + orders_where, params={})
@@ -116,6 +120,28 @@ _CLOSABLE_LINES = (
     " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'paused', 'child_created')) "
     "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
     " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
+
+
+#: The open ordinary lines of open (mixed) parents whose child order is invoiced and fully charged.
+_CLOSABLE_ORDINARY = (
+    "WHERE status = 'open' AND sales_id IN (SELECT sales_id FROM sales_orders WHERE status = 'open' "
+    " AND is_continuity_parent) "
+    "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_lines.sales_id "
+    " AND cl.line_no = sales_lines.line_no) "
+    "AND EXISTS (SELECT 1 FROM sales_lines c WHERE c.parent_sales_id = sales_lines.sales_id "
+    " AND c.parent_line_no = sales_lines.line_no AND c.status = 'closed') "
+    "AND NOT EXISTS (SELECT 1 FROM sales_lines c JOIN installments i ON i.sales_id = c.sales_id "
+    " WHERE c.parent_sales_id = sales_lines.sales_id AND c.parent_line_no = sales_lines.line_no "
+    " AND i.status NOT IN ('paid', 'cancelled'))")
+
+
+def _close_ordinary_lines(conn) -> int:  # type: ignore[no-untyped-def]
+    """A mixed order's ordinary lines close once the child order that ships them is invoiced and paid."""
+    audit_select(conn, "close-orders", "line", "closed",
+                 key="sales_lines.sales_id || ':' || " + as_text("sales_lines.line_no"), sales_id="sales_id",
+                 before=status_json("status"), after=status_json("'closed'"),
+                 source="sales_lines " + _CLOSABLE_ORDINARY, params={})
+    return conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + _CLOSABLE_ORDINARY)).rowcount
 
 
 def _audit_orders(conn, job: str, target: str, where: str, params: dict) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ class ClaimedAttempt:
     card_token: str
     amount_minor: int
     currency: str
+    authorization_reference: str | None = None  # a capture of an authorization: its gateway reference
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ _KEY = (
 )
 _CLAIMABLE = {"capture": "('not_submitted', 'authorized', 'declined')", "authorize": "('not_submitted')"}
 _ATTEMPT_COLUMNS = (
-    "idempotency_key, subject, sales_id, line_no, seq, operation, card_token, amount_minor, currency"
+    "idempotency_key, subject, sales_id, line_no, seq, operation, card_token, amount_minor, currency, "
+    "authorization_reference"
 )
 
 
@@ -83,7 +85,8 @@ class ClaimedChunk:
 
 _CLAIM_COLUMNS = (
     "due_date DATE, sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, status VARCHAR(20), "
-    "card_token VARCHAR(80), amount_minor BIGINT, currency VARCHAR(3), PRIMARY KEY (sales_id, line_no, seq)"
+    "card_token VARCHAR(80), amount_minor BIGINT, currency VARCHAR(3), auth_reference VARCHAR(80), "
+    "PRIMARY KEY (sales_id, line_no, seq)"
 )
 _CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE status IN _CLAIMABLE["capture"] (0005)
 
@@ -99,6 +102,15 @@ def _plan_by_key(conn: Connection, in_claim_order: bool) -> None:
         for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "jit") + (
                 ("enable_sort",) if in_claim_order else ()):
             conn.execute(sql_text(f"SET LOCAL {setting} = off"))
+
+
+# An authorized installment is captured against its authorization, on the card that made it, whatever
+# the line's card is now (a change of card applies to later charges); any other charge (a first try, or
+# a retry after a declined capture) goes to the line's current card, or to the card of the authorization
+# when the charge has no continuity line (the ordinary lines of a mixed order).
+_FROM_AUTHORIZATION = "au.card_token IS NOT NULL AND (i.status = 'authorized' OR cl.card_token IS NULL)"
+_CHARGE_CARD = f"CASE WHEN {_FROM_AUTHORIZATION} THEN au.card_token ELSE cl.card_token END"
+_CHARGE_AUTHORIZATION = "CASE WHEN au.card_token IS NOT NULL AND i.status = 'authorized' THEN au.gateway_reference END"
 
 
 def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) -> ClaimKey | None:
@@ -117,12 +129,15 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
     if claim.sales_ids is not None:  # a few given orders: looked up by key, one by one
         source, where = "tmp_ids ids CROSS JOIN installments i", where + " AND i.sales_id = ids.value"
     statement = sql_text(
-        "INSERT INTO tmp_claim (due_date, sales_id, line_no, seq, status, card_token, amount_minor, currency) "
-        "SELECT * FROM (SELECT i.due_date, i.sales_id, i.line_no, i.seq, i.status, cl.card_token, i.amount_minor, "
-        f"i.currency FROM {source} CROSS JOIN continuity_lines cl CROSS JOIN sales_orders so "
-        "WHERE cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no AND so.sales_id = i.sales_id "
+        "INSERT INTO tmp_claim (due_date, sales_id, line_no, seq, status, card_token, amount_minor, currency, "
+        "auth_reference) SELECT * FROM (SELECT i.due_date, i.sales_id, i.line_no, i.seq, i.status, "
+        f"{_CHARGE_CARD}, i.amount_minor, i.currency, {_CHARGE_AUTHORIZATION} "
+        f"FROM {source} CROSS JOIN sales_orders so LEFT JOIN continuity_lines cl "
+        "ON cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no "
+        "LEFT JOIN payment_attempts au ON au.idempotency_key = i.authorization_key "
+        "WHERE so.sales_id = i.sales_id "
         "AND i.due_date <= :as_of AND i.status IN " + _CLAIMABLE["capture"] + where + " "
-        "AND cl.card_token IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
+        f"AND {_CHARGE_CARD} IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
         "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
         "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c")
     if after is not None:
@@ -144,8 +159,8 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
 _INSERT_ATTEMPTS = (
     f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, status, reason, as_of, created_at) "
     f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
-    "x.currency, x.attempt_no, 'pending', '', :as_of, :now FROM ("
-    "SELECT t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, "
+    "x.currency, x.auth_reference, x.attempt_no, 'pending', '', :as_of, :now FROM ("
+    "SELECT t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.auth_reference, "
     "SUM(CASE WHEN a.operation = :op THEN 1 ELSE 0 END) + 1 AS attempt_no "
     "FROM tmp_claim t LEFT JOIN payment_attempts a ON a.subject = 'installment' AND a.sales_id = t.sales_id "
     "AND a.line_no = t.line_no AND a.seq = t.seq "
@@ -210,7 +225,9 @@ class PaymentStore:
                 "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key "
                 "AND payment_attempts.status IN ('pending', 'unknown')"))
             conn.execute(sql_text(
-                "UPDATE installments SET status = t.next_status FROM tmp_outcome t WHERE t.subject = 'installment' "
+                "UPDATE installments SET status = t.next_status, authorization_key = CASE WHEN t.next_status = "
+                "'authorized' THEN t.idempotency_key ELSE installments.authorization_key END "
+                "FROM tmp_outcome t WHERE t.subject = 'installment' "
                 "AND t.next_status IS NOT NULL "
                 "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
                 "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"))

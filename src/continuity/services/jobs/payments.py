@@ -7,6 +7,7 @@ from datetime import timedelta
 from continuity.adapters.batch.payments import ClaimQuery
 from continuity.domain.calendar import add_days
 from continuity.services import payment_entry
+from continuity.services.authorizations import settle_authorizations
 from continuity.services.jobs.charging import charge_claimed, resolve_by_lookup
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
 
@@ -33,6 +34,7 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
         if chunk.attempts:
             counts.update(charge_claimed(deps, chunk.attempts, req.as_of))
             progress.advance(len(chunk.attempts))
+    counts.update(_settle(deps, req))
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
     counts["children_released"] = deps.payments.release_child_holds(req.as_of)
     counts["upcoming_notices"] = deps.payments.write_upcoming_notices(
@@ -53,9 +55,17 @@ def reconcile_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> Jo
         after = stale[-1].idempotency_key
         outcomes = resolve_by_lookup(deps, stale, req.as_of)
         counts.update(o.status for o in outcomes)
-        for o in (o for o in outcomes if o.attempt.subject == "payment"):
+        for o in (o for o in outcomes if o.attempt.subject == "payment" and o.attempt.operation == "authorize"):
             payment_entry.record_submit_outcome(deps.uow, o.attempt.sales_id, o.attempt.seq,
-                                                o.attempt.idempotency_key, o.status, o.reason, o.reference)
+                                                o.attempt.idempotency_key, o.status, o.reason, o.reference,
+                                                deps.clock.now())
         progress.advance(len(stale))
+    counts.update(_settle(deps, req))
     counts["children_released"] = deps.payments.release_child_holds(req.as_of, job="reconcile-payments")
     return JobOutcome(dict(counts))
+
+
+def _settle(deps: JobDeps, req: JobRequest) -> Counter[str]:
+    """Release what is left of submit authorizations that hold nothing more to capture."""
+    return settle_authorizations(deps.uow, deps.gateway, deps.clock, req.as_of,
+                                 [req.sales_id] if req.sales_id else None)

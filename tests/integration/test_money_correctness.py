@@ -1,0 +1,126 @@
+"""Issue 11, money bugs 1-3: every authorization ends captured or released, on the card that made it; a
+mixed order ships and charges its ordinary lines and closes only when every line is done. The gateway's
+own ledger is the judge (jobs_support.open_authorizations, CAPTURES_ON_ANOTHER_CARD)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from api_support import API, bearer, client, users_of_each_role
+from continuity.bootstrap import App
+from continuity.services import servicing
+from continuity.services.servicing import Change
+from jobs_support import (
+    CAPTURES_ON_ANOTHER_CARD,
+    DECLINE,
+    START,
+    enter_order,
+    installments,
+    nightly,
+    open_authorizations,
+    rows,
+    scalar,
+)
+
+KAREN = "004007"
+LATER = date(2027, 6, 1)
+
+
+def _payments(app: App, sales_id: str) -> list[tuple[str, str]]:
+    return [(s, r) for s, r in rows(app, "SELECT status, reason FROM payments WHERE sales_id = :s "
+                                         "ORDER BY payment_id", s=sales_id)]
+
+
+def _mixed_order(app: App) -> str:
+    """Through the API: a normal item (0013 × 2, 29.90) beside three continuity lines, paid and submitted."""
+    agent = bearer(users_of_each_role(app)["agent"])
+    with client(app) as c:
+        card = c.post(f"{API}/cards", headers=agent,
+                      json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}).json()
+        order = c.post(f"{API}/sales-orders", headers=agent, json={"customer": KAREN, "lines": [
+            {"item_id": "0013", "quantity": 2}, {"item_id": "0016"}, {"item_id": "0021"}]})
+        assert order.status_code == 201, order.text
+        sales_id = order.json()["sales_id"]
+        assert c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent,
+                      json={"card_token": card["token"]}).status_code == 201
+        submitted = c.post(f"{API}/sales-orders/{sales_id}/submit", headers=agent)
+        assert submitted.status_code == 200 and submitted.json()["status"] == "open", submitted.text
+    return sales_id
+
+
+def test_a_mixed_order_ships_and_charges_its_normal_line_and_closes_only_when_every_line_is_done(demo_app,
+                                                                                                 make_app):
+    parent = _mixed_order(demo_app)
+    later = make_app(LATER)
+    for _ in range(2):
+        nightly(later, LATER)
+
+    child = f"{parent}-1-1"  # the ordinary line ships as a child order of its own
+    assert rows(later, "SELECT status FROM sales_orders WHERE sales_id = :c", c=child) == [("invoiced",)]
+    assert rows(later, "SELECT line_no, item_id, quantity, parent_line_no FROM sales_lines WHERE sales_id = :c",
+                c=child) == [(1, "0013", 2, 1)]
+    assert rows(later, "SELECT amount_minor, status FROM installments WHERE sales_id = :c", c=child) == \
+        [(2990, "paid")]
+    captured = rows(later, "SELECT g.amount_minor FROM test_gateway_ledger g JOIN payment_attempts a "
+                           "ON a.idempotency_key = g.idempotency_key WHERE a.sales_id = :c AND g.operation = 'capture' "
+                           "AND g.outcome = 'approved' AND g.authorization_reference IS NOT NULL", c=child)
+    assert captured == [(2990,)]  # captured against the submit authorization
+    lines = rows(later, "SELECT line_no, status FROM sales_lines WHERE sales_id = :p ORDER BY line_no", p=parent)
+    order_status = rows(later, "SELECT status FROM sales_orders WHERE sales_id = :p", p=parent)[0][0]
+    assert lines[0] == (1, "closed")
+    assert lines == [(1, "closed"), (2, "closed"), (3, "closed")] and order_status == "closed"
+    assert parent not in open_authorizations(later)  # 49.70 authorized, all of it captured or released
+    assert scalar(later, CAPTURES_ON_ANOTHER_CARD) == 0
+    assert [s for s, _ in _payments(later, parent)] == ["paid"]
+
+
+def test_a_parent_with_an_open_normal_line_does_not_close(demo_app, make_app):
+    parent = _mixed_order(demo_app)
+    later = make_app(LATER)
+    nightly(later, LATER, fulfil=False)  # nothing shipped: the ordinary line's child waits in the warehouse
+    nightly(later, LATER, fulfil=False)
+    assert rows(later, "SELECT status FROM sales_lines WHERE sales_id = :p AND line_no = 1", p=parent) == [("open",)]
+    assert rows(later, "SELECT status FROM sales_orders WHERE sales_id = :p", p=parent) == [("open",)]
+
+
+def test_after_a_change_of_card_the_authorized_installment_is_captured_on_the_card_that_authorized_it(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")  # installment 1 (19.80) authorized on 4111… at submit
+    auth_token, auth_ref = rows(app, "SELECT card_token, gateway_reference FROM payment_attempts "
+                                     "WHERE sales_id = :p AND operation = 'authorize'", p=parent)[0]
+    servicing.apply(app.uow, app.gateway, app.clock, parent,
+                    Change("change_card", card_number=DECLINE, expiry="12/30"))
+    nightly(app, START)
+
+    assert installments(app, parent)[0] == (1, 1980, "paid")
+    assert rows(app, "SELECT card_token, authorization_reference, outcome FROM test_gateway_ledger "
+                     "WHERE operation = 'capture'") == [(auth_token, auth_ref, "approved")]
+    assert scalar(app, CAPTURES_ON_ANOTHER_CARD) == 0
+    assert parent not in open_authorizations(app)
+    assert [s for s, _ in _payments(app, parent)] == ["paid"]
+    new_card = rows(app, "SELECT card_token FROM continuity_lines WHERE sales_id = :p", p=parent)[0][0]
+    assert new_card != auth_token  # later charges go to the new card
+
+
+@pytest.mark.parametrize("item", ["0016", "0021", "88000"], ids=["pay-per-shipment", "installments", "club"])
+def test_submit_payments_end_paid_once_their_charges_are_captured(demo_app, make_app, item):
+    app = demo_app
+    parent = enter_order(app, item)
+    later = make_app(LATER)
+    nightly(later, LATER)
+    nightly(later, LATER)
+    statuses = [s for s, _ in _payments(later, parent)]
+    assert statuses in (["paid"], ["cancelled"]), _payments(later, parent)
+    assert parent not in open_authorizations(later)
+
+
+def test_a_cancel_releases_what_is_left_of_the_submit_authorization(demo_app):
+    app = demo_app
+    parent = enter_order(app, "88000", payment_schedule_id="6X")  # installment 1 authorized, nothing captured
+    assert parent in open_authorizations(app)
+    servicing.apply(app.uow, app.gateway, app.clock, parent, Change("cancel", reason="changed her mind"))
+    assert parent not in open_authorizations(app)
+    assert _payments(app, parent)[0][0] == "cancelled"
+    assert rows(app, "SELECT operation, outcome FROM test_gateway_ledger WHERE operation = 'void'") == \
+        [("void", "approved")]
