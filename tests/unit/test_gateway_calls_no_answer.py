@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from continuity.domain.money import Money
-from continuity.services.gateway_calls import call_gateway, call_lookup
-from continuity.services.jobs.charging import call_void
+from continuity.services.gateway_calls import call_gateway, call_lookup, call_void
 from continuity.services.ports import GatewayOutcome, GatewayResult
 
 
@@ -24,7 +23,10 @@ class RaisingGateway:
         self.keys.append(args[-1])
         raise self.exc
 
-    authorize = capture = refund = void = lookup = _raise
+    authorize = refund = void = lookup = _raise
+
+    def capture(self, token, amount, key, authorization=""):  # type: ignore[no-untyped-def]
+        return self._raise(token, amount, key)
 
 
 @pytest.mark.parametrize("exc", [TimeoutError("late"), ConnectionError("reset"), RuntimeError("client bug"),
