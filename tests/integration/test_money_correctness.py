@@ -9,7 +9,8 @@ import pytest
 
 from api_support import API, bearer, client, users_of_each_role
 from continuity.bootstrap import App
-from continuity.services import servicing
+from continuity.domain.errors import DomainError
+from continuity.services import order_entry, payment_entry, servicing, views
 from continuity.services.servicing import Change
 from jobs_support import (
     CAPTURES_ON_ANOTHER_CARD,
@@ -124,3 +125,24 @@ def test_a_cancel_releases_what_is_left_of_the_submit_authorization(demo_app):
     assert _payments(app, parent)[0][0] == "cancelled"
     assert rows(app, "SELECT operation, outcome FROM test_gateway_ledger WHERE operation = 'void'") == \
         [("void", "approved")]
+
+
+def test_due_now_is_what_is_due_and_unpaid(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")  # installment 1 of 19.80 authorized at submit
+    assert views.order_view(app.uow, parent)["amount_due_now"] == "0.00"  # held by the authorization
+    nightly(app, START)
+    assert views.order_view(app.uow, parent)["amount_due_now"] == "0.00"  # paid
+    held = order_entry.create_order_with_line(app.uow, app.clock, KAREN, "0021")
+    assert views.order_view(app.uow, held)["amount_due_now"] == "19.80"  # a draft: what the payment must cover
+
+
+def test_submitting_again_after_a_decline_says_it_was_declined_and_what_to_do(demo_app):
+    app = demo_app
+    sales_id = order_entry.create_order_with_line(app.uow, app.clock, KAREN, "0013")
+    payment_entry.add_card_payment(app.uow, app.gateway, app.clock, sales_id, DECLINE, "12/30")
+    assert payment_entry.submit(app.uow, app.gateway, app.clock, sales_id).status == "on_hold"
+    with pytest.raises(DomainError) as refused:
+        payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
+    assert refused.value.code == "payment_required"
+    assert "declined" in refused.value.message and "another card" in refused.value.message

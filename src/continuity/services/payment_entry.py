@@ -113,6 +113,11 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
             raise RuleViolation(f"order {sales_id} has a card authorization whose outcome is unknown; "
                                 "run reconcile-payments before taking another payment", "payment_outcome_unknown")
         live = [p for p in payments if p.status in LIVE]
+        declined = [p for p in payments if p.status == PaymentStatus.DECLINED]
+        if not live and declined:
+            raise RuleViolation(f"the card payment of order {sales_id} was declined ({declined[-1].reason}): ask "
+                                "the caller for another card, add it as the payment and submit again",
+                                "payment_required")
         if not live:
             raise RuleViolation(f"order {sales_id} has no payment: add a card payment before submitting",
                                 "payment_required")

@@ -5,8 +5,10 @@ from dataclasses import asdict
 
 from continuity.domain.card import Card
 from continuity.domain.customer import Customer
-from continuity.domain.money import Money
+from continuity.domain.money import Money, total
+from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
+from continuity.domain.sales_order import OrderStatus, SalesOrder
 from continuity.services.order_entry import UowFactory, amount_due_now
 
 
@@ -51,6 +53,20 @@ def program_view(p: Program) -> dict:
     }
 
 
+#: installments charged and not settled: due (they were tried) and unpaid
+_UNSETTLED = (PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)
+
+
+def _due_and_unpaid(order: SalesOrder, installments: list[Installment]) -> Money:
+    """Before submit, what the payment must cover; after it, what is due and neither paid nor held by an
+    authorization: the installments whose charge was declined or is unresolved, and any due at order date
+    not yet charged."""
+    if order.status in (OrderStatus.DRAFT, OrderStatus.ON_HOLD):
+        return amount_due_now(order, installments, order.order_date)
+    return total([i.amount for i in installments if i.status in _UNSETTLED
+                  or (i.status == PaymentStatus.NOT_SUBMITTED and i.due_date <= order.order_date)], order.currency)
+
+
 def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
@@ -64,7 +80,7 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
         "order_date": order.order_date.isoformat(), "status": order.status.value,
         "hold_reason": order.hold_reason, "currency": order.currency,
         "parent_sales_id": order.parent_sales_id, "is_continuity_parent": order.is_continuity_parent,
-        "amount_due_now": money(amount_due_now(order, installments, order.order_date)),
+        "amount_due_now": money(_due_and_unpaid(order, installments)),
         "lines": lines,
         "installments": [
             {"line_no": i.line_no, "seq": i.seq, "due_date": i.due_date.isoformat(), "amount": money(i.amount),
