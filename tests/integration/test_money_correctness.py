@@ -3,7 +3,7 @@ mixed order ships and charges its ordinary lines and closes only when every line
 own ledger is the judge (jobs_support.open_authorizations, CAPTURES_ON_ANOTHER_CARD)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -18,10 +18,12 @@ from jobs_support import (
     START,
     enter_order,
     installments,
+    job,
     nightly,
     open_authorizations,
     rows,
     scalar,
+    use_card,
 )
 
 KAREN = "004007"
@@ -146,3 +148,17 @@ def test_submitting_again_after_a_decline_says_it_was_declined_and_what_to_do(de
         payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
     assert refused.value.code == "payment_required"
     assert "declined" in refused.value.message and "another card" in refused.value.message
+
+
+def test_a_decline_episode_sends_one_declined_notice_and_one_final_notice_when_retries_are_used_up(demo_app):
+    app = demo_app  # demo parameters: reauthorization_limit 3, so 4 tries on one card
+    parent = enter_order(app, "0021")
+    use_card(app, parent, DECLINE)
+    for k in range(7):
+        job(app, "process-payments", START + timedelta(days=k))
+    assert [s for _, _, s in installments(app, parent)][0] == "declined"
+    assert scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE sales_id = :p AND status = 'declined'",
+                  p=parent) == 4
+    kinds = rows(app, "SELECT kind, COUNT(*) FROM notifications WHERE sales_id = :p AND kind <> 'upcoming_charge' "
+                      "GROUP BY kind ORDER BY kind", p=parent)
+    assert kinds == [("payment_declined", 1), ("retries_exhausted", 1)]

@@ -8,6 +8,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "paid": ("Payment received for order {sales_id}", "Thank you: {amount} {currency} has been charged."),
         "payment_declined": ("Payment declined for order {sales_id}",
                              "Your card was declined for {amount} {currency}. Please call us to update it."),
+        "retries_exhausted": ("Card to update for order {sales_id}",
+                              "We tried several times to charge {amount} {currency} and your card was declined each time. Please call us with another card."),
     },
     "nb": {
         "upcoming_charge": ("Kommende belastning for ordre {sales_id}",
@@ -15,6 +17,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "paid": ("Betaling mottatt for ordre {sales_id}", "Takk: {amount} {currency} er belastet."),
         "payment_declined": ("Betaling avvist for ordre {sales_id}",
                              "Kortet ditt ble avvist for {amount} {currency}. Ring oss for å oppdatere det."),
+        "retries_exhausted": ("Kortet må oppdateres for ordre {sales_id}",
+                              "Vi har prøvd flere ganger å belaste {amount} {currency}, og kortet ble avvist hver gang. Ring oss med et annet kort."),
     },
     "nl": {
         "upcoming_charge": ("Aankomende afschrijving voor order {sales_id}",
@@ -22,6 +26,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "paid": ("Betaling ontvangen voor order {sales_id}", "Dank u: {amount} {currency} is afgeschreven."),
         "payment_declined": ("Betaling geweigerd voor order {sales_id}",
                              "Uw kaart is geweigerd voor {amount} {currency}. Bel ons om deze bij te werken."),
+        "retries_exhausted": ("Kaart bijwerken voor order {sales_id}",
+                              "We hebben meermaals geprobeerd {amount} {currency} af te schrijven en uw kaart werd telkens geweigerd. Bel ons met een andere kaart."),
     },
     "it": {
         "upcoming_charge": ("Addebito in arrivo per l'ordine {sales_id}",
@@ -29,6 +35,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "paid": ("Pagamento ricevuto per l'ordine {sales_id}", "Grazie: abbiamo addebitato {amount} {currency}."),
         "payment_declined": ("Pagamento rifiutato per l'ordine {sales_id}",
                              "La sua carta è stata rifiutata per {amount} {currency}. Ci chiami per aggiornarla."),
+        "retries_exhausted": ("Carta da aggiornare per l'ordine {sales_id}",
+                              "Abbiamo provato più volte ad addebitare {amount} {currency} e la sua carta è stata sempre rifiutata. Ci chiami con un'altra carta."),
     },
     "fr": {
         "upcoming_charge": ("Prélèvement à venir pour la commande {sales_id}",
@@ -36,6 +44,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "paid": ("Paiement reçu pour la commande {sales_id}", "Merci : {amount} {currency} ont été débités."),
         "payment_declined": ("Paiement refusé pour la commande {sales_id}",
                              "Votre carte a été refusée pour {amount} {currency}. Appelez-nous pour la mettre à jour."),
+        "retries_exhausted": ("Carte à mettre à jour pour la commande {sales_id}",
+                              "Nous avons essayé plusieurs fois de débiter {amount} {currency} et votre carte a été refusée à chaque fois. Appelez-nous avec une autre carte."),
     },
     "sv": {
         "upcoming_charge": ("Kommande debitering för order {sales_id}",
@@ -43,6 +53,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "paid": ("Betalning mottagen för order {sales_id}", "Tack: {amount} {currency} har dragits."),
         "payment_declined": ("Betalning nekad för order {sales_id}",
                              "Ditt kort nekades för {amount} {currency}. Ring oss för att uppdatera det."),
+        "retries_exhausted": ("Kortet behöver uppdateras för order {sales_id}",
+                              "Vi har försökt dra {amount} {currency} flera gånger och ditt kort nekades varje gång. Ring oss med ett annat kort."),
     },
 }
 

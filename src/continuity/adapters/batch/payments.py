@@ -211,7 +211,7 @@ class PaymentStore:
             ), {"older": older_than, "after": after_key, "limit": limit}).all()
         return [ClaimedAttempt(*r) for r in rows]
 
-    def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date) -> None:
+    def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date, retry_limit: int | None = None) -> None:
         """Write a chunk's gateway answers in one transaction: stage them, then three set statements."""
         if not outcomes:
             return
@@ -231,13 +231,7 @@ class PaymentStore:
                 "AND t.next_status IS NOT NULL "
                 "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
                 "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"))
-            conn.execute(sql_text(
-                "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
-                "attempts, last_error) SELECT t.notice_kind || ':' || t.idempotency_key, t.notice_kind, c.account, "
-                "so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' FROM tmp_outcome t "
-                "JOIN sales_orders so ON so.sales_id = t.sales_id JOIN customers c ON c.account = so.account "
-                "WHERE t.subject = 'installment' AND t.notice_kind IS NOT NULL ON CONFLICT DO NOTHING"),
-                {"as_of": as_of})
+            _write_notices(conn, as_of, retry_limit)
 
     def release_child_holds(self, as_of: date, job: str = "process-payments") -> int:
         """Child orders held for a payment problem go back to open once nothing due is unpaid. The held
@@ -318,6 +312,32 @@ def _outcome_row(o: AttemptOutcome) -> dict:
             "next_status": None if a.operation in _NO_STATUS else _NEXT_STATUS.get((a.operation, o.status), "unknown"),
             "reason": o.reason, "reference": o.reference or None, "notice_kind": _NOTICE.get((a.operation, o.status)),
             "payload": json.dumps({"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason})}
+
+
+_EPISODE = ("t.sales_id || ':' || " + as_text("t.line_no") + " || ':' || " + as_text("t.seq")
+            + " || ':' || a.card_token")
+_NOTICE_COLUMNS = "dedupe_key, kind, account, sales_id, language, email, payload, as_of, attempts, last_error"
+_NOTICE_FROM = ("FROM tmp_outcome t JOIN payment_attempts a ON a.idempotency_key = t.idempotency_key "
+                "JOIN sales_orders so ON so.sales_id = t.sales_id JOIN customers c ON c.account = so.account "
+                "WHERE t.subject = 'installment' AND t.notice_kind IS NOT NULL")
+
+
+def _write_notices(conn: Connection, as_of: date, retry_limit: int | None) -> None:
+    """Paid notices one per charge; a decline one per episode (installment and card: the daily retries
+    of the same card send nothing more), and a final notice once that card's retries are used up."""
+    conn.execute(sql_text(
+        f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT t.notice_kind || ':' || CASE WHEN t.notice_kind = "
+        f"'payment_declined' THEN {_EPISODE} ELSE t.idempotency_key END, t.notice_kind, c.account, so.sales_id, "
+        f"c.language, c.email, t.payload, :as_of, 0, '' {_NOTICE_FROM} ON CONFLICT DO NOTHING"), {"as_of": as_of})
+    if retry_limit is None:
+        return
+    conn.execute(sql_text(
+        f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT 'retries_exhausted:' || {_EPISODE}, "
+        "'retries_exhausted', c.account, so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' "
+        f"{_NOTICE_FROM} AND t.notice_kind = 'payment_declined' AND (SELECT COUNT(*) FROM payment_attempts b "
+        "WHERE b.subject = 'installment' AND b.sales_id = t.sales_id AND b.line_no = t.line_no AND b.seq = t.seq "
+        "AND b.operation = a.operation AND b.card_token = a.card_token AND b.status = 'declined') >= :max_attempts "
+        "ON CONFLICT DO NOTHING"), {"as_of": as_of, "max_attempts": retry_limit + 1})
 
 
 def _ids_table(conn: Connection, ids: list[str]) -> None:

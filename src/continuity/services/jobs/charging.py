@@ -14,7 +14,8 @@ from continuity.services.ports import GatewayOutcome, GatewayResult
 log = logging.getLogger(__name__)
 
 
-def charge_claimed(deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date) -> Counter[str]:
+def charge_claimed(deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date,
+                   retry_limit: int | None = None) -> Counter[str]:
     """One gateway call per claimed attempt under its own key; the chunk's answers in one write."""
     outcomes = []
     for attempt in claimed:
@@ -23,7 +24,7 @@ def charge_claimed(deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date) ->
                               attempt.authorization_reference or "")
         outcomes.append(AttemptOutcome(attempt, ATTEMPT_STATUS[result.outcome].value, result.reason,
                                        result.reference))
-    deps.payments.record_outcomes(outcomes, as_of)
+    deps.payments.record_outcomes(outcomes, as_of, retry_limit)
     return Counter(o.status for o in outcomes)
 
 

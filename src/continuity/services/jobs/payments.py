@@ -32,7 +32,7 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
             continue
         after, claimed_in_pass = chunk.last_key, claimed_in_pass + len(chunk.attempts)
         if chunk.attempts:
-            counts.update(charge_claimed(deps, chunk.attempts, req.as_of))
+            counts.update(charge_claimed(deps, chunk.attempts, req.as_of, params.reauthorization_limit))
             progress.advance(len(chunk.attempts))
     counts.update(_settle(deps, req))
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
