@@ -20,6 +20,10 @@ from continuity.config import Settings
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TODAY = date(2026, 11, 23)
+#: The job tests play months of nightly runs ahead of their pinned TODAY (as_of far after the clock), so
+#: make_app's apps lift CONTINUITY_MAX_AS_OF_DAYS (default 7); tests/integration/test_input_bounds.py
+#: checks the default bound (make_app(max_as_of_days=7)).
+TEST_MAX_AS_OF_DAYS = 36_500
 
 
 def _postgres_or_skip() -> None:
@@ -76,8 +80,9 @@ def database_url(request, tmp_path) -> str:
 def make_app(database_url):
     apps: list[App] = []
 
-    def _make(day: date = TODAY) -> App:
-        app = bootstrap(Settings(database_url, None, None), clock=FixedClock(day))
+    def _make(day: date = TODAY, **settings) -> App:  # type: ignore[no-untyped-def]
+        settings = {"max_as_of_days": TEST_MAX_AS_OF_DAYS, **settings}
+        app = bootstrap(Settings(database_url, None, None, **settings), clock=FixedClock(day))
         apps.append(app)
         return app
 

@@ -21,7 +21,7 @@ from continuity.adapters.test_gateway import TestConnector
 from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
 from continuity.services.jobs.context import JobDeps
-from continuity.services.order_entry import UowFactory
+from continuity.services.order_entry import StartDateWindow, UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 
 
@@ -32,6 +32,11 @@ class App:
     uow: UowFactory
     gateway: PaymentGateway
     clock: Clock
+
+    @property
+    def start_date_window(self) -> StartDateWindow:
+        """How far a continuity start date may lie from the order date (CONTINUITY_START_DATE_MAX_DAYS_*)."""
+        return StartDateWindow(self.settings.start_date_max_days_back, self.settings.start_date_max_days_ahead)
 
     def dashboard_reads(self) -> DashboardQueries:
         """The read side of the manager dashboard (weekly aggregates)."""
@@ -46,7 +51,7 @@ class App:
             child_orders=ChildOrderStore(self.engine), payments=PaymentStore(self.engine),
             schedules=ScheduleStore(self.engine), outbox=OutboxStore(self.engine),
             lifecycle=LifecycleStore(self.engine), mailer=mailer, stale_after_seconds=stale_after_seconds,
-            job_stale_minutes=self.settings.job_stale_minutes,
+            job_stale_minutes=self.settings.job_stale_minutes, max_as_of_days=self.settings.max_as_of_days,
         )
 
 

@@ -7,6 +7,8 @@ from datetime import date
 
 from continuity.domain.errors import ValidationFailed
 
+MAX_DAYS = 36_500  # the largest day-count setting: a century keeps every date sum in range
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -16,6 +18,9 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     job_stale_minutes: int = 15
+    start_date_max_days_back: int = 365  # a continuity start date at most this many days before the order date
+    start_date_max_days_ahead: int = 5 * 365  # … and at most this many days after it
+    max_as_of_days: int = 7  # a job's as_of at most this many days after today
     max_body_bytes: int = 1 << 20  # a request body (API or web form) above this many bytes → 413
     trust_forwarded_proto: bool = False  # X-Forwarded-Proto: https from a proxy counts as https (HSTS)
 
@@ -29,6 +34,9 @@ class Settings:
             smtp_host=os.environ.get("CONTINUITY_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("CONTINUITY_SMTP_PORT", "25")),
             job_stale_minutes=_minutes("CONTINUITY_JOB_STALE_MINUTES", 15),
+            start_date_max_days_back=_days("CONTINUITY_START_DATE_MAX_DAYS_BACK", 365),
+            start_date_max_days_ahead=_days("CONTINUITY_START_DATE_MAX_DAYS_AHEAD", 5 * 365),
+            max_as_of_days=_days("CONTINUITY_MAX_AS_OF_DAYS", 7),
             max_body_bytes=_bytes("CONTINUITY_MAX_BODY_BYTES", 1 << 20),
             trust_forwarded_proto=_flag("CONTINUITY_TRUST_FORWARDED_PROTO"),
         )
@@ -38,6 +46,15 @@ def _minutes(variable: str, default: int) -> int:
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or int(value) < 1:
         raise ValidationFailed(f"{variable} must be a whole number of minutes, at least 1, not {value!r}",
+                               "setting_invalid")
+    return int(value)
+
+
+def _days(variable: str, default: int) -> int:
+    """A whole number of days, 0 to MAX_DAYS."""
+    value = (os.environ.get(variable) or "").strip() or str(default)
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_DAYS:
+        raise ValidationFailed(f"{variable} must be a whole number of days from 0 to {MAX_DAYS}, not {value!r}",
                                "setting_invalid")
     return int(value)
 

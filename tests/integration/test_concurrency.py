@@ -152,8 +152,9 @@ def start_worker(url: str, job: str, *, chunk: int = 50, kill_at: str = "", kill
 
 
 def start_cli(url: str, job: str, *, chunk: int = 50, as_of: date = AS_OF, extra: tuple[str, ...] = ()) -> Worker:
-    """The real command line: `continuity jobs JOB --as-of … --chunk-size … --json`."""
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": url}
+    """The real command line: `continuity jobs JOB --as-of … --chunk-size … --json`, on the as-of day
+    (CONTINUITY_TODAY: as a nightly run; an as-of beyond CONTINUITY_MAX_AS_OF_DAYS is refused)."""
+    env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": as_of.isoformat()}
     env.pop("CONTINUITY_LOG_FILE", None)
     proc = subprocess.Popen([str(CONTINUITY), "jobs", job, "--as-of", as_of.isoformat(), "--chunk-size", str(chunk),
                              "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -10,12 +10,15 @@ from continuity.domain.calendar import Interval
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.program import (
+    ITEM_CURRENCY,
     ContinuityParameters,
     Event,
     EventAction,
     OrderStart,
     PaymentSchedule,
+    Product,
     Program,
+    check_currencies,
 )
 
 NORMAL, SKIP, END = EventAction.NORMAL, EventAction.SKIP, EventAction.END
@@ -23,9 +26,9 @@ KNOWN_ITEMS = {"0013", "0014", "0015"}
 
 
 def ev(event_id: int, *, item: str = "0013", quantity: int = 1, repeat: int = 1, action: EventAction = NORMAL,
-       price: str | None = None, start: str | None = None) -> Event:
-    return Event(event_id, item, quantity, repeat, Interval.parse("1 month"), action,
-                 Money(Decimal(price), "USD") if price is not None else None,
+       price: str | None = None, start: str | None = None, every: str = "1 month", currency: str = "USD") -> Event:
+    return Event(event_id, item, quantity, repeat, Interval.parse(every), action,
+                 Money(Decimal(price), currency) if price is not None else None,
                  date.fromisoformat(start) if start else None)
 
 
@@ -64,12 +67,51 @@ def test_a_well_formed_program_validates(events):
     pytest.param(program(ev(1), program_id="  "), "program_invalid", "program_id", id="a_blank_program_id"),
     pytest.param(program(ev(1), days_after_order=-1), "program_invalid", "days_after_order",
                  id="negative_days_after_order"),
+    pytest.param(program(ev(1), ev(2, every="0 days")), "interval_zero", "event 2", id="an_interval_of_0_days"),
+    pytest.param(program(ev(1, repeat=2, every="0 months")), "interval_zero", "days_from_last_event",
+                 id="an_interval_of_0_months"),
 ])
 def test_program_validate_refuses(prog, code, mentions):
     with pytest.raises(ValidationFailed) as caught:
         prog.validate(KNOWN_ITEMS)
     assert caught.value.code == code
     assert mentions in caught.value.message
+
+
+# --- one currency per program ----------------------------------------------------------------------
+
+def products(*items: tuple[str, str], parent: tuple[str, str] | None = None) -> dict[str, Product]:
+    found = {i: Product(i, i, Money(Decimal("10.00"), c)) for i, c in items}
+    if parent is not None:
+        found[parent[0]] = Product(parent[0], "club", Money(Decimal("0.00"), parent[1]), "BOOKCLUB")
+    return found
+
+
+def test_a_program_in_one_currency_with_its_parent_passes():
+    check_currencies(program(ev(1), ev(2, item="0014", price="3.00")),
+                     products(("0013", "USD"), ("0014", "USD"), parent=("88000", "USD")))
+
+
+@pytest.mark.parametrize(("prog", "catalog", "mentions"), [
+    pytest.param(program(ev(1), ev(2, item="0014")), products(("0013", "EUR"), ("0014", "USD")),
+                 ("BOOKCLUB", "0014", "USD", "0013", "EUR"), id="items_in_two_currencies"),
+    pytest.param(program(ev(1, price="3.00", currency="EUR")), products(("0013", "USD")),
+                 ("event 1", "EUR", "0013", "USD"), id="an_event_price_in_another_currency_than_its_item"),
+    pytest.param(program(ev(1)), products(("0013", "USD"), parent=("88000", "EUR")),
+                 ("88000", "EUR", "BOOKCLUB", "USD"), id="a_parent_in_another_currency_than_its_program"),
+])
+def test_check_currencies_refuses(prog, catalog, mentions):
+    with pytest.raises(ValidationFailed) as caught:
+        check_currencies(prog, catalog)
+    assert caught.value.code == "currency_mismatch"
+    assert all(word in caught.value.message for word in mentions), caught.value.message
+
+
+def test_an_event_price_given_without_a_currency_takes_its_items():
+    prog = program(ev(1, price="3.00", currency=ITEM_CURRENCY), ev(2, item="0014"))
+    prog.take_item_currencies({"0013": "SEK", "0014": "SEK"})
+    assert prog.events[0].price == Money(Decimal("3.00"), "SEK")
+    check_currencies(prog, products(("0013", "SEK"), ("0014", "SEK")))
 
 
 # --- current_event_on -----------------------------------------------------------------------------

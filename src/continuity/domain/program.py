@@ -1,6 +1,7 @@
 """Continuity parameters, payment schedules, programs and their events, parent products."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -12,6 +13,11 @@ from continuity.domain.money import Money
 
 #: Shipments of one event; a program is a plan for years, not an unbounded stream.
 MAX_REPEATS = 600
+
+#: The currency of an event price given without one (ISO 4217 "XXX": no currency). Such a price is in
+#: its item's currency, which only the catalog knows: Program.take_item_currencies fills it in when the
+#: program is saved, before check_currencies.
+ITEM_CURRENCY = "XXX"
 
 
 class OrderStart(StrEnum):
@@ -118,6 +124,12 @@ class Program:
         if all(e.action == EventAction.SKIP for e in self.events):
             raise ValidationFailed("every event is skipped: nothing would ship", "program_no_events")
 
+    def take_item_currencies(self, currencies: Mapping[str, str]) -> None:
+        """An event price given without a currency is in its item's currency (``currencies``: item → code)."""
+        for event in self.events:
+            if event.price is not None and event.price.currency == ITEM_CURRENCY and event.item_id in currencies:
+                event.price = Money(event.price.amount, currencies[event.item_id])
+
     def sorted_events(self) -> list[Event]:
         return sorted(self.events, key=lambda e: e.event_id)
 
@@ -152,3 +164,38 @@ def _validate_event(event: Event, known_items: set[str]) -> None:
                                "times_to_repeat_invalid")
     if event.price is not None and event.price.amount < 0:
         raise ValidationFailed(f"{where}: price must not be negative", "price_invalid")
+    if event.interval.count == 0:
+        raise ValidationFailed(f"{where}: days_from_last_event (the interval from the previous shipment) must be "
+                               f"at least 1 day, not {event.interval}", "interval_zero")
+
+
+def check_currencies(program: Program, products: Mapping[str, Product]) -> None:
+    """One currency per program: every event's item and price, and every parent product of the program.
+
+    An order for a program that mixes currencies could never be charged (``currency_mismatch`` on every
+    order), so setup refuses it, naming the item and the two currencies. ``products``: item → product,
+    the program's items and its parent products among them (take_item_currencies first).
+    """
+    first: tuple[str, str] | None = None  # (item, currency) that sets the program's currency
+    for event in program.sorted_events():
+        item = products.get(event.item_id)
+        if item is None:
+            continue  # an unknown item is refused by validate
+        currency = item.price.currency
+        if event.price is not None and event.price.currency != currency:
+            raise ValidationFailed(
+                f"program {program.program_id}, event {event.event_id}: the price is in {event.price.currency} "
+                f"but item {event.item_id} is priced in {currency}", "currency_mismatch")
+        if first is None:
+            first = (event.item_id, currency)
+        elif currency != first[1]:
+            raise ValidationFailed(
+                f"program {program.program_id} mixes currencies: item {event.item_id} is priced in {currency} "
+                f"but item {first[0]} in {first[1]}", "currency_mismatch")
+    if first is None:
+        return
+    for parent in sorted(products.values(), key=lambda p: p.item_id):
+        if parent.continuity_program_id == program.program_id and parent.price.currency != first[1]:
+            raise ValidationFailed(
+                f"parent item {parent.item_id} is priced in {parent.price.currency} but its program "
+                f"{program.program_id} ships item {first[0]} in {first[1]}", "currency_mismatch")

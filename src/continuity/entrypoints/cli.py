@@ -73,8 +73,17 @@ def demo_load(as_json: Json = False) -> None:
 def programs_import(file: Path, actor: ActorOption = None, as_json: Json = False) -> None:
     """Import programs (and optionally parameters, payment schedules, products) from a JSON file."""
     try:
-        data = json.loads(file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(f"cannot read {file}: {exc}", "document_invalid") from None
+    try:
+        text = raw.decode("utf-8-sig")  # JSON is UTF-8 (a leading byte-order mark is tolerated)
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"{file} is not UTF-8 text (byte {exc.start} is not valid UTF-8): save it as UTF-8",
+                               "file_not_utf8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise ValidationFailed(f"cannot read {file}: {exc}", "document_invalid") from None
     a = _app()
     counts = import_setup(a.uow, parse_setup(data), a.clock.today(), cli_actor(actor))
@@ -135,7 +144,8 @@ def orders_new(
     """Create a sales order for a customer with one line."""
     a = _app()
     start = parse_date(start_date) if start_date else None
-    sales_id = order_entry.create_order_with_line(a.uow, a.clock, customer, item, quantity, start, payment_schedule)
+    sales_id = order_entry.create_order_with_line(a.uow, a.clock, customer, item, quantity, start, payment_schedule,
+                                                  a.start_date_window)
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 

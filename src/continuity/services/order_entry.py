@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
@@ -23,14 +23,41 @@ UowFactory = Callable[[], object]
 MAX_LINE_QUANTITY = 9999
 
 
+@dataclass(frozen=True)
+class StartDateWindow:
+    """How far a continuity start date may lie from the order date (the day the order is taken):
+    settings CONTINUITY_START_DATE_MAX_DAYS_BACK / _AHEAD (bootstrap's App.start_date_window)."""
+
+    days_back: int = 365
+    days_ahead: int = 5 * 365
+
+
+def check_start_date(start: date, order_date: date, window: StartDateWindow) -> None:
+    """The one bound of a continuity start date, for the CLI, the API and the web alike."""
+    earliest, latest = _shifted(order_date, -window.days_back), _shifted(order_date, window.days_ahead)
+    if not earliest <= start <= latest:
+        raise ValidationFailed(
+            f"the start date {start.isoformat()} is out of range: it must be from {earliest.isoformat()} to "
+            f"{latest.isoformat()} ({window.days_back} days before to {window.days_ahead} days after the "
+            f"order date {order_date.isoformat()})", "start_date_out_of_range")
+
+
+def _shifted(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def create_order_with_line(
     uow_factory: UowFactory, clock: Clock, account: str, item_id: str, quantity: int = 1,
     start_date: date | None = None, payment_schedule_id: str | None = None,
+    window: StartDateWindow = StartDateWindow(),
 ) -> str:
     """Create a sales order for the customer with one line, in one transaction."""
     with uow_factory() as uow:
         sales_id = _new_order(uow, clock, account)
-        _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id)
+        _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id, window)
         uow.commit()
     return sales_id
 
@@ -38,9 +65,10 @@ def create_order_with_line(
 def add_line(
     uow_factory: UowFactory, sales_id: str, item_id: str, quantity: int = 1,
     start_date: date | None = None, payment_schedule_id: str | None = None,
+    window: StartDateWindow = StartDateWindow(),
 ) -> int:
     with uow_factory() as uow:
-        line_no = _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id)
+        line_no = _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id, window)
         uow.commit()
     return line_no
 
@@ -53,7 +81,8 @@ def _new_order(uow, clock: Clock, account: str) -> str:  # type: ignore[no-untyp
 
 
 def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[no-untyped-def]
-              start_date: date | None, payment_schedule_id: str | None) -> int:
+              start_date: date | None, payment_schedule_id: str | None,
+              window: StartDateWindow = StartDateWindow()) -> int:
     if not 1 <= quantity <= MAX_LINE_QUANTITY:  # an unbounded number overflowed the integer column
         raise ValidationFailed(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity_invalid")
     order = uow.orders.get(sales_id)
@@ -68,6 +97,8 @@ def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[n
     line = SalesLine(len(order.lines) + 1, item_id, quantity, product.price)
     plan: list[Occurrence] = []
     if product.is_parent:
+        if start_date is not None:
+            check_start_date(start_date, order.order_date, window)
         plan = _make_continuity_line(uow, order, line, product.continuity_program_id, start_date,
                                      payment_schedule_id)
     elif start_date or payment_schedule_id:

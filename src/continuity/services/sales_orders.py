@@ -7,7 +7,7 @@ from datetime import date
 
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services import views
-from continuity.services.order_entry import UowFactory, _add_line, _new_order
+from continuity.services.order_entry import StartDateWindow, UowFactory, _add_line, _new_order
 from continuity.services.ports import Clock
 
 MAX_LINES = 50
@@ -20,7 +20,8 @@ class NewLine:
 
 
 def create_sales_order(uow_factory: UowFactory, clock: Clock, account: str, lines: list[NewLine],
-                       start_date: date | None = None, payment_schedule_id: str | None = None) -> str:
+                       start_date: date | None = None, payment_schedule_id: str | None = None,
+                       window: StartDateWindow = StartDateWindow()) -> str:
     """A draft order with all its lines, or nothing. The continuity terms (start date, payment schedule)
     apply to its continuity lines; giving them for an order without one is an error."""
     if not 1 <= len(lines) <= MAX_LINES:
@@ -33,7 +34,7 @@ def create_sales_order(uow_factory: UowFactory, clock: Clock, account: str, line
                                    "not_continuity_item")
         for line in lines:
             terms = (start_date, payment_schedule_id) if line.item_id in parents else (None, None)
-            _add_line(uow, sales_id, line.item_id, line.quantity, *terms)
+            _add_line(uow, sales_id, line.item_id, line.quantity, *terms, window)
         uow.commit()
     return sales_id
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import ValidationError
+
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.errors import NotFound, ValidationFailed
-from continuity.domain.program import Program
+from continuity.domain.program import ContinuityParameters, Program, check_currencies
 from continuity.services.order_entry import UowFactory
-from continuity.services.setup_documents import SetupDoc
+from continuity.services.setup_documents import ParametersDoc, SetupDoc, explain
 
 
 def import_setup(uow_factory: UowFactory, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:
@@ -20,7 +22,7 @@ def import_setup(uow_factory: UowFactory, doc: SetupDoc, as_of: date, actor: Act
 
 def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:  # type: ignore[no-untyped-def]
     if doc.parameters:
-        params = doc.parameters.to_domain()
+        params = doc.parameters.apply_to(uow.setup.parameters())  # only what the document names
         params.validate()
         save_parameters(uow, params, actor)
     for sched in doc.payment_schedules:
@@ -44,12 +46,16 @@ def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[
         old = products_before.get(product.item_id)
         record(uow, actor, Entity.PRODUCT, product.item_id, _view(old), _view(product),
                program_id=product.continuity_program_id)
+    check_program_currencies(uow, {p.program_id for p in doc.programs}, {p.item_id for p in doc.products})
     return {"parameters": int(doc.parameters is not None), "payment_schedules": len(doc.payment_schedules),
             "products": len(doc.products), "programs": len(doc.programs)}
 
 
 def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
-    program.validate(uow.setup.item_ids())
+    products = {p.item_id: p for p in uow.setup.products()}
+    program.take_item_currencies({i: p.price.currency for i, p in products.items()})
+    program.validate(set(products))
+    check_currencies(program, products)
     if program.payment_schedule_id:
         uow.setup.payment_schedule(program.payment_schedule_id)
     if any(uow.setup.product(e.item_id).is_parent for e in program.events):
@@ -61,6 +67,20 @@ def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> N
            program_id=program.program_id)
 
 
+def change_parameters(uow_factory: UowFactory, changes: dict, actor: Actor = SYSTEM) -> ContinuityParameters:
+    """Change only the parameters named in ``changes``; the others keep their values (one transaction)."""
+    try:
+        doc = ParametersDoc.model_validate(changes)
+    except ValidationError as exc:
+        raise ValidationFailed(explain(exc), "parameters_invalid") from None
+    with uow_factory() as uow:
+        params = doc.apply_to(uow.setup.parameters())
+        params.validate()
+        save_parameters(uow, params, actor)
+        uow.commit()
+    return params
+
+
 def save_parameters(uow, params, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
     before = uow.setup.parameters()
     uow.setup.save_parameters(params)
@@ -70,8 +90,20 @@ def save_parameters(uow, params, actor: Actor = SYSTEM) -> None:  # type: ignore
 def save_product(uow, product, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
     before = _existing(lambda: uow.setup.product(product.item_id))
     uow.setup.save_product(product)
+    check_program_currencies(uow, set(), {product.item_id})  # refused: the caller does not commit
     record(uow, actor, Entity.PRODUCT, product.item_id, _view(before), _view(product),
            program_id=product.continuity_program_id)
+
+
+def check_program_currencies(uow, program_ids: set[str], item_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
+    """check_currencies for the saved programs ``program_ids`` and every program that ships one of the
+    products ``item_ids`` or has one as its parent item (called before the commit: a refusal saves nothing)."""
+    products = {p.item_id: p for p in uow.setup.products()}
+    parents_of = {products[i].continuity_program_id for i in item_ids if i in products}
+    for program in uow.setup.programs():
+        if (program.program_id in program_ids or program.program_id in parents_of
+                or any(e.item_id in item_ids for e in program.events)):
+            check_currencies(program, products)
 
 
 def save_payment_schedule(uow, schedule, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]

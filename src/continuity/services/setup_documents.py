@@ -4,6 +4,7 @@ The same shapes are read by `programs import`, the demo loader and (later) the A
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -14,6 +15,7 @@ from continuity.domain.calendar import Interval
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money, parse_amount
 from continuity.domain.program import (
+    ITEM_CURRENCY,
     ContinuityParameters,
     Event,
     EventAction,
@@ -33,7 +35,7 @@ class EventDoc(_Doc):
     item_id: str
     quantity: int = Field(default=1, le=9999)  # unbounded, a huge number overflowed the integer column
     price: Decimal | str | None = None
-    currency: str = "EUR"
+    currency: str | None = None  # of the price; none given: the item's currency
     times_to_repeat: int = 1
     days_from_last_event: int | None = Field(default=None, ge=0)
     interval: str | None = None
@@ -47,8 +49,12 @@ class EventDoc(_Doc):
         return self
 
     def to_domain(self) -> Event:
-        interval = Interval.parse(self.interval) if self.interval else Interval.days(self.days_from_last_event or 30)
-        price = Money(parse_amount(self.price), self.currency) if self.price is not None else None
+        if self.interval:
+            interval = Interval.parse(self.interval)
+        else:  # 0 is kept (and refused by the program's validation), never taken for "not given"
+            interval = Interval.days(30 if self.days_from_last_event is None else self.days_from_last_event)
+        price = (Money(parse_amount(self.price), self.currency or ITEM_CURRENCY)
+                 if self.price is not None else None)
         return Event(self.event_id, self.item_id, self.quantity, self.times_to_repeat, interval,
                      EventAction(self.action), price, self.start_date)
 
@@ -100,6 +106,8 @@ class ProductDoc(_Doc):
 
 
 class ParametersDoc(_Doc):
+    """The continuity parameters; a document that names only some changes only those (apply_to)."""
+
     repeat_threshold: int = 3
     delivery_lead_days: int = 5
     max_child_orders_per_run: int = 0
@@ -108,7 +116,12 @@ class ParametersDoc(_Doc):
     upcoming_charge_notice_days: int = 3
 
     def to_domain(self) -> ContinuityParameters:
+        """Every parameter: the ones not named take their defaults (a whole document, e.g. a form)."""
         return ContinuityParameters(**self.model_dump())
+
+    def apply_to(self, current: ContinuityParameters) -> ContinuityParameters:
+        """``current`` with the parameters this document names; the others keep their values."""
+        return replace(current, **self.model_dump(exclude_unset=True))
 
 
 class SetupDoc(_Doc):
@@ -129,10 +142,11 @@ def parse_setup(data: object) -> SetupDoc:
     try:
         return SetupDoc.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(_explain(exc), "document_invalid") from None
+        raise ValidationFailed(explain(exc), "document_invalid") from None
 
 
-def _explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError) -> str:
+    """The first error of a document, with where it is (and how many more there are)."""
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -304,9 +304,11 @@ class EventIn(In):
     item_id: Id
     quantity: StrictInt = Field(default=1, ge=1, le=9999)
     price: Amount | None = Field(default=None, description="Overrides the item's price.")
-    currency: Currency = "EUR"
+    currency: Currency | None = Field(default=None, description="Of the price; default (and the only one "
+                                      "accepted): the item's currency.")
     times_to_repeat: StrictInt = Field(default=1, ge=1, le=600, description="Total shipments of this event.")
-    days_from_last_event: StrictInt | None = Field(default=None, ge=0, le=3660)
+    days_from_last_event: StrictInt | None = Field(default=None, ge=1, le=3660,
+                                                   description="Days from the previous shipment (default 30).")
     interval: IntervalText | None = Field(default=None, description="Instead of days_from_last_event.")
     start_date: BusinessDate | None = None
     action: Literal["normal", "skip", "end"] = "normal"
@@ -382,12 +384,34 @@ class PaymentScheduleOut(BaseModel):
 
 
 class ParametersIn(In):
+    """PUT: the whole document, every parameter required (PATCH changes only what it names)."""
+
     repeat_threshold: StrictInt = Field(ge=1, le=600)
     delivery_lead_days: StrictInt = Field(ge=0, le=365)
     max_child_orders_per_run: StrictInt = Field(ge=0, le=1_000_000, description="0 = no limit.")
     authorize_child_orders: StrictBool
     reauthorization_limit: StrictInt = Field(ge=1, le=100)
-    upcoming_charge_notice_days: StrictInt = Field(default=3, ge=0, le=365)
+    upcoming_charge_notice_days: StrictInt = Field(ge=0, le=365)
+
+
+def _unnamed(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # left out = unchanged; there is no default to show, and null is refused
+
+
+def _may_leave_out(**constraints: Any) -> Any:
+    """A PATCH field: optional, but never null (the None default only marks it as not sent)."""
+    return Field(default=None, json_schema_extra=_unnamed, **constraints)
+
+
+class ParametersPatch(In):
+    """PATCH: only the parameters named change; the others keep their values."""
+
+    repeat_threshold: StrictInt = _may_leave_out(ge=1, le=600)
+    delivery_lead_days: StrictInt = _may_leave_out(ge=0, le=365)
+    max_child_orders_per_run: StrictInt = _may_leave_out(ge=0, le=1_000_000, description="0 = no limit.")
+    authorize_child_orders: StrictBool = _may_leave_out()
+    reauthorization_limit: StrictInt = _may_leave_out(ge=1, le=100)
+    upcoming_charge_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
 
 
 class ParametersOut(BaseModel):
@@ -401,9 +425,11 @@ class ParametersOut(BaseModel):
 
 # -- jobs -----------------------------------------------------------------------------------------
 class JobIn(In):
-    as_of: BusinessDate | None = Field(default=None, description="Business date of the run; default today.")
-    item_id: Id | None = Field(default=None, description="Only this continuity (parent) item.")
-    sales_id: Id | None = Field(default=None, description="Only this parent sales order.")
+    as_of: BusinessDate | None = Field(default=None, description=(
+        "Business date of the run; default today. At most CONTINUITY_MAX_AS_OF_DAYS (default 7) days after "
+        "today, else 422 as_of_out_of_range."))
+    item_id: Id | None = Field(default=None, description="Only this continuity (parent) item (it must exist).")
+    sales_id: Id | None = Field(default=None, description="Only this parent sales order (it must exist).")
     dry_run: StrictBool = Field(default=False, description="continuity-update: list the changes, write nothing.")
 
 

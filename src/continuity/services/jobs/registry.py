@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date, timedelta
 
-from continuity.domain.errors import NotFound
+from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services.jobs.child_orders import create_child_orders
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, NoProgress, Progress
 from continuity.services.jobs.liveness import Heartbeat, reap_abandoned
@@ -49,12 +50,46 @@ NIGHTLY = ["update-event-period", "extend-lines", "reconcile-payments", "process
            "create-child-orders", "process-payments", "invoice-shipped", "close-orders", "send-notifications"]
 
 
+#: The earliest as_of of a job run (no schedule of this system starts before it).
+EARLIEST_AS_OF = date(2000, 1, 1)
+
+
+def check_request(deps: JobDeps, req: JobRequest) -> None:
+    """The one validation of a job request, whoever asks (CLI, API, web, worker): the as_of lies from
+    EARLIEST_AS_OF to today + max_as_of_days (CONTINUITY_MAX_AS_OF_DAYS; today is the clock's), and the
+    filters name a continuity item and a continuity (parent) order that exist. Nothing is recorded."""
+    today = deps.clock.today()
+    if req.as_of < EARLIEST_AS_OF or (req.as_of - today).days > deps.max_as_of_days:
+        latest = _shifted(today, deps.max_as_of_days)
+        raise ValidationFailed(
+            f"as_of {req.as_of.isoformat()} is out of range: it must be from {EARLIEST_AS_OF.isoformat()} to "
+            f"{latest.isoformat()} (today {today.isoformat()} + {deps.max_as_of_days} days, "
+            "CONTINUITY_MAX_AS_OF_DAYS)", "as_of_out_of_range")
+    if req.item_id is None and req.sales_id is None:
+        return
+    with deps.uow() as uow:
+        if req.item_id is not None and not uow.setup.product(req.item_id).is_parent:  # NotFound item_unknown
+            raise ValidationFailed(f"item {req.item_id} is not a continuity item: the jobs work on continuity "
+                                   "(parent) items", "not_continuity_item")
+        if req.sales_id is not None and not any(line.continuity for line in uow.orders.get(req.sales_id).lines):
+            raise NotFound(f"{req.sales_id} is not a continuity (parent) order", "continuity_order_not_found")
+
+
+def _shifted(day: date, days: int) -> date:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
 def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None = None) -> dict:
     """Run one job and record it in job_runs (status, counts, filters, a heartbeat while it makes
-    progress); returns the record. Runs left 'running' by a dead worker are marked abandoned first."""
+    progress); returns the record. The request is checked first (check_request); runs left 'running' by
+    a dead worker are marked abandoned first."""
     job = JOBS.get(name)
     if job is None:
         raise NotFound(f"no job {name!r}; jobs: {', '.join(sorted(JOBS))}", "job_unknown")
+    check_request(deps, req)
     abandoned = reap_abandoned(deps)
     if abandoned:
         log.warning("%s job run(s) with no heartbeat for %s minutes marked abandoned", abandoned,

@@ -13,6 +13,7 @@ from continuity.entrypoints.api.schemas import (
     Page,
     ParametersIn,
     ParametersOut,
+    ParametersPatch,
     PaymentScheduleFields,
     PaymentScheduleIn,
     PaymentScheduleOut,
@@ -23,7 +24,7 @@ from continuity.entrypoints.api.schemas import (
     ProgramIn,
     ProgramOut,
 )
-from continuity.services import catalog, views
+from continuity.services import catalog, setup, views
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 
 router = APIRouter(tags=["setup"])
@@ -118,4 +119,12 @@ def get_parameters(app: AppDep, _: Manager) -> dict:
 
 @router.put("/parameters/continuity", response_model=ParametersOut, responses=errors(400, 401, 403, 413, 422, 500))
 def put_parameters(body: ParametersIn, app: AppDep, user: Manager) -> dict:
+    """Replace the whole document: every parameter is required (a missing one → 422 naming it)."""
     return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump()), actor=Actor.for_user(user)))
+
+
+@router.patch("/parameters/continuity", response_model=ParametersOut,
+              responses=errors(400, 401, 403, 413, 422, 500))
+def patch_parameters(body: ParametersPatch, app: AppDep, user: Manager) -> dict:
+    """Change only the parameters named in the body; the others keep their values."""
+    return vars(setup.change_parameters(app.uow, body.model_dump(exclude_unset=True), actor=Actor.for_user(user)))

@@ -32,7 +32,7 @@ def create_sales_order(body: SalesOrderIn, app: AppDep, _: Agent) -> dict:
     terms = body.continuity
     sales_id = sales_orders.create_sales_order(
         app.uow, app.clock, body.customer, [NewLine(line.item_id, line.quantity) for line in body.lines],
-        terms.start_date if terms else None, terms.payment_schedule_id if terms else None)
+        terms.start_date if terms else None, terms.payment_schedule_id if terms else None, app.start_date_window)
     return views.order_view(app.uow, sales_id)
 
 

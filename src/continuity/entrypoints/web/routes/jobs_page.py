@@ -16,7 +16,7 @@ from continuity.entrypoints.web.routes.setup_forms import FieldError, FormReader
 from continuity.entrypoints.web.templating import render
 from continuity.services import catalog, job_runs
 from continuity.services.jobs.context import JobRequest
-from continuity.services.jobs.registry import JOBS, run_job
+from continuity.services.jobs.registry import JOBS, check_request, run_job
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ JOB_TEXTS = {
     "invoice-shipped": "Invoice the child orders shipped on or before the as-of date.",
     "fulfil-children": "Warehouse stand-in: release and ship paid child orders whose date has come.",
 }
+#: The form field a refused job request points at (check_request's codes).
+REFUSED_FIELD = {"as_of_out_of_range": "as_of", "item_unknown": "item_id", "not_continuity_item": "item_id",
+                 "sales_order_not_found": "sales_id", "continuity_order_not_found": "sales_id"}
 
 
 @router.get("/jobs")
@@ -47,8 +50,13 @@ def jobs_page(request: Request, app: AppDep, user: Manager, before: int | None =
 def run(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
     try:
         name, job_request = _read(form)
+        check_request(app.job_deps(), job_request)  # run_job checks it too; here the error goes to its field
     except FormRefused as refused:
         return _page(request, app, form, refused.errors, status_code=422)
+    except DomainError as exc:
+        refused_field = REFUSED_FIELD.get(exc.code, "")
+        return _page(request, app, form, {refused_field: FieldError("%(reason)s", {"reason": exc.message})},
+                     status_code=422)
     try:
         record = run_job(app.job_deps(), name, job_request)
     except Exception as exc:  # noqa: BLE001  run_job recorded the run as failed; the page says why in one line
