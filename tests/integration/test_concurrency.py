@@ -471,6 +471,7 @@ def test_three_workers_run_the_whole_nightly_sequence_at_once_for_two_months(pg_
         assert child_order_problems(app, complete=True, as_of=day) == {}
         assert charge_problems(app, complete=False, as_of=day) == {}
         _analyze(app)
+    app = bootstrap(Settings(pg_url, None, None), clock=FixedClock(day))  # reconcile on the last day's clock
     reconcile_until_settled(app, day)
     assert charge_problems(app, as_of=day) == {}
 
