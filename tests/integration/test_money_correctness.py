@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from api_support import API, bearer, client, users_of_each_role
 from continuity.bootstrap import App
@@ -81,9 +82,14 @@ def test_a_mixed_order_ships_and_charges_its_normal_line_and_closes_only_when_ev
 def test_a_parent_with_an_open_normal_line_does_not_close(demo_app, make_app):
     parent = _mixed_order(demo_app)
     later = make_app(LATER)
-    nightly(later, LATER, fulfil=False)  # nothing shipped: the ordinary line's child waits in the warehouse
-    nightly(later, LATER, fulfil=False)
-    assert rows(later, "SELECT status FROM sales_lines WHERE sales_id = :p AND line_no = 1", p=parent) == [("open",)]
+    # the warehouse holds the ordinary line's parcel; every continuity shipment goes out and is paid
+    later_hold = "UPDATE sales_orders SET status = 'on_hold', hold_reason = 'warehouse' WHERE sales_id = :c"
+    with later.engine.begin() as conn:
+        assert conn.execute(text(later_hold), {"c": f"{parent}-1-1"}).rowcount == 1
+    for _ in range(2):
+        nightly(later, LATER)
+    assert rows(later, "SELECT line_no, status FROM sales_lines WHERE sales_id = :p ORDER BY line_no", p=parent) \
+        == [(1, "open"), (2, "closed"), (3, "closed")]
     assert rows(later, "SELECT status FROM sales_orders WHERE sales_id = :p", p=parent) == [("open",)]
 
 

@@ -37,12 +37,18 @@ def _authorizations(app) -> list[tuple[str, int]]:  # type: ignore[no-untyped-de
             "SELECT card_token, amount_minor FROM test_gateway_ledger WHERE operation = 'authorize'"))]
 
 
-def _paid_order(c, agent: dict, item: str) -> str:  # type: ignore[no-untyped-def]
+def _draft_order(c, agent: dict, item: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A saved card and a draft order for ``item``: (sales_id, card token)."""
     card = c.post(f"{API}/cards", headers=agent,
                   json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}).json()
     sales_id = c.post(f"{API}/sales-orders", headers=agent,
                       json={"customer": KAREN, "lines": [{"item_id": item}]}).json()["sales_id"]
-    paid = c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent, json={"card_token": card["token"]})
+    return sales_id, card["token"]
+
+
+def _paid_order(c, agent: dict, item: str) -> str:  # type: ignore[no-untyped-def]
+    sales_id, token = _draft_order(c, agent, item)
+    paid = c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent, json={"card_token": token})
     assert paid.status_code == 201, paid.text
     return sales_id
 
@@ -67,7 +73,6 @@ def test_parallel_submits_authorize_each_payment_once(setup, with_keys, item):
     assert codes.count(200) == 1, [(r.status_code, r.text[:200]) for r in answers]
     refused = [r.json()["code"] for r in answers if r.status_code != 200]
     assert set(refused) <= {"submit_in_progress", "order_not_editable"} and len(refused) == PARALLEL - 1
-    assert "submit_in_progress" in refused or "order_not_editable" in refused
     ledger = _authorizations(app)
     assert len(ledger) == 1, ledger
     assert ledger[0][1] == round(float(due) * 100)
@@ -78,12 +83,9 @@ def test_parallel_submits_authorize_each_payment_once(setup, with_keys, item):
 def test_a_payment_above_what_is_due_is_refused(setup):
     app, agent = setup
     with client(app) as c:
-        card = c.post(f"{API}/cards", headers=agent,
-                      json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}).json()
-        sales_id = c.post(f"{API}/sales-orders", headers=agent,
-                          json={"customer": KAREN, "lines": [{"item_id": "0013"}]}).json()["sales_id"]
+        sales_id, token = _draft_order(c, agent, "0013")
         too_much = c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent,
-                          json={"card_token": card["token"], "amount": "99999.99"})
+                          json={"card_token": token, "amount": "99999.99"})
         assert too_much.status_code == 422 and too_much.json()["code"] == "payment_exceeds_due"
         order = c.get(f"{API}/sales-orders/{sales_id}", headers=agent).json()
         assert order["payments"] == []
@@ -92,15 +94,12 @@ def test_a_payment_above_what_is_due_is_refused(setup):
 def test_a_new_payment_replaces_the_one_not_yet_submitted_so_submit_authorizes_once(setup):
     app, agent = setup
     with client(app) as c:
-        card = c.post(f"{API}/cards", headers=agent,
-                      json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}).json()
-        sales_id = c.post(f"{API}/sales-orders", headers=agent,
-                          json={"customer": KAREN, "lines": [{"item_id": "0013"}]}).json()["sales_id"]
+        sales_id, token = _draft_order(c, agent, "0013")
         for amount in ("1.00", None, None):
-            body = {"card_token": card["token"], **({"amount": amount} if amount else {})}
+            body = {"card_token": token, **({"amount": amount} if amount else {})}
             assert c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent, json=body).status_code == 201
         assert c.post(f"{API}/sales-orders/{sales_id}/submit", headers=agent).status_code == 200
         order = c.get(f"{API}/sales-orders/{sales_id}", headers=agent).json()
     statuses = [p["status"] for p in order["payments"]]
     assert statuses == ["cancelled", "cancelled", "authorized"]
-    assert _authorizations(app) == [(card["token"], 1495)]
+    assert _authorizations(app) == [(token, 1495)]

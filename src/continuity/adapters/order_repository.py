@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from continuity.adapters import orm
 from continuity.domain.errors import NotFound
-from continuity.domain.money import Money
+from continuity.domain.money import Money, total
 from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
 from continuity.domain.sales_order import ContinuityTerms, LineStatus, OrderStatus, SalesLine, SalesOrder
 from continuity.adapters.orm_servicing import schedule_adjustments
@@ -172,9 +172,7 @@ class OrderRepository:
                  unit_price_minor=ln.unit_price.minor, currency=ln.unit_price.currency, status=LineStatus.OPEN.value,
                  parent_sales_id=parent.sales_id, parent_line_no=ln.line_no, parent_seq=1)
             for n, ln in enumerate(lines, start=1)])
-        amount = Money.zero(parent.currency)
-        for ln in lines:
-            amount = amount + ln.amount
+        amount = total([ln.amount for ln in lines], parent.currency)
         self.conn.execute(insert(orm.installments).values(
             sales_id=child_id, line_no=0, seq=1, due_date=parent.order_date, amount_minor=amount.minor,
             currency=amount.currency, status=PaymentStatus.AUTHORIZED.value, parent_sales_id=parent.sales_id,

@@ -29,10 +29,10 @@ def settle_authorizations(uow_factory: UowFactory, gateway: PaymentGateway, cloc
     for auth in settleable:
         if auth.release_status in _IN_FLIGHT:
             continue
-        if auth.release_status is None and auth.left_minor > 0 and not _release(uow_factory, gateway, clock,
-                                                                                as_of, auth, actor):
+        to_release = auth.release_status is None and auth.left_minor > 0
+        if to_release and not _release(uow_factory, gateway, clock, as_of, auth, actor):
             continue
-        counts["authorizations_released"] += auth.release_status is None and auth.left_minor > 0
+        counts["authorizations_released"] += int(to_release)
         _finish_payment(uow_factory, auth)
         counts["authorizations_settled"] += 1
     return counts

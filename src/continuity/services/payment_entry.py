@@ -96,7 +96,7 @@ def submit(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales
             check_payment_transition(payment.status, new_status)
             payment.status, payment.reason = new_status, result.reason
             uow.orders.save_payment(payment)
-        _settle_order(uow, order, [r for _, _, r in outcomes], clock.now())
+        _settle_order(uow, order, outcomes, clock.now())
         uow.commit()
     return SubmitResult(order.sales_id, order.status.value, order.hold_reason)
 
@@ -157,7 +157,9 @@ def _in_progress(sales_id: str) -> RuleViolation:
                          "again in a moment", "submit_in_progress")
 
 
-def _settle_order(uow, order, results, now) -> None:  # type: ignore[no-untyped-def]
+def _settle_order(uow, order, answers, now) -> None:  # type: ignore[no-untyped-def]
+    """``answers``: (payment, attempt key, gateway result) of the authorizations just answered."""
+    results = [r for _, _, r in answers]
     declined = [r for r in results if r.outcome == GatewayOutcome.DECLINED]
     unknown = [r for r in results if r.outcome == GatewayOutcome.UNKNOWN]
     if declined:
@@ -168,16 +170,15 @@ def _settle_order(uow, order, results, now) -> None:  # type: ignore[no-untyped-
                       "reconcile-payments — do not take the payment again")
     else:
         order.move_to(OrderStatus.OPEN)
-        _authorize_due_installments(uow, order, now)
+        payment, key, _ = answers[-1] if answers else _earlier_authorization(uow, order.sales_id)
+        _authorize_due_installments(uow, order, payment, key, now)
     uow.orders.save_header(order)
 
 
-def _authorize_due_installments(uow, order, now) -> None:  # type: ignore[no-untyped-def]
-    """The approved submit authorization holds what was due now: the installments due at order date
-    and, on a mixed order, the ordinary lines (as a child order of their own). Each names it, so its
+def _authorize_due_installments(uow, order, payment, key: str, now) -> None:  # type: ignore[no-untyped-def]
+    """The approved submit authorization (``key``) holds what was due now: the installments due at order
+    date and, on a mixed order, the ordinary lines (as a child order of their own). Each names it, so its
     capture settles this authorization on this card, even after a change of card."""
-    payment = next(p for p in reversed(uow.orders.payments(order.sales_id)) if p.status == PaymentStatus.AUTHORIZED)
-    key = _authorization_key(uow, order.sales_id, payment.payment_id)
     uow.orders.set_continuity_card(order.sales_id, payment.card_token)
     for inst in uow.orders.installments(order.sales_id):
         if inst.due_date <= order.order_date and inst.status == PaymentStatus.NOT_SUBMITTED:
@@ -187,10 +188,13 @@ def _authorize_due_installments(uow, order, now) -> None:  # type: ignore[no-unt
         uow.orders.add_fulfilment_child(order, ordinary, key, now)
 
 
-def _authorization_key(uow, sales_id: str, payment_id: int) -> str:  # type: ignore[no-untyped-def]
-    return next(a["idempotency_key"] for a in reversed(uow.orders.attempts(sales_id))
-                if a["subject"] == "payment" and a["seq"] == payment_id and a["operation"] == "authorize"
-                and a["status"] == "approved")
+def _earlier_authorization(uow, sales_id: str):  # type: ignore[no-untyped-def]
+    """A submit with no new payment: the payment authorized before, with its approved attempt's key."""
+    payment = next(p for p in reversed(uow.orders.payments(sales_id)) if p.status == PaymentStatus.AUTHORIZED)
+    key = next(a["idempotency_key"] for a in reversed(uow.orders.attempts(sales_id))
+               if a["subject"] == "payment" and a["seq"] == payment.payment_id and a["operation"] == "authorize"
+               and a["status"] == "approved")
+    return payment, key, None
 
 
 def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: int, key: str,
@@ -210,5 +214,5 @@ def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: in
         payment.reason = reason
         uow.orders.save_payment(payment)
         if order.status in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTING):
-            _settle_order(uow, order, [result], now)
+            _settle_order(uow, order, [(payment, key, result)], now)
         uow.commit()

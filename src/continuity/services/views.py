@@ -8,8 +8,9 @@ from continuity.domain.customer import Customer
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
-from continuity.domain.sales_order import OrderStatus, SalesOrder
+from continuity.domain.sales_order import SalesOrder
 from continuity.services.order_entry import UowFactory, amount_due_now
+from continuity.services.payment_entry import EDITABLE
 
 
 def money(value: Money | None) -> str | None:
@@ -61,7 +62,7 @@ def _due_and_unpaid(order: SalesOrder, installments: list[Installment]) -> Money
     """Before submit, what the payment must cover; after it, what is due and neither paid nor held by an
     authorization: the installments whose charge was declined or is unresolved, and any due at order date
     not yet charged."""
-    if order.status in (OrderStatus.DRAFT, OrderStatus.ON_HOLD):
+    if order.status in EDITABLE:
         return amount_due_now(order, installments, order.order_date)
     return total([i.amount for i in installments if i.status in _UNSETTLED
                   or (i.status == PaymentStatus.NOT_SUBMITTED and i.due_date <= order.order_date)], order.currency)

@@ -102,8 +102,7 @@ class LifecycleStore:
                 "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
                 " AND cl.status IN ('open', 'paused')) "
                 "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = sales_orders.sales_id "
-                " AND sl.status = 'open' AND NOT EXISTS (SELECT 1 FROM continuity_lines c2 "
-                " WHERE c2.sales_id = sl.sales_id AND c2.line_no = sl.line_no))")
+                " AND sl.status = 'open' AND " + _ORDINARY.format(line="sl") + ")")
             audit_select(conn, "close-orders", "order", "closed", key="sales_id", sales_id="sales_id",
                          before=status_json("status"), after=status_json("'closed'"),
                          source="sales_orders " + orders_where, params={})
@@ -122,12 +121,14 @@ _CLOSABLE_LINES = (
     " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
 
 
+#: ``{line}`` (a sales_lines row) is an ordinary line: no continuity line of that number.
+_ORDINARY = ("NOT EXISTS (SELECT 1 FROM continuity_lines ol WHERE ol.sales_id = {line}.sales_id "
+             "AND ol.line_no = {line}.line_no)")
 #: The open ordinary lines of open (mixed) parents whose child order is invoiced and fully charged.
 _CLOSABLE_ORDINARY = (
     "WHERE status = 'open' AND sales_id IN (SELECT sales_id FROM sales_orders WHERE status = 'open' "
     " AND is_continuity_parent) "
-    "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_lines.sales_id "
-    " AND cl.line_no = sales_lines.line_no) "
+    "AND " + _ORDINARY.format(line="sales_lines") + " "
     "AND EXISTS (SELECT 1 FROM sales_lines c WHERE c.parent_sales_id = sales_lines.sales_id "
     " AND c.parent_line_no = sales_lines.line_no AND c.status = 'closed') "
     "AND NOT EXISTS (SELECT 1 FROM sales_lines c JOIN installments i ON i.sales_id = c.sales_id "
