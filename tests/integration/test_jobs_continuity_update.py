@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from continuity.services import views
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
 from jobs_support import START, demo_programs, enter_order, installments, nightly, rows, set_up, snapshot
@@ -88,6 +89,7 @@ def test_the_real_run_changes_only_pending_occurrences_and_unpaid_installments_s
     assert sum(amount for _, amount, _ in installments(app, replenish)) == new_total
     assert rows(app, "SELECT unit_price_minor, quantity FROM sales_lines WHERE sales_id = :s", s=replenish) == [
         (new_total, 1)]
+    assert views.order_view(app.uow, replenish)["lines"][0]["amount"] == f"{new_total / 100:.2f}"
     assert rows(app, "SELECT planned_count FROM continuity_lines WHERE sales_id = :s", s=replenish) == [(7,)]
 
     again = run_job(app.job_deps(), "continuity-update", JobRequest(AS_OF))

@@ -168,3 +168,26 @@ def test_a_decline_episode_sends_one_declined_notice_and_one_final_notice_when_r
     kinds = rows(app, "SELECT kind, COUNT(*) FROM notifications WHERE sales_id = :p AND kind <> 'upcoming_charge' "
                       "GROUP BY kind ORDER BY kind", p=parent)
     assert kinds == [("payment_declined", 1), ("retries_exhausted", 1)]
+
+
+def _line_amount(app: App, sales_id: str) -> str:
+    return views.order_view(app.uow, sales_id)["lines"][0]["amount"]
+
+
+@pytest.mark.parametrize("change", [Change("skip", seq=2), Change("substitute", seq=2, item_id="0013")],
+                         ids=["skip", "substitute"])
+def test_the_parent_line_shows_what_will_be_charged_after_a_skip_or_substitute(demo_app, change):
+    app = demo_app
+    parent = enter_order(app, "0021")  # installments: the line's value is shared by its installments
+    before = _line_amount(app, parent)
+    servicing.apply(app.uow, app.gateway, app.clock, parent, change)
+    shared = sum(cents for _, cents, s in installments(app, parent) if s != "cancelled")
+    assert _line_amount(app, parent) != before
+    assert _line_amount(app, parent) == f"{shared / 100:.2f}"
+
+
+def test_the_parent_line_shows_what_will_be_charged_after_a_cancel(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0016")  # pay per shipment: nothing shipped, so nothing will be charged
+    servicing.apply(app.uow, app.gateway, app.clock, parent, Change("cancel", reason="moved away"))
+    assert _line_amount(app, parent) == "0.00"

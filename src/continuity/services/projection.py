@@ -21,7 +21,7 @@ from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import ContinuityParameters
 from continuity.domain.sales_order import BillingMode, SalesLine, SalesOrder
 from continuity.domain.schedule import OccurrenceStatus, plan_occurrences
-from continuity.domain.servicing import LineSchedule, Slot
+from continuity.domain.servicing import LineSchedule, Slot, line_value
 from continuity.services.order_entry import UowFactory
 
 DEFAULT_COUNT = 6
@@ -81,6 +81,12 @@ def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
     own = [i for i in uow.orders.installments(sales_id)]
     return OrderState(order, lines, own, uow.servicing.child_charges(sales_id), uow.setup.parameters(),
                       [ln.line.continuity.program_id for ln in lines])
+
+
+def line_values(state: OrderState) -> dict[int, Money]:
+    """What each continuity line will be charged in all, with every servicing change and price update
+    applied (skipped and cancelled occurrences cost nothing)."""
+    return {ls.line.line_no: line_value(ls.schedule.slots(), state.order.currency) for ls in state.lines}
 
 
 def order_projection(uow_factory: UowFactory, today: date, sales_id: str, count: int = DEFAULT_COUNT) -> dict:

@@ -11,6 +11,7 @@ from continuity.domain.program import PaymentSchedule, Product, Program
 from continuity.domain.sales_order import SalesOrder
 from continuity.services.order_entry import UowFactory, amount_due_now
 from continuity.services.payment_entry import EDITABLE
+from continuity.services.projection import line_values, load
 
 
 def money(value: Money | None) -> str | None:
@@ -73,7 +74,8 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
         order = uow.orders.get(sales_id)
         customer = uow.customers.get(order.account)
         installments = uow.orders.installments(sales_id)
-        lines = [_line_view(uow, sales_id, line) for line in order.lines]
+        values = line_values(load(uow, sales_id)) if order.is_continuity_parent else {}
+        lines = [_line_view(uow, sales_id, line, values.get(line.line_no)) for line in order.lines]
         payments = uow.orders.payments(sales_id)
         cards = {c.token: c for c in uow.customers.cards(order.account)}
     return {
@@ -94,9 +96,11 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
     }
 
 
-def _line_view(uow, sales_id: str, line) -> dict:  # type: ignore[no-untyped-def]
+def _line_view(uow, sales_id: str, line, value: Money | None) -> dict:  # type: ignore[no-untyped-def]
+    """A continuity line's amount is what it will be charged in all (``value``), its unit price what it was
+    sold at."""
     view = {"line_no": line.line_no, "item_id": line.item_id, "quantity": line.quantity,
-            "unit_price": money(line.unit_price), "amount": money(line.amount), "status": line.status.value,
+            "unit_price": money(line.unit_price), "amount": money(line.amount if value is None else value), "status": line.status.value,
             "continuity": None}
     if line.continuity:
         t = line.continuity
