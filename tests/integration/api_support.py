@@ -19,7 +19,7 @@ with warnings.catch_warnings():
 
 from continuity.entrypoints.api.app import create_app  # noqa: E402
 
-ROLES = ("agent", "manager", "admin")
+ROLES = ("agent", "warehouse", "manager", "admin")
 API = "/api/v1"
 
 

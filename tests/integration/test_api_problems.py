@@ -40,7 +40,7 @@ def test_domain_errors_map_to_their_status_and_code(api):
     order = c.post(f"{API}/sales-orders", headers=agent, json={"customer": "004007", "lines": [{"item_id": "88000"}]})
     sales_id = order.json()["sales_id"]
     _problem(c.post(f"{API}/sales-orders/{sales_id}/submit", headers=agent), 409, "payment_required")
-    _problem(c.post(f"{API}/sales-orders/{sales_id}/release", headers=agent), 409, "not_a_child_order")
+    _problem(c.post(f"{API}/sales-orders/{sales_id}/release", headers=manager), 409, "not_a_child_order")
     gap = {"program_id": "GAPPY", "events": [{"event_id": 1, "item_id": "0013"}, {"event_id": 3, "item_id": "0014"}]}
     _problem(c.post(f"{API}/programs", headers=manager, json=gap), 422, "event_ids_not_sequential")
     _problem(c.post(f"{API}/products", headers=manager,

@@ -1,15 +1,20 @@
 """Role × endpoint: every operation of the OpenAPI document against no token, a wrong token and each
-role — 401 without a valid token, 403 below the operation's role, allowed (neither) from it up."""
+role — 401 without a valid token, 403 for a role the operation's role does not admit, allowed (neither)
+for the others. Agents serve customers, the warehouse releases, ships and invoices child orders, a
+manager may do both and more, an admin everything."""
 from __future__ import annotations
 
 import pytest
 
 from api_support import API, ROLES, bearer, client, users_of_each_role
 
-#: (method, path) → the least role allowed; None = no token needed. Roles are ordered agent < manager < admin.
+#: Who may do what the role may: agents do not release, ship or invoice; the warehouse does nothing else.
+ADMITS = {"anyone": {"agent", "warehouse", "manager", "admin"}, "agent": {"agent", "manager", "admin"}, "warehouse": {"warehouse", "manager", "admin"},
+          "manager": {"manager", "admin"}, "admin": {"admin"}}
+#: (method, path) → the role needed (see ADMITS); None = no token needed.
 REQUIRED = {
     ("GET", "/health"): None,
-    ("GET", "/me"): "agent",
+    ("GET", "/me"): "anyone",
     ("GET", "/customers"): "agent",
     ("POST", "/customers"): "agent",
     ("GET", "/customers/{account}"): "agent",
@@ -20,9 +25,9 @@ REQUIRED = {
     ("GET", "/sales-orders/{sales_id}"): "agent",
     ("POST", "/sales-orders/{sales_id}/payments"): "agent",
     ("POST", "/sales-orders/{sales_id}/submit"): "agent",
-    ("POST", "/sales-orders/{sales_id}/release"): "agent",
-    ("POST", "/sales-orders/{sales_id}/ship"): "agent",
-    ("POST", "/sales-orders/{sales_id}/invoice"): "agent",
+    ("POST", "/sales-orders/{sales_id}/release"): "warehouse",
+    ("POST", "/sales-orders/{sales_id}/ship"): "warehouse",
+    ("POST", "/sales-orders/{sales_id}/invoice"): "warehouse",
     ("GET", "/continuity-orders/{sales_id}"): "agent",
     ("POST", "/continuity-orders/{sales_id}/skip"): "agent",
     ("POST", "/continuity-orders/{sales_id}/reschedule"): "agent",
@@ -132,7 +137,7 @@ def test_every_role_is_allowed_or_denied_exactly_as_the_table_says(api):
             elif who not in ROLES:
                 expected = 401
             else:
-                expected = "allowed" if ROLES.index(who) >= ROLES.index(needed) else 403
+                expected = "allowed" if who in ADMITS[needed] else 403
             got = status if status in (401, 403) else "allowed"
             if got != expected or status >= 500:
                 mismatches.append(f"{method} {path} as {who}: expected {expected}, got {status}")
@@ -150,3 +155,33 @@ def test_a_refusal_is_a_problem_document_and_401_asks_for_a_bearer_token(api):
     assert denied.status_code == 403
     assert denied.json()["code"] == "forbidden" and denied.json()["status"] == 403
     assert denied.json()["request_id"] == denied.headers["x-request-id"]
+
+
+def test_the_warehouse_ships_a_child_order_that_an_agent_may_not_touch(api, demo_app):
+    c, tokens = api
+    child = _child_order(c, tokens["agent"], tokens["manager"])
+    agent, warehouse = bearer(tokens["agent"]), bearer(tokens["warehouse"])
+    for step, body in (("release", None), ("ship", {"tracking_number": "T-1"}), ("invoice", None)):
+        refused = c.post(f"{API}/sales-orders/{child}/{step}", headers=agent, json=body)
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+        assert "warehouse" in refused.json()["detail"]
+        done = c.post(f"{API}/sales-orders/{child}/{step}", headers=warehouse, json=body)
+        assert done.status_code == 200, done.text
+    assert c.get(f"{API}/sales-orders/{child}", headers=agent).json()["status"] == "invoiced"
+    history = c.get(f"{API}/continuity-orders/{child}/history", headers=agent).json()
+    shipped = [e for e in history if e["actor"] == "warehouse-user"]
+    assert shipped and {e["actor_kind"] for e in shipped} == {"warehouse"}
+
+
+def _child_order(c, agent_token: str, manager_token: str) -> str:  # type: ignore[no-untyped-def]
+    agent, manager = bearer(agent_token), bearer(manager_token)
+    card = c.post(f"{API}/cards", headers=agent,
+                  json={"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"}).json()
+    assert c.post(f"{API}/sales-orders/SO-000001/payments", headers=agent,
+                  json={"card_token": card["token"]}).status_code == 201
+    assert c.post(f"{API}/sales-orders/SO-000001/submit", headers=agent).json()["status"] == "open"
+    for job in ("create-child-orders", "process-payments"):
+        assert c.post(f"{API}/jobs/{job}", headers=manager, json={"as_of": "2026-11-23"}).status_code == 201
+    children = c.get(f"{API}/sales-orders", headers=agent, params={"parent": "SO-000001"}).json()["items"]
+    assert children, "the order's first child order was made"
+    return children[0]["sales_id"]

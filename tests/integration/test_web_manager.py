@@ -71,6 +71,23 @@ def test_an_agent_gets_403_on_every_manager_page_and_cannot_run_a_job(web_app):
     assert len(catalog.program(web_app.uow, "BOOKCLUB").events) == 6
 
 
+def test_a_warehouse_user_may_log_in_but_gets_403_on_the_agent_and_manager_pages(web_app):
+    from continuity.adapters.web_auth_store import WebAuthStore
+    from continuity.services.users import add_user
+    from continuity.services.web_auth import set_password
+
+    add_user(web_app.uow, web_app.clock, "picker", "warehouse")
+    set_password(WebAuthStore(web_app.engine), web_app.clock, "picker", "picker-pass-2026")
+    client = web_client(web_app)
+    assert client_login(client, ("picker", "picker-pass-2026")).status_code == 303
+    for url in ("/", "/customers/004007", "/orders/SO-000001", "/setup", "/jobs", "/dashboard"):
+        page = client.get(url)
+        assert page.status_code == 403, url
+        menu = page.text.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+        assert "<a " not in menu, url  # neither Customer service nor a manager page in the menu
+    assert "(warehouse)" in client.get("/").text
+
+
 def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login(web_app):
     response = web_client(web_app).get("/dashboard")
     assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")

@@ -18,7 +18,7 @@ audit_entries = Table(
     Column("entry_id", Integer, primary_key=True, autoincrement=True),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("actor", String(100), nullable=False),  # a user name, or job:<name>
-    Column("actor_kind", String(20), nullable=False),  # agent, manager, admin, job, cli
+    Column("actor_kind", String(20), nullable=False),  # agent, warehouse, manager, admin, job, cli
     Column("entity", String(30), nullable=False),
     Column("entity_key", String(120), nullable=False),
     Column("sales_id", String(40), nullable=True, index=True),

@@ -11,6 +11,7 @@ from continuity.domain.users import User
 
 class ActorKind(StrEnum):
     AGENT = "agent"
+    WAREHOUSE = "warehouse"
     MANAGER = "manager"
     ADMIN = "admin"
     JOB = "job"

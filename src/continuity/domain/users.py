@@ -1,4 +1,9 @@
-"""Users of the JSON API and their roles: agent < manager < admin (each may do what the one before may)."""
+"""Users of the JSON API and the web UI and their roles.
+
+An agent serves customers and takes orders; the warehouse moves child orders along (release, ship,
+invoice); a manager may do both and also changes the catalog and runs jobs; an admin may do all that and
+manage users. Agents may not release, ship or invoice.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,15 +12,21 @@ from enum import StrEnum
 
 class Role(StrEnum):
     AGENT = "agent"
+    WAREHOUSE = "warehouse"
     MANAGER = "manager"
     ADMIN = "admin"
 
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
     def may_act_as(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
+        """May a user of this role do what ``needed`` may?"""
+        return needed in _GRANTS[self]
+
+
+_GRANTS: dict[Role, frozenset[Role]] = {
+    Role.AGENT: frozenset({Role.AGENT}),
+    Role.WAREHOUSE: frozenset({Role.WAREHOUSE}),
+    Role.MANAGER: frozenset({Role.AGENT, Role.WAREHOUSE, Role.MANAGER}),
+    Role.ADMIN: frozenset(Role),
+}
 
 
 @dataclass(frozen=True)

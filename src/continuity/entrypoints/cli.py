@@ -253,7 +253,7 @@ def _read_password(prompt: bool, from_stdin: bool) -> str | None:
 
 @users_app.command("add")
 @handles_errors
-def users_add(name: str, role: Annotated[str, typer.Option(help="agent, manager or admin.")],
+def users_add(name: str, role: Annotated[str, typer.Option(help="agent, warehouse, manager or admin.")],
               password: PasswordPrompt = False, password_stdin: PasswordStdin = False,
               as_json: Json = False) -> None:
     """Create a user and print its API bearer token (shown this once; only a hash is stored); with

@@ -19,7 +19,7 @@ from continuity.services import users as user_service
 PREFIX = "/api/v1"
 DESCRIPTION = """Continuity programs for a call center.
 
-Authenticate with `Authorization: Bearer TOKEN` (`continuity users add NAME --role agent|manager|admin`).
+Authenticate with `Authorization: Bearer TOKEN` (`continuity users add NAME --role agent|warehouse|manager|admin`).
 Errors are `application/problem+json` with a stable `code`. Every POST honours `Idempotency-Key`:
 the first response is replayed for 24 hours to a retry with the same key and body.
 """

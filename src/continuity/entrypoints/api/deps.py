@@ -45,6 +45,7 @@ def require(role: Role) -> Callable[[User], User]:
 
 CurrentUser = Annotated[User, Depends(current_user)]
 Agent = Annotated[User, Depends(require(Role.AGENT))]
+Warehouse = Annotated[User, Depends(require(Role.WAREHOUSE))]
 Manager = Annotated[User, Depends(require(Role.MANAGER))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
 

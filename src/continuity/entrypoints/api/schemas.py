@@ -452,7 +452,7 @@ class JobRunOut(BaseModel):
 # -- users ----------------------------------------------------------------------------------------
 class UserIn(In):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")]
-    role: Literal["agent", "manager", "admin"]
+    role: Literal["agent", "warehouse", "manager", "admin"]
 
 
 class UserOut(BaseModel):

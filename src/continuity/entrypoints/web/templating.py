@@ -42,6 +42,7 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     token = csrf_token(request)
     values = {
         "request": request, "user": user, "is_manager": bool(user and user.role.may_act_as(Role.MANAGER)),
+        "is_agent": bool(user and user.role.may_act_as(Role.AGENT)),
         "locale": locale, "lang": lang, "languages": i18n.NAMES,
         "_": tr.gettext, "gettext": tr.gettext, "ngettext": tr.ngettext,
         "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="%s">') % token,

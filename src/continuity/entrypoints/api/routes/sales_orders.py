@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from continuity.domain.audit import Actor
-from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, decode_cursor, is_id, page
+from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Warehouse, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, SalesId, errors
 from continuity.entrypoints.api.schemas import (
     ID_PATTERN,
@@ -69,15 +69,15 @@ def submit(sales_id: SalesId, app: AppDep, _: Agent) -> dict:
 
 
 @router.post("/sales-orders/{sales_id}/release", response_model=SalesOrderOut, responses=errors(*WRITE))
-def release(sales_id: SalesId, app: AppDep, user: Agent, body: FulfilmentIn | None = None) -> dict:
-    """Release a child order to the warehouse."""
+def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> dict:
+    """Release a child order to the warehouse (the warehouse role or a manager)."""
     fulfilment.release(app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user),
                        now=app.clock.now())
     return views.order_view(app.uow, sales_id)
 
 
 @router.post("/sales-orders/{sales_id}/ship", response_model=SalesOrderOut, responses=errors(*WRITE))
-def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Agent) -> dict:
+def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> dict:
     """Ship a released child order with its tracking number."""
     fulfilment.ship(app.uow, sales_id, body.tracking_number, body.date_ or app.clock.today(), actor=Actor.for_user(user),
                        now=app.clock.now())
@@ -85,7 +85,7 @@ def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Agent) -> dict:
 
 
 @router.post("/sales-orders/{sales_id}/invoice", response_model=SalesOrderOut, responses=errors(*WRITE))
-def invoice(sales_id: SalesId, app: AppDep, user: Agent, body: FulfilmentIn | None = None) -> dict:
+def invoice(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> dict:
     """Invoice a shipped child order (its occurrences become `invoiced`)."""
     fulfilment.invoice(app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user),
                        now=app.clock.now())
