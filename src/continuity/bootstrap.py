@@ -38,6 +38,12 @@ class App:
         """How far a continuity start date may lie from the order date (CONTINUITY_START_DATE_MAX_DAYS_*)."""
         return StartDateWindow(self.settings.start_date_max_days_back, self.settings.start_date_max_days_ahead)
 
+    def check_gateway(self) -> None:
+        """One cheap call proving the gateway's key (serve and worker start); the test connector has none."""
+        check = getattr(self.gateway, "check", None)
+        if callable(check):
+            check()
+
     def dashboard_reads(self) -> DashboardQueries:
         """The read side of the manager dashboard (weekly aggregates)."""
         return DashboardQueries(self.engine)
@@ -61,7 +67,19 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None,
     _configure_logging(settings)
     engine = make_engine(settings.database_url)
     clock = clock or (FixedClock(settings.today) if settings.today else SystemClock())
-    return App(settings, engine, partial(SqlUnitOfWork, engine), gateway or TestConnector(engine), clock)
+    return App(settings, engine, partial(SqlUnitOfWork, engine), gateway or _gateway(settings, engine), clock)
+
+
+def _gateway(settings: Settings, engine: Engine) -> PaymentGateway:
+    return _stripe(settings) if settings.gateway == "stripe" else TestConnector(engine)
+
+
+def _stripe(settings: Settings) -> PaymentGateway:
+    """CONTINUITY_GATEWAY=stripe: the official SDK against CONTINUITY_STRIPE_API_BASE."""
+    from continuity.adapters.stripe_gateway import StripeGateway
+
+    return StripeGateway(settings.stripe_api_key or "", settings.stripe_publishable_key or "",
+                         settings.stripe_api_base, settings.stripe_js_url)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from continuity.domain.errors import ValidationFailed
 
 MAX_DAYS = 36_500  # the largest day-count setting: a century keeps every date sum in range
+
+STRIPE_API_BASE = "https://api.stripe.com"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Settings:
     max_as_of_days: int = 7  # a job's as_of at most this many days after today
     max_body_bytes: int = 1 << 20  # a request body (API or web form) above this many bytes → 413
     trust_forwarded_proto: bool = False  # X-Forwarded-Proto: https from a proxy counts as https (HSTS)
+    gateway: str = "test"  # CONTINUITY_GATEWAY: the built-in test connector, or stripe
+    stripe_api_key: str | None = field(default=None, repr=False)
+    stripe_publishable_key: str | None = None
+    stripe_api_base: str = STRIPE_API_BASE
+    stripe_js_url: str = STRIPE_JS_URL
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,6 +47,7 @@ class Settings:
             max_as_of_days=_days("CONTINUITY_MAX_AS_OF_DAYS", 7),
             max_body_bytes=_bytes("CONTINUITY_MAX_BODY_BYTES", 1 << 20),
             trust_forwarded_proto=_flag("CONTINUITY_TRUST_FORWARDED_PROTO"),
+            **_stripe_settings(),
         )
 
 
@@ -76,3 +85,34 @@ def _flag(variable: str) -> bool:
         return False
     raise ValidationFailed(f"{variable} must be on or off (1/0, true/false, yes/no), not {value!r}",
                            "setting_invalid")
+
+
+def _stripe_settings() -> dict:
+    """CONTINUITY_GATEWAY (test or stripe) and, for stripe, its keys and addresses."""
+    gateway = (os.environ.get("CONTINUITY_GATEWAY") or "test").strip().lower()
+    if gateway not in ("test", "stripe"):
+        raise ValidationFailed(f"CONTINUITY_GATEWAY must be test or stripe, not {gateway!r}", "setting_invalid")
+    values = {"gateway": gateway,
+              "stripe_api_key": (os.environ.get("CONTINUITY_STRIPE_API_KEY") or "").strip() or None,
+              "stripe_publishable_key": (os.environ.get("CONTINUITY_STRIPE_PUBLISHABLE_KEY") or "").strip() or None,
+              "stripe_api_base": (os.environ.get("CONTINUITY_STRIPE_API_BASE") or "").strip() or STRIPE_API_BASE,
+              "stripe_js_url": (os.environ.get("CONTINUITY_STRIPE_JS_URL") or "").strip() or STRIPE_JS_URL}
+    if gateway == "stripe":
+        check_stripe_keys(values["stripe_api_key"], values["stripe_publishable_key"])
+    return values
+
+
+def check_stripe_keys(secret: str | None, publishable: str | None) -> None:
+    """Both keys are required with CONTINUITY_GATEWAY=stripe; the error never repeats a secret key."""
+    if not secret:
+        raise ValidationFailed("CONTINUITY_STRIPE_API_KEY is required with CONTINUITY_GATEWAY=stripe "
+                               "(a secret key: sk_test_… or sk_live_…)", "setting_invalid")
+    if not secret.startswith(("sk_", "rk_")):
+        raise ValidationFailed("CONTINUITY_STRIPE_API_KEY is not a Stripe secret key (it must start with sk_ "
+                               "or rk_)", "setting_invalid")
+    if not publishable:
+        raise ValidationFailed("CONTINUITY_STRIPE_PUBLISHABLE_KEY is required with CONTINUITY_GATEWAY=stripe "
+                               "(pk_test_… or pk_live_…: the browser's key)", "setting_invalid")
+    if not publishable.startswith("pk_"):
+        raise ValidationFailed(f"CONTINUITY_STRIPE_PUBLISHABLE_KEY must start with pk_, not {publishable[:8]!r}",
+                               "setting_invalid")

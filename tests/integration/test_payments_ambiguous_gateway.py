@@ -101,8 +101,9 @@ class FaultyGateway:
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
         return self._send("void", idempotency_key, lambda: self.inner.void(token, reference, idempotency_key))
 
-    def refund(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
-        return self._send("refund", idempotency_key, lambda: self.inner.refund(token, amount, idempotency_key))
+    def refund(self, token: str, amount: Money, idempotency_key: str, captures=()) -> GatewayResult:  # type: ignore[no-untyped-def]
+        return self._send("refund", idempotency_key,
+                          lambda: self.inner.refund(token, amount, idempotency_key, captures))
 
     def lookup(self, idempotency_key: str) -> GatewayResult:
         self.lookups[idempotency_key] += 1

@@ -214,7 +214,7 @@ class _SilentRefunds:
     def __init__(self, gateway):  # type: ignore[no-untyped-def]
         self.gateway = gateway
 
-    def refund(self, token, amount, key):  # type: ignore[no-untyped-def]
+    def refund(self, token, amount, key, captures=()):  # type: ignore[no-untyped-def]
         raise TimeoutError("no answer")
 
     def __getattr__(self, name):  # type: ignore[no-untyped-def]

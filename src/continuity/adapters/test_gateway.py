@@ -8,6 +8,7 @@ idempotency key, so a repeated key returns the first result and never charges ag
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Engine, insert, select
@@ -15,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from continuity.adapters.orm import gateway_ledger
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
-from continuity.domain.errors import CardExpired
+from continuity.domain.errors import CardExpired, ValidationFailed
 from continuity.domain.money import Money
-from continuity.services.ports import GatewayOutcome, GatewayResult
+from continuity.services.ports import CardSetup, GatewayCustomer, GatewayOutcome, GatewayResult
 
 BEHAVIOUR = {
     "4111111111111111": "approve",
@@ -28,9 +29,17 @@ BEHAVIOUR = {
 
 class TestConnector:
     __test__ = False  # not a pytest class
+    takes_card_numbers = True
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
+        raise ValidationFailed("the test gateway takes the card number itself: send card_number and expiry, "
+                               "not payment_method", "payment_method_not_accepted")
+
+    def card_setup(self, customer: GatewayCustomer) -> CardSetup:
+        raise ValidationFailed("the test gateway takes the card number itself", "payment_method_not_accepted")
 
     def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
         digits = validate_card_number(card_number)
@@ -50,7 +59,7 @@ class TestConnector:
         """Release what is left of the authorization ``reference``."""
         return self._call("void", token, Money.zero("EUR"), idempotency_key, reference)
 
-    def refund(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
+    def refund(self, token: str, amount: Money, idempotency_key: str, captures: Sequence[str] = ()) -> GatewayResult:
         return self._call("refund", token, amount, idempotency_key)
 
     def lookup(self, idempotency_key: str) -> GatewayResult:

@@ -153,14 +153,27 @@ def orders_new(
 @handles_errors
 def orders_pay(
     sales_id: str,
-    card: Annotated[str, typer.Option(help="Card number: sent to the gateway, only the token is kept.")],
-    expiry: Annotated[str, typer.Option(help="Card expiry MM/YY.")],
+    card: Annotated[Optional[str], typer.Option(help="Card number (test gateway): sent to the gateway, only "
+                                                     "the token is kept.")] = None,
+    expiry: Annotated[Optional[str], typer.Option(help="Card expiry MM/YY (with --card).")] = None,
+    payment_method: Annotated[Optional[str], typer.Option(
+        "--payment-method", help="A card entered at Stripe: its PaymentMethod id (pm_…), CONTINUITY_GATEWAY=stripe.")] = None,
     amount: Annotated[Optional[str], typer.Option(help="Amount; defaults to what is due now.")] = None,
     as_json: Json = False,
 ) -> None:
-    """Add a card payment to a sales order (the card is tokenized first)."""
+    """Add a card payment to a sales order (the card is tokenized, or its PaymentMethod saved, first)."""
     a = _app()
-    payment_entry.add_card_payment(a.uow, a.gateway, a.clock, sales_id, card, expiry, amount)
+    if payment_method and (card or expiry):
+        raise ValidationFailed("give either --payment-method or --card with --expiry, not both", "payment_ambiguous")
+    if payment_method:
+        payment_entry.add_payment_method_payment(a.uow, a.gateway, a.clock, sales_id, payment_method, amount)
+    elif not payment_entry.takes_card_numbers(a.gateway):
+        raise ValidationFailed("with CONTINUITY_GATEWAY=stripe the card number never reaches this server: "
+                               "pass --payment-method pm_… (the card entered at Stripe)", "card_number_not_accepted")
+    elif not (card and expiry):
+        raise ValidationFailed("--card and --expiry are required (or --payment-method)", "payment_incomplete")
+    else:
+        payment_entry.add_card_payment(a.uow, a.gateway, a.clock, sales_id, card, expiry, amount)
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 
@@ -216,6 +229,7 @@ def orders_invoice(sales_id: str, date_: DateOption = None, as_json: Json = Fals
 
 
 @app.command("serve")
+@handles_errors
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
     """Run the web UI (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
@@ -230,7 +244,9 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     request_log = logging.getLogger("continuity.api")
     request_log.addHandler(console_log)
     request_log.setLevel(logging.INFO)
-    uvicorn.run(create_app(_app()), host=host, port=port, log_level="info", access_log=False)
+    a = _app()
+    a.check_gateway()  # a missing or refused key stops here, in one line
+    uvicorn.run(create_app(a), host=host, port=port, log_level="info", access_log=False)
 
 
 PasswordPrompt = Annotated[bool, typer.Option("--password", help="Also set a web UI password (prompted).")]

@@ -138,6 +138,7 @@ def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     app = bootstrap()
+    app.check_gateway()  # a missing or refused key stops the worker here, in one line
     deps = app.job_deps()
     while not stop.is_set():
         runs = run_all(deps, JobRequest(app.clock.today()), fulfil=fulfil, stop=stop.is_set)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus
@@ -28,6 +29,16 @@ def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Mo
         return getattr(gateway, operation)(token, amount, key)
     except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
         return no_answer(f"{operation} under key {key}", exc)
+
+
+def call_refund(gateway: PaymentGateway, token: str, amount: Money, key: str,
+                captures: Sequence[str] = ()) -> GatewayResult:
+    """A refund under ``key`` drawing on ``captures`` (the references of the captures whose money it returns,
+    newest first); no answer is UNKNOWN, never a retry."""
+    try:
+        return gateway.refund(token, amount, key, tuple(captures))
+    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
+        return no_answer(f"refund under key {key}", exc)
 
 
 def call_lookup(gateway: PaymentGateway, key: str) -> GatewayResult:

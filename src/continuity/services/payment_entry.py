@@ -12,7 +12,7 @@ from continuity.domain.payments import PaymentStatus, check_payment_transition
 from continuity.domain.sales_order import OrderStatus
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.order_entry import UowFactory, amount_due_now
-from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import Clock, GatewayCustomer, GatewayOutcome, GatewayResult, PaymentGateway
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,39 @@ def tokenize_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock
         uow.commit()
     log.info("card tokenized for %s: %s", account, card.masked)
     return card
+
+
+def takes_card_numbers(gateway: PaymentGateway) -> bool:
+    """True when the card number is sent to the gateway by us (the test connector); False under stripe."""
+    return bool(getattr(gateway, "takes_card_numbers", True))
+
+
+def save_payment_method(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, account: str,
+                        payment_method: str) -> Card:
+    """Keep a card entered at the gateway (a Stripe PaymentMethod id): only its reference, brand, last 4 and
+    expiry. Saving the same one again returns it."""
+    with uow_factory() as uow:
+        customer = uow.customers.get(account)
+        cards = uow.customers.cards(account)
+    known = next((c for c in cards if c.token == payment_method), None)
+    if known is not None:
+        return known
+    card = gateway.save_payment_method(payment_method, GatewayCustomer(
+        account, customer.name, customer.email, tuple(c.token for c in cards)), clock.today())
+    with uow_factory() as uow:
+        uow.customers.save_card(account, card)
+        uow.commit()
+    log.info("card saved for %s: %s", account, card.masked)
+    return card
+
+
+def add_payment_method_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
+                               payment_method: str, amount: str | None = None) -> int:
+    """The order's card payment with a card entered at the gateway (``orders pay --payment-method``)."""
+    with uow_factory() as uow:
+        account = uow.orders.get(sales_id).account
+    card = save_payment_method(uow_factory, gateway, clock, account, payment_method)
+    return add_token_payment(uow_factory, clock, sales_id, card.token, amount)
 
 
 def add_card_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,

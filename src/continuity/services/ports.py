@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from continuity.domain.card import Card, Expiry
 from continuity.domain.money import Money
@@ -29,10 +29,38 @@ class GatewayResult:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class GatewayCustomer:
+    """Whom a card is saved for: our account, and the references of its cards already saved."""
+
+    account: str
+    name: str
+    email: str = ""
+    cards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """What a browser needs to enter a card straight at the gateway (Stripe: a SetupIntent)."""
+
+    client_secret: str
+    publishable_key: str
+    script_url: str
+
+
 class PaymentGateway(Protocol):
     """Every call carries an idempotency key: the same key never charges twice."""
 
+    takes_card_numbers: bool  # False: the card is entered at the gateway, we register its reference
+
     def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card: ...
+
+    def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
+        """Keep a card entered at the gateway (a Stripe PaymentMethod id) for this customer's off-session
+        charges; the Card's token is that reference."""
+        ...
+
+    def card_setup(self, customer: GatewayCustomer) -> CardSetup: ...
 
     def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult: ...
 
@@ -44,7 +72,11 @@ class PaymentGateway(Protocol):
 
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult: ...
 
-    def refund(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult: ...
+    def refund(self, token: str, amount: Money, idempotency_key: str,
+               captures: Sequence[str] = ()) -> GatewayResult:
+        """Send ``amount`` back to the card; ``captures``: the references of the captures whose money it
+        returns, newest first (a gateway that refunds per charge draws on them in that order)."""
+        ...
 
     def lookup(self, idempotency_key: str) -> GatewayResult: ...
 

@@ -24,10 +24,11 @@ from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain import servicing as rules
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
 from continuity.services.authorizations import settle_authorizations
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_void
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
+from continuity.services.refund_sources import captures_of_line
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +326,8 @@ def _send_refund(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock,
                  outcome: _Outcome, key: str) -> None:
     with uow_factory() as uow:
         token = uow.servicing.line(sales_id, outcome.line_no)["card_token"]
-    result = call_gateway(gateway, "refund", token, outcome.refund, key)
+        captures = captures_of_line(uow, sales_id, outcome.line_no)
+    result = call_refund(gateway, token, outcome.refund, key, captures)
     with uow_factory() as uow:
         uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
         uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, f"refund_{result.outcome.value}", None,

@@ -138,13 +138,27 @@ class CustomerOut(BaseModel):
 
 
 class CardIn(In):
+    """A card: its number and expiry (test gateway), or the PaymentMethod Stripe.js made (stripe)."""
+
     customer: Id = Field(description="The customer's account.")
-    card_number: str = Field(min_length=12, max_length=30, pattern=r"^[0-9][0-9 -]*[0-9]$", repr=False,
-                             json_schema_extra={"writeOnly": True},
-                             description="Sent to the gateway only; never stored, echoed or logged.")
-    expiry: str = Field(pattern=r"^(0?[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$", examples=["12/30"],
-                        description="MM/YY")
+    card_number: str | None = Field(None, min_length=12, max_length=30, pattern=r"^[0-9][0-9 -]*[0-9]$",
+                                    repr=False, json_schema_extra={"writeOnly": True},
+                                    description="Test gateway only. Sent to the gateway only; never stored, "
+                                                "echoed or logged.")
+    expiry: str | None = Field(None, pattern=r"^(0?[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$", examples=["12/30"],
+                               description="MM/YY, with card_number")
+    payment_method: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,100}$",
+                                       description="CONTINUITY_GATEWAY=stripe: the PaymentMethod id (pm_…) "
+                                                   "the card was entered as at Stripe.")
     holder: Text200 = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CardIn:
+        if self.payment_method is not None and (self.card_number is not None or self.expiry is not None):
+            raise ValueError("give either payment_method or card_number with expiry, not both")
+        if self.payment_method is None and (self.card_number is None or self.expiry is None):
+            raise ValueError("card_number and expiry are required (or payment_method under stripe)")
+        return self
 
 
 class CardOut(BaseModel):

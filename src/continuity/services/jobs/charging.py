@@ -7,8 +7,9 @@ from datetime import date
 
 from continuity.adapters.batch.payments import AttemptOutcome, ClaimedAttempt
 from continuity.domain.money import Money
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_void
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void
 from continuity.services.jobs.context import JobDeps
+from continuity.services.refund_sources import captures_of_line
 from continuity.services.ports import GatewayOutcome, GatewayResult
 
 log = logging.getLogger(__name__)
@@ -55,5 +56,9 @@ def _redrive(deps: JobDeps, attempt: ClaimedAttempt) -> GatewayResult:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no authorization on record to void")
         return call_void(deps.gateway, attempt.card_token, reference, attempt.idempotency_key)
     amount = Money.from_minor(attempt.amount_minor, attempt.currency)
+    if attempt.operation == "refund":  # rare (the refund never reached the gateway): its captures read here
+        with deps.uow() as uow:
+            captures = captures_of_line(uow, attempt.sales_id, attempt.line_no)
+        return call_refund(deps.gateway, attempt.card_token, amount, attempt.idempotency_key, captures)
     return call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key,
                         attempt.authorization_reference or "")

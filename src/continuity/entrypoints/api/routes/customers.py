@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
 from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, Account, errors
@@ -42,9 +43,19 @@ def customer_cards(account: Account, app: AppDep, _: Agent) -> list[dict]:
 
 @router.post("/cards", status_code=201, response_model=CardOut, responses=errors(*WRITE, 402))
 def tokenize_card(body: CardIn, app: AppDep, _: Agent) -> dict:
-    """Tokenize a card at the gateway: only the token, brand, last 4 and expiry are kept; the number is
-    never stored, echoed or logged."""
-    card = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, body.customer, body.card_number,
-                                       body.expiry, body.holder)
+    """Save a card at the gateway: only the token (Stripe: the PaymentMethod id), brand, last 4 and expiry
+    are kept. Test gateway: send card_number and expiry (never stored, echoed or logged); stripe: send
+    payment_method, the card having been entered at Stripe."""
+    if body.payment_method is not None:
+        card = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, body.customer,
+                                                 body.payment_method)
+    elif not payment_entry.takes_card_numbers(app.gateway):
+        raise RequestValidationError([{
+            "loc": ("body", "card_number"), "type": "card_number_not_accepted",
+            "msg": "not accepted with the stripe gateway: the card is entered at Stripe (Stripe.js); send "
+                   "payment_method, the PaymentMethod id (pm_…) it returns"}])
+    else:
+        card = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, body.customer, body.card_number or "",
+                                           body.expiry or "", body.holder)
     return views.card_view(card)
 

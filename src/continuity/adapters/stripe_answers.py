@@ -1,0 +1,67 @@
+"""Stripe's answers as ours: PaymentIntent statuses and card errors → GatewayResult; a PaymentMethod → Card."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import stripe
+
+from continuity.domain.card import Card, Expiry
+from continuity.services.ports import GatewayOutcome, GatewayResult
+
+NO_SUCH_TRANSACTION = "no such transaction at the gateway"  # the lookup contract: never received, re-send
+AUTHENTICATION_REQUIRED = "authentication_required: the customer must confirm this card"
+
+
+def intent_result(intent: Any, mode: str = "") -> GatewayResult:
+    """A PaymentIntent's status as our outcome. ``mode="capture"``: only a captured intent is approved (one
+    still waiting for capture was not captured under this key)."""
+    status = intent.status
+    if status == "succeeded" or (status == "requires_capture" and mode != "capture"):
+        return GatewayResult(GatewayOutcome.APPROVED, intent.id)
+    if status == "requires_capture":
+        return GatewayResult(GatewayOutcome.DECLINED, "", NO_SUCH_TRANSACTION)
+    if status == "processing":
+        return GatewayResult(GatewayOutcome.UNKNOWN, intent.id, "processing at Stripe")
+    if status == "requires_action":
+        return GatewayResult(GatewayOutcome.DECLINED, intent.id, AUTHENTICATION_REQUIRED)
+    error = getattr(intent, "last_payment_error", None)
+    if status == "requires_payment_method" and error is not None:
+        return GatewayResult(GatewayOutcome.DECLINED, intent.id, _reason(
+            getattr(error, "code", None), getattr(error, "decline_code", None), getattr(error, "message", None)))
+    return GatewayResult(GatewayOutcome.DECLINED, intent.id, f"the payment intent is {status}")
+
+
+def declined(exc: stripe.CardError) -> GatewayResult:
+    """A card error: a decline, its decline_code kept in the reason; authentication_required has its own."""
+    error = getattr(exc, "error", None)
+    code = getattr(exc, "code", None) or getattr(error, "code", None)
+    if code == "authentication_required" or getattr(error, "decline_code", None) == "authentication_required":
+        return GatewayResult(GatewayOutcome.DECLINED, _intent_id(error), AUTHENTICATION_REQUIRED)
+    return GatewayResult(GatewayOutcome.DECLINED, _intent_id(error),
+                         _reason(code, getattr(error, "decline_code", None), exc.user_message))
+
+
+def no_answer() -> GatewayResult:
+    return GatewayResult(GatewayOutcome.UNKNOWN, "", "no answer from the gateway")
+
+
+def card_of(pm: Any, holder: str, today: date) -> Card:
+    """Only references leave Stripe: the PaymentMethod id, brand, last 4 digits and expiry it reports."""
+    card = pm.card
+    expiry = Expiry(int(card.exp_month), int(card.exp_year))
+    saved = Card(pm.id, str(card.brand), str(card.last4), expiry,
+                 getattr(getattr(pm, "billing_details", None), "name", None) or holder)
+    saved.ensure_usable_on(today)
+    return saved
+
+
+def _reason(code: str | None, decline_code: str | None, message: str | None) -> str:
+    """e.g. 'card_declined (insufficient_funds): Your card has insufficient funds.'"""
+    head = (code or "card_declined") + (f" ({decline_code})" if decline_code else "")
+    return f"{head}: {message}" if message else head
+
+
+def _intent_id(error: Any) -> str:
+    intent = getattr(error, "payment_intent", None)
+    return str(getattr(intent, "id", intent) or "")
