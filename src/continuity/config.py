@@ -8,6 +8,7 @@ from datetime import date
 from continuity.domain.errors import ValidationFailed
 
 MAX_DAYS = 36_500  # the largest day-count setting: a century keeps every date sum in range
+MAX_HOURS = 8_760  # the largest hour-count setting: a year
 
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
@@ -26,6 +27,8 @@ class Settings:
     max_as_of_days: int = 7  # a job's as_of at most this many days after today
     max_body_bytes: int = 1 << 20  # a request body (API or web form) above this many bytes → 413
     trust_forwarded_proto: bool = False  # X-Forwarded-Proto: https from a proxy counts as https (HSTS)
+    session_max_hours: int = 12  # a web session ends this many hours after its login, however active
+    web_idle_minutes: int = 30  # … and after this many minutes without a request
     gateway: str = "test"  # CONTINUITY_GATEWAY: the built-in test connector, or stripe
     stripe_api_key: str | None = field(default=None, repr=False)
     stripe_publishable_key: str | None = None
@@ -47,6 +50,8 @@ class Settings:
             max_as_of_days=_days("CONTINUITY_MAX_AS_OF_DAYS", 7),
             max_body_bytes=_bytes("CONTINUITY_MAX_BODY_BYTES", 1 << 20),
             trust_forwarded_proto=_flag("CONTINUITY_TRUST_FORWARDED_PROTO"),
+            session_max_hours=_hours("CONTINUITY_SESSION_MAX_HOURS", 12),
+            web_idle_minutes=_minutes("CONTINUITY_WEB_IDLE_MINUTES", 30),
             **_stripe_settings(),
         )
 
@@ -55,6 +60,15 @@ def _minutes(variable: str, default: int) -> int:
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or int(value) < 1:
         raise ValidationFailed(f"{variable} must be a whole number of minutes, at least 1, not {value!r}",
+                               "setting_invalid")
+    return int(value)
+
+
+def _hours(variable: str, default: int) -> int:
+    """A whole number of hours, 1 to MAX_HOURS."""
+    value = (os.environ.get(variable) or "").strip() or str(default)
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_HOURS:
+        raise ValidationFailed(f"{variable} must be a whole number of hours from 1 to {MAX_HOURS}, not {value!r}",
                                "setting_invalid")
     return int(value)
 

@@ -8,6 +8,8 @@ import pytest
 
 from api_support import API, ROLES, bearer, client, users_of_each_role
 
+from continuity.services.users import add_user
+
 #: Who may do what the role may: agents do not release, ship or invoice; the warehouse does nothing else.
 ADMITS = {"anyone": {"agent", "warehouse", "manager", "admin"}, "agent": {"agent", "manager", "admin"}, "warehouse": {"warehouse", "manager", "admin"},
           "manager": {"manager", "admin"}, "admin": {"admin"}}
@@ -60,9 +62,13 @@ REQUIRED = {
     ("GET", "/job-runs/{run_id}"): "manager",
     ("GET", "/users"): "admin",
     ("POST", "/users"): "admin",
+    ("POST", "/users/{user_name}/revoke-token"): "admin",
+    ("POST", "/users/{user_name}/disable"): "admin",
+    ("POST", "/users/{user_name}/enable"): "admin",
 }
 PATH_VALUES = {"{account}": "004007", "{sales_id}": "SO-000001", "{item_id}": "0013", "{program_id}": "TRILOGY",
-               "{payment_schedule_id}": "3X", "{name}": "close-orders", "{run_id}": "1", "{seq}": "1"}
+               "{payment_schedule_id}": "3X", "{name}": "close-orders", "{run_id}": "1", "{seq}": "1",
+               "{user_name}": "role-target"}
 #: Well-formed bodies, so that an allowed request is judged on its merits, not refused as malformed.
 BODIES = {
     ("POST", "/customers"): {"account": "ROLE-{n}", "name": "Role Test {n}"},
@@ -91,12 +97,14 @@ BODIES = {
     ("POST", "/continuity-orders/{sales_id}/resume"): {"on": "2026-12-01", "preview": True},
     ("POST", "/continuity-orders/{sales_id}/cancel"): {"preview": True},
     ("POST", "/users"): {"name": "new-{n}", "role": "agent"},
+    ("POST", "/users/{user_name}/revoke-token"): {"new_token": True},
 }
 
 
 @pytest.fixture
 def api(demo_app):
     tokens = users_of_each_role(demo_app)
+    add_user(demo_app.uow, demo_app.clock, "role-target", "agent")  # revoked, disabled, enabled by the table
     with client(demo_app) as c:
         order = c.post(f"{API}/sales-orders", headers=bearer(tokens["agent"]),
                        json={"customer": "004007", "lines": [{"item_id": "88000"}]})

@@ -98,19 +98,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client)
     assert "continuity_session" not in client.cookies
 
 
-def test_five_failures_lock_the_login_for_15_minutes_even_for_the_right_password(client, web_app):
-    token = _token(client, "/login")
-    for attempt in range(5):
-        r = client.post("/login", data={"username": AGENT[0], "password": f"wrong-{attempt}", "csrf_token": token})
-    assert r.status_code == 423 and "locked for 15 minutes" in r.text
-    right = client.post("/login", data={"username": AGENT[0], "password": AGENT[1], "csrf_token": token})
-    assert right.status_code == 423 and "continuity_session" not in client.cookies
-    web_app.clock.shift = timedelta(minutes=16)
-    assert client.post("/login", data={"username": AGENT[0], "password": AGENT[1], "csrf_token": token}
-                       ).status_code == 303
-    with web_app.engine.connect() as conn:
-        row = conn.execute(select(web_logins)).first()
-    assert row.failed_attempts == 0
+# failed logins are throttled, never locked: tests/integration/test_web_login_throttle.py
 
 
 def test_an_idle_session_ends_and_an_active_one_stays(agent, web_app):

@@ -359,6 +359,7 @@ users = Table(
     # SHA-256 of the bearer token (base64url); the token itself is shown once and never stored
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),  # set: no login, no token (0012)
     CheckConstraint("role IN ('agent', 'warehouse', 'manager', 'admin')", name="role_known"),
 )
 

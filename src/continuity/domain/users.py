@@ -34,3 +34,5 @@ class User:
     user_id: int
     name: str
     role: Role
+    disabled: bool = False  # a disabled user has no web login and no API token
+    has_token: bool = True  # False once the API token is revoked

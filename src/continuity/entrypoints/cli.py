@@ -291,15 +291,56 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="agent, warehous
 @users_app.command("set-password")
 @handles_errors
 def users_set_password(name: str, password_stdin: PasswordStdin = False, as_json: Json = False) -> None:
-    """Set (or reset) a user's web UI password; also unlocks a locked login. Prompted unless --password-stdin."""
+    """Set (or reset) a user's web UI password. Replacing one ends the user's web sessions and revokes the API
+    token (`users revoke-token NAME --new` gives a new one). Prompted unless --password-stdin."""
     from continuity.adapters.web_auth_store import WebAuthStore
     from continuity.services.web_auth import set_password
 
     secret = _read_password(True, password_stdin)
     a = _app()
     user = set_password(WebAuthStore(a.engine), a.clock, name, secret or "")
-    emit({"name": user.name, "web_login": True}, as_json,
+    emit({"name": user.name, "web_login": True, "token_revoked": not user.has_token}, as_json,
          lambda d: console.print(f"web password set for {escape(d['name'])}", highlight=False))
+
+
+@users_app.command("revoke-token")
+@handles_errors
+def users_revoke_token(name: str, new: Annotated[bool, typer.Option(
+        "--new", help="Issue a new token (printed this once).")] = False, as_json: Json = False) -> None:
+    """Revoke a user's API bearer token at once; with --new, print the token that replaces it."""
+    from continuity.services.users import revoke_token
+
+    user, token = revoke_token(_app().uow, name, new)
+    emit({"name": user.name, "token": token}, as_json,
+         lambda d: console.print(f"token of {escape(d['name'])} revoked"
+                                 + (f"; new token (shown once): {d['token']}" if d["token"] else ""),
+                                 highlight=False, soft_wrap=True))
+
+
+@users_app.command("disable")
+@handles_errors
+def users_disable(name: str, as_json: Json = False) -> None:
+    """Disable a user: no web login, the API token revoked, every web session ended."""
+    from continuity.services.users import disable_user
+
+    a = _app()
+    user = disable_user(a.uow, a.clock, name)
+    emit({"name": user.name, "disabled": user.disabled}, as_json,
+         lambda d: console.print(f"user {escape(d['name'])} disabled; sessions ended, token revoked",
+                                 highlight=False))
+
+
+@users_app.command("enable")
+@handles_errors
+def users_enable(name: str, as_json: Json = False) -> None:
+    """Enable a disabled user: the web password works again; `users revoke-token NAME --new` gives a token."""
+    from continuity.services.users import enable_user
+
+    user = enable_user(_app().uow, name)
+    emit({"name": user.name, "disabled": user.disabled, "has_token": user.has_token}, as_json,
+         lambda d: console.print(f"user {escape(d['name'])} enabled"
+                                 + ("" if d["has_token"] else f"; `continuity users revoke-token {escape(d['name'])} "
+                                    "--new` gives an API token"), highlight=False))
 
 
 def main() -> None:

@@ -1,4 +1,6 @@
-"""API users: create one (its bearer token is shown once, only a hash is kept) and authenticate."""
+"""API users: create one (its bearer token is shown once, only a hash is kept), authenticate, revoke a
+token (optionally issuing a new one), disable and enable. Disabling ends the user's web sessions and
+revokes the token; a disabled user is refused like an unknown one."""
 from __future__ import annotations
 
 import base64
@@ -6,7 +8,7 @@ import hashlib
 import re
 import secrets
 
-from continuity.domain.errors import ValidationFailed
+from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
 from continuity.domain.users import Role, User
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock
@@ -29,7 +31,7 @@ def add_user(uow_factory: UowFactory, clock: Clock, name: str, role: str) -> tup
         role_ = Role(role)
     except ValueError:
         raise ValidationFailed(f"role must be one of {', '.join(Role)}", "role_invalid") from None
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = new_token()
     with uow_factory() as uow:
         user = uow.users.add(name, role_.value, token_hash(token), clock.now())
         uow.commit()
@@ -46,3 +48,57 @@ def authenticate(uow_factory: UowFactory, token: str) -> User | None:
 def list_users(uow_factory: UowFactory) -> list[User]:
     with uow_factory() as uow:
         return uow.users.all()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def revoke_token(uow_factory: UowFactory, name: str, issue_new: bool = False,
+                 actor: str | None = None) -> tuple[User, str | None]:
+    """The user's API token stops working at once; with ``issue_new`` a new one is returned (shown once).
+    An ``actor`` (the API caller) may revoke its own token only for a new one."""
+    if actor == name and not issue_new:
+        raise RuleViolation("revoking your own token without a new one would lock you out", "self_lockout")
+    token = new_token() if issue_new else None
+    with uow_factory() as uow:
+        user = _named(uow, name)
+        if token is None:
+            uow.users.revoke_token(user.user_id)
+        else:
+            uow.users.set_token_hash(user.user_id, token_hash(token))
+        user = uow.users.named(name)
+        uow.commit()
+    return user, token
+
+
+def disable_user(uow_factory: UowFactory, clock: Clock, name: str, actor: str | None = None) -> User:
+    """No web login, no API token (revoked, not restored by enable), every web session ended. An
+    ``actor`` (the API caller) may not disable itself."""
+    if actor == name:
+        raise RuleViolation("you cannot disable yourself", "self_lockout")
+    with uow_factory() as uow:
+        user = _named(uow, name)
+        if not user.disabled:
+            uow.users.set_disabled(user.user_id, clock.now())
+        uow.users.end_credentials(user.user_id)
+        user = uow.users.named(name)
+        uow.commit()
+    return user
+
+
+def enable_user(uow_factory: UowFactory, name: str) -> User:
+    """The web password works again; an API token needs revoke_token(issue_new=True)."""
+    with uow_factory() as uow:
+        user = _named(uow, name)
+        uow.users.set_disabled(user.user_id, None)
+        user = uow.users.named(name)
+        uow.commit()
+    return user
+
+
+def _named(uow, name: str) -> User:  # type: ignore[no-untyped-def]
+    user = uow.users.named(name)
+    if user is None:
+        raise NotFound(f"there is no user named {name!r}", "user_not_found")
+    return user

@@ -1,5 +1,10 @@
-"""Web UI logins: passwords (argon2 hashes), lockout after repeated failures, sessions with an idle
-timeout. A session id exists in clear only in the user's cookie; the database keeps its SHA-256."""
+"""Web UI logins: passwords (argon2 hashes), a throttle on failed logins, sessions with an idle timeout
+and an absolute lifetime. A session id exists in clear only in the user's cookie; the database keeps its
+SHA-256.
+
+Every refused login — unknown name, wrong password, disabled user, throttled client — does the same
+work (the throttle read, the login read, one argon2 verify, the failure write) and raises the same
+LoginRefused: the answer tells nothing about which names exist or whether a client is being held back."""
 from __future__ import annotations
 
 import hashlib
@@ -12,26 +17,27 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from continuity.domain.errors import NotFound, ValidationFailed
+from continuity.domain.login_throttle import Failures, ThrottlePolicy
 from continuity.domain.users import User
 from continuity.services.ports import Clock
 
-LOCK_AFTER_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
+THROTTLE = ThrottlePolicy()
 IDLE_TIMEOUT = timedelta(minutes=30)
+MAX_AGE = timedelta(hours=12)  # a session ends this long after its login, however active
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200
+MAX_NAME = 100
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+_DUMMY_HASH = _hasher.hash("not a password of anyone")  # same parameters as every real hash
 
 
 @dataclass(frozen=True)
 class Login:
     user: User
     password_hash: str
-    failed_attempts: int
-    locked_until: datetime | None
     language: str | None
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,22 @@ class Session:
     last_seen_at: datetime
 
 
+@dataclass(frozen=True)
+class ThrottleKeys:
+    """SHA-256 of the client address and of the name tried: neither is stored in clear."""
+
+    address: str
+    account: str
+
+
 class WebAuthStore(Protocol):
     def user_named(self, name: str) -> User | None: ...
     def login(self, name: str) -> Login | None: ...
-    def save_password(self, user_id: int, password_hash: str, now: datetime) -> None: ...
-    def record_failure(self, user_id: int, lock_after: int, locked_until: datetime, now: datetime) -> bool: ...
-    def record_success(self, user_id: int, now: datetime) -> None: ...
+    def replace_password(self, user_id: int, password_hash: str, now: datetime) -> bool: ...
+    def rehash_password(self, user_id: int, password_hash: str, now: datetime) -> None: ...
+    def failures(self, keys: ThrottleKeys) -> tuple[Failures | None, Failures | None]: ...
+    def record_failure(self, keys: ThrottleKeys, now: datetime, forget_before: datetime) -> None: ...
+    def clear_failures(self, keys: ThrottleKeys) -> None: ...
     def add_session(self, session_hash: str, user_id: int, csrf_token: str, language: str | None,
                     now: datetime) -> None: ...
     def session(self, session_hash: str) -> Session | None: ...
@@ -59,11 +75,10 @@ class WebAuthStore(Protocol):
 
 
 class LoginRefused(Exception):
-    """Wrong name or password (``locked`` False), or the login is locked until ``until``."""
+    """Wrong name or password, a disabled user or a throttled client: deliberately one kind."""
 
-    def __init__(self, locked: bool = False, until: datetime | None = None) -> None:
-        super().__init__("login locked" if locked else "wrong user name or password")
-        self.locked, self.until = locked, until
+    def __init__(self) -> None:
+        super().__init__("wrong user name or password")
 
 
 @dataclass(frozen=True)
@@ -76,37 +91,43 @@ def session_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
+def throttle_keys(client_address: str, name: str) -> ThrottleKeys:
+    return ThrottleKeys(hashlib.sha256(client_address.encode()).hexdigest(),
+                        hashlib.sha256(name.encode()).hexdigest())
+
+
 def check_password(password: str) -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise ValidationFailed(f"a password is {MIN_PASSWORD} to {MAX_PASSWORD} characters", "password_invalid")
 
 
 def set_password(store: WebAuthStore, clock: Clock, name: str, password: str) -> User:
-    """Give an existing user a web password (a new one replaces the old and unlocks the login)."""
+    """Give an existing user a web password. A new one replaces the old and ends the user's web sessions
+    and API token (the first password of a user ends nothing)."""
     check_password(password)
     user = store.user_named(name)
     if user is None:
         raise NotFound(f"there is no user named {name!r}", "user_not_found")
-    store.save_password(user.user_id, _hasher.hash(password), clock.now())
+    if store.replace_password(user.user_id, _hasher.hash(password), clock.now()):
+        return store.user_named(name) or user
     return user
 
 
-def log_in(store: WebAuthStore, clock: Clock, name: str, password: str, language: str | None) -> NewSession:
-    """Check the password and open a session; raises LoginRefused (the same way for an unknown name)."""
+def log_in(store: WebAuthStore, clock: Clock, name: str, password: str, language: str | None,
+           client_address: str = "") -> NewSession:
+    """Check the password and open a session; raises LoginRefused, the same way for every refusal."""
     now = clock.now()
-    login = store.login(name[:100]) if password else None
-    if login is None:
-        _verify(_DUMMY_HASH, password or "-")  # same work as for a real user: no name probing by timing
+    name, password = name[:MAX_NAME], password[:MAX_PASSWORD]
+    keys = throttle_keys(client_address, name)
+    held = THROTTLE.refuses(*store.failures(keys), now)
+    login = store.login(name)
+    right = _verify(login.password_hash if login else _DUMMY_HASH, password)
+    if held or login is None or login.disabled or not right:
+        store.record_failure(keys, now, now - THROTTLE.forget_after)
         raise LoginRefused()
-    if login.locked_until is not None and login.locked_until > now:
-        raise LoginRefused(locked=True, until=login.locked_until)
-    if not _verify(login.password_hash, password[:MAX_PASSWORD]):
-        if store.record_failure(login.user.user_id, LOCK_AFTER_FAILURES, now + LOCK_FOR, now):
-            raise LoginRefused(locked=True, until=now + LOCK_FOR)
-        raise LoginRefused()
-    store.record_success(login.user.user_id, now)
+    store.clear_failures(keys)
     if _hasher.check_needs_rehash(login.password_hash):
-        store.save_password(login.user.user_id, _hasher.hash(password), now)
+        store.rehash_password(login.user.user_id, _hasher.hash(password), now)
     session_id = secrets.token_urlsafe(32)
     lang = login.language or language
     session = Session(session_hash(session_id), login.user, secrets.token_urlsafe(32), lang, now, now)
@@ -115,15 +136,15 @@ def log_in(store: WebAuthStore, clock: Clock, name: str, password: str, language
 
 
 def current_session(store: WebAuthStore, clock: Clock, session_id: str | None,
-                    idle_timeout: timedelta = IDLE_TIMEOUT) -> Session | None:
-    """The live session of a cookie, or None; an idle one is deleted (the user logs in again)."""
+                    idle_timeout: timedelta = IDLE_TIMEOUT, max_age: timedelta = MAX_AGE) -> Session | None:
+    """The live session of a cookie, or None; an idle or too old one is deleted (the user logs in again)."""
     if not session_id or len(session_id) > 100:
         return None
     session = store.session(session_hash(session_id))
     if session is None:
         return None
     now = clock.now()
-    if now - session.last_seen_at > idle_timeout:
+    if now - session.last_seen_at > idle_timeout or now - session.created_at > max_age:
         store.delete_session(session.session_hash)
         return None
     if now - session.last_seen_at > TOUCH_EVERY:

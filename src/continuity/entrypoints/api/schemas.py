@@ -472,6 +472,17 @@ class UserIn(In):
 class UserOut(BaseModel):
     name: str
     role: str
+    disabled: bool = Field(False, description="A disabled user has no web login and no API token.")
+    has_token: bool = Field(True, description="False once the API token is revoked.")
+
+
+class RevokeTokenIn(In):
+    new_token: bool = Field(False, description="Issue a new token in the answer (shown this once).")
+
+
+class RevokedTokenOut(UserOut):
+    token: str | None = Field(None, description="The new bearer token when one was asked for; only its hash "
+                                                "is stored.")
 
 
 class NewUserOut(UserOut):

@@ -1,7 +1,6 @@
 """Mounts the web UI on the FastAPI app: static files, security headers, error pages, the routers."""
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,18 +18,14 @@ from continuity.entrypoints.web.routes import agent_routes, order_servicing
 from continuity.entrypoints.web.security import SecurityHeadersMiddleware, is_web_path
 from continuity.entrypoints.web.session import WebState
 from continuity.entrypoints.web.templating import render
-from continuity.services import web_auth
 
 STATIC = Path(__file__).with_name("static")
 
 
-def idle_timeout_from_env() -> timedelta:
-    minutes = os.environ.get("CONTINUITY_WEB_IDLE_MINUTES")
-    return timedelta(minutes=int(minutes)) if minutes else web_auth.IDLE_TIMEOUT
-
-
 def include_web(api: FastAPI, app: App) -> None:
-    api.state.web = WebState(WebAuthStore(app.engine), app.clock, idle_timeout_from_env())
+    settings = app.settings
+    api.state.web = WebState(WebAuthStore(app.engine), app.clock, timedelta(minutes=settings.web_idle_minutes),
+                             timedelta(hours=settings.session_max_hours))
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(SecurityHeadersMiddleware, docs_path=api.docs_url,  # outermost: on every answer
                        trust_forwarded_proto=app.settings.trust_forwarded_proto)

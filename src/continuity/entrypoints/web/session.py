@@ -25,6 +25,7 @@ class WebState:
     store: WebAuthStore
     clock: Clock
     idle_timeout: timedelta
+    max_age: timedelta  # CONTINUITY_SESSION_MAX_HOURS
 
 
 def web_state(request: Request) -> WebState:
@@ -36,7 +37,7 @@ def session_of(request: Request) -> web_auth.Session | None:
     if cached is _NOT_LOADED:
         state = web_state(request)
         cached = web_auth.current_session(state.store, state.clock, request.cookies.get(SESSION_COOKIE),
-                                          state.idle_timeout)
+                                          state.idle_timeout, state.max_age)
         request.state.web_session = cached
     return cached  # type: ignore[return-value]
 

@@ -41,11 +41,11 @@ def login_page(request: Request, next: str = "/") -> Response:
 def login(request: Request, username: Annotated[str, Form(max_length=100)] = "",
           password: Annotated[str, Form(max_length=300)] = "", next: Annotated[str, Form()] = "/") -> Response:
     state = web_state(request)
+    client = request.client.host if request.client else ""
     try:
-        new = web_auth.log_in(state.store, state.clock, username.strip(), password, language_of(request))
-    except web_auth.LoginRefused as refused:
-        return render(request, "login.html", 401 if not refused.locked else 423, next=safe_next(next),
-                      username=username, error="locked" if refused.locked else "wrong")
+        new = web_auth.log_in(state.store, state.clock, username.strip(), password, language_of(request), client)
+    except web_auth.LoginRefused:  # one answer for an unknown name, a wrong password and a throttled client
+        return render(request, "login.html", 401, next=safe_next(next), username=username, error="wrong")
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(request, response, new.session_id)
     return response
