@@ -56,7 +56,7 @@ def validate_card_number(number: str) -> str:
 
     The error message never repeats the number."""
     digits = re.sub(r"[\s-]", "", str(number))
-    if not (digits.isascii() and digits.isdigit()) or not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
+    if not (digits.isascii() and digits.isdigit()) or not 13 <= len(digits) <= 19 or not luhn_ok(digits):
         raise CardInvalid("the card number is not valid (check the digits)")
     return digits
 
@@ -71,7 +71,8 @@ def looks_like_card_number(text: str) -> bool:
     return True
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check of a string of (any script's) decimal digits."""
     checksum = 0
     for index, char in enumerate(reversed(digits)):
         value = int(char) * (2 if index % 2 else 1)

@@ -17,6 +17,7 @@ from continuity.bootstrap import App, bootstrap
 from continuity.domain.audit import Actor, ActorKind
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
+from continuity.domain.free_text import checked_name
 from continuity.entrypoints.cli_output import console, emit, handles_errors, table
 from continuity.services import history, servicing
 from continuity.services.projection import DEFAULT_COUNT, order_projection
@@ -39,7 +40,7 @@ def cli_actor(name: str | None) -> Actor:
     """The CLI user: --actor, else $CONTINUITY_USER, else the OS user (kind cli)."""
     if not name:
         name = os.environ.get("CONTINUITY_USER") or _os_user()
-    return Actor(name[:100], ActorKind.CLI)
+    return Actor(checked_name(name[:100], "--actor"), ActorKind.CLI)
 
 
 def _os_user() -> str:

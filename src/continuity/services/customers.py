@@ -8,6 +8,7 @@ from continuity.services.order_entry import UowFactory
 
 
 def create_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
+    customer.checked()
     with uow_factory() as uow:
         try:
             uow.customers.get(customer.account)

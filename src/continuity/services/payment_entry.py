@@ -7,6 +7,7 @@ from datetime import datetime
 
 from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.free_text import checked_name
 from continuity.domain.money import Money, parse_amount, total
 from continuity.domain.payments import PaymentStatus, check_payment_transition
 from continuity.domain.sales_order import OrderStatus
@@ -23,6 +24,7 @@ LIVE = (PaymentStatus.NOT_SUBMITTED, PaymentStatus.AUTHORIZED)
 def tokenize_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, account: str,
                   card_number: str, expiry: str, holder: str = "") -> Card:
     """Send the number to the gateway and keep only the token, brand, last 4 and expiry."""
+    checked_name(holder, "holder")
     with uow_factory() as uow:
         customer = uow.customers.get(account)
         card = gateway.tokenize(card_number, Expiry.parse(expiry), holder or customer.name, clock.today())

@@ -18,6 +18,7 @@ from datetime import date
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.card import Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.free_text import masked_reason
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.sales_order import BillingMode, OrderStatus
@@ -52,6 +53,9 @@ class Change:
     line_no: int | None = None
     card_number: str | None = field(default=None, repr=False)
     expiry: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", masked_reason(self.reason))  # never a card number in the history
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from continuity.domain.calendar import Interval
 from continuity.domain.errors import ValidationFailed
+from continuity.domain.free_text import checked_name, masked_reason
 from continuity.domain.money import Money, parse_amount
 from continuity.domain.program import (
     ITEM_CURRENCY,
@@ -74,7 +75,8 @@ class ProgramDoc(_Doc):
 
     def to_domain(self) -> Program:
         return Program(
-            self.program_id, self.description, OrderStart(self.order_start), self.bill_up_front,
+            self.program_id, masked_reason(self.description, "description"), OrderStart(self.order_start),
+            self.bill_up_front,
             self.days_after_order, [e.to_domain() for e in self.events], self.payment_schedule_id,
             self.prompt_for_start_date, self.prompt_for_payment_schedule, self.consolidate_past_orders,
             self.active,
@@ -89,7 +91,8 @@ class PaymentScheduleDoc(_Doc):
     allocation: Literal["total"] = "total"
 
     def to_domain(self) -> PaymentSchedule:
-        return PaymentSchedule(self.payment_schedule_id, self.description, self.number_of_payments,
+        return PaymentSchedule(self.payment_schedule_id, masked_reason(self.description, "description"),
+                               self.number_of_payments,
                                Interval.parse(self.interval))
 
 
@@ -101,7 +104,7 @@ class ProductDoc(_Doc):
     continuity_program_id: str | None = None
 
     def to_domain(self) -> Product:
-        return Product(self.item_id, self.name, Money(parse_amount(self.price), self.currency),
+        return Product(self.item_id, checked_name(self.name, "name"), Money(parse_amount(self.price), self.currency),
                        self.continuity_program_id)
 
 

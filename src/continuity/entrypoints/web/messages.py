@@ -36,6 +36,8 @@ MESSAGES = {
     "payment_outcome_unknown": N_("A card authorization of this order got no answer yet. It is resolved by the "
                                   "reconcile-payments job: do not take the payment again."),
     "search_text_empty": N_("Type at least one letter or digit to search."),
+    "text_control_character": N_("Remove the control or text-direction character from this text."),
+    "card_number_in_text": N_("This looks like a card number. A card number goes only in the card field."),
 }
 
 

@@ -254,6 +254,7 @@ def _preview_page(request: Request, app: App, context: dict, status: int = 200, 
                   error: str | None = None) -> Response:
     try:
         change = to_change(context["kind"], context["values"])
+        context = {**context, "values": replace(context["values"], reason=change.reason)}  # as it is kept
         result = servicing.preview(app.uow, app.clock, context["sales_id"], change, SHOWN)
     except DomainError as exc:
         template = "servicing/preview.html" if context["kind"] == "change_card" else "servicing/form.html"

@@ -17,8 +17,10 @@ from pydantic import ValidationError
 
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import DomainError
+from continuity.domain.free_text import TextRefused
 from continuity.domain.money import parse_amount
 from continuity.entrypoints.api.schemas import ID_PATTERN
+from continuity.entrypoints.web.messages import MESSAGES
 
 INTERVAL_UNITS = ("days", "months")
 ACTIONS = ("normal", "skip", "end")
@@ -217,6 +219,8 @@ def refusal(exc: DomainError | ValidationError) -> FormRefused:
     """A service's refusal as field errors (unknown codes go to the top of the form, in English)."""
     if isinstance(exc, ValidationError):
         return FormRefused({_pydantic_field(e): _pydantic_error(e) for e in exc.errors()})
+    if isinstance(exc, TextRefused):
+        return FormRefused({exc.field: FieldError(MESSAGES[exc.code])})
     if exc.code in _BY_CODE:
         name, message = _BY_CODE[exc.code]
         return FormRefused({name: FieldError(message)})
