@@ -234,29 +234,6 @@ def test_concurrent_failures_are_all_counted(make_app, web_app):
     assert address == account == Failures(40, T0)
 
 
-# -- the policy ------------------------------------------------------------------------------------
-
-def test_the_wait_doubles_after_five_failures_up_to_15_minutes():
-    from continuity.domain.login_throttle import ThrottlePolicy
-
-    policy = ThrottlePolicy()
-    waits = [policy.wait(n).total_seconds() for n in range(1, 17)]
-    assert waits == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
-    assert policy.wait(10_000) == timedelta(minutes=15)
-
-
-def test_a_names_failures_hold_back_only_a_client_that_failed_itself():
-    from continuity.domain.login_throttle import Failures, ThrottlePolicy
-
-    policy = ThrottlePolicy()
-    name = Failures(12, T0)
-    assert not policy.refuses(None, name, T0)  # a clean client: the owner is always checked
-    assert policy.refuses(Failures(1, T0), name, T0)
-    assert not policy.refuses(Failures(1, T0 - timedelta(hours=2)), name, T0)  # its failure is forgotten
-    assert policy.refuses(Failures(5, T0), None, T0 + timedelta(seconds=0.5))
-    assert not policy.refuses(Failures(5, T0), None, T0 + timedelta(seconds=1))
-
-
 def _count(app, table) -> int:  # type: ignore[no-untyped-def]
     with app.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
