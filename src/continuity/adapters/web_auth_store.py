@@ -33,7 +33,7 @@ class WebAuthStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return Login(user_of(row), row.password_hash, row.language, disabled=row.disabled_at is not None)
+        return Login(user_of(row), row.password_hash, row.language)
 
     def replace_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
         """Set the password; when it replaces one, the user's sessions and API token end with it. True then."""

@@ -37,7 +37,6 @@ class Login:
     user: User
     password_hash: str
     language: str | None
-    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def log_in(store: WebAuthStore, clock: Clock, name: str, password: str, language
     held = THROTTLE.refuses(*store.failures(keys), now)
     login = store.login(name)
     right = _verify(login.password_hash if login else _DUMMY_HASH, password)
-    if held or login is None or login.disabled or not right:
+    if held or login is None or login.user.disabled or not right:
         store.record_failure(keys, now, now - THROTTLE.forget_after)
         raise LoginRefused()
     store.clear_failures(keys)
