@@ -267,3 +267,17 @@ def test_a_forwarded_proto_counts_only_when_the_setting_trusts_it(demo_app):
         assert response.headers["strict-transport-security"] == "max-age=31536000"
     for response in plain:
         assert "strict-transport-security" not in response.headers
+
+
+def test_an_idempotent_post_is_limited_by_the_setting_not_by_a_fixed_megabyte(demo_app, tokens):
+    """The Idempotency-Key middleware reads the body itself: its limit is CONTINUITY_MAX_BODY_BYTES too."""
+    demo_app.settings = dataclasses.replace(demo_app.settings, max_body_bytes=3 * LIMIT)
+    raw = json.dumps(CUSTOMER).encode()
+    big = raw[:-1] + b" " * (LIMIT + LIMIT // 2) + b"}"  # 1.5 MB of valid JSON, within the 3 MB setting
+    headers = {**bearer(tokens["agent"]), "Content-Type": "application/json", "Idempotency-Key": "big-1"}
+    with client(demo_app) as c:
+        created = c.post(f"{API}/customers", content=big, headers=headers)
+        assert created.status_code == 201, created.text[:300]
+        replayed = c.post(f"{API}/customers", content=big, headers=headers)
+        assert replayed.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
+        assert replayed.json() == created.json()

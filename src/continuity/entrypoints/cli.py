@@ -246,7 +246,10 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     request_log.setLevel(logging.INFO)
     a = _app()
     a.check_gateway()  # a missing or refused key stops here, in one line
-    uvicorn.run(create_app(a), host=host, port=port, log_level="info", access_log=False)
+    # uvicorn would take X-Forwarded-Proto/-For from any client on 127.0.0.1 (its proxy_headers default):
+    # only when CONTINUITY_TRUST_FORWARDED_PROTO says a proxy stands in front (FORWARDED_ALLOW_IPS names it)
+    uvicorn.run(create_app(a), host=host, port=port, log_level="info", access_log=False,
+                proxy_headers=a.settings.trust_forwarded_proto)
 
 
 PasswordPrompt = Annotated[bool, typer.Option("--password", help="Also set a web UI password (prompted).")]

@@ -15,11 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from continuity.bootstrap import App
 from continuity.entrypoints.api.problems import problem, request_id
+from continuity.entrypoints.held_response import HeldResponse
 from continuity.services import idempotency, users
 from continuity.services.idempotency import Begin
 
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-MAX_BODY = 1 << 20
 REFUSED = {
     Begin.RUNNING: (409, "idempotency_key_in_use",
                     "a request with this Idempotency-Key is still running; retry in a moment"),
@@ -53,9 +53,10 @@ class IdempotencyMiddleware:
         if user is None:  # the route answers 401; nothing to remember
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        limit = self.continuity.settings.max_body_bytes
+        body = await _read_body(receive, limit)
         if body is None:
-            await problem(413, "body_too_large", f"a request body is at most {MAX_BODY} bytes",
+            await problem(413, "body_too_large", f"a request body is at most {limit} bytes",
                           request_id(scope))(scope, receive, send)
             return
         target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
@@ -83,33 +84,20 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def hold(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
+        held = HeldResponse()
         uow = self.continuity.uow
         try:
-            await self.app(scope, replay_body, hold)
+            await self.app(scope, replay_body, held)
         except BaseException:
             await run_in_threadpool(idempotency.abandon, uow, user_id, key)
             raise
-        status = start.get("status", 500)
-        response_headers = Headers(raw=start.get("headers", []))
-        content = b"".join(chunks)
-        if status >= 500 or status in (401, 403):
+        if held.status >= 500 or held.status in (401, 403):
             await run_in_threadpool(idempotency.abandon, uow, user_id, key)
         else:
-            store = "no-store" not in response_headers.get("cache-control", "")
-            await run_in_threadpool(idempotency.finish, uow, user_id, key, status,
-                                    response_headers.get("content-type"), content.decode("utf-8", "replace"), store)
-        await send(start)
-        await send({"type": "http.response.body", "body": content, "more_body": False})
+            store = "no-store" not in held.headers.get("cache-control", "")
+            await run_in_threadpool(idempotency.finish, uow, user_id, key, held.status,
+                                    held.headers.get("content-type"), held.body.decode("utf-8", "replace"), store)
+        await held.send_to(send)
 
 
 def _bearer(authorization: str) -> str | None:
@@ -117,7 +105,8 @@ def _bearer(authorization: str) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it is longer than ``limit`` (CONTINUITY_MAX_BODY_BYTES)."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -125,7 +114,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):

@@ -18,6 +18,8 @@ import re
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from continuity.entrypoints.held_response import HeldResponse
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
 HEADERS = {
@@ -100,23 +102,7 @@ class SecurityHeadersMiddleware:
 
     async def _docs_page(self, scope: Scope, receive: Receive, send: Send, add_headers) -> None:  # type: ignore[no-untyped-def]
         """The page is small: held whole, so that its policy can name its inline script's hash."""
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def hold(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or not start:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
-            add_headers(start)["Content-Security-Policy"] = docs_csp(body)
-            await send(start)
-            await send({"type": "http.response.body", "body": body, "more_body": False})
-
-        await self.app(scope, receive, hold)
+        held = HeldResponse()
+        await self.app(scope, receive, held)
+        add_headers(held.start)["Content-Security-Policy"] = docs_csp(held.body)
+        await held.send_to(send)
