@@ -21,6 +21,7 @@ from continuity.adapters.test_gateway import TestConnector
 from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
 from continuity.services.jobs.context import JobDeps
+from continuity.services.gateway_pool import PooledGateway
 from continuity.services.order_entry import StartDateWindow, UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 
@@ -71,7 +72,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None,
 
 
 def _gateway(settings: Settings, engine: Engine) -> PaymentGateway:
-    return _stripe(settings) if settings.gateway == "stripe" else TestConnector(engine)
+    """The worker's gateway client: every request paced under CONTINUITY_GATEWAY_RATE, batches of calls
+    CONTINUITY_GATEWAY_CONCURRENCY at once (a gateway passed in by a test or the bench is used as it is)."""
+    connector = (_stripe(settings) if settings.gateway == "stripe"
+                 else TestConnector(engine, settings.test_gateway_latency_ms, settings.test_gateway_jitter_ms))
+    return PooledGateway(connector, settings.gateway_concurrency, settings.gateway_rate)
 
 
 def _stripe(settings: Settings) -> PaymentGateway:
@@ -79,7 +84,7 @@ def _stripe(settings: Settings) -> PaymentGateway:
     from continuity.adapters.stripe_gateway import StripeGateway
 
     return StripeGateway(settings.stripe_api_key or "", settings.stripe_publishable_key or "",
-                         settings.stripe_api_base, settings.stripe_js_url)
+                         settings.stripe_api_base, settings.stripe_js_url, key_prefix=settings.stripe_key_prefix)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from continuity.domain.errors import ValidationFailed
 
 MAX_DAYS = 36_500  # the largest day-count setting: a century keeps every date sum in range
 MAX_HOURS = 8_760  # the largest hour-count setting: a year
+MAX_GATEWAY_CONCURRENCY = 1024  # threads of one worker waiting on the gateway at once
 
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
@@ -34,6 +35,11 @@ class Settings:
     stripe_publishable_key: str | None = None
     stripe_api_base: str = STRIPE_API_BASE
     stripe_js_url: str = STRIPE_JS_URL
+    stripe_key_prefix: str = ""  # CONTINUITY_STRIPE_KEY_PREFIX: before every idempotency key sent to Stripe
+    gateway_concurrency: int = 32  # gateway calls of one worker in flight at once
+    gateway_rate: float = 80.0  # gateway requests per second of one worker, at most
+    test_gateway_latency_ms: int = 0  # the test connector answers after this long (± the jitter)
+    test_gateway_jitter_ms: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +58,7 @@ class Settings:
             trust_forwarded_proto=_flag("CONTINUITY_TRUST_FORWARDED_PROTO"),
             session_max_hours=_hours("CONTINUITY_SESSION_MAX_HOURS", 12),
             web_idle_minutes=_minutes("CONTINUITY_WEB_IDLE_MINUTES", 30),
+            **_gateway_settings(),
             **_stripe_settings(),
         )
 
@@ -90,6 +97,34 @@ def _bytes(variable: str, default: int) -> int:
     return int(value)
 
 
+def _gateway_settings() -> dict:
+    return {"gateway_concurrency": _whole("CONTINUITY_GATEWAY_CONCURRENCY", 32, 1, MAX_GATEWAY_CONCURRENCY, "calls"),
+            "gateway_rate": _rate("CONTINUITY_GATEWAY_RATE", 80),
+            "test_gateway_latency_ms": _whole("CONTINUITY_TEST_GATEWAY_LATENCY_MS", 0, 0, 600_000, "milliseconds"),
+            "test_gateway_jitter_ms": _whole("CONTINUITY_TEST_GATEWAY_JITTER_MS", 0, 0, 600_000, "milliseconds")}
+
+
+def _whole(variable: str, default: int, least: int, most: int, unit: str) -> int:
+    value = (os.environ.get(variable) or "").strip() or str(default)
+    if not value.isascii() or not value.isdigit() or not least <= int(value) <= most:
+        raise ValidationFailed(f"{variable} must be a whole number of {unit} from {least} to {most}, not {value!r}",
+                               "setting_invalid")
+    return int(value)
+
+
+def _rate(variable: str, default: int) -> float:
+    """Requests per second: a number above 0 (12.5 allowed), at most a million."""
+    value = (os.environ.get(variable) or "").strip() or str(default)
+    try:
+        rate = float(value) if value.isascii() and value.replace(".", "", 1).isdigit() else 0.0
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= 1_000_000:
+        raise ValidationFailed(f"{variable} must be a number of requests per second above 0 (at most 1000000), "
+                               f"not {value!r}", "setting_invalid")
+    return rate
+
+
 def _flag(variable: str) -> bool:
     """On: 1, true, yes, on; off: 0, false, no, off or unset (any case)."""
     value = (os.environ.get(variable) or "").strip().lower()
@@ -110,7 +145,8 @@ def _stripe_settings() -> dict:
               "stripe_api_key": (os.environ.get("CONTINUITY_STRIPE_API_KEY") or "").strip() or None,
               "stripe_publishable_key": (os.environ.get("CONTINUITY_STRIPE_PUBLISHABLE_KEY") or "").strip() or None,
               "stripe_api_base": (os.environ.get("CONTINUITY_STRIPE_API_BASE") or "").strip() or STRIPE_API_BASE,
-              "stripe_js_url": (os.environ.get("CONTINUITY_STRIPE_JS_URL") or "").strip() or STRIPE_JS_URL}
+              "stripe_js_url": (os.environ.get("CONTINUITY_STRIPE_JS_URL") or "").strip() or STRIPE_JS_URL,
+              "stripe_key_prefix": (os.environ.get("CONTINUITY_STRIPE_KEY_PREFIX") or "").strip()}
     if gateway == "stripe":
         check_stripe_keys(values["stripe_api_key"], values["stripe_publishable_key"])
     return values

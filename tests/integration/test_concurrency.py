@@ -139,9 +139,12 @@ def _no_worker_outlives_its_test():
 
 
 def start_worker(url: str, job: str, *, chunk: int = 50, kill_at: str = "", kill_after: int = 1,
-                 ready: Path | None = None) -> Worker:
-    """job_worker.py: run_job in its own process; SIGKILLs itself at ``kill_at`` (see its docstring)."""
+                 ready: Path | None = None, concurrency: int | None = None) -> Worker:
+    """job_worker.py: run_job in its own process; SIGKILLs itself at ``kill_at`` (see its docstring);
+    ``concurrency``: its gateway calls in flight at once (default: the setting's default)."""
     args = [sys.executable, str(WORKER), url, job, "--as-of", AS_OF.isoformat(), "--chunk-size", str(chunk)]
+    if concurrency is not None:
+        args += ["--gateway-concurrency", str(concurrency)]
     if kill_at:
         args += ["--kill-at", kill_at, "--kill-after", str(kill_after)]
     if ready is not None:
@@ -503,8 +506,10 @@ def test_a_payment_worker_killed_at_each_step_is_finished_by_a_rerun_and_reconci
     _payment_data(app, 60)
     chunk = 20
     kill_after = {"claim": 2, "recording": 2}.get(point, chunk + 5)  # inside the worker's second chunk
+    # the K-th gateway call is a precise crash point when the calls go one at a time (a crash with a
+    # whole pool of calls in flight: test_gateway_concurrency.py)
     finish([start_worker(any_url, "process-payments", chunk=chunk, kill_at=CRASH_POINTS[point],
-                         kill_after=kill_after)], killed={0})
+                         kill_after=kill_after, concurrency=1)], killed={0})
     assert charge_problems(app, complete=False) == {}
     pending = sorted(_rows(app, "SELECT idempotency_key FROM payment_attempts WHERE status = 'pending'"))
     charged_pending = _count(app, (

@@ -346,6 +346,7 @@ gateway_ledger = Table(
     Column("reference", String(80), nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("authorization_reference", String(80), nullable=True, index=True),  # capture or void of it
+    Column("received_at", DateTime(timezone=True), nullable=True),  # when the call arrived (migration 0013)
 )
 
 # -- the JSON API (migration 0002) ---------------------------------------------------------------

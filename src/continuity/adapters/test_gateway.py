@@ -1,15 +1,26 @@
 """The built-in test connector: deterministic test cards, a ledger of every call.
 
 4111111111111111 approves, 4000000000000002 declines, 4000000000000119 times out (the
-charge is made but no answer comes back: UNKNOWN until looked up). Any other valid number
-approves. Tokens carry the test behaviour, never the number; the ledger keeps one row per
-idempotency key, so a repeated key returns the first result and never charges again.
+charge is made but no answer comes back: UNKNOWN until looked up), 4000000000000424 answers "too
+many requests" (GatewayBusy, nothing done) to the first request under each key, then approves.
+Any other valid number approves. Tokens carry the test behaviour, never the number; the ledger keeps
+one row per idempotency key, so a repeated key returns the first result and never charges again.
+
+Latency (CONTINUITY_TEST_GATEWAY_LATENCY_MS ± CONTINUITY_TEST_GATEWAY_JITTER_MS): the connector takes
+a request when it arrives (its ledger row, with ``received_at``, the connector's own wall clock) and
+answers after the latency, the worst case for a caller that dies waiting. It is safe to call from many
+threads: a key has one row (the primary key; a second concurrent call replays the first), and the
+calls against one authorization are checked and written one at a time.
 """
 from __future__ import annotations
 
+import random
 import secrets
+import threading
+import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -18,12 +29,13 @@ from continuity.adapters.orm import gateway_ledger
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
 from continuity.domain.errors import CardExpired, ValidationFailed
 from continuity.domain.money import Money
-from continuity.services.ports import CardSetup, GatewayCustomer, GatewayOutcome, GatewayResult
+from continuity.services.ports import CardSetup, GatewayBusy, GatewayCustomer, GatewayOutcome, GatewayResult
 
 BEHAVIOUR = {
     "4111111111111111": "approve",
     "4000000000000002": "decline",
     "4000000000000119": "timeout",
+    "4000000000000424": "busy",
 }
 
 
@@ -31,8 +43,11 @@ class TestConnector:
     __test__ = False  # not a pytest class
     takes_card_numbers = True
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, latency_ms: int = 0, jitter_ms: int = 0) -> None:
         self.engine = engine
+        self.latency_ms, self.jitter_ms = latency_ms, jitter_ms
+        self._writes = threading.Lock()  # one check-and-write at a time in this process (SQLite: one writer)
+        self._turned_away: set[str] = set()  # keys the busy card has answered "too many requests" once
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
         raise ValidationFailed("the test gateway takes the card number itself: send card_number and expiry, "
@@ -42,6 +57,7 @@ class TestConnector:
         raise ValidationFailed("the test gateway takes the card number itself", "payment_method_not_accepted")
 
     def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
+        self._wait()
         digits = validate_card_number(card_number)
         if expiry.is_expired_on(today):
             raise CardExpired(f"the card ending {digits[-4:]} expired {expiry}")
@@ -64,24 +80,41 @@ class TestConnector:
 
     def lookup(self, idempotency_key: str) -> GatewayResult:
         row = self._recorded(idempotency_key)
+        self._wait()
         if row is None:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no such transaction at the gateway")
         return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
 
     def _call(self, operation: str, token: str, amount: Money, key: str, authorization: str = "") -> GatewayResult:
+        received = datetime.now(UTC)
+        if _behaviour(token) == "busy" and key not in self._turned_away:
+            self._turned_away.add(key)
+            self._wait()
+            raise GatewayBusy("too many requests (the test card 4000000000000424)", retry_after=None)
         row = self._recorded(key)
         if row is None:
-            row = self._record(operation, token, amount, key, authorization)
+            row = self._record(operation, token, amount, key, authorization, received)
+        self._wait()
         if _behaviour(token) == "timeout" and operation in ("authorize", "capture"):
             return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway did not answer in time")
         return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
+
+    def _wait(self) -> None:
+        """The time the gateway takes to answer: the latency, give or take the jitter."""
+        if self.latency_ms or self.jitter_ms:
+            time.sleep(max(0.0, self.latency_ms + random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000)
 
     def _recorded(self, key: str):  # type: ignore[no-untyped-def]
         with self.engine.connect() as conn:
             return conn.execute(select(gateway_ledger).where(gateway_ledger.c.idempotency_key == key)).first()
 
     def _record(self, operation: str, token: str, amount: Money, key: str,  # type: ignore[no-untyped-def]
-                authorization: str):
+                authorization: str, received: datetime):
+        with self._writes:
+            return self._write(operation, token, amount, key, authorization, received)
+
+    def _write(self, operation: str, token: str, amount: Money, key: str,  # type: ignore[no-untyped-def]
+               authorization: str, received: datetime):
         declined = _behaviour(token) == "decline" and operation in ("authorize", "capture") and not authorization
         refusal = self._against(authorization, operation, token, amount) if authorization else ""
         if operation == "void" and authorization and not refusal:
@@ -96,6 +129,7 @@ class TestConnector:
             "reference": f"gw_{secrets.token_hex(6)}",
             "reason": refusal or ("do not honour" if declined else ""),
             "authorization_reference": authorization or None,
+            "received_at": received,
         }
         try:
             with self.engine.begin() as conn:
@@ -105,8 +139,7 @@ class TestConnector:
             if row is None:
                 raise
             return row
-        return self._recorded(key)
-
+        return SimpleNamespace(**values)
 
     def _against(self, reference: str, operation: str, token: str, amount: Money) -> str:
         """Why a capture or void of the authorization ``reference`` is refused ('' when it is not): it

@@ -10,9 +10,9 @@ from datetime import date
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, PaymentStatus, check_payment_transition
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_void
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_void, each
 from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
+from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway
 
 log = logging.getLogger(__name__)
 
@@ -22,43 +22,51 @@ _IN_FLIGHT = (AttemptStatus.PENDING.value, AttemptStatus.UNKNOWN.value)
 
 def settle_authorizations(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, as_of: date,
                           sales_ids: list[str] | None = None, actor: Actor = SYSTEM) -> Counter[str]:
-    """Settle the submit authorizations (of ``sales_ids``, or all) that hold nothing left to capture."""
+    """Settle the submit authorizations (of ``sales_ids``, or all) that hold nothing left to capture: the
+    release attempts committed first, the voids sent concurrently, the answers written on this thread."""
     counts: Counter[str] = Counter(authorizations_settled=0, authorizations_released=0)
     with uow_factory() as uow:
-        settleable = uow.authorizations.settleable(sales_ids)
+        settleable = [a for a in uow.authorizations.settleable(sales_ids) if a.release_status not in _IN_FLIGHT]
+    to_release = [a for a in settleable if a.release_status is None and a.left_minor > 0]
+    answered = _release(uow_factory, gateway, clock, as_of, to_release, actor)
     for auth in settleable:
-        if auth.release_status in _IN_FLIGHT:
+        releasing = auth.release_status is None and auth.left_minor > 0
+        if releasing and auth.reference not in answered:
             continue
-        to_release = auth.release_status is None and auth.left_minor > 0
-        if to_release and not _release(uow_factory, gateway, clock, as_of, auth, actor):
-            continue
-        counts["authorizations_released"] += int(to_release)
+        counts["authorizations_released"] += int(releasing)
         _finish_payment(uow_factory, auth)
         counts["authorizations_settled"] += 1
     return counts
 
 
-def _release(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, as_of: date, auth,  # type: ignore[no-untyped-def]
-             actor: Actor) -> bool:
-    """Void what is left of ``auth``; True once the gateway has answered (approved or declined)."""
+def _release(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, as_of: date, auths: list,  # type: ignore[type-arg]
+             actor: Actor) -> set[str]:
+    """Void what is left of each of ``auths``; the references of those the gateway answered (approved or
+    declined). One already being released by another worker is left to it."""
+    if not auths:
+        return set()
     with uow_factory() as uow:
-        key = uow.authorizations.add_release_attempt(auth, as_of, clock.now())
+        keyed = [(auth, key) for auth in auths
+                 if (key := uow.authorizations.add_release_attempt(auth, as_of, clock.now())) is not None]
         uow.commit()
-    if key is None:  # another worker is releasing it
-        return False
-    result = call_void(gateway, auth.card_token, auth.reference, key)
+    results = each(gateway, lambda pair: call_void(gateway, pair[0].card_token, pair[0].reference, pair[1]), keyed)
+    with uow_factory() as uow:
+        for (auth, key), result in zip(keyed, results):
+            _record_release(uow, clock, auth, key, result, actor)
+        uow.commit()
+    return {auth.reference for (auth, _), result in zip(keyed, results) if result.outcome != GatewayOutcome.UNKNOWN}
+
+
+def _record_release(uow, clock: Clock, auth, key: str, result: GatewayResult, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     left = Money.from_minor(auth.left_minor, auth.currency)
-    with uow_factory() as uow:
-        uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-        uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, f"void_{result.outcome.value}", None,
-                                 {"authorization": auth.reference, "amount": str(left.amount),
-                                  "currency": left.currency, "outcome": result.outcome.value},
-                                 result.reason, auth.sales_id), clock.now())
-        uow.commit()
+    uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+    uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, f"void_{result.outcome.value}", None,
+                             {"authorization": auth.reference, "amount": str(left.amount),
+                              "currency": left.currency, "outcome": result.outcome.value},
+                             result.reason, auth.sales_id), clock.now())
     if result.outcome == GatewayOutcome.DECLINED:
         log.warning("release of authorization %s (payment %s) declined: %s", auth.reference, auth.payment_id,
                     result.reason)
-    return result.outcome != GatewayOutcome.UNKNOWN
 
 
 def _finish_payment(uow_factory: UowFactory, auth) -> None:  # type: ignore[no-untyped-def]

@@ -1,20 +1,29 @@
-"""Calling the gateway safely: the attempt is committed first; no answer means UNKNOWN."""
+"""Calling the gateway safely: the attempt is committed first; no answer means UNKNOWN; "too many
+requests" is sent again under the same key after a back-off, never taken as a decline."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus
-from continuity.services.ports import GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import GatewayBusy, GatewayOutcome, GatewayResult, PaymentGateway
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 ATTEMPT_STATUS = {
     GatewayOutcome.APPROVED: AttemptStatus.APPROVED,
     GatewayOutcome.DECLINED: AttemptStatus.DECLINED,
     GatewayOutcome.UNKNOWN: AttemptStatus.UNKNOWN,
 }
+BUSY_RETRIES = 6  # "too many requests" this many times more: the call is left UNKNOWN (reconcile asks again)
+BUSY_BACKOFF = 0.05  # seconds before the first retry, doubled each time (with jitter), at most BUSY_MAX_WAIT
+BUSY_MAX_WAIT = 5.0
 
 
 def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str,
@@ -23,38 +32,66 @@ def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Mo
     of an authorization names it (``authorization``: its gateway reference)."""
     if operation not in ("authorize", "capture", "refund"):
         raise ValueError(f"unknown gateway operation {operation}")
-    try:
-        if operation == "capture":
-            return gateway.capture(token, amount, key, authorization)
-        return getattr(gateway, operation)(token, amount, key)
-    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
-        return no_answer(f"{operation} under key {key}", exc)
+    if operation == "capture":
+        return _answer(lambda: gateway.capture(token, amount, key, authorization), f"capture under key {key}")
+    return _answer(lambda: getattr(gateway, operation)(token, amount, key), f"{operation} under key {key}")
 
 
 def call_refund(gateway: PaymentGateway, token: str, amount: Money, key: str,
                 captures: Sequence[str] = ()) -> GatewayResult:
     """A refund under ``key`` drawing on ``captures`` (the references of the captures whose money it returns,
     newest first); no answer is UNKNOWN, never a retry."""
-    try:
-        return gateway.refund(token, amount, key, tuple(captures))
-    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
-        return no_answer(f"refund under key {key}", exc)
+    return _answer(lambda: gateway.refund(token, amount, key, tuple(captures)), f"refund under key {key}")
 
 
 def call_lookup(gateway: PaymentGateway, key: str) -> GatewayResult:
     """What the gateway did under ``key``; no answer to the lookup is UNKNOWN (ask again later)."""
-    try:
-        return gateway.lookup(key)
-    except Exception as exc:  # noqa: BLE001
-        return no_answer(f"lookup of key {key}", exc)
+    return _answer(lambda: gateway.lookup(key), f"lookup of key {key}")
 
 
 def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> GatewayResult:
     """Release an authorization (``reference``) under ``key``; no answer is UNKNOWN, never a retry."""
-    try:
-        return gateway.void(token, reference, key)
-    except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
-        return no_answer(f"void under key {key}", exc)
+    return _answer(lambda: gateway.void(token, reference, key), f"void under key {key}")
+
+
+def each(gateway: PaymentGateway, fn: Callable[[T], R], items: Sequence[T],
+         together: Callable[[T], Hashable | None] = lambda item: None) -> list[R]:
+    """``fn(item)`` for every item (each makes its gateway calls, nothing else: no database session), the
+    results in the items' order. Concurrently when the gateway is a worker's pooled client (PooledGateway),
+    else one after another. Items with the same ``together`` key (not None), e.g. captures of one
+    authorization, are called in turn within one task, never at the same time."""
+    groups: dict[Hashable, list[int]] = {}
+    for index, item in enumerate(items):
+        key = together(item)
+        groups.setdefault(("alone", index) if key is None else ("with", key), []).append(index)
+
+    def run(indexes: list[int]) -> list[tuple[int, R]]:
+        return [(i, fn(items[i])) for i in indexes]
+
+    pooled = getattr(gateway, "each", None)
+    tasks = list(groups.values())
+    done = pooled(run, tasks) if callable(pooled) and len(tasks) > 1 else [run(t) for t in tasks]
+    results: dict[int, R] = dict(pair for part in done for pair in part)
+    return [results[i] for i in range(len(items))]
+
+
+def _answer(call: Callable[[], GatewayResult], what: str) -> GatewayResult:
+    """The gateway's answer to ``call``: sent again after a back-off while the gateway says "too many
+    requests" (it did nothing); UNKNOWN when no answer comes, or the gateway stays busy."""
+    delay = BUSY_BACKOFF
+    for retry in range(BUSY_RETRIES + 1):
+        try:
+            return call()
+        except GatewayBusy as busy:
+            if retry == BUSY_RETRIES:
+                log.warning("gateway %s: still too many requests after %s retries", what, BUSY_RETRIES)
+                break
+            wait = busy.retry_after if busy.retry_after is not None else delay * random.uniform(0.5, 1.0)
+            time.sleep(min(max(wait, 0.0), BUSY_MAX_WAIT))
+            delay *= 2
+        except Exception as exc:  # noqa: BLE001 - a timeout, a reset or a client bug: it may have happened
+            return no_answer(what, exc)
+    return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway is busy (too many requests)")
 
 
 def no_answer(call: str, exc: Exception) -> GatewayResult:

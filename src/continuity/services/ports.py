@@ -29,6 +29,15 @@ class GatewayResult:
     reason: str = ""
 
 
+class GatewayBusy(Exception):
+    """The gateway turned the request away unprocessed ("too many requests", HTTP 429): send it again
+    later under the same key. Never a decline. ``retry_after``: the seconds the gateway asked for."""
+
+    def __init__(self, message: str = "too many requests", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class GatewayCustomer:
     """Whom a card is saved for: our account, and the references of its cards already saved."""
@@ -49,7 +58,8 @@ class CardSetup:
 
 
 class PaymentGateway(Protocol):
-    """Every call carries an idempotency key: the same key never charges twice."""
+    """Every call carries an idempotency key: the same key never charges twice. A call may raise
+    GatewayBusy (nothing happened: ask again, same key); any other exception means no answer."""
 
     takes_card_numbers: bool  # False: the card is entered at the gateway, we register its reference
 

@@ -25,9 +25,9 @@ from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain import servicing as rules
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
 from continuity.services.authorizations import settle_authorizations
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
 from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock, GatewayOutcome, PaymentGateway
+from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
 from continuity.services.refund_sources import captures_of_line
 
@@ -92,8 +92,7 @@ def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_
         refund_key = _write_refund_attempt(uow, clock, state, outcome)
         voids = _write_void_attempts(uow, clock, state, outcome)
         uow.commit()
-    for void in voids:
-        _send_void(uow_factory, gateway, clock, actor, sales_id, void)
+    _send_voids(uow_factory, gateway, clock, actor, sales_id, voids)
     if outcome.voids:
         settle_authorizations(uow_factory, gateway, clock, clock.today(), [sales_id], actor)
     if refund_key:
@@ -313,16 +312,20 @@ def _write_void_attempts(uow, clock: Clock, state: OrderState,  # type: ignore[n
     return voids
 
 
-def _send_void(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
-               void: dict) -> None:
-    result = call_void(gateway, void["card_token"], void["reference"], void["key"])
-    inst = void["installment"]
+def _send_voids(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
+                voids: list[dict]) -> None:
+    """The voids (attempts committed) sent concurrently; their answers written here, on this thread."""
+    if not voids:
+        return
+    results = each(gateway, lambda void: call_void(gateway, void["card_token"], void["reference"], void["key"]), voids)
     with uow_factory() as uow:
-        uow.orders.finish_attempt(void["key"], ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-        uow.audit.add(AuditEntry(actor, Entity.PAYMENT, void["key"], f"void_{result.outcome.value}", None,
-                                 {"authorization": void["reference"], "amount": str(inst.amount.amount),
-                                  "currency": inst.amount.currency, "outcome": result.outcome.value},
-                                 result.reason, sales_id), clock.now())
+        for void, result in zip(voids, results):
+            inst = void["installment"]
+            uow.orders.finish_attempt(void["key"], ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+            uow.audit.add(AuditEntry(actor, Entity.PAYMENT, void["key"], f"void_{result.outcome.value}", None,
+                                     {"authorization": void["reference"], "amount": str(inst.amount.amount),
+                                      "currency": inst.amount.currency, "outcome": result.outcome.value},
+                                     result.reason, sales_id), clock.now())
         uow.commit()
 
 
@@ -347,16 +350,22 @@ def resolve_unknown(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clo
     with uow_factory() as uow:
         stale = uow.servicing.unknown_attempts(sales_id)
     resolved = 0
-    for a in stale:
-        found = call_lookup(gateway, a["idempotency_key"])  # no answer: stays unknown for reconcile
-        if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
-            found = call_gateway(gateway, a["operation"], a["card_token"],
-                                 Money.from_minor(a["amount_minor"], a["currency"]), a["idempotency_key"])
+    for a, found in zip(stale, each(gateway, lambda a: _look_up(gateway, a), stale)):
         if found.outcome == GatewayOutcome.UNKNOWN:
             continue
         _record_lookup(uow_factory, clock, actor, a, found)
         resolved += 1
     return resolved
+
+
+def _look_up(gateway: PaymentGateway, a: dict) -> GatewayResult:
+    """What became of an attempt (no answer: stays unknown for reconcile); sent again, same key, when the
+    gateway never got it."""
+    found = call_lookup(gateway, a["idempotency_key"])
+    if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
+        found = call_gateway(gateway, a["operation"], a["card_token"],
+                             Money.from_minor(a["amount_minor"], a["currency"]), a["idempotency_key"])
+    return found
 
 
 def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: dict, found) -> None:  # type: ignore[no-untyped-def]

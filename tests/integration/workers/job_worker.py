@@ -2,6 +2,7 @@
 
     python job_worker.py URL JOB --as-of 2026-11-23 [--chunk-size 50] [--stale-after 60]
                          [--kill-at POINT --kill-after K] [--ready-file PATH]
+                         [--gateway-concurrency N] [--latency-ms MS] [--gateway-rate R]
 
 Runs one job exactly as the CLI does (``run_job`` with ``App.job_deps``) and prints its job-run
 record as JSON. With ``--kill-at`` the process SIGKILLs itself at a precise point, the K-th time
@@ -13,6 +14,10 @@ it gets there, so that a crash lands where a test needs it:
   ``sql:UPDATE payment_attempts``: gateway answered, result half written, no notice yet);
 * ``gateway-before`` — the attempt is committed, the K-th gateway call is about to be made;
 * ``gateway-after`` — the K-th gateway call was made (the gateway charged), its answer is lost.
+
+The K-th call is a precise point when the calls go one at a time (``--gateway-concurrency 1``); with
+the default pool (CONTINUITY_GATEWAY_CONCURRENCY's default) the calls around it are in flight too.
+``--latency-ms`` is the test connector's latency (CONTINUITY_TEST_GATEWAY_LATENCY_MS).
 """
 from __future__ import annotations
 
@@ -82,9 +87,13 @@ def main() -> None:
     parser.add_argument("--kill-at", default="")
     parser.add_argument("--kill-after", type=int, default=1)
     parser.add_argument("--ready-file", default="")
+    parser.add_argument("--gateway-concurrency", type=int, default=Settings.gateway_concurrency)
+    parser.add_argument("--gateway-rate", type=float, default=Settings.gateway_rate)
+    parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
 
-    app = bootstrap(Settings(args.url, None, None))
+    app = bootstrap(Settings(args.url, None, None, gateway_concurrency=args.gateway_concurrency,
+                             gateway_rate=args.gateway_rate, test_gateway_latency_ms=args.latency_ms))
     counter = _Counter(args.kill_after)
     if args.kill_at.startswith("sql:"):
         prefix = args.kill_at[4:].strip().upper()

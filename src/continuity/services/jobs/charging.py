@@ -7,7 +7,7 @@ from datetime import date
 
 from continuity.adapters.batch.payments import AttemptOutcome, ClaimedAttempt
 from continuity.domain.money import Money
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
 from continuity.services.jobs.context import JobDeps
 from continuity.services.refund_sources import captures_of_line
 from continuity.services.ports import GatewayOutcome, GatewayResult
@@ -17,26 +17,22 @@ log = logging.getLogger(__name__)
 
 def charge_claimed(deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date,
                    retry_limit: int | None = None) -> Counter[str]:
-    """One gateway call per claimed attempt under its own key; the chunk's answers in one write."""
-    outcomes = []
-    for attempt in claimed:
-        amount = Money.from_minor(attempt.amount_minor, attempt.currency)
-        result = call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key,
-                              attempt.authorization_reference or "")
-        outcomes.append(AttemptOutcome(attempt, ATTEMPT_STATUS[result.outcome].value, result.reason,
-                                       result.reference))
+    """One gateway call per claimed (committed) attempt under its own key, the chunk's calls concurrently
+    (captures of one authorization in turn); the chunk's answers in one write, on this thread."""
+    results = each(deps.gateway, lambda attempt: _charge(deps, attempt), claimed, _authorization)
+    outcomes = [AttemptOutcome(attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference)
+                for attempt, result in zip(claimed, results)]
     deps.payments.record_outcomes(outcomes, as_of, retry_limit)
     return Counter(o.status for o in outcomes)
 
 
 def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -> list[AttemptOutcome]:
-    """Ask the gateway what became of each attempt; re-drive ones it never received, same key."""
-    outcomes = []
-    for attempt in stale:
-        found = call_lookup(deps.gateway, attempt.idempotency_key)
-        if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
-            found = _redrive(deps, attempt)
-        outcomes.append(AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference))
+    """Ask the gateway what became of each attempt; re-drive ones it never received, same key (the chunk's
+    calls concurrently, those of one authorization in turn; the answers written on this thread)."""
+    inputs = _redrive_inputs(deps, stale)
+    results = each(deps.gateway, lambda attempt: _look_up(deps, attempt, inputs), stale, _authorization)
+    outcomes = [AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference)
+                for attempt, found in zip(stale, results)]
     # installment charges, servicing refunds and releases are recorded here; submit authorizations by
     # payment_entry
     deps.payments.record_outcomes([o for o in outcomes if o.attempt.subject != "payment"
@@ -44,21 +40,50 @@ def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -
     return outcomes
 
 
-def _redrive(deps: JobDeps, attempt: ClaimedAttempt) -> GatewayResult:
-    """Send an attempt the gateway never received again, under the same key."""
-    if attempt.operation == "void":
-        reference = attempt.authorization_reference
-        if not reference:
-            with deps.uow() as uow:
-                auth = uow.servicing.authorization_of(attempt.sales_id, attempt.line_no, attempt.seq)
-            reference = auth["reference"] if auth else None
-        if reference is None:
-            return GatewayResult(GatewayOutcome.DECLINED, "", "no authorization on record to void")
-        return call_void(deps.gateway, attempt.card_token, reference, attempt.idempotency_key)
+def _authorization(attempt: ClaimedAttempt) -> str | None:
+    """Calls against one authorization go in turn (a gateway may refuse concurrent changes of one charge)."""
+    return attempt.authorization_reference or None
+
+
+def _charge(deps: JobDeps, attempt: ClaimedAttempt) -> GatewayResult:
     amount = Money.from_minor(attempt.amount_minor, attempt.currency)
-    if attempt.operation == "refund":  # rare (the refund never reached the gateway): its captures read here
+    return call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key,
+                        attempt.authorization_reference or "")
+
+
+def _redrive_inputs(deps: JobDeps, stale: list[ClaimedAttempt]) -> dict[str, object]:
+    """What re-sending an attempt needs from the database, read here on the calling thread (the pool only
+    makes calls): the authorization a void names, the captures a refund draws on."""
+    inputs: dict[str, object] = {a.idempotency_key: a.authorization_reference for a in stale if a.operation == "void"}
+    reads = [a for a in stale if a.operation == "refund" or (a.operation == "void" and not a.authorization_reference)]
+    if reads:
         with deps.uow() as uow:
-            captures = captures_of_line(uow, attempt.sales_id, attempt.line_no)
+            for a in reads:
+                if a.operation == "refund":
+                    inputs[a.idempotency_key] = tuple(captures_of_line(uow, a.sales_id, a.line_no))
+                else:
+                    auth = uow.servicing.authorization_of(a.sales_id, a.line_no, a.seq)
+                    inputs[a.idempotency_key] = auth["reference"] if auth else None
+    return inputs
+
+
+def _look_up(deps: JobDeps, attempt: ClaimedAttempt, inputs: dict[str, object]) -> GatewayResult:
+    found = call_lookup(deps.gateway, attempt.idempotency_key)
+    if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
+        return _redrive(deps, attempt, inputs.get(attempt.idempotency_key))
+    return found
+
+
+def _redrive(deps: JobDeps, attempt: ClaimedAttempt, read: object) -> GatewayResult:
+    """Send an attempt the gateway never received again, under the same key (``read``: what
+    _redrive_inputs read for it)."""
+    if attempt.operation == "void":
+        if not isinstance(read, str):
+            return GatewayResult(GatewayOutcome.DECLINED, "", "no authorization on record to void")
+        return call_void(deps.gateway, attempt.card_token, read, attempt.idempotency_key)
+    amount = Money.from_minor(attempt.amount_minor, attempt.currency)
+    if attempt.operation == "refund":  # rare: the refund never reached the gateway
+        captures = read if isinstance(read, tuple) else ()
         return call_refund(deps.gateway, attempt.card_token, amount, attempt.idempotency_key, captures)
     return call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key,
                         attempt.authorization_reference or "")

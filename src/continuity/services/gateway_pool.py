@@ -1,0 +1,98 @@
+"""The worker's gateway client: its requests paced under a rate limit, its calls issued from a bounded pool.
+
+Threads, not asyncio: the PaymentGateway port is synchronous (so are the gateway SDKs and the SQLAlchemy
+sessions), and a gateway call is time spent waiting on the network, which a thread spends without the GIL.
+Only the gateway calls run in the pool: the caller commits the attempts first on its own thread, hands the
+calls to ``each``, and writes the answers on its own thread once they are all back. No database session
+or unit of work ever crosses into a pool thread (the test connector, standing for the remote gateway,
+opens its own connections from the engine's pool).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import TypeVar
+
+from continuity.domain.card import Card, Expiry
+from continuity.domain.money import Money
+from continuity.services.ports import GatewayResult, PaymentGateway
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: requests are spaced for this share of the rate: timing noise between the pacing here and the gateway's
+#: clock (a thread woken a few ms late) then never shows more than ``rate`` requests in any 1 s window
+HEADROOM = 0.95
+
+
+class Pacer:
+    """At most ``rate`` requests a second, evenly spaced (no burst): each request takes the next free slot
+    and waits for it. Shared by every thread of the worker."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / (rate * HEADROOM)
+        self._clock, self._sleep = clock, sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+class PooledGateway:
+    """A PaymentGateway (the port, unchanged) whose every request waits for the pacer, plus ``each``: run
+    calls concurrently, at most ``concurrency`` at once."""
+
+    def __init__(self, gateway: PaymentGateway, concurrency: int, rate: float) -> None:
+        self.gateway, self.concurrency, self.pacer = gateway, concurrency, Pacer(rate)
+
+    def each(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn(item)`` for every item, at most ``concurrency`` at a time; the results in the items' order.
+        An exception of one call is raised here once the calls already running have ended; calls not yet
+        started are then not made (their attempts stay pending for reconcile-payments)."""
+        if len(items) < 2 or self.concurrency < 2:
+            return [fn(item) for item in items]
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="gateway")
+        try:
+            return list(pool.map(fn, items))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- the PaymentGateway port ---------------------------------------------------------------------------
+    def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
+        self.pacer.wait()
+        return self.gateway.tokenize(card_number, expiry, holder, today)
+
+    def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
+        self.pacer.wait()
+        return self.gateway.authorize(token, amount, idempotency_key)
+
+    def capture(self, token: str, amount: Money, idempotency_key: str, authorization: str = "") -> GatewayResult:
+        self.pacer.wait()
+        return self.gateway.capture(token, amount, idempotency_key, authorization)
+
+    def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
+        self.pacer.wait()
+        return self.gateway.void(token, reference, idempotency_key)
+
+    def refund(self, token: str, amount: Money, idempotency_key: str, *more, **named) -> GatewayResult:  # type: ignore[no-untyped-def]
+        self.pacer.wait()
+        return self.gateway.refund(token, amount, idempotency_key, *more, **named)
+
+    def lookup(self, idempotency_key: str) -> GatewayResult:
+        self.pacer.wait()
+        return self.gateway.lookup(idempotency_key)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if name == "gateway":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.gateway, name)  # what else the adapter offers (the test connector's engine)

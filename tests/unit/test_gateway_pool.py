@@ -1,0 +1,161 @@
+"""The worker's gateway client (issue 13): calls run concurrently in a bounded pool, requests are paced
+under the rate limit, "too many requests" is retried under the same key and never taken as a decline."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from continuity.domain.money import Money
+from continuity.services import gateway_calls
+from continuity.services.gateway_calls import call_gateway, call_lookup, each
+from continuity.services.gateway_pool import HEADROOM, Pacer, PooledGateway
+from continuity.services.ports import GatewayBusy, GatewayOutcome, GatewayResult
+
+EUR = Money.from_minor(1000, "EUR")
+APPROVED = GatewayResult(GatewayOutcome.APPROVED, "gw_1", "")
+
+
+class FakeTime:
+    """A monotonic clock that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class InFlight:
+    """Counts the calls running at once (peak), each held until ``release`` (or a short timeout)."""
+
+    def __init__(self) -> None:
+        self.lock, self.now, self.peak = threading.Lock(), 0, 0
+        self.release = threading.Event()
+
+    def call(self, item: int) -> int:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        self.release.wait(0.2)
+        with self.lock:
+            self.now -= 1
+        return item * 10
+
+
+def test_the_pacer_spaces_requests_evenly_and_never_lets_more_than_the_rate_into_any_second():
+    fake = FakeTime()
+    pacer = Pacer(20, clock=fake.clock, sleep=fake.sleep)
+    times = []
+    for _ in range(100):
+        pacer.wait()
+        times.append(fake.now)
+    gaps = {round(b - a, 9) for a, b in zip(times, times[1:])}
+    assert gaps == {round(1 / (20 * HEADROOM), 9)}
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 20
+
+
+def test_after_an_idle_spell_the_pacer_does_not_let_a_burst_through():
+    fake = FakeTime()
+    pacer = Pacer(10, clock=fake.clock, sleep=fake.sleep)
+    pacer.wait()
+    fake.now += 60  # a minute with no request: no credit is saved up
+    first = fake.now
+    for _ in range(3):
+        pacer.wait()
+    assert fake.now - first == pytest.approx(2 / (10 * HEADROOM))
+
+
+def test_each_runs_the_calls_concurrently_up_to_the_pool_size_and_keeps_their_order():
+    gateway, flight = PooledGateway(object(), concurrency=4, rate=1000), InFlight()
+    assert gateway.each(flight.call, list(range(10))) == [i * 10 for i in range(10)]
+    assert flight.peak == 4
+
+
+def test_calls_that_belong_together_never_run_at_the_same_time():
+    gateway, flight = PooledGateway(object(), concurrency=8, rate=1000), InFlight()
+    results = each(gateway, flight.call, [1, 2, 3, 4, 5, 6], together=lambda item: "auth_1")
+    assert results == [10, 20, 30, 40, 50, 60] and flight.peak == 1
+
+
+def test_a_gateway_without_a_pool_is_called_one_call_after_another():
+    flight = InFlight()
+    flight.release.set()
+    assert each(object(), flight.call, [1, 2, 3]) == [10, 20, 30] and flight.peak == 1
+
+
+def test_an_exception_in_one_call_is_raised_and_the_calls_not_started_are_not_made():
+    started: list[int] = []
+    gate = threading.Event()
+
+    def call(item: int) -> int:
+        started.append(item)
+        if item == 0:
+            raise KeyboardInterrupt  # a worker being killed: not an Exception, not taken as "no answer"
+        gate.wait(0.1)
+        return item
+
+    with pytest.raises(KeyboardInterrupt):
+        PooledGateway(object(), concurrency=2, rate=1000).each(call, list(range(50)))
+    assert len(started) < 50
+
+
+class BusyGateway:
+    """Answers "too many requests" ``busy`` times per key, then approves; counts every request."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy, self.calls = busy, []
+
+    def capture(self, token, amount, key, authorization=""):  # type: ignore[no-untyped-def]
+        self.calls.append(key)
+        if self.calls.count(key) <= self.busy:
+            raise GatewayBusy(retry_after=0)
+        return APPROVED
+
+    def lookup(self, key):  # type: ignore[no-untyped-def]
+        return self.capture("", EUR, key)
+
+
+def test_too_many_requests_is_sent_again_under_the_same_key_and_then_answered(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(gateway_calls.time, "sleep", waits.append)
+    gateway = BusyGateway(busy=3)
+    assert call_gateway(gateway, "capture", "tok", EUR, "key-1") == APPROVED
+    assert gateway.calls == ["key-1"] * 4 and len(waits) == 3
+
+
+def test_a_gateway_that_stays_busy_leaves_the_call_unknown_never_declined(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(gateway_calls.time, "sleep", waits.append)
+    gateway = BusyGateway(busy=100)
+    result = call_lookup(gateway, "key-2")
+    assert result.outcome == GatewayOutcome.UNKNOWN and "too many requests" in result.reason
+    assert gateway.calls == ["key-2"] * (gateway_calls.BUSY_RETRIES + 1)
+
+
+def test_the_back_off_grows_when_the_gateway_names_no_wait(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(gateway_calls.time, "sleep", waits.append)
+
+    class NoHint(BusyGateway):
+        def capture(self, token, amount, key, authorization=""):  # type: ignore[no-untyped-def]
+            self.calls.append(key)
+            if len(self.calls) <= self.busy:
+                raise GatewayBusy()
+            return APPROVED
+
+    assert call_gateway(NoHint(busy=4), "capture", "tok", EUR, "k") == APPROVED
+    assert all(later > earlier for earlier, later in zip(waits, waits[1:])) and len(waits) == 4
+
+
+def test_every_request_of_the_pooled_client_waits_for_the_pacer():
+    fake = FakeTime()
+    gateway = PooledGateway(BusyGateway(busy=0), concurrency=1, rate=5)
+    gateway.pacer = Pacer(5, clock=fake.clock, sleep=fake.sleep)
+    start = fake.now
+    for k in range(6):
+        assert gateway.capture("tok", EUR, f"k{k}") == APPROVED
+    assert fake.now - start == pytest.approx(5 / (5 * HEADROOM))
