@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import uuid
 
 import pytest
 
@@ -34,7 +35,8 @@ def localstripe(tmp_path_factory):  # type: ignore[no-untyped-def]
 def stripe_settings(database_url: str, api_base: str, **more) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(database_url, None, None, max_as_of_days=TEST_MAX_AS_OF_DAYS, gateway="stripe",
                     stripe_api_key=ls.SECRET_KEY, stripe_publishable_key=ls.PUBLISHABLE_KEY,
-                    stripe_api_base=api_base, stripe_js_url=f"{api_base}/js.stripe.com/v3/", **more)
+                    stripe_api_base=api_base, stripe_js_url=f"{api_base}/js.stripe.com/v3/",
+                    stripe_key_prefix=f"t{uuid.uuid4().hex[:8]}:", **more)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ CONTINUITY = Path(sys.executable).with_name("continuity")
 
 def _env(monkeypatch, **values):  # type: ignore[no-untyped-def]
     for name in ("CONTINUITY_GATEWAY", "CONTINUITY_STRIPE_API_KEY", "CONTINUITY_STRIPE_PUBLISHABLE_KEY",
-                 "CONTINUITY_STRIPE_API_BASE", "CONTINUITY_STRIPE_JS_URL"):
+                 "CONTINUITY_STRIPE_API_BASE", "CONTINUITY_STRIPE_JS_URL", "CONTINUITY_STRIPE_KEY_PREFIX"):
         monkeypatch.delenv(name, raising=False)
     for name, value in values.items():
         monkeypatch.setenv(f"CONTINUITY_{name.upper()}", value)
@@ -34,10 +34,11 @@ def test_the_test_connector_stays_the_default(monkeypatch):
 
 def test_stripe_settings_are_read_and_the_secret_is_not_shown(monkeypatch):
     _env(monkeypatch, gateway="stripe", stripe_api_key="sk_test_x1", stripe_publishable_key="pk_test_y",
-         stripe_api_base="http://127.0.0.1:9", stripe_js_url="http://127.0.0.1:9/js.stripe.com/v3/")
+         stripe_api_base="http://127.0.0.1:9", stripe_js_url="http://127.0.0.1:9/js.stripe.com/v3/",
+         stripe_key_prefix="shop-1:")
     settings = Settings.from_env()
-    assert (settings.gateway, settings.stripe_api_key, settings.stripe_publishable_key, settings.stripe_api_base) == (
-        "stripe", "sk_test_x1", "pk_test_y", "http://127.0.0.1:9")
+    assert (settings.gateway, settings.stripe_api_key, settings.stripe_publishable_key, settings.stripe_api_base,
+            settings.stripe_key_prefix) == ("stripe", "sk_test_x1", "pk_test_y", "http://127.0.0.1:9", "shop-1:")
     assert "sk_test_x1" not in repr(settings)
 
 

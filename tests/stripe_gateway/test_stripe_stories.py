@@ -47,7 +47,9 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
     assert [(i.status, i.currency, i.payment_method, i.capture_method) for i in in_order] == [
         ("succeeded", "eur", pm, "automatic")] * 3
     assert [localstripe.captured(i) for i in in_order] == [1299, 1525, 1375]
-    assert [i.metadata.to_dict()["idempotency_key"] for i in in_order] == [a["idempotency_key"] for a in approved]
+    prefix = app.settings.stripe_key_prefix  # CONTINUITY_STRIPE_KEY_PREFIX: each test database its own
+    assert [i.metadata.to_dict()["idempotency_key"] for i in in_order] == [prefix + a["idempotency_key"]
+                                                                          for a in approved]
     rows = _every_row(app)
     assert pm in rows and VISA not in rows  # only the reference: no card number reached us
 
@@ -64,7 +66,7 @@ def test_a_declined_card_leaves_the_order_on_hold_with_stripes_reason(stripe_app
     assert (intent.status, intent.amount, intent.capture_method) == ("requires_payment_method", 1980, "manual")
     [attempt] = attempts(app, sales_id)
     assert attempt["status"] == "declined" and attempt["reason"].startswith("card_declined")
-    assert intent.metadata.to_dict()["idempotency_key"] == attempt["idempotency_key"]
+    assert intent.metadata.to_dict()["idempotency_key"] == app.settings.stripe_key_prefix + attempt["idempotency_key"]
     assert localstripe.captured(intent) == 0
 
 
@@ -123,5 +125,5 @@ def test_a_cancel_refunds_what_was_captured_at_stripe(stripe_app, localstripe):
     assert (made.status, made.amount) == ("succeeded", round(float(refund) * 100))
     [attempt] = [a for a in attempts(app, sales_id) if a["operation"] == "refund"]
     assert attempt["status"] == "approved" and attempt["gateway_reference"] == made.id
-    assert made.metadata.to_dict()["idempotency_key"] == attempt["idempotency_key"]
+    assert made.metadata.to_dict()["idempotency_key"] == app.settings.stripe_key_prefix + attempt["idempotency_key"]
     assert made.amount <= localstripe.captured(captured) + made.amount  # never more than was taken

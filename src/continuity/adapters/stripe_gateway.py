@@ -42,10 +42,11 @@ class StripeGateway:
     takes_card_numbers = False
 
     def __init__(self, api_key: str, publishable_key: str, api_base: str, js_url: str,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, key_prefix: str = "") -> None:
         self.client = stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=0,
                                           http_client=stripe.RequestsClient(timeout=timeout))
         self.publishable_key, self.js_url = publishable_key, js_url
+        self.key_prefix = key_prefix  # our keys are unique per database only: one namespace per database
         self._customers: dict[str, str] = {}  # PaymentMethod id → its Customer (never changes once attached)
 
     # -- setup ---------------------------------------------------------------------------------------
@@ -91,28 +92,35 @@ class StripeGateway:
     # -- the payment operations ------------------------------------------------------------------------
     def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult:
         if amount.minor == 0:  # a card check, no money held: the PaymentMethod is saved and ours
-            return self._guard(idempotency_key, lambda: self._verify(token))
-        return self._charge(token, amount, idempotency_key, "manual")
+            return self._guard(self._key(idempotency_key), lambda: self._verify(token))
+        return self._charge(token, amount, self._key(idempotency_key), "manual")
 
     def capture(self, token: str, amount: Money, idempotency_key: str, authorization: str = "") -> GatewayResult:
+        key = self._key(idempotency_key)
         if not authorization.startswith("pi_"):
-            return self._charge(token, amount, idempotency_key, "automatic")
-        return self._guard(idempotency_key, lambda: self._capture(token, amount, idempotency_key, authorization))
+            return self._charge(token, amount, key, "automatic")
+        return self._guard(key, lambda: self._capture(token, amount, key, authorization))
 
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
         if not reference.startswith("pi_"):
             return GatewayResult(GatewayOutcome.APPROVED, reference, "nothing held at Stripe")
-        return self._guard("", lambda: self._void(reference, idempotency_key))
+        return self._guard("", lambda: self._void(reference, self._key(idempotency_key)))
 
     def refund(self, token: str, amount: Money, idempotency_key: str, captures: Sequence[str] = ()) -> GatewayResult:
-        return self._guard(idempotency_key, lambda: self._refund(amount, idempotency_key, captures))
+        key = self._key(idempotency_key)
+        return self._guard(key, lambda: self._refund(amount, key, captures))
 
     def lookup(self, idempotency_key: str) -> GatewayResult:
-        intents = self._intents_with(KEY, idempotency_key) or self._intents_with(CAPTURE_KEY, idempotency_key)
+        return self._lookup(self._key(idempotency_key))
+
+    def _key(self, idempotency_key: str) -> str:
+        return self.key_prefix + idempotency_key
+
+    def _lookup(self, key: str) -> GatewayResult:
+        intents = self._intents_with(KEY, key) or self._intents_with(CAPTURE_KEY, key)
         if intents:
-            return intent_result(_best(intents), "capture" if _captured_under(intents, idempotency_key) else "")
-        refunds = [r for r in self._all(self.client.v1.refunds.list, {"limit": 100})
-                   if _meta(r, KEY) == idempotency_key]
+            return intent_result(_best(intents), "capture" if _captured_under(intents, key) else "")
+        refunds = [r for r in self._all(self.client.v1.refunds.list, {"limit": 100}) if _meta(r, KEY) == key]
         if refunds:
             return GatewayResult(GatewayOutcome.APPROVED, ",".join(r.id for r in refunds))
         return GatewayResult(GatewayOutcome.DECLINED, "", NO_SUCH_TRANSACTION)
@@ -274,7 +282,7 @@ class StripeGateway:
         if not key:
             return no_answer()
         try:
-            found = self.lookup(key)
+            found = self._lookup(key)
         except (NoAnswer, stripe.StripeError):
             return no_answer()
         return no_answer() if found.reason == NO_SUCH_TRANSACTION else found
