@@ -51,3 +51,8 @@ def test_a_reason_is_masked_and_a_bidi_actor_is_refused(cli):
     done = cli.ok("orders", "skip", parent, "2", "--actor", "ann", "--reason", f"card {SPACED}")
     assert done["applied"] is True
     assert _audit_reasons(cli) == {f"card {MASKED}"}
+
+
+def test_a_user_name_that_is_a_card_number_is_refused_in_one_line(cli):
+    message = cli.fails("card_number_in_text", "users", "add", "4111-1111-1111-1111", "--role", "agent")
+    assert "4111" not in message

@@ -110,6 +110,15 @@ def test_a_servicing_reason_is_kept_with_the_card_number_masked(api, demo_app):
     assert _stored_anywhere(demo_app, PAN) == []
 
 
+def test_a_user_name_that_is_a_card_number_is_refused(demo_app):
+    admin = bearer(users_of_each_role(demo_app)["admin"])
+    with client(demo_app) as c:
+        refused = c.post(f"{API}/users", headers=admin, json={"name": PAN, "role": "agent"})
+        assert refused.status_code == 422 and refused.json()["code"] == "card_number_in_text", refused.text
+        assert PAN not in refused.text
+        assert PAN not in {u["name"] for u in c.get(f"{API}/users", headers=admin).json()}
+
+
 # -- web forms ---------------------------------------------------------------------------------------
 @pytest.fixture
 def web_app(demo_app):  # type: ignore[no-untyped-def]

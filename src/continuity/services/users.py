@@ -9,6 +9,7 @@ import re
 import secrets
 
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
+from continuity.domain.free_text import checked_name
 from continuity.domain.users import Role, User
 from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock
@@ -27,6 +28,7 @@ def add_user(uow_factory: UowFactory, clock: Clock, name: str, role: str) -> tup
     if not _NAME.match(name):
         raise ValidationFailed("a user name is 1–100 letters, digits or . _ @ - and starts with a letter or digit",
                                "user_name_invalid")
+    checked_name(name, "name")
     try:
         role_ = Role(role)
     except ValueError:
