@@ -6,7 +6,9 @@ BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0 skips SQLite, BENCH_DIR is where the
 jobs timed (process-payments brings create-child-orders along: the generated parents are billed
 per shipment, so the charges are the child orders'). Each step runs in its own process; rows/s is
 due parents per second; wall seconds, CPU seconds of the step's process, and the load average when
-the step ended are printed (the machine is shared).
+the step ended are printed (the machine is shared). The step ``process-payments-latency`` (in the
+default BENCH_JOBS) charges against a gateway answering in 50 ms with real worker processes: see
+bench/latency.py (BENCH_LATENCY_N, default 10000; BENCH_LATENCY_MS; BENCH_RATE_N).
 
 Baselines, measured in the same run: ``baseline`` is a raw INSERT … SELECT of the same number of rows
 into one plain table (the issue's definition, unchanged); ``baseline-same-shape`` (SQLite) is the raw
@@ -31,7 +33,9 @@ from rich.table import Table
 from sqlalchemy import create_engine, text
 
 JOBS = ["create-child-orders", "process-payments", "invoice-shipped", "close-orders", "extend-lines"]
-JOBS = [j for j in os.environ.get("BENCH_JOBS", ",".join(JOBS)).split(",") if j]
+JOBS = [j for j in os.environ.get("BENCH_JOBS", ",".join(JOBS + ["process-payments-latency"])).split(",") if j]
+LATENCY = "process-payments-latency" in JOBS  # its own runs (bench/latency.py), after the others
+JOBS = [j for j in JOBS if j != "process-payments-latency"]
 if "process-payments" in JOBS and "create-child-orders" not in JOBS:
     JOBS.insert(JOBS.index("process-payments"), "create-child-orders")  # it makes the charges (per shipment)
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -89,7 +93,7 @@ def drop_postgres(url: str) -> None:
 
 
 def main() -> None:
-    sizes = [int(s) for s in os.environ.get("BENCH_N", "100000").split(",")]
+    sizes = [int(s) for s in os.environ.get("BENCH_N", "100000").split(",")] if JOBS else []
     timings: dict[tuple[str, int], dict] = {}
     for n in sizes:
         if os.environ.get("BENCH_SQLITE", "1") != "0":
@@ -103,6 +107,10 @@ def main() -> None:
                 drop_postgres(pg)
     if len(sizes) > 1:
         print_ratios(timings, min(sizes), max(sizes))
+    if LATENCY:
+        from bench import latency
+
+        latency.main(postgres_url, drop_postgres)
 
 
 def print_ratios(timings: dict[tuple[str, int], dict], small: int, large: int) -> None:

@@ -91,9 +91,7 @@ class TestConnector:
             self._turned_away.add(key)
             self._wait()
             raise GatewayBusy("too many requests (the test card 4000000000000424)", retry_after=None)
-        row = self._recorded(key)
-        if row is None:
-            row = self._record(operation, token, amount, key, authorization, received)
+        row = self._record(operation, token, amount, key, authorization, received)  # a repeated key: its first row
         self._wait()
         if _behaviour(token) == "timeout" and operation in ("authorize", "capture"):
             return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway did not answer in time")

@@ -132,7 +132,8 @@ def jobs_reap(as_json: Json = False) -> None:
 
 def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly sequences.")] = 3600,
            once: Annotated[bool, typer.Option("--once", help="Run the sequence once and stop.")] = False,
-           fulfil: Annotated[bool, typer.Option("--fulfil", help="Also ship paid child orders.")] = False) -> None:
+           fulfil: Annotated[bool, typer.Option("--fulfil", help="Also ship paid child orders.")] = False,
+           chunk_size: Chunk = 2000) -> None:
     """Run the nightly sequence continuously; stops cleanly on SIGTERM or Ctrl-C."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -141,7 +142,7 @@ def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly
     app.check_gateway()  # a missing or refused key stops the worker here, in one line
     deps = app.job_deps()
     while not stop.is_set():
-        runs = run_all(deps, JobRequest(app.clock.today()), fulfil=fulfil, stop=stop.is_set)
+        runs = run_all(deps, JobRequest(app.clock.today(), chunk_size=chunk_size), fulfil=fulfil, stop=stop.is_set)
         console.print(f"worker: ran {len(runs)} jobs for {app.clock.today()}")
         if once:
             break
