@@ -48,6 +48,7 @@ class StripeGateway:
         self.publishable_key, self.js_url = publishable_key, js_url
         self.key_prefix = key_prefix  # our keys are unique per database only: one namespace per database
         self._customers: dict[str, str] = {}  # PaymentMethod id → its Customer (never changes once attached)
+        self._accounts: dict[str, str] = {}  # our account → its Customer, once this process knows it
 
     # -- setup ---------------------------------------------------------------------------------------
     def check(self) -> None:
@@ -211,6 +212,11 @@ class StripeGateway:
 
     def _customer_for(self, customer: GatewayCustomer) -> str:
         """The account's Stripe Customer: the one its saved cards are on, else found by its metadata, else new."""
+        if customer.account not in self._accounts:
+            self._accounts[customer.account] = self._find_or_create(customer)
+        return self._accounts[customer.account]
+
+    def _find_or_create(self, customer: GatewayCustomer) -> str:
         for token in (t for t in customer.cards if t.startswith("pm_")):
             try:
                 return self._customer_of(token)
@@ -223,7 +229,7 @@ class StripeGateway:
         if customer.email:
             params["email"] = customer.email
         return self._send(lambda: self.client.v1.customers.create(
-            params, {"idempotency_key": f"customer:{customer.account}"})).id
+            params, {"idempotency_key": self._key(f"customer:{customer.account}")})).id
 
     def _search_customer(self, account: str) -> str:
         try:

@@ -13,7 +13,7 @@ from continuity.domain.payments import PaymentStatus, check_payment_transition
 from continuity.domain.sales_order import OrderStatus
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.order_entry import UowFactory, amount_due_now
-from continuity.services.ports import Clock, GatewayCustomer, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import CardSetup, Clock, GatewayCustomer, GatewayOutcome, GatewayResult, PaymentGateway
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ def save_payment_method(uow_factory: UowFactory, gateway: PaymentGateway, clock:
         uow.commit()
     log.info("card saved for %s: %s", account, card.masked)
     return card
+
+
+def card_setup(uow_factory: UowFactory, gateway: PaymentGateway, account: str) -> CardSetup:
+    """What the browser needs to enter a card at the gateway for this customer (CONTINUITY_GATEWAY=stripe)."""
+    with uow_factory() as uow:
+        customer = uow.customers.get(account)
+        cards = uow.customers.cards(account)
+    return gateway.card_setup(GatewayCustomer(account, customer.name, customer.email, tuple(c.token for c in cards)))
 
 
 def add_payment_method_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,

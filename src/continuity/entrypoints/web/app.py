@@ -15,7 +15,7 @@ from continuity.domain.errors import DomainError, NotFound
 from continuity.entrypoints.api import problems
 from continuity.entrypoints.web.auth import CsrfRefused, LoginRequired, RoleTooLow, verify_csrf
 from continuity.entrypoints.web.routes import agent_routes, order_servicing
-from continuity.entrypoints.web.security import SecurityHeadersMiddleware, is_web_path
+from continuity.entrypoints.web.security import CSP, SecurityHeadersMiddleware, card_entry_csp, is_web_path
 from continuity.entrypoints.web.session import WebState
 from continuity.entrypoints.web.templating import render
 
@@ -27,8 +27,9 @@ def include_web(api: FastAPI, app: App) -> None:
     api.state.web = WebState(WebAuthStore(app.engine), app.clock, timedelta(minutes=settings.web_idle_minutes),
                              timedelta(hours=settings.session_max_hours))
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web_csp = card_entry_csp(settings.stripe_js_url, settings.stripe_api_base) if settings.gateway == "stripe" else CSP
     api.add_middleware(SecurityHeadersMiddleware, docs_path=api.docs_url,  # outermost: on every answer
-                       trust_forwarded_proto=app.settings.trust_forwarded_proto)
+                       trust_forwarded_proto=app.settings.trust_forwarded_proto, web_csp=web_csp)
     csrf = [Depends(verify_csrf)]
     for router in agent_routes() + _manager_routes() + [order_servicing.router]:
         api.include_router(router, dependencies=csrf)

@@ -43,6 +43,21 @@ HSTS = "max-age=31536000"
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
+def card_entry_csp(script_url: str, api_base: str) -> str:
+    """The web policy with Stripe.js allowed (CONTINUITY_GATEWAY=stripe): its script and frames from
+    CONTINUITY_STRIPE_JS_URL's origin, its calls to CONTINUITY_STRIPE_API_BASE's (the card number goes
+    there from the browser, never to us)."""
+    js, api = _origin(script_url), _origin(api_base)
+    return (f"default-src 'self'; script-src 'self' {js}; style-src 'self'; frame-src {js}; "
+            f"connect-src 'self' {api}; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+            "object-src 'none'")
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 def is_web_path(path: str) -> bool:
     return not path.startswith("/api")
 
@@ -66,8 +81,10 @@ def came_over_https(scope: Scope, trust_forwarded_proto: bool) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, docs_path: str | None = "/api/docs", trust_forwarded_proto: bool = False) -> None:
+    def __init__(self, app: ASGIApp, docs_path: str | None = "/api/docs", trust_forwarded_proto: bool = False,
+                 web_csp: str = CSP) -> None:
         self.app = app
+        self.web_headers = {**HEADERS, "Content-Security-Policy": web_csp}
         self.docs_path = docs_path
         self.trust_forwarded_proto = trust_forwarded_proto
 
@@ -81,7 +98,7 @@ class SecurityHeadersMiddleware:
 
         def add_headers(message: Message) -> MutableHeaders:
             headers = MutableHeaders(scope=message)
-            for name, value in (HEADERS if web else API_HEADERS).items():
+            for name, value in (self.web_headers if web else API_HEADERS).items():
                 headers[name] = value
             if web and not path.startswith("/static/"):
                 headers["Cache-Control"] = "no-store"

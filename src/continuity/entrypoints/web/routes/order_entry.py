@@ -84,13 +84,14 @@ def recap(request: Request, user: Agent, sales_id: str) -> Response:
     page = entry_page(app, sales_id)
     if page["order"]["status"] not in EDITABLE:
         return RedirectResponse(f"/orders/{sales_id}/done", 303)
-    return render(request, "agent/recap.html", **page, error=None)
+    return render(request, "agent/recap.html", **page, card_setup=_card_setup(app, page), error=None)
 
 
 @router.post("/orders/{sales_id}/submit")
 def submit(request: Request, user: Agent, sales_id: str,
            card_number: Annotated[str, Form(max_length=40)] = "", expiry: Annotated[str, Form(max_length=7)] = "",
-           saved_card: Annotated[str, Form(max_length=100)] = "") -> Response:
+           saved_card: Annotated[str, Form(max_length=100)] = "",
+           payment_method: Annotated[str, Form(max_length=120)] = "") -> Response:
     """Payment and submit in one step: a new card is tokenized (only the token is kept) and added as the
     payment for what is due now; then the order is submitted, which authorizes the card."""
     app = _continuity(request)
@@ -99,17 +100,25 @@ def submit(request: Request, user: Agent, sales_id: str,
             return RedirectResponse(f"/orders/{sales_id}/done", 303)
     try:
         agent_order_entry.use_card(app.uow, app.gateway, app.clock, sales_id, card_number.strip(), expiry.strip(),
-                                   saved_card)
+                                   saved_card, payment_method.strip())
         result = payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
     except DomainError as exc:
         if exc.code == "submit_in_progress":  # a double click: the first click's submit is under way
             return RedirectResponse(f"/orders/{sales_id}/done", 303)
         page = entry_page(app, sales_id)
         status = 402 if isinstance(exc, PaymentError) else 422
-        return render(request, "agent/recap.html", status, **page, error=error_text(request, exc))
+        return render(request, "agent/recap.html", status, **page, card_setup=_card_setup(app, page),
+                      error=error_text(request, exc))
     if result.status == OrderStatus.OPEN.value:
         return RedirectResponse(f"/orders/{sales_id}/done", 303)
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)
+
+
+def _card_setup(app, page: dict):  # type: ignore[no-untyped-def]
+    """Under stripe the card is typed into Stripe.js (a SetupIntent for the customer), never sent to us."""
+    if payment_entry.takes_card_numbers(app.gateway):
+        return None
+    return payment_entry.card_setup(app.uow, app.gateway, page["order"]["account"])
 
 
 @router.get("/orders/{sales_id}/done")
