@@ -55,23 +55,25 @@ def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> 
 
 
 def each(gateway: PaymentGateway, fn: Callable[[T], R], items: Sequence[T],
-         together: Callable[[T], Hashable | None] = lambda item: None) -> list[R]:
+         together: Callable[[T], Hashable | None] | None = None) -> list[R]:
     """``fn(item)`` for every item (each makes its gateway calls, nothing else: no database session), the
     results in the items' order. Concurrently when the gateway is a worker's pooled client (PooledGateway),
     else one after another. Items with the same ``together`` key (not None), e.g. captures of one
     authorization, are called in turn within one task, never at the same time."""
+    pooled = getattr(gateway, "each", None)
+    if not callable(pooled) or len(items) < 2:
+        return [fn(item) for item in items]
+    keys = [together(item) for item in items] if together else []
+    if not any(key is not None for key in keys):
+        return pooled(fn, items)
     groups: dict[Hashable, list[int]] = {}
-    for index, item in enumerate(items):
-        key = together(item)
+    for index, key in enumerate(keys):
         groups.setdefault(("alone", index) if key is None else ("with", key), []).append(index)
 
     def run(indexes: list[int]) -> list[tuple[int, R]]:
         return [(i, fn(items[i])) for i in indexes]
 
-    pooled = getattr(gateway, "each", None)
-    tasks = list(groups.values())
-    done = pooled(run, tasks) if callable(pooled) and len(tasks) > 1 else [run(t) for t in tasks]
-    results: dict[int, R] = dict(pair for part in done for pair in part)
+    results: dict[int, R] = dict(pair for part in pooled(run, list(groups.values())) for pair in part)
     return [results[i] for i in range(len(items))]
 
 
