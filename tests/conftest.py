@@ -24,6 +24,10 @@ TODAY = date(2026, 11, 23)
 #: make_app's apps lift CONTINUITY_MAX_AS_OF_DAYS (default 7); tests/integration/test_input_bounds.py
 #: checks the default bound (make_app(max_as_of_days=7)).
 TEST_MAX_AS_OF_DAYS = 36_500
+#: make_app's apps send gateway requests unpaced (CONTINUITY_GATEWAY_RATE default 80/s would stretch the
+#: tests that charge hundreds of installments into seconds); tests/integration/test_gateway_concurrency.py
+#: and tests/unit/test_gateway_pool.py check the pacing (make_app(gateway_rate=15.0)).
+TEST_GATEWAY_RATE = 1_000_000.0
 
 
 def _postgres_or_skip() -> None:
@@ -81,7 +85,7 @@ def make_app(database_url):
     apps: list[App] = []
 
     def _make(day: date = TODAY, **settings) -> App:  # type: ignore[no-untyped-def]
-        settings = {"max_as_of_days": TEST_MAX_AS_OF_DAYS, **settings}
+        settings = {"max_as_of_days": TEST_MAX_AS_OF_DAYS, "gateway_rate": TEST_GATEWAY_RATE, **settings}
         app = bootstrap(Settings(database_url, None, None, **settings), clock=FixedClock(day))
         apps.append(app)
         return app
