@@ -92,6 +92,7 @@ def test_an_installment_plan_is_charged_over_three_nightly_runs(stripe_app, loca
     customer = localstripe.customer_of(pm)
     [held] = localstripe.intents(customer)
     assert (held.status, held.amount, held.capture_method) == ("requires_capture", 1980, "manual")
+    assert held.payment_method_types == ["card"]  # cards only: an off-session confirm needs no return_url
 
     for day in (START, add_months(START, 1), add_months(START, 2)):
         nightly(app, day)
@@ -127,3 +128,31 @@ def test_a_cancel_refunds_what_was_captured_at_stripe(stripe_app, localstripe):
     assert attempt["status"] == "approved" and attempt["gateway_reference"] == made.id
     assert made.metadata.to_dict()["idempotency_key"] == app.settings.stripe_key_prefix + attempt["idempotency_key"]
     assert made.amount <= localstripe.captured(captured) + made.amount  # never more than was taken
+
+
+def test_a_nightly_charge_that_needs_the_customer_is_declined_with_its_own_reason_and_a_notice(stripe_app, localstripe):
+    import json
+
+    from continuity.services import payment_entry
+
+    app = stripe_app
+    c, h = api_client(app)
+    sales_id = new_order(c, h, "0021")
+    pay(c, h, localstripe, sales_id, VISA)
+    assert submit(c, h, sales_id)["status"] == "open"
+    nightly(app, START)
+    # the customer's card is now one that needs 3-D Secure (the change-card service takes numbers only)
+    needs = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, KAREN,
+                                              localstripe.payment_method(NEEDS_AUTHENTICATION)).token
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s"), {"t": needs, "s": sales_id})
+    nightly(app, add_months(START, 1))
+
+    [second] = [a for a in attempts(app, sales_id) if a["seq"] == 2]
+    assert (second["status"], second["reason"]) == ("declined", "authentication_required: the customer must confirm this card")
+    [intent] = [i for i in localstripe.intents(localstripe.customer_of(needs)) if i.payment_method == needs]
+    assert (intent.status, intent.amount, localstripe.captured(intent)) == ("requires_action", 1980, 0)
+    with app.engine.connect() as conn:
+        notices = conn.execute(text("SELECT kind, payload FROM notifications WHERE sales_id = :s AND kind = "
+                                    "'payment_declined'"), {"s": sales_id}).all()
+    assert [json.loads(p)["reason"] for _, p in notices] == [second["reason"]]

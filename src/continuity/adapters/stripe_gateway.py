@@ -70,7 +70,7 @@ class StripeGateway:
     def card_setup(self, customer: GatewayCustomer) -> CardSetup:
         """A SetupIntent for an off-session card of this customer; the browser confirms it with Stripe.js."""
         intent = self._send(lambda: self.client.v1.setup_intents.create(
-            {"customer": self._customer_for(customer), "usage": "off_session"}))
+            {"customer": self._customer_for(customer), "usage": "off_session", "payment_method_types": ["card"]}))
         return CardSetup(intent.client_secret, self.publishable_key, self.js_url)
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
@@ -131,7 +131,8 @@ class StripeGateway:
         def create() -> GatewayResult:
             intent = self._send(lambda: self.client.v1.payment_intents.create({
                 "amount": amount.minor, "currency": amount.currency.lower(), "customer": self._customer_of(token),
-                "payment_method": token, "confirm": True, "off_session": True, "capture_method": capture_method,
+                "payment_method": token, "payment_method_types": ["card"],  # cards only: no redirect, no return_url
+                "confirm": True, "off_session": True, "capture_method": capture_method,
                 "metadata": {KEY: key}}, {"idempotency_key": key}))
             return intent_result(intent)
         return self._guard(key, create)
