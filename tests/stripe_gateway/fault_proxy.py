@@ -33,6 +33,7 @@ class Seen:
     key: str
     forwarded: bool
     fault: str = ""
+    body: str = ""  # the form-encoded request body
 
 
 @dataclass
@@ -83,7 +84,8 @@ class FaultProxy:
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         fault = self._take(h.command, h.path)
-        seen = Seen(h.command, h.path, h.headers.get("Idempotency-Key", ""), False, fault.kind if fault else "")
+        seen = Seen(h.command, h.path, h.headers.get("Idempotency-Key", ""), False, fault.kind if fault else "",
+                    body.decode("utf-8", "replace"))
         with self.lock:
             self.log.append(seen)
         if fault and fault.kind == "reset":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import parse_qs
 from datetime import date
 
 import pytest
@@ -145,7 +146,11 @@ def test_too_many_requests_is_sent_again_under_the_same_key(faulty):
     assert _submit(app, sales_id).status == "open"
     sent = proxy.sent("POST", INTENTS)
     assert [(s.fault, s.forwarded) for s in sent] == [("busy", False), ("busy", False), ("", True)]
-    assert len({s.key for s in sent}) == 1
+    assert len({s.key for s in sent}) == 1 and len({s.body for s in sent}) == 1  # the very same request
+    fields = parse_qs(sent[0].body)
+    assert fields["capture_method"] == ["manual"] and fields["off_session"] == ["true"]
+    assert fields["confirm"] == ["true"] and fields["payment_method_types[0]"] == ["card"]  # no return_url needed
+    assert fields["metadata[idempotency_key]"] == [sent[0].key]
     assert len(server.intents(server.customer_of(pm))) == 1
 
 
