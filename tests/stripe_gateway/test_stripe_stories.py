@@ -155,3 +155,28 @@ def test_a_nightly_charge_that_needs_the_customer_is_declined_with_its_own_reaso
         notices = conn.execute(text("SELECT kind, payload FROM notifications WHERE sales_id = :s AND kind = "
                                     "'payment_declined'"), {"s": sales_id}).all()
     assert [json.loads(p)["reason"] for _, p in notices] == [second["reason"]]
+
+
+def test_changing_the_card_takes_a_payment_method_and_later_charges_go_to_it(stripe_app, localstripe):
+    app = stripe_app
+    c, h = api_client(app)
+    sales_id = new_order(c, h, "0021")
+    first = pay(c, h, localstripe, sales_id, VISA)
+    assert submit(c, h, sales_id)["status"] == "open"
+    nightly(app, START)
+    base = f"{API}/continuity-orders/{sales_id}/change-card"
+    refused = c.post(base, headers=h, json={"card_number": "5555 5555 5555 4444", "expiry": "12/30"})
+    assert refused.status_code == 422 and refused.json()["code"] == "card_number_not_accepted"
+    assert "payment_method" in refused.json()["detail"] and "5555" not in refused.text
+    second = localstripe.payment_method("5555555555554444")
+    done = c.post(base, headers=h, json={"payment_method": second, "reason": "new card"})
+    assert done.status_code == 200, done.text
+    nightly(app, add_months(START, 1))
+
+    customer = localstripe.customer_of(first)
+    assert localstripe.customer_of(second) == customer  # the account's one Stripe Customer
+    by_card = {}
+    for intent in localstripe.intents(customer):
+        by_card.setdefault(intent.payment_method, []).append(localstripe.captured(intent))
+    assert by_card == {first: [1980], second: [1980]}
+    assert [c_["token"] for c_ in c.get(f"{API}/customers/{KAREN}/cards", headers=h).json()] == [first, second]

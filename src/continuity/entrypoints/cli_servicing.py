@@ -133,13 +133,17 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     @orders_app.command("change-card")
     @handles_errors
     def orders_change_card(sales_id: str,
-                           card: Annotated[str, typer.Option("--card", help="Card number (only its token is kept).")],
-                           expiry: Annotated[str, typer.Option("--expiry", help="Card expiry MM/YY.")],
+                           card: Annotated[Optional[str], typer.Option(
+                               "--card", help="Card number, test gateway (only its token is kept).")] = None,
+                           expiry: Annotated[Optional[str], typer.Option("--expiry", help="Card expiry MM/YY.")] = None,
+                           payment_method: Annotated[Optional[str], typer.Option(
+                               "--payment-method", help="Stripe: the card entered at Stripe (pm_…).")] = None,
                            preview: Preview = False, reason: Reason = "", line: Line = None,
                            actor: ActorOption = None, as_json: Json = False) -> None:
         """Charge a new card from now on; declined installments are retried by the next process-payments,
         unknown ones are looked up under their own key first."""
-        change = Change("change_card", card_number=card, expiry=expiry, reason=reason, line_no=line)
+        change = Change("change_card", card_number=card, expiry=expiry, reason=reason, line_no=line,
+                        payment_method=payment_method)
         _run(sales_id, change, preview, actor, as_json)
 
     @orders_app.command("pause")

@@ -27,7 +27,7 @@ from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
 from continuity.services.authorizations import settle_authorizations
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
 from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import Clock, GatewayCustomer, GatewayOutcome, GatewayResult, PaymentGateway
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
 from continuity.services.refund_sources import captures_of_line
 
@@ -53,6 +53,7 @@ class Change:
     line_no: int | None = None
     card_number: str | None = field(default=None, repr=False)
     expiry: str | None = None
+    payment_method: str | None = None  # change_card under stripe: the card entered at Stripe (pm_…)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", masked_reason(self.reason))  # never a card number in the history
@@ -268,17 +269,26 @@ def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> No
             raise RuleViolation(f"installment {inst.seq} changed meanwhile (a payment job charged it); look at "
                                 "the order again", "concurrent_change")
     if card is not None:
-        uow.customers.save_card(before.order.account, card)
+        if card.token not in {c.token for c in uow.customers.cards(before.order.account)}:  # a saved one again
+            uow.customers.save_card(before.order.account, card)
         uow.servicing.set_line(sales_id, line_no, card_token=card.token)
 
 
 def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change):  # type: ignore[no-untyped-def]
-    number, expiry = _required(change.card_number, "--card"), _required(change.expiry, "--expiry")
+    if change.payment_method and (change.card_number or change.expiry):
+        raise ValidationFailed("give either a payment method or a card number with expiry, not both", "change_incomplete")
+    if not change.payment_method:
+        number, expiry = _required(change.card_number, "--card"), _required(change.expiry, "--expiry")
     with uow_factory() as uow:
         state = load(uow, sales_id)
         _plan(uow, state, change, clock.today())  # refuse before the gateway sees the number
-        holder = uow.customers.get(state.order.account).name
-    return gateway.tokenize(number, Expiry.parse(expiry), holder, clock.today())
+        customer = uow.customers.get(state.order.account)
+        cards = uow.customers.cards(state.order.account)
+    if change.payment_method:  # entered at Stripe: only its reference reaches us
+        known = next((c for c in cards if c.token == change.payment_method), None)
+        return known or gateway.save_payment_method(change.payment_method, GatewayCustomer(
+            customer.account, customer.name, customer.email, tuple(c.token for c in cards)), clock.today())
+    return gateway.tokenize(number, Expiry.parse(expiry), customer.name, clock.today())
 
 
 def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcome) -> str | None:  # type: ignore[no-untyped-def]

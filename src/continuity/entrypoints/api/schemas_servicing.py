@@ -41,9 +41,21 @@ class SubstituteIn(ChangeIn):
 
 
 class ChangeCardIn(ChangeIn):
-    card_number: Annotated[str, Field(pattern=r"^[0-9 ]{12,23}$", description="Sent to the gateway; only the "
-                                                                             "token is kept.")]
-    expiry: Annotated[str, Field(pattern=r"^[0-9]{2}/[0-9]{2}$", examples=["12/30"])]
+    card_number: Annotated[str | None, Field(pattern=r"^[0-9 ]{12,23}$", repr=False,
+                                             description="Test gateway: sent to the gateway; only the token is "
+                                                         "kept.")] = None
+    expiry: Annotated[str | None, Field(pattern=r"^[0-9]{2}/[0-9]{2}$", examples=["12/30"])] = None
+    payment_method: Annotated[str | None, Field(pattern=r"^pm_[A-Za-z0-9_]{1,100}$",
+                                                description="CONTINUITY_GATEWAY=stripe: the PaymentMethod id "
+                                                            "(pm_…) of the card entered at Stripe.")] = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ChangeCardIn:
+        if self.payment_method is not None and (self.card_number is not None or self.expiry is not None):
+            raise ValueError("give either payment_method or card_number with expiry, not both")
+        if self.payment_method is None and (self.card_number is None or self.expiry is None):
+            raise ValueError("card_number and expiry are required (or payment_method under stripe)")
+        return self
 
 
 class PauseIn(ChangeIn):

@@ -68,7 +68,7 @@ def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent)
     """Charge a new card (tokenized by the gateway) from now on; declined installments are retried by the next
     process-payments; charges with an unknown outcome are looked up under their own key first."""
     change = Change("change_card", card_number=body.card_number, expiry=body.expiry, reason=body.reason,
-                    line_no=body.line_no)
+                    line_no=body.line_no, payment_method=body.payment_method)
     return _run(app, user, sales_id, body, change)
 
 
