@@ -20,7 +20,7 @@ from sqlalchemy import select
 from continuity.adapters.batch.generate import generate_due_parents, sales_id
 from continuity.adapters.orm import gateway_ledger
 from continuity.bootstrap import App
-from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, job, rows, scalar, use_card
+from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, execute, job, rows, scalar, use_card
 
 AS_OF = date(2026, 11, 23)
 WORKER = Path(__file__).parent / "workers" / "job_worker.py"
@@ -34,10 +34,10 @@ def _due(app: App, parents: int) -> None:
     assert generated.due_installments == parents
 
 
-def _arrivals(app: App) -> list[float]:
-    """When each capture reached the connector (seconds), in order."""
+def _arrivals(app: App, operation: str = "capture") -> list[float]:
+    """When each call of ``operation`` reached the connector (seconds), in order."""
     with app.engine.connect() as conn:
-        stamps = conn.execute(select(gateway_ledger.c.received_at).where(gateway_ledger.c.operation == "capture")
+        stamps = conn.execute(select(gateway_ledger.c.received_at).where(gateway_ledger.c.operation == operation)
                               .order_by(gateway_ledger.c.received_at)).scalars().all()
     return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
 
@@ -63,6 +63,16 @@ def test_the_calls_of_a_chunk_are_in_flight_together_never_more_than_the_pool(ma
     assert len(arrivals) == 20
     in_flight = most_in_flight(arrivals, 0.2)
     assert min(concurrency, 20) // 2 <= in_flight <= concurrency, in_flight  # one at a time would be 1
+
+
+def test_create_child_orders_authorizes_the_new_children_concurrently(make_app):
+    setup = make_app()
+    generate_due_parents(setup.engine, 12, AS_OF)  # billed per shipment: each child is authorized when made
+    execute(setup, "UPDATE continuity_parameters SET authorize_child_orders = TRUE")
+    slow = make_app(test_gateway_latency_ms=200, gateway_concurrency=32, gateway_rate=1000.0)
+    counts = job(slow, "create-child-orders", AS_OF)["counts"]
+    assert (counts["created"], counts["authorize_approved"]) == (12, 12)
+    assert most_in_flight(_arrivals(slow, "authorize"), 0.2) >= 6
 
 
 def test_no_second_of_the_gateways_own_clock_sees_more_requests_than_the_rate(make_app):
