@@ -48,6 +48,15 @@ def stripe_web(tmp_path, localstripe):  # type: ignore[no-untyped-def]
     process.wait(15)
 
 
+def _type_card(page, number: str) -> None:  # type: ignore[no-untyped-def]
+    """Into localstripe's stand-in for the Stripe Elements card field."""
+    page.fill("#card-element input[placeholder=number]", number)
+    page.fill("#card-element input[placeholder=exp_month]", "12")
+    page.fill("#card-element input[placeholder=exp_year]", "30")
+    page.fill("#card-element input[placeholder=cvc]", "123")
+    page.fill("#card-element input[placeholder=postal_code]", "10115")
+
+
 def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, page, localstripe):
     ours: list[str] = []
     page.on("request", lambda r: ours.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(stripe_web.url) else None)
@@ -61,12 +70,7 @@ def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, pag
     page.press("#start_date", "Enter")
     page.wait_for_url(re.compile(r"/orders/SO-\d+/entry$"))
     assert page.locator("#card_number").count() == 0  # no card number field of ours under stripe
-    number = page.locator("#card-element input[placeholder=number]")
-    number.fill(VISA)  # localstripe's stand-in for the Stripe Elements card field
-    page.fill("#card-element input[placeholder=exp_month]", "12")
-    page.fill("#card-element input[placeholder=exp_year]", "30")
-    page.fill("#card-element input[placeholder=cvc]", "123")
-    page.fill("#card-element input[placeholder=postal_code]", "10115")
+    _type_card(page, VISA)
     page.click("form[data-stripe-card] button[type=submit]")
     page.wait_for_url(re.compile(r"/orders/SO-\d+/done$"))
     sales_id = page.inner_text("#order-number")
@@ -87,3 +91,17 @@ def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, pag
     stored = b"".join(p.read_bytes() for p in stripe_web.folder.iterdir() if p.name.startswith("web.db"))
     assert pm.encode() in stored and VISA.encode() not in stored
     assert VISA not in (stripe_web.folder / "app.log").read_text() + (stripe_web.folder / "server-output.txt").read_text()
+
+
+    # the caller gives another card: the change-card form's field is Stripe.js too
+    page.goto(f"{stripe_web.url}/orders/{sales_id}/service/change-card")
+    assert page.locator("#card_number").count() == 0
+    _type_card(page, "5555555555554444")
+    page.click("button[name=action][value=save]")
+    page.wait_for_url(re.compile(rf"/orders/{sales_id}\?saved="))
+    changed = [r for r in ours if "/service/change-card" in r and "action=save" in r]
+    assert len(changed) == 1 and re.search(r"payment_method=pm_\w+", changed[0])
+    assert all("5555555555554444" not in r for r in ours)
+    new_pm = re.search(r"payment_method=(pm_\w+)", changed[0]).group(1)
+    assert localstripe.customer_of(new_pm) == localstripe.customer_of(pm)
+    assert "•••• 4444" in page.inner_text("body")

@@ -42,7 +42,7 @@ from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import env, format_day, render
-from continuity.services import history, servicing
+from continuity.services import history, payment_entry, servicing
 from continuity.services.projection import load, order_projection
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +172,8 @@ def _int(text: str, code: str) -> int:
         raise InputError(code) from None
 
 
-def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str | None = None) -> servicing.Change:
+def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str | None = None,
+              payment_method: str | None = None) -> servicing.Change:
     """The service's Change for the typed values (input errors raise InputError)."""
     line_no = _int(v.line, "line_invalid") if v.line else None
     common = {"reason": v.reason, "line_no": line_no}
@@ -192,7 +193,8 @@ def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str 
     if kind == "cancel":
         return servicing.Change(kind, on=_date(v.on, required=False), **common)
     if kind == "change_card":
-        return servicing.Change(kind, card_number=card_number, expiry=expiry, **common)
+        return servicing.Change(kind, card_number=card_number, expiry=expiry, payment_method=payment_method or None,
+                                **common)
     return servicing.Change(kind, **common)
 
 
@@ -224,7 +226,8 @@ async def service_post(request: Request, user: Agent, sales_id: str, slug: str) 
     kind = _kind(slug)
     form = await request.form()
     action = str(form.get("action") or "preview")
-    card = (str(form.get("card_number") or "")[:40].strip(), str(form.get("expiry") or "")[:10].strip())
+    card = (str(form.get("card_number") or "")[:40].strip(), str(form.get("expiry") or "")[:10].strip(),
+            str(form.get("payment_method") or "")[:120].strip())  # stripe: the card entered at Stripe
     expected = str(form.get("expected") or "")[:100]
     values = moved_by_what_was_typed(values_from(form), str(form.get("shown_date") or "")[:10])
     return await run_in_threadpool(_post, request, user, sales_id, kind, values, action, card, expected)
@@ -240,7 +243,7 @@ def moved_by_what_was_typed(v: Values, shown_date: str) -> Values:
 
 
 def _post(request: Request, user: User, sales_id: str, kind: str, values: Values, action: str,
-          card: tuple[str, str], expected: str) -> Response:
+          card: tuple[str, str, str], expected: str) -> Response:
     app = request.app.state.continuity
     context = _form_context(app, sales_id, kind, values)
     if action == "edit" and kind != "change_card":
@@ -252,6 +255,10 @@ def _post(request: Request, user: User, sales_id: str, kind: str, values: Values
 
 def _preview_page(request: Request, app: App, context: dict, status: int = 200, notice: str | None = None,
                   error: str | None = None) -> Response:
+    if context["kind"] == "change_card" and not payment_entry.takes_card_numbers(app.gateway):
+        with app.uow() as uow:  # stripe: the new card is typed into Stripe.js (a SetupIntent), never sent to us
+            account = uow.orders.get(context["sales_id"]).account
+        context = {**context, "card_setup": payment_entry.card_setup(app.uow, app.gateway, account)}
     try:
         change = to_change(context["kind"], context["values"])
         context = {**context, "values": replace(context["values"], reason=change.reason)}  # as it is kept
@@ -263,14 +270,15 @@ def _preview_page(request: Request, app: App, context: dict, status: int = 200, 
                   error=error, notice=notice)
 
 
-def _save(request: Request, app: App, user: User, context: dict, card: tuple[str, str], expected: str) -> Response:
+def _save(request: Request, app: App, user: User, context: dict, card: tuple[str, str, str],
+          expected: str) -> Response:
     kind, sales_id = context["kind"], context["sales_id"]
     try:
         current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), SHOWN)
         if expected and digest(current) != expected:
             tr = i18n.translations(language_of(request))
             return _preview_page(request, app, context, 409, notice=tr.gettext(CHANGED))
-        change = to_change(kind, context["values"], *(card if kind == "change_card" else (None, None)))
+        change = to_change(kind, context["values"], *(card if kind == "change_card" else (None, None, None)))
         servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user), SHOWN)
     except DomainError as exc:
         if kind == "change_card":

@@ -18,6 +18,14 @@ document.addEventListener("DOMContentLoaded", function () {
   form.addEventListener("submit", function (event) {
     if (field.value || (saved && saved.value)) { return; }  // a saved card, or the card already confirmed
     event.preventDefault();
+    var button = event.submitter;  // form.submit() sends no button: keep its name=value (action=save)
+    if (button && button.name && !form.querySelector("input[type=hidden][name='" + button.name + "']")) {
+      var pressed = document.createElement("input");
+      pressed.type = "hidden";
+      pressed.name = button.name;
+      pressed.value = button.value;
+      form.appendChild(pressed);
+    }
     Promise.resolve().then(function () {
       return stripe.confirmCardSetup(form.dataset.secret, {payment_method: {card: card}});
     }).then(function (result) {
