@@ -14,7 +14,7 @@ def test_skip_preview_then_apply_history_explanation_and_projection(demo_app):
     app = demo_app
     tokens = users_of_each_role(app)
     agent = bearer(tokens["agent"])
-    parent = enter_order(app, "88000", payment_schedule_id="6X")
+    parent = enter_order(app, "88000", payment_schedule_id="3X")
     nightly(app, START)
     base = f"{API}/continuity-orders/{parent}"
     with client(app) as c:
@@ -45,7 +45,7 @@ def test_skip_preview_then_apply_history_explanation_and_projection(demo_app):
 
         projection = c.get(f"{base}/projection?count=2", headers=agent).json()
         assert len(projection["shipments"]) == 2 and len(projection["charges"]) == 2
-        assert projection["charges"][0]["for"].startswith("installment 2 of 6")
+        assert projection["charges"][0]["for"].startswith("installment 2 of 3")
 
         reschedule = c.post(f"{base}/reschedule", headers=agent, json={"seq": 3, "preview": True})
         assert reschedule.status_code == 422 and reschedule.json()["code"] == "request_invalid"

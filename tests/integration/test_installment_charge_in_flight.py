@@ -33,18 +33,18 @@ from jobs_support import (
     snapshot,
 )
 
-SECOND_DUE = date(2026, 12, 23)  # installment 2 of 6X (9.83 each, 9.84 the last)
+SECOND_DUE = date(2026, 12, 23)  # installment 2 of 3X (19.66, 19.66, 19.67)
 
 
 def _charge_in_flight(app):  # type: ignore[no-untyped-def]
-    """A book-club order in six installments; on the day the second is due a payment worker has claimed
+    """A book-club order in three installments; on the day the second is due a payment worker has claimed
     it (attempt committed, 'pending') and has not recorded the gateway's answer yet."""
-    parent = enter_order(app, "88000", payment_schedule_id="6X")
+    parent = enter_order(app, "88000", payment_schedule_id="3X")
     nightly(app, START)
     app.clock.day = SECOND_DUE
     deps = app.job_deps()
     claimed = deps.payments.claim_due_installments(SECOND_DUE, None, 3, 10, app.clock.now())
-    assert [(a.seq, a.amount_minor) for a in claimed] == [(2, 983)]
+    assert [(a.seq, a.amount_minor) for a in claimed] == [(2, 1966)]
     return parent, deps, claimed
 
 
@@ -62,7 +62,7 @@ def test_a_skip_leaves_an_installment_whose_charge_is_in_flight_as_it_is(demo_ap
     charge_claimed(deps, claimed, SECOND_DUE)  # the worker gets its answer and records it
 
     paid = {seq: amount for seq, amount, status in installments(app, parent) if status == "paid"}
-    assert paid == _captured(app, parent) == {1: 983, 2: 983}
+    assert paid == _captured(app, parent) == {1: 1966, 2: 1966}
     value = rows(app, "SELECT SUM(price_minor * quantity) FROM schedule_occurrences WHERE sales_id = :p "
                       "AND status <> 'skipped'", p=parent)[0][0]
     assert sum(amount for _, amount, _ in installments(app, parent)) == value  # the rest share what is left
@@ -80,10 +80,10 @@ def test_a_cancel_waits_until_the_outcome_of_a_charge_in_flight_is_known(demo_ap
     assert snapshot(app, WORK_TABLES + ("schedule_adjustments", "audit_entries")) == everything
     charge_claimed(deps, claimed, SECOND_DUE)
     result = servicing.apply(app.uow, app.gateway, app.clock, parent, Change("cancel"))
-    # 19.66 paid, 12.99 shipped (occurrence 1; occurrence 2 ships 12-26, from the cancel date on)
-    assert result["refund"] == "6.67"
-    assert _captured(app, parent) == {1: 983, 2: 983}
-    assert [s for _, _, s in installments(app, parent)] == ["paid", "paid"] + ["cancelled"] * 4
+    # 39.32 paid, 12.99 shipped (occurrence 1; occurrence 2 ships 12-26, from the cancel date on)
+    assert result["refund"] == "26.33"
+    assert _captured(app, parent) == {1: 1966, 2: 1966}
+    assert [s for _, _, s in installments(app, parent)] == ["paid", "paid", "cancelled"]
 
 
 def test_continuity_update_leaves_an_installment_whose_charge_is_in_flight_as_it_is(demo_app):
@@ -97,7 +97,7 @@ def test_continuity_update_leaves_an_installment_whose_charge_is_in_flight_as_it
     charge_claimed(deps, claimed, SECOND_DUE)
 
     paid = {seq: amount for seq, amount, status in installments(app, parent) if status == "paid"}
-    assert paid == _captured(app, parent) == {1: 983, 2: 983}
+    assert paid == _captured(app, parent) == {1: 1966, 2: 1966}
     value = rows(app, "SELECT SUM(price_minor * quantity) FROM schedule_occurrences WHERE sales_id = :p",
                  p=parent)[0][0]
     assert value == 5899 - 1375 + 111

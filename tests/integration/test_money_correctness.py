@@ -17,6 +17,7 @@ from jobs_support import (
     CAPTURES_ON_ANOTHER_CARD,
     DECLINE,
     START,
+    demo_programs,
     enter_order,
     installments,
     job,
@@ -24,6 +25,7 @@ from jobs_support import (
     open_authorizations,
     rows,
     scalar,
+    set_up,
     use_card,
 )
 
@@ -126,7 +128,7 @@ def test_submit_payments_end_paid_once_their_charges_are_captured(demo_app, make
 
 def test_a_cancel_releases_what_is_left_of_the_submit_authorization(demo_app):
     app = demo_app
-    parent = enter_order(app, "88000", payment_schedule_id="6X")  # installment 1 authorized, nothing captured
+    parent = enter_order(app, "88000", payment_schedule_id="3X")  # installment 1 authorized, nothing captured
     assert parent in open_authorizations(app)
     servicing.apply(app.uow, app.gateway, app.clock, parent, Change("cancel", reason="changed her mind"))
     assert parent not in open_authorizations(app)
@@ -191,3 +193,38 @@ def test_the_parent_line_shows_what_will_be_charged_after_a_cancel(demo_app):
     parent = enter_order(app, "0016")  # pay per shipment: nothing shipped, so nothing will be charged
     servicing.apply(app.uow, app.gateway, app.clock, parent, Change("cancel", reason="moved away"))
     assert _line_amount(app, parent) == "0.00"
+
+
+_AGENTS: dict[int, dict] = {}
+
+
+def _new_order(app: App, item_id: str, **continuity: str):  # type: ignore[no-untyped-def]
+    if id(app) not in _AGENTS:
+        _AGENTS[id(app)] = bearer(users_of_each_role(app)["agent"])
+    with client(app) as c:
+        return c.post(f"{API}/sales-orders", headers=_AGENTS[id(app)],
+                      json={"customer": KAREN, "lines": [{"item_id": item_id}], "continuity": continuity})
+
+
+def test_a_payment_schedule_is_refused_on_a_program_that_does_not_offer_one(demo_app):
+    refused = _new_order(demo_app, "0016", payment_schedule_id="6X")  # TRILOGY: no prompt
+    assert refused.status_code == 422 and refused.json()["code"] == "payment_schedule_not_offered", refused.text
+    assert scalar(demo_app, "SELECT COUNT(*) FROM sales_orders") == 0  # nothing half-written
+
+
+def test_a_start_date_is_refused_on_a_program_that_does_not_ask_for_one(demo_app):
+    trilogy = demo_programs()["TRILOGY"]
+    set_up(demo_app, {"programs": [{**trilogy, "prompt_for_start_date": False}]})
+    refused = _new_order(demo_app, "0016", start_date="2026-12-15")
+    assert refused.status_code == 422 and refused.json()["code"] == "start_date_not_offered", refused.text
+    assert _new_order(demo_app, "0016").status_code == 201
+
+
+def test_installments_never_end_after_the_last_shipment(demo_app):
+    set_up(demo_app, {"payment_schedules": [{"payment_schedule_id": "12X", "description": "Twelve monthly",
+                                              "number_of_payments": 12, "interval": "1 month"}]})
+    refused = _new_order(demo_app, "0021", payment_schedule_id="12X")  # 6 shipments, 150 days
+    assert refused.status_code == 422 and refused.json()["code"] == "payment_schedule_too_long", refused.text
+    assert "2027-04-24" in refused.json()["detail"]  # the last shipment, named
+    accepted = _new_order(demo_app, "0021", payment_schedule_id="6X")
+    assert accepted.status_code == 201, accepted.text

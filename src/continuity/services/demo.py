@@ -59,7 +59,8 @@ def demo_document(today: date) -> dict:
         ],
         "programs": [
             {"program_id": "BOOKCLUB", "description": "Book of the month club: a different book each month",
-             "order_start": "current_event", "days_after_order": 3, "events": book_club_events},
+             "order_start": "current_event", "days_after_order": 3, "prompt_for_payment_schedule": True,
+             "events": book_club_events},
             {"program_id": "TRILOGY", "description": "Northern trilogy, one book every 30 days",
              "order_start": "first_event", "days_after_order": 3, "events": [
                  {"event_id": 1, "item_id": "0013", "days_from_last_event": 30},

@@ -117,6 +117,7 @@ def _make_continuity_line(uow, order: SalesOrder, line: SalesLine, program_id: s
     program: Program = uow.setup.program(program_id)
     if not program.active:
         raise RuleViolation(f"continuity program {program.program_id} is inactive", "program_inactive")
+    _check_offered(program, order, start_date, payment_schedule_id)
     schedule_id = payment_schedule_id or program.payment_schedule_id
     if schedule_id:
         uow.setup.payment_schedule(schedule_id)
@@ -129,6 +130,33 @@ def _make_continuity_line(uow, order: SalesOrder, line: SalesLine, program_id: s
     return [_times(o, line.quantity) for o in per_unit]
 
 
+def _check_offered(program: Program, order: SalesOrder, start_date: date | None,
+                   payment_schedule_id: str | None) -> None:
+    """A start date and a payment schedule are the agent's to choose only when the program asks for them
+    (prompt_for_start_date, prompt_for_payment_schedule); otherwise the order date and the program's own."""
+    if (payment_schedule_id and payment_schedule_id != program.payment_schedule_id
+            and not program.prompt_for_payment_schedule):
+        own = program.payment_schedule_id or "none"
+        raise ValidationFailed(f"program {program.program_id} does not offer a choice of payment schedule (its own: "
+                            f"{own}); leave the payment schedule out", "payment_schedule_not_offered")
+    if start_date is not None and start_date != order.order_date and not program.prompt_for_start_date:
+        raise ValidationFailed(f"program {program.program_id} does not offer a choice of start date; it starts on "
+                            f"the order date {order.order_date.isoformat()}", "start_date_not_offered")
+
+
+def _installments_within_shipments(planned: list[PlannedInstallment], plan: list[Occurrence],
+                                   schedule_id: str) -> list[PlannedInstallment]:
+    """Installments never run past the line's last shipment."""
+    if not plan or not planned:
+        return planned
+    last_shipment = max(o.ship_date for o in plan)
+    if planned[-1].due_date > last_shipment:
+        raise ValidationFailed(f"payment schedule {schedule_id} ends on {planned[-1].due_date.isoformat()}, after the "
+                            f"last shipment on {last_shipment.isoformat()}; choose a shorter payment schedule",
+                            "payment_schedule_too_long")
+    return planned
+
+
 def _write_schedule(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-untyped-def]
                     plan: list[Occurrence]) -> None:
     terms = line.continuity
@@ -138,8 +166,9 @@ def _write_schedule(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-
     mode = terms.billing_mode
     if mode == BillingMode.INSTALLMENTS:
         schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
+        planned = plan_installments(line.amount, schedule, order.order_date)
         uow.orders.add_installments(order.sales_id, line.line_no, line.item_id,
-                                    plan_installments(line.amount, schedule, order.order_date))
+                                    _installments_within_shipments(planned, plan, schedule.payment_schedule_id))
     elif mode == BillingMode.PAY_ALL_NOW:
         uow.orders.add_installments(order.sales_id, line.line_no, line.item_id,
                                     [PlannedInstallment(1, order.order_date, line.amount)])
