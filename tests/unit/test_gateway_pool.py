@@ -3,6 +3,7 @@ under the rate limit, "too many requests" is retried under the same key and neve
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -67,6 +68,34 @@ def test_after_an_idle_spell_the_pacer_does_not_let_a_burst_through():
     for _ in range(3):
         pacer.wait()
     assert fake.now - first == pytest.approx(2 / (10 * HEADROOM))
+
+
+def test_a_thread_woken_late_does_not_bunch_with_the_requests_after_it():
+    """40 threads share one pacer (20/s); the first three to sleep (early slots) wake 200 ms late, among
+    the requests of the slots after theirs. Still no window of one second sees more than 20 leave."""
+    lock, left, sleeps = threading.Lock(), [], []
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            sleeps.append(seconds)
+            late = 0.2 if len(sleeps) <= 3 else 0.0
+        time.sleep(seconds + late)
+
+    pacer = Pacer(20, sleep=sleep)
+
+    def request(_: int) -> None:
+        pacer.wait()
+        with lock:
+            left.append(time.monotonic())
+
+    threads = [threading.Thread(target=request, args=(k,)) for k in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    left.sort()
+    assert len(left) == 40
+    assert max(sum(1 for t in left if start <= t < start + 1.0) for start in left) <= 20
 
 
 def test_each_runs_the_calls_concurrently_up_to_the_pool_size_and_keeps_their_order():

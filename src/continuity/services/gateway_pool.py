@@ -9,8 +9,10 @@ opens its own connections from the engine's pool).
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -23,20 +25,25 @@ from continuity.services.ports import GatewayResult, PaymentGateway
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: requests are spaced for this share of the rate: timing noise between the pacing here and the gateway's
-#: clock (a thread woken a few ms late) then never shows more than ``rate`` requests in any 1 s window
+#: requests are spaced for this share of the rate: a little room for the timing noise between the pacing
+#: here and the gateway's clock
 HEADROOM = 0.95
+#: and at most ``rate`` of them leave in any window this long (a thread woken late by a busy machine does
+#: not bunch with the ones after it)
+WINDOW = 1.05
 
 
 class Pacer:
     """At most ``rate`` requests a second, evenly spaced (no burst): each request takes the next free slot
-    and waits for it. Shared by every thread of the worker."""
+    and waits for it, then leaves only if fewer than ``rate`` left in the last WINDOW seconds. Shared by
+    every thread of the worker."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = 1.0 / (rate * HEADROOM)
         self._clock, self._sleep = clock, sleep
         self._next = float("-inf")
+        self._sent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -46,6 +53,17 @@ class Pacer:
             self._next = slot + self.interval
         if slot > now:
             self._sleep(slot - now)
+        while (late := self._leave()) > 0:
+            self._sleep(late)
+
+    def _leave(self) -> float:
+        """0 once this request may leave (and it is counted), else the seconds to wait first."""
+        with self._lock:
+            now = self._clock()
+            if len(self._sent) < (self._sent.maxlen or 1) or now - self._sent[0] >= WINDOW:
+                self._sent.append(now)
+                return 0.0
+            return self._sent[0] + WINDOW - now
 
 
 class PooledGateway:
