@@ -17,8 +17,10 @@ from jobs_support import (
     CAPTURES_ON_ANOTHER_CARD,
     DECLINE,
     START,
+    children,
     demo_programs,
     enter_order,
+    execute,
     installments,
     job,
     nightly,
@@ -27,6 +29,7 @@ from jobs_support import (
     scalar,
     set_up,
     use_card,
+    with_threshold_two_and_tea,
 )
 
 KAREN = "004007"
@@ -228,3 +231,14 @@ def test_installments_never_end_after_the_last_shipment(demo_app):
     assert "2027-04-24" in refused.json()["detail"]  # the last shipment, named
     accepted = _new_order(demo_app, "0021", payment_schedule_id="6X")
     assert accepted.status_code == 201, accepted.text
+
+
+def test_shipments_missed_before_order_entry_of_a_consolidating_program_become_one_child(demo_app):
+    app = demo_app
+    with_threshold_two_and_tea(app)  # event 1 ships 0022 five times every 14 days; repeat_threshold 2
+    execute(app, "UPDATE programs SET consolidate_past_orders = TRUE WHERE program_id = 'TEA'")
+    parent = enter_order(app, "0030", start_date=START - timedelta(days=60))  # 5 shipments already missed
+    job(app, "create-child-orders", START)  # on its own, before any extend-lines
+    nightly(app, START + timedelta(days=1))
+    made = children(app, parent)
+    assert [(child, seq) for child, _, _, seq in made] == [(f"{parent}-1-1", seq) for seq in range(1, 6)]

@@ -102,15 +102,17 @@ def _events_from(program: Program, start_event: int) -> Iterable[Event]:
     return (e for e in program.shippable_events() if e.event_id >= start_event)
 
 
-def materialise(plan: list[Occurrence], repeat_threshold: int, bill_up_front: bool) -> list[Occurrence]:
-    """The occurrences written at order entry: all when billed up front, else at most
-    ``repeat_threshold`` per event (extend-lines adds the rest later)."""
+def materialise(plan: list[Occurrence], repeat_threshold: int, bill_up_front: bool,
+                due_until: date | None = None) -> list[Occurrence]:
+    """The occurrences written at order entry: all when billed up front, else every one already due
+    (shipping by ``due_until``: the first run makes their child orders, one for all of them when the
+    program consolidates) and at most ``repeat_threshold`` per event in all (extend-lines adds the rest later)."""
     if bill_up_front:
         return list(plan)
     taken: Counter[int] = Counter()
     kept = []
     for occ in plan:
-        if taken[occ.event_id] < repeat_threshold:
+        if taken[occ.event_id] < repeat_threshold or (due_until is not None and occ.ship_date <= due_until):
             taken[occ.event_id] += 1
             kept.append(occ)
     return kept

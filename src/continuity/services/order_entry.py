@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from continuity.domain.calendar import add_days
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.program import Program
@@ -161,8 +162,9 @@ def _write_schedule(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-
                     plan: list[Occurrence]) -> None:
     terms = line.continuity
     params = uow.setup.parameters()
+    due_until = add_days(order.order_date, params.delivery_lead_days)  # what the next run finds due
     uow.orders.add_occurrences(order.sales_id, line.line_no,
-                               materialise(plan, params.repeat_threshold, terms.bill_up_front))
+                               materialise(plan, params.repeat_threshold, terms.bill_up_front, due_until))
     mode = terms.billing_mode
     if mode == BillingMode.INSTALLMENTS:
         schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
