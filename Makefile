@@ -21,7 +21,7 @@ run: $(STAMP)
 	CONTINUITY_DATABASE_URL=sqlite:///$(DEMO_DB) bash scripts/seed-004.sh
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -14,22 +14,16 @@ import localstripe_support as ls
 from localstripe_support import TEST_MAX_AS_OF_DAYS, TODAY, free_port
 
 
-def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
-    """Every test here shares the one localstripe process: one xdist group (``--dist loadgroup``)."""
-    for item in items:
-        if "tests/stripe_gateway/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.xdist_group("localstripe"))
-
-
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One localstripe for the whole run, whichever xdist workers run Stripe tests: see run_wide()."""
     if importlib.util.find_spec("localstripe") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("localstripe is required in CI (pip install -e '.[test]')")
         pytest.skip("localstripe is not installed")
-    server = ls.start(free_port(), tmp_path_factory.mktemp("localstripe"))
-    yield server
-    ls.stop(server)
+    base = tmp_path_factory.getbasetemp()  # under xdist: popen-gwN inside the run's folder, which they share
+    with ls.run_wide(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) as server:
+        yield server
 
 
 def stripe_settings(database_url: str, api_base: str, **more) -> Settings:  # type: ignore[no-untyped-def]

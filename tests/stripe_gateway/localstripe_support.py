@@ -4,16 +4,23 @@ localstripe keeps its whole state in one pickle at a fixed path (``/tmp/localstr
 TMPDIR says: see ``Store.dump_to_disk`` in its ``resources.py``) and rewrites it after every write. Two
 processes (two xdist workers, two agents' test runs) would then write the same file. The launcher below
 turns that file off: ``--from-scratch`` never reads it, and with no dump nothing is shared at all.
-The Stripe tests are one xdist group (``xdist_group("localstripe")``, ``--dist loadgroup`` in ``make
-test``), so one process serves the whole run.
+
+One process serves the whole run (``run_wide``): the first xdist worker that needs it starts it, under a
+lock in the folder the workers share, and the last one done stops it. (The xdist_group route does not
+work here: pytest 9 keeps a node's id in ``_id``, so xdist 3.8's ``item._nodeid`` group suffix is lost.)
 """
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,7 +45,7 @@ server.start()
 @dataclass
 class LocalStripe:
     url: str
-    process: subprocess.Popen  # type: ignore[type-arg]
+    pid: int
 
     def client(self, base: str | None = None) -> stripe.StripeClient:
         return stripe.StripeClient(SECRET_KEY, base_addresses={"api": base or self.url}, max_network_retries=0)
@@ -86,7 +93,7 @@ def start(port: int, folder: Path) -> LocalStripe:
     log = open(folder / "localstripe.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--port", str(port), "--from-scratch"],
                                cwd=folder, env={**os.environ, "TMPDIR": str(folder)}, stdout=log,
-                               stderr=subprocess.STDOUT)
+                               stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -94,7 +101,7 @@ def start(port: int, folder: Path) -> LocalStripe:
             raise RuntimeError(f"localstripe exited {process.returncode}: {(folder / 'localstripe.log').read_text()}")
         try:
             if httpx.get(f"{url}/v1/balance", auth=(SECRET_KEY, ""), timeout=1).status_code == 200:
-                return LocalStripe(url, process)
+                return LocalStripe(url, process.pid)
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
@@ -102,13 +109,62 @@ def start(port: int, folder: Path) -> LocalStripe:
 
 
 def stop(server: LocalStripe) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(10)
+    """SIGTERM, then SIGKILL after 10 s (the process may be another worker's child: no wait() here)."""
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(server.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if not _alive(server.pid):
+                return
+            time.sleep(0.1)
 
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reaps it when it is our own child
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextmanager
+def run_wide(shared: Path) -> Iterator[LocalStripe]:
+    """The run's one localstripe: ``shared/localstripe.json`` holds its address, pid and how many workers
+    use it, changed under ``flock``; the first user starts it, the last one stops it."""
+    state, lock = shared / "localstripe.json", shared / "localstripe.lock"
+
+    @contextmanager
+    def locked() -> Iterator[dict]:
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            info = json.loads(state.read_text()) if state.exists() else {}
+            yield info
+            state.write_text(json.dumps(info))
+
+    with locked() as info:
+        if not info or not _alive(info["pid"]):
+            folder = shared / "localstripe"
+            folder.mkdir(exist_ok=True)
+            server = start(free_port(), folder)
+            info.clear()
+            info.update(url=server.url, pid=server.pid, users=0)
+        info["users"] += 1
+        server = LocalStripe(info["url"], info["pid"])
+    try:
+        yield server
+    finally:
+        with locked() as info:
+            info["users"] -= 1
+            if info["users"] <= 0:
+                stop(server)
+                info.clear()
 
 def free_port() -> int:
     with socket.socket() as s:
