@@ -3,7 +3,7 @@
 Faults (each taken by the first request it matches, once): ``drop`` forwards the request and throws the
 response away (the client sees the connection close: it may have happened), ``reset`` resets the
 connection before forwarding (it did not happen), ``delay`` waits ``seconds`` before forwarding, ``busy``
-answers 429 without forwarding. Every request is logged with whether it was forwarded and its key.
+answers 429 without forwarding, ``fail`` forwards and answers 500 instead of the response. Every request is logged with whether it was forwarded and its key.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import httpx
 
 @dataclass
 class Fault:
-    kind: str  # drop | reset | delay | busy
+    kind: str  # drop | reset | delay | busy | fail
     method: str
     path: str  # the request's path (without the query)
     seconds: float = 0.0
@@ -100,6 +100,8 @@ class FaultProxy:
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "connection", "content-length")}
         answer = httpx.request(h.command, self.upstream + h.path, headers=headers, content=body, timeout=30)
         seen.forwarded = True
+        if fault and fault.kind == "fail":  # forwarded, then a 500 in place of the answer
+            return _answer(h, 500, b'{"error": {"type": "api_error", "message": "Something went wrong"}}')
         if fault and fault.kind == "drop":
             h.connection.shutdown(socket.SHUT_RDWR)
             h.close_connection = True

@@ -172,3 +172,18 @@ def test_a_lost_refund_answer_is_found_and_the_refund_not_made_twice(faulty):
     _reconcile(app)
     assert len(server.refunds(captured.id)) == 1
     _settled(app, server, sales_id, pm)
+
+
+def test_a_server_error_after_the_charge_is_looked_up_not_charged_again(faulty):
+    app, proxy, server = faulty
+    sales_id, pm = _order(app, server)
+    assert _submit(app, sales_id).status == "open"
+    nightly(app, START)
+    proxy.add(Fault("fail", "POST", INTENTS))  # the second installment's sale is made, Stripe answers 500
+    run_job(app.job_deps(), "process-payments", JobRequest(add_months(START, 1)))
+    sent = proxy.sent("POST", INTENTS)
+    assert [(s.fault, s.forwarded) for s in sent[-1:]] == [("fail", True)]
+    second = next(a for a in attempts(app, sales_id) if a["seq"] == 2 and a["operation"] == "capture")
+    assert second["status"] == "approved"  # found by its key at once
+    assert sorted(server.captured(i) for i in server.intents(server.customer_of(pm))) == [1980, 1980]
+    _settled(app, server, sales_id, pm)
