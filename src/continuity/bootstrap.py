@@ -14,6 +14,7 @@ from continuity.adapters.batch.outbox import OutboxStore
 from continuity.adapters.batch.payments import PaymentStore
 from continuity.adapters.batch.schedules import ScheduleStore
 from continuity.adapters.clock import FixedClock, SystemClock
+from continuity.adapters.card_expiry_queries import CardExpiryQueries
 from continuity.adapters.dashboard_queries import DashboardQueries
 from continuity.adapters.smtp_mailer import SmtpMailer
 from continuity.adapters.db import make_engine
@@ -45,6 +46,9 @@ class App:
         if callable(check):
             check()
 
+    def card_expiry_reads(self) -> CardExpiryQueries:
+        return CardExpiryQueries(self.engine)
+
     def dashboard_reads(self) -> DashboardQueries:
         """The read side of the manager dashboard (weekly aggregates)."""
         return DashboardQueries(self.engine)
@@ -57,7 +61,8 @@ class App:
             uow=self.uow, gateway=self.gateway, clock=self.clock, runs=JobRunStore(self.engine),
             child_orders=ChildOrderStore(self.engine), payments=PaymentStore(self.engine),
             schedules=ScheduleStore(self.engine), outbox=OutboxStore(self.engine),
-            lifecycle=LifecycleStore(self.engine), mailer=mailer, stale_after_seconds=stale_after_seconds,
+            lifecycle=LifecycleStore(self.engine), mailer=mailer, card_expiry=self.card_expiry_reads(),
+            stale_after_seconds=stale_after_seconds,
             job_stale_minutes=self.settings.job_stale_minutes, max_as_of_days=self.settings.max_as_of_days,
         )
 

@@ -33,7 +33,7 @@ def test_missed_occurrences_of_a_consolidating_program_become_one_child(app, chu
                                      expired_every=5)
     _consolidate(app, "TRILOGY")
     counts = run_job(app.job_deps(), "create-child-orders", JobRequest(AS_OF, chunk_size=chunk))["counts"]
-    assert counts == {"created": 4, "on_hold": 0, "skipped_expired_card": 3}
+    assert counts == {"created": 4, "on_hold": 0, "skipped_expired_card": 3, "card_expiry_notices": 1}
 
     parent = generated.sales_id(2)
     child = f"{parent}-1-1"
@@ -63,7 +63,7 @@ def test_one_child_per_due_occurrence_and_held_children_whatever_the_chunk(app, 
             "parent_sales_id, parent_line_no, item_id) VALUES (:p || '-1-0', 0, 1, :d, 100, 'EUR', 'declined', "
             ":p, 1, 'x')"), {"p": held_parent, "d": AS_OF})
     counts = run_job(app.job_deps(), "create-child-orders", JobRequest(AS_OF, chunk_size=chunk))["counts"]
-    assert counts == {"created": 12, "on_hold": 2, "skipped_expired_card": 0}
+    assert counts == {"created": 12, "on_hold": 2, "skipped_expired_card": 0, "card_expiry_notices": 0}
     children = _rows(app, "SELECT sales_id, status FROM sales_orders WHERE parent_sales_id IS NOT NULL "
                           "ORDER BY sales_id")
     expected = sorted((f"{generated.sales_id(n)}-1-{seq}", "on_hold" if n == 4 else "open")
@@ -82,7 +82,7 @@ def test_children_are_authorized_chunk_by_chunk_when_the_parameters_say_so(app):
     with app.engine.begin() as conn:
         conn.execute(text("UPDATE continuity_parameters SET authorize_child_orders = TRUE"))
     counts = run_job(app.job_deps(), "create-child-orders", JobRequest(AS_OF, chunk_size=4))["counts"]
-    assert counts == {"created": 6, "on_hold": 0, "skipped_expired_card": 0,
+    assert counts == {"created": 6, "on_hold": 0, "skipped_expired_card": 0, "card_expiry_notices": 0,
                       "authorize_approved": 4, "authorize_declined": 2}
     held = _rows(app, "SELECT parent_sales_id FROM sales_orders WHERE status = 'on_hold' ORDER BY 1")
     assert held == [(generated.sales_id(3),), (generated.sales_id(6),)]

@@ -227,7 +227,7 @@ def test_installments_never_end_after_the_last_shipment(demo_app):
     set_up(demo_app, {"payment_schedules": [{"payment_schedule_id": "12X", "description": "Twelve monthly",
                                               "number_of_payments": 12, "interval": "1 month"}]})
     refused = _new_order(demo_app, "0021", payment_schedule_id="12X")  # 6 shipments, 150 days
-    assert refused.status_code == 422 and refused.json()["code"] == "payment_schedule_too_long", refused.text
+    assert refused.status_code == 422 and refused.json()["code"] == "installments_after_last_shipment", refused.text
     assert "2027-04-24" in refused.json()["detail"]  # the last shipment, named
     accepted = _new_order(demo_app, "0021", payment_schedule_id="6X")
     assert accepted.status_code == 201, accepted.text

@@ -21,7 +21,8 @@ from web_support import MANAGER, add_web_users, client_login, csrf_of, web_clien
 
 #: The parameters after the first import of the partial-document tests: none of them a default.
 TUNED = {"repeat_threshold": 5, "delivery_lead_days": 9, "max_child_orders_per_run": 250,
-         "authorize_child_orders": True, "reauthorization_limit": 6, "upcoming_charge_notice_days": 7}
+         "authorize_child_orders": True, "reauthorization_limit": 6, "upcoming_charge_notice_days": 7,
+         "card_expiry_notice_days": 21}
 USD_BOOK = {"item_id": "U100", "name": "American Dust", "price": "11.00", "currency": "USD"}
 
 

@@ -320,7 +320,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             sales_id = order_entry.create_order_with_line(self.app.uow, self.clock, account, item,
                                                           start_date=start_date, payment_schedule_id=schedule)
         except ValidationFailed as refused:  # later in the program fewer shipments are left than installments
-            assert refused.code == "payment_schedule_too_long" and schedule is not None, refused
+            assert refused.code == "installments_after_last_shipment" and schedule is not None, refused
             assert self.q("SELECT COUNT(*) FROM sales_orders") == orders  # nothing half-written
             event(f"order refused: {item}/{schedule} {refused.code}")
             return

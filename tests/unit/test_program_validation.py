@@ -170,7 +170,7 @@ def test_the_default_continuity_parameters_are_valid():
 
 @pytest.mark.parametrize("changes", [
     {"repeat_threshold": 0}, {"reauthorization_limit": 0}, {"delivery_lead_days": -1},
-    {"max_child_orders_per_run": -1}, {"upcoming_charge_notice_days": -1},
+    {"max_child_orders_per_run": -1}, {"upcoming_charge_notice_days": -1}, {"card_expiry_notice_days": -1},
 ])
 def test_continuity_parameters_refuse(changes):
     with pytest.raises(ValidationFailed) as caught:

@@ -49,6 +49,7 @@ continuity_parameters = Table(
     Column("authorize_child_orders", Boolean, nullable=False),
     Column("reauthorization_limit", Integer, nullable=False),
     Column("upcoming_charge_notice_days", Integer, nullable=False),
+    Column("card_expiry_notice_days", Integer, nullable=False, server_default="14"),
     CheckConstraint("id = 1", name="singleton"),
 )
 

@@ -25,6 +25,7 @@ _PARAM_FIELDS = (
     "authorize_child_orders",
     "reauthorization_limit",
     "upcoming_charge_notice_days",
+    "card_expiry_notice_days",
 )
 
 

@@ -43,12 +43,15 @@ class ContinuityParameters:
     authorize_child_orders: bool = False
     reauthorization_limit: int = 3
     upcoming_charge_notice_days: int = 3
+    #: days before a child order would be made on an expired card that the customer is told to update it
+    card_expiry_notice_days: int = 14
 
     def validate(self) -> None:
         for name in ("repeat_threshold", "reauthorization_limit"):
             if getattr(self, name) < 1:
                 raise ValidationFailed(f"{name} must be at least 1", "parameters_invalid")
-        for name in ("delivery_lead_days", "max_child_orders_per_run", "upcoming_charge_notice_days"):
+        for name in ("delivery_lead_days", "max_child_orders_per_run", "upcoming_charge_notice_days",
+                     "card_expiry_notice_days"):
             if getattr(self, name) < 0:
                 raise ValidationFailed(f"{name} must not be negative", "parameters_invalid")
 

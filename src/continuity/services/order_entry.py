@@ -154,7 +154,7 @@ def _installments_within_shipments(planned: list[PlannedInstallment], plan: list
     if planned[-1].due_date > last_shipment:
         raise ValidationFailed(f"payment schedule {schedule_id} ends on {planned[-1].due_date.isoformat()}, after the "
                             f"last shipment on {last_shipment.isoformat()}; choose a shorter payment schedule",
-                            "payment_schedule_too_long")
+                            "installments_after_last_shipment")
     return planned
 
 

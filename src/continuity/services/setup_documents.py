@@ -117,6 +117,7 @@ class ParametersDoc(_Doc):
     authorize_child_orders: bool = False
     reauthorization_limit: int = 3
     upcoming_charge_notice_days: int = 3
+    card_expiry_notice_days: int = 14
 
     def to_domain(self) -> ContinuityParameters:
         """Every parameter: the ones not named take their defaults (a whole document, e.g. a form)."""

@@ -406,6 +406,8 @@ class ParametersIn(In):
     authorize_child_orders: StrictBool
     reauthorization_limit: StrictInt = Field(ge=1, le=100)
     upcoming_charge_notice_days: StrictInt = Field(ge=0, le=365)
+    card_expiry_notice_days: StrictInt = Field(ge=0, le=365, description="Days ahead of a child order on an "
+                                               "expired card that the customer is told to update it.")
 
 
 def _unnamed(schema: dict[str, Any]) -> None:
@@ -426,6 +428,7 @@ class ParametersPatch(In):
     authorize_child_orders: StrictBool = _may_leave_out()
     reauthorization_limit: StrictInt = _may_leave_out(ge=1, le=100)
     upcoming_charge_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
+    card_expiry_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
 
 
 class ParametersOut(BaseModel):
@@ -435,6 +438,7 @@ class ParametersOut(BaseModel):
     authorize_child_orders: bool
     reauthorization_limit: int
     upcoming_charge_notice_days: int
+    card_expiry_notice_days: int
 
 
 # -- jobs -----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from collections import Counter
 
 from continuity.adapters.batch.child_orders import ChildOrderQuery
 from continuity.domain.calendar import add_days
+from continuity.services.card_expiry import write_card_expiry_notices
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress, is_silent
 
@@ -39,6 +40,8 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
                 break
     if authorized:
         deps.payments.hold_declined_children(req.as_of, job="create-child-orders")
+    if not (req.item_id or req.sales_id):  # a filtered run is about those orders only
+        counts["card_expiry_notices"] = write_card_expiry_notices(deps.card_expiry, req.as_of, params)
     return JobOutcome(dict(counts))
 
 

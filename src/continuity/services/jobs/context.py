@@ -59,6 +59,7 @@ class JobDeps:
     outbox: Any
     lifecycle: Any
     mailer: Any = None
+    card_expiry: Any = None  # services.card_expiry.CardExpiryReads
     stale_after_seconds: int = 60  # payment attempts pending this long are reconciled
     job_stale_minutes: int = 15  # a running job run with no heartbeat this long is abandoned
     max_as_of_days: int = 7  # a run's as_of at most this many days after today (CONTINUITY_MAX_AS_OF_DAYS)

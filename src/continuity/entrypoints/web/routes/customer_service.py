@@ -14,12 +14,13 @@ from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import render
 from continuity.entrypoints.web.view_models import customer_page
-from continuity.services import customers
+from continuity.services import card_expiry, customers
 
 router = APIRouter(include_in_schema=False)
 CARD_WARNING = ("That looks like a card number: it was not searched. "
                 "Card numbers go only into the payment step.")
 MAX_RESULTS = 25
+MAX_WORKLIST = 50
 
 
 @router.get("/")
@@ -37,7 +38,14 @@ def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)]
     if len(found) == 1:
         return RedirectResponse(f"/customers/{found[0].account}", status_code=303)
     return render(request, "agent/home.html", q=text, results=found[:MAX_RESULTS], more=len(found) > MAX_RESULTS,
-                  error=None)
+                  error=None, expiring=[] if text else _expiring_cards(app))
+
+
+def _expiring_cards(app) -> list:  # type: ignore[no-untyped-def]
+    """The worklist: cards to update before the next shipment they pay for (as the nightly notice)."""
+    with app.uow() as uow:
+        params = uow.setup.parameters()
+    return card_expiry.expiring_cards(app.card_expiry_reads(), app.clock.today(), params)[:MAX_WORKLIST]
 
 
 def _(request: Request, msgid: str) -> str:
