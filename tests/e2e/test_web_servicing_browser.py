@@ -17,8 +17,8 @@ from continuity.services import order_entry, payment_entry
 
 PAN = "4111111111111111"
 NEW_CARD = "5555555555554444"
-#: the last test reads what the others left (pages seen, the changed card): one worker runs them all, in order
-pytestmark = pytest.mark.xdist_group("web_servicing_browser")
+#: the last test reads what the others left (pages seen, the changed card): `make test` runs a file on one
+#: worker, in order (--dist loadfile)
 PAGES: list[str] = []
 
 
