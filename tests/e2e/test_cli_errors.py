@@ -229,3 +229,36 @@ def test_demo_load_refuses_a_database_that_holds_data(cli):
     before = cli.counts()
     cli.fails("database_not_empty", "demo", "load")
     assert cli.counts() == before
+
+
+# -- issue 11 bounds and edge input -------------------------------------------------------------------
+@pytest.mark.parametrize("start", ["9999-12-31", "1900-01-01"])
+def test_a_start_date_outside_the_window_is_one_line_and_no_order_is_written(cli, start):
+    before = cli.counts()  # 9999-12-31 once gave a traceback (OverflowError); 1900-01-01 was accepted
+    assert start in cli.fails("start_date_out_of_range", "orders", "new", "--customer", KAREN, "--item", "88000",
+                              "--start-date", start)
+    assert cli.counts() == before
+
+
+def test_an_import_file_that_is_not_utf8_is_one_line(cli, tmp_path):
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"products": [{"item_id": "X1", "name": "Café", "price": "1.00"}]}'.encode("latin-1"))
+    before = cli.counts()
+    cli.fails("file_not_utf8", "programs", "import", str(latin1))  # once a UnicodeDecodeError traceback
+    assert cli.counts() == before
+
+
+@pytest.mark.parametrize("args, code", [
+    (("--item", "NOPE"), "item_unknown"),
+    (("--item", "0013"), "not_continuity_item"),
+    (("--sales-order", "NOPE"), "sales_order_not_found"),
+])
+def test_a_job_filter_naming_nothing_is_an_error_not_nothing_to_do(cli, args, code):
+    cli.fails(code, "jobs", "create-child-orders", "--as-of", "2026-11-23", *args)
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "2026-12-01", "1999-12-31"])
+def test_a_job_as_of_beyond_the_bound_is_one_line(cli, as_of):
+    before = cli.counts()  # 9999-12-31 gave internal_error; the bound is today + CONTINUITY_MAX_AS_OF_DAYS (7)
+    cli.fails("as_of_out_of_range", "jobs", "run-all", "--as-of", as_of)
+    assert cli.counts() == before

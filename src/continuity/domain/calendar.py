@@ -48,6 +48,14 @@ def add_days(start: date, days: int) -> date:
     return start + relativedelta(days=days)
 
 
+def add_days_within_calendar(start: date, days: int) -> date:
+    """``add_days``, stopping at the calendar's first or last day (a bound's far end, never an overflow)."""
+    try:
+        return add_days(start, days)
+    except (OverflowError, ValueError):
+        return date.max if days > 0 else date.min
+
+
 def add_months(start: date, months: int) -> date:
     """Calendar months with month-end clamping: Jan 31 + 1 month = Feb 28/29."""
     return start + relativedelta(months=months)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
-from continuity.domain.calendar import add_days
+from continuity.domain.calendar import add_days, add_days_within_calendar
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.program import Program
@@ -35,19 +35,12 @@ class StartDateWindow:
 
 def check_start_date(start: date, order_date: date, window: StartDateWindow) -> None:
     """The one bound of a continuity start date, for the CLI, the API and the web alike."""
-    earliest, latest = _shifted(order_date, -window.days_back), _shifted(order_date, window.days_ahead)
+    earliest, latest = add_days_within_calendar(order_date, -window.days_back), add_days_within_calendar(order_date, window.days_ahead)
     if not earliest <= start <= latest:
         raise ValidationFailed(
             f"the start date {start.isoformat()} is out of range: it must be from {earliest.isoformat()} to "
             f"{latest.isoformat()} ({window.days_back} days before to {window.days_ahead} days after the "
             f"order date {order_date.isoformat()})", "start_date_out_of_range")
-
-
-def _shifted(day: date, days: int) -> date:
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return date.max if days > 0 else date.min
 
 
 def create_order_with_line(

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
+from continuity.domain.calendar import add_days_within_calendar
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services.jobs.child_orders import create_child_orders
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, NoProgress, Progress
@@ -60,7 +61,7 @@ def check_request(deps: JobDeps, req: JobRequest) -> None:
     filters name a continuity item and a continuity (parent) order that exist. Nothing is recorded."""
     today = deps.clock.today()
     if req.as_of < EARLIEST_AS_OF or (req.as_of - today).days > deps.max_as_of_days:
-        latest = _shifted(today, deps.max_as_of_days)
+        latest = add_days_within_calendar(today, deps.max_as_of_days)
         raise ValidationFailed(
             f"as_of {req.as_of.isoformat()} is out of range: it must be from {EARLIEST_AS_OF.isoformat()} to "
             f"{latest.isoformat()} (today {today.isoformat()} + {deps.max_as_of_days} days, "
@@ -73,13 +74,6 @@ def check_request(deps: JobDeps, req: JobRequest) -> None:
                                    "(parent) items", "not_continuity_item")
         if req.sales_id is not None and not any(line.continuity for line in uow.orders.get(req.sales_id).lines):
             raise NotFound(f"{req.sales_id} is not a continuity (parent) order", "continuity_order_not_found")
-
-
-def _shifted(day: date, days: int) -> date:
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return date.max
 
 
 def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None = None) -> dict:
