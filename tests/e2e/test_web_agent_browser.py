@@ -112,8 +112,13 @@ def test_a_declined_card_is_explained_in_the_agents_language(web_server, page):
 def _search_box_ready(page) -> None:  # type: ignore[no-untyped-def]
     """Type only once the page's script is in and autofocus has landed on the search box: a keystroke
     before is lost, and the rest of a card number then lands in the search box."""
+    _focus_on(page, "q")
+
+
+def _focus_on(page, field: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page is in and autofocus is on ``field`` (a keystroke before it is lost)."""
     page.wait_for_load_state("load")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{field}'")
 
 
 def _declined_then_approved(page, declined: tuple[str, str], submitted: str,  # type: ignore[no-untyped-def]
@@ -122,9 +127,12 @@ def _declined_then_approved(page, declined: tuple[str, str], submitted: str,  # 
     keys = Keyboard(page)
     keys.type("Karen")
     keys.press("Enter")
+    _focus_on(page, "item_id")
     keys.type("88000")
     keys.press("Enter")
+    _focus_on(page, "start_date")
     keys.press("Enter")
+    _focus_on(page, "card_number")
     keys.type(DECLINE)
     keys.type("12/30")
     keys.press("Enter")

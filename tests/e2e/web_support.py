@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -44,6 +44,19 @@ TODAY = date(2026, 11, 23)
 AGENT = ("agent", "agent-pass-2026")
 MANAGER = ("manager", "manager-pass-2026")
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+class StepClock:
+    """The app's clock standing still at ``at`` (its business day the inner clock's) until the test moves it."""
+
+    def __init__(self, clock, at: datetime) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.at = clock, at
+
+    def today(self):  # type: ignore[no-untyped-def]
+        return self.inner.today()
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def add_web_users(app: App) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from web_support import CONTINUITY, client_login, free_port, web_client  # noqa: E402
+from web_support import CONTINUITY, StepClock, client_login, free_port, web_client  # noqa: E402
 
 from continuity.adapters.orm_web import web_sessions  # noqa: E402
 from continuity.adapters.web_auth_store import WebAuthStore  # noqa: E402
@@ -30,20 +30,9 @@ KIM = ("kim", "kim-pass-2026")
 API = "/api/v1"
 
 
-class StepClock:
-    def __init__(self, clock) -> None:  # type: ignore[no-untyped-def]
-        self.inner, self.at = clock, T0
-
-    def today(self):  # type: ignore[no-untyped-def]
-        return self.inner.today()
-
-    def now(self) -> datetime:
-        return self.at
-
-
 def _with_kim(app):  # type: ignore[no-untyped-def]
     """The app on a clock the test moves, with the agent KIM (web password and API token)."""
-    app.clock = StepClock(app.clock)
+    app.clock = StepClock(app.clock, T0)
     _, token = add_user(app.uow, app.clock, KIM[0], "agent")
     set_password(WebAuthStore(app.engine), app.clock, *KIM)
     return app, token

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from web_support import AGENT, MANAGER, add_web_users, csrf_of  # noqa: E402
+from web_support import AGENT, MANAGER, StepClock, add_web_users, csrf_of  # noqa: E402
 
 from continuity.adapters import orm_web  # noqa: E402
 from continuity.adapters.orm_web import web_sessions  # noqa: E402
@@ -28,22 +28,9 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ATTACKER, OWNER = "10.0.0.66", "10.0.0.7"
 
 
-class StepClock:
-    """A clock standing still at ``at`` until the test moves it."""
-
-    def __init__(self, clock) -> None:  # type: ignore[no-untyped-def]
-        self.inner, self.at = clock, T0
-
-    def today(self):  # type: ignore[no-untyped-def]
-        return self.inner.today()
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 def web_app(app):  # type: ignore[no-untyped-def]
-    app.clock = StepClock(app.clock)
+    app.clock = StepClock(app.clock, T0)
     add_web_users(app)
     return app
 
