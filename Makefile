@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.db
 PYTEST_ARGS ?=
 
-.PHONY: run test bench install clean audit
+.PHONY: run test lint bench install clean audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ run: $(STAMP)
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	CONTINUITY_DATABASE_URL=sqlite:///$(DEMO_DB) bash scripts/seed-004.sh
 
-test: $(STAMP)
+# the gates first (seconds): lint, the layers (import-linter, pyproject [tool.importlinter]), types of the domain
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy -p continuity.domain
+
+test: lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -7,8 +7,9 @@ one worker on SQLite and on PostgreSQL with no rate limit (CONTINUITY_GATEWAY_RA
 with CONTINUITY_GATEWAY_RATE=100 (on min(N, BENCH_RATE_N=2000) charges), and 2 and 4 workers sharing one
 PostgreSQL database. charges/s is read from the test connector's own ledger: N / (last arrival − first
 arrival + one latency); CPU s is the workers' (the test connector, standing for the gateway, runs in
-them: on a real gateway its share is not ours); "vs limit" is that over workers × min(concurrency / latency, rate); "busiest 1 s"
-the most captures that reached the connector in any one-second window. Peak RSS is the largest worker's.
+them: on a real gateway its share is not ours); "vs limit" is that over workers × min(concurrency /
+latency, rate); "busiest 1 s" the most captures that reached the connector in any one-second window.
+Peak RSS is the largest worker's.
 """
 from __future__ import annotations
 

@@ -13,16 +13,16 @@ from continuity.adapters.batch.lifecycle import LifecycleStore
 from continuity.adapters.batch.outbox import OutboxStore
 from continuity.adapters.batch.payments import PaymentStore
 from continuity.adapters.batch.schedules import ScheduleStore
-from continuity.adapters.clock import FixedClock, SystemClock
 from continuity.adapters.card_expiry_queries import CardExpiryQueries
+from continuity.adapters.clock import FixedClock, SystemClock
 from continuity.adapters.dashboard_queries import DashboardQueries
-from continuity.adapters.smtp_mailer import SmtpMailer
 from continuity.adapters.db import make_engine
+from continuity.adapters.smtp_mailer import SmtpMailer
 from continuity.adapters.test_gateway import TestConnector
 from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
-from continuity.services.jobs.context import JobDeps
 from continuity.services.gateway_pool import PooledGateway
+from continuity.services.jobs.context import JobDeps
 from continuity.services.order_entry import StartDateWindow, UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 

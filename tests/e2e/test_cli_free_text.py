@@ -7,9 +7,9 @@ import json
 
 import pytest
 from sqlalchemy import text
+from test_cli_errors import APPROVE, KAREN, Cli
 
 from continuity.adapters.db import make_engine
-from test_cli_errors import APPROVE, KAREN, Cli
 
 SPACED, MASKED = "4111 1111 1111 1111", "•••• •••• •••• 1111"
 

@@ -4,7 +4,6 @@ nothing written, and the change is recorded with --actor (kind cli)."""
 from __future__ import annotations
 
 import pytest
-
 from test_cli_errors import APPROVE, KAREN, Cli
 
 WATCHED_TOO = ("schedule_adjustments", "audit_entries")

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-
 from web_support import CONTINUITY, free_port, prepare_demo_database
 
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}

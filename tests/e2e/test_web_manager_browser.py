@@ -8,8 +8,6 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_support import MANAGER, TODAY, browser, login, page, screenshot, web_server  # noqa: E402,F401
 

@@ -10,9 +10,9 @@ from threading import Barrier
 
 import httpx
 import pytest
+from api_support import API, bearer, client, live_server, users_of_each_role
 from sqlalchemy import text
 
-from api_support import API, bearer, client, live_server, users_of_each_role
 from continuity.adapters.clock import FixedClock
 from continuity.bootstrap import bootstrap
 from continuity.config import Settings

@@ -9,8 +9,8 @@ from threading import Barrier
 
 import httpx
 import pytest
-
 from api_support import API, bearer, client, live_server, users_of_each_role
+
 from continuity.entrypoints.api.deps import encode_cursor
 from continuity.services import customers
 

@@ -5,13 +5,13 @@ manager may do both and more, an admin everything."""
 from __future__ import annotations
 
 import pytest
-
 from api_support import API, ROLES, bearer, client, users_of_each_role
 
 from continuity.services.users import add_user
 
 #: Who may do what the role may: agents do not release, ship or invoice; the warehouse does nothing else.
-ADMITS = {"anyone": {"agent", "warehouse", "manager", "admin"}, "agent": {"agent", "manager", "admin"}, "warehouse": {"warehouse", "manager", "admin"},
+ADMITS = {"anyone": {"agent", "warehouse", "manager", "admin"}, "agent": {"agent", "manager", "admin"},
+    "warehouse": {"warehouse", "manager", "admin"},
           "manager": {"manager", "admin"}, "admin": {"admin"}}
 #: (method, path) → the role needed (see ADMITS); None = no token needed.
 REQUIRED = {

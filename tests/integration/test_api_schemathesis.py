@@ -13,11 +13,11 @@ import warnings
 
 import pytest
 import schemathesis
+from api_support import API, bearer, users_of_each_role
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from api_support import API, bearer, users_of_each_role
 from continuity.entrypoints.api.app import create_app
 
 EXAMPLES = 8  # per operation and mode: 35 operations × 2 modes × 4 runs in about 1.5 min of CPU

@@ -2,10 +2,9 @@
 authenticated user (audit trail), errors are problem+json with stable codes."""
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from api_support import API, bearer, client, users_of_each_role
 from jobs_support import START, enter_order, nightly, snapshot
+from sqlalchemy import text
 
 TABLES = ("schedule_occurrences", "installments", "schedule_adjustments", "audit_entries", "continuity_lines")
 

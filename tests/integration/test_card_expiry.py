@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from jobs_support import APPROVE, START, enter_order, job, nightly, rows, set_up, use_card  # noqa: E402
 from web_support import add_web_users, client_login, web_client  # noqa: E402
 
 from continuity.services import card_expiry  # noqa: E402
-from jobs_support import APPROVE, START, enter_order, job, nightly, rows, set_up, use_card  # noqa: E402
 
 DECEMBER = date(2026, 12, 23)
 #: occurrence 3 ships 2027-01-26; its child order is made on 01-21 (delivery_lead_days 5), after 12/26 ran out

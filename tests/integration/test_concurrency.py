@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 from sqlalchemy import create_engine, text
 
 from continuity.adapters.batch.generate import generate_due_parents
@@ -43,7 +44,6 @@ from continuity.domain.calendar import add_days, add_months
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
-from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 
 AS_OF = date(2026, 11, 23)
 LEAD_DAYS = 5  # the demo's delivery_lead_days: occurrences shipping up to AS_OF + 5 are due

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
 from api_support import API, bearer, client, users_of_each_role
 from jobs_support import START, enter_order, nightly, rows, snapshot
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 from test_web_servicing import preview, save  # noqa: E402
+from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
 PAN, SPACED = "4111111111111111", "4111 1111 1111 1111"
 MASKED = "•••• •••• •••• 1111"

@@ -15,12 +15,12 @@ from datetime import UTC, date
 from pathlib import Path
 
 import pytest
+from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, execute, job, rows, scalar, use_card
 from sqlalchemy import select
 
 from continuity.adapters.batch.generate import generate_due_parents, sales_id
 from continuity.adapters.orm import gateway_ledger
 from continuity.bootstrap import App
-from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, execute, job, rows, scalar, use_card
 
 AS_OF = date(2026, 11, 23)
 WORKER = Path(__file__).parent / "workers" / "job_worker.py"

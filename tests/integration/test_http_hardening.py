@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from api_support import API, bearer, client, live_server, users_of_each_role
 from sqlalchemy import func, select
 
-from api_support import API, bearer, client, live_server, users_of_each_role
 from continuity.adapters import orm
 from continuity.config import Settings
 from continuity.domain.errors import ValidationFailed

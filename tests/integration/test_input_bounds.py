@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from api_support import API, bearer, client, users_of_each_role  # noqa: E402
+from jobs_support import scalar  # noqa: E402
 from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
-from api_support import API, bearer, client, users_of_each_role  # noqa: E402
 from continuity.services.demo import load_demo  # noqa: E402
-from jobs_support import scalar  # noqa: E402
 
 
 @pytest.fixture

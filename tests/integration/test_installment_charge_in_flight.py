@@ -14,13 +14,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from continuity.domain.errors import RuleViolation
-from continuity.services import servicing
-from continuity.services.jobs.charging import charge_claimed
-from continuity.services.jobs.context import JobRequest
-from continuity.services.jobs.registry import run_job
-from continuity.services.servicing import Change
 from jobs_support import (
     START,
     WORK_TABLES,
@@ -32,6 +25,13 @@ from jobs_support import (
     set_up,
     snapshot,
 )
+
+from continuity.domain.errors import RuleViolation
+from continuity.services import servicing
+from continuity.services.jobs.charging import charge_claimed
+from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.registry import run_job
+from continuity.services.servicing import Change
 
 SECOND_DUE = date(2026, 12, 23)  # installment 2 of 3X (19.66, 19.66, 19.67)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from jobs_support import START, captures, enter_order, nightly, rows, scalar, with_threshold_two_and_tea
 from sqlalchemy import text
 
 from continuity.adapters.orm import metadata
 from continuity.services.demo import load_demo
-from jobs_support import START, captures, enter_order, nightly, rows, scalar, with_threshold_two_and_tea
 
 LAST = date(2027, 3, 23)
 

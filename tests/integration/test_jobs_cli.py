@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jobs_support import START, enter_order, rows
 from typer.testing import CliRunner
 
 from continuity.adapters.batch.job_runs import JobRunStore
@@ -13,7 +14,6 @@ from continuity.entrypoints.cli import app as cli
 from continuity.services.demo import load_demo
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
-from jobs_support import START, enter_order, rows
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from jobs_support import START, demo_programs, enter_order, installments, nightly, rows, set_up, snapshot
 
 from continuity.services import views
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
-from jobs_support import START, demo_programs, enter_order, installments, nightly, rows, set_up, snapshot
 
 AS_OF = date(2026, 12, 21)
 TOUCHED = ("schedule_occurrences", "installments", "sales_lines", "continuity_lines", "sales_orders",

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from continuity.adapters.batch.payments import OWN_PAYMENT_HOLD, PARENT_PAYMENT_HOLD
-from continuity.services.jobs.context import JobRequest
-from continuity.services.jobs.registry import run_job
 from jobs_support import (
     APPROVE,
     DECLINE,
@@ -25,6 +22,10 @@ from jobs_support import (
     status_of,
     use_card,
 )
+
+from continuity.adapters.batch.payments import OWN_PAYMENT_HOLD, PARENT_PAYMENT_HOLD
+from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.registry import run_job
 
 DAY = timedelta(days=1)
 

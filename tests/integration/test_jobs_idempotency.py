@@ -18,6 +18,7 @@ from jobs_support import (
     use_card,
     with_threshold_two_and_tea,
 )
+
 from continuity.services.jobs.registry import JOBS, NIGHTLY
 
 #: Counts that describe the state rather than work done: they may be the same on a second run.

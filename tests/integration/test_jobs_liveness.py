@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from jobs_support import START, execute, job, rows
+
 from continuity.adapters.batch.generate import generate_due_parents
 from continuity.adapters.batch.job_runs import JobRunStore
-from jobs_support import START, execute, job, rows
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

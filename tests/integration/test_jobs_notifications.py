@@ -8,9 +8,9 @@ from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
+from jobs_support import DECLINE, START, enter_order, job, nightly, rows, use_card
 
 from continuity.adapters.smtp_mailer import SmtpMailer
-from jobs_support import DECLINE, START, enter_order, job, nightly, rows, use_card
 
 
 class Inbox:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from continuity.adapters.batch.payments import PARENT_PAYMENT_HOLD
-from continuity.services import order_entry, payment_entry, views
 from jobs_support import (
     START,
     TIMEOUT,
@@ -24,6 +22,9 @@ from jobs_support import (
     status_of,
     use_card,
 )
+
+from continuity.adapters.batch.payments import PARENT_PAYMENT_HOLD
+from continuity.services import order_entry, payment_entry, views
 
 DAY = timedelta(days=1)
 

@@ -6,13 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import text
-
 from api_support import API, bearer, client, users_of_each_role
-from continuity.bootstrap import App
-from continuity.domain.errors import DomainError
-from continuity.services import order_entry, payment_entry, servicing, views
-from continuity.services.servicing import Change
 from jobs_support import (
     CAPTURES_ON_ANOTHER_CARD,
     DECLINE,
@@ -31,6 +25,12 @@ from jobs_support import (
     use_card,
     with_threshold_two_and_tea,
 )
+from sqlalchemy import text
+
+from continuity.bootstrap import App
+from continuity.domain.errors import DomainError
+from continuity.services import order_entry, payment_entry, servicing, views
+from continuity.services.servicing import Change
 
 KAREN = "004007"
 LATER = date(2027, 6, 1)

@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 from sqlalchemy import text
 
 from continuity.adapters.batch.generate import generate_due_parents
@@ -43,7 +44,6 @@ from continuity.domain.money import Money
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
 from continuity.services.ports import GatewayResult
-from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 
 AS_OF = date(2026, 11, 23)
 SEED = 20261123
@@ -336,7 +336,7 @@ def keys_redriven_after_a_lost_request(gateway: FaultyGateway) -> tuple[int, int
     """(keys whose request never reached the gateway at least once, those of them sent again under the
     same key and answered): every retry reuses the key."""
     calls = defaultdict(list)
-    for _, key, n, kind in gateway.calls:
+    for _, key, _n, kind in gateway.calls:
         calls[key].append(kind)
     lost = [k for k, kinds in calls.items() if "reset_before" in kinds]
     answered = [k for k in lost if kinds_answered(calls[k])]

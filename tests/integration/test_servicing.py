@@ -8,15 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-
-from continuity.bootstrap import App
-from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
-from continuity.services import history, servicing
-from continuity.services.projection import order_projection
-from continuity.domain.money import Money
-from continuity.services.servicing import Change
 from jobs_support import (
     APPROVE,
     DECLINE,
@@ -38,6 +29,15 @@ from jobs_support import (
     status_of,
     use_card,
 )
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from continuity.bootstrap import App
+from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
+from continuity.domain.money import Money
+from continuity.services import history, servicing
+from continuity.services.projection import order_projection
+from continuity.services.servicing import Change
 
 ANN = Actor("agent-ann", ActorKind.AGENT)
 ALL_TABLES = (*WORK_TABLES, "continuity_lines", "schedule_adjustments", "audit_entries", "cards")
@@ -130,12 +130,14 @@ def test_skip_substitute_and_reschedule_show_in_the_schedule_and_the_installment
         (4, "0019", _d(app, "2027-03-01"), "pending")]
     # 12.99 shipped + 14.95 + 17.00 = 44.94; 19.66 paid; the two unpaid share 25.28
     assert [a for _, a, _ in installments(app, parent)] == [1966, 1264, 1264]
-    assert history.explain(app.uow, parent, 4)["text"] == "Occurrence 4 ships on 2027-03-01: rescheduled from 2027-02-26."
+    assert history.explain(app.uow, parent,
+        4)["text"] == "Occurrence 4 ships on 2027-03-01: rescheduled from 2027-02-26."
     assert history.explain(app.uow, parent, 2)["code"] == "skipped"
 
 
 def _d(app: App, iso: str):  # type: ignore[no-untyped-def]
-    return scalar(app, "SELECT ship_date FROM schedule_occurrences WHERE ship_date = :d LIMIT 1", d=date.fromisoformat(iso))
+    return scalar(app, "SELECT ship_date FROM schedule_occurrences WHERE ship_date = :d LIMIT 1",
+        d=date.fromisoformat(iso))
 
 
 def test_a_change_refused_writes_nothing(demo_app):

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from api_support import API, bearer, client, users_of_each_role
 from typer.testing import CliRunner
 
-from api_support import API, bearer, client, users_of_each_role
 from continuity.entrypoints.cli import app as cli_app
 from continuity.services import catalog
 

@@ -13,6 +13,7 @@ import tempfile
 from datetime import UTC, date, datetime
 
 import pytest
+from jobs_support import DECLINE, START, TIMEOUT, enter_order, job, rows, use_card
 from sqlalchemy import inspect, select, text
 
 from continuity.adapters.clock import FixedClock
@@ -28,7 +29,6 @@ from continuity.entrypoints.cli_simulate import simulate_on_copy
 from continuity.services.demo import load_demo
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_all
-from jobs_support import DECLINE, START, TIMEOUT, enter_order, job, rows, use_card
 
 MONTHS = 12
 
@@ -159,7 +159,8 @@ def test_a_sales_order_simulation_holds_only_that_order_and_equals_its_part_of_t
                               "WHERE so.parent_sales_id = :p ORDER BY so.order_date, so.sales_id", p=book_club)
     assert [(c["sales_id"], c["created_on"], c["shipped_on"], c["status"],
              [(i["item_id"], i["quantity"]) for i in c["items"]]) for c in summary["shipments"]] == [
-        (s, str(created), str(shipped_on), status, [(item, qty)]) for s, created, shipped_on, status, item, qty in shipped]
+        (s, str(created), str(shipped_on), status, [(item, qty)]) for s, created, shipped_on, status, item,
+            qty in shipped]
     assert [c["item_id"] for s in summary["shipments"] for c in s["items"]] == ["0015", "0017", "0018", "0019"]
     assert {c["sales_id"].split("-1-")[0] for c in summary["charges"]} == {book_club}
     assert [(c["operation"], c["status"], c["amount"]) for c in summary["charges"]] == [

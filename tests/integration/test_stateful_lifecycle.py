@@ -58,7 +58,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from hypothesis import HealthCheck, Phase, event as hypothesis_event, seed, settings
+from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import (
@@ -69,18 +70,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-
-import continuity.adapters.batch.child_orders as child_orders_sql
-from continuity.adapters.migrate import upgrade
-from continuity.bootstrap import App, bootstrap
-from continuity.config import Settings
-from continuity.domain.audit import Actor, ActorKind
-from continuity.domain.errors import DomainError, ValidationFailed
-from continuity.services import order_entry, payment_entry, servicing
-from continuity.services.demo import load_demo
-from continuity.services.jobs.context import JobRequest
-from continuity.services.jobs.registry import NIGHTLY, run_job
-from continuity.services.servicing import Change
 from jobs_support import (
     APPROVE,
     CAPTURES_ON_ANOTHER_CARD,
@@ -94,6 +83,18 @@ from jobs_support import (
     set_up,
     snapshot,
 )
+
+import continuity.adapters.batch.child_orders as child_orders_sql
+from continuity.adapters.migrate import upgrade
+from continuity.bootstrap import App, bootstrap
+from continuity.config import Settings
+from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.errors import DomainError, ValidationFailed
+from continuity.services import order_entry, payment_entry, servicing
+from continuity.services.demo import load_demo
+from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.registry import NIGHTLY, run_job
+from continuity.services.servicing import Change
 
 EXAMPLES = int(os.environ.get("CONTINUITY_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("CONTINUITY_STATEFUL_STEPS", "15"))
@@ -707,7 +708,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert not closed & set(held), f"closed orders still holding authorizations: {closed & set(held)}"
         assert self.q(CAPTURES_ON_ANOTHER_CARD)[0][0] == 0
         open_lines = self.q("SELECT sl.sales_id, sl.line_no FROM sales_lines sl JOIN sales_orders so "
-                            "ON so.sales_id = sl.sales_id WHERE so.status = 'closed' AND sl.status = 'open' AND NOT EXISTS "
+                            "ON so.sales_id = sl.sales_id WHERE so.status = 'closed' AND sl.status = 'open' "
+                            "AND NOT EXISTS "
                             "(SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sl.sales_id "
                             "AND cl.line_no = sl.line_no)")
         assert not open_lines, f"closed orders with open lines: {open_lines}"

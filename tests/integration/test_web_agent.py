@@ -14,7 +14,6 @@ from web_support import AGENT, add_web_users, client_login, csrf_of, web_client 
 
 from continuity.adapters import orm  # noqa: E402
 from continuity.adapters.orm_web import web_logins, web_sessions  # noqa: E402
-from continuity.services.demo import load_demo  # noqa: E402
 
 PAN = "4111111111111111"
 DECLINE = "4000000000000002"
@@ -280,7 +279,8 @@ def test_the_continuity_step_asks_for_the_payment_schedule_when_the_program_does
     step = agent.get("/customers/004007/orders/new?item=0021&quantity=1").text
     assert '<label for="payment_schedule_id">Payment schedule</label>' in step
     assert '<option value="3X" selected>' in step
-    made = agent.post("/customers/004007/orders/new", data={"item_id": "0021", "quantity": "1", "start_date": "2026-11-23",
+    made = agent.post("/customers/004007/orders/new", data={"item_id": "0021", "quantity": "1",
+        "start_date": "2026-11-23",
                                                            "payment_schedule_id": "6X", "csrf_token": _token(agent)})
     sales_id = made.headers["location"].split("/")[2]
     with web_app.uow() as uow:

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from continuity.adapters.orm_web import web_logins
+from continuity.adapters.web_auth_store import WebAuthStore
 from continuity.bootstrap import bootstrap
 from continuity.config import Settings
 from continuity.entrypoints.cli import app as cli
-from continuity.adapters.web_auth_store import WebAuthStore
 from continuity.services import web_auth
 
 

@@ -92,7 +92,6 @@ def test_the_client_that_failed_waits_and_the_wait_grows_then_ends(api, web_app)
 
 
 def test_many_clients_guessing_one_name_are_held_back_but_the_owner_is_not(api, web_app):
-    app = web_app
     guessers = [f"10.0.1.{n}" for n in range(5)]
     for address in guessers:  # one guess each: no client reaches its own limit, the name does
         assert not _logs_in(api, AGENT[0], "guess-1", address)

@@ -297,7 +297,8 @@ def test_dashboard_lists_declined_installments_with_links_to_their_orders(manage
     use_card(web_app, sales_id, DECLINE)
     second_due = rows(web_app, "SELECT due_date FROM installments WHERE sales_id = :s AND seq = 2", s=sales_id)[0][0]
     job(web_app, "process-payments", date.fromisoformat(str(second_due)))
-    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 2", s=sales_id) == [("declined",)]
+    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 2",
+        s=sales_id) == [("declined",)]
     page = manager.get("/dashboard").text
     attention = page.split('id="attention-title"')[1].split("</section>")[0]
     assert f'href="/orders/{sales_id}"' in attention and "Karen Berg" in attention and "Installment 2" in attention

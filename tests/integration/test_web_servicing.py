@@ -15,12 +15,12 @@ from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from jobs_support import APPROVE, DECLINE, START, enter_order, nightly, rows, snapshot  # noqa: E402
 from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
 from continuity.entrypoints.web import i18n  # noqa: E402
 from continuity.entrypoints.web.routes import order_servicing  # noqa: E402
 from continuity.services.projection import order_projection  # noqa: E402
-from jobs_support import APPROVE, DECLINE, START, enter_order, nightly, rows, snapshot  # noqa: E402
 
 TABLES = ("schedule_occurrences", "schedule_adjustments", "installments", "audit_entries", "continuity_lines",
           "cards", "payment_attempts", "sales_orders", "sales_lines")

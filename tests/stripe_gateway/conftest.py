@@ -5,13 +5,13 @@ import importlib.util
 import os
 import uuid
 
+import localstripe_support as ls
 import pytest
+from localstripe_support import TEST_MAX_AS_OF_DAYS, TODAY
 
 from continuity.adapters.clock import FixedClock
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
-import localstripe_support as ls
-from localstripe_support import TEST_MAX_AS_OF_DAYS, TODAY, free_port
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 Faults (each taken by the first request it matches, once): ``drop`` forwards the request and throws the
 response away (the client sees the connection close: it may have happened), ``reset`` resets the
 connection before forwarding (it did not happen), ``delay`` waits ``seconds`` before forwarding, ``busy``
-answers 429 without forwarding, ``fail`` forwards and answers 500 instead of the response. Every request is logged with whether it was forwarded and its key.
+answers 429 without forwarding, ``fail`` forwards and answers 500 instead of the response. Every request
+is logged with whether it was forwarded and its key.
 """
 from __future__ import annotations
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 
+from localstripe_support import PUBLISHABLE_KEY, SECRET_KEY, TODAY, VISA
+
 from continuity.adapters.stripe_gateway import StripeGateway
 from continuity.domain.money import Money
 from continuity.services.ports import GatewayCustomer, GatewayOutcome
-from localstripe_support import PUBLISHABLE_KEY, SECRET_KEY, TODAY, VISA
 
 
 def _gateway(server, prefix: str | None = None) -> StripeGateway:  # type: ignore[no-untyped-def]

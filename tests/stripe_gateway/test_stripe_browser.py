@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from localstripe_support import PUBLISHABLE_KEY, SECRET_KEY, TODAY, VISA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
@@ -59,7 +58,8 @@ def _type_card(page, number: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, page, localstripe):
     ours: list[str] = []
-    page.on("request", lambda r: ours.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(stripe_web.url) else None)
+    page.on("request",
+        lambda r: ours.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(stripe_web.url) else None)
     login(page, stripe_web, AGENT)
     page.fill("#q", "Karen")
     page.press("#q", "Enter")
@@ -90,7 +90,8 @@ def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, pag
     assert (charge.status, localstripe.captured(charge), charge.payment_method) == ("succeeded", 1299, pm)
     stored = b"".join(p.read_bytes() for p in stripe_web.folder.iterdir() if p.name.startswith("web.db"))
     assert pm.encode() in stored and VISA.encode() not in stored
-    assert VISA not in (stripe_web.folder / "app.log").read_text() + (stripe_web.folder / "server-output.txt").read_text()
+    logs = (stripe_web.folder / "app.log").read_text() + (stripe_web.folder / "server-output.txt").read_text()
+    assert VISA not in logs
 
 
     # the caller gives another card: the change-card form's field is Stripe.js too

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from urllib.parse import parse_qs
 from datetime import date
+from urllib.parse import parse_qs
 
 import pytest
+from fault_proxy import Fault, FaultProxy
+from localstripe_support import API, KAREN, PUBLISHABLE_KEY, SECRET_KEY, VISA, api_client, attempts, nightly
 from sqlalchemy import text
 
 from continuity.adapters.stripe_gateway import StripeGateway
@@ -21,8 +23,6 @@ from continuity.domain.calendar import add_months
 from continuity.services import order_entry, payment_entry
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
-from fault_proxy import Fault, FaultProxy
-from localstripe_support import (API, KAREN, PUBLISHABLE_KEY, SECRET_KEY, VISA, api_client, attempts, nightly)
 
 START = date(2026, 11, 23)
 INTENTS = "/v1/payment_intents"

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from localstripe_support import API, KAREN, PUBLISHABLE_KEY, SECRET_KEY, VISA, api_client, new_order
 
 from continuity.config import Settings
 from continuity.domain.errors import ValidationFailed
-from localstripe_support import API, KAREN, PUBLISHABLE_KEY, SECRET_KEY, VISA, api_client, new_order
 
 CONTINUITY = Path(sys.executable).with_name("continuity")
 

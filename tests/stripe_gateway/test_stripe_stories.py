@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from localstripe_support import (
+    API,
+    DECLINED,
+    KAREN,
+    NEEDS_AUTHENTICATION,
+    VISA,
+    api_client,
+    attempts,
+    new_order,
+    nightly,
+    pay,
+    submit,
+)
 from sqlalchemy import text
 
 from continuity.domain.calendar import add_months
-from localstripe_support import (API, DECLINED, KAREN, NEEDS_AUTHENTICATION, VISA, api_client, attempts,
-                                 new_order, nightly, pay, submit)
 
 START = date(2026, 11, 23)
 
@@ -144,11 +155,13 @@ def test_a_nightly_charge_that_needs_the_customer_is_declined_with_its_own_reaso
     needs = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, KAREN,
                                               localstripe.payment_method(NEEDS_AUTHENTICATION)).token
     with app.engine.begin() as conn:
-        conn.execute(text("UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s"), {"t": needs, "s": sales_id})
+        conn.execute(text("UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s"), {"t": needs,
+            "s": sales_id})
     nightly(app, add_months(START, 1))
 
     [second] = [a for a in attempts(app, sales_id) if a["seq"] == 2]
-    assert (second["status"], second["reason"]) == ("declined", "authentication_required: the customer must confirm this card")
+    assert (second["status"], second["reason"]) == ("declined",
+        "authentication_required: the customer must confirm this card")
     [intent] = [i for i in localstripe.intents(localstripe.customer_of(needs)) if i.payment_method == needs]
     assert (intent.status, intent.amount, localstripe.captured(intent)) == ("requires_action", 1980, 0)
     with app.engine.connect() as conn:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, and_, case, func, literal, select, union_all
 
 from continuity.adapters import orm
 
-O = orm.schedule_occurrences
+O = orm.schedule_occurrences  # noqa: E741
 L = orm.continuity_lines
 I = orm.installments  # noqa: E741
 P = orm.payments

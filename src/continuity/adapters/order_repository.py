@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from continuity.adapters import orm
+from continuity.adapters.orm_servicing import schedule_adjustments
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
 from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
 from continuity.domain.sales_order import ContinuityTerms, LineStatus, OrderStatus, SalesLine, SalesOrder
-from continuity.adapters.orm_servicing import schedule_adjustments
 from continuity.domain.schedule import Occurrence, OccurrenceStatus, PlannedInstallment
 from continuity.domain.servicing import Adjustment, AdjustmentKind, Slot
 
@@ -95,7 +95,8 @@ class OrderRepository:
             t = line.continuity
             self.conn.execute(insert(orm.continuity_lines).values(
                 sales_id=sales_id, line_no=line.line_no, program_id=t.program_id, item_id=line.item_id,
-                quantity=line.quantity, planned_count=planned_count, start_date=t.start_date, start_event=t.start_event, bill_up_front=t.bill_up_front,
+                quantity=line.quantity, planned_count=planned_count, start_date=t.start_date,
+                    start_event=t.start_event, bill_up_front=t.bill_up_front,
                 payment_schedule_id=t.payment_schedule_id, status=LineStatus.OPEN.value,
             ))
 

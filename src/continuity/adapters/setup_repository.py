@@ -60,7 +60,8 @@ class SetupRepository:
         )
 
     def payment_schedules(self) -> list[PaymentSchedule]:
-        ids = self.conn.execute(select(orm.payment_schedules.c.payment_schedule_id).order_by(orm.payment_schedules.c.payment_schedule_id)).scalars()
+        column = orm.payment_schedules.c.payment_schedule_id
+        ids = self.conn.execute(select(column).order_by(column)).scalars()
         return [self.payment_schedule(i) for i in ids]
 
     def save_payment_schedule(self, s: PaymentSchedule) -> None:

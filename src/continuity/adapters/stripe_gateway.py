@@ -20,8 +20,14 @@ from typing import Any
 
 import stripe
 
-from continuity.adapters.stripe_answers import (AUTHENTICATION_REQUIRED, NO_SUCH_TRANSACTION, card_of,
-                                                declined, intent_result, no_answer)
+from continuity.adapters.stripe_answers import (
+    AUTHENTICATION_REQUIRED,
+    NO_SUCH_TRANSACTION,
+    card_of,
+    declined,
+    intent_result,
+    no_answer,
+)
 from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
@@ -155,7 +161,8 @@ class StripeGateway:
 
     def _void(self, reference: str, key: str) -> GatewayResult:
         try:
-            intent = self._send(lambda: self.client.v1.payment_intents.cancel(reference, None, {"idempotency_key": key}))
+            intent = self._send(lambda: self.client.v1.payment_intents.cancel(reference, None,
+                {"idempotency_key": key}))
         except stripe.InvalidRequestError:  # not cancelable: already captured (the rest was released) or cancelled
             intent = self._send(lambda: self.client.v1.payment_intents.retrieve(reference))
         if intent.status in ("canceled", "succeeded"):
@@ -172,9 +179,9 @@ class StripeGateway:
             made += [r.id for r in mine]
             take = min(left, self._refundable(reference))
             if take > 0:
-                made.append(self._send(lambda: self.client.v1.refunds.create(
-                    {"payment_intent": reference, "amount": take, "metadata": {KEY: key}},
-                    {"idempotency_key": f"{key}:{reference}"})).id)
+                made.append(self._send(lambda intent=reference, part=take: self.client.v1.refunds.create(
+                    {"payment_intent": intent, "amount": part, "metadata": {KEY: key}},
+                    {"idempotency_key": f"{key}:{intent}"})).id)
                 left -= take
         if left > 0 and not made:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no capture to refund at Stripe")
@@ -256,7 +263,7 @@ class StripeGateway:
             if not page.has_more or not page.data:
                 return
             last = page.data[-1].id
-            page = self._send(lambda: lister({**params, "starting_after": last}))
+            page = self._send(lambda after=last: lister({**params, "starting_after": after}))
 
     # -- transport ----------------------------------------------------------------------------------------
     def _send(self, request: Callable[[], Any]) -> Any:

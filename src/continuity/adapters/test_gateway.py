@@ -160,7 +160,8 @@ class TestConnector:
         """What is left of an authorization: authorized minus approved captures and voids against it."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(gateway_ledger).where(
-                (gateway_ledger.c.reference == reference) | (gateway_ledger.c.authorization_reference == reference))).all()
+                (gateway_ledger.c.reference == reference)
+                | (gateway_ledger.c.authorization_reference == reference))).all()
         auth = next(r for r in rows if r.reference == reference)
         used = sum(r.amount_minor for r in rows if r.authorization_reference == reference
                    and r.outcome == GatewayOutcome.APPROVED.value)

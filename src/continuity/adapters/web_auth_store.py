@@ -88,7 +88,8 @@ class WebAuthStore:
         """A session of a user who is not disabled."""
         s, u = web_sessions, orm.users
         query = (select(s, u.c.name, u.c.role, u.c.token_hash, u.c.disabled_at)
-                 .join(u, u.c.user_id == s.c.user_id).where(s.c.session_hash == session_hash, u.c.disabled_at.is_(None)))
+                 .join(u, u.c.user_id == s.c.user_id).where(s.c.session_hash == session_hash,
+                     u.c.disabled_at.is_(None)))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:

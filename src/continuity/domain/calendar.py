@@ -45,7 +45,8 @@ class Interval:
 
 
 def add_days(start: date, days: int) -> date:
-    return start + relativedelta(days=days)
+    moved: date = start + relativedelta(days=days)
+    return moved
 
 
 def add_days_within_calendar(start: date, days: int) -> date:
@@ -58,7 +59,8 @@ def add_days_within_calendar(start: date, days: int) -> date:
 
 def add_months(start: date, months: int) -> date:
     """Calendar months with month-end clamping: Jan 31 + 1 month = Feb 28/29."""
-    return start + relativedelta(months=months)
+    moved: date = start + relativedelta(months=months)
+    return moved
 
 
 class DateSequence:

@@ -2,17 +2,16 @@
 name never holds a control or text-direction character.
 
 A *card number* here is what would pass as one: 13–19 digits, one to three spaces or dashes allowed
-between them, not starting with 0, that pass the Luhn check (``card.luhn_ok``). Names and contact details that hold one are
-refused (``card_number_in_text``); reasons are kept with the number masked (all but its last 4 digits
-become •). Control characters (Unicode Cc, line and paragraph separators) and the bidi embeddings,
-overrides and isolates U+202A–U+202E, U+2066–U+2069 are refused (``text_control_character``). Error
-messages name the field, never the text.
+between them, not starting with 0, that pass the Luhn check (``card.luhn_ok``). Names and contact
+details that hold one are refused (``card_number_in_text``); reasons are kept with the number masked
+(all but its last 4 digits become •). Control characters (Unicode Cc, line and paragraph separators)
+and the bidi embeddings, overrides and isolates U+202A–U+202E, U+2066–U+2069 are refused
+(``text_control_character``). Error messages name the field, never the text.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 
 from continuity.domain.card import luhn_ok
 from continuity.domain.errors import ValidationFailed

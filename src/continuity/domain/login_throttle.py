@@ -26,7 +26,8 @@ class ThrottlePolicy:
         """How long after the last of ``count`` failures the next login is checked."""
         if count < self.free:
             return timedelta(0)
-        return min(self.max_wait, self.first_wait * 2 ** min(count - self.free, 40))
+        grown: timedelta = self.first_wait * 2 ** min(count - self.free, 40)
+        return min(self.max_wait, grown)
 
     def live(self, failures: Failures | None, now: datetime) -> Failures | None:
         if failures is None or failures.count <= 0 or now - failures.last_at >= self.forget_after:

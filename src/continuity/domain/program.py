@@ -10,7 +10,6 @@ from continuity.domain.calendar import Interval
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
 
-
 #: Shipments of one event; a program is a plan for years, not an unbounded stream.
 MAX_REPEATS = 600
 

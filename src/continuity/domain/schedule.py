@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from continuity.domain.calendar import DateSequence, add_days
+from continuity.domain.calendar import DateSequence, Interval, add_days
 from continuity.domain.errors import InvalidTransition
 from continuity.domain.money import Money, total
 from continuity.domain.program import Event, EventAction, PaymentSchedule, Program
@@ -49,7 +50,7 @@ class Occurrence:
     ship_date: date
     #: why ship_date is what it is: a code and its parameters (see domain.servicing.explain)
     basis: str = field(default="interval", compare=False)
-    basis_args: dict = field(default_factory=dict, compare=False)
+    basis_args: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def amount(self) -> Money:
@@ -84,10 +85,10 @@ def plan_occurrences(
     return result
 
 
-def _date_basis(interval, previous: date, ship_date: date, anchor: date) -> tuple[str, dict, date]:  # type: ignore[no-untyped-def]
+def _date_basis(interval: Interval, previous: date, ship_date: date, anchor: date) -> tuple[str, dict[str, Any], date]:
     """The basis of a planned date after the first: the interval, clamped to a month end or not.
     Month steps keep the day of the last day-based date (``anchor``), as DateSequence does."""
-    args = {"interval": str(interval), "previous": previous.isoformat()}
+    args: dict[str, Any] = {"interval": str(interval), "previous": previous.isoformat()}
     if interval.unit != "months":
         return "interval", args, ship_date
     args = {**args, "day": anchor.day, "anchor": anchor.isoformat()}

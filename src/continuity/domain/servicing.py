@@ -15,11 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from continuity.domain.calendar import add_days
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money, total
 from continuity.domain.schedule import Occurrence, OccurrenceStatus, check_occurrence_transition
+
+T = TypeVar("T")
 
 S = OccurrenceStatus
 HISTORY = (S.CHILD_CREATED, S.INVOICED)
@@ -115,7 +118,7 @@ class LineSchedule:
         pause = self.open_pause()
         if pause is None:
             raise RuleViolation(f"order {self.sales_id} is not paused", "order_not_paused")
-        days = max((resume_on - pause.pause_from).days, 0)
+        days = max((resume_on - _given(pause.pause_from, "pause date")).days, 0)
         closed = replace(pause, resume_on=resume_on, days=days)
         others = [a for a in self.adjustments if a is not pause]
         base = LineSchedule(self.sales_id, self.line_no, {s.seq: _unpause(s) for s in self.stored.values()},
@@ -162,24 +165,32 @@ def _apply(adj: Adjustment, s: Slot) -> Slot:
     if not s.is_pending:
         return s
     if kind == AdjustmentKind.SUBSTITUTE and s.seq == adj.seq:
-        return replace(s, occ=replace(occ, item_id=adj.item_id, price=adj.price))
+        return replace(s, occ=replace(occ, item_id=_given(adj.item_id, "item"), price=_given(adj.price, "price")))
     if kind == AdjustmentKind.RESCHEDULE and s.seq == adj.seq:
-        return _moved(s, adj.ship_date, "rescheduled", {})
+        return _moved(s, _given(adj.ship_date, "ship date"), "rescheduled", {})
     if kind == AdjustmentKind.SHIFT and s.seq >= adj.seq:
         return _moved(s, add_days(occ.ship_date, adj.days or 0), "shifted", {"days": adj.days, "first_seq": adj.seq})
     if kind == AdjustmentKind.PAUSE and s.seq >= adj.seq:
         if adj.resume_on is None:
-            held = {"pause_from": adj.pause_from.isoformat(), "basis": occ.basis, "args": occ.basis_args}
+            held = {"pause_from": _given(adj.pause_from, "pause date").isoformat(), "basis": occ.basis,
+                    "args": occ.basis_args}
             return _to(replace(s, occ=replace(occ, basis="pause_open", basis_args=held)), S.PAUSED)
         if not adj.days:  # resumed before the pause began: nothing moves
             return s
         return _moved(s, add_days(occ.ship_date, adj.days or 0), "paused",
-                      {"days": adj.days, "pause_from": adj.pause_from.isoformat(),
+                      {"days": adj.days, "pause_from": _given(adj.pause_from, "pause date").isoformat(),
                        "resume_on": adj.resume_on.isoformat()})
     return s
 
 
-def _moved(s: Slot, new_date: date, basis: str, args: dict) -> Slot:
+def _given(value: T | None, what: str) -> T:
+    """A field the adjustment's kind needs (a skip has no item, a substitute has one)."""
+    if value is None:
+        raise ValidationFailed(f"the adjustment has no {what}", "adjustment_incomplete")
+    return value
+
+
+def _moved(s: Slot, new_date: date, basis: str, args: dict[str, Any]) -> Slot:
     args = {"from": s.occ.ship_date.isoformat(), **args}
     return replace(s, occ=replace(s.occ, ship_date=new_date, basis=basis, basis_args=args))
 
@@ -292,7 +303,7 @@ TEXTS = {
 }
 
 
-def explanation(slot: Slot) -> dict:
+def explanation(slot: Slot) -> dict[str, Any]:
     """One sentence (English) plus the code and parameters it is built from (for translation)."""
     occ = slot.occ
     code = slot.status.value if slot.status in (S.SKIPPED, S.CANCELLED) else occ.basis

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -13,9 +13,10 @@ from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
 from continuity.entrypoints.cli_jobs import jobs_app, worker
-from continuity.entrypoints.cli_simulate import simulate
-from continuity.entrypoints.cli_servicing import ActorOption, cli_actor, register as register_servicing
 from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table
+from continuity.entrypoints.cli_servicing import ActorOption, cli_actor
+from continuity.entrypoints.cli_servicing import register as register_servicing
+from continuity.entrypoints.cli_simulate import simulate
 from continuity.services import fulfilment, order_entry, payment_entry, views
 from continuity.services.demo import load_demo
 from continuity.services.setup import import_setup
@@ -137,8 +138,8 @@ def orders_new(
     customer: Annotated[str, typer.Option(help="Customer account.")],
     item: Annotated[str, typer.Option(help="Item number; a parent item makes a continuity line.")],
     quantity: Annotated[int, typer.Option(help="Quantity.")] = 1,
-    start_date: Annotated[Optional[str], typer.Option(help="Continuity start date (YYYY-MM-DD).")] = None,
-    payment_schedule: Annotated[Optional[str], typer.Option(help="Payment schedule ID.")] = None,
+    start_date: Annotated[str | None, typer.Option(help="Continuity start date (YYYY-MM-DD).")] = None,
+    payment_schedule: Annotated[str | None, typer.Option(help="Payment schedule ID.")] = None,
     as_json: Json = False,
 ) -> None:
     """Create a sales order for a customer with one line."""
@@ -153,12 +154,13 @@ def orders_new(
 @handles_errors
 def orders_pay(
     sales_id: str,
-    card: Annotated[Optional[str], typer.Option(help="Card number (test gateway): sent to the gateway, only "
+    card: Annotated[str | None, typer.Option(help="Card number (test gateway): sent to the gateway, only "
                                                      "the token is kept.")] = None,
-    expiry: Annotated[Optional[str], typer.Option(help="Card expiry MM/YY (with --card).")] = None,
-    payment_method: Annotated[Optional[str], typer.Option(
-        "--payment-method", help="A card entered at Stripe: its PaymentMethod id (pm_…), CONTINUITY_GATEWAY=stripe.")] = None,
-    amount: Annotated[Optional[str], typer.Option(help="Amount; defaults to what is due now.")] = None,
+    expiry: Annotated[str | None, typer.Option(help="Card expiry MM/YY (with --card).")] = None,
+    payment_method: Annotated[str | None, typer.Option(
+        "--payment-method",
+            help="A card entered at Stripe: its PaymentMethod id (pm_…), CONTINUITY_GATEWAY=stripe.")] = None,
+    amount: Annotated[str | None, typer.Option(help="Amount; defaults to what is due now.")] = None,
     as_json: Json = False,
 ) -> None:
     """Add a card payment to a sales order (the card is tokenized, or its PaymentMethod saved, first)."""
@@ -194,7 +196,7 @@ def orders_show(sales_id: str, as_json: Json = False) -> None:
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 
-DateOption = Annotated[Optional[str], typer.Option("--date", help="Business date (default: today).")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Business date (default: today).")]
 
 
 def _child_step(step, sales_id: str, date_: str | None, as_json: bool, *args: str) -> None:  # type: ignore[no-untyped-def]

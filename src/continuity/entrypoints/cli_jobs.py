@@ -4,7 +4,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,9 +19,9 @@ from continuity.services.jobs.registry import JOBS, run_all, run_job
 jobs_app = typer.Typer(help="The continuity batch jobs (each records a job run).", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Business date of the run (default: today).")]
-Item = Annotated[Optional[str], typer.Option("--item", help="Only this continuity (parent) item.")]
-SalesOrder = Annotated[Optional[str], typer.Option("--sales-order", help="Only this parent sales order.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Business date of the run (default: today).")]
+Item = Annotated[str | None, typer.Option("--item", help="Only this continuity (parent) item.")]
+SalesOrder = Annotated[str | None, typer.Option("--sales-order", help="Only this parent sales order.")]
 Chunk = Annotated[int, typer.Option("--chunk-size", min=1, help="Rows per chunk (one transaction each).")]
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import functools
-import logging
 import json
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -26,9 +26,9 @@ from continuity.services.servicing import Change
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Preview = Annotated[bool, typer.Option("--preview", help="Show the next shipments and charges before and after; "
                                                          "write nothing.")]
-ActorOption = Annotated[Optional[str], typer.Option("--actor", help="Who makes the change (default: "
+ActorOption = Annotated[str | None, typer.Option("--actor", help="Who makes the change (default: "
                                                                     "$CONTINUITY_USER, else the OS user).")]
-Line = Annotated[Optional[int], typer.Option("--line", help="Continuity line (default: the first one).")]
+Line = Annotated[int | None, typer.Option("--line", help="Continuity line (default: the first one).")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")]
 
 
@@ -107,8 +107,8 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     @handles_errors
     def orders_reschedule(
         sales_id: str, seq: int,
-        date_: Annotated[Optional[str], typer.Option("--date", help="New ship date (YYYY-MM-DD).")] = None,
-        days: Annotated[Optional[int], typer.Option("--days", help="Move by this many days (may be negative).")] = None,
+        date_: Annotated[str | None, typer.Option("--date", help="New ship date (YYYY-MM-DD).")] = None,
+        days: Annotated[int | None, typer.Option("--days", help="Move by this many days (may be negative).")] = None,
         following: Annotated[bool, typer.Option("--following", help="Move the later occurrences too.")] = False,
         preview: Preview = False, reason: Reason = "", line: Line = None, actor: ActorOption = None,
         as_json: Json = False,
@@ -133,10 +133,10 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     @orders_app.command("change-card")
     @handles_errors
     def orders_change_card(sales_id: str,
-                           card: Annotated[Optional[str], typer.Option(
+                           card: Annotated[str | None, typer.Option(
                                "--card", help="Card number, test gateway (only its token is kept).")] = None,
-                           expiry: Annotated[Optional[str], typer.Option("--expiry", help="Card expiry MM/YY.")] = None,
-                           payment_method: Annotated[Optional[str], typer.Option(
+                           expiry: Annotated[str | None, typer.Option("--expiry", help="Card expiry MM/YY.")] = None,
+                           payment_method: Annotated[str | None, typer.Option(
                                "--payment-method", help="Stripe: the card entered at Stripe (pm_…).")] = None,
                            preview: Preview = False, reason: Reason = "", line: Line = None,
                            actor: ActorOption = None, as_json: Json = False) -> None:
@@ -149,7 +149,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     @orders_app.command("pause")
     @handles_errors
     def orders_pause(sales_id: str,
-                     from_: Annotated[Optional[str], typer.Option("--from", help="First paused day (default: "
+                     from_: Annotated[str | None, typer.Option("--from", help="First paused day (default: "
                                                                                  "today).")] = None,
                      preview: Preview = False, reason: Reason = "", line: Line = None,
                      actor: ActorOption = None, as_json: Json = False) -> None:
@@ -172,7 +172,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     @orders_app.command("cancel")
     @handles_errors
     def orders_cancel(sales_id: str,
-                      from_: Annotated[Optional[str], typer.Option("--from", help="Cancel what ships from this "
+                      from_: Annotated[str | None, typer.Option("--from", help="Cancel what ships from this "
                                                                                   "day on (default: today).")] = None,
                       preview: Preview = False, reason: Reason = "", line: Line = None,
                       actor: ActorOption = None, as_json: Json = False) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,9 +42,9 @@ def simulate_on_copy(source: App, start: date, months: int, sales_id: str | None
 
 def simulate(
     months: Annotated[int, typer.Option("--months", min=1, max=120, help="Months to play forward.")] = 12,
-    sales_order: Annotated[Optional[str], typer.Option(
+    sales_order: Annotated[str | None, typer.Option(
         "--sales-order", help="Only this parent order (with its customer and child orders).")] = None,
-    from_: Annotated[Optional[str], typer.Option("--from", help="First simulated day (default: today).")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First simulated day (default: today).")] = None,
     as_json: Json = False,
 ) -> None:
     """Play the nightly jobs forward on a copy of the data: what ships and what is charged per month."""

@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 
+from continuity.domain.audit import SYSTEM, Actor
 from continuity.domain.calendar import add_months
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
 from continuity.domain.schedule import plan_installments, plan_occurrences
-from continuity.services.order_entry import UowFactory
-from continuity.domain.audit import SYSTEM, Actor
 from continuity.services import setup as setup_service
+from continuity.services.order_entry import UowFactory
 from continuity.services.setup import save_program
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 

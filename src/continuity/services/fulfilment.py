@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
-from continuity.domain.payments import PaymentStatus
 from continuity.domain.errors import RuleViolation, ValidationFailed
+from continuity.domain.payments import PaymentStatus
 from continuity.domain.sales_order import OrderStatus, SalesOrder, check_transition
 from continuity.services.order_entry import UowFactory
 

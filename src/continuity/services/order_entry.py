@@ -35,7 +35,8 @@ class StartDateWindow:
 
 def check_start_date(start: date, order_date: date, window: StartDateWindow) -> None:
     """The one bound of a continuity start date, for the CLI, the API and the web alike."""
-    earliest, latest = add_days_within_calendar(order_date, -window.days_back), add_days_within_calendar(order_date, window.days_ahead)
+    earliest, latest = add_days_within_calendar(order_date, -window.days_back), add_days_within_calendar(order_date,
+        window.days_ahead)
     if not earliest <= start <= latest:
         raise ValidationFailed(
             f"the start date {start.isoformat()} is out of range: it must be from {earliest.isoformat()} to "

@@ -1,10 +1,11 @@
 """The ports the services depend on; adapters implement them, bootstrap wires them."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from continuity.domain.card import Card, Expiry
 from continuity.domain.money import Money

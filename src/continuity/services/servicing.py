@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from continuity.domain import servicing as rules
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.card import Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
@@ -22,7 +23,6 @@ from continuity.domain.free_text import masked_reason
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.sales_order import BillingMode, OrderStatus
-from continuity.domain import servicing as rules
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
 from continuity.services.authorizations import settle_authorizations
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
@@ -276,7 +276,8 @@ def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> No
 
 def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change):  # type: ignore[no-untyped-def]
     if change.payment_method and (change.card_number or change.expiry):
-        raise ValidationFailed("give either a payment method or a card number with expiry, not both", "change_incomplete")
+        raise ValidationFailed("give either a payment method or a card number with expiry, not both",
+            "change_incomplete")
     if not change.payment_method:
         number, expiry = _required(change.card_number, "--card"), _required(change.expiry, "--expiry")
     with uow_factory() as uow:

@@ -48,7 +48,8 @@ def program_view(p: Program) -> dict:
         "active": p.active, "current_event": p.current_event,
         "events": [
             {"event_id": e.event_id, "item_id": e.item_id, "quantity": e.quantity, "price": money(e.price),
-             "currency": e.price.currency if e.price else None, "times_to_repeat": e.times_to_repeat, "interval": str(e.interval),
+             "currency": e.price.currency if e.price else None, "times_to_repeat": e.times_to_repeat,
+                 "interval": str(e.interval),
              "start_date": e.start_date.isoformat() if e.start_date else None, "action": e.action.value}
             for e in p.sorted_events()
         ],
@@ -100,7 +101,8 @@ def _line_view(uow, sales_id: str, line, value: Money | None) -> dict:  # type: 
     """A continuity line's amount is what it will be charged in all (``value``), its unit price what it was
     sold at."""
     view = {"line_no": line.line_no, "item_id": line.item_id, "quantity": line.quantity,
-            "unit_price": money(line.unit_price), "amount": money(line.amount if value is None else value), "status": line.status.value,
+            "unit_price": money(line.unit_price), "amount": money(line.amount if value is None else value),
+                "status": line.status.value,
             "continuity": None}
     if line.continuity:
         t = line.continuity

@@ -20,7 +20,8 @@ def audit_select(conn: Connection, job: str, entity: str, action: str, *, key: s
     return conn.execute(sql_text(
         f"INSERT INTO audit_entries ({_COLUMNS}) SELECT :audit_now, :audit_actor, 'job', :audit_entity, {key}, "
         f"{sales_id}, {program_id}, :audit_action, {before}, {after}, :audit_reason FROM {source}"
-    ).bindparams(bindparam("audit_now", type_=DateTime(timezone=True))), {**params, "audit_now": datetime.now(UTC), "audit_actor": f"job:{job}", "audit_entity": entity,
+    ).bindparams(bindparam("audit_now", type_=DateTime(timezone=True))), {**params, "audit_now": datetime.now(UTC),
+        "audit_actor": f"job:{job}", "audit_entity": entity,
         "audit_action": action, "audit_reason": reason}).rowcount
 
 

@@ -14,8 +14,7 @@ their parent's key, so the inserts go through each B-tree in order. Figures: REA
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 
@@ -29,6 +28,7 @@ from continuity.adapters.batch.sql import (
     sql_text,
     temp_table,
 )
+from continuity.services.jobs.records import ChildOrderQuery, ChunkResult
 
 DUE_COLUMNS = """
     sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, item_id VARCHAR(40), quantity INTEGER,
@@ -37,27 +37,6 @@ DUE_COLUMNS = """
     parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER,
     PRIMARY KEY (sales_id, line_no, seq)
 """
-
-
-@dataclass
-class ChunkResult:
-    claimed: int
-    created: int
-    held: int
-    skipped_expired: int
-    last_key: tuple[str, int] | None
-    new_children: list[str]  # only with ChildOrderQuery.want_ids
-
-
-@dataclass
-class ChildOrderQuery:
-    as_of: date
-    due_until: date  # as_of + delivery_lead_days
-    item_id: str | None
-    sales_id: str | None
-    chunk_size: int
-    cap: int  # remaining child orders allowed in this run; 0 = no limit
-    want_ids: bool = False  # ChunkResult.new_children is filled only when asked (authorize_child_orders)
 
 
 class ChildOrderStore:

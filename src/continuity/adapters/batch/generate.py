@@ -14,7 +14,7 @@ gives every k-th parent an expired card (its children are skipped by create-chil
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import partial
 from math import gcd
 
@@ -74,7 +74,7 @@ def generate_due_parents(engine: Engine, n: int, as_of: date, *, program_id: str
     if not 1 <= len(prefix) <= 20 or not prefix.isalnum():
         raise ValueError("prefix: 1-20 letters or digits")
     _ensure_demo(engine, as_of)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     last = first + n - 1
     with engine.begin() as conn:
         program = _program(conn, program_id)

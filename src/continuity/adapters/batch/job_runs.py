@@ -64,6 +64,7 @@ def _view(row) -> dict:  # type: ignore[no-untyped-def]
     return {
         "run_id": row.run_id, "name": row.name, "as_of": row.as_of.isoformat(), "filters": json.loads(row.filters),
         "counts": json.loads(row.counts), "status": row.status, "error": row.error,
-        "started_at": row.started_at.isoformat(), "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "started_at": row.started_at.isoformat(),
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "heartbeat_at": row.heartbeat_at.isoformat() if row.heartbeat_at else None,
     }

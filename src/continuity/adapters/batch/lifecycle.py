@@ -17,7 +17,6 @@ from continuity.adapters.batch.sql import (
     transaction,
 )
 
-
 _BY_CHILD = "ix_schedule_occurrences_child_sales_id"
 
 

@@ -8,7 +8,6 @@ a later as_of, up to the reauthorization limit).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, Engine, bindparam
@@ -25,32 +24,10 @@ from continuity.adapters.batch.sql import (
     transaction,
     typed_columns,
 )
-
+from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt, ClaimedChunk, ClaimKey, ClaimQuery
 
 PARENT_PAYMENT_HOLD = "an installment of the parent order is declined or unresolved"
 OWN_PAYMENT_HOLD = "the charge for this shipment was declined or is unresolved"
-
-
-@dataclass(frozen=True)
-class ClaimedAttempt:
-    idempotency_key: str
-    subject: str
-    sales_id: str
-    line_no: int
-    seq: int
-    operation: str
-    card_token: str
-    amount_minor: int
-    currency: str
-    authorization_reference: str | None = None  # a capture of an authorization: its gateway reference
-
-
-@dataclass(frozen=True)
-class AttemptOutcome:
-    attempt: ClaimedAttempt
-    status: str  # approved / declined / unknown
-    reason: str
-    reference: str
 
 
 _KEY = (
@@ -64,23 +41,6 @@ _ATTEMPT_COLUMNS = (
 )
 
 
-ClaimKey = tuple[date, str, int, int]  # (due_date, sales_id, line_no, seq): the claim order
-
-
-@dataclass(frozen=True)
-class ClaimQuery:
-    as_of: date
-    item_id: str | None
-    retry_limit: int  # reauthorization_limit: attempts per card after the first
-    chunk: int
-    operation: str = "capture"
-    sales_ids: list[str] | None = None  # only these orders' installments (at most ``chunk`` of them)
-
-
-@dataclass(frozen=True)
-class ClaimedChunk:
-    attempts: list[ClaimedAttempt]
-    last_key: ClaimKey | None  # the last installment looked at; None: nothing left after the cursor
 
 
 _CLAIM_COLUMNS = (
@@ -258,7 +218,8 @@ class PaymentStore:
             one_worker_at_a_time(conn)
             # a child's own charge is the installment whose order is not its parent order
             own = "WHERE " + key_in(conn, "sales_id", "SELECT i.sales_id FROM installments i WHERE i.status IN "
-                                    "('declined', 'unknown') AND i.sales_id <> i.parent_sales_id") + " AND status = 'open'"
+                                    "('declined', 'unknown') AND i.sales_id <> i.parent_sales_id")
+            own += " AND status = 'open'"
             parents = "WHERE " + key_in(conn, "sales_id", "SELECT c.sales_id FROM installments i CROSS JOIN "
                                         "sales_orders c WHERE c.parent_sales_id = i.parent_sales_id AND i.status IN "
                                         "('declined', 'unknown') AND i.due_date <= :as_of") + " AND status = 'open'"

@@ -1,42 +1,11 @@
 """Chunks of continuity lines with their occurrences, and bulk writes of schedule changes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-
 from sqlalchemy import Date, Engine
 
 from continuity.adapters.batch.audit import audit_rows
-
 from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
-
-
-@dataclass
-class LineState:
-    sales_id: str
-    line_no: int
-    program_id: str
-    item_id: str
-    quantity: int
-    planned_count: int
-    start_date: date
-    start_event: int
-    bill_up_front: bool
-    payment_schedule_id: str | None
-    occurrences: dict[int, dict] = field(default_factory=dict)  # seq -> row
-    adjustments: list[dict] = field(default_factory=list)  # servicing changes (schedule_adjustments rows)
-
-
-@dataclass
-class ScheduleWrites:
-    inserts: list[dict] = field(default_factory=list)
-    updates: list[dict] = field(default_factory=list)
-    deletes: list[dict] = field(default_factory=list)
-    planned_counts: list[dict] = field(default_factory=list)
-    installments: list[dict] = field(default_factory=list)
-    unit_prices: list[dict] = field(default_factory=list)
-    audit: list[dict] = field(default_factory=list)  # entity, entity_key, sales_id, action, before, after
-
+from continuity.services.jobs.records import LineState, ScheduleWrites
 
 _LINE_COLUMNS = ("cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
                  "cl.start_event, cl.bill_up_front, cl.payment_schedule_id")
@@ -74,22 +43,26 @@ class ScheduleStore:
         with transaction(self.engine) as conn:
             audit_rows(conn, job, w.audit)
             if w.deletes:
-                conn.execute(sql_text("DELETE FROM schedule_occurrences WHERE sales_id = :sales_id AND line_no = :line_no "
+                conn.execute(sql_text("DELETE FROM schedule_occurrences WHERE sales_id = :sales_id "
+                                      "AND line_no = :line_no "
                                   "AND seq = :seq AND status = 'pending'"), w.deletes)
             if w.updates:
                 conn.execute(sql_text(
                     "UPDATE schedule_occurrences SET event_id = :event_id, item_id = :item_id, quantity = :quantity, "
-                    "price_minor = :price_minor, currency = :currency, ship_date = :ship_date, date_basis = :date_basis, "
+                    "price_minor = :price_minor, currency = :currency, ship_date = :ship_date, "
+                    "date_basis = :date_basis, "
                     "date_basis_args = :date_basis_args WHERE sales_id = :sales_id "
                     "AND line_no = :line_no AND seq = :seq AND status = 'pending'"), w.updates)
             if w.inserts:
                 conn.execute(sql_text(
-                    "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, price_minor, "
+                    "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, "
+                    "price_minor, "
                     "currency, ship_date, status, date_basis, date_basis_args) VALUES (:sales_id, :line_no, :seq, "
                     ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, 'pending', :date_basis, "
                     ":date_basis_args) ON CONFLICT DO NOTHING"), w.inserts)
             if w.planned_counts:
-                conn.execute(sql_text("UPDATE continuity_lines SET planned_count = :planned_count WHERE sales_id = :sales_id"
+                conn.execute(sql_text("UPDATE continuity_lines SET planned_count = :planned_count "
+                                      "WHERE sales_id = :sales_id"
                                   " AND line_no = :line_no"), w.planned_counts)
             if w.unit_prices:
                 conn.execute(sql_text("UPDATE sales_lines SET unit_price_minor = :unit_price_minor WHERE "

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import secrets
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request

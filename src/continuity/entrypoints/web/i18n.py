@@ -3,7 +3,7 @@ language (the user's pick, else the browser's Accept-Language, else English)."""
 from __future__ import annotations
 
 import gettext
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -21,7 +21,7 @@ NAMES = {"en": "English", "nb": "Norsk bokmål", "nl": "Nederlands", "it": "Ital
          "sv": "Svenska"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> gettext.NullTranslations:
     """All catalogs of a language (agent.po, manager.po, ...) merged into one translations object."""
     files = sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po")) if lang in LANGUAGES else []
@@ -64,6 +64,6 @@ def from_accept_language(header: str | None) -> str:
     return negotiate_locale(ordered, list(LANGUAGES), sep="_") or DEFAULT
 
 
-@lru_cache(maxsize=None)
+@cache
 def locale(lang: str) -> Locale:
     return Locale.parse(lang)

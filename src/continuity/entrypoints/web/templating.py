@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
+from continuity.domain.card import looks_like_card_number
 from continuity.domain.money import Money
 from continuity.domain.users import Role
-from continuity.domain.card import looks_like_card_number
 from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
 

@@ -5,12 +5,12 @@ import logging
 from collections import Counter
 from datetime import date
 
-from continuity.adapters.batch.payments import AttemptOutcome, ClaimedAttempt
 from continuity.domain.money import Money
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
 from continuity.services.jobs.context import JobDeps
-from continuity.services.refund_sources import captures_of_line
+from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt
 from continuity.services.ports import GatewayOutcome, GatewayResult
+from continuity.services.refund_sources import captures_of_line
 
 log = logging.getLogger(__name__)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from continuity.adapters.batch.child_orders import ChildOrderQuery
 from continuity.domain.calendar import add_days
 from continuity.services.card_expiry import write_card_expiry_notices
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress, is_silent
+from continuity.services.jobs.records import ChildOrderQuery
 
 
 def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:

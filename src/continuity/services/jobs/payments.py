@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from continuity.adapters.batch.payments import ClaimQuery
 from continuity.domain.calendar import add_days
 from continuity.services import payment_entry
 from continuity.services.authorizations import settle_authorizations
 from continuity.services.jobs.charging import charge_claimed, resolve_by_lookup
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
+from continuity.services.jobs.records import ClaimQuery
 
 
 def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:

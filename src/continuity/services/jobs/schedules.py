@@ -5,7 +5,6 @@ import json
 from collections import Counter
 from dataclasses import replace
 
-from continuity.adapters.batch.schedules import LineState, ScheduleWrites
 from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.calendar import add_days
 from continuity.domain.money import Money
@@ -19,6 +18,7 @@ from continuity.domain.schedule import (
 )
 from continuity.domain.servicing import HISTORY, Adjustment, AdjustmentKind, Slot, apply_all
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
+from continuity.services.jobs.records import LineState, ScheduleWrites
 
 FIELDS = ("event_id", "item_id", "quantity", "price_minor", "currency", "ship_date")
 

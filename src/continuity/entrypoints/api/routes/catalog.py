@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Manager, decode_cursor, is_id, page
 from continuity.domain.audit import Actor
+from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Manager, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, ItemId, ProgramId, ScheduleId, errors
 from continuity.entrypoints.api.schemas import (
     Page,

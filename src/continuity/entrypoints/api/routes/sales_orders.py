@@ -79,7 +79,8 @@ def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn 
 @router.post("/sales-orders/{sales_id}/ship", response_model=SalesOrderOut, responses=errors(*WRITE))
 def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> dict:
     """Ship a released child order with its tracking number."""
-    fulfilment.ship(app.uow, sales_id, body.tracking_number, body.date_ or app.clock.today(), actor=Actor.for_user(user),
+    fulfilment.ship(app.uow, sales_id, body.tracking_number, body.date_ or app.clock.today(),
+        actor=Actor.for_user(user),
                        now=app.clock.now())
     return views.order_view(app.uow, sales_id)
 

@@ -8,8 +8,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from continuity.domain.card import looks_like_card_number
 from continuity.domain.errors import DomainError, NotFound
-from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import render

@@ -79,7 +79,8 @@ def program_page(request: Request, program_id: str, app: AppDep, user: Manager, 
 @router.post("/setup/programs/{program_id}")
 def save_header(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
-    return _change(request, app, user, program, "header", form, lambda doc: doc.update(program_header(form, program_id)))
+    return _change(request, app, user, program, "header", form, lambda doc: doc.update(program_header(form,
+        program_id)))
 
 
 @router.post("/setup/programs/{program_id}/events")
@@ -201,7 +202,8 @@ def _event_values(event: Any) -> dict:
     return {"item_id": event.item_id, "quantity": str(event.quantity),
             "price": str(event.price.amount) if event.price is not None else "",
             "times_to_repeat": str(event.times_to_repeat), "interval_count": str(event.interval.count),
-            "interval_unit": event.interval.unit, "start_date": event.start_date.isoformat() if event.start_date else "",
+            "interval_unit": event.interval.unit,
+                "start_date": event.start_date.isoformat() if event.start_date else "",
             "action": event.action.value}
 
 

@@ -213,7 +213,8 @@ _BY_CODE: dict[str, tuple[str, str]] = {
     "event_ids_not_sequential": ("", "The events must be numbered 1, 2, 3 … without gaps."),
 }
 _FIELD_NAMED = ("repeat_threshold", "delivery_lead_days", "max_child_orders_per_run", "reauthorization_limit",
-                "upcoming_charge_notice_days", "card_expiry_notice_days", "days_after_order", "number_of_payments", "program_id")
+                "upcoming_charge_notice_days", "card_expiry_notice_days", "days_after_order", "number_of_payments",
+                    "program_id")
 
 
 def refusal(exc: DomainError | ValidationError) -> FormRefused:
