@@ -26,8 +26,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy -p continuity.domain
 
+# --dist loadfile: a file's tests run on one worker, in order (a browser module's last test reads what its
+# earlier tests left on their server; xdist_group has no effect with pytest 9)
 test: lint
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
