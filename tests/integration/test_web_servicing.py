@@ -20,6 +20,7 @@ from web_support import MANAGER, add_web_users, client_login, csrf_of, web_clien
 
 from continuity.entrypoints.web import i18n  # noqa: E402
 from continuity.entrypoints.web.routes import order_servicing  # noqa: E402
+from continuity.services import views  # noqa: E402
 from continuity.services.projection import order_projection  # noqa: E402
 
 TABLES = ("schedule_occurrences", "schedule_adjustments", "installments", "audit_entries", "continuity_lines",
@@ -360,3 +361,19 @@ def test_servicing_po_does_not_redefine_the_agents_strings():
                 with path.open("rb") as fp:
                     theirs = {m.id for m in read_po(fp, locale=lang) if m.id}
                 assert not mine & theirs, (lang, other, mine & theirs)
+
+
+@pytest.mark.parametrize("slug, values, shown", [
+    ("cancel", {"on": "2026-11-23", "reason": "too many books"}, "cancelled"),
+    ("pause", {"on": "2026-12-01", "reason": "moving house"}, "paused"),
+])
+def test_the_status_badge_shows_cancelled_or_paused_after_the_change(agent, web_app, bookclub, slug, values, shown):
+    """Issue 18 item 1: the badge read "open" after a cancel or a pause (the order stays open until
+    close-orders closes it)."""
+    saved = save(agent, bookclub, preview(agent, bookclub, slug, values))
+    assert saved.status_code == 303
+    page = agent.get(f"/orders/{bookclub}").text
+    assert f'<span class="status {shown}">{shown}</span>' in page
+    customer = agent.get("/customers/004007").text
+    assert f'<span class="status {shown}">{shown}</span>' in customer
+    assert views.order_view(web_app.uow, bookclub)["standing"] == shown

@@ -19,7 +19,7 @@ from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import ContinuityParameters
-from continuity.domain.sales_order import BillingMode, SalesLine, SalesOrder
+from continuity.domain.sales_order import BillingMode, OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import OccurrenceStatus, plan_occurrences
 from continuity.domain.servicing import LineSchedule, Slot, line_value
 from continuity.services.order_entry import UowFactory
@@ -87,6 +87,19 @@ def line_values(state: OrderState) -> dict[int, Money]:
     """What each continuity line will be charged in all, with every servicing change and price update
     applied (skipped and cancelled occurrences cost nothing)."""
     return {ls.line.line_no: line_value(ls.schedule.slots(), state.order.currency) for ls in state.lines}
+
+
+def standing(state: OrderState) -> str:
+    """What an open or held continuity order stands as for the agent: ``cancelled`` once every continuity
+    line is cancelled (close-orders closes it when its last shipment is done), ``paused`` while a line is
+    paused; otherwise its status."""
+    status = state.order.status
+    if status in (OrderStatus.OPEN, OrderStatus.ON_HOLD) and state.lines:
+        if all(ls.schedule.is_cancelled() for ls in state.lines):
+            return "cancelled"
+        if any(ls.schedule.open_pause() is not None for ls in state.lines):
+            return "paused"
+    return status.value
 
 
 def order_projection(uow_factory: UowFactory, today: date, sales_id: str, count: int = DEFAULT_COUNT) -> dict:

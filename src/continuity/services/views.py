@@ -11,7 +11,7 @@ from continuity.domain.program import PaymentSchedule, Product, Program
 from continuity.domain.sales_order import SalesOrder
 from continuity.services.order_entry import UowFactory, amount_due_now
 from continuity.services.payment_entry import EDITABLE
-from continuity.services.projection import line_values, load
+from continuity.services.projection import line_values, load, standing
 
 
 def money(value: Money | None) -> str | None:
@@ -75,13 +75,15 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
         order = uow.orders.get(sales_id)
         customer = uow.customers.get(order.account)
         installments = uow.orders.installments(sales_id)
-        values = line_values(load(uow, sales_id)) if order.is_continuity_parent else {}
+        state = load(uow, sales_id) if order.is_continuity_parent else None
+        values = line_values(state) if state else {}
         lines = [_line_view(uow, sales_id, line, values.get(line.line_no)) for line in order.lines]
         payments = uow.orders.payments(sales_id)
         cards = {c.token: c for c in uow.customers.cards(order.account)}
     return {
         "sales_id": order.sales_id, "account": order.account, "name": customer.name,
         "order_date": order.order_date.isoformat(), "status": order.status.value,
+        "standing": standing(state) if state else order.status.value,
         "hold_reason": order.hold_reason, "currency": order.currency,
         "parent_sales_id": order.parent_sales_id, "is_continuity_parent": order.is_continuity_parent,
         "amount_due_now": money(_due_and_unpaid(order, installments)),

@@ -254,6 +254,9 @@ class SalesOrderOut(BaseModel):
     name: str
     order_date: date
     status: str
+    standing: str = Field(description="What the order stands as for an agent: `cancelled` once every continuity "
+                          "line is cancelled, `paused` while one is paused (status stays open until close-orders); "
+                          "else the status.")
     hold_reason: str
     currency: str
     parent_sales_id: str | None

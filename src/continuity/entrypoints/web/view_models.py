@@ -55,7 +55,7 @@ class OrderSummary:
 def order_summary(o: dict) -> OrderSummary:
     cur = o["currency"]
     total = sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0"))
-    return OrderSummary(o["sales_id"], day(o["order_date"]), o["status"], Money(total, cur),
+    return OrderSummary(o["sales_id"], day(o["order_date"]), o["standing"], Money(total, cur),
                         o["is_continuity_parent"], o["parent_sales_id"],
                         ", ".join(line["item_id"] for line in o["lines"]))
 
