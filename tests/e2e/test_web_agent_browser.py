@@ -221,6 +221,32 @@ def test_a_card_number_typed_into_the_search_box_is_not_sent(web_server, page):
     screenshot(page, "13-card-number-in-search")
 
 
+def test_a_mistyped_expiry_keeps_the_card_number_typed(web_server, page):
+    """Issue 18 item 3: an expiry the server would refuse is caught in the page, the card number stays, and
+    the agent types only the expiry again; 1230 (no slash) is taken."""
+    login(page, web_server, AGENT)
+    _search_box_ready(page)
+    keys = Keyboard(page)
+    keys.type("Karen")
+    keys.press("Enter")
+    _focus_on(page, "item_id")
+    keys.type("88000")
+    keys.press("Enter")
+    _focus_on(page, "start_date")
+    keys.press("Enter")
+    _focus_on(page, "card_number")
+    entry = page.url
+    keys.type(PAN)
+    keys.type("1330")
+    keys.press("Enter", navigates=False)
+    page.wait_for_selector("#expiry-error", state="visible")
+    assert page.url == entry and page.input_value("#card_number") == PAN and focused(page) == "expiry"
+    screenshot(page, "15-mistyped-expiry")
+    keys.type("1230")  # the wrong expiry is selected: typing replaces it
+    keys.press("Enter")
+    assert re.fullmatch(r"SO-\d+", page.inner_text("#order-number"))
+
+
 def test_csrf_protection_in_the_browser_refuses_a_forged_form(web_server, page):
     login(page, web_server, AGENT)
     page.goto(f"{web_server.url}/customers/004007")

@@ -242,7 +242,22 @@ def test_an_invalid_card_number_is_not_echoed_back(agent):
     bad = "4111111111111112"
     r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": bad, "expiry": "12/30",
                                                        "csrf_token": _token(agent)})
-    assert r.status_code == 402 and "The card number is not valid" in r.text and bad not in r.text
+    assert r.status_code == 422 and "The card number is not valid" in r.text and bad not in r.text  # a form error
+
+
+@pytest.mark.parametrize("expiry", ["1230", "12 / 2030"])
+def test_an_expiry_typed_without_a_slash_or_with_spaces_is_taken(agent, expiry):
+    sales_id = _order_88000(agent)  # issue 18 item 3: "1230" was refused and the card number had to be read again
+    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": expiry,
+                                                       "csrf_token": _token(agent)})
+    assert r.status_code == 303 and r.headers["location"] == f"/orders/{sales_id}/done"
+
+
+def test_a_mistyped_expiry_is_a_form_error_not_a_failed_payment(agent):
+    sales_id = _order_88000(agent)
+    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "13/30",
+                                                       "csrf_token": _token(agent)})
+    assert r.status_code == 422 and "The expiry date is not valid" in r.text and PAN not in r.text
 
 
 def test_an_unknown_item_is_said_in_one_line(agent):

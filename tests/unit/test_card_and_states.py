@@ -142,13 +142,15 @@ def test_the_brand_of_a_card_number(digits, brand):
 
 @pytest.mark.parametrize(("text", "month", "year"), [
     ("12/29", 12, 2029), ("1/2030", 1, 2030), ("01/30", 1, 2030), (" 03 / 27 ", 3, 2027), ("9/2031", 9, 2031),
+    ("1229", 12, 2029), ("12 / 2030", 12, 2030), ("122030", 12, 2030),  # issue 18 item 3: as agents type it
 ])
 def test_an_expiry_is_read_as_month_and_four_digit_year(text, month, year):
     assert Expiry.parse(text) == Expiry(month, year)
 
 
 @pytest.mark.parametrize("text", [
-    "13/29", "0/29", "00/29", "12/2", "12/029", "12/20299", "1229", "12-29", "", "ab/cd", "12/", "/29", "123/29",
+    "13/29", "0/29", "00/29", "12/2", "12/029", "12/20299", "1329", "0029", "12-29", "", "ab/cd", "12/", "/29",
+    "123/29", "123", "12345",
 ])
 def test_a_bad_expiry_is_refused_with_card_expiry_invalid(text):
     with pytest.raises(CardInvalid) as caught:

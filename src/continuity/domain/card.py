@@ -8,7 +8,8 @@ from datetime import date
 from continuity.domain.calendar import end_of_month
 from continuity.domain.errors import CardExpired, CardInvalid
 
-_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+#: MM/YY or MM/YYYY (spaces around the slash allowed), or the digits alone: MMYY or MMYYYY
+_EXPIRY = re.compile(r"^\s*(?:(\d{1,2})\s*/\s*(\d{2}|\d{4})|(\d{2})(\d{2}|\d{4}))\s*$")
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,12 @@ class Expiry:
 
     @classmethod
     def parse(cls, text: str) -> Expiry:
+        """``12/30``, ``12 / 2030``, ``1230`` or ``122030``; anything else is refused."""
         match = _EXPIRY.match(str(text))
-        if not match or not 1 <= int(match.group(1)) <= 12:
+        month, year = (match.group(1) or match.group(3), match.group(2) or match.group(4)) if match else ("0", "0")
+        if not match or not 1 <= int(month) <= 12:
             raise CardInvalid(f"not a card expiry: {text!r} (use MM/YY)", "card_expiry_invalid")
-        year = int(match.group(2))
-        return cls(int(match.group(1)), year + 2000 if year < 100 else year)
+        return cls(int(month), int(year) + 2000 if len(year) == 2 else int(year))
 
     def last_day(self) -> date:
         return end_of_month(self.year, self.month)

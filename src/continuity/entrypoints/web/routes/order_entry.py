@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from continuity.domain.errors import DomainError, PaymentError
+from continuity.domain.errors import CardExpired, CardInvalid, DomainError, PaymentError
 from continuity.domain.sales_order import OrderStatus
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import EntryInput, error_text
@@ -89,7 +89,7 @@ def recap(request: Request, user: Agent, sales_id: str) -> Response:
 
 @router.post("/orders/{sales_id}/submit")
 def submit(request: Request, user: Agent, sales_id: str,
-           card_number: Annotated[str, Form(max_length=40)] = "", expiry: Annotated[str, Form(max_length=7)] = "",
+           card_number: Annotated[str, Form(max_length=40)] = "", expiry: Annotated[str, Form(max_length=9)] = "",
            saved_card: Annotated[str, Form(max_length=100)] = "",
            payment_method: Annotated[str, Form(max_length=120)] = "") -> Response:
     """Payment and submit in one step: a new card is tokenized (only the token is kept) and added as the
@@ -106,7 +106,8 @@ def submit(request: Request, user: Agent, sales_id: str,
         if exc.code == "submit_in_progress":  # a double click: the first click's submit is under way
             return RedirectResponse(f"/orders/{sales_id}/done", 303)
         page = entry_page(app, sales_id)
-        status = 402 if isinstance(exc, PaymentError) else 422
+        # a decline is 402; a card number or expiry mistyped (or a card already expired) is a form error
+        status = 402 if isinstance(exc, PaymentError) and not isinstance(exc, CardInvalid | CardExpired) else 422
         return render(request, "agent/recap.html", status, **page, card_setup=_card_setup(app, page),
                       error=error_text(request, exc))
     if result.status == OrderStatus.OPEN.value:

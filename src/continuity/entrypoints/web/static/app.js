@@ -5,6 +5,7 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
+      if (event.defaultPrevented) { return; }  // refused before sending (the expiry check below)
       if (form.dataset.sent) { event.preventDefault(); return; }  // one order, however often Enter is pressed
       form.dataset.sent = "1";
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-busy", "true"); });
@@ -59,3 +60,20 @@ document.addEventListener("DOMContentLoaded", function () {
     input.focus();
   });
 });
+
+// A new card's expiry the server would refuse is caught before the form is sent, so the card number typed
+// is never lost to a round trip (the server never sends a card number back). Runs first (capture phase).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var number = form.querySelector && form.querySelector("input[name=card_number]");
+  var expiry = form.querySelector && form.querySelector("input[name=expiry]");
+  if (!number || !expiry || number.value.trim() === "") { return; }
+  var v = expiry.value.trim();
+  var m = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(v) || /^(\d{2})(\d{2}|\d{4})$/.exec(v);
+  if (m && +m[1] >= 1 && +m[1] <= 12) { return; }
+  event.preventDefault();
+  var note = document.getElementById("expiry-error");
+  if (note) { note.hidden = false; }
+  expiry.focus();
+  expiry.select();
+}, true);
