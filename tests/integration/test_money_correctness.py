@@ -198,38 +198,40 @@ def test_the_parent_line_shows_what_will_be_charged_after_a_cancel(demo_app):
     assert _line_amount(app, parent) == "0.00"
 
 
-_AGENTS: dict[int, dict] = {}
+@pytest.fixture
+def new_order(demo_app):  # type: ignore[no-untyped-def]
+    """POST /sales-orders for Karen with one item and the continuity step's terms, as an agent."""
+    agent = bearer(users_of_each_role(demo_app)["agent"])
+
+    def _post(item_id: str, **continuity: str):  # type: ignore[no-untyped-def]
+        with client(demo_app) as c:
+            return c.post(f"{API}/sales-orders", headers=agent,
+                          json={"customer": KAREN, "lines": [{"item_id": item_id}], "continuity": continuity})
+
+    return _post
 
 
-def _new_order(app: App, item_id: str, **continuity: str):  # type: ignore[no-untyped-def]
-    if id(app) not in _AGENTS:
-        _AGENTS[id(app)] = bearer(users_of_each_role(app)["agent"])
-    with client(app) as c:
-        return c.post(f"{API}/sales-orders", headers=_AGENTS[id(app)],
-                      json={"customer": KAREN, "lines": [{"item_id": item_id}], "continuity": continuity})
-
-
-def test_a_payment_schedule_is_refused_on_a_program_that_does_not_offer_one(demo_app):
-    refused = _new_order(demo_app, "0016", payment_schedule_id="6X")  # TRILOGY: no prompt
+def test_a_payment_schedule_is_refused_on_a_program_that_does_not_offer_one(demo_app, new_order):
+    refused = new_order("0016", payment_schedule_id="6X")  # TRILOGY: no prompt
     assert refused.status_code == 422 and refused.json()["code"] == "payment_schedule_not_offered", refused.text
     assert scalar(demo_app, "SELECT COUNT(*) FROM sales_orders") == 0  # nothing half-written
 
 
-def test_a_start_date_is_refused_on_a_program_that_does_not_ask_for_one(demo_app):
+def test_a_start_date_is_refused_on_a_program_that_does_not_ask_for_one(demo_app, new_order):
     trilogy = demo_programs()["TRILOGY"]
     set_up(demo_app, {"programs": [{**trilogy, "prompt_for_start_date": False}]})
-    refused = _new_order(demo_app, "0016", start_date="2026-12-15")
+    refused = new_order("0016", start_date="2026-12-15")
     assert refused.status_code == 422 and refused.json()["code"] == "start_date_not_offered", refused.text
-    assert _new_order(demo_app, "0016").status_code == 201
+    assert new_order("0016").status_code == 201
 
 
-def test_installments_never_end_after_the_last_shipment(demo_app):
+def test_installments_never_end_after_the_last_shipment(demo_app, new_order):
     set_up(demo_app, {"payment_schedules": [{"payment_schedule_id": "12X", "description": "Twelve monthly",
                                               "number_of_payments": 12, "interval": "1 month"}]})
-    refused = _new_order(demo_app, "0021", payment_schedule_id="12X")  # 6 shipments, 150 days
+    refused = new_order("0021", payment_schedule_id="12X")  # 6 shipments, 150 days
     assert refused.status_code == 422 and refused.json()["code"] == "installments_after_last_shipment", refused.text
     assert "2027-04-24" in refused.json()["detail"]  # the last shipment, named
-    accepted = _new_order(demo_app, "0021", payment_schedule_id="6X")
+    accepted = new_order("0021", payment_schedule_id="6X")
     assert accepted.status_code == 201, accepted.text
 
 

@@ -219,6 +219,14 @@ def submit(client, headers, sales_id: str) -> dict:  # type: ignore[no-untyped-d
     return done.json()
 
 
+def enter(client, headers, server: LocalStripe, item_id: str, number: str) -> tuple[str, str, dict]:  # type: ignore[no-untyped-def]
+    """Order entry through the API: a new order for Karen with the item, the card as its payment, submit.
+    Returns the sales id, the card's PaymentMethod and the submitted order."""
+    sales_id = new_order(client, headers, item_id)
+    pm = pay(client, headers, server, sales_id, number)
+    return sales_id, pm, submit(client, headers, sales_id)
+
+
 def nightly(app, day) -> None:  # type: ignore[no-untyped-def]
     """The worker's nightly sequence for ``day`` (with the warehouse stand-in shipping paid children)."""
     from continuity.services.jobs.context import JobRequest

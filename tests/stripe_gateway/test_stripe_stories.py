@@ -15,10 +15,8 @@ from localstripe_support import (
     VISA,
     api_client,
     attempts,
-    new_order,
+    enter,
     nightly,
-    pay,
-    submit,
 )
 from sqlalchemy import text
 
@@ -39,9 +37,7 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
     c, h = api_client(app)
     [karen] = c.get(f"{API}/customers?q=Karen", headers=h).json()["items"]
     assert karen["account"] == KAREN
-    sales_id = new_order(c, h, "88000")
-    pm = pay(c, h, localstripe, sales_id, VISA)
-    order = submit(c, h, sales_id)
+    sales_id, pm, order = enter(c, h, localstripe, "88000", VISA)
     assert order["status"] == "open" and [p["status"] for p in order["payments"]] == ["authorized"]
     assert c.get(f"{API}/customers/{KAREN}/cards", headers=h).json() == [
         {"token": pm, "brand": "visa", "last4": "4242", "expiry": "12/30"}]
@@ -68,9 +64,8 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
 def test_a_declined_card_leaves_the_order_on_hold_with_stripes_reason(stripe_app, localstripe):
     app = stripe_app
     c, h = api_client(app)
-    sales_id = new_order(c, h, "0021")  # billed up front in three installments: 19.80 authorized at submit
-    pm = pay(c, h, localstripe, sales_id, DECLINED)
-    order = submit(c, h, sales_id)
+    # billed up front in three installments: 19.80 authorized at submit
+    sales_id, pm, order = enter(c, h, localstripe, "0021", DECLINED)
     assert order["status"] == "on_hold"
     assert "card declined (card_declined: Your card was declined.)" in order["hold_reason"]
     [intent] = localstripe.intents(localstripe.customer_of(pm))
@@ -84,9 +79,7 @@ def test_a_declined_card_leaves_the_order_on_hold_with_stripes_reason(stripe_app
 def test_a_card_that_needs_the_customer_is_a_decline_of_its_own(stripe_app, localstripe):
     app = stripe_app
     c, h = api_client(app)
-    sales_id = new_order(c, h, "0021")
-    pm = pay(c, h, localstripe, sales_id, NEEDS_AUTHENTICATION)
-    order = submit(c, h, sales_id)
+    sales_id, pm, order = enter(c, h, localstripe, "0021", NEEDS_AUTHENTICATION)
     assert order["status"] == "on_hold" and "the customer must confirm this card" in order["hold_reason"]
     [attempt] = attempts(app, sales_id)
     assert attempt["reason"] == "authentication_required: the customer must confirm this card"
@@ -97,9 +90,8 @@ def test_a_card_that_needs_the_customer_is_a_decline_of_its_own(stripe_app, loca
 def test_an_installment_plan_is_charged_over_three_nightly_runs(stripe_app, localstripe):
     app = stripe_app
     c, h = api_client(app)
-    sales_id = new_order(c, h, "0021")
-    pm = pay(c, h, localstripe, sales_id, VISA)
-    assert submit(c, h, sales_id)["status"] == "open"
+    sales_id, pm, order = enter(c, h, localstripe, "0021", VISA)
+    assert order["status"] == "open"
     customer = localstripe.customer_of(pm)
     [held] = localstripe.intents(customer)
     assert (held.status, held.amount, held.capture_method) == ("requires_capture", 1980, "manual")
@@ -121,9 +113,8 @@ def test_an_installment_plan_is_charged_over_three_nightly_runs(stripe_app, loca
 def test_a_cancel_refunds_what_was_captured_at_stripe(stripe_app, localstripe):
     app = stripe_app
     c, h = api_client(app)
-    sales_id = new_order(c, h, "0021")
-    pm = pay(c, h, localstripe, sales_id, VISA)
-    assert submit(c, h, sales_id)["status"] == "open"
+    sales_id, pm, order = enter(c, h, localstripe, "0021", VISA)
+    assert order["status"] == "open"
     nightly(app, START)  # the first installment captured, nothing shipped yet
     [captured] = localstripe.intents(localstripe.customer_of(pm))
     assert localstripe.captured(captured) == 1980
@@ -147,9 +138,8 @@ def test_a_nightly_charge_that_needs_the_customer_is_declined_with_its_own_reaso
 
     app = stripe_app
     c, h = api_client(app)
-    sales_id = new_order(c, h, "0021")
-    pay(c, h, localstripe, sales_id, VISA)
-    assert submit(c, h, sales_id)["status"] == "open"
+    sales_id, _, order = enter(c, h, localstripe, "0021", VISA)
+    assert order["status"] == "open"
     nightly(app, START)
     # the customer's card is now one that needs 3-D Secure (the change-card service takes numbers only)
     needs = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, KAREN,
@@ -173,9 +163,8 @@ def test_a_nightly_charge_that_needs_the_customer_is_declined_with_its_own_reaso
 def test_changing_the_card_takes_a_payment_method_and_later_charges_go_to_it(stripe_app, localstripe):
     app = stripe_app
     c, h = api_client(app)
-    sales_id = new_order(c, h, "0021")
-    first = pay(c, h, localstripe, sales_id, VISA)
-    assert submit(c, h, sales_id)["status"] == "open"
+    sales_id, first, order = enter(c, h, localstripe, "0021", VISA)
+    assert order["status"] == "open"
     nightly(app, START)
     base = f"{API}/continuity-orders/{sales_id}/change-card"
     refused = c.post(base, headers=h, json={"card_number": "5555 5555 5555 4444", "expiry": "12/30"})

@@ -40,12 +40,12 @@ class CardExpiryQueries:
         """One notice per line and card (a re-run, or the next night, sends nothing more)."""
         if not lines:
             return 0
-        with transaction(self.engine) as conn:
-            return sum(conn.execute(sql_text(
+        with transaction(self.engine) as conn:  # one statement for all of them
+            return conn.execute(sql_text(
                 "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
                 "attempts, last_error) VALUES (:key, 'card_expiring', :account, :sales_id, :language, :email, "
-                ":payload, :as_of, 0, '') ON CONFLICT DO NOTHING"),
+                ":payload, :as_of, 0, '') ON CONFLICT DO NOTHING"), [
                 {"key": f"card_expiring:{n['sales_id']}:{n['line_no']}:{n['token']}", "account": n["account"],
                  "sales_id": n["sales_id"], "language": n["language"], "email": n["email"], "as_of": as_of,
                  "payload": json.dumps({"last4": n["last4"], "expiry": n["expiry"], "ship_date": n["ship_date"]})}
-            ).rowcount for n in lines)
+                for n in lines]).rowcount
