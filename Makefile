@@ -23,6 +23,7 @@ run: $(STAMP)
 # the gates first (seconds): lint, the layers (import-linter, pyproject [tool.importlinter]), types of the domain
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy -p continuity.domain
 

@@ -19,6 +19,7 @@ database. "vs baseline" is against the first; "vs same shape" against the second
 row, a line row, the occurrence marked), each write in its leanest form (tables WITHOUT ROWID, no
 secondary index, no charge row): it shows how far the "vs baseline" column can go at all.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ console = Console(width=130)
 
 
 def step(url: str, name: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.run_one", url, name, str(n)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.run_one", url, name, str(n)], check=True, capture_output=True, text=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["load"] = os.getloadavg()[0]
     return result
@@ -58,16 +60,33 @@ def bench_backend(label: str, url: str, n: int) -> dict:
     for job in JOBS:
         results[job] = step(url, job, n)
     table = Table(title=f"{label}, N = {n:,} due parents (baseline: raw INSERT … SELECT of N rows)")
-    for column in ("step", "seconds", "CPU s", "rows/s", "vs baseline", "vs same shape", "peak RSS MB", "load",
-                   "counts"):
+    for column in (
+        "step",
+        "seconds",
+        "CPU s",
+        "rows/s",
+        "vs baseline",
+        "vs same shape",
+        "peak RSS MB",
+        "load",
+        "counts",
+    ):
         table.add_column(column)
     base_rate = n / results["baseline"]["seconds"]
     shape = results.get("baseline-same-shape")
     for name, r in results.items():
         rate = n / r["seconds"]
-        table.add_row(name, f"{r['seconds']:.2f}", f"{r['cpu_seconds']:.2f}", f"{rate:,.0f}", f"{rate / base_rate:.0%}",
-                      f"{rate / (n / shape['seconds']):.0%}" if shape else "-", f"{r['rss_mb']:.0f}",
-                      f"{r['load']:.1f}", ", ".join(f"{k}={v}" for k, v in r["counts"].items() if v))
+        table.add_row(
+            name,
+            f"{r['seconds']:.2f}",
+            f"{r['cpu_seconds']:.2f}",
+            f"{rate:,.0f}",
+            f"{rate / base_rate:.0%}",
+            f"{rate / (n / shape['seconds']):.0%}" if shape else "-",
+            f"{r['rss_mb']:.0f}",
+            f"{r['load']:.1f}",
+            ", ".join(f"{k}={v}" for k, v in r["counts"].items() if v),
+        )
     console.print(table)
     return results
 
@@ -121,8 +140,10 @@ def print_ratios(timings: dict[tuple[str, int], dict], small: int, large: int) -
         for job in JOBS:
             a, b = timings[(backend, small)][job], timings[(backend, large)][job]
             cpu = f", CPU s {b['cpu_seconds'] / a['cpu_seconds']:.2f}" if a["cpu_seconds"] >= 0.5 else ""
-            console.print(f"{backend} {job} time({large:,}) / time({small:,}) = {b['seconds'] / a['seconds']:.2f}"
-                          f"{cpu} (linear would be {large / small:.0f})")
+            console.print(
+                f"{backend} {job} time({large:,}) / time({small:,}) = {b['seconds'] / a['seconds']:.2f}"
+                f"{cpu} (linear would be {large / small:.0f})"
+            )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ them: on a real gateway its share is not ours); "vs limit" is that over workers 
 latency, rate); "busiest 1 s" the most captures that reached the connector in any one-second window.
 Peak RSS is the largest worker's.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,12 +46,21 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
     """Generate ``n`` due charges in the (empty) database at ``url``, charge them with ``workers`` worker
     processes at once; one table row."""
     _prepare(url, n)
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": AS_OF.isoformat(),
-           "CONTINUITY_TEST_GATEWAY_LATENCY_MS": str(latency_ms), "CONTINUITY_GATEWAY_RATE": str(rate),
-           "CONTINUITY_GATEWAY_CONCURRENCY": str(CONCURRENCY)}
+    env = {
+        **os.environ,
+        "CONTINUITY_DATABASE_URL": url,
+        "CONTINUITY_TODAY": AS_OF.isoformat(),
+        "CONTINUITY_TEST_GATEWAY_LATENCY_MS": str(latency_ms),
+        "CONTINUITY_GATEWAY_RATE": str(rate),
+        "CONTINUITY_GATEWAY_CONCURRENCY": str(CONCURRENCY),
+    }
     with tempfile.TemporaryFile("w+") as err:
-        procs = [subprocess.Popen([CLI, "worker", "--once", "--chunk-size", "500"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=err) for _ in range(workers)]
+        procs = [
+            subprocess.Popen(
+                [CLI, "worker", "--once", "--chunk-size", "500"], env=env, stdout=subprocess.DEVNULL, stderr=err
+            )
+            for _ in range(workers)
+        ]
         rss, cpu = 0.0, 0.0
         for proc in procs:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -64,9 +74,20 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
         raise SystemExit(f"{label}: {len(arrivals)} captures at the gateway for {n} due charges")
     seconds = arrivals[-1] - arrivals[0] + latency_ms / 1000
     limit = workers * min(CONCURRENCY / (latency_ms / 1000), rate) if latency_ms else workers * rate
-    return [label, f"{n:,}", str(workers), "none" if rate >= UNLIMITED else f"{rate:g}/s", f"{seconds:.2f}",
-            f"{n / seconds:,.0f}", f"{limit:,.0f}", f"{n / seconds / limit:.0%}", str(_busiest_second(arrivals)),
-            f"{cpu:.1f}", f"{rss:.0f}", f"{os.getloadavg()[0]:.1f}"]
+    return [
+        label,
+        f"{n:,}",
+        str(workers),
+        "none" if rate >= UNLIMITED else f"{rate:g}/s",
+        f"{seconds:.2f}",
+        f"{n / seconds:,.0f}",
+        f"{limit:,.0f}",
+        f"{n / seconds / limit:.0%}",
+        str(_busiest_second(arrivals)),
+        f"{cpu:.1f}",
+        f"{rss:.0f}",
+        f"{os.getloadavg()[0]:.1f}",
+    ]
 
 
 def _prepare(url: str, n: int) -> None:
@@ -75,8 +96,9 @@ def _prepare(url: str, n: int) -> None:
     app = bootstrap(Settings(url, None, None), clock=FixedClock(AS_OF))
     try:
         upgrade(app.engine)
-        generate_due_parents(app.engine, n, AS_OF, program_id="REPLENISH", prefix="L", due_occurrences=1,
-                             future_occurrences=2)
+        generate_due_parents(
+            app.engine, n, AS_OF, program_id="REPLENISH", prefix="L", due_occurrences=1, future_occurrences=2
+        )
         run_job(app.job_deps(), "create-child-orders", JobRequest(AS_OF))
     finally:
         app.engine.dispose()
@@ -86,8 +108,15 @@ def _arrivals(url: str) -> list[float]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            stamps = conn.execute(select(gateway_ledger.c.received_at).where(
-                gateway_ledger.c.operation == "capture").order_by(gateway_ledger.c.received_at)).scalars().all()
+            stamps = (
+                conn.execute(
+                    select(gateway_ledger.c.received_at)
+                    .where(gateway_ledger.c.operation == "capture")
+                    .order_by(gateway_ledger.c.received_at)
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
@@ -121,10 +150,24 @@ def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
             rows.append(run("PostgreSQL", url, n, workers, UNLIMITED, latency_ms))
         finally:
             drop(url)
-    table = Table(title=f"process-payments-latency: {latency_ms} ms per gateway call, concurrency {CONCURRENCY} "
-                        "per worker (`continuity worker --once` processes; figures from the connector's ledger)")
-    for column in ("backend", "charges", "workers", "rate limit", "seconds", "charges/s", "limit/s", "vs limit",
-                   "busiest 1 s", "CPU s", "peak RSS MB", "load"):
+    table = Table(
+        title=f"process-payments-latency: {latency_ms} ms per gateway call, concurrency {CONCURRENCY} "
+        "per worker (`continuity worker --once` processes; figures from the connector's ledger)"
+    )
+    for column in (
+        "backend",
+        "charges",
+        "workers",
+        "rate limit",
+        "seconds",
+        "charges/s",
+        "limit/s",
+        "vs limit",
+        "busiest 1 s",
+        "CPU s",
+        "peak RSS MB",
+        "load",
+    ):
         table.add_column(column)
     for row in rows:
         table.add_row(*row)

@@ -1,4 +1,5 @@
 """One benchmark step in its own process (so peak RSS is that step's): prints one JSON line."""
+
 from __future__ import annotations
 
 import json
@@ -84,12 +85,19 @@ def _baseline(engine) -> None:  # type: ignore[no-untyped-def]
     """The raw rate: one INSERT … SELECT copying the due occurrences into a plain table."""
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS bench_baseline"))
-        conn.execute(text("CREATE TABLE bench_baseline (sales_id VARCHAR(60) PRIMARY KEY, parent VARCHAR(40), "
-                          "item_id VARCHAR(40), quantity INTEGER, price_minor BIGINT, ship_date DATE)"))
+        conn.execute(
+            text(
+                "CREATE TABLE bench_baseline (sales_id VARCHAR(60) PRIMARY KEY, parent VARCHAR(40), "
+                "item_id VARCHAR(40), quantity INTEGER, price_minor BIGINT, ship_date DATE)"
+            )
+        )
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO bench_baseline SELECT sales_id || '-1-' || CAST(seq AS VARCHAR(10)), sales_id, item_id, "
-            "quantity, price_minor, ship_date FROM schedule_occurrences WHERE status = 'pending'"))
+        conn.execute(
+            text(
+                "INSERT INTO bench_baseline SELECT sales_id || '-1-' || CAST(seq AS VARCHAR(10)), sales_id, item_id, "
+                "quantity, price_minor, ship_date FROM schedule_occurrences WHERE status = 'pending'"
+            )
+        )
 
 
 def _baseline_same_shape(engine) -> None:  # type: ignore[no-untyped-def]
@@ -105,17 +113,25 @@ def _baseline_same_shape(engine) -> None:  # type: ignore[no-untyped-def]
         db = raw.driver_connection
         db.execute("PRAGMA foreign_keys = OFF")
         db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
-                   f"is_continuity_parent, parent_sales_id, created_at) SELECT {child}, so.account, o.ship_date, "
-                   f"o.currency, 'open', '', 0, o.sales_id, '2026-11-23 00:00:00' {due}")
-        db.execute("INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, "
-                   f"status, parent_sales_id, parent_line_no, parent_seq) SELECT {child}, 1, o.item_id, o.quantity, "
-                   f"o.price_minor, o.currency, 'open', o.sales_id, o.line_no, o.seq {due}")
-        db.execute("INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
-                   f"parent_sales_id, parent_line_no, item_id) SELECT {child}, 0, 1, o.ship_date, "
-                   f"o.price_minor * o.quantity, o.currency, 'not_submitted', o.sales_id, o.line_no, o.item_id {due}")
-        db.execute("UPDATE schedule_occurrences SET status = 'child_created', "
-                   "child_sales_id = sales_id || '-' || line_no || '-' || seq WHERE status = 'pending'")
+        db.execute(
+            "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
+            f"is_continuity_parent, parent_sales_id, created_at) SELECT {child}, so.account, o.ship_date, "
+            f"o.currency, 'open', '', 0, o.sales_id, '2026-11-23 00:00:00' {due}"
+        )
+        db.execute(
+            "INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, "
+            f"status, parent_sales_id, parent_line_no, parent_seq) SELECT {child}, 1, o.item_id, o.quantity, "
+            f"o.price_minor, o.currency, 'open', o.sales_id, o.line_no, o.seq {due}"
+        )
+        db.execute(
+            "INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
+            f"parent_sales_id, parent_line_no, item_id) SELECT {child}, 0, 1, o.ship_date, "
+            f"o.price_minor * o.quantity, o.currency, 'not_submitted', o.sales_id, o.line_no, o.item_id {due}"
+        )
+        db.execute(
+            "UPDATE schedule_occurrences SET status = 'child_created', "
+            "child_sales_id = sales_id || '-' || line_no || '-' || seq WHERE status = 'pending'"
+        )
         db.execute("COMMIT")
     finally:
         raw.close()
@@ -132,30 +148,43 @@ def _baseline_floor(engine) -> float:  # type: ignore[no-untyped-def]
     try:
         db = raw.driver_connection
         db.execute("PRAGMA foreign_keys = OFF")
-        db.execute("CREATE TABLE floor_orders (sales_id VARCHAR(40) PRIMARY KEY, account VARCHAR(40) NOT NULL, "
-                   "order_date DATE NOT NULL, currency VARCHAR(3) NOT NULL, status VARCHAR(20) NOT NULL, "
-                   "parent_sales_id VARCHAR(40), created_at DATETIME NOT NULL) WITHOUT ROWID")
-        db.execute("INSERT INTO floor_orders SELECT sales_id, account, order_date, currency, status, parent_sales_id, "
-                   "created_at FROM sales_orders")
-        db.execute("CREATE TABLE floor_lines (sales_id VARCHAR(40), line_no INTEGER, item_id VARCHAR(40) NOT NULL, "
-                   "quantity INTEGER NOT NULL, unit_price_minor BIGINT NOT NULL, currency VARCHAR(3) NOT NULL, "
-                   "status VARCHAR(20) NOT NULL, parent_sales_id VARCHAR(40), parent_line_no INTEGER, "
-                   "parent_seq INTEGER, PRIMARY KEY (sales_id, line_no)) WITHOUT ROWID")
-        db.execute("INSERT INTO floor_lines SELECT sales_id, line_no, item_id, quantity, unit_price_minor, currency, "
-                   "status, parent_sales_id, parent_line_no, parent_seq FROM sales_lines")
+        db.execute(
+            "CREATE TABLE floor_orders (sales_id VARCHAR(40) PRIMARY KEY, account VARCHAR(40) NOT NULL, "
+            "order_date DATE NOT NULL, currency VARCHAR(3) NOT NULL, status VARCHAR(20) NOT NULL, "
+            "parent_sales_id VARCHAR(40), created_at DATETIME NOT NULL) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT INTO floor_orders SELECT sales_id, account, order_date, currency, status, parent_sales_id, "
+            "created_at FROM sales_orders"
+        )
+        db.execute(
+            "CREATE TABLE floor_lines (sales_id VARCHAR(40), line_no INTEGER, item_id VARCHAR(40) NOT NULL, "
+            "quantity INTEGER NOT NULL, unit_price_minor BIGINT NOT NULL, currency VARCHAR(3) NOT NULL, "
+            "status VARCHAR(20) NOT NULL, parent_sales_id VARCHAR(40), parent_line_no INTEGER, "
+            "parent_seq INTEGER, PRIMARY KEY (sales_id, line_no)) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT INTO floor_lines SELECT sales_id, line_no, item_id, quantity, unit_price_minor, currency, "
+            "status, parent_sales_id, parent_line_no, parent_seq FROM sales_lines"
+        )
         db.execute("DROP INDEX ix_schedule_occurrences_child_sales_id")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         child = "o.sales_id || '-' || o.line_no || '-' || o.seq"
-        due = ("FROM schedule_occurrences o JOIN sales_orders so ON so.sales_id = o.sales_id "
-               "WHERE o.status = 'pending'")
+        due = "FROM schedule_occurrences o JOIN sales_orders so ON so.sales_id = o.sales_id WHERE o.status = 'pending'"
         started = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO floor_orders SELECT " + child + ", so.account, o.ship_date, o.currency, 'open', "
-                   "o.sales_id, '2026-11-23 00:00:00' " + due)
-        db.execute("INSERT INTO floor_lines SELECT " + child + ", 1, o.item_id, o.quantity, o.price_minor, "
-                   "o.currency, 'open', o.sales_id, o.line_no, o.seq " + due)
-        db.execute("UPDATE schedule_occurrences SET status = 'child_created', "
-                   "child_sales_id = sales_id || '-' || line_no || '-' || seq WHERE status = 'pending'")
+        db.execute(
+            "INSERT INTO floor_orders SELECT " + child + ", so.account, o.ship_date, o.currency, 'open', "
+            "o.sales_id, '2026-11-23 00:00:00' " + due
+        )
+        db.execute(
+            "INSERT INTO floor_lines SELECT " + child + ", 1, o.item_id, o.quantity, o.price_minor, "
+            "o.currency, 'open', o.sales_id, o.line_no, o.seq " + due
+        )
+        db.execute(
+            "UPDATE schedule_occurrences SET status = 'child_created', "
+            "child_sales_id = sales_id || '-' || line_no || '-' || seq WHERE status = 'pending'"
+        )
         db.execute("COMMIT")
         return time.perf_counter() - started
     finally:

@@ -3,6 +3,7 @@
 PostgreSQL tests are marked ``postgres``; they fail (not skip) when CI=true and the server at
 TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) does not answer.
 """
+
 from __future__ import annotations
 
 import os

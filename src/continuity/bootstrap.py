@@ -1,4 +1,5 @@
 """Composition root: the only module that knows the concrete adapters."""
+
 from __future__ import annotations
 
 import logging
@@ -58,17 +59,26 @@ class App:
         if mailer is None and self.settings.smtp_host:
             mailer = SmtpMailer(self.settings.smtp_host, self.settings.smtp_port)
         return JobDeps(
-            uow=self.uow, gateway=self.gateway, clock=self.clock, runs=JobRunStore(self.engine),
-            child_orders=ChildOrderStore(self.engine), payments=PaymentStore(self.engine),
-            schedules=ScheduleStore(self.engine), outbox=OutboxStore(self.engine),
-            lifecycle=LifecycleStore(self.engine), mailer=mailer, card_expiry=self.card_expiry_reads(),
+            uow=self.uow,
+            gateway=self.gateway,
+            clock=self.clock,
+            runs=JobRunStore(self.engine),
+            child_orders=ChildOrderStore(self.engine),
+            payments=PaymentStore(self.engine),
+            schedules=ScheduleStore(self.engine),
+            outbox=OutboxStore(self.engine),
+            lifecycle=LifecycleStore(self.engine),
+            mailer=mailer,
+            card_expiry=self.card_expiry_reads(),
             stale_after_seconds=stale_after_seconds,
-            job_stale_minutes=self.settings.job_stale_minutes, max_as_of_days=self.settings.max_as_of_days,
+            job_stale_minutes=self.settings.job_stale_minutes,
+            max_as_of_days=self.settings.max_as_of_days,
         )
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock | None = None,
-              gateway: PaymentGateway | None = None) -> App:
+def bootstrap(
+    settings: Settings | None = None, clock: Clock | None = None, gateway: PaymentGateway | None = None
+) -> App:
     settings = settings or Settings.from_env()
     _configure_logging(settings)
     engine = make_engine(settings.database_url)
@@ -79,8 +89,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None,
 def _gateway(settings: Settings, engine: Engine) -> PaymentGateway:
     """The worker's gateway client: every request paced under CONTINUITY_GATEWAY_RATE, batches of calls
     CONTINUITY_GATEWAY_CONCURRENCY at once (a gateway passed in by a test or the bench is used as it is)."""
-    connector = (_stripe(settings) if settings.gateway == "stripe"
-                 else TestConnector(engine, settings.test_gateway_latency_ms, settings.test_gateway_jitter_ms))
+    connector = (
+        _stripe(settings)
+        if settings.gateway == "stripe"
+        else TestConnector(engine, settings.test_gateway_latency_ms, settings.test_gateway_jitter_ms)
+    )
     return PooledGateway(connector, settings.gateway_concurrency, settings.gateway_rate)
 
 
@@ -88,8 +101,13 @@ def _stripe(settings: Settings) -> PaymentGateway:
     """CONTINUITY_GATEWAY=stripe: the official SDK against CONTINUITY_STRIPE_API_BASE."""
     from continuity.adapters.stripe_gateway import StripeGateway
 
-    return StripeGateway(settings.stripe_api_key or "", settings.stripe_publishable_key or "",
-                         settings.stripe_api_base, settings.stripe_js_url, key_prefix=settings.stripe_key_prefix)
+    return StripeGateway(
+        settings.stripe_api_key or "",
+        settings.stripe_publishable_key or "",
+        settings.stripe_api_base,
+        settings.stripe_js_url,
+        key_prefix=settings.stripe_key_prefix,
+    )
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -1,4 +1,5 @@
 """Settings from the environment (CONTINUITY_*)."""
+
 from __future__ import annotations
 
 import os
@@ -66,8 +67,9 @@ class Settings:
 def _minutes(variable: str, default: int) -> int:
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or int(value) < 1:
-        raise ValidationFailed(f"{variable} must be a whole number of minutes, at least 1, not {value!r}",
-                               "setting_invalid")
+        raise ValidationFailed(
+            f"{variable} must be a whole number of minutes, at least 1, not {value!r}", "setting_invalid"
+        )
     return int(value)
 
 
@@ -75,8 +77,9 @@ def _hours(variable: str, default: int) -> int:
     """A whole number of hours, 1 to MAX_HOURS."""
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_HOURS:
-        raise ValidationFailed(f"{variable} must be a whole number of hours from 1 to {MAX_HOURS}, not {value!r}",
-                               "setting_invalid")
+        raise ValidationFailed(
+            f"{variable} must be a whole number of hours from 1 to {MAX_HOURS}, not {value!r}", "setting_invalid"
+        )
     return int(value)
 
 
@@ -84,31 +87,36 @@ def _days(variable: str, default: int) -> int:
     """A whole number of days, 0 to MAX_DAYS."""
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or int(value) > MAX_DAYS:
-        raise ValidationFailed(f"{variable} must be a whole number of days from 0 to {MAX_DAYS}, not {value!r}",
-                               "setting_invalid")
+        raise ValidationFailed(
+            f"{variable} must be a whole number of days from 0 to {MAX_DAYS}, not {value!r}", "setting_invalid"
+        )
     return int(value)
 
 
 def _bytes(variable: str, default: int) -> int:
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or int(value) < 1:
-        raise ValidationFailed(f"{variable} must be a whole number of bytes, at least 1, not {value!r}",
-                               "setting_invalid")
+        raise ValidationFailed(
+            f"{variable} must be a whole number of bytes, at least 1, not {value!r}", "setting_invalid"
+        )
     return int(value)
 
 
 def _gateway_settings() -> dict:
-    return {"gateway_concurrency": _whole("CONTINUITY_GATEWAY_CONCURRENCY", 32, 1, MAX_GATEWAY_CONCURRENCY, "calls"),
-            "gateway_rate": _rate("CONTINUITY_GATEWAY_RATE", 80),
-            "test_gateway_latency_ms": _whole("CONTINUITY_TEST_GATEWAY_LATENCY_MS", 0, 0, 600_000, "milliseconds"),
-            "test_gateway_jitter_ms": _whole("CONTINUITY_TEST_GATEWAY_JITTER_MS", 0, 0, 600_000, "milliseconds")}
+    return {
+        "gateway_concurrency": _whole("CONTINUITY_GATEWAY_CONCURRENCY", 32, 1, MAX_GATEWAY_CONCURRENCY, "calls"),
+        "gateway_rate": _rate("CONTINUITY_GATEWAY_RATE", 80),
+        "test_gateway_latency_ms": _whole("CONTINUITY_TEST_GATEWAY_LATENCY_MS", 0, 0, 600_000, "milliseconds"),
+        "test_gateway_jitter_ms": _whole("CONTINUITY_TEST_GATEWAY_JITTER_MS", 0, 0, 600_000, "milliseconds"),
+    }
 
 
 def _whole(variable: str, default: int, least: int, most: int, unit: str) -> int:
     value = (os.environ.get(variable) or "").strip() or str(default)
     if not value.isascii() or not value.isdigit() or not least <= int(value) <= most:
-        raise ValidationFailed(f"{variable} must be a whole number of {unit} from {least} to {most}, not {value!r}",
-                               "setting_invalid")
+        raise ValidationFailed(
+            f"{variable} must be a whole number of {unit} from {least} to {most}, not {value!r}", "setting_invalid"
+        )
     return int(value)
 
 
@@ -120,8 +128,10 @@ def _rate(variable: str, default: int) -> float:
     except ValueError:
         rate = 0.0
     if not 0 < rate <= 1_000_000:
-        raise ValidationFailed(f"{variable} must be a number of requests per second above 0 (at most 1000000), "
-                               f"not {value!r}", "setting_invalid")
+        raise ValidationFailed(
+            f"{variable} must be a number of requests per second above 0 (at most 1000000), not {value!r}",
+            "setting_invalid",
+        )
     return rate
 
 
@@ -132,8 +142,7 @@ def _flag(variable: str) -> bool:
         return True
     if value in ("", "0", "false", "no", "off"):
         return False
-    raise ValidationFailed(f"{variable} must be on or off (1/0, true/false, yes/no), not {value!r}",
-                           "setting_invalid")
+    raise ValidationFailed(f"{variable} must be on or off (1/0, true/false, yes/no), not {value!r}", "setting_invalid")
 
 
 def _stripe_settings() -> dict:
@@ -141,12 +150,14 @@ def _stripe_settings() -> dict:
     gateway = (os.environ.get("CONTINUITY_GATEWAY") or "test").strip().lower()
     if gateway not in ("test", "stripe"):
         raise ValidationFailed(f"CONTINUITY_GATEWAY must be test or stripe, not {gateway!r}", "setting_invalid")
-    values = {"gateway": gateway,
-              "stripe_api_key": (os.environ.get("CONTINUITY_STRIPE_API_KEY") or "").strip() or None,
-              "stripe_publishable_key": (os.environ.get("CONTINUITY_STRIPE_PUBLISHABLE_KEY") or "").strip() or None,
-              "stripe_api_base": (os.environ.get("CONTINUITY_STRIPE_API_BASE") or "").strip() or STRIPE_API_BASE,
-              "stripe_js_url": (os.environ.get("CONTINUITY_STRIPE_JS_URL") or "").strip() or STRIPE_JS_URL,
-              "stripe_key_prefix": (os.environ.get("CONTINUITY_STRIPE_KEY_PREFIX") or "").strip()}
+    values = {
+        "gateway": gateway,
+        "stripe_api_key": (os.environ.get("CONTINUITY_STRIPE_API_KEY") or "").strip() or None,
+        "stripe_publishable_key": (os.environ.get("CONTINUITY_STRIPE_PUBLISHABLE_KEY") or "").strip() or None,
+        "stripe_api_base": (os.environ.get("CONTINUITY_STRIPE_API_BASE") or "").strip() or STRIPE_API_BASE,
+        "stripe_js_url": (os.environ.get("CONTINUITY_STRIPE_JS_URL") or "").strip() or STRIPE_JS_URL,
+        "stripe_key_prefix": (os.environ.get("CONTINUITY_STRIPE_KEY_PREFIX") or "").strip(),
+    }
     if gateway == "stripe":
         check_stripe_keys(values["stripe_api_key"], values["stripe_publishable_key"])
     return values
@@ -155,14 +166,22 @@ def _stripe_settings() -> dict:
 def check_stripe_keys(secret: str | None, publishable: str | None) -> None:
     """Both keys are required with CONTINUITY_GATEWAY=stripe; the error never repeats a secret key."""
     if not secret:
-        raise ValidationFailed("CONTINUITY_STRIPE_API_KEY is required with CONTINUITY_GATEWAY=stripe "
-                               "(a secret key: sk_test_… or sk_live_…)", "setting_invalid")
+        raise ValidationFailed(
+            "CONTINUITY_STRIPE_API_KEY is required with CONTINUITY_GATEWAY=stripe "
+            "(a secret key: sk_test_… or sk_live_…)",
+            "setting_invalid",
+        )
     if not secret.startswith(("sk_", "rk_")):
-        raise ValidationFailed("CONTINUITY_STRIPE_API_KEY is not a Stripe secret key (it must start with sk_ "
-                               "or rk_)", "setting_invalid")
+        raise ValidationFailed(
+            "CONTINUITY_STRIPE_API_KEY is not a Stripe secret key (it must start with sk_ or rk_)", "setting_invalid"
+        )
     if not publishable:
-        raise ValidationFailed("CONTINUITY_STRIPE_PUBLISHABLE_KEY is required with CONTINUITY_GATEWAY=stripe "
-                               "(pk_test_… or pk_live_…: the browser's key)", "setting_invalid")
+        raise ValidationFailed(
+            "CONTINUITY_STRIPE_PUBLISHABLE_KEY is required with CONTINUITY_GATEWAY=stripe "
+            "(pk_test_… or pk_live_…: the browser's key)",
+            "setting_invalid",
+        )
     if not publishable.startswith("pk_"):
-        raise ValidationFailed(f"CONTINUITY_STRIPE_PUBLISHABLE_KEY must start with pk_, not {publishable[:8]!r}",
-                               "setting_invalid")
+        raise ValidationFailed(
+            f"CONTINUITY_STRIPE_PUBLISHABLE_KEY must start with pk_, not {publishable[:8]!r}", "setting_invalid"
+        )

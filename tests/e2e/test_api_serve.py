@@ -4,6 +4,7 @@ orders the parent item, tokenizes 4111111111111111, pays and submits; the manage
 process-payments and create-child-orders; the agent sees the child order in the continuity order.
 Then card numbers are sent where they do not belong, and the database, the server's output and the
 application log are scanned: no card number anywhere (RELIABILITY-REFERENCE S1/S2)."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,12 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/v1"
         self.output = output.open("w")
-        self.process = subprocess.Popen([str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        env=env, stdout=self.output, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the server exited: {output.read_text()}"
@@ -77,15 +82,20 @@ def _ok(response: httpx.Response, status: int = 200) -> dict:
 
 def test_the_seed_story_through_a_running_api_server_leaves_no_card_number_anywhere(database_url, tmp_path):
     log_file, server_output = tmp_path / "continuity.log", tmp_path / "server.out"
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": database_url, "CONTINUITY_LOG_FILE": str(log_file),
-           "CONTINUITY_TODAY": TODAY}
+    env = {
+        **os.environ,
+        "CONTINUITY_DATABASE_URL": database_url,
+        "CONTINUITY_LOG_FILE": str(log_file),
+        "CONTINUITY_TODAY": TODAY,
+    }
     _cli(env, "demo", "load")
     tokens = {role: _cli(env, "users", "add", f"{role}-1", "--role", role)["token"] for role in ("agent", "manager")}
     server = Server(env, server_output)
     try:
         agent = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tokens['agent']}"}, timeout=30)
-        manager = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tokens['manager']}"},
-                               timeout=30)
+        manager = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {tokens['manager']}"}, timeout=30
+        )
         sales_id, child = _story(agent, manager)
         _stray_card_numbers(agent, manager, sales_id)
         agent.close()
@@ -105,39 +115,96 @@ def test_the_seed_story_through_a_running_api_server_leaves_no_card_number_anywh
 
 
 def _story(agent: httpx.Client, manager: httpx.Client) -> tuple[str, str]:
-    for item_id, name, price in (("E2E-1", "First book", "10.00"), ("E2E-2", "Second book", "11.00"),
-                                 ("E2E-3", "Third book", "12.50")):
+    for item_id, name, price in (
+        ("E2E-1", "First book", "10.00"),
+        ("E2E-2", "Second book", "11.00"),
+        ("E2E-3", "Third book", "12.50"),
+    ):
         _ok(manager.post("/products", json={"item_id": item_id, "name": name, "price": price, "currency": "EUR"}), 201)
-    program = _ok(manager.post("/programs", headers={"Idempotency-Key": "e2e-program"}, json={
-        "program_id": "E2E-CLUB", "description": "Three books, one a month", "order_start": "first_event",
-        "bill_up_front": False, "days_after_order": 0, "active": True, "events": [
-            {"event_id": 1, "item_id": "E2E-1", "quantity": 1, "times_to_repeat": 1, "interval": "1 month",
-             "action": "normal"},
-            {"event_id": 2, "item_id": "E2E-2", "quantity": 1, "times_to_repeat": 1, "interval": "1 month",
-             "action": "normal"},
-            {"event_id": 3, "item_id": "E2E-3", "quantity": 1, "times_to_repeat": 1, "interval": "1 month",
-             "action": "end"},
-        ]}), 201)
+    program = _ok(
+        manager.post(
+            "/programs",
+            headers={"Idempotency-Key": "e2e-program"},
+            json={
+                "program_id": "E2E-CLUB",
+                "description": "Three books, one a month",
+                "order_start": "first_event",
+                "bill_up_front": False,
+                "days_after_order": 0,
+                "active": True,
+                "events": [
+                    {
+                        "event_id": 1,
+                        "item_id": "E2E-1",
+                        "quantity": 1,
+                        "times_to_repeat": 1,
+                        "interval": "1 month",
+                        "action": "normal",
+                    },
+                    {
+                        "event_id": 2,
+                        "item_id": "E2E-2",
+                        "quantity": 1,
+                        "times_to_repeat": 1,
+                        "interval": "1 month",
+                        "action": "normal",
+                    },
+                    {
+                        "event_id": 3,
+                        "item_id": "E2E-3",
+                        "quantity": 1,
+                        "times_to_repeat": 1,
+                        "interval": "1 month",
+                        "action": "end",
+                    },
+                ],
+            },
+        ),
+        201,
+    )
     assert [e["event_id"] for e in program["events"]] == [1, 2, 3]
-    _ok(manager.post("/products", json={"item_id": "E2E-PARENT", "name": "E2E book club", "price": "0.00",
-                                        "continuity_program_id": "E2E-CLUB"}), 201)
+    _ok(
+        manager.post(
+            "/products",
+            json={
+                "item_id": "E2E-PARENT",
+                "name": "E2E book club",
+                "price": "0.00",
+                "continuity_program_id": "E2E-CLUB",
+            },
+        ),
+        201,
+    )
 
     found = _ok(agent.get("/customers", params={"q": "Karen"}))["items"]
     assert [(c["account"], c["name"]) for c in found] == [("004007", "Karen Berg")]
     account = found[0]["account"]
-    order = _ok(agent.post("/sales-orders", headers={"Idempotency-Key": "e2e-order"},
-                           json={"customer": account, "lines": [{"item_id": "E2E-PARENT", "quantity": 1}],
-                                 "continuity": {"start_date": TODAY}}), 201)
+    order = _ok(
+        agent.post(
+            "/sales-orders",
+            headers={"Idempotency-Key": "e2e-order"},
+            json={
+                "customer": account,
+                "lines": [{"item_id": "E2E-PARENT", "quantity": 1}],
+                "continuity": {"start_date": TODAY},
+            },
+        ),
+        201,
+    )
     sales_id = order["sales_id"]
     assert order["status"] == "draft" and order["is_continuity_parent"]
     schedule = order["lines"][0]["continuity"]["schedule"]
     assert [(o["seq"], o["event_id"], o["item_id"], o["ship_date"]) for o in schedule] == [
-        (1, 1, "E2E-1", "2026-11-23"), (2, 2, "E2E-2", "2026-12-23"), (3, 3, "E2E-3", "2027-01-23")]
+        (1, 1, "E2E-1", "2026-11-23"),
+        (2, 2, "E2E-2", "2026-12-23"),
+        (3, 3, "E2E-3", "2027-01-23"),
+    ]
 
     card = _ok(agent.post("/cards", json={"customer": account, "card_number": PAN, "expiry": "12/30"}), 201)
     assert card["last4"] == "1111" and card["brand"] == "visa" and set(card) == {"token", "brand", "last4", "expiry"}
-    paid = _ok(agent.post(f"/sales-orders/{sales_id}/payments", json={"method": "card", "card_token": card["token"]}),
-               201)
+    paid = _ok(
+        agent.post(f"/sales-orders/{sales_id}/payments", json={"method": "card", "card_token": card["token"]}), 201
+    )
     assert [p["status"] for p in paid["payments"]] == ["not_submitted"]
     submitted = _ok(agent.post(f"/sales-orders/{sales_id}/submit", headers={"Idempotency-Key": "e2e-submit"}))
     assert submitted["status"] == "open" and [p["status"] for p in submitted["payments"]] == ["authorized"]
@@ -156,16 +223,21 @@ def _story(agent: httpx.Client, manager: httpx.Client) -> tuple[str, str]:
     assert [o["status"] for o in rest] == ["pending", "pending"]
     listed = _ok(agent.get("/sales-orders", params={"parent": sales_id}))["items"]
     assert [(o["sales_id"], o["parent_sales_id"], o["lines"][0]["item_id"]) for o in listed] == [
-        (first["child_sales_id"], sales_id, "E2E-1")]
+        (first["child_sales_id"], sales_id, "E2E-1")
+    ]
     return sales_id, first["child_sales_id"]
 
 
 def _stray_card_numbers(agent: httpx.Client, manager: httpx.Client, sales_id: str) -> None:
     """S2: a card number (and a CVV) posted to write endpoints that take none is refused and not echoed."""
     for client_, method, path in [
-        (agent, "POST", "/customers"), (agent, "POST", "/sales-orders"),
-        (agent, "POST", f"/sales-orders/{sales_id}/payments"), (agent, "POST", f"/sales-orders/{sales_id}/submit"),
-        (manager, "POST", "/products"), (manager, "POST", "/programs"), (manager, "PUT", "/parameters/continuity"),
+        (agent, "POST", "/customers"),
+        (agent, "POST", "/sales-orders"),
+        (agent, "POST", f"/sales-orders/{sales_id}/payments"),
+        (agent, "POST", f"/sales-orders/{sales_id}/submit"),
+        (manager, "POST", "/products"),
+        (manager, "POST", "/programs"),
+        (manager, "PUT", "/parameters/continuity"),
         (manager, "POST", "/jobs/close-orders"),
     ]:
         response = client_.request(method, path, json={"card_number": STRAY_PAN, "cvv": "737"})
@@ -186,8 +258,12 @@ def _database_text(url: str) -> str:
     engine.dispose()
     dump = shutil.which("pg_dump")
     if url.startswith("postgresql") and dump:
-        done = subprocess.run([dump, "--no-owner", url.replace("postgresql+psycopg://", "postgresql://")],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [dump, "--no-owner", url.replace("postgresql+psycopg://", "postgresql://")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if done.returncode == 0:  # a pg_dump older than the server refuses; the row scan still counts
             parts.append(done.stdout)
     content = "\n".join(parts)

@@ -1,6 +1,7 @@
 """Bad input on the command line: a non-zero exit, one clear line on stderr, `{"error": {...}}` under
 --json, never a traceback, and nothing half-written. In process (CliRunner) for speed, on one demo
 database per engine shared by the module: each test compares row counts before and after."""
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,30 @@ from continuity.entrypoints.cli import app as cli_app
 
 KAREN = "004007"
 APPROVE, DECLINE = "4111111111111111", "4000000000000002"
-WATCHED = ("items", "programs", "program_events", "sales_orders", "sales_lines", "continuity_lines",
-           "schedule_occurrences", "installments", "payments", "payment_attempts", "cards")
+WATCHED = (
+    "items",
+    "programs",
+    "program_events",
+    "sales_orders",
+    "sales_lines",
+    "continuity_lines",
+    "schedule_occurrences",
+    "installments",
+    "payments",
+    "payment_attempts",
+    "cards",
+)
 
 
 class Cli:
     def __init__(self, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
         self.url = database_url
         self.runner = CliRunner()
-        self.env = {"CONTINUITY_DATABASE_URL": database_url, "CONTINUITY_TODAY": "2026-11-23",
-                    "CONTINUITY_LOG_FILE": str(tmp_path / "continuity.log")}
+        self.env = {
+            "CONTINUITY_DATABASE_URL": database_url,
+            "CONTINUITY_TODAY": "2026-11-23",
+            "CONTINUITY_LOG_FILE": str(tmp_path / "continuity.log"),
+        }
 
     def invoke(self, *args: str):  # type: ignore[no-untyped-def]
         result = self.runner.invoke(cli_app, list(args), env=self.env)
@@ -62,8 +77,10 @@ class Cli:
         engine = make_engine(self.url)
         try:
             with engine.connect() as conn:
-                return {t: conn.execute(select(func.count()).select_from(orm.metadata.tables[t])).scalar_one()
-                        for t in WATCHED}
+                return {
+                    t: conn.execute(select(func.count()).select_from(orm.metadata.tables[t])).scalar_one()
+                    for t in WATCHED
+                }
         finally:
             engine.dispose()
 
@@ -80,11 +97,21 @@ def new_order(cli) -> str:  # type: ignore[no-untyped-def]
 
 def _program_file(tmp_path, program_id: str, events: list[dict]):  # type: ignore[no-untyped-def]
     path = tmp_path / f"{program_id}.json"
-    path.write_text(json.dumps({
-        "products": [{"item_id": f"P-{program_id}", "name": "A club", "price": "0.00",
-                      "continuity_program_id": program_id}],
-        "programs": [{"program_id": program_id, "events": events}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "products": [
+                    {
+                        "item_id": f"P-{program_id}",
+                        "name": "A club",
+                        "price": "0.00",
+                        "continuity_program_id": program_id,
+                    }
+                ],
+                "programs": [{"program_id": program_id, "events": events}],
+            }
+        )
+    )
     return path
 
 
@@ -105,17 +132,21 @@ def test_a_program_with_a_gap_in_event_ids_is_refused_and_not_saved(cli, tmp_pat
     assert [e["event_id"] for e in cli.ok("programs", "show", "GAPPY")["events"]] == [1, 2]
 
 
-@pytest.mark.parametrize("defect, code, shown", [
-    ({"item_id": "99999"}, "item_unknown", "99999"),
-    ({"quantity": 0}, "quantity_invalid", "event 2"),
-    ({"quantity": 10**20}, "document_invalid", "quantity"),  # once an integer overflow: internal_error
-    ({"times_to_repeat": 0}, "times_to_repeat_invalid", "event 2"),
-    ({"interval": "1 fortnight"}, "interval_invalid", "1 fortnight"),
-])
+@pytest.mark.parametrize(
+    "defect, code, shown",
+    [
+        ({"item_id": "99999"}, "item_unknown", "99999"),
+        ({"quantity": 0}, "quantity_invalid", "event 2"),
+        ({"quantity": 10**20}, "document_invalid", "quantity"),  # once an integer overflow: internal_error
+        ({"times_to_repeat": 0}, "times_to_repeat_invalid", "event 2"),
+        ({"interval": "1 fortnight"}, "interval_invalid", "1 fortnight"),
+    ],
+)
 def test_a_program_with_a_bad_event_is_refused_and_not_saved(cli, tmp_path, defect, code, shown):
     program_id = f"BAD-{code}".upper()
-    document = _program_file(tmp_path, program_id, [{"event_id": 1, "item_id": "0013"},
-                                                    {"event_id": 2, "item_id": "0014", **defect}])
+    document = _program_file(
+        tmp_path, program_id, [{"event_id": 1, "item_id": "0013"}, {"event_id": 2, "item_id": "0014", **defect}]
+    )
     before = cli.counts()
     assert shown in cli.fails(code, "programs", "import", str(document))
     assert cli.counts() == before
@@ -138,15 +169,17 @@ def test_an_unknown_item_is_refused_and_no_order_is_written(cli):
 def test_quantity_zero_is_refused_and_no_order_is_written(cli):
     before = cli.counts()
     cli.fails("quantity_invalid", "orders", "new", "--customer", KAREN, "--item", "88000", "--quantity", "0")
-    cli.fails("quantity_invalid", "orders", "new", "--customer", KAREN, "--item", "0013",
-              "--quantity", "99999999999999999999")
+    cli.fails(
+        "quantity_invalid", "orders", "new", "--customer", KAREN, "--item", "0013", "--quantity", "99999999999999999999"
+    )
     assert cli.counts() == before
 
 
 def test_an_impossible_date_is_refused_and_no_order_is_written(cli):
     before = cli.counts()
-    message = cli.fails("date_invalid", "orders", "new", "--customer", KAREN, "--item", "88000",
-                        "--start-date", "2026-02-30")
+    message = cli.fails(
+        "date_invalid", "orders", "new", "--customer", KAREN, "--item", "88000", "--start-date", "2026-02-30"
+    )
     assert "2026-02-30" in message
     assert cli.counts() == before
 
@@ -163,7 +196,8 @@ def test_user_input_in_a_message_is_printed_as_typed_not_as_markup(cli):
         plain = cli.invoke("orders", "new", "--customer", account, "--item", "88000")
         assert plain.exit_code == 1 and account in plain.stderr
         assert cli.fails("customer_not_found", "orders", "new", "--customer", account, "--item", "88000").endswith(
-            f"{account!r}")
+            f"{account!r}"
+        )
 
 
 def test_an_unknown_sales_order_is_refused(cli):
@@ -235,8 +269,9 @@ def test_demo_load_refuses_a_database_that_holds_data(cli):
 @pytest.mark.parametrize("start", ["9999-12-31", "1900-01-01"])
 def test_a_start_date_outside_the_window_is_one_line_and_no_order_is_written(cli, start):
     before = cli.counts()  # 9999-12-31 once gave a traceback (OverflowError); 1900-01-01 was accepted
-    assert start in cli.fails("start_date_out_of_range", "orders", "new", "--customer", KAREN, "--item", "88000",
-                              "--start-date", start)
+    assert start in cli.fails(
+        "start_date_out_of_range", "orders", "new", "--customer", KAREN, "--item", "88000", "--start-date", start
+    )
     assert cli.counts() == before
 
 
@@ -248,11 +283,14 @@ def test_an_import_file_that_is_not_utf8_is_one_line(cli, tmp_path):
     assert cli.counts() == before
 
 
-@pytest.mark.parametrize("args, code", [
-    (("--item", "NOPE"), "item_unknown"),
-    (("--item", "0013"), "not_continuity_item"),
-    (("--sales-order", "NOPE"), "sales_order_not_found"),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (("--item", "NOPE"), "item_unknown"),
+        (("--item", "0013"), "not_continuity_item"),
+        (("--sales-order", "NOPE"), "sales_order_not_found"),
+    ],
+)
 def test_a_job_filter_naming_nothing_is_an_error_not_nothing_to_do(cli, args, code):
     cli.fails(code, "jobs", "create-child-orders", "--as-of", "2026-11-23", *args)
 

@@ -1,6 +1,7 @@
 """Free text on the command line (issue 15 item 9): a product name holding a card number or a text-direction
 character, or such an --actor, is one line, a non-zero exit and nothing written; a --reason keeps the
 card number masked. SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def _audit_reasons(cli: Cli) -> set[str]:
         engine.dispose()
 
 
-@pytest.mark.parametrize("name, code", [(f"Club {SPACED}", "card_number_in_text"),
-                                        ("Club\u202e1", "text_control_character")])
+@pytest.mark.parametrize(
+    "name, code", [(f"Club {SPACED}", "card_number_in_text"), ("Club\u202e1", "text_control_character")]
+)
 def test_a_product_name_is_refused_in_one_line_and_nothing_is_imported(cli, tmp_path, name, code):
     document = tmp_path / "setup.json"
     document.write_text(json.dumps({"products": [{"item_id": "FT-CLI", "name": name, "price": "1.00"}]}))

@@ -4,6 +4,7 @@ search "Karen" → Karen Berg → new order with 88000 → pay with 411111111111
 schedule lists BOOKCLUB's events in order from the current event. Afterwards the database, the log
 and every output are scanned for the card number: it must be nowhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,12 @@ class Cli:
     """Runs `continuity` as a subprocess and keeps everything it printed."""
 
     def __init__(self, database_url: str, log_file: Path) -> None:
-        self.env = {**os.environ, "CONTINUITY_DATABASE_URL": database_url,
-                    "CONTINUITY_LOG_FILE": str(log_file), "CONTINUITY_TODAY": "2026-11-23"}
+        self.env = {
+            **os.environ,
+            "CONTINUITY_DATABASE_URL": database_url,
+            "CONTINUITY_LOG_FILE": str(log_file),
+            "CONTINUITY_TODAY": "2026-11-23",
+        }
         self.outputs: list[str] = []
 
     def run(self, *args: str) -> str:
@@ -76,10 +81,16 @@ def _postgres_dump(url: str) -> str:
     engine = make_engine(url)
     parts = []
     with engine.connect() as conn:
-        tables = conn.execute(text(
-            "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')"
-        )).scalars().all()
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables "
+                    "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert tables
         for table in tables:
             parts += [table] + [row for row in conn.execute(text(f"SELECT t::text FROM {table} t")).scalars()]
@@ -124,8 +135,9 @@ def test_seed_004_story_through_the_cli(database_url, tmp_path):
     schedule = terms["schedule"]
     for occurrence in schedule:
         assert set(occurrence) == OCCURRENCE_KEYS
-    assert [(o["seq"], o["event_id"], o["item_id"], o["quantity"], o["status"], o["child_sales_id"])
-            for o in schedule] == [
+    assert [
+        (o["seq"], o["event_id"], o["item_id"], o["quantity"], o["status"], o["child_sales_id"]) for o in schedule
+    ] == [
         (1, 3, "0015", 1, "pending", None),
         (2, 4, "0017", 1, "pending", None),
         (3, 5, "0018", 1, "pending", None),

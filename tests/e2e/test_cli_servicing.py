@@ -1,6 +1,7 @@
 """`continuity orders skip|reschedule|substitute|change-card|pause|resume|cancel|history|explain|projection`:
 --preview writes nothing, --json gives one document, bad input is one line and a non-zero exit with
 nothing written, and the change is recorded with --actor (kind cli)."""
+
 from __future__ import annotations
 
 import pytest
@@ -68,17 +69,20 @@ def test_every_change_runs_from_the_command_line(cli, parent):
     assert cli.ok("programs", "history", "BOOKCLUB")
 
 
-@pytest.mark.parametrize("args, code", [
-    (("skip", "{p}", "9"), "occurrence_not_found"),
-    (("skip", "SO-999999", "1"), "sales_order_not_found"),
-    (("reschedule", "{p}", "2"), "reschedule_invalid"),
-    (("reschedule", "{p}", "2", "--date", "2026-02-30"), "date_invalid"),
-    (("reschedule", "{p}", "2", "--date", "2027-03-01"), "reschedule_out_of_order"),
-    (("substitute", "{p}", "2", "--item", "NOPE"), "item_unknown"),
-    (("change-card", "{p}", "--card", "1234", "--expiry", "12/30"), "card_number_invalid"),
-    (("resume", "{p}", "--on", "2026-12-01"), "order_not_paused"),
-    (("explain", "{p}", "7"), "occurrence_not_found"),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (("skip", "{p}", "9"), "occurrence_not_found"),
+        (("skip", "SO-999999", "1"), "sales_order_not_found"),
+        (("reschedule", "{p}", "2"), "reschedule_invalid"),
+        (("reschedule", "{p}", "2", "--date", "2026-02-30"), "date_invalid"),
+        (("reschedule", "{p}", "2", "--date", "2027-03-01"), "reschedule_out_of_order"),
+        (("substitute", "{p}", "2", "--item", "NOPE"), "item_unknown"),
+        (("change-card", "{p}", "--card", "1234", "--expiry", "12/30"), "card_number_invalid"),
+        (("resume", "{p}", "--on", "2026-12-01"), "order_not_paused"),
+        (("explain", "{p}", "7"), "occurrence_not_found"),
+    ],
+)
 def test_bad_input_is_one_line_a_non_zero_exit_and_nothing_written(cli, parent, args, code):
     before = _counts(cli)
     cli.fails(code, "orders", *[a.format(p=parent) for a in args])
@@ -88,7 +92,11 @@ def test_bad_input_is_one_line_a_non_zero_exit_and_nothing_written(cli, parent, 
 def test_pause_from_a_later_date_and_cancel_with_an_authorized_installment(cli, parent):
     paused = cli.ok("orders", "pause", parent, "--from", "2027-01-01")  # occurrences 1 and 2 ship before
     assert [(s["seq"], s["status"]) for s in paused["after"]["shipments"]] == [
-        (1, "pending"), (2, "pending"), (3, "paused"), (4, "paused")]
+        (1, "pending"),
+        (2, "pending"),
+        (3, "paused"),
+        (4, "paused"),
+    ]
     assert paused["after"]["lines"][0]["paused_from"] == "2027-01-01"
     plain = cli.invoke("orders", "projection", parent)
     assert plain.exit_code == 0 and "paused from 2027-01-01" in plain.stdout

@@ -1,6 +1,7 @@
 """`continuity simulate` from the command line: orders entered with the CLI, then simulated in process
 (CliRunner, on SQLite and PostgreSQL) and once through the installed `continuity` program (with a
 terminal, to see the progress bar)."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,11 @@ ORDERS = (("004007", "88000"), ("004011", "0021"))  # the book club and the repl
 class Cli:
     def __init__(self, url: str, tmp_path: Path) -> None:
         self.runner = CliRunner()
-        self.env = {"CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23",
-                    "CONTINUITY_LOG_FILE": str(tmp_path / "continuity.log")}
+        self.env = {
+            "CONTINUITY_DATABASE_URL": url,
+            "CONTINUITY_TODAY": "2026-11-23",
+            "CONTINUITY_LOG_FILE": str(tmp_path / "continuity.log"),
+        }
 
     def invoke(self, *args: str):  # type: ignore[no-untyped-def]
         result = self.runner.invoke(cli_app, list(args), env=self.env)
@@ -100,8 +104,12 @@ def test_a_database_without_schema_is_one_line_and_a_non_zero_exit(tmp_path):
 
 
 def test_the_program_defaults_to_twelve_months_from_today_and_shows_progress_on_a_terminal(tmp_path):
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
-           "CONTINUITY_TODAY": "2026-11-23", "COLUMNS": "120"}
+    env = {
+        **os.environ,
+        "CONTINUITY_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+        "CONTINUITY_TODAY": "2026-11-23",
+        "COLUMNS": "120",
+    }
     subprocess.run([CONTINUITY, "demo", "load"], env=env, check=True, capture_output=True)
 
     piped = subprocess.run([CONTINUITY, "simulate", "--json"], env=env, capture_output=True, text=True, timeout=300)

@@ -1,6 +1,7 @@
 """`continuity serve` (a real uvicorn) takes X-Forwarded-Proto from nobody unless
 CONTINUITY_TRUST_FORWARDED_PROTO is on: uvicorn's own proxy_headers (on by default, trusting 127.0.0.1)
 would otherwise let any local client claim https (and send HSTS) or another client address."""
+
 from __future__ import annotations
 
 import os
@@ -22,9 +23,12 @@ def served(tmp_path, **env: str):  # type: ignore[no-untyped-def]
     if not database.exists():
         prepare_demo_database(f"sqlite:///{database}")
     port = free_port()
-    process = subprocess.Popen([str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               env={**os.environ, "CONTINUITY_DATABASE_URL": f"sqlite:///{database}", **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, "CONTINUITY_DATABASE_URL": f"sqlite:///{database}", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -2,6 +2,7 @@
 the seed-004 story with the keyboard alone in at most 8 interactions from the search box to the order
 number, the declined-card path in the agent's language, the order page in all six languages, narrow
 windows, and afterwards no card number in the database, the server's output, the log or any page."""
+
 from __future__ import annotations
 
 import re
@@ -103,8 +104,9 @@ def test_a_declined_card_is_explained_in_the_agents_language(web_server, page):
     login(page, web_server, AGENT)
     _set_language(page, web_server, "nb")
     try:
-        _declined_then_approved(page, ("ble avvist", "be innringeren om et annet kort"), "Ordren er sendt inn",
-                                "08-declined-card-nb")
+        _declined_then_approved(
+            page, ("ble avvist", "be innringeren om et annet kort"), "Ordren er sendt inn", "08-declined-card-nb"
+        )
     finally:
         _set_language(page, web_server, "en")
 
@@ -136,8 +138,12 @@ def _to_the_card_step(page):  # type: ignore[no-untyped-def]
     return keys
 
 
-def _declined_then_approved(page, declined: tuple[str, str], submitted: str,  # type: ignore[no-untyped-def]
-                            shot: str) -> None:
+def _declined_then_approved(
+    page,
+    declined: tuple[str, str],
+    submitted: str,  # type: ignore[no-untyped-def]
+    shot: str,
+) -> None:
     keys = _to_the_card_step(page)
     keys.type(DECLINE)
     keys.type("12/30")
@@ -263,11 +269,13 @@ def card_numbers_found(server: WebServer) -> list[str]:
     with sqlite3.connect(server.database) as conn:
         dump = "\n".join(conn.iterdump())
     files = [server.database, *server.database.parent.glob(server.database.name + "-*")]
-    blobs = {"database dump": dump,
-             **{f"file {f.name}": f.read_bytes().decode("latin-1") for f in files},
-             "server output": server.output.read_text(errors="replace"),
-             "log": server.log_file.read_text(errors="replace") if server.log_file.exists() else "",
-             "pages": "\n".join(PAGES_SEEN)}
+    blobs = {
+        "database dump": dump,
+        **{f"file {f.name}": f.read_bytes().decode("latin-1") for f in files},
+        "server output": server.output.read_text(errors="replace"),
+        "log": server.log_file.read_text(errors="replace") if server.log_file.exists() else "",
+        "pages": "\n".join(PAGES_SEEN),
+    }
     return [f"{pan} in the {where}" for where, blob in blobs.items() for pan in PANS if pan in blob]
 
 
@@ -281,8 +289,9 @@ def no_card_number_afterwards(web_server):  # type: ignore[no-untyped-def]
 def test_no_card_number_in_the_database_the_output_the_log_or_any_page(web_server, page):
     """Last in the module: one more order with an approved and a declined card, then the scan."""
     login(page, web_server, AGENT)
-    _declined_then_approved(page, ("was declined", "ask the caller for another card"), "The order is submitted",
-                            "14-declined-card-en")
+    _declined_then_approved(
+        page, ("was declined", "ask the caller for another card"), "The order is submitted", "14-declined-card-en"
+    )
     web_server.stop()
     assert card_numbers_found(web_server) == []
     with sqlite3.connect(web_server.database) as conn:

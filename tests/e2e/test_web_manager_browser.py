@@ -2,6 +2,7 @@
 moved up, one ending the order), makes it a parent product, runs create-child-orders from the jobs page
 and sees the counts; the dashboard shows the new shipment. Screenshots at 1280×800 and on a narrow
 window go to test-artifacts/screenshots/manager-*.png."""
+
 from __future__ import annotations
 
 import re
@@ -71,8 +72,11 @@ def test_a_manager_defines_a_program_and_runs_create_child_orders(page, web_serv
     page.wait_for_url(re.compile(r"done=moved"))
     assert page.input_value("#e2-item_id") == "0015" and page.input_value("#e3-item_id") == "0014"
     assert page.input_value("#e2-action") == "end"
-    assert program_events(web_server.database_url, "E2ECLUB") == [(1, "0013", "normal"), (2, "0015", "end"),
-                                                                  (3, "0014", "normal")]
+    assert program_events(web_server.database_url, "E2ECLUB") == [
+        (1, "0013", "normal"),
+        (2, "0015", "end"),
+        (3, "0014", "normal"),
+    ]
     screenshot(page, "manager-program-editor")
 
     # a parent product that sells the program
@@ -113,8 +117,12 @@ def test_a_manager_defines_a_program_and_runs_create_child_orders(page, web_serv
     assert parent
 
     page.set_viewport_size(NARROW)
-    for name, path in (("setup", "/setup"), ("program-editor", "/setup/programs/E2ECLUB"), ("jobs", "/jobs"),
-                       ("dashboard", "/dashboard")):
+    for name, path in (
+        ("setup", "/setup"),
+        ("program-editor", "/setup/programs/E2ECLUB"),
+        ("jobs", "/jobs"),
+        ("dashboard", "/dashboard"),
+    ):
         page.goto(f"{web_server.url}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= NARROW["width"] + 1, f"{path} scrolls sideways on a narrow window ({width}px)"

@@ -1,5 +1,6 @@
 """A card number that reaches the server in a URL (a search typed with JavaScript off) is written to
 no log: `continuity serve` turns uvicorn's access log off and the request log keeps the path only."""
+
 from __future__ import annotations
 
 import httpx

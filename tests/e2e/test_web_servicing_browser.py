@@ -2,6 +2,7 @@
 opens the demo customer's order, previews a skip, saves it and sees the schedule updated; a reschedule and a
 change of card with the keyboard; the pages at a narrow width; afterwards no card number anywhere.
 Screenshots: test-artifacts/screenshots/20-*.png."""
+
 from __future__ import annotations
 
 import re
@@ -140,8 +141,10 @@ def test_change_card_asks_for_the_number_only_on_save(web_server, page, demo_ord
 def test_the_servicing_pages_fit_a_narrow_window(web_server, page, demo_order):  # noqa: F811
     login(page, web_server, AGENT)
     page.set_viewport_size({"width": 400, "height": 800})
-    for path, name in ((f"/orders/{demo_order}", "28-order-narrow"),
-                       (f"/orders/{demo_order}/service/reschedule", "29-reschedule-form-narrow")):
+    for path, name in (
+        (f"/orders/{demo_order}", "28-order-narrow"),
+        (f"/orders/{demo_order}/service/reschedule", "29-reschedule-form-narrow"),
+    ):
         page.goto(web_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"{path} scrolls sideways at 400 px ({width})"
@@ -179,8 +182,12 @@ def test_no_card_number_in_the_database_the_log_or_any_page(web_server):  # noqa
     with sqlite3.connect(web_server.database) as conn:
         dump = "\n".join(conn.iterdump())
     log = web_server.log_file.read_text(errors="replace") if web_server.log_file.exists() else ""
-    for where, blob in {"database": dump, "server output": web_server.output.read_text(errors="replace"),
-                        "log": log, "pages": "\n".join(PAGES)}.items():
+    for where, blob in {
+        "database": dump,
+        "server output": web_server.output.read_text(errors="replace"),
+        "log": log,
+        "pages": "\n".join(PAGES),
+    }.items():
         for pan in (PAN, NEW_CARD):
             assert pan not in blob, f"a card number is in the {where}"
     assert "tok_" in dump and "4444" in dump, "the dump holds the new card's token and last 4"

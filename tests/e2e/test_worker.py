@@ -1,4 +1,5 @@
 """`continuity worker` runs the nightly sequence continuously and stops cleanly on SIGTERM."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def test_the_worker_runs_the_jobs_repeatedly_and_stops_cleanly_on_sigterm(tmp_pa
     url = f"sqlite:///{tmp_path / 'worker.db'}"
     env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23"}
     subprocess.run([CLI, "demo", "load"], env=env, check=True, capture_output=True)
-    worker = subprocess.Popen([CLI, "worker", "--interval", "0.2"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [CLI, "worker", "--interval", "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while _job_runs(url) < 20 and time.monotonic() < deadline:  # two nightly sequences at least

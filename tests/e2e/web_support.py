@@ -10,6 +10,7 @@
 
 Demo logins (also printed by the fixture): agent / agent-pass-2026, manager / manager-pass-2026.
 """
+
 from __future__ import annotations
 
 import os
@@ -110,11 +111,20 @@ def start_server(folder: Path, today: date = TODAY) -> WebServer:
     prepare_demo_database(f"sqlite:///{database}", today)
     port = free_port()
     output, log_file = folder / "server-output.txt", folder / "app.log"
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": f"sqlite:///{database}", "CONTINUITY_TODAY": today.isoformat(),
-           "CONTINUITY_LOG_FILE": str(log_file)}
+    env = {
+        **os.environ,
+        "CONTINUITY_DATABASE_URL": f"sqlite:///{database}",
+        "CONTINUITY_TODAY": today.isoformat(),
+        "CONTINUITY_LOG_FILE": str(log_file),
+    }
     with output.open("w") as out:
-        process = subprocess.Popen([str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
+        process = subprocess.Popen(
+            [str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+        )
     server = WebServer(f"http://127.0.0.1:{port}", database, output, log_file, process)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -144,8 +154,9 @@ def browser():  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM,
-                                      args=["--no-sandbox", "--headless", "--disable-background-networking"])
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-background-networking"]
+        )
         yield chromium
         chromium.close()
 

@@ -1,4 +1,5 @@
 """Helpers shared by the tests/integration/test_api_*.py files (not a test module itself)."""
+
 from __future__ import annotations
 
 import socket

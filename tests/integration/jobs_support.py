@@ -5,6 +5,7 @@ Where a test needs a different card on an open parent (there is no change-card s
 tokenizes the new card through the gateway and points continuity_lines.card_token at it with SQL
 (`use_card`) — each test that does so says so.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,21 +25,31 @@ TIMEOUT = "4000000000000119"
 START = date(2026, 11, 23)
 
 #: The tables whose rows a second run of a job must leave exactly as they are.
-WORK_TABLES = ("sales_orders", "sales_lines", "installments", "payment_attempts", "notifications",
-               "schedule_occurrences", "test_gateway_ledger")
+WORK_TABLES = (
+    "sales_orders",
+    "sales_lines",
+    "installments",
+    "payment_attempts",
+    "notifications",
+    "schedule_occurrences",
+    "test_gateway_ledger",
+)
 
 #: Ledger rows charged under a key no payment attempt has (a charge under a new key): must be 0.
 LEDGER_KEYS_WITHOUT_ATTEMPT = (
     "SELECT COUNT(*) FROM test_gateway_ledger g WHERE NOT EXISTS "
-    "(SELECT 1 FROM payment_attempts a WHERE a.idempotency_key = g.idempotency_key)")
+    "(SELECT 1 FROM payment_attempts a WHERE a.idempotency_key = g.idempotency_key)"
+)
 #: Ledger rows whose amount or card differ from their attempt's (``extra``: more OR-ed columns): must be 0.
 LEDGER_DIFFERS_FROM_ATTEMPT = (
     "SELECT COUNT(*) FROM test_gateway_ledger g JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
-    "WHERE g.amount_minor <> a.amount_minor OR g.card_token <> a.card_token")
+    "WHERE g.amount_minor <> a.amount_minor OR g.card_token <> a.card_token"
+)
 
 
-def enter_order(app: App, item_id: str, card: str = APPROVE, expiry: str = "12/30",
-                account: str = KAREN, **kwargs) -> str:
+def enter_order(
+    app: App, item_id: str, card: str = APPROVE, expiry: str = "12/30", account: str = KAREN, **kwargs
+) -> str:
     """Order entry as an agent does it: new order with the item, a card payment, submit."""
     sales_id = order_entry.create_order_with_line(app.uow, app.clock, account, item_id, **kwargs)
     payment_entry.add_card_payment(app.uow, app.gateway, app.clock, sales_id, card, expiry)
@@ -50,8 +61,7 @@ def enter_order(app: App, item_id: str, card: str = APPROVE, expiry: str = "12/3
 def use_card(app: App, sales_id: str, card: str, expiry: str = "12/30") -> str:
     """Point the order's lines at another card, the submit authorization having lapsed (as one does after
     about a week): installments it held are then charged afresh, on this card, like every later one."""
-    token = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, account_of(app, sales_id),
-                                        card, expiry).token
+    token = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, account_of(app, sales_id), card, expiry).token
     execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=sales_id)
     execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=sales_id)
     return token
@@ -99,29 +109,43 @@ def captures(app: App) -> int:
 
 def children(app: App, parent: str) -> list[tuple]:
     """(child sales_id, status, item, parent_seq) of a parent's child orders, in parent_seq order."""
-    return rows(app, "SELECT so.sales_id, so.status, sl.item_id, sl.parent_seq FROM sales_orders so "
-                     "JOIN sales_lines sl ON sl.sales_id = so.sales_id "
-                     "WHERE so.parent_sales_id = :p ORDER BY sl.parent_seq", p=parent)
+    return rows(
+        app,
+        "SELECT so.sales_id, so.status, sl.item_id, sl.parent_seq FROM sales_orders so "
+        "JOIN sales_lines sl ON sl.sales_id = so.sales_id "
+        "WHERE so.parent_sales_id = :p ORDER BY sl.parent_seq",
+        p=parent,
+    )
 
 
 def occurrences(app: App, parent: str) -> list[tuple]:
     """(seq, event_id, item_id, status, child_sales_id) of a parent's schedule, in seq order."""
-    return rows(app, "SELECT seq, event_id, item_id, status, child_sales_id FROM schedule_occurrences "
-                     "WHERE sales_id = :p ORDER BY line_no, seq", p=parent)
+    return rows(
+        app,
+        "SELECT seq, event_id, item_id, status, child_sales_id FROM schedule_occurrences "
+        "WHERE sales_id = :p ORDER BY line_no, seq",
+        p=parent,
+    )
 
 
 def installments(app: App, sales_id: str) -> list[tuple]:
     """(seq, amount_minor, status) of an order's own installments, in seq order."""
-    return rows(app, "SELECT seq, amount_minor, status FROM installments WHERE sales_id = :s "
-                     "ORDER BY line_no, seq", s=sales_id)
+    return rows(
+        app, "SELECT seq, amount_minor, status FROM installments WHERE sales_id = :s ORDER BY line_no, seq", s=sales_id
+    )
 
 
 def attempts(app: App, sales_id: str) -> list[tuple]:
     """(attempt_no, operation, status, as_of) of the installment attempts of one order."""
-    return [(n, op, st, d if isinstance(d, date) else date.fromisoformat(str(d)))
-            for n, op, st, d in rows(app, "SELECT attempt_no, operation, status, as_of FROM payment_attempts "
-                                          "WHERE subject = 'installment' AND sales_id = :s ORDER BY attempt_no",
-                                     s=sales_id)]
+    return [
+        (n, op, st, d if isinstance(d, date) else date.fromisoformat(str(d)))
+        for n, op, st, d in rows(
+            app,
+            "SELECT attempt_no, operation, status, as_of FROM payment_attempts "
+            "WHERE subject = 'installment' AND sales_id = :s ORDER BY attempt_no",
+            s=sales_id,
+        )
+    ]
 
 
 def status_of(app: App, sales_id: str) -> tuple[str, str]:
@@ -152,14 +176,25 @@ def with_threshold_two_and_tea(app: App) -> None:
     event 1 ships item 0022 five times every 14 days, then event 2 ships book 0013 once and ends."""
     from continuity.services.demo import demo_document
 
-    set_up(app, {
-        "parameters": demo_document(START)["parameters"] | {"repeat_threshold": 2},
-        "programs": [{"program_id": "TEA", "description": "Tea club", "order_start": "first_event",
-                      "days_after_order": 0, "events": [
-                          {"event_id": 1, "item_id": "0022", "times_to_repeat": 5, "days_from_last_event": 14},
-                          {"event_id": 2, "item_id": "0013", "days_from_last_event": 30, "action": "end"}]}],
-        "products": [{"item_id": "0030", "name": "Tea club", "price": "0.00", "continuity_program_id": "TEA"}],
-    })
+    set_up(
+        app,
+        {
+            "parameters": demo_document(START)["parameters"] | {"repeat_threshold": 2},
+            "programs": [
+                {
+                    "program_id": "TEA",
+                    "description": "Tea club",
+                    "order_start": "first_event",
+                    "days_after_order": 0,
+                    "events": [
+                        {"event_id": 1, "item_id": "0022", "times_to_repeat": 5, "days_from_last_event": 14},
+                        {"event_id": 2, "item_id": "0013", "days_from_last_event": 30, "action": "end"},
+                    ],
+                }
+            ],
+            "products": [{"item_id": "0030", "name": "Tea club", "price": "0.00", "continuity_program_id": "TEA"}],
+        },
+    )
 
 
 #: Per order (the order the authorization was made for), from the gateway's own ledger: every approved
@@ -168,11 +203,13 @@ _OPEN_AUTHORIZATIONS = (
     "SELECT a.sales_id, g.amount_minor - COALESCE((SELECT SUM(x.amount_minor) FROM test_gateway_ledger x "
     " WHERE x.authorization_reference = g.reference AND x.outcome = 'approved'), 0) "
     "FROM test_gateway_ledger g JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
-    "WHERE g.operation = 'authorize' AND g.outcome = 'approved'")
+    "WHERE g.operation = 'authorize' AND g.outcome = 'approved'"
+)
 #: Captures or voids sent against an authorization made on another card: must be 0.
 CAPTURES_ON_ANOTHER_CARD = (
     "SELECT COUNT(*) FROM test_gateway_ledger x JOIN test_gateway_ledger g ON g.reference = x.authorization_reference "
-    "WHERE x.card_token <> g.card_token")
+    "WHERE x.card_token <> g.card_token"
+)
 
 
 def open_authorizations(app: App) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """The Idempotency-Key contract (RELIABILITY-REFERENCE R4): a retry with the same key and body gets the
 first response and causes no second effect; the same key with another body is refused (422); concurrent
 duplicates make exactly one order (the others get 409 or the replay); a response is kept for 24 hours."""
+
 from __future__ import annotations
 
 import json
@@ -69,13 +70,20 @@ def test_a_replayed_payment_and_submit_charge_the_card_once(setup):
     app, _, tokens = setup
     agent = bearer(tokens["agent"])
     with client(app) as c:
-        card = c.post(f"{API}/cards", headers=agent,
-                      json={"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"}).json()
-        sales_id = c.post(f"{API}/sales-orders", headers=agent,
-                          json={"customer": "004007", "lines": [{"item_id": "0021"}]}).json()["sales_id"]
+        card = c.post(
+            f"{API}/cards",
+            headers=agent,
+            json={"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"},
+        ).json()
+        sales_id = c.post(
+            f"{API}/sales-orders", headers=agent, json={"customer": "004007", "lines": [{"item_id": "0021"}]}
+        ).json()["sales_id"]
         for _ in range(2):
-            paid = c.post(f"{API}/sales-orders/{sales_id}/payments", headers={**agent, "Idempotency-Key": "pay-1"},
-                          json={"card_token": card["token"]})
+            paid = c.post(
+                f"{API}/sales-orders/{sales_id}/payments",
+                headers={**agent, "Idempotency-Key": "pay-1"},
+                json={"card_token": card["token"]},
+            )
             submitted = c.post(f"{API}/sales-orders/{sales_id}/submit", headers={**agent, "Idempotency-Key": "sub-1"})
             assert paid.status_code == 201 and submitted.status_code == 200
             assert submitted.json()["status"] == "open"
@@ -89,8 +97,9 @@ def test_the_same_key_with_a_different_body_is_refused_and_changes_nothing(setup
     headers = {**bearer(tokens["agent"]), "Idempotency-Key": "order-2"}
     with client(app) as c:
         assert c.post(f"{API}/sales-orders", headers=headers, json=ORDER).status_code == 201
-        other = c.post(f"{API}/sales-orders", headers=headers,
-                       json={"customer": "004007", "lines": [{"item_id": "0013"}]})
+        other = c.post(
+            f"{API}/sales-orders", headers=headers, json={"customer": "004007", "lines": [{"item_id": "0013"}]}
+        )
         elsewhere = c.post(f"{API}/customers", headers=headers, json={"account": "X1", "name": "X"})
     assert other.status_code == elsewhere.status_code == 422
     assert other.headers["content-type"] == "application/problem+json"
@@ -103,8 +112,9 @@ def test_keys_belong_to_their_user(setup):
     app, _, tokens = setup
     with client(app) as c:
         for role in ("agent", "manager"):
-            response = c.post(f"{API}/sales-orders", headers={**bearer(tokens[role]), "Idempotency-Key": "shared"},
-                              json=ORDER)
+            response = c.post(
+                f"{API}/sales-orders", headers={**bearer(tokens[role]), "Idempotency-Key": "shared"}, json=ORDER
+            )
             assert response.status_code == 201 and "idempotent-replayed" not in response.headers
     assert _orders(app) == 2
 
@@ -153,10 +163,18 @@ def test_a_request_left_running_by_a_dead_process_frees_its_key_after_the_lease(
     headers = {**bearer(token), "Idempotency-Key": "order-4", "Content-Type": "application/json"}
     user_id = _count(app, "SELECT user_id FROM users WHERE role = 'agent'")
     with app.engine.begin() as conn:  # what a crash between claiming the key and answering leaves behind
-        conn.execute(text("INSERT INTO idempotency_records (user_id, idempotency_key, request_hash, method, path, "
-                          "status, created_at) VALUES (:u, 'order-4', :h, 'POST', :p, 'running', :t)"),
-                     {"u": user_id, "h": request_hash(token, "POST", f"{API}/sales-orders", raw),
-                      "p": f"{API}/sales-orders", "t": datetime.now(UTC)})
+        conn.execute(
+            text(
+                "INSERT INTO idempotency_records (user_id, idempotency_key, request_hash, method, path, "
+                "status, created_at) VALUES (:u, 'order-4', :h, 'POST', :p, 'running', :t)"
+            ),
+            {
+                "u": user_id,
+                "h": request_hash(token, "POST", f"{API}/sales-orders", raw),
+                "p": f"{API}/sales-orders",
+                "t": datetime.now(UTC),
+            },
+        )
     with client(app) as c:
         busy = c.post(f"{API}/sales-orders", headers=headers, content=raw)
         clock.shift = timedelta(minutes=11)
@@ -171,8 +189,10 @@ def test_errors_are_replayed_too_but_a_new_token_is_never_kept(setup):
     agent = {**bearer(tokens["agent"]), "Idempotency-Key": "missing-item"}
     admin = {**bearer(tokens["admin"]), "Idempotency-Key": "new-user"}
     with client(app) as c:
-        missing = [c.post(f"{API}/sales-orders", headers=agent,
-                          json={"customer": "004007", "lines": [{"item_id": "NOPE"}]}) for _ in range(2)]
+        missing = [
+            c.post(f"{API}/sales-orders", headers=agent, json={"customer": "004007", "lines": [{"item_id": "NOPE"}]})
+            for _ in range(2)
+        ]
         user = c.post(f"{API}/users", headers=admin, json={"name": "zoe", "role": "agent"})
         retry = c.post(f"{API}/users", headers=admin, json={"name": "zoe", "role": "agent"})
     assert [r.status_code for r in missing] == [404, 404] and missing[1].content == missing[0].content
@@ -187,7 +207,8 @@ def test_errors_are_replayed_too_but_a_new_token_is_never_kept(setup):
 def test_an_invalid_key_is_refused(setup):
     app, _, tokens = setup
     with client(app) as c:
-        response = c.post(f"{API}/sales-orders", headers={**bearer(tokens["agent"]), "Idempotency-Key": "x" * 256},
-                          json=ORDER)
+        response = c.post(
+            f"{API}/sales-orders", headers={**bearer(tokens["agent"]), "Idempotency-Key": "x" * 256}, json=ORDER
+        )
     assert response.status_code == 422 and response.json()["code"] == "idempotency_key_invalid"
     assert _orders(app) == 0

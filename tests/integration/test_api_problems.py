@@ -1,6 +1,7 @@
 """Errors are application/problem+json with a stable code, mapped once from the domain errors; a
 validation error names the fields but never repeats what was sent; a 500 carries a logged request id
 and no traceback. Lists page with limit and cursor."""
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,11 @@ def test_domain_errors_map_to_their_status_and_code(api):
     _problem(c.post(f"{API}/sales-orders/{sales_id}/release", headers=manager), 409, "not_a_child_order")
     gap = {"program_id": "GAPPY", "events": [{"event_id": 1, "item_id": "0013"}, {"event_id": 3, "item_id": "0014"}]}
     _problem(c.post(f"{API}/programs", headers=manager, json=gap), 422, "event_ids_not_sequential")
-    _problem(c.post(f"{API}/products", headers=manager,
-                    json={"item_id": "0013", "name": "again", "price": "1.00"}), 409, "product_exists")
+    _problem(
+        c.post(f"{API}/products", headers=manager, json={"item_id": "0013", "name": "again", "price": "1.00"}),
+        409,
+        "product_exists",
+    )
     expired = {"customer": "004007", "card_number": PAN, "expiry": "01/20"}
     _problem(c.post(f"{API}/cards", headers=agent, json=expired), 422, "card_expired")
 
@@ -58,21 +62,38 @@ def test_a_validation_error_lists_the_fields_without_the_values_sent(api):
     text = c.post(f"{API}/cards", headers=agent, json=bad).text
     assert "4111" not in text and "111X" not in text and "13/99" not in text and "123" not in text
 
-    not_luhn = _problem(c.post(f"{API}/cards", headers=agent,
-                               json={**bad, "card_number": "4111111111111112", "expiry": "12/30", "cvv": None}),
-                        422, "request_invalid")
+    not_luhn = _problem(
+        c.post(
+            f"{API}/cards",
+            headers=agent,
+            json={**bad, "card_number": "4111111111111112", "expiry": "12/30", "cvv": None},
+        ),
+        422,
+        "request_invalid",
+    )
     assert "4111111111111112" not in str(not_luhn)
-    luhn = _problem(c.post(f"{API}/cards", headers=agent,
-                           json={"customer": "004007", "card_number": "4111111111111112", "expiry": "12/30"}),
-                    422, "card_number_invalid")
+    luhn = _problem(
+        c.post(
+            f"{API}/cards",
+            headers=agent,
+            json={"customer": "004007", "card_number": "4111111111111112", "expiry": "12/30"},
+        ),
+        422,
+        "card_number_invalid",
+    )
     assert "4111111111111112" not in str(luhn)
 
 
 def test_a_card_number_sent_to_any_other_write_endpoint_is_refused_and_not_echoed(api):
     c, agent, manager = api
-    for method, path in [("POST", "/customers"), ("POST", "/sales-orders"), ("POST", "/products"),
-                         ("PUT", "/parameters/continuity"), ("POST", "/jobs/close-orders"),
-                         ("POST", "/sales-orders/SO-000001/payments")]:
+    for method, path in [
+        ("POST", "/customers"),
+        ("POST", "/sales-orders"),
+        ("POST", "/products"),
+        ("PUT", "/parameters/continuity"),
+        ("POST", "/jobs/close-orders"),
+        ("POST", "/sales-orders/SO-000001/payments"),
+    ]:
         response = c.request(method, API + path, headers=manager, json={"card_number": PAN, "cvv": "123"})
         body = _problem(response, 422, "request_invalid")
         assert PAN not in response.text and "123" not in str(body["errors"]), (method, path)
@@ -130,8 +151,9 @@ def test_a_race_to_create_the_same_customer_has_one_winner_and_no_server_error(d
 
         def create(i: int) -> httpx.Response:
             barrier.wait()
-            return http.post(f"{API}/customers", headers=bearer(tokens["agent"]),
-                             json={"account": "RACE-1", "name": f"Racer {i}"})
+            return http.post(
+                f"{API}/customers", headers=bearer(tokens["agent"]), json={"account": "RACE-1", "name": f"Racer {i}"}
+            )
 
         with ThreadPoolExecutor(racers) as pool:
             responses = list(pool.map(create, range(racers)))

@@ -2,6 +2,7 @@
 role — 401 without a valid token, 403 for a role the operation's role does not admit, allowed (neither)
 for the others. Agents serve customers, the warehouse releases, ships and invoices child orders, a
 manager may do both and more, an admin everything."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,13 @@ from api_support import API, ROLES, bearer, client, users_of_each_role
 from continuity.services.users import add_user
 
 #: Who may do what the role may: agents do not release, ship or invoice; the warehouse does nothing else.
-ADMITS = {"anyone": {"agent", "warehouse", "manager", "admin"}, "agent": {"agent", "manager", "admin"},
+ADMITS = {
+    "anyone": {"agent", "warehouse", "manager", "admin"},
+    "agent": {"agent", "manager", "admin"},
     "warehouse": {"warehouse", "manager", "admin"},
-          "manager": {"manager", "admin"}, "admin": {"admin"}}
+    "manager": {"manager", "admin"},
+    "admin": {"admin"},
+}
 #: (method, path) → the role needed (see ADMITS); None = no token needed.
 REQUIRED = {
     ("GET", "/health"): None,
@@ -66,9 +71,17 @@ REQUIRED = {
     ("POST", "/users/{user_name}/disable"): "admin",
     ("POST", "/users/{user_name}/enable"): "admin",
 }
-PATH_VALUES = {"{account}": "004007", "{sales_id}": "SO-000001", "{item_id}": "0013", "{program_id}": "TRILOGY",
-               "{payment_schedule_id}": "3X", "{name}": "close-orders", "{run_id}": "1", "{seq}": "1",
-               "{user_name}": "role-target"}
+PATH_VALUES = {
+    "{account}": "004007",
+    "{sales_id}": "SO-000001",
+    "{item_id}": "0013",
+    "{program_id}": "TRILOGY",
+    "{payment_schedule_id}": "3X",
+    "{name}": "close-orders",
+    "{run_id}": "1",
+    "{seq}": "1",
+    "{user_name}": "role-target",
+}
 #: Well-formed bodies, so that an allowed request is judged on its merits, not refused as malformed.
 BODIES = {
     ("POST", "/customers"): {"account": "ROLE-{n}", "name": "Role Test {n}"},
@@ -79,20 +92,28 @@ BODIES = {
     ("POST", "/products"): {"item_id": "R-{n}", "name": "Role item", "price": "1.00"},
     ("PUT", "/products/{item_id}"): {"name": "The Northern Lights", "price": "14.95"},
     ("POST", "/programs"): {"program_id": "R-{n}", "events": [{"event_id": 1, "item_id": "0013"}]},
-    ("PUT", "/programs/{program_id}"): {"events": [{"event_id": 1, "item_id": "0013"},
-                                                   {"event_id": 2, "item_id": "0014", "action": "end"}]},
+    ("PUT", "/programs/{program_id}"): {
+        "events": [{"event_id": 1, "item_id": "0013"}, {"event_id": 2, "item_id": "0014", "action": "end"}]
+    },
     ("POST", "/payment-schedules"): {"payment_schedule_id": "R-{n}", "number_of_payments": 2},
     ("PUT", "/payment-schedules/{payment_schedule_id}"): {"number_of_payments": 3, "interval": "1 month"},
-    ("PUT", "/parameters/continuity"): {"repeat_threshold": 3, "delivery_lead_days": 5,
-                                        "max_child_orders_per_run": 0, "authorize_child_orders": False,
-                                        "reauthorization_limit": 3},
+    ("PUT", "/parameters/continuity"): {
+        "repeat_threshold": 3,
+        "delivery_lead_days": 5,
+        "max_child_orders_per_run": 0,
+        "authorize_child_orders": False,
+        "reauthorization_limit": 3,
+    },
     ("PATCH", "/parameters/continuity"): {"repeat_threshold": 3},
     ("POST", "/jobs/{name}"): {"as_of": "2026-11-23"},
     ("POST", "/continuity-orders/{sales_id}/skip"): {"seq": 1, "preview": True},
     ("POST", "/continuity-orders/{sales_id}/reschedule"): {"seq": 1, "days": 2, "preview": True},
     ("POST", "/continuity-orders/{sales_id}/substitute"): {"seq": 1, "item_id": "0013", "preview": True},
-    ("POST", "/continuity-orders/{sales_id}/change-card"): {"card_number": "4111111111111111", "expiry": "12/30",
-                                                            "preview": True},
+    ("POST", "/continuity-orders/{sales_id}/change-card"): {
+        "card_number": "4111111111111111",
+        "expiry": "12/30",
+        "preview": True,
+    },
     ("POST", "/continuity-orders/{sales_id}/pause"): {"preview": True},
     ("POST", "/continuity-orders/{sales_id}/resume"): {"on": "2026-12-01", "preview": True},
     ("POST", "/continuity-orders/{sales_id}/cancel"): {"preview": True},
@@ -106,8 +127,11 @@ def api(demo_app):
     tokens = users_of_each_role(demo_app)
     add_user(demo_app.uow, demo_app.clock, "role-target", "agent")  # revoked, disabled, enabled by the table
     with client(demo_app) as c:
-        order = c.post(f"{API}/sales-orders", headers=bearer(tokens["agent"]),
-                       json={"customer": "004007", "lines": [{"item_id": "88000"}]})
+        order = c.post(
+            f"{API}/sales-orders",
+            headers=bearer(tokens["agent"]),
+            json={"customer": "004007", "lines": [{"item_id": "88000"}]},
+        )
         assert order.status_code == 201 and order.json()["sales_id"] == "SO-000001"
         c.post(f"{API}/jobs/close-orders", headers=bearer(tokens["manager"]))  # job run 1
         yield c, tokens
@@ -134,9 +158,12 @@ def test_every_role_is_allowed_or_denied_exactly_as_the_table_says(api):
     c, tokens = api
     mismatches, n = [], 0
     for (method, path), needed in REQUIRED.items():
-        callers = {"no token": {}, "wrong token": bearer("ct_not-a-real-token"),
-                   "malformed": {"Authorization": "Basic x"},
-                   **{role: bearer(tokens[role]) for role in ROLES}}
+        callers = {
+            "no token": {},
+            "wrong token": bearer("ct_not-a-real-token"),
+            "malformed": {"Authorization": "Basic x"},
+            **{role: bearer(tokens[role]) for role in ROLES},
+        }
         for who, headers in callers.items():
             n += 1
             status = _call(c, method, path, headers, n).status_code
@@ -183,10 +210,13 @@ def test_the_warehouse_ships_a_child_order_that_an_agent_may_not_touch(api, demo
 
 def _child_order(c, agent_token: str, manager_token: str) -> str:  # type: ignore[no-untyped-def]
     agent, manager = bearer(agent_token), bearer(manager_token)
-    card = c.post(f"{API}/cards", headers=agent,
-                  json={"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"}).json()
-    assert c.post(f"{API}/sales-orders/SO-000001/payments", headers=agent,
-                  json={"card_token": card["token"]}).status_code == 201
+    card = c.post(
+        f"{API}/cards", headers=agent, json={"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"}
+    ).json()
+    assert (
+        c.post(f"{API}/sales-orders/SO-000001/payments", headers=agent, json={"card_token": card["token"]}).status_code
+        == 201
+    )
     assert c.post(f"{API}/sales-orders/SO-000001/submit", headers=agent).json()["status"] == "open"
     for job in ("create-child-orders", "process-payments"):
         assert c.post(f"{API}/jobs/{job}", headers=manager, json={"as_of": "2026-11-23"}).status_code == 201

@@ -7,6 +7,7 @@ One check is left out: ``positive_data_acceptance`` (a schema-valid request must
 API answers business-rule failures that no JSON schema can express (event ids with a gap, a cursor it
 never gave out, a program too long to plan) with 422, by design.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -24,10 +25,16 @@ EXAMPLES = 8  # per operation and mode: 35 operations × 2 modes × 4 runs in ab
 EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 
 
-@pytest.mark.parametrize("database_url, role", [
-    ("sqlite", "agent"), ("sqlite", "manager"), ("sqlite", "admin"),
-    pytest.param("postgres", "admin", marks=pytest.mark.postgres),
-], indirect=["database_url"])
+@pytest.mark.parametrize(
+    "database_url, role",
+    [
+        ("sqlite", "agent"),
+        ("sqlite", "manager"),
+        ("sqlite", "admin"),
+        pytest.param("postgres", "admin", marks=pytest.mark.postgres),
+    ],
+    indirect=["database_url"],
+)
 def test_every_operation_conforms_to_the_openapi_document(demo_app, role):
     token = users_of_each_role(demo_app)[role]
     auth = bearer(token)
@@ -41,8 +48,13 @@ def test_every_operation_conforms_to_the_openapi_document(demo_app, role):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode, headers=auth))
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             def check(case):  # type: ignore[no-untyped-def]
                 case.call_and_validate(headers=auth, excluded_checks=EXCLUDED)
 

@@ -1,5 +1,6 @@
 """The servicing operations of the JSON API: preview writes nothing, the change is made by the
 authenticated user (audit trail), errors are problem+json with stable codes."""
+
 from __future__ import annotations
 
 from api_support import API, bearer, client, users_of_each_role
@@ -21,8 +22,11 @@ def test_skip_preview_then_apply_history_explanation_and_projection(demo_app):
         preview = c.post(f"{base}/skip", headers=agent, json={"seq": 2, "preview": True, "reason": "away"})
         assert preview.status_code == 200, preview.text
         assert snapshot(app, TABLES) == before
-        assert [s["status"] for s in preview.json()["after"]["shipments"]][:3] == ["child_created", "skipped",
-                                                                                     "pending"]
+        assert [s["status"] for s in preview.json()["after"]["shipments"]][:3] == [
+            "child_created",
+            "skipped",
+            "pending",
+        ]
 
         applied = c.post(f"{base}/skip", headers=agent, json={"seq": 2, "reason": "away"})
         assert applied.status_code == 200 and applied.json()["applied"] is True
@@ -56,11 +60,18 @@ def test_skip_preview_then_apply_history_explanation_and_projection(demo_app):
 def test_setup_changes_through_the_api_are_recorded_with_the_manager(demo_app):
     tokens = users_of_each_role(demo_app)
     with client(demo_app) as c:
-        response = c.put(f"{API}/products/0013", headers=bearer(tokens["manager"]),
-                         json={"name": "The Northern Lights (2nd ed.)", "price": "15.95"})
+        response = c.put(
+            f"{API}/products/0013",
+            headers=bearer(tokens["manager"]),
+            json={"name": "The Northern Lights (2nd ed.)", "price": "15.95"},
+        )
         assert response.status_code == 200
     with demo_app.engine.connect() as conn:
-        rows = conn.execute(text("SELECT actor, actor_kind, action, after FROM audit_entries "
-                                 "WHERE entity = 'product' AND entity_key = '0013' ORDER BY entry_id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT actor, actor_kind, action, after FROM audit_entries "
+                "WHERE entity = 'product' AND entity_key = '0013' ORDER BY entry_id"
+            )
+        ).all()
     assert [(r[0], r[1], r[2]) for r in rows][-1] == ("manager-user", "manager", "changed")
     assert '"price": "15.95"' in rows[-1][3]

@@ -1,6 +1,7 @@
 """Issue 11 item 11: a card that will be expired when the next child order it pays for is made (and so
 skipped by create-child-orders) is told to the customer card_expiry_notice_days ahead, once per line and
 card, and listed in the agents' worklist on the customer-service home page until the card is replaced."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,12 @@ NOTICE_DAY = date(2027, 1, 7)  # 01-21 - card_expiry_notice_days 14
 
 
 def _notices(app, parent: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    return [json.loads(p) for (p,) in rows(app, "SELECT payload FROM notifications WHERE sales_id = :p "
-                                                "AND kind = 'card_expiring'", p=parent)]
+    return [
+        json.loads(p)
+        for (p,) in rows(
+            app, "SELECT payload FROM notifications WHERE sales_id = :p AND kind = 'card_expiring'", p=parent
+        )
+    ]
 
 
 def _worklist(app, day: date) -> list[str]:  # type: ignore[no-untyped-def]

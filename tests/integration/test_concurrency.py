@@ -14,6 +14,7 @@ skipped). The workers are real OS processes: the ``continuity`` CLI, or
 ``workers/job_worker.py`` (the same ``run_job``, plus a SIGKILL at a chosen point). Every test
 ends with the same invariants, checked with SQL against the database and the gateway's ledger.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,6 +54,7 @@ LOCKED = "database is locked"
 
 
 # -- databases --------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def pg_module_url(postgres_database_url):
@@ -112,6 +114,7 @@ def _analyze(app: App) -> None:
 
 # -- worker processes -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Worker:
     proc: subprocess.Popen
@@ -138,8 +141,16 @@ def _no_worker_outlives_its_test():
             proc.wait(timeout=30)
 
 
-def start_worker(url: str, job: str, *, chunk: int = 50, kill_at: str = "", kill_after: int = 1,
-                 ready: Path | None = None, concurrency: int | None = None) -> Worker:
+def start_worker(
+    url: str,
+    job: str,
+    *,
+    chunk: int = 50,
+    kill_at: str = "",
+    kill_after: int = 1,
+    ready: Path | None = None,
+    concurrency: int | None = None,
+) -> Worker:
     """job_worker.py: run_job in its own process; SIGKILLs itself at ``kill_at`` (see its docstring);
     ``concurrency``: its gateway calls in flight at once (default: the setting's default)."""
     args = [sys.executable, str(WORKER), url, job, "--as-of", AS_OF.isoformat(), "--chunk-size", str(chunk)]
@@ -159,8 +170,13 @@ def start_cli(url: str, job: str, *, chunk: int = 50, as_of: date = AS_OF, extra
     (CONTINUITY_TODAY: as a nightly run; an as-of beyond CONTINUITY_MAX_AS_OF_DAYS is refused)."""
     env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": as_of.isoformat()}
     env.pop("CONTINUITY_LOG_FILE", None)
-    proc = subprocess.Popen([str(CONTINUITY), "jobs", job, "--as-of", as_of.isoformat(), "--chunk-size", str(chunk),
-                             "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [str(CONTINUITY), "jobs", job, "--as-of", as_of.isoformat(), "--chunk-size", str(chunk), "--json", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     _STARTED.append(proc)
     return Worker(proc, f"cli {job}")
 
@@ -197,8 +213,9 @@ def finish(workers: list[Worker], *, killed: set[int] = frozenset()) -> list[Wor
     for i, w in enumerate(workers):
         assert LOCKED not in w.err and LOCKED not in w.out, f"{w.label}: {w.err[-2000:]}"
         if i in killed:
-            assert w.proc.returncode == -signal.SIGKILL, \
+            assert w.proc.returncode == -signal.SIGKILL, (
                 f"{w.label} was to be killed: rc {w.proc.returncode} {w.err[-2000:]}"
+            )
         else:
             assert w.proc.returncode == 0, f"{w.label}: rc {w.proc.returncode}\n{w.err[-3000:]}"
             assert "Traceback" not in w.err, w.err[-3000:]
@@ -211,8 +228,7 @@ def counts_of(worker: Worker) -> dict:
     return record["counts"]
 
 
-def poll_until(url: str, statement: str, at_least: int, *, while_running: Worker | None,
-               timeout: float = 60) -> int:
+def poll_until(url: str, statement: str, at_least: int, *, while_running: Worker | None, timeout: float = 60) -> int:
     """Read ``statement`` (a count) until it reaches ``at_least`` while the worker still runs.
 
     SQLite is read with a plain sqlite3 connection: a reader in WAL mode takes no write lock."""
@@ -230,8 +246,9 @@ def poll_until(url: str, statement: str, at_least: int, *, while_running: Worker
             if value >= at_least:
                 return value
             if while_running is not None:
-                assert while_running.proc.poll() is None, f"{while_running.label} ended before the kill: " \
-                                                          f"{while_running.proc.communicate()}"
+                assert while_running.proc.poll() is None, (
+                    f"{while_running.label} ended before the kill: {while_running.proc.communicate()}"
+                )
             assert time.monotonic() < deadline, f"{statement} stayed at {value}"
             time.sleep(0.005)
     finally:
@@ -243,6 +260,7 @@ def sigkill(worker: Worker) -> None:
 
 
 # -- the invariants -----------------------------------------------------------------------------------------
+
 
 def _rows(app: App, statement: str, **params) -> list:
     with app.engine.connect() as conn:
@@ -264,47 +282,84 @@ def child_order_problems(app: App, *, complete: bool, as_of: date = AS_OF) -> di
     due_until = add_days(as_of, LEAD_DAYS)
     problems = {
         # two child lines for one parent occurrence (the unique natural key should make this impossible)
-        "occurrences with several child lines": _count(app, (
-            "SELECT COUNT(*) FROM (SELECT parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
-            "WHERE parent_sales_id IS NOT NULL GROUP BY parent_sales_id, parent_line_no, parent_seq "
-            "HAVING COUNT(*) > 1) d")),
+        "occurrences with several child lines": _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM (SELECT parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
+                "WHERE parent_sales_id IS NOT NULL GROUP BY parent_sales_id, parent_line_no, parent_seq "
+                "HAVING COUNT(*) > 1) d"
+            ),
+        ),
         # a child order header without any line (a duplicate under another id, or a half-written chunk)
-        "child orders without lines": _count(app, (
-            "SELECT COUNT(*) FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM sales_lines l WHERE l.sales_id = so.sales_id)")),
+        "child orders without lines": _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM sales_lines l WHERE l.sales_id = so.sales_id)"
+            ),
+        ),
         # an occurrence marked child_created (or invoiced since) whose child line is not there
-        "created occurrences without their child line": _count(app, (
-            "SELECT COUNT(*) FROM schedule_occurrences o WHERE o.status IN ('child_created', 'invoiced') "
-            "AND NOT EXISTS "
-            "(SELECT 1 FROM sales_lines l WHERE l.sales_id = o.child_sales_id AND l.parent_sales_id = o.sales_id "
-            "AND l.parent_line_no = o.line_no AND l.parent_seq = o.seq)")),
+        "created occurrences without their child line": _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM schedule_occurrences o WHERE o.status IN ('child_created', 'invoiced') "
+                "AND NOT EXISTS "
+                "(SELECT 1 FROM sales_lines l WHERE l.sales_id = o.child_sales_id AND l.parent_sales_id = o.sales_id "
+                "AND l.parent_line_no = o.line_no AND l.parent_seq = o.seq)"
+            ),
+        ),
         # a child line whose occurrence was not marked (it would be created again)
-        "child lines of unmarked occurrences": _count(app, (
-            "SELECT COUNT(*) FROM sales_lines l JOIN schedule_occurrences o ON o.sales_id = l.parent_sales_id "
-            "AND o.line_no = l.parent_line_no AND o.seq = l.parent_seq "
-            "WHERE o.status NOT IN ('child_created', 'invoiced') OR o.child_sales_id <> l.sales_id")),
-        "children of occurrences not due": _count(app, (
-            "SELECT COUNT(*) FROM schedule_occurrences o WHERE o.child_sales_id IS NOT NULL AND o.ship_date > :d"),
-            d=due_until),
+        "child lines of unmarked occurrences": _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM sales_lines l JOIN schedule_occurrences o ON o.sales_id = l.parent_sales_id "
+                "AND o.line_no = l.parent_line_no AND o.seq = l.parent_seq "
+                "WHERE o.status NOT IN ('child_created', 'invoiced') OR o.child_sales_id <> l.sales_id"
+            ),
+        ),
+        "children of occurrences not due": _count(
+            app,
+            ("SELECT COUNT(*) FROM schedule_occurrences o WHERE o.child_sales_id IS NOT NULL AND o.ship_date > :d"),
+            d=due_until,
+        ),
         # billed per shipment: exactly one charge (installment) per child order, for the child's amount
-        "pay-later children without exactly one charge": _count(app, (
-            "SELECT COUNT(*) FROM sales_orders so JOIN continuity_lines cl ON cl.sales_id = so.parent_sales_id "
-            "WHERE so.parent_sales_id IS NOT NULL AND cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front "
-            "AND (SELECT COUNT(*) FROM installments i WHERE i.sales_id = so.sales_id) <> 1")),
-        "charges not equal to the child's lines": _count(app, (
-            "SELECT COUNT(*) FROM installments i WHERE i.line_no = 0 AND i.amount_minor <> "
-            "(SELECT SUM(l.unit_price_minor * l.quantity) FROM sales_lines l WHERE l.sales_id = i.sales_id)")),
+        "pay-later children without exactly one charge": _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM sales_orders so JOIN continuity_lines cl ON cl.sales_id = so.parent_sales_id "
+                "WHERE so.parent_sales_id IS NOT NULL AND cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front "
+                "AND (SELECT COUNT(*) FROM installments i WHERE i.sales_id = so.sales_id) <> 1"
+            ),
+        ),
+        "charges not equal to the child's lines": _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM installments i WHERE i.line_no = 0 AND i.amount_minor <> "
+                "(SELECT SUM(l.unit_price_minor * l.quantity) FROM sales_lines l WHERE l.sales_id = i.sales_id)"
+            ),
+        ),
     }
     if complete:
-        problems["due occurrences without a child (valid card)"] = _count(app, (
-            "SELECT COUNT(*) FROM schedule_occurrences o JOIN continuity_lines cl ON cl.sales_id = o.sales_id "
-            "AND cl.line_no = o.line_no JOIN cards c ON c.token = cl.card_token "
-            "WHERE o.ship_date <= :d AND c.expiry_year >= :y AND (o.status NOT IN ('child_created', 'invoiced') "
-            "OR o.child_sales_id IS NULL)"), d=due_until, y=AS_OF.year)
-        problems["children of expired cards"] = _count(app, (
-            "SELECT COUNT(*) FROM schedule_occurrences o JOIN continuity_lines cl ON cl.sales_id = o.sales_id "
-            "AND cl.line_no = o.line_no JOIN cards c ON c.token = cl.card_token "
-            "WHERE c.expiry_year < :y AND o.child_sales_id IS NOT NULL"), y=AS_OF.year)
+        problems["due occurrences without a child (valid card)"] = _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM schedule_occurrences o JOIN continuity_lines cl ON cl.sales_id = o.sales_id "
+                "AND cl.line_no = o.line_no JOIN cards c ON c.token = cl.card_token "
+                "WHERE o.ship_date <= :d AND c.expiry_year >= :y AND (o.status NOT IN ('child_created', 'invoiced') "
+                "OR o.child_sales_id IS NULL)"
+            ),
+            d=due_until,
+            y=AS_OF.year,
+        )
+        problems["children of expired cards"] = _count(
+            app,
+            (
+                "SELECT COUNT(*) FROM schedule_occurrences o JOIN continuity_lines cl ON cl.sales_id = o.sales_id "
+                "AND cl.line_no = o.line_no JOIN cards c ON c.token = cl.card_token "
+                "WHERE c.expiry_year < :y AND o.child_sales_id IS NOT NULL"
+            ),
+            y=AS_OF.year,
+        )
     return {k: v for k, v in problems.items() if v}
 
 
@@ -316,22 +371,27 @@ def charge_problems(app: App, *, complete: bool = True, as_of: date = AS_OF) -> 
     """Every due installment charged at most once at the gateway, under its own attempt's key (at any
     moment, even right after a crash); with ``complete`` (after the rerun and reconcile) exactly once:
     approving and timing-out cards paid, declining ones declined, nothing left pending or unknown."""
-    installments = _rows(app, (
-        "SELECT i.status, cl.card_token, "
-        "(SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
-        " AND a.line_no = i.line_no AND a.seq = i.seq) AS attempts, "
-        "(SELECT COUNT(*) - COUNT(DISTINCT a.as_of) FROM payment_attempts a WHERE a.subject = 'installment' "
-        " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq) AS same_day_repeats, "
-        "(SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
-        " AND a.line_no = i.line_no AND a.seq = i.seq AND a.status = 'approved') AS approved, "
-        "(SELECT COUNT(*) FROM payment_attempts a JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
-        " WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
-        " AND g.operation = 'capture' AND g.outcome = 'approved') AS charged, "
-        "(SELECT COUNT(*) FROM notifications n JOIN payment_attempts a ON n.dedupe_key = 'paid:' || a.idempotency_key "
-        " WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq) "
-        " AS paid_notices "
-        "FROM installments i JOIN continuity_lines cl ON cl.sales_id = i.parent_sales_id "
-        "AND cl.line_no = i.parent_line_no WHERE i.due_date <= :as_of"), as_of=as_of)
+    installments = _rows(
+        app,
+        (
+            "SELECT i.status, cl.card_token, "
+            "(SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
+            " AND a.line_no = i.line_no AND a.seq = i.seq) AS attempts, "
+            "(SELECT COUNT(*) - COUNT(DISTINCT a.as_of) FROM payment_attempts a WHERE a.subject = 'installment' "
+            " AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq) AS same_day_repeats, "
+            "(SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
+            " AND a.line_no = i.line_no AND a.seq = i.seq AND a.status = 'approved') AS approved, "
+            "(SELECT COUNT(*) FROM payment_attempts a JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
+            " WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
+            " AND g.operation = 'capture' AND g.outcome = 'approved') AS charged, "
+            "(SELECT COUNT(*) FROM notifications n JOIN payment_attempts a ON n.dedupe_key = 'paid:' || a.idempotency_key "
+            " WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq) "
+            " AS paid_notices "
+            "FROM installments i JOIN continuity_lines cl ON cl.sales_id = i.parent_sales_id "
+            "AND cl.line_no = i.parent_line_no WHERE i.due_date <= :as_of"
+        ),
+        as_of=as_of,
+    )
     problems: Counter[str] = Counter()
     for status, token, attempts, same_day_repeats, approved, charged, notices in installments:
         kind = _behaviour(token)
@@ -354,17 +414,29 @@ def charge_problems(app: App, *, complete: bool = True, as_of: date = AS_OF) -> 
                 problems[f"{kind} card not paid with exactly one charge"] += 1
     problems["ledger charges under keys no attempt has"] = _count(app, LEDGER_KEYS_WITHOUT_ATTEMPT)
     problems["ledger amount or card differs from the attempt"] = _count(app, LEDGER_DIFFERS_FROM_ATTEMPT)
-    problems["installments not due but touched"] = _count(app, (
-        "SELECT COUNT(*) FROM installments i WHERE i.due_date > :as_of AND (i.status <> 'not_submitted' OR EXISTS "
-        "(SELECT 1 FROM payment_attempts a WHERE a.sales_id = i.sales_id AND a.line_no = i.line_no "
-        "AND a.seq = i.seq))"), as_of=as_of)
+    problems["installments not due but touched"] = _count(
+        app,
+        (
+            "SELECT COUNT(*) FROM installments i WHERE i.due_date > :as_of AND (i.status <> 'not_submitted' OR EXISTS "
+            "(SELECT 1 FROM payment_attempts a WHERE a.sales_id = i.sales_id AND a.line_no = i.line_no "
+            "AND a.seq = i.seq))"
+        ),
+        as_of=as_of,
+    )
     if complete:
-        problems["attempts left pending or unknown"] = _count(app, (
-            "SELECT COUNT(*) FROM payment_attempts WHERE status IN ('pending', 'unknown')"))
-        problems["charged total differs from the paid total"] = int(_count(app, (
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger WHERE outcome = 'approved' "
-            "AND operation = 'capture'")) != _count(app, (
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE status = 'paid'")))
+        problems["attempts left pending or unknown"] = _count(
+            app, ("SELECT COUNT(*) FROM payment_attempts WHERE status IN ('pending', 'unknown')")
+        )
+        problems["charged total differs from the paid total"] = int(
+            _count(
+                app,
+                (
+                    "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger WHERE outcome = 'approved' "
+                    "AND operation = 'capture'"
+                ),
+            )
+            != _count(app, ("SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE status = 'paid'"))
+        )
     return {k: v for k, v in problems.items() if v}
 
 
@@ -394,13 +466,23 @@ def reconcile_until_settled(app: App, as_of: date = AS_OF) -> None:
 
 # -- PostgreSQL: R1 and R5 ------------------------------------------------------------------------------
 
+
 @pytest.mark.postgres
 def test_three_workers_create_every_due_child_order_once_and_charge_it_once(pg_url, tmp_path):
     """R1/R5 without crashes: each job started three times at once over 800 due occurrences; then
     both again for the same day."""
     app = _app(pg_url)
-    g = generate_due_parents(app.engine, 400, AS_OF, program_id="TRILOGY", due_occurrences=2,
-                             future_occurrences=1, decline_every=13, timeout_every=17, expired_every=29)
+    g = generate_due_parents(
+        app.engine,
+        400,
+        AS_OF,
+        program_id="TRILOGY",
+        due_occurrences=2,
+        future_occurrences=1,
+        decline_every=13,
+        timeout_every=17,
+        expired_every=29,
+    )
     expected_children = (g.parents - g.expired) * 2
 
     workers = finish(start_together(pg_url, tmp_path, [{"job": "create-child-orders", "chunk": 25}] * 3))
@@ -433,18 +515,24 @@ def test_child_order_workers_killed_mid_run_then_a_rerun_finishes_with_nothing_t
     """R1: three workers over 3,000 due parents; two die inside a chunk's transaction (SIGKILL at a
     chosen statement), the third (the CLI) is SIGKILLed from outside once half the work is done."""
     app = _app(pg_url)
-    g = generate_due_parents(app.engine, 3000, AS_OF, program_id="TRILOGY", due_occurrences=1,
-                             future_occurrences=2, expired_every=41)
+    g = generate_due_parents(
+        app.engine, 3000, AS_OF, program_id="TRILOGY", due_occurrences=1, future_occurrences=2, expired_every=41
+    )
     expected = g.parents - g.expired
 
     cli = start_cli(pg_url, "create-child-orders")
-    hooked = start_together(pg_url, tmp_path, [
-        {"job": "create-child-orders", "kill_at": "sql:INSERT INTO sales_orders", "kill_after": 3},
-        {"job": "create-child-orders", "kill_at": "sql:UPDATE schedule_occurrences", "kill_after": 8},
-    ])
+    hooked = start_together(
+        pg_url,
+        tmp_path,
+        [
+            {"job": "create-child-orders", "kill_at": "sql:INSERT INTO sales_orders", "kill_after": 3},
+            {"job": "create-child-orders", "kill_at": "sql:UPDATE schedule_occurrences", "kill_after": 8},
+        ],
+    )
     finish(hooked, killed={0, 1})
-    poll_until(pg_url, "SELECT COUNT(*) FROM sales_orders WHERE parent_sales_id IS NOT NULL", expected // 2,
-               while_running=cli)
+    poll_until(
+        pg_url, "SELECT COUNT(*) FROM sales_orders WHERE parent_sales_id IS NOT NULL", expected // 2, while_running=cli
+    )
     sigkill(cli)
     finish([cli], killed={0})
 
@@ -463,12 +551,37 @@ def test_three_workers_run_the_whole_nightly_sequence_at_once_for_two_months(pg_
     one month and the next: no worker fails (no deadlock between the set-based status updates),
     every due child order exists once, every due charge is made once (declines retried once a day)."""
     app = _app(pg_url)
-    generate_due_parents(app.engine, 200, AS_OF, program_id="TRILOGY", due_occurrences=2, future_occurrences=1,
-                         decline_every=13, timeout_every=17, expired_every=37)
-    generate_due_parents(app.engine, 60, AS_OF, program_id="REPLENISH", prefix="R", due_occurrences=1,
-                         future_occurrences=5, decline_every=9)
-    generate_due_parents(app.engine, 60, AS_OF, program_id="BOOKCLUB", prefix="B", due_occurrences=1,
-                         future_occurrences=2, timeout_every=7)
+    generate_due_parents(
+        app.engine,
+        200,
+        AS_OF,
+        program_id="TRILOGY",
+        due_occurrences=2,
+        future_occurrences=1,
+        decline_every=13,
+        timeout_every=17,
+        expired_every=37,
+    )
+    generate_due_parents(
+        app.engine,
+        60,
+        AS_OF,
+        program_id="REPLENISH",
+        prefix="R",
+        due_occurrences=1,
+        future_occurrences=5,
+        decline_every=9,
+    )
+    generate_due_parents(
+        app.engine,
+        60,
+        AS_OF,
+        program_id="BOOKCLUB",
+        prefix="B",
+        due_occurrences=1,
+        future_occurrences=2,
+        timeout_every=7,
+    )
     for day in (AS_OF, add_months(AS_OF, 1)):
         finish([start_cli(pg_url, "run-all", as_of=day, extra=("--fulfil",)) for _ in range(3)])
         assert child_order_problems(app, complete=True, as_of=day) == {}
@@ -493,13 +606,23 @@ CRASH_POINTS = {
 def _payment_data(app: App, parents: int) -> None:
     """REPLENISH parents with two installments due each (and later ones not due); 1 in 7 cards declines,
     1 in 11 times out."""
-    generate_due_parents(app.engine, parents, AS_OF, program_id="REPLENISH", prefix="R", due_occurrences=2,
-                         future_occurrences=4, decline_every=7, timeout_every=11)
+    generate_due_parents(
+        app.engine,
+        parents,
+        AS_OF,
+        program_id="REPLENISH",
+        prefix="R",
+        due_occurrences=2,
+        future_occurrences=4,
+        decline_every=7,
+        timeout_every=11,
+    )
 
 
 @pytest.mark.parametrize("point", list(CRASH_POINTS))
 def test_a_payment_worker_killed_at_each_step_is_finished_by_a_rerun_and_reconcile_without_a_second_charge(
-        any_url, tmp_path, point):
+    any_url, tmp_path, point
+):
     """R2: a worker dies at a given step of its second chunk; a rerun by two workers at once and
     reconcile finish the work: each due installment charged once, under its first attempt's key."""
     app = _app(any_url)
@@ -508,13 +631,28 @@ def test_a_payment_worker_killed_at_each_step_is_finished_by_a_rerun_and_reconci
     kill_after = {"claim": 2, "recording": 2}.get(point, chunk + 5)  # inside the worker's second chunk
     # the K-th gateway call is a precise crash point when the calls go one at a time (a crash with a
     # whole pool of calls in flight: test_gateway_concurrency.py)
-    finish([start_worker(any_url, "process-payments", chunk=chunk, kill_at=CRASH_POINTS[point],
-                         kill_after=kill_after, concurrency=1)], killed={0})
+    finish(
+        [
+            start_worker(
+                any_url,
+                "process-payments",
+                chunk=chunk,
+                kill_at=CRASH_POINTS[point],
+                kill_after=kill_after,
+                concurrency=1,
+            )
+        ],
+        killed={0},
+    )
     assert charge_problems(app, complete=False) == {}
     pending = sorted(_rows(app, "SELECT idempotency_key FROM payment_attempts WHERE status = 'pending'"))
-    charged_pending = _count(app, (
-        "SELECT COUNT(*) FROM payment_attempts a JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
-        "WHERE a.status = 'pending'"))
+    charged_pending = _count(
+        app,
+        (
+            "SELECT COUNT(*) FROM payment_attempts a JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
+            "WHERE a.status = 'pending'"
+        ),
+    )
     if point == "claim":  # the chunk's attempts were never committed: nothing is in doubt
         assert pending == [] and ledger_size(app) == chunk
     elif point == "gateway-before":  # committed, never sent
@@ -565,8 +703,14 @@ def test_the_run_of_a_killed_worker_is_marked_abandoned_once_its_heartbeat_is_ol
     finally:
         later.engine.dispose()
     assert _rows(app, statuses) == [("abandoned", 1), ("succeeded", 2)]
-    assert _count(app, "SELECT COUNT(*) FROM job_runs WHERE status = 'abandoned' AND finished_at IS NOT NULL "
-                       "AND error LIKE 'no heartbeat since %'") == 1
+    assert (
+        _count(
+            app,
+            "SELECT COUNT(*) FROM job_runs WHERE status = 'abandoned' AND finished_at IS NOT NULL "
+            "AND error LIKE 'no heartbeat since %'",
+        )
+        == 1
+    )
     assert charge_problems(app, complete=False) == {}
 
 
@@ -618,20 +762,25 @@ def test_the_same_attempts_charged_twice_at_once_reach_the_gateway_once(any_url)
 
 # -- SQLite: R12 ----------------------------------------------------------------------------------------
 
+
 def test_sqlite_four_child_order_workers_two_killed_then_rerun(sqlite_url, tmp_path):
     """R12 (R1 with 4 processes over 6,000 parents; BEGIN IMMEDIATE and a busy timeout): one worker dies
     inside its second chunk holding the write lock while three others wait for it; one of those is
     SIGKILLed from outside later. Nobody sees 'database is locked'; a rerun with two processes
     leaves exactly one child per due occurrence."""
     app = _app(sqlite_url)
-    g = generate_due_parents(app.engine, 6000, AS_OF, program_id="TRILOGY", due_occurrences=1,
-                             future_occurrences=2, expired_every=53)
+    g = generate_due_parents(
+        app.engine, 6000, AS_OF, program_id="TRILOGY", due_occurrences=1, future_occurrences=2, expired_every=53
+    )
     expected = g.parents - g.expired
     count = "SELECT COUNT(*) FROM sales_orders WHERE parent_sales_id IS NOT NULL"
     # SQLite gives the write lock to no one in particular: a worker can wait out a whole run. The one
     # to die inside a chunk therefore starts first, and the others are let go once its first chunk is in.
-    (first,), go_first = spawn_waiting(sqlite_url, tmp_path, [
-        {"job": "create-child-orders", "kill_at": "sql:INSERT INTO sales_lines", "kill_after": 2}])
+    (first,), go_first = spawn_waiting(
+        sqlite_url,
+        tmp_path,
+        [{"job": "create-child-orders", "kill_at": "sql:INSERT INTO sales_lines", "kill_after": 2}],
+    )
     others, go_others = spawn_waiting(sqlite_url, tmp_path, [{"job": "create-child-orders"}] * 3)
     go_first.touch()
     poll_until(sqlite_url, count, 50, while_running=None)

@@ -1,5 +1,6 @@
 """The set-based data generator the concurrency tests and the benchmark use: its parents are read
 back by the services like entered ones, and the jobs do with them exactly what its counts say."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,10 +21,19 @@ def _count(app, statement: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_generated_parents_are_whole_orders_and_the_jobs_do_what_the_counts_say(app):
-    trilogy = generate_due_parents(app.engine, 100, AS_OF, due_occurrences=2, future_occurrences=1,
-                                   decline_every=10, timeout_every=15, expired_every=25)
-    replenish = generate_due_parents(app.engine, 20, AS_OF, program_id="REPLENISH", prefix="R",
-                                     due_occurrences=2, future_occurrences=4)
+    trilogy = generate_due_parents(
+        app.engine,
+        100,
+        AS_OF,
+        due_occurrences=2,
+        future_occurrences=1,
+        decline_every=10,
+        timeout_every=15,
+        expired_every=25,
+    )
+    replenish = generate_due_parents(
+        app.engine, 20, AS_OF, program_id="REPLENISH", prefix="R", due_occurrences=2, future_occurrences=4
+    )
     assert (trilogy.declining, trilogy.timing_out, trilogy.expired) == (10, 6 - 3, 4)  # 30, 60, 90 decline
     assert _count(app, "SELECT COUNT(*) FROM sales_orders WHERE is_continuity_parent") == 120
     assert _count(app, "SELECT COUNT(*) FROM schedule_occurrences") == trilogy.occurrences + replenish.occurrences
@@ -42,5 +52,7 @@ def test_generated_parents_are_whole_orders_and_the_jobs_do_what_the_counts_say(
     created = run_job(deps, "create-child-orders", JobRequest(AS_OF))["counts"]
     assert created["created"] == (trilogy.parents - trilogy.expired) * 2 + replenish.parents * 2
     charged = run_job(deps, "process-payments", JobRequest(AS_OF))["counts"]
-    assert sum(charged[k] for k in ("approved", "declined", "unknown")) == \
-        (trilogy.parents - trilogy.expired) * 2 + replenish.due_installments
+    assert (
+        sum(charged[k] for k in ("approved", "declined", "unknown"))
+        == (trilogy.parents - trilogy.expired) * 2 + replenish.due_installments
+    )

@@ -2,6 +2,7 @@
 and `users enable` in the CLI and the admin API; a new password or a disabled user ends that user's web
 sessions and API token; a web session ends CONTINUITY_SESSION_MAX_HOURS (default 12) after its login
 however active it is."""
+
 from __future__ import annotations
 
 import json
@@ -70,6 +71,7 @@ def _sessions(app) -> int:  # type: ignore[no-untyped-def]
 
 # -- the CLI ---------------------------------------------------------------------------------------
 
+
 def test_disable_ends_sessions_and_token_and_enable_gives_the_login_back(kim, cli_run):
     app, token = kim
     with web_client(app) as web, web_client(app) as other:
@@ -119,6 +121,7 @@ def test_a_new_password_ends_the_users_sessions_and_token(kim, cli_run):
 
 # -- the admin API ---------------------------------------------------------------------------------
 
+
 def test_an_admin_revokes_disables_and_enables_through_the_api(kim):
     app, token = kim
     _, admin = add_user(app.uow, app.clock, "root", "admin")
@@ -148,6 +151,7 @@ def test_an_admin_revokes_disables_and_enables_through_the_api(kim):
 
 
 # -- the absolute session lifetime -----------------------------------------------------------------
+
 
 def _active_until(client, clock, end: timedelta) -> None:  # type: ignore[no-untyped-def]
     """A request every 25 minutes (never idle) from T0 up to T0 + end."""
@@ -198,8 +202,13 @@ def test_a_bad_session_lifetime_stops_the_cli_and_serve_with_one_line(monkeypatc
     assert done.exit_code == 1 and "CONTINUITY_SESSION_MAX_HOURS" in done.output
     import os
 
-    served = subprocess.run([str(CONTINUITY), "serve", "--port", str(free_port())], env={**os.environ, **env},
-                            capture_output=True, text=True, timeout=60)
+    served = subprocess.run(
+        [str(CONTINUITY), "serve", "--port", str(free_port())],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     output = (served.stdout + served.stderr).strip()
     assert served.returncode == 1 and "Traceback" not in output
     assert len(output.splitlines()) == 1 and "CONTINUITY_SESSION_MAX_HOURS" in output, output

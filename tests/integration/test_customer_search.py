@@ -1,6 +1,7 @@
 """Customer search on the demo data (SQLite and PostgreSQL): name, phone, email, account, sales order.
 
 The tests share one demo database per engine (see conftest's shared_demo_database_url)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -30,21 +31,21 @@ KAREN = [("004007", "Karen Berg")]
 
 
 KAREN_SEARCHES = [
-    "Karen",            # first name
-    "karen",            # any case
-    "berg",             # surname, lower case
-    "BERG",             # surname, upper case
-    "Karen Berg",       # the full name
-    "Kar*",             # wildcard at the end
-    "*berg",            # wildcard at the start
-    "K*n B*g",          # wildcards inside
-    "4722334455",       # phone digits
+    "Karen",  # first name
+    "karen",  # any case
+    "berg",  # surname, lower case
+    "BERG",  # surname, upper case
+    "Karen Berg",  # the full name
+    "Kar*",  # wildcard at the end
+    "*berg",  # wildcard at the start
+    "K*n B*g",  # wildcards inside
+    "4722334455",  # phone digits
     "+47 22 33 44 55",  # phone as written
-    "47 22 33",         # phone prefix
-    "*22334455",        # phone without the country code, by wildcard
-    "karen.berg@",      # email prefix
+    "47 22 33",  # phone prefix
+    "*22334455",  # phone without the country code, by wildcard
+    "karen.berg@",  # email prefix
     "KAREN.BERG@EXAMPLE.COM",  # whole email, any case
-    "004007",           # account
+    "004007",  # account
 ]
 
 

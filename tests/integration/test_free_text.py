@@ -2,6 +2,7 @@
 item 9), through the JSON API and the web forms, on SQLite and PostgreSQL: names, phone, e-mail,
 addresses, card holder and product names are refused (422, stable code, nothing written); reasons and
 descriptions are kept with the number masked."""
+
 from __future__ import annotations
 
 import sys
@@ -25,8 +26,7 @@ def _stored_anywhere(app, digits: str) -> list[str]:  # type: ignore[no-untyped-
     """The tables holding ``digits`` (separators ignored) in any text column."""
     found = []
     with app.engine.connect() as conn:
-        for table in ("customers", "addresses", "cards", "audit_entries", "items", "programs",
-                      "payment_schedules"):
+        for table in ("customers", "addresses", "cards", "audit_entries", "items", "programs", "payment_schedules"):
             for row in conn.execute(text(f"SELECT * FROM {table}")):
                 flat = "".join(ch for ch in " ".join(map(str, row)) if ch.isdigit())
                 if digits in flat:
@@ -41,20 +41,28 @@ def api(demo_app):  # type: ignore[no-untyped-def]
         yield c, bearer(tokens["agent"]), bearer(tokens["manager"])
 
 
-CUSTOMER = {"account": "FT-1", "name": "Ann Smith", "phone": "+47 22 33 44 55", "email": "ann@example.com",
-            "addresses": [{"street": "Main 1", "city": "Oslo", "postal_code": "0150", "country": "NO"}]}
+CUSTOMER = {
+    "account": "FT-1",
+    "name": "Ann Smith",
+    "phone": "+47 22 33 44 55",
+    "email": "ann@example.com",
+    "addresses": [{"street": "Main 1", "city": "Oslo", "postal_code": "0150", "country": "NO"}],
+}
 
 
-@pytest.mark.parametrize("field, value, code", [
-    ("name", f"Ann{RLO}htimS", "text_control_character"),
-    ("name", f"Ann {LRI}Smith", "text_control_character"),
-    ("name", "Ann\u0085Smith", "text_control_character"),
-    ("name", SPACED, "card_number_in_text"),
-    ("phone", "4111-1111-1111-1111", "card_number_in_text"),
-    ("email", f"{PAN}@example.com", "card_number_in_text"),
-    ("street", f"Main {SPACED}", "card_number_in_text"),
-    ("street", f"Main{RLO}1", "text_control_character"),
-])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("name", f"Ann{RLO}htimS", "text_control_character"),
+        ("name", f"Ann {LRI}Smith", "text_control_character"),
+        ("name", "Ann\u0085Smith", "text_control_character"),
+        ("name", SPACED, "card_number_in_text"),
+        ("phone", "4111-1111-1111-1111", "card_number_in_text"),
+        ("email", f"{PAN}@example.com", "card_number_in_text"),
+        ("street", f"Main {SPACED}", "card_number_in_text"),
+        ("street", f"Main{RLO}1", "text_control_character"),
+    ],
+)
 def test_a_customer_with_a_card_number_or_control_character_is_refused(api, demo_app, field, value, code):
     c, agent, _ = api
     body = {**CUSTOMER, "addresses": [{**CUSTOMER["addresses"][0]}]}
@@ -75,8 +83,11 @@ def test_a_card_holder_that_is_a_card_number_is_refused_and_no_card_is_kept(api,
     c, agent, _ = api
     before = snapshot(demo_app, ("cards",))
     for holder, code in ((SPACED, "card_number_in_text"), (f"Karen{RLO}", "text_control_character")):
-        refused = c.post(f"{API}/cards", headers=agent,
-                         json={"customer": "004007", "card_number": PAN, "expiry": "12/30", "holder": holder})
+        refused = c.post(
+            f"{API}/cards",
+            headers=agent,
+            json={"customer": "004007", "card_number": PAN, "expiry": "12/30", "holder": holder},
+        )
         assert refused.status_code == 422 and refused.json()["code"] == code, refused.text
     assert snapshot(demo_app, ("cards",)) == before
 
@@ -87,8 +98,11 @@ def test_a_product_name_with_a_card_number_is_refused_and_a_description_is_maske
         refused = c.post(f"{API}/products", headers=manager, json={"item_id": "FT-1", "name": name, "price": "1.00"})
         assert refused.status_code == 422 and refused.json()["code"] == code
     assert c.get(f"{API}/products/FT-1", headers=manager).status_code == 404
-    made = c.post(f"{API}/payment-schedules", headers=manager,
-                  json={"payment_schedule_id": "FT-2", "number_of_payments": 2, "description": f"ref {SPACED}"})
+    made = c.post(
+        f"{API}/payment-schedules",
+        headers=manager,
+        json={"payment_schedule_id": "FT-2", "number_of_payments": 2, "description": f"ref {SPACED}"},
+    )
     assert made.status_code == 201 and made.json()["description"] == f"ref {MASKED}"
     assert _stored_anywhere(demo_app, PAN) == []
 
@@ -128,13 +142,23 @@ def web_app(demo_app):  # type: ignore[no-untyped-def]
 def test_the_product_form_shows_the_refusal_next_to_the_name_in_the_users_language(web_app):
     with web_client(web_app) as manager:
         assert client_login(manager, MANAGER).status_code == 303
-        manager.post("/language", data={"language": "nb", "next": "/setup/products/new",
-                                        "csrf_token": csrf_of(manager.get("/setup/products/new").text)})
-        for name, wording in ((f"Bok{RLO}1", "Fjern kontroll- eller tekstretningstegnet"),
-                              (SPACED, "Dette ser ut som et kortnummer")):
+        manager.post(
+            "/language",
+            data={
+                "language": "nb",
+                "next": "/setup/products/new",
+                "csrf_token": csrf_of(manager.get("/setup/products/new").text),
+            },
+        )
+        for name, wording in (
+            (f"Bok{RLO}1", "Fjern kontroll- eller tekstretningstegnet"),
+            (SPACED, "Dette ser ut som et kortnummer"),
+        ):
             token = csrf_of(manager.get("/setup/products/new").text)
-            page = manager.post("/setup/products", data={"item_id": "FT-3", "name": name, "price": "2.00",
-                                                         "currency": "EUR", "csrf_token": token})
+            page = manager.post(
+                "/setup/products",
+                data={"item_id": "FT-3", "name": name, "price": "2.00", "currency": "EUR", "csrf_token": token},
+            )
             assert page.status_code == 422, page.text
             assert wording in page.text
     assert rows(web_app, "SELECT item_id FROM items WHERE item_id = 'FT-3'") == []

@@ -5,6 +5,7 @@ pool of calls in flight leaves pending attempts that reconcile settles, each ins
 Every figure is read from the test connector's own ledger (``received_at``: when each call arrived; it
 answers CONTINUITY_TEST_GATEWAY_LATENCY_MS after that), never from a wall-clock timing of the test.
 """
+
 from __future__ import annotations
 
 import signal
@@ -29,16 +30,24 @@ BUSY = "4000000000000424"  # the test connector answers "too many requests" once
 
 def _due(app: App, parents: int) -> None:
     """``parents`` REPLENISH orders with one installment due on AS_OF each (approving cards)."""
-    generated = generate_due_parents(app.engine, parents, AS_OF, program_id="REPLENISH", prefix="R",
-                                     due_occurrences=1, future_occurrences=2)
+    generated = generate_due_parents(
+        app.engine, parents, AS_OF, program_id="REPLENISH", prefix="R", due_occurrences=1, future_occurrences=2
+    )
     assert generated.due_installments == parents
 
 
 def _arrivals(app: App, operation: str = "capture") -> list[float]:
     """When each call of ``operation`` reached the connector (seconds), in order."""
     with app.engine.connect() as conn:
-        stamps = conn.execute(select(gateway_ledger.c.received_at).where(gateway_ledger.c.operation == operation)
-                              .order_by(gateway_ledger.c.received_at)).scalars().all()
+        stamps = (
+            conn.execute(
+                select(gateway_ledger.c.received_at)
+                .where(gateway_ledger.c.operation == operation)
+                .order_by(gateway_ledger.c.received_at)
+            )
+            .scalars()
+            .all()
+        )
     return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
 
 
@@ -99,13 +108,29 @@ def test_too_many_requests_is_retried_under_the_same_key_and_never_counted_as_a_
 
 
 def test_a_worker_killed_with_32_calls_in_flight_is_settled_by_reconcile_one_charge_per_installment(
-        make_app, database_url):
+    make_app, database_url
+):
     app = make_app()
     _due(app, 40)
     worker = subprocess.Popen(
-        [sys.executable, str(WORKER), database_url, "process-payments", "--as-of", AS_OF.isoformat(),
-         "--gateway-concurrency", "32", "--gateway-rate", "1000", "--latency-ms", "60000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(WORKER),
+            database_url,
+            "process-payments",
+            "--as-of",
+            AS_OF.isoformat(),
+            "--gateway-concurrency",
+            "32",
+            "--gateway-rate",
+            "1000",
+            "--latency-ms",
+            "60000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(lambda: _ledger(app) >= 32 or worker.poll() is not None)
         time.sleep(0.3)  # the pool is full: no 33rd call starts while these wait for their answers
@@ -135,11 +160,19 @@ def _ledger(app: App) -> int:
 
 def _charges_per_installment(app: App) -> set[int]:
     """How many approved ledger captures each due installment has (a set: {1} is exactly one each)."""
-    return {n for (n,) in rows(app, (
-        "SELECT COUNT(g.idempotency_key) FROM installments i LEFT JOIN payment_attempts a "
-        "ON a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = 'capture' "
-        "LEFT JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key AND g.outcome = 'approved' "
-        "WHERE i.due_date <= :d GROUP BY i.sales_id, i.line_no, i.seq"), d=AS_OF)}
+    return {
+        n
+        for (n,) in rows(
+            app,
+            (
+                "SELECT COUNT(g.idempotency_key) FROM installments i LEFT JOIN payment_attempts a "
+                "ON a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation = 'capture' "
+                "LEFT JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key AND g.outcome = 'approved' "
+                "WHERE i.due_date <= :d GROUP BY i.sales_id, i.line_no, i.seq"
+            ),
+            d=AS_OF,
+        )
+    }
 
 
 def _wait_for(condition, timeout: float = 90.0) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 they are read, on the API and the web UI; an anonymous write is refused before its body is parsed; API
 responses and the docs page are not cached, sniffed or framed; HSTS over https, and over a proxy's
 ``X-Forwarded-Proto: https`` only when CONTINUITY_TRUST_FORWARDED_PROTO says so."""
+
 from __future__ import annotations
 
 import base64
@@ -75,18 +76,24 @@ def _count(app, table) -> int:  # type: ignore[no-untyped-def]
 
 # -- item 3: body limits --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("who, method, path", [
-    ("nobody", "POST", "/api/v1/customers"),
-    ("agent", "POST", "/api/v1/customers"),
-    ("manager", "PUT", "/api/v1/products/0013"),
-    ("nobody", "POST", "/login"),
-])
+
+@pytest.mark.parametrize(
+    "who, method, path",
+    [
+        ("nobody", "POST", "/api/v1/customers"),
+        ("agent", "POST", "/api/v1/customers"),
+        ("manager", "PUT", "/api/v1/products/0013"),
+        ("nobody", "POST", "/login"),
+    ],
+)
 def test_a_content_length_above_the_limit_is_refused_before_the_body_is_read(demo_app, tokens, who, method, path):
     auth = f"Authorization: Bearer {tokens[who]}\r\n" if who in tokens else ""
     content_type = "application/x-www-form-urlencoded" if path == "/login" else "application/json"
     with live_server(demo_app) as url:
-        request = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: {content_type}\r\n"
-                   f"Content-Length: {100 * LIMIT}\r\n\r\n").encode()
+        request = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: {content_type}\r\n"
+            f"Content-Length: {100 * LIMIT}\r\n\r\n"
+        ).encode()
         status, headers, body = _raw_exchange(url, request)  # not one byte of the 100 MB is sent
     _problem_413(status, headers, body)
     assert headers["connection"] == "close"  # nothing left to drain: the connection ends
@@ -95,8 +102,10 @@ def test_a_content_length_above_the_limit_is_refused_before_the_body_is_read(dem
 def test_a_chunked_body_is_cut_off_at_the_limit(demo_app, tokens):
     """The body never ends; the answer comes as soon as the limit is passed."""
     with live_server(demo_app) as url:
-        request = (f"POST {API}/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {tokens['agent']}\r\n"
-                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+        request = (
+            f"POST {API}/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {tokens['agent']}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
         piece = b" " * 65536
         chunks = (b"%x\r\n" % len(piece) + piece + b"\r\n") * (LIMIT // len(piece) + 2)  # no closing 0 chunk
         status, headers, body = _raw_exchange(url, request, then=chunks)
@@ -105,15 +114,21 @@ def test_a_chunked_body_is_cut_off_at_the_limit(demo_app, tokens):
 
 def test_a_streamed_body_over_the_limit_gets_413_over_http(demo_app, tokens):
     """httpx streams a generator (chunked transfer encoding) of 3 MB: 413, for the API and a web form."""
+
     def body():  # type: ignore[no-untyped-def]
         for _ in range(48):
             yield b"x" * 65536
 
     with live_server(demo_app) as url:
-        api = httpx.post(f"{url}{API}/customers", content=body(), timeout=30,
-                         headers={**bearer(tokens["agent"]), "Content-Type": "application/json"})
-        web = httpx.post(f"{url}/login", content=body(), timeout=30,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        api = httpx.post(
+            f"{url}{API}/customers",
+            content=body(),
+            timeout=30,
+            headers={**bearer(tokens["agent"]), "Content-Type": "application/json"},
+        )
+        web = httpx.post(
+            f"{url}/login", content=body(), timeout=30, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
     for response in (api, web):
         assert "content-length" not in response.request.headers  # it really was chunked
         _problem_413(response.status_code, response.headers, response.content)
@@ -140,11 +155,17 @@ def test_a_logged_in_web_form_over_the_limit_gets_413_and_changes_nothing(demo_a
     with web_client(demo_app) as c:
         assert client_login(c).status_code == 303
         token = csrf_of(c.get("/").text)
-        r = c.post("/customers/004007/orders",
-                   data={"item_id": "0013", "quantity": "1", "csrf_token": token, "note": "x" * LIMIT})
+        r = c.post(
+            "/customers/004007/orders",
+            data={"item_id": "0013", "quantity": "1", "csrf_token": token, "note": "x" * LIMIT},
+        )
         _problem_413(r.status_code, r.headers, r.content)
-        assert c.post("/customers/004007/orders", data={"item_id": "0013", "quantity": "1",
-                                                        "csrf_token": token}).status_code == 303
+        assert (
+            c.post(
+                "/customers/004007/orders", data={"item_id": "0013", "quantity": "1", "csrf_token": token}
+            ).status_code
+            == 303
+        )
     assert _count(demo_app, orm.sales_orders) == before + 1
 
 
@@ -156,8 +177,11 @@ def test_the_settings_are_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("CONTINUITY_TRUST_FORWARDED_PROTO", "true")
     settings = Settings.from_env()
     assert settings.max_body_bytes == 4096 and settings.trust_forwarded_proto is True
-    for variable, bad in (("CONTINUITY_MAX_BODY_BYTES", "0"), ("CONTINUITY_MAX_BODY_BYTES", "1MB"),
-                          ("CONTINUITY_TRUST_FORWARDED_PROTO", "maybe")):
+    for variable, bad in (
+        ("CONTINUITY_MAX_BODY_BYTES", "0"),
+        ("CONTINUITY_MAX_BODY_BYTES", "1MB"),
+        ("CONTINUITY_TRUST_FORWARDED_PROTO", "maybe"),
+    ):
         monkeypatch.setenv(variable, bad)
         with pytest.raises(ValidationFailed) as refused:
             Settings.from_env()
@@ -167,8 +191,11 @@ def test_the_settings_are_read_from_the_environment(monkeypatch):
 
 # -- item 3: authentication before the body --------------------------------------------------------
 
-@pytest.mark.parametrize("method, path", [("POST", "/customers"), ("PUT", "/products/0013"),
-                                          ("POST", "/sales-orders/SO-1/payments"), ("POST", "/users")])
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("POST", "/customers"), ("PUT", "/products/0013"), ("POST", "/sales-orders/SO-1/payments"), ("POST", "/users")],
+)
 def test_an_anonymous_write_is_refused_before_its_body_is_parsed(demo_app, tokens, method, path):
     """A broken JSON body would be a 422 if it were parsed; without a valid token it is never looked at."""
     broken = {"Content-Type": "application/json"}
@@ -187,13 +214,16 @@ def test_an_anonymous_write_is_refused_before_its_body_is_parsed(demo_app, token
 
 def test_an_anonymous_body_that_never_ends_is_refused_without_reading_it(demo_app):
     with live_server(demo_app) as url:
-        request = (f"POST {API}/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                   "Transfer-Encoding: chunked\r\n\r\n5\r\n{not \r\n").encode()
+        request = (
+            f"POST {API}/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n5\r\n{not \r\n"
+        ).encode()
         status, headers, body = _raw_exchange(url, request)
     assert status == 401 and json.loads(body)["code"] == "not_authenticated"
 
 
 # -- item 7: headers -------------------------------------------------------------------------------
+
 
 def _assert_api_headers(response) -> None:  # type: ignore[no-untyped-def]
     h = response.headers
@@ -206,14 +236,26 @@ def _assert_api_headers(response) -> None:  # type: ignore[no-untyped-def]
 def test_api_responses_are_not_cached_sniffed_or_framed(demo_app, tokens):
     agent = bearer(tokens["agent"])
     with client(demo_app) as c:
-        responses = [c.get(f"{API}/health"), c.get(f"{API}/openapi.json"), c.get(f"{API}/customers"),
-                     c.get(f"{API}/customers", headers=agent), c.get(f"{API}/customers/NOPE", headers=agent),
-                     c.post(f"{API}/customers", json=CUSTOMER, headers=agent), c.get(f"{API}/nowhere"),
-                     c.post(f"{API}/customers", content=b"x" * (LIMIT + 1), headers=agent)]
-        replayed = c.post(f"{API}/customers", json={**CUSTOMER, "account": "HARD-2"},
-                          headers={**agent, "Idempotency-Key": "hardening-1"})
-        again = c.post(f"{API}/customers", json={**CUSTOMER, "account": "HARD-2"},
-                       headers={**agent, "Idempotency-Key": "hardening-1"})
+        responses = [
+            c.get(f"{API}/health"),
+            c.get(f"{API}/openapi.json"),
+            c.get(f"{API}/customers"),
+            c.get(f"{API}/customers", headers=agent),
+            c.get(f"{API}/customers/NOPE", headers=agent),
+            c.post(f"{API}/customers", json=CUSTOMER, headers=agent),
+            c.get(f"{API}/nowhere"),
+            c.post(f"{API}/customers", content=b"x" * (LIMIT + 1), headers=agent),
+        ]
+        replayed = c.post(
+            f"{API}/customers",
+            json={**CUSTOMER, "account": "HARD-2"},
+            headers={**agent, "Idempotency-Key": "hardening-1"},
+        )
+        again = c.post(
+            f"{API}/customers",
+            json={**CUSTOMER, "account": "HARD-2"},
+            headers={**agent, "Idempotency-Key": "hardening-1"},
+        )
     assert [r.status_code for r in responses] == [200, 200, 401, 200, 404, 201, 404, 413]
     assert replayed.status_code == 201 and again.headers["idempotent-replayed"] == "true"  # still stored
     for response in responses + [replayed, again]:
@@ -258,11 +300,16 @@ def test_hsts_only_over_https(demo_app):
 def test_a_forwarded_proto_counts_only_when_the_setting_trusts_it(demo_app):
     demo_app.settings = dataclasses.replace(demo_app.settings, trust_forwarded_proto=True)
     with client(demo_app) as c:
-        forwarded = [c.get(f"{API}/health", headers={"X-Forwarded-Proto": "https"}),
-                     c.get("/login", headers={"X-Forwarded-Proto": "https"}),
-                     c.get(f"{API}/health", headers={"X-Forwarded-Proto": "http, https"})]  # our proxy's is last
-        plain = [c.get(f"{API}/health"), c.get(f"{API}/health", headers={"X-Forwarded-Proto": "http"}),
-                 c.get(f"{API}/health", headers={"X-Forwarded-Proto": "https, http"})]
+        forwarded = [
+            c.get(f"{API}/health", headers={"X-Forwarded-Proto": "https"}),
+            c.get("/login", headers={"X-Forwarded-Proto": "https"}),
+            c.get(f"{API}/health", headers={"X-Forwarded-Proto": "http, https"}),
+        ]  # our proxy's is last
+        plain = [
+            c.get(f"{API}/health"),
+            c.get(f"{API}/health", headers={"X-Forwarded-Proto": "http"}),
+            c.get(f"{API}/health", headers={"X-Forwarded-Proto": "https, http"}),
+        ]
     for response in forwarded:
         assert response.headers["strict-transport-security"] == "max-age=31536000"
     for response in plain:

@@ -1,6 +1,7 @@
 """Issue 11 and issue 15 item 6: a job's as_of is bounded (CONTINUITY_MAX_AS_OF_DAYS after today, default 7)
 by one validation for the API and the web (the CLI: tests/e2e/test_cli_errors.py); the web never answers 500
 on a form; nothing is recorded for a refused run."""
+
 from __future__ import annotations
 
 import sys

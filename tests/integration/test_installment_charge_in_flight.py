@@ -9,6 +9,7 @@ of the old amount then went through: the ledger captured 9.83 for an installment
 (or for one cancelled), and the cancel's refund never counted it. continuity-update re-shared it the
 same way after a program change. On SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -49,9 +50,15 @@ def _charge_in_flight(app):  # type: ignore[no-untyped-def]
 
 
 def _captured(app, parent: str) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    return dict(rows(app, "SELECT a.seq, g.amount_minor FROM payment_attempts a JOIN test_gateway_ledger g "
-                          "ON g.idempotency_key = a.idempotency_key WHERE a.subject = 'installment' "
-                          "AND a.sales_id = :p AND g.operation = 'capture' AND g.outcome = 'approved'", p=parent))
+    return dict(
+        rows(
+            app,
+            "SELECT a.seq, g.amount_minor FROM payment_attempts a JOIN test_gateway_ledger g "
+            "ON g.idempotency_key = a.idempotency_key WHERE a.subject = 'installment' "
+            "AND a.sales_id = :p AND g.operation = 'capture' AND g.outcome = 'approved'",
+            p=parent,
+        )
+    )
 
 
 def test_a_skip_leaves_an_installment_whose_charge_is_in_flight_as_it_is(demo_app):
@@ -63,8 +70,11 @@ def test_a_skip_leaves_an_installment_whose_charge_is_in_flight_as_it_is(demo_ap
 
     paid = {seq: amount for seq, amount, status in installments(app, parent) if status == "paid"}
     assert paid == _captured(app, parent) == {1: 1966, 2: 1966}
-    value = rows(app, "SELECT SUM(price_minor * quantity) FROM schedule_occurrences WHERE sales_id = :p "
-                      "AND status <> 'skipped'", p=parent)[0][0]
+    value = rows(
+        app,
+        "SELECT SUM(price_minor * quantity) FROM schedule_occurrences WHERE sales_id = :p AND status <> 'skipped'",
+        p=parent,
+    )[0][0]
     assert sum(amount for _, amount, _ in installments(app, parent)) == value  # the rest share what is left
 
 
@@ -98,7 +108,8 @@ def test_continuity_update_leaves_an_installment_whose_charge_is_in_flight_as_it
 
     paid = {seq: amount for seq, amount, status in installments(app, parent) if status == "paid"}
     assert paid == _captured(app, parent) == {1: 1966, 2: 1966}
-    value = rows(app, "SELECT SUM(price_minor * quantity) FROM schedule_occurrences WHERE sales_id = :p",
-                 p=parent)[0][0]
+    value = rows(app, "SELECT SUM(price_minor * quantity) FROM schedule_occurrences WHERE sales_id = :p", p=parent)[0][
+        0
+    ]
     assert value == 5899 - 1375 + 111
     assert sum(amount for _, amount, _ in installments(app, parent)) == value

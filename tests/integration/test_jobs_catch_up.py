@@ -5,6 +5,7 @@ entering them again, so that they get the same sales ids) with three months skip
 resulting orders, schedules and installments are compared. Order dates, created_at and the due date
 of a child's charge are the dates of the run that made them, so they are left out.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,19 +28,31 @@ def _enter_orders(app) -> None:  # type: ignore[no-untyped-def]
 
 def _outcome(app) -> dict:  # type: ignore[no-untyped-def]
     return {
-        "orders": rows(app, "SELECT sales_id, status, hold_reason, parent_sales_id, tracking_number FROM sales_orders "
-                            "ORDER BY sales_id"),
-        "child_lines": rows(app, "SELECT sales_id, line_no, item_id, quantity, unit_price_minor, status, "
-                                 "parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
-                                 "WHERE parent_sales_id IS NOT NULL ORDER BY sales_id, line_no"),
-        "occurrences": rows(app, "SELECT sales_id, line_no, seq, event_id, item_id, quantity, price_minor, "
-                                 "ship_date, status, child_sales_id FROM schedule_occurrences "
-                                 "ORDER BY sales_id, line_no, seq"),
-        "installments": rows(app, "SELECT sales_id, line_no, seq, amount_minor, status FROM installments "
-                                  "ORDER BY sales_id, line_no, seq"),
+        "orders": rows(
+            app,
+            "SELECT sales_id, status, hold_reason, parent_sales_id, tracking_number FROM sales_orders "
+            "ORDER BY sales_id",
+        ),
+        "child_lines": rows(
+            app,
+            "SELECT sales_id, line_no, item_id, quantity, unit_price_minor, status, "
+            "parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
+            "WHERE parent_sales_id IS NOT NULL ORDER BY sales_id, line_no",
+        ),
+        "occurrences": rows(
+            app,
+            "SELECT sales_id, line_no, seq, event_id, item_id, quantity, price_minor, "
+            "ship_date, status, child_sales_id FROM schedule_occurrences "
+            "ORDER BY sales_id, line_no, seq",
+        ),
+        "installments": rows(
+            app, "SELECT sales_id, line_no, seq, amount_minor, status FROM installments ORDER BY sales_id, line_no, seq"
+        ),
         "continuity_lines": rows(app, "SELECT sales_id, line_no, status FROM continuity_lines ORDER BY sales_id"),
-        "captured": (captures(app), scalar(app, "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger "
-                                                "WHERE operation = 'capture'")),
+        "captured": (
+            captures(app),
+            scalar(app, "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger WHERE operation = 'capture'"),
+        ),
     }
 
 

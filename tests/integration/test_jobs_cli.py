@@ -1,4 +1,5 @@
 """The jobs CLI (`continuity jobs …`, `continuity orders release/ship/invoice`) through Typer's CliRunner."""
+
 from __future__ import annotations
 
 import json
@@ -32,17 +33,24 @@ def book_order(make_app, database_url):
 def test_create_child_orders_with_json_prints_the_job_run_record(book_order):
     app, parent, invoke = book_order
 
-    result = invoke("jobs", "create-child-orders", "--as-of", "2026-11-23", "--item", "88000",
-                    "--sales-order", parent, "--json")
+    result = invoke(
+        "jobs", "create-child-orders", "--as-of", "2026-11-23", "--item", "88000", "--sales-order", parent, "--json"
+    )
 
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert {k: record[k] for k in ("name", "as_of", "filters", "counts", "status", "error")} == {
-        "name": "create-child-orders", "as_of": "2026-11-23", "filters": {"item_id": "88000", "sales_id": parent},
-        "counts": {"created": 1, "on_hold": 0, "skipped_expired_card": 0}, "status": "succeeded", "error": ""}
+        "name": "create-child-orders",
+        "as_of": "2026-11-23",
+        "filters": {"item_id": "88000", "sales_id": parent},
+        "counts": {"created": 1, "on_hold": 0, "skipped_expired_card": 0},
+        "status": "succeeded",
+        "error": "",
+    }
     assert record["started_at"] and record["finished_at"]
     assert rows(app, "SELECT sales_id, parent_sales_id FROM sales_orders WHERE parent_sales_id IS NOT NULL") == [
-        (f"{parent}-1-1", parent)]
+        (f"{parent}-1-1", parent)
+    ]
 
 
 def test_an_unknown_job_or_a_bad_date_gives_a_clean_error_without_a_traceback(book_order):
@@ -74,7 +82,12 @@ def test_jobs_runs_lists_the_recorded_runs_newest_first(book_order):
     runs = json.loads(result.stdout)
     assert runs[-1]["name"] == "process-payments" and runs[-1]["filters"] == {"item_id": "88000"}
     assert [r["name"] for r in reversed(runs[:-1])][:5] == [
-        "update-event-period", "extend-lines", "reconcile-payments", "process-payments", "create-child-orders"]
+        "update-event-period",
+        "extend-lines",
+        "reconcile-payments",
+        "process-payments",
+        "create-child-orders",
+    ]
     assert [r["run_id"] for r in runs] == sorted((r["run_id"] for r in runs), reverse=True)
     assert all(r["status"] == "succeeded" and r["as_of"] in ("2026-11-23", "2026-11-24") for r in runs)
     assert next(r for r in runs if r["name"] == "create-child-orders")["counts"]["created"] == 1
@@ -105,12 +118,20 @@ def test_orders_release_ship_and_invoice_move_a_child_order_and_illegal_moves_gi
     again = invoke("orders", "release", child, "--json")
     assert json.loads(again.stdout)["error"]["code"] == "invalid_transition"
 
-    assert rows(app, "SELECT status, tracking_number, released_on, shipped_on, invoiced_on FROM sales_orders "
-                     "WHERE sales_id = :s", s=child)[0][:2] == ("invoiced", "TRK-1")
-    assert [str(d) for d in rows(app, "SELECT released_on, shipped_on, invoiced_on FROM sales_orders "
-                                      "WHERE sales_id = :s", s=child)[0]] == ["2026-11-25", "2026-11-26", "2026-11-27"]
-    assert rows(app, "SELECT status, child_sales_id FROM schedule_occurrences WHERE sales_id = :p AND seq = 1",
-                p=parent) == [("invoiced", child)]
+    assert rows(
+        app,
+        "SELECT status, tracking_number, released_on, shipped_on, invoiced_on FROM sales_orders WHERE sales_id = :s",
+        s=child,
+    )[0][:2] == ("invoiced", "TRK-1")
+    assert [
+        str(d)
+        for d in rows(
+            app, "SELECT released_on, shipped_on, invoiced_on FROM sales_orders WHERE sales_id = :s", s=child
+        )[0]
+    ] == ["2026-11-25", "2026-11-26", "2026-11-27"]
+    assert rows(
+        app, "SELECT status, child_sales_id FROM schedule_occurrences WHERE sales_id = :p AND seq = 1", p=parent
+    ) == [("invoiced", child)]
 
 
 def test_jobs_reap_marks_runs_left_running_with_no_recent_heartbeat_abandoned_and_jobs_runs_shows_why(book_order):
@@ -123,9 +144,15 @@ def test_jobs_reap_marks_runs_left_running_with_no_recent_heartbeat_abandoned_an
     reaped = invoke("jobs", "reap", "--json")
     assert reaped.exit_code == 0, reaped.output
     assert json.loads(reaped.stdout) == {"abandoned": 1, "stale_minutes": 15}
-    shorter = CliRunner().invoke(cli, ["jobs", "reap"], env={
-        "CONTINUITY_DATABASE_URL": app.settings.database_url, "CONTINUITY_TODAY": "",
-        "CONTINUITY_JOB_STALE_MINUTES": "5"})
+    shorter = CliRunner().invoke(
+        cli,
+        ["jobs", "reap"],
+        env={
+            "CONTINUITY_DATABASE_URL": app.settings.database_url,
+            "CONTINUITY_TODAY": "",
+            "CONTINUITY_JOB_STALE_MINUTES": "5",
+        },
+    )
     assert shorter.exit_code == 0 and "1 job run(s) marked abandoned (no heartbeat for 5 minutes)" in shorter.output
     assert invoke("jobs", "reap", "--json").stdout.strip().startswith('{\n  "abandoned": 0')
 

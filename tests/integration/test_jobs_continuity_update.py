@@ -1,5 +1,6 @@
 """continuity-update: program changes reach only the pending occurrences of open parents; a dry run
 lists the per-order changes and writes nothing; unpaid installments are recomputed to the cent."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,14 +13,27 @@ from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
 
 AS_OF = date(2026, 12, 21)
-TOUCHED = ("schedule_occurrences", "installments", "sales_lines", "continuity_lines", "sales_orders",
-           "payment_attempts", "test_gateway_ledger")
+TOUCHED = (
+    "schedule_occurrences",
+    "installments",
+    "sales_lines",
+    "continuity_lines",
+    "sales_orders",
+    "payment_attempts",
+    "test_gateway_ledger",
+)
 
 
 def _schedule(app, parent: str) -> list[tuple]:  # type: ignore[no-untyped-def]
-    return [tuple(str(v) for v in r) for r in rows(
-        app, "SELECT seq, event_id, item_id, quantity, price_minor, ship_date, status, child_sales_id "
-             "FROM schedule_occurrences WHERE sales_id = :p ORDER BY seq", p=parent)]
+    return [
+        tuple(str(v) for v in r)
+        for r in rows(
+            app,
+            "SELECT seq, event_id, item_id, quantity, price_minor, ship_date, status, child_sales_id "
+            "FROM schedule_occurrences WHERE sales_id = :p ORDER BY seq",
+            p=parent,
+        )
+    ]
 
 
 @pytest.fixture
@@ -50,26 +64,59 @@ def test_the_dry_run_lists_each_orders_changes_and_writes_nothing(changed_progra
     assert result["counts"] == {"orders": 2, "added": 1, "changed": 6, "removed": 0, "installments_recomputed": 2}
     details = {d["sales_id"]: d for d in result["details"]}
     assert details[book]["changed"] == [
-        {"before": {"seq": 3, "event_id": 5, "item_id": "0018", "quantity": 1, "price": "13.75",
-                    "ship_date": "2027-01-26"},
-         "after": {"seq": 3, "event_id": 5, "item_id": "0018", "quantity": 1, "price": "9.99",
-                   "ship_date": "2027-01-26"}},
-        {"before": {"seq": 4, "event_id": 6, "item_id": "0019", "quantity": 1, "price": "17.00",
-                    "ship_date": "2027-02-26"},
-         "after": {"seq": 4, "event_id": 6, "item_id": "0013", "quantity": 1, "price": "14.95",
-                   "ship_date": "2027-03-26"}},
+        {
+            "before": {
+                "seq": 3,
+                "event_id": 5,
+                "item_id": "0018",
+                "quantity": 1,
+                "price": "13.75",
+                "ship_date": "2027-01-26",
+            },
+            "after": {
+                "seq": 3,
+                "event_id": 5,
+                "item_id": "0018",
+                "quantity": 1,
+                "price": "9.99",
+                "ship_date": "2027-01-26",
+            },
+        },
+        {
+            "before": {
+                "seq": 4,
+                "event_id": 6,
+                "item_id": "0019",
+                "quantity": 1,
+                "price": "17.00",
+                "ship_date": "2027-02-26",
+            },
+            "after": {
+                "seq": 4,
+                "event_id": 6,
+                "item_id": "0013",
+                "quantity": 1,
+                "price": "14.95",
+                "ship_date": "2027-03-26",
+            },
+        },
     ]
     assert details[book]["added"] == details[book]["removed"] == details[book]["installments"] == []
     assert [(c["before"]["seq"], c["before"]["price"], c["after"]["price"]) for c in details[replenish]["changed"]] == [
-        (seq, "9.90", "8.01") for seq in (3, 4, 5, 6)]
-    assert details[replenish]["added"] == [{"seq": 7, "event_id": 1, "item_id": "0022", "quantity": 1,
-                                            "price": "8.01", "ship_date": "2027-05-24"}]
-    assert details[replenish]["installments"] == [{"seq": 2, "before": "19.80", "after": "20.02"},
-                                                   {"seq": 3, "before": "19.80", "after": "20.03"}]
+        (seq, "9.90", "8.01") for seq in (3, 4, 5, 6)
+    ]
+    assert details[replenish]["added"] == [
+        {"seq": 7, "event_id": 1, "item_id": "0022", "quantity": 1, "price": "8.01", "ship_date": "2027-05-24"}
+    ]
+    assert details[replenish]["installments"] == [
+        {"seq": 2, "before": "19.80", "after": "20.02"},
+        {"seq": 3, "before": "19.80", "after": "20.03"},
+    ]
 
 
 def test_the_real_run_changes_only_pending_occurrences_and_unpaid_installments_still_sum_to_the_new_total(
-        changed_programs):
+    changed_programs,
+):
     app, book, replenish = changed_programs
     history_before = {p: [o for o in _schedule(app, p) if o[6] != "pending"] for p in (book, replenish)}
     assert [o[6] for o in history_before[book]] == ["invoiced", "child_created"]
@@ -81,14 +128,18 @@ def test_the_real_run_changes_only_pending_occurrences_and_unpaid_installments_s
     for parent in (book, replenish):
         assert [o for o in _schedule(app, parent) if o[6] != "pending"] == history_before[parent]
     assert [o[:6] for o in _schedule(app, book) if o[6] == "pending"] == [
-        ("3", "5", "0018", "1", "999", "2027-01-26"), ("4", "6", "0013", "1", "1495", "2027-03-26")]
+        ("3", "5", "0018", "1", "999", "2027-01-26"),
+        ("4", "6", "0013", "1", "1495", "2027-03-26"),
+    ]
     assert [(o[0], o[4]) for o in _schedule(app, replenish) if o[6] == "pending"] == [
-        (str(seq), "801") for seq in (3, 4, 5, 6, 7)]
+        (str(seq), "801") for seq in (3, 4, 5, 6, 7)
+    ]
     assert installments(app, replenish) == [(1, 1980, "paid"), (2, 2002, "not_submitted"), (3, 2003, "not_submitted")]
     new_total = 2 * 990 + 5 * 801
     assert sum(amount for _, amount, _ in installments(app, replenish)) == new_total
     assert rows(app, "SELECT unit_price_minor, quantity FROM sales_lines WHERE sales_id = :s", s=replenish) == [
-        (new_total, 1)]
+        (new_total, 1)
+    ]
     assert views.order_view(app.uow, replenish)["lines"][0]["amount"] == f"{new_total / 100:.2f}"
     assert rows(app, "SELECT planned_count FROM continuity_lines WHERE sales_id = :s", s=replenish) == [(7,)]
 

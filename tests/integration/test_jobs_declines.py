@@ -4,6 +4,7 @@ The cards approve at submit; the card on the continuity line is then swapped for
 (and later for one that approves) with SQL via jobs_support.use_card, as there is no change-card
 service yet.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -1,5 +1,6 @@
 """An expired card at child creation: the child is not created and is counted as skipped; once the card
 is replaced (SQL stand-in for the change-card service: jobs_support.use_card), a later run creates it."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,8 +10,7 @@ from jobs_support import APPROVE, START, children, enter_order, installments, jo
 JANUARY = date(2027, 1, 23)
 
 
-def test_a_child_due_after_the_card_expired_is_skipped_and_created_by_a_later_run_once_the_card_is_replaced(
-        demo_app):
+def test_a_child_due_after_the_card_expired_is_skipped_and_created_by_a_later_run_once_the_card_is_replaced(demo_app):
     app = demo_app
     parent = enter_order(app, "88000", expiry="12/26")  # valid at order entry, expired from January 2027
     nightly(app, START)
@@ -35,4 +35,3 @@ def test_a_child_due_after_the_card_expired_is_skipped_and_created_by_a_later_ru
     assert occurrences(app, parent)[2][3:] == ("child_created", third)
     job(app, "process-payments", date(2027, 1, 24))
     assert installments(app, third) == [(1, 1375, "paid")]  # charged on the new card
-

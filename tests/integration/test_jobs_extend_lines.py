@@ -4,6 +4,7 @@ beyond the event's times_to_repeat.
 Setup (jobs_support.with_threshold_two_and_tea): repeat_threshold 2; the TEA program (not billed up
 front) ships item 0022 five times every 14 days (event 1), then book 0013 once (event 2, end).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -17,8 +18,7 @@ def _event_one(app, parent: str) -> list[tuple[int, str]]:  # type: ignore[no-un
     return [(seq, status) for seq, event, _, status, _ in occurrences(app, parent) if event == 1]
 
 
-def test_order_entry_materialises_two_repeats_and_extend_lines_tops_up_as_they_are_used_never_beyond_five(
-        demo_app):
+def test_order_entry_materialises_two_repeats_and_extend_lines_tops_up_as_they_are_used_never_beyond_five(demo_app):
     app = demo_app
     with_threshold_two_and_tea(app)
     tea = enter_order(app, "0030")

@@ -1,4 +1,5 @@
 """Every job run twice for the same as_of: the second run creates, charges and changes nothing."""
+
 from __future__ import annotations
 
 from datetime import date

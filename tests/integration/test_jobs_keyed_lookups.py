@@ -11,6 +11,7 @@ ix_sales_orders_held, migration 0008), and look each order up by key: SQLite's q
 statement they run reads sales_orders by key equality only, never a scan or a range over all
 children. Behaviour (who is held, who is released) is asserted too.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -56,14 +57,17 @@ def _statements_of(engine, action, tables=("UPDATE SALES_ORDERS", "INSERT INTO A
 def _order_reads(engine, statement: str, parameters) -> list[str]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return [row[3] for row in plan if any(t in row[3] for t in ("sales_orders", "schedule_occurrences", "sales_lines"))
-            or row[3].split()[1:2] == ["c"]]
+    return [
+        row[3]
+        for row in plan
+        if any(t in row[3] for t in ("sales_orders", "schedule_occurrences", "sales_lines"))
+        or row[3].split()[1:2] == ["c"]
+    ]
 
 
 def test_hold_and_release_read_sales_orders_by_key_only(sqlite_app):
     app = sqlite_app
-    generated = generate_due_parents(app.engine, 300, AS_OF, program_id="TRILOGY", due_occurrences=1,
-                                     decline_every=50)
+    generated = generate_due_parents(app.engine, 300, AS_OF, program_id="TRILOGY", due_occurrences=1, decline_every=50)
     deps = app.job_deps()
     run_job(deps, "create-child-orders", JobRequest(AS_OF))
     statements = _statements_of(app.engine, lambda: run_job(deps, "process-payments", JobRequest(AS_OF)))
@@ -78,11 +82,19 @@ def test_hold_and_release_read_sales_orders_by_key_only(sqlite_app):
 
     # the declined cards are replaced by good ones: the next night charges and releases all six
     with app.engine.begin() as conn:
-        conn.execute(text("INSERT INTO cards (token, account, brand, last4, expiry_month, expiry_year, holder) "
-                          "SELECT REPLACE(token, '_decline_', '_approve_'), account, brand, last4, expiry_month, "
-                          "expiry_year, holder FROM cards WHERE token LIKE 'tok_test_decline_%'"))
-        conn.execute(text("UPDATE continuity_lines SET card_token = REPLACE(card_token, '_decline_', '_approve_') "
-                          "WHERE card_token LIKE 'tok_test_decline_%'"))
+        conn.execute(
+            text(
+                "INSERT INTO cards (token, account, brand, last4, expiry_month, expiry_year, holder) "
+                "SELECT REPLACE(token, '_decline_', '_approve_'), account, brand, last4, expiry_month, "
+                "expiry_year, holder FROM cards WHERE token LIKE 'tok_test_decline_%'"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE continuity_lines SET card_token = REPLACE(card_token, '_decline_', '_approve_') "
+                "WHERE card_token LIKE 'tok_test_decline_%'"
+            )
+        )
     counts = run_job(deps, "process-payments", JobRequest(date(2026, 11, 24)))["counts"]
     assert counts["children_released"] == 6
 
@@ -93,11 +105,17 @@ def test_invoice_shipped_reads_the_shipped_orders_and_their_rows_by_key_only(sql
     deps = app.job_deps()
     for name in ("create-child-orders", "process-payments", "fulfil-children"):
         run_job(deps, name, JobRequest(AS_OF))
-    tables = ("INSERT INTO TMP_INVOICING", "UPDATE SALES_ORDERS", "UPDATE SCHEDULE_OCCURRENCES", "UPDATE SALES_LINES",
-              "INSERT INTO AUDIT_ENTRIES")
+    tables = (
+        "INSERT INTO TMP_INVOICING",
+        "UPDATE SALES_ORDERS",
+        "UPDATE SCHEDULE_OCCURRENCES",
+        "UPDATE SALES_LINES",
+        "INSERT INTO AUDIT_ENTRIES",
+    )
     invoiced = {}
-    statements = _statements_of(app.engine, lambda: invoiced.update(
-        run_job(deps, "invoice-shipped", JobRequest(AS_OF))["counts"]), tables)
+    statements = _statements_of(
+        app.engine, lambda: invoiced.update(run_job(deps, "invoice-shipped", JobRequest(AS_OF))["counts"]), tables
+    )
     assert len(statements) >= 5, statements  # audit + update the orders and the occurrences, close the lines
     for statement, parameters in statements:
         for read in _order_reads(app.engine, statement, parameters):
@@ -105,11 +123,14 @@ def test_invoice_shipped_reads_the_shipped_orders_and_their_rows_by_key_only(sql
 
     assert invoiced == {"invoiced": 200}
     with app.engine.connect() as conn:
-        statuses = conn.execute(text(
-            "SELECT (SELECT COUNT(*) FROM sales_orders WHERE status = 'invoiced'), "
-            "(SELECT COUNT(*) FROM schedule_occurrences WHERE status = 'invoiced'), "
-            "(SELECT COUNT(*) FROM sales_lines WHERE status = 'closed' AND parent_sales_id IS NOT NULL), "
-            "(SELECT COUNT(*) FROM audit_entries WHERE actor = 'job:invoice-shipped')")).one()
+        statuses = conn.execute(
+            text(
+                "SELECT (SELECT COUNT(*) FROM sales_orders WHERE status = 'invoiced'), "
+                "(SELECT COUNT(*) FROM schedule_occurrences WHERE status = 'invoiced'), "
+                "(SELECT COUNT(*) FROM sales_lines WHERE status = 'closed' AND parent_sales_id IS NOT NULL), "
+                "(SELECT COUNT(*) FROM audit_entries WHERE actor = 'job:invoice-shipped')"
+            )
+        ).one()
     assert tuple(statuses) == (200, 200, 200, 400)
     assert run_job(deps, "invoice-shipped", JobRequest(AS_OF))["counts"] == {"invoiced": 0}
 
@@ -121,13 +142,23 @@ def test_close_orders_reads_only_the_open_parents_side(sqlite_app):
     for name in ("create-child-orders", "process-payments", "fulfil-children", "invoice-shipped"):
         run_job(deps, name, JobRequest(AS_OF))
     with app.engine.begin() as conn:  # 40 parents have shipped all they planned; 60 have more to come
-        conn.execute(text("UPDATE continuity_lines SET planned_count = 2 WHERE sales_id NOT IN "
-                          "(SELECT sales_id FROM continuity_lines ORDER BY sales_id LIMIT 40)"))
-    tables = ("INSERT INTO TMP_CLOSING", "UPDATE SALES_ORDERS", "UPDATE SALES_LINES", "UPDATE CONTINUITY_LINES",
-              "INSERT INTO AUDIT_ENTRIES")
+        conn.execute(
+            text(
+                "UPDATE continuity_lines SET planned_count = 2 WHERE sales_id NOT IN "
+                "(SELECT sales_id FROM continuity_lines ORDER BY sales_id LIMIT 40)"
+            )
+        )
+    tables = (
+        "INSERT INTO TMP_CLOSING",
+        "UPDATE SALES_ORDERS",
+        "UPDATE SALES_LINES",
+        "UPDATE CONTINUITY_LINES",
+        "INSERT INTO AUDIT_ENTRIES",
+    )
     closed = {}
-    statements = _statements_of(app.engine, lambda: closed.update(
-        run_job(deps, "close-orders", JobRequest(AS_OF))["counts"]), tables)
+    statements = _statements_of(
+        app.engine, lambda: closed.update(run_job(deps, "close-orders", JobRequest(AS_OF))["counts"]), tables
+    )
     assert len(statements) >= 5, statements  # audit + close the lines, close the sales lines, audit + close orders
     for statement, parameters in statements:
         for read in _order_reads(app.engine, statement, parameters):
@@ -135,6 +166,10 @@ def test_close_orders_reads_only_the_open_parents_side(sqlite_app):
 
     assert closed == {"lines_closed": 40, "orders_closed": 40}
     with app.engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM sales_lines WHERE status = 'closed' "
-                                 "AND parent_sales_id IS NULL")).scalar_one() == 40
+        assert (
+            conn.execute(
+                text("SELECT COUNT(*) FROM sales_lines WHERE status = 'closed' AND parent_sales_id IS NULL")
+            ).scalar_one()
+            == 40
+        )
     assert run_job(deps, "close-orders", JobRequest(AS_OF))["counts"] == {"lines_closed": 0, "orders_closed": 0}

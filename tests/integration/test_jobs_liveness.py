@@ -5,6 +5,7 @@ heartbeat_at chunk by chunk; any run that starts first marks the rows still 'run
 is older than CONTINUITY_JOB_STALE_MINUTES (default 15) 'abandoned'. The clock is the test's own.
 (The SIGKILL itself: tests/integration/test_concurrency.py.)
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -49,20 +50,25 @@ def test_a_run_left_running_with_an_old_heartbeat_is_abandoned_by_the_next_run_a
     assert [r[0] for r in _runs(app).values()] == ["running"] * 4 + ["succeeded"]
     app.clock = StepClock(T0 + timedelta(minutes=16))
     job(app, "close-orders", START)  # 02:16: the ones with no sign of life since 02:00 are
-    assert [r[0] for r in _runs(app).values()] == ["abandoned", "running", "abandoned", "running"] + [
-        "succeeded"] * 2
+    assert [r[0] for r in _runs(app).values()] == ["abandoned", "running", "abandoned", "running"] + ["succeeded"] * 2
 
     app.clock = StepClock(T0 + timedelta(minutes=26))
     job(app, "close-orders", START)  # 02:26: 16 minutes after 02:10, 26 after 02:00; the live one beat at 02:20
 
     runs = _runs(app)
     assert {run_id: runs[run_id][0] for run_id in (killed, beating, from_before, live)} == {
-        killed: "abandoned", beating: "abandoned", from_before: "abandoned", live: "running"}
-    assert runs[beating][1] == ("no heartbeat since 2026-11-23 02:10:00 UTC; the worker was probably killed — "
-                                "the next run finishes its work")
+        killed: "abandoned",
+        beating: "abandoned",
+        from_before: "abandoned",
+        live: "running",
+    }
+    assert runs[beating][1] == (
+        "no heartbeat since 2026-11-23 02:10:00 UTC; the worker was probably killed — the next run finishes its work"
+    )
     assert "since 2026-11-23 02:00:00 UTC" in runs[from_before][1] and runs[live][1:] == ("", None)
-    assert [r[0] for r in rows(app, "SELECT status FROM job_runs WHERE run_id > :r ORDER BY run_id",
-                               r=live)] == ["succeeded"] * 3
+    assert [r[0] for r in rows(app, "SELECT status FROM job_runs WHERE run_id > :r ORDER BY run_id", r=live)] == [
+        "succeeded"
+    ] * 3
     assert rows(app, "SELECT COUNT(*) FROM job_runs WHERE status = 'abandoned' AND finished_at IS NULL") == [(0,)]
     shown = {r["run_id"]: r for r in store.recent()}
     assert shown[beating]["status"] == "abandoned" and shown[beating]["finished_at"].startswith("2026-11-23T02:26")

@@ -1,5 +1,6 @@
 """Notifications: written to the outbox by process-payments, delivered by send-notifications to a real
 SMTP server (aiosmtpd, started by the test on a free local port), each exactly once."""
+
 from __future__ import annotations
 
 import socket
@@ -38,12 +39,14 @@ def smtp_server():
 
 
 def _outbox(app) -> list[tuple]:  # type: ignore[no-untyped-def]
-    return rows(app, "SELECT notification_id, kind, email, delivered_at, attempts FROM notifications "
-                     "ORDER BY notification_id")
+    return rows(
+        app, "SELECT notification_id, kind, email, delivered_at, attempts FROM notifications ORDER BY notification_id"
+    )
 
 
 def test_upcoming_paid_and_declined_notices_are_delivered_by_smtp_once_each_and_a_second_run_sends_nothing(
-        demo_app, smtp_server):
+    demo_app, smtp_server
+):
     app = demo_app
     host, port, inbox = smtp_server
     enter_order(app, "0021")  # Karen: installments, paid
@@ -59,7 +62,8 @@ def test_upcoming_paid_and_declined_notices_are_delivered_by_smtp_once_each_and_
 
     assert sent["counts"] == {"sent": len(outbox), "failed": 0}
     assert sorted(m["Message-ID"] for _, m in inbox.messages) == sorted(
-        f"<notification-{nid}@continuity>" for nid, *_ in outbox)
+        f"<notification-{nid}@continuity>" for nid, *_ in outbox
+    )
     assert sorted(to[0] for to, _ in inbox.messages) == sorted(email for _, _, email, _, _ in outbox)
     to_sofie = [m["Subject"] for to, m in inbox.messages if to == ["sofie.devries@example.com"]]
     assert to_sofie and all("geweigerd" in subject for subject in to_sofie)  # in her language (nl)

@@ -4,6 +4,7 @@ The card 4000000000000119 times out (the test gateway makes the charge but does 
 installment case the approving card used at submit is swapped for it on the continuity line with SQL
 (jobs_support.use_card), as there is no change-card service yet.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -52,7 +53,8 @@ def test_a_timed_out_installment_charge_is_resolved_by_reconcile_and_never_charg
     assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "approved")]
     assert status_of(app, child) == ("open", "")
     assert rows(app, "SELECT operation, amount_minor FROM test_gateway_ledger WHERE operation = 'capture'") == [
-        ("capture", 1980)]  # one charge at the gateway, under the attempt's one key
+        ("capture", 1980)
+    ]  # one charge at the gateway, under the attempt's one key
 
     again = job(app, "process-payments", START + 2 * DAY)
     assert again["counts"]["approved"] == again["counts"]["unknown"] == 0

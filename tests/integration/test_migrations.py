@@ -1,4 +1,5 @@
 """`alembic upgrade head` builds the schema on an empty database, and the models match the migrations."""
+
 from __future__ import annotations
 
 import os
@@ -75,7 +76,8 @@ def test_upgrade_builds_the_schema_on_an_empty_database(empty_database_url):
 def test_alembic_command_line_builds_the_schema_on_an_empty_database(empty_database_url):
     assert _tables(empty_database_url) == set()
     env = {**os.environ, "CONTINUITY_DATABASE_URL": empty_database_url}
-    done = subprocess.run([str(ALEMBIC), "upgrade", "head"], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(ALEMBIC), "upgrade", "head"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     _assert_schema_built(empty_database_url)

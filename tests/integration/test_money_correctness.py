@@ -1,6 +1,7 @@
 """Issue 11, money bugs 1-3: every authorization ends captured or released, on the card that made it; a
 mixed order ships and charges its ordinary lines and closes only when every line is done. The gateway's
 own ledger is the judge (jobs_support.open_authorizations, CAPTURES_ON_ANOTHER_CARD)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -37,29 +38,43 @@ LATER = date(2027, 6, 1)
 
 
 def _payments(app: App, sales_id: str) -> list[tuple[str, str]]:
-    return [(s, r) for s, r in rows(app, "SELECT status, reason FROM payments WHERE sales_id = :s "
-                                         "ORDER BY payment_id", s=sales_id)]
+    return [
+        (s, r)
+        for s, r in rows(app, "SELECT status, reason FROM payments WHERE sales_id = :s ORDER BY payment_id", s=sales_id)
+    ]
 
 
 def _mixed_order(app: App) -> str:
     """Through the API: a normal item (0013 × 2, 29.90) beside three continuity lines, paid and submitted."""
     agent = bearer(users_of_each_role(app)["agent"])
     with client(app) as c:
-        card = c.post(f"{API}/cards", headers=agent,
-                      json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}).json()
-        order = c.post(f"{API}/sales-orders", headers=agent, json={"customer": KAREN, "lines": [
-            {"item_id": "0013", "quantity": 2}, {"item_id": "0016"}, {"item_id": "0021"}]})
+        card = c.post(
+            f"{API}/cards",
+            headers=agent,
+            json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"},
+        ).json()
+        order = c.post(
+            f"{API}/sales-orders",
+            headers=agent,
+            json={
+                "customer": KAREN,
+                "lines": [{"item_id": "0013", "quantity": 2}, {"item_id": "0016"}, {"item_id": "0021"}],
+            },
+        )
         assert order.status_code == 201, order.text
         sales_id = order.json()["sales_id"]
-        assert c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent,
-                      json={"card_token": card["token"]}).status_code == 201
+        assert (
+            c.post(
+                f"{API}/sales-orders/{sales_id}/payments", headers=agent, json={"card_token": card["token"]}
+            ).status_code
+            == 201
+        )
         submitted = c.post(f"{API}/sales-orders/{sales_id}/submit", headers=agent)
         assert submitted.status_code == 200 and submitted.json()["status"] == "open", submitted.text
     return sales_id
 
 
-def test_a_mixed_order_ships_and_charges_its_normal_line_and_closes_only_when_every_line_is_done(demo_app,
-                                                                                                 make_app):
+def test_a_mixed_order_ships_and_charges_its_normal_line_and_closes_only_when_every_line_is_done(demo_app, make_app):
     parent = _mixed_order(demo_app)
     later = make_app(LATER)
     for _ in range(2):
@@ -67,13 +82,17 @@ def test_a_mixed_order_ships_and_charges_its_normal_line_and_closes_only_when_ev
 
     child = f"{parent}-1-1"  # the ordinary line ships as a child order of its own
     assert rows(later, "SELECT status FROM sales_orders WHERE sales_id = :c", c=child) == [("invoiced",)]
-    assert rows(later, "SELECT line_no, item_id, quantity, parent_line_no FROM sales_lines WHERE sales_id = :c",
-                c=child) == [(1, "0013", 2, 1)]
-    assert rows(later, "SELECT amount_minor, status FROM installments WHERE sales_id = :c", c=child) == \
-        [(2990, "paid")]
-    captured = rows(later, "SELECT g.amount_minor FROM test_gateway_ledger g JOIN payment_attempts a "
-                           "ON a.idempotency_key = g.idempotency_key WHERE a.sales_id = :c AND g.operation = 'capture' "
-                           "AND g.outcome = 'approved' AND g.authorization_reference IS NOT NULL", c=child)
+    assert rows(
+        later, "SELECT line_no, item_id, quantity, parent_line_no FROM sales_lines WHERE sales_id = :c", c=child
+    ) == [(1, "0013", 2, 1)]
+    assert rows(later, "SELECT amount_minor, status FROM installments WHERE sales_id = :c", c=child) == [(2990, "paid")]
+    captured = rows(
+        later,
+        "SELECT g.amount_minor FROM test_gateway_ledger g JOIN payment_attempts a "
+        "ON a.idempotency_key = g.idempotency_key WHERE a.sales_id = :c AND g.operation = 'capture' "
+        "AND g.outcome = 'approved' AND g.authorization_reference IS NOT NULL",
+        c=child,
+    )
     assert captured == [(2990,)]  # captured against the submit authorization
     lines = rows(later, "SELECT line_no, status FROM sales_lines WHERE sales_id = :p ORDER BY line_no", p=parent)
     order_status = rows(later, "SELECT status FROM sales_orders WHERE sales_id = :p", p=parent)[0][0]
@@ -93,23 +112,29 @@ def test_a_parent_with_an_open_normal_line_does_not_close(demo_app, make_app):
         assert conn.execute(text(later_hold), {"c": f"{parent}-1-1"}).rowcount == 1
     for _ in range(2):
         nightly(later, LATER)
-    assert rows(later, "SELECT line_no, status FROM sales_lines WHERE sales_id = :p ORDER BY line_no", p=parent) \
-        == [(1, "open"), (2, "closed"), (3, "closed")]
+    assert rows(later, "SELECT line_no, status FROM sales_lines WHERE sales_id = :p ORDER BY line_no", p=parent) == [
+        (1, "open"),
+        (2, "closed"),
+        (3, "closed"),
+    ]
     assert rows(later, "SELECT status FROM sales_orders WHERE sales_id = :p", p=parent) == [("open",)]
 
 
 def test_after_a_change_of_card_the_authorized_installment_is_captured_on_the_card_that_authorized_it(demo_app):
     app = demo_app
     parent = enter_order(app, "0021")  # installment 1 (19.80) authorized on 4111… at submit
-    auth_token, auth_ref = rows(app, "SELECT card_token, gateway_reference FROM payment_attempts "
-                                     "WHERE sales_id = :p AND operation = 'authorize'", p=parent)[0]
-    servicing.apply(app.uow, app.gateway, app.clock, parent,
-                    Change("change_card", card_number=DECLINE, expiry="12/30"))
+    auth_token, auth_ref = rows(
+        app,
+        "SELECT card_token, gateway_reference FROM payment_attempts WHERE sales_id = :p AND operation = 'authorize'",
+        p=parent,
+    )[0]
+    servicing.apply(app.uow, app.gateway, app.clock, parent, Change("change_card", card_number=DECLINE, expiry="12/30"))
     nightly(app, START)
 
     assert installments(app, parent)[0] == (1, 1980, "paid")
-    assert rows(app, "SELECT card_token, authorization_reference, outcome FROM test_gateway_ledger "
-                     "WHERE operation = 'capture'") == [(auth_token, auth_ref, "approved")]
+    assert rows(
+        app, "SELECT card_token, authorization_reference, outcome FROM test_gateway_ledger WHERE operation = 'capture'"
+    ) == [(auth_token, auth_ref, "approved")]
     assert scalar(app, CAPTURES_ON_ANOTHER_CARD) == 0
     assert parent not in open_authorizations(app)
     assert [s for s, _ in _payments(app, parent)] == ["paid"]
@@ -136,8 +161,9 @@ def test_a_cancel_releases_what_is_left_of_the_submit_authorization(demo_app):
     servicing.apply(app.uow, app.gateway, app.clock, parent, Change("cancel", reason="changed her mind"))
     assert parent not in open_authorizations(app)
     assert _payments(app, parent)[0][0] == "cancelled"
-    assert rows(app, "SELECT operation, outcome FROM test_gateway_ledger WHERE operation = 'void'") == \
-        [("void", "approved")]
+    assert rows(app, "SELECT operation, outcome FROM test_gateway_ledger WHERE operation = 'void'") == [
+        ("void", "approved")
+    ]
 
 
 def test_due_now_is_what_is_due_and_unpaid(demo_app):
@@ -168,10 +194,15 @@ def test_a_decline_episode_sends_one_declined_notice_and_one_final_notice_when_r
     for k in range(7):
         job(app, "process-payments", START + timedelta(days=k))
     assert [s for _, _, s in installments(app, parent)][0] == "declined"
-    assert scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE sales_id = :p AND status = 'declined'",
-                  p=parent) == 4
-    kinds = rows(app, "SELECT kind, COUNT(*) FROM notifications WHERE sales_id = :p AND kind <> 'upcoming_charge' "
-                      "GROUP BY kind ORDER BY kind", p=parent)
+    assert (
+        scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE sales_id = :p AND status = 'declined'", p=parent) == 4
+    )
+    kinds = rows(
+        app,
+        "SELECT kind, COUNT(*) FROM notifications WHERE sales_id = :p AND kind <> 'upcoming_charge' "
+        "GROUP BY kind ORDER BY kind",
+        p=parent,
+    )
     assert kinds == [("payment_declined", 1), ("retries_exhausted", 1)]
 
 
@@ -179,8 +210,9 @@ def _line_amount(app: App, sales_id: str) -> str:
     return views.order_view(app.uow, sales_id)["lines"][0]["amount"]
 
 
-@pytest.mark.parametrize("change", [Change("skip", seq=2), Change("substitute", seq=2, item_id="0013")],
-                         ids=["skip", "substitute"])
+@pytest.mark.parametrize(
+    "change", [Change("skip", seq=2), Change("substitute", seq=2, item_id="0013")], ids=["skip", "substitute"]
+)
 def test_the_parent_line_shows_what_will_be_charged_after_a_skip_or_substitute(demo_app, change):
     app = demo_app
     parent = enter_order(app, "0021")  # installments: the line's value is shared by its installments
@@ -205,8 +237,11 @@ def new_order(demo_app):  # type: ignore[no-untyped-def]
 
     def _post(item_id: str, **continuity: str):  # type: ignore[no-untyped-def]
         with client(demo_app) as c:
-            return c.post(f"{API}/sales-orders", headers=agent,
-                          json={"customer": KAREN, "lines": [{"item_id": item_id}], "continuity": continuity})
+            return c.post(
+                f"{API}/sales-orders",
+                headers=agent,
+                json={"customer": KAREN, "lines": [{"item_id": item_id}], "continuity": continuity},
+            )
 
     return _post
 
@@ -226,8 +261,19 @@ def test_a_start_date_is_refused_on_a_program_that_does_not_ask_for_one(demo_app
 
 
 def test_installments_never_end_after_the_last_shipment(demo_app, new_order):
-    set_up(demo_app, {"payment_schedules": [{"payment_schedule_id": "12X", "description": "Twelve monthly",
-                                              "number_of_payments": 12, "interval": "1 month"}]})
+    set_up(
+        demo_app,
+        {
+            "payment_schedules": [
+                {
+                    "payment_schedule_id": "12X",
+                    "description": "Twelve monthly",
+                    "number_of_payments": 12,
+                    "interval": "1 month",
+                }
+            ]
+        },
+    )
     refused = new_order("0021", payment_schedule_id="12X")  # 6 shipments, 150 days
     assert refused.status_code == 422 and refused.json()["code"] == "installments_after_last_shipment", refused.text
     assert "2027-04-24" in refused.json()["detail"]  # the last shipment, named

@@ -1,4 +1,5 @@
 """Order entry services on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -35,8 +36,16 @@ def _count(app, table, *where) -> int:
 
 
 def _counts(app) -> dict[str, int]:
-    tables = ("sales_orders", "sales_lines", "continuity_lines", "schedule_occurrences", "installments",
-              "payments", "payment_attempts", "cards")
+    tables = (
+        "sales_orders",
+        "sales_lines",
+        "continuity_lines",
+        "schedule_occurrences",
+        "installments",
+        "payments",
+        "payment_attempts",
+        "cards",
+    )
     return {name: _count(app, orm.metadata.tables[name]) for name in tables}
 
 
@@ -62,12 +71,20 @@ def _submit(app, sales_id: str):
 
 def test_an_inactive_program_is_refused_and_leaves_no_order(demo_app):
     app = demo_app
-    import_setup(app.uow, parse_setup({
-        "products": [{"item_id": "77000", "name": "Retired club", "price": "0.00",
-                      "continuity_program_id": "RETIRED"}],
-        "programs": [{"program_id": "RETIRED", "active": False,
-                      "events": [{"event_id": 1, "item_id": "0013"}]}],
-    }), app.clock.today())
+    import_setup(
+        app.uow,
+        parse_setup(
+            {
+                "products": [
+                    {"item_id": "77000", "name": "Retired club", "price": "0.00", "continuity_program_id": "RETIRED"}
+                ],
+                "programs": [
+                    {"program_id": "RETIRED", "active": False, "events": [{"event_id": 1, "item_id": "0013"}]}
+                ],
+            }
+        ),
+        app.clock.today(),
+    )
     before = _counts(app)
     _raises("program_inactive", _new, app, "77000")
     assert _counts(app) == before

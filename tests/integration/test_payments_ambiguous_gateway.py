@@ -23,6 +23,7 @@ the jobs run — process-payments, then reconcile-payments with the clock moved 
 ``stale_after_seconds`` — until nothing is pending or unknown and a night charges nothing new. Then
 the invariants are checked with SQL against the database and the gateway's ledger.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,6 +56,7 @@ BUGS = ("bug_before", "bug_after")  # a gateway client bug: RuntimeError before 
 
 # -- the fault-injecting gateway -------------------------------------------------------------------------
 
+
 class FaultyGateway:
     """The test connector behind a network that loses answers (see the module docstring).
 
@@ -62,8 +64,14 @@ class FaultyGateway:
 
     __test__ = False
 
-    def __init__(self, inner: TestConnector, seed: int, rates: dict[str, float] | None = None,
-                 slow_seconds: float = 0.003, lookup_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        inner: TestConnector,
+        seed: int,
+        rates: dict[str, float] | None = None,
+        slow_seconds: float = 0.003,
+        lookup_rate: float = 0.0,
+    ) -> None:
         self.inner = inner
         self.seed = seed
         self.rates = rates or {"timeout_after": 0.05, "reset_before": 0.025, "reset_after": 0.025, "slow": 0.05}
@@ -76,7 +84,7 @@ class FaultyGateway:
 
     def draw(self, what: str, key: str, n: int) -> float:
         digest = hashlib.sha256(f"{self.seed}|{what}|{key}|{n}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2 ** 64
+        return int.from_bytes(digest[:8], "big") / 2**64
 
     def fault(self, key: str, n: int) -> str:
         """The fault of the n-th call under ``key`` ('' for none): a pure function of seed, key and n."""
@@ -95,15 +103,17 @@ class FaultyGateway:
         return self._send("authorize", idempotency_key, lambda: self.inner.authorize(token, amount, idempotency_key))
 
     def capture(self, token: str, amount: Money, idempotency_key: str, authorization: str = "") -> GatewayResult:
-        return self._send("capture", idempotency_key,
-                          lambda: self.inner.capture(token, amount, idempotency_key, authorization))
+        return self._send(
+            "capture", idempotency_key, lambda: self.inner.capture(token, amount, idempotency_key, authorization)
+        )
 
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult:
         return self._send("void", idempotency_key, lambda: self.inner.void(token, reference, idempotency_key))
 
     def refund(self, token: str, amount: Money, idempotency_key: str, captures=()) -> GatewayResult:  # type: ignore[no-untyped-def]
-        return self._send("refund", idempotency_key,
-                          lambda: self.inner.refund(token, amount, idempotency_key, captures))
+        return self._send(
+            "refund", idempotency_key, lambda: self.inner.refund(token, amount, idempotency_key, captures)
+        )
 
     def lookup(self, idempotency_key: str) -> GatewayResult:
         self.lookups[idempotency_key] += 1
@@ -183,6 +193,7 @@ def make_faulty(database_url):
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
+
 def _rows(app: App, statement: str, **params) -> list[tuple]:  # type: ignore[no-untyped-def]
     with app.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(statement), params)]
@@ -207,16 +218,33 @@ def generate(app: App, trilogy: int = 1000, replenish: int = 500) -> int:
     """Installments due on AS_OF (2,000 by default): ``trilogy`` TRILOGY parents (one shipment each due
     now, charged per child order; 1 in 23 cards declines) and ``replenish`` REPLENISH parents
     (installments 1 and 2 of 3 due; 1 in 19 declines). Returns how many installments fall due."""
-    generate_due_parents(app.engine, trilogy, AS_OF, program_id="TRILOGY", prefix="T", due_occurrences=1,
-                         future_occurrences=2, decline_every=23)
-    g = generate_due_parents(app.engine, replenish, AS_OF, program_id="REPLENISH", prefix="R", due_occurrences=2,
-                             future_occurrences=4, decline_every=19)
+    generate_due_parents(
+        app.engine,
+        trilogy,
+        AS_OF,
+        program_id="TRILOGY",
+        prefix="T",
+        due_occurrences=1,
+        future_occurrences=2,
+        decline_every=23,
+    )
+    g = generate_due_parents(
+        app.engine,
+        replenish,
+        AS_OF,
+        program_id="REPLENISH",
+        prefix="R",
+        due_occurrences=2,
+        future_occurrences=4,
+        decline_every=19,
+    )
     assert g.due_installments == 2 * replenish
     return trilogy + 2 * replenish
 
 
-def run_nights(app: App, clock: NightClock, first: date = AS_OF, max_nights: int = MAX_NIGHTS,
-               chunk: int = 250) -> list[dict]:
+def run_nights(
+    app: App, clock: NightClock, first: date = AS_OF, max_nights: int = MAX_NIGHTS, chunk: int = 250
+) -> list[dict]:
     """Night after night: create-child-orders, process-payments, then (the clock STALE_AFTER + 1 s
     later) reconcile-payments; until nothing is pending or unknown and a night made no new attempt."""
     nights = []
@@ -232,11 +260,21 @@ def run_nights(app: App, clock: NightClock, first: date = AS_OF, max_nights: int
         new_attempts = _scalar(app, "SELECT COUNT(*) FROM payment_attempts") - attempts_before
         clock.wait(STALE_AFTER + 1)
         reconciled = run_job(deps, "reconcile-payments", JobRequest(day, chunk_size=chunk))["counts"]
-        left = [d if isinstance(d, date) else date.fromisoformat(str(d)) for (d,) in _rows(
-            app, "SELECT as_of FROM payment_attempts WHERE status IN ('pending', 'unknown')")]
-        nights.append({"as_of": day, "created": created.get("created", 0), "new_attempts": new_attempts,
-                       "charged": charged, "reconciled": reconciled, "unresolved": len(left),
-                       "oldest_unresolved_days": max(((day - d).days for d in left), default=-1)})
+        left = [
+            d if isinstance(d, date) else date.fromisoformat(str(d))
+            for (d,) in _rows(app, "SELECT as_of FROM payment_attempts WHERE status IN ('pending', 'unknown')")
+        ]
+        nights.append(
+            {
+                "as_of": day,
+                "created": created.get("created", 0),
+                "new_attempts": new_attempts,
+                "charged": charged,
+                "reconciled": reconciled,
+                "unresolved": len(left),
+                "oldest_unresolved_days": max(((day - d).days for d in left), default=-1),
+            }
+        )
         if nights[-1]["unresolved"] == 0 and new_attempts == 0:
             return nights
     raise AssertionError(f"not settled after {max_nights} nights: {nights[-3:]}")
@@ -265,32 +303,50 @@ def problems(app: App, gateway: FaultyGateway, limit: int, as_of: date) -> dict[
     """Every way the payment records can disagree with the gateway's ledger; all must be 0."""
     found: Counter[str] = Counter()
     # (1) at most one approved capture in the ledger per installment (sales_id, line_no, seq), under any key
-    found["installments with more than one approved capture in the ledger"] = _scalar(app, (
-        "SELECT COUNT(*) FROM (SELECT a.sales_id, a.line_no, a.seq FROM test_gateway_ledger g "
-        "JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
-        "WHERE g.operation = 'capture' AND g.outcome = 'approved' "
-        "GROUP BY a.sales_id, a.line_no, a.seq HAVING COUNT(*) > 1) d"))
+    found["installments with more than one approved capture in the ledger"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM (SELECT a.sales_id, a.line_no, a.seq FROM test_gateway_ledger g "
+            "JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
+            "WHERE g.operation = 'capture' AND g.outcome = 'approved' "
+            "GROUP BY a.sales_id, a.line_no, a.seq HAVING COUNT(*) > 1) d"
+        ),
+    )
     # (2) every call reused an attempt's key: the ledger holds no key payment_attempts does not have …
     found["ledger keys that no attempt has (charged under a new key)"] = _scalar(app, LEDGER_KEYS_WITHOUT_ATTEMPT)
     found["ledger amount, card or operation differs from its attempt"] = _scalar(
-        app, LEDGER_DIFFERS_FROM_ATTEMPT + " OR g.operation <> a.operation")
+        app, LEDGER_DIFFERS_FROM_ATTEMPT + " OR g.operation <> a.operation"
+    )
     # … no installment has two approved attempts, and a new attempt (a new key) only ever follows a
     # definite decline: never an attempt whose outcome was unknown or pending
-    found["installments with two approved attempts"] = _scalar(app, (
-        "SELECT COUNT(*) FROM (SELECT sales_id, line_no, seq FROM payment_attempts WHERE subject = 'installment' "
-        "AND status = 'approved' GROUP BY sales_id, line_no, seq HAVING COUNT(*) > 1) d"))
-    found["a later attempt after one that was not declined"] = _scalar(app, (
-        "SELECT COUNT(*) FROM payment_attempts a JOIN payment_attempts b ON b.subject = a.subject "
-        "AND b.sales_id = a.sales_id AND b.line_no = a.line_no AND b.seq = a.seq AND b.operation = a.operation "
-        "AND b.attempt_no > a.attempt_no WHERE a.subject = 'installment' AND a.status <> 'declined'"))
-    found["attempt numbers with gaps"] = _scalar(app, (
-        "SELECT COUNT(*) FROM (SELECT sales_id, line_no, seq, operation FROM payment_attempts "
-        "WHERE subject = 'installment' GROUP BY sales_id, line_no, seq, operation "
-        "HAVING MAX(attempt_no) <> COUNT(*)) d"))
+    found["installments with two approved attempts"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM (SELECT sales_id, line_no, seq FROM payment_attempts WHERE subject = 'installment' "
+            "AND status = 'approved' GROUP BY sales_id, line_no, seq HAVING COUNT(*) > 1) d"
+        ),
+    )
+    found["a later attempt after one that was not declined"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM payment_attempts a JOIN payment_attempts b ON b.subject = a.subject "
+            "AND b.sales_id = a.sales_id AND b.line_no = a.line_no AND b.seq = a.seq AND b.operation = a.operation "
+            "AND b.attempt_no > a.attempt_no WHERE a.subject = 'installment' AND a.status <> 'declined'"
+        ),
+    )
+    found["attempt numbers with gaps"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM (SELECT sales_id, line_no, seq, operation FROM payment_attempts "
+            "WHERE subject = 'installment' GROUP BY sales_id, line_no, seq, operation "
+            "HAVING MAX(attempt_no) <> COUNT(*)) d"
+        ),
+    )
     # the gateway itself saw only attempt keys (the ledger keeps one row per key, so look at the calls too)
     attempt_keys = {k for (k,) in _rows(app, "SELECT idempotency_key FROM payment_attempts")}
-    found["gateway calls under a key no attempt has"] = sum(1 for _, key, _, _ in gateway.calls
-                                                            if key not in attempt_keys)
+    found["gateway calls under a key no attempt has"] = sum(
+        1 for _, key, _, _ in gateway.calls if key not in attempt_keys
+    )
     # (3) everything settled, and each installment's status agrees with the ledger
     found["attempts left pending or unknown"] = unresolved(app)
     found["installments left unknown"] = _scalar(app, "SELECT COUNT(*) FROM installments WHERE status = 'unknown'")
@@ -314,21 +370,39 @@ def problems(app: App, gateway: FaultyGateway, limit: int, as_of: date) -> dict[
             found["approving card not paid with exactly one attempt"] += 1
     found["paid total differs from the approved ledger captures"] = int(
         _scalar(app, "SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE status = 'paid'")
-        != _scalar(app, "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger "
-                        "WHERE operation = 'capture' AND outcome = 'approved'"))
-    found["children held for a payment with no declined or unknown installment"] = _scalar(app, (
-        "SELECT COUNT(*) FROM sales_orders so WHERE so.status = 'on_hold' AND so.hold_reason IN (:r1, :r2) "
-        "AND NOT EXISTS (SELECT 1 FROM installments i WHERE (i.parent_sales_id = so.parent_sales_id "
-        "OR i.sales_id = so.sales_id) AND i.status IN ('declined', 'unknown') AND i.due_date <= :d)"),
-        r1=PARENT_PAYMENT_HOLD, r2=OWN_PAYMENT_HOLD, d=as_of)
-    found["installments due but never tried"] = _scalar(app, (
-        "SELECT COUNT(*) FROM installments i WHERE i.due_date <= :d AND NOT EXISTS (SELECT 1 FROM payment_attempts a "
-        "WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq)"),
-        d=as_of)
-    found["installments not due but tried"] = _scalar(app, (
-        "SELECT COUNT(*) FROM installments i WHERE i.due_date > :d AND EXISTS (SELECT 1 FROM payment_attempts a "
-        "WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq)"),
-        d=as_of)
+        != _scalar(
+            app,
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger "
+            "WHERE operation = 'capture' AND outcome = 'approved'",
+        )
+    )
+    found["children held for a payment with no declined or unknown installment"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM sales_orders so WHERE so.status = 'on_hold' AND so.hold_reason IN (:r1, :r2) "
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE (i.parent_sales_id = so.parent_sales_id "
+            "OR i.sales_id = so.sales_id) AND i.status IN ('declined', 'unknown') AND i.due_date <= :d)"
+        ),
+        r1=PARENT_PAYMENT_HOLD,
+        r2=OWN_PAYMENT_HOLD,
+        d=as_of,
+    )
+    found["installments due but never tried"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM installments i WHERE i.due_date <= :d AND NOT EXISTS (SELECT 1 FROM payment_attempts a "
+            "WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq)"
+        ),
+        d=as_of,
+    )
+    found["installments not due but tried"] = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM installments i WHERE i.due_date > :d AND EXISTS (SELECT 1 FROM payment_attempts a "
+            "WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq)"
+        ),
+        d=as_of,
+    )
     return {k: v for k, v in found.items() if v}
 
 
@@ -348,6 +422,7 @@ def kinds_answered(kinds: list[str]) -> bool:
 
 
 # -- the test ----------------------------------------------------------------------------------------------
+
 
 def test_an_ambiguous_gateway_never_causes_a_double_charge_and_every_unknown_is_resolved(make_faulty):
     app, gateway, clock = make_faulty()
@@ -375,23 +450,45 @@ def test_an_ambiguous_gateway_never_causes_a_double_charge_and_every_unknown_is_
     assert lost >= 20 and redriven == lost  # every lost request was sent again under its own key
     assert sum(1 for k, n in gateway.sent.items() if n > 1) >= lost
     # declines: retried once a night on the same card up to the limit (then left alone)
-    exhausted = _scalar(app, (
-        "SELECT COUNT(*) FROM (SELECT sales_id, line_no, seq FROM payment_attempts WHERE subject = 'installment' "
-        "AND operation = 'capture' GROUP BY sales_id, line_no, seq HAVING COUNT(*) = :n) d"), n=limit + 1)
+    exhausted = _scalar(
+        app,
+        (
+            "SELECT COUNT(*) FROM (SELECT sales_id, line_no, seq FROM payment_attempts WHERE subject = 'installment' "
+            "AND operation = 'capture' GROUP BY sales_id, line_no, seq HAVING COUNT(*) = :n) d"
+        ),
+        n=limit + 1,
+    )
     assert exhausted >= 80
     assert _scalar(app, "SELECT COUNT(*) FROM installments WHERE status = 'paid'") >= 1800
     assert _scalar(app, "SELECT COUNT(*) FROM installments WHERE due_date <= :d", d=last) == due == 2000
-    print(f"\nR3 on {app.engine.dialect.name}: {due} installments, {len(nights)} nights, {len(gateway.calls)} "
-          f"gateway calls, faults {dict(gateway.fired)}, {time.monotonic() - started:.1f} s")
+    print(
+        f"\nR3 on {app.engine.dialect.name}: {due} installments, {len(nights)} nights, {len(gateway.calls)} "
+        f"gateway calls, faults {dict(gateway.fired)}, {time.monotonic() - started:.1f} s"
+    )
 
 
-@pytest.mark.parametrize("profile", [
-    pytest.param({"lookup_rate": 0.1}, id="lookups-time-out-or-are-reset"),
-    pytest.param({"rates": {"timeout_after": 0.03, "reset_before": 0.02, "reset_after": 0.02, "slow": 0.01,
-                            "bug_before": 0.02, "bug_after": 0.02}}, id="client-raises-RuntimeError"),
-])
+@pytest.mark.parametrize(
+    "profile",
+    [
+        pytest.param({"lookup_rate": 0.1}, id="lookups-time-out-or-are-reset"),
+        pytest.param(
+            {
+                "rates": {
+                    "timeout_after": 0.03,
+                    "reset_before": 0.02,
+                    "reset_after": 0.02,
+                    "slow": 0.01,
+                    "bug_before": 0.02,
+                    "bug_after": 0.02,
+                }
+            },
+            id="client-raises-RuntimeError",
+        ),
+    ],
+)
 def test_failed_lookups_and_gateway_client_bugs_leave_answers_unknown_and_later_nights_settle_them(
-        make_faulty, profile):
+    make_faulty, profile
+):
     """Lookups (reconcile-payments asking what became of a key) that time out or are reset, and a
     gateway client raising something other than a network error (a RuntimeError: a bug in its SDK,
     before or after the request went out): the outcome is unknown, the job run goes on with the other
@@ -416,8 +513,16 @@ def test_a_key_whose_every_call_raises_stays_unknown_without_blocking_the_other_
     every other attempt — before and after it in the claim and key order — is charged and settled,
     and no job run fails."""
     app, gateway, clock = make_faulty(rates={"timeout_after": 0.05, "reset_before": 0.05})
-    generate_due_parents(app.engine, 120, AS_OF, program_id="REPLENISH", prefix="R", due_occurrences=2,
-                         future_occurrences=4, decline_every=19)
+    generate_due_parents(
+        app.engine,
+        120,
+        AS_OF,
+        program_id="REPLENISH",
+        prefix="R",
+        due_occurrences=2,
+        future_occurrences=4,
+        decline_every=19,
+    )
     poison = "installment:SO-R00000007:1:1:capture:1"
     drawn = gateway.fault
     gateway.fault = lambda key, n: "bug_before" if key == poison else drawn(key, n)  # type: ignore[method-assign]
@@ -429,16 +534,26 @@ def test_a_key_whose_every_call_raises_stays_unknown_without_blocking_the_other_
         clock.wait(STALE_AFTER + 1)
         run_job(deps, "reconcile-payments", JobRequest(clock.day, chunk_size=50))
 
-    assert gateway.sent[poison] == 1 + 6 and poison not in {k for (k,) in _rows(app, "SELECT idempotency_key "
-                                                                               "FROM test_gateway_ledger")}
-    assert _rows(app, "SELECT idempotency_key, status FROM payment_attempts WHERE status IN ('pending', 'unknown')"
-                 ) == [(poison, "unknown")]
+    assert gateway.sent[poison] == 1 + 6 and poison not in {
+        k for (k,) in _rows(app, "SELECT idempotency_key FROM test_gateway_ledger")
+    }
+    assert _rows(
+        app, "SELECT idempotency_key, status FROM payment_attempts WHERE status IN ('pending', 'unknown')"
+    ) == [(poison, "unknown")]
     assert _rows(app, "SELECT status FROM installments WHERE sales_id = 'SO-R00000007' ORDER BY seq") == [
-        ("unknown",), ("paid",), ("not_submitted",)]
+        ("unknown",),
+        ("paid",),
+        ("not_submitted",),
+    ]
     assert _scalar(app, "SELECT COUNT(*) FROM job_runs WHERE status <> 'succeeded'") == 0
     assert gateway.fired["reset_before"] and gateway.fired["timeout_after"]
-    everything_else = {k: v for k, v in problems(app, gateway, 3, clock.day).items()
-                       if k not in ("attempts left pending or unknown", "installments left unknown")}
-    assert everything_else == {"attempts that never reached the gateway": 1,  # the poisoned one …
-                               "approving card not paid with exactly one attempt": 1}  # … still unknown
+    everything_else = {
+        k: v
+        for k, v in problems(app, gateway, 3, clock.day).items()
+        if k not in ("attempts left pending or unknown", "installments left unknown")
+    }
+    assert everything_else == {
+        "attempts that never reached the gateway": 1,  # the poisoned one …
+        "approving card not paid with exactly one attempt": 1,
+    }  # … still unknown
     assert _scalar(app, "SELECT COUNT(*) FROM installments WHERE status = 'paid'") == 2 * 120 - 2 * 6 - 1

@@ -3,6 +3,7 @@ API and the manager's web forms: a partial parameters document changes only what
 the whole document, PATCH changes only what it names); one currency per program (event prices, items,
 parent product), an event price without a currency in its item's; `days_from_last_event: 0` refused,
 never taken for 30 days."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
 #: The parameters after the first import of the partial-document tests: none of them a default.
-TUNED = {"repeat_threshold": 5, "delivery_lead_days": 9, "max_child_orders_per_run": 250,
-         "authorize_child_orders": True, "reauthorization_limit": 6, "upcoming_charge_notice_days": 7,
-         "card_expiry_notice_days": 21}
+TUNED = {
+    "repeat_threshold": 5,
+    "delivery_lead_days": 9,
+    "max_child_orders_per_run": 250,
+    "authorize_child_orders": True,
+    "reauthorization_limit": 6,
+    "upcoming_charge_notice_days": 7,
+    "card_expiry_notice_days": 21,
+}
 USD_BOOK = {"item_id": "U100", "name": "American Dust", "price": "11.00", "currency": "USD"}
 
 
@@ -30,8 +37,11 @@ USD_BOOK = {"item_id": "U100", "name": "American Dust", "price": "11.00", "curre
 def cli(demo_app, database_url, tmp_path):
     """Runs `continuity …` in process on the demo database; returns (exit code, stdout, stderr)."""
     runner = CliRunner()
-    env = {"CONTINUITY_DATABASE_URL": database_url, "CONTINUITY_TODAY": "2026-11-23",
-           "CONTINUITY_LOG_FILE": str(tmp_path / "continuity.log")}
+    env = {
+        "CONTINUITY_DATABASE_URL": database_url,
+        "CONTINUITY_TODAY": "2026-11-23",
+        "CONTINUITY_LOG_FILE": str(tmp_path / "continuity.log"),
+    }
 
     def run(*args: str) -> tuple[int, str, str]:
         result = runner.invoke(cli_app, list(args), env=env)
@@ -45,6 +55,7 @@ def cli(demo_app, database_url, tmp_path):
 @pytest.fixture
 def import_doc(cli, tmp_path):
     """`programs import FILE --json` of a document: (exit code, the JSON printed)."""
+
     def run(document: object) -> tuple[int, dict]:
         path = tmp_path / "setup.json"
         path.write_text(json.dumps(document))
@@ -84,8 +95,9 @@ def test_importing_a_partial_parameters_document_changes_only_the_parameters_it_
 def test_an_invalid_partial_parameters_document_is_refused_and_changes_nothing(demo_app, import_doc):
     assert import_doc({"parameters": TUNED})[0] == 0
 
-    message = refused(import_doc, {"parameters": {"repeat_threshold": 4, "delivery_lead_days": -1}},
-                      "parameters_invalid")
+    message = refused(
+        import_doc, {"parameters": {"repeat_threshold": 4, "delivery_lead_days": -1}}, "parameters_invalid"
+    )
 
     assert "delivery_lead_days" in message
     assert vars(catalog.parameters(demo_app.uow)) == TUNED
@@ -95,8 +107,11 @@ def test_put_parameters_needs_the_whole_document_and_names_the_missing_fields(de
     c, manager = api
     assert c.put(f"{API}/parameters/continuity", headers=manager, json=TUNED).status_code == 200
 
-    partial = c.put(f"{API}/parameters/continuity", headers=manager,
-                    json={k: v for k, v in TUNED.items() if k != "upcoming_charge_notice_days"})
+    partial = c.put(
+        f"{API}/parameters/continuity",
+        headers=manager,
+        json={k: v for k, v in TUNED.items() if k != "upcoming_charge_notice_days"},
+    )
     only_one = c.put(f"{API}/parameters/continuity", headers=manager, json={"repeat_threshold": 4})
 
     assert partial.status_code == 422 and partial.headers["content-type"] == "application/problem+json"
@@ -112,8 +127,9 @@ def test_patch_parameters_changes_only_the_parameters_it_names(demo_app, api):
     c, manager = api
     assert c.put(f"{API}/parameters/continuity", headers=manager, json=TUNED).status_code == 200
 
-    patched = c.patch(f"{API}/parameters/continuity", headers=manager,
-                      json={"repeat_threshold": 4, "authorize_child_orders": False})
+    patched = c.patch(
+        f"{API}/parameters/continuity", headers=manager, json={"repeat_threshold": 4, "authorize_child_orders": False}
+    )
 
     assert patched.status_code == 200
     expected = {**TUNED, "repeat_threshold": 4, "authorize_child_orders": False}
@@ -122,12 +138,15 @@ def test_patch_parameters_changes_only_the_parameters_it_names(demo_app, api):
     assert c.get(f"{API}/parameters/continuity", headers=manager).json() == expected
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param({"repeat_threshold": None}, id="null"),
-    pytest.param({"repeat_threshold": 0}, id="below_its_minimum"),
-    pytest.param({"repeat_threshold": "4"}, id="a_string"),
-    pytest.param({"repeat_treshold": 4}, id="an_unknown_name"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"repeat_threshold": None}, id="null"),
+        pytest.param({"repeat_threshold": 0}, id="below_its_minimum"),
+        pytest.param({"repeat_threshold": "4"}, id="a_string"),
+        pytest.param({"repeat_treshold": 4}, id="an_unknown_name"),
+    ],
+)
 def test_patch_parameters_refuses_a_bad_value_and_changes_nothing(demo_app, api, body):
     c, manager = api
     before = vars(catalog.parameters(demo_app.uow))
@@ -150,9 +169,12 @@ def test_patch_parameters_needs_a_manager(demo_app, api):
 
 # -- 5. one currency per program --------------------------------------------------------------------
 def test_a_program_mixing_usd_and_eur_items_is_refused_naming_the_item_and_both_currencies(demo_app, import_doc):
-    document = {"products": [USD_BOOK],
-                "programs": [{"program_id": "MIXED", "events": [{"event_id": 1, "item_id": "0013"},
-                                                                {"event_id": 2, "item_id": "U100"}]}]}
+    document = {
+        "products": [USD_BOOK],
+        "programs": [
+            {"program_id": "MIXED", "events": [{"event_id": 1, "item_id": "0013"}, {"event_id": 2, "item_id": "U100"}]}
+        ],
+    }
 
     message = refused(import_doc, document, "currency_mismatch")
 
@@ -161,12 +183,25 @@ def test_a_program_mixing_usd_and_eur_items_is_refused_naming_the_item_and_both_
     assert "MIXED" not in {p.program_id for p in catalog.programs(demo_app.uow, None, 1000)}
 
 
-def test_an_event_price_without_a_currency_is_in_its_items_currency_and_orders_can_be_taken(demo_app, import_doc,
-                                                                                           cli):
-    document = {"products": [USD_BOOK, {"item_id": "U900", "name": "American club", "price": "0.00",
-                                        "currency": "USD", "continuity_program_id": "USCLUB"}],
-                "programs": [{"program_id": "USCLUB", "events": [
-                    {"event_id": 1, "item_id": "U100", "price": "9.50", "times_to_repeat": 2}]}]}
+def test_an_event_price_without_a_currency_is_in_its_items_currency_and_orders_can_be_taken(demo_app, import_doc, cli):
+    document = {
+        "products": [
+            USD_BOOK,
+            {
+                "item_id": "U900",
+                "name": "American club",
+                "price": "0.00",
+                "currency": "USD",
+                "continuity_program_id": "USCLUB",
+            },
+        ],
+        "programs": [
+            {
+                "program_id": "USCLUB",
+                "events": [{"event_id": 1, "item_id": "U100", "price": "9.50", "times_to_repeat": 2}],
+            }
+        ],
+    }
 
     code, printed = import_doc(document)
 
@@ -180,8 +215,11 @@ def test_an_event_price_without_a_currency_is_in_its_items_currency_and_orders_c
 
 
 def test_an_event_price_in_another_currency_than_its_item_is_refused(demo_app, import_doc):
-    document = {"programs": [{"program_id": "EURO", "events": [
-        {"event_id": 1, "item_id": "0013", "price": "9.50", "currency": "USD"}]}]}
+    document = {
+        "programs": [
+            {"program_id": "EURO", "events": [{"event_id": 1, "item_id": "0013", "price": "9.50", "currency": "USD"}]}
+        ]
+    }
 
     message = refused(import_doc, document, "currency_mismatch")
 
@@ -189,9 +227,13 @@ def test_an_event_price_in_another_currency_than_its_item_is_refused(demo_app, i
 
 
 def test_a_parent_product_in_another_currency_than_its_program_is_refused(demo_app, import_doc):
-    document = {"products": [USD_BOOK, {"item_id": "U900", "name": "American club", "price": "0.00",
-                                        "continuity_program_id": "USCLUB"}],  # EUR: the default
-                "programs": [{"program_id": "USCLUB", "events": [{"event_id": 1, "item_id": "U100"}]}]}
+    document = {
+        "products": [
+            USD_BOOK,
+            {"item_id": "U900", "name": "American club", "price": "0.00", "continuity_program_id": "USCLUB"},
+        ],  # EUR: the default
+        "programs": [{"program_id": "USCLUB", "events": [{"event_id": 1, "item_id": "U100"}]}],
+    }
 
     message = refused(import_doc, document, "currency_mismatch")
 
@@ -202,16 +244,34 @@ def test_a_parent_product_in_another_currency_than_its_program_is_refused(demo_a
 def test_the_api_refuses_a_parent_product_or_an_item_whose_currency_breaks_a_program(demo_app, api):
     c, manager = api
 
-    parent = c.post(f"{API}/products", headers=manager,
-                    json={"item_id": "U900", "name": "Trilogy in dollars", "price": "0.00", "currency": "USD",
-                          "continuity_program_id": "TRILOGY"})
-    event_item = c.put(f"{API}/products/0014", headers=manager,
-                       json={"name": "Fjord Tales", "price": "16.50", "currency": "USD"})
-    mixed = c.post(f"{API}/programs", headers=manager, json={"program_id": "MIXED", "events": [
-        {"event_id": 1, "item_id": "0013", "price": "3.00", "currency": "USD"}]})
+    parent = c.post(
+        f"{API}/products",
+        headers=manager,
+        json={
+            "item_id": "U900",
+            "name": "Trilogy in dollars",
+            "price": "0.00",
+            "currency": "USD",
+            "continuity_program_id": "TRILOGY",
+        },
+    )
+    event_item = c.put(
+        f"{API}/products/0014", headers=manager, json={"name": "Fjord Tales", "price": "16.50", "currency": "USD"}
+    )
+    mixed = c.post(
+        f"{API}/programs",
+        headers=manager,
+        json={
+            "program_id": "MIXED",
+            "events": [{"event_id": 1, "item_id": "0013", "price": "3.00", "currency": "USD"}],
+        },
+    )
 
-    for response, words in ((parent, ("U900", "USD", "TRILOGY", "EUR")), (event_item, ("0014", "USD", "EUR")),
-                            (mixed, ("MIXED", "0013", "USD", "EUR"))):
+    for response, words in (
+        (parent, ("U900", "USD", "TRILOGY", "EUR")),
+        (event_item, ("0014", "USD", "EUR")),
+        (mixed, ("MIXED", "0013", "USD", "EUR")),
+    ):
         assert response.status_code == 422, response.text
         body = response.json()
         assert body["code"] == "currency_mismatch"
@@ -224,8 +284,11 @@ def test_the_api_prices_an_event_without_a_currency_in_its_items_currency(demo_a
     c, manager = api
     assert c.post(f"{API}/products", headers=manager, json=USD_BOOK).status_code == 201
 
-    made = c.post(f"{API}/programs", headers=manager, json={"program_id": "USCLUB", "events": [
-        {"event_id": 1, "item_id": "U100", "price": "9.50"}]})
+    made = c.post(
+        f"{API}/programs",
+        headers=manager,
+        json={"program_id": "USCLUB", "events": [{"event_id": 1, "item_id": "U100", "price": "9.50"}]},
+    )
 
     assert made.status_code == 201, made.text
     assert (made.json()["events"][0]["price"], made.json()["events"][0]["currency"]) == ("9.50", "USD")
@@ -237,9 +300,17 @@ def test_the_web_product_form_refuses_a_parent_in_another_currency_than_its_prog
     assert client_login(web, MANAGER).status_code == 303
     token = csrf_of(web.get("/setup/products/new").text)
 
-    response = web.post("/setup/products", data={"item_id": "U900", "name": "Trilogy in dollars", "price": "0.00",
-                                                 "currency": "USD", "continuity_program_id": "TRILOGY",
-                                                 "csrf_token": token})
+    response = web.post(
+        "/setup/products",
+        data={
+            "item_id": "U900",
+            "name": "Trilogy in dollars",
+            "price": "0.00",
+            "currency": "USD",
+            "continuity_program_id": "TRILOGY",
+            "csrf_token": token,
+        },
+    )
 
     assert response.status_code == 422
     assert "U900" in response.text and "USD" in response.text and "TRILOGY" in response.text
@@ -248,8 +319,10 @@ def test_the_web_product_form_refuses_a_parent_in_another_currency_than_its_prog
 
 # -- 6. days_from_last_event: 0 is refused, never taken for 30 days -------------------------------
 def test_days_from_last_event_0_is_refused_not_taken_for_30_days(demo_app, import_doc):
-    document = {"program_id": "ZERO", "events": [
-        {"event_id": 1, "item_id": "0013", "times_to_repeat": 3, "days_from_last_event": 0}]}
+    document = {
+        "program_id": "ZERO",
+        "events": [{"event_id": 1, "item_id": "0013", "times_to_repeat": 3, "days_from_last_event": 0}],
+    }
 
     message = refused(import_doc, document, "interval_zero")
 
@@ -259,8 +332,9 @@ def test_days_from_last_event_0_is_refused_not_taken_for_30_days(demo_app, impor
 
 def test_days_from_last_event_0_prints_one_line_without_json(cli, tmp_path):
     path = tmp_path / "zero.json"
-    path.write_text(json.dumps({"program_id": "ZERO", "events": [
-        {"event_id": 1, "item_id": "0013", "days_from_last_event": 0}]}))
+    path.write_text(
+        json.dumps({"program_id": "ZERO", "events": [{"event_id": 1, "item_id": "0013", "days_from_last_event": 0}]})
+    )
 
     code, out, err = cli("programs", "import", str(path))
 
@@ -271,10 +345,16 @@ def test_days_from_last_event_0_prints_one_line_without_json(cli, tmp_path):
 def test_the_api_refuses_a_zero_interval_in_either_spelling(demo_app, api):
     c, manager = api
 
-    by_days = c.post(f"{API}/programs", headers=manager, json={"program_id": "ZERO", "events": [
-        {"event_id": 1, "item_id": "0013", "days_from_last_event": 0}]})
-    by_interval = c.post(f"{API}/programs", headers=manager, json={"program_id": "ZERO", "events": [
-        {"event_id": 1, "item_id": "0013", "interval": "0 days"}]})
+    by_days = c.post(
+        f"{API}/programs",
+        headers=manager,
+        json={"program_id": "ZERO", "events": [{"event_id": 1, "item_id": "0013", "days_from_last_event": 0}]},
+    )
+    by_interval = c.post(
+        f"{API}/programs",
+        headers=manager,
+        json={"program_id": "ZERO", "events": [{"event_id": 1, "item_id": "0013", "interval": "0 days"}]},
+    )
 
     assert by_days.status_code == 422 and by_days.json()["code"] == "request_invalid"
     assert by_days.json()["errors"][0]["loc"][-1] == "days_from_last_event"

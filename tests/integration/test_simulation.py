@@ -7,6 +7,7 @@ and into a second SQLite database where the same nightly jobs really run day by 
 months. The per-month figures of the simulation must equal those counted with SQL in the second
 database, and the simulated database must be left exactly as it was.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -72,18 +73,31 @@ def reference(tmp_path_factory) -> App:
 def counted(app: App, first: date, last: date, parent: str | None = None) -> dict:
     """One month's figures counted straight from the reference database's rows."""
     family = " AND so.parent_sales_id = :p" if parent else ""
-    own = (" AND (a.sales_id = :p OR a.sales_id IN (SELECT sales_id FROM sales_orders WHERE parent_sales_id = :p))"
-           if parent else "")
+    own = (
+        " AND (a.sales_id = :p OR a.sales_id IN (SELECT sales_id FROM sales_orders WHERE parent_sales_id = :p))"
+        if parent
+        else ""
+    )
     args = {"a": first, "b": last, "p": parent}
     children = "FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL" + family
-    attempts = {(op, status, cur): (n, minor) for op, status, cur, n, minor in rows(
-        app, "SELECT operation, status, currency, COUNT(*), SUM(amount_minor) FROM payment_attempts a "
-             "WHERE operation IN ('capture', 'refund') AND as_of BETWEEN :a AND :b" + own +
-             " GROUP BY operation, status, currency", **args)}
+    attempts = {
+        (op, status, cur): (n, minor)
+        for op, status, cur, n, minor in rows(
+            app,
+            "SELECT operation, status, currency, COUNT(*), SUM(amount_minor) FROM payment_attempts a "
+            "WHERE operation IN ('capture', 'refund') AND as_of BETWEEN :a AND :b"
+            + own
+            + " GROUP BY operation, status, currency",
+            **args,
+        )
+    }
 
     def money(op: str) -> dict[str, str]:
-        return {cur: str(Money.from_minor(minor, cur).amount)
-                for (o, status, cur), (_, minor) in sorted(attempts.items()) if (o, status) == (op, "approved")}
+        return {
+            cur: str(Money.from_minor(minor, cur).amount)
+            for (o, status, cur), (_, minor) in sorted(attempts.items())
+            if (o, status) == (op, "approved")
+        }
 
     def number(op: str, *statuses: str) -> int:
         return sum(n for (o, status, _), (n, _) in attempts.items() if o == op and status in statuses)
@@ -91,12 +105,19 @@ def counted(app: App, first: date, last: date, parent: str | None = None) -> dic
     return {
         "children_created": rows(app, f"SELECT COUNT(*) {children} AND so.order_date BETWEEN :a AND :b", **args)[0][0],
         "shipments": rows(app, f"SELECT COUNT(*) {children} AND so.shipped_on BETWEEN :a AND :b", **args)[0][0],
-        "items_shipped": rows(app, "SELECT COALESCE(SUM(sl.quantity), 0) FROM sales_lines sl JOIN sales_orders so "
-                                   "ON so.sales_id = sl.sales_id WHERE so.parent_sales_id IS NOT NULL "
-                                   "AND so.shipped_on BETWEEN :a AND :b" + family, **args)[0][0],
-        "charges": number("capture", "approved"), "charged": money("capture"),
-        "declined": number("capture", "declined"), "unresolved": number("capture", "unknown", "pending"),
-        "refunds": number("refund", "approved"), "refunded": money("refund"),
+        "items_shipped": rows(
+            app,
+            "SELECT COALESCE(SUM(sl.quantity), 0) FROM sales_lines sl JOIN sales_orders so "
+            "ON so.sales_id = sl.sales_id WHERE so.parent_sales_id IS NOT NULL "
+            "AND so.shipped_on BETWEEN :a AND :b" + family,
+            **args,
+        )[0][0],
+        "charges": number("capture", "approved"),
+        "charged": money("capture"),
+        "declined": number("capture", "declined"),
+        "unresolved": number("capture", "unknown", "pending"),
+        "refunds": number("refund", "approved"),
+        "refunded": money("refund"),
     }
 
 
@@ -104,8 +125,10 @@ def dump(app: App) -> dict[str, list[tuple]]:
     """Every row of every table (the gateway ledger and job runs included), as sorted text."""
     with app.engine.connect() as conn:
         names = inspect(conn).get_table_names()
-        return {name: sorted(tuple(str(v) for v in row) for row in conn.execute(text(f'SELECT * FROM "{name}"')))
-                for name in names}
+        return {
+            name: sorted(tuple(str(v) for v in row) for row in conn.execute(text(f'SELECT * FROM "{name}"')))
+            for name in names
+        }
 
 
 def test_twelve_simulated_months_match_the_nightly_jobs_run_day_by_day_on_a_real_copy(demo_app, world, reference):
@@ -126,8 +149,10 @@ def test_twelve_simulated_months_match_the_nightly_jobs_run_day_by_day_on_a_real
     assert totals["declined"] == 3 * 4  # each held child's charge: the first try and three retries
     assert totals["unresolved"] == 0  # the timed-out captures were looked up the next night
     assert totals["charges"] == 4 + 3 + 3 + 3  # books, trilogy books, the two replenishments' three installments
-    assert rows(reference, "SELECT status FROM sales_orders WHERE parent_sales_id = :p",
-                p=world["declined"]) == [("on_hold",)] * 3
+    assert (
+        rows(reference, "SELECT status FROM sales_orders WHERE parent_sales_id = :p", p=world["declined"])
+        == [("on_hold",)] * 3
+    )
 
 
 def test_the_source_database_is_left_exactly_as_it_was(demo_app, world, tmp_path, monkeypatch):
@@ -154,17 +179,31 @@ def test_a_sales_order_simulation_holds_only_that_order_and_equals_its_part_of_t
         first, last = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
         expected = counted(reference, first, last, parent=book_club)
         assert {k: period[k] for k in expected} == expected, period["from"]
-    shipped = rows(reference, "SELECT so.sales_id, so.order_date, so.shipped_on, so.status, sl.item_id, sl.quantity "
-                              "FROM sales_orders so JOIN sales_lines sl ON sl.sales_id = so.sales_id "
-                              "WHERE so.parent_sales_id = :p ORDER BY so.order_date, so.sales_id", p=book_club)
-    assert [(c["sales_id"], c["created_on"], c["shipped_on"], c["status"],
-             [(i["item_id"], i["quantity"]) for i in c["items"]]) for c in summary["shipments"]] == [
-        (s, str(created), str(shipped_on), status, [(item, qty)]) for s, created, shipped_on, status, item,
-            qty in shipped]
+    shipped = rows(
+        reference,
+        "SELECT so.sales_id, so.order_date, so.shipped_on, so.status, sl.item_id, sl.quantity "
+        "FROM sales_orders so JOIN sales_lines sl ON sl.sales_id = so.sales_id "
+        "WHERE so.parent_sales_id = :p ORDER BY so.order_date, so.sales_id",
+        p=book_club,
+    )
+    assert [
+        (
+            c["sales_id"],
+            c["created_on"],
+            c["shipped_on"],
+            c["status"],
+            [(i["item_id"], i["quantity"]) for i in c["items"]],
+        )
+        for c in summary["shipments"]
+    ] == [
+        (s, str(created), str(shipped_on), status, [(item, qty)])
+        for s, created, shipped_on, status, item, qty in shipped
+    ]
     assert [c["item_id"] for s in summary["shipments"] for c in s["items"]] == ["0015", "0017", "0018", "0019"]
     assert {c["sales_id"].split("-1-")[0] for c in summary["charges"]} == {book_club}
     assert [(c["operation"], c["status"], c["amount"]) for c in summary["charges"]] == [
-        ("capture", "approved", a) for a in ("12.99", "15.25", "13.75", "17.00")]
+        ("capture", "approved", a) for a in ("12.99", "15.25", "13.75", "17.00")
+    ]
 
 
 def test_the_copy_of_one_order_holds_its_family_and_the_setup_only(demo_app, world):
@@ -197,12 +236,14 @@ def test_the_whole_copy_holds_every_row_of_every_table(demo_app, world):
 
 def typed_rows(app: App, tables: list) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     """Rows as Python values (instants as naive UTC: SQLite keeps no zone), sorted."""
+
     def value(v):  # type: ignore[no-untyped-def]
         return v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v
 
     with app.engine.connect() as conn:
-        return {t.name: sorted((tuple(value(v) for v in row) for row in conn.execute(select(t))), key=repr)
-                for t in tables}
+        return {
+            t.name: sorted((tuple(value(v) for v in row) for row in conn.execute(select(t))), key=repr) for t in tables
+        }
 
 
 def test_an_unknown_or_child_sales_order_is_refused_before_anything_runs(demo_app, world):

@@ -47,6 +47,7 @@ steps, derandomized, no example database: the same examples on every machine (ab
 Bigger, other examples locally: ``CONTINUITY_STATEFUL_EXAMPLES=500 CONTINUITY_STATEFUL_STEPS=25
 CONTINUITY_STATEFUL_SEED=7`` (a seed turns derandomize off). ``pytest -s`` prints what the steps did.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -105,7 +106,9 @@ RECONCILE_AFTER = timedelta(seconds=60)  # JobDeps.stale_after_seconds: a pendin
 STALE_RUN = timedelta(minutes=15)  # CONTINUITY_JOB_STALE_MINUTES: a running run with no heartbeat is abandoned
 ANN = Actor("agent-ann", ActorKind.AGENT)
 ALL_TABLES = (*WORK_TABLES, "continuity_lines", "schedule_adjustments", "audit_entries", "cards", "payments")
-SEQUENCE = NIGHTLY[:NIGHTLY.index("invoice-shipped")] + ["fulfil-children"] + NIGHTLY[NIGHTLY.index("invoice-shipped"):]
+SEQUENCE = (
+    NIGHTLY[: NIGHTLY.index("invoice-shipped")] + ["fulfil-children"] + NIGHTLY[NIGHTLY.index("invoice-shipped") :]
+)
 ACCOUNTS = ("004007", "004011", "004020")
 #: item, payment schedule: book club per shipment / in three installments, trilogy per shipment,
 #: replenishment billed up front in three installments
@@ -278,9 +281,13 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def serviceable(self) -> list[Parent]:
         """Open or held parents whose line is open or paused and not cancelled (what servicing takes)."""
-        ok = {r[0] for r in self.q(
-            "SELECT so.sales_id FROM sales_orders so JOIN continuity_lines cl ON cl.sales_id = so.sales_id "
-            "WHERE so.is_continuity_parent AND so.status IN ('open', 'on_hold') AND cl.status IN ('open', 'paused')")}
+        ok = {
+            r[0]
+            for r in self.q(
+                "SELECT so.sales_id FROM sales_orders so JOIN continuity_lines cl ON cl.sales_id = so.sales_id "
+                "WHERE so.is_continuity_parent AND so.status IN ('open', 'on_hold') AND cl.status IN ('open', 'paused')"
+            )
+        }
         return [p for p in self.parents if p.sales_id in ok and p.cancel is None]
 
     def apply(self, parent: Parent, change: Change, allowed: tuple[str, ...] = ()) -> dict | None:
@@ -297,29 +304,40 @@ class LifecycleMachine(RuleBasedStateMachine):
         return result
 
     def occurrences(self, sales_id: str) -> list[tuple]:
-        return self.q("SELECT seq, status, ship_date, price_minor * quantity, child_sales_id FROM schedule_occurrences "
-                      "WHERE sales_id = :s ORDER BY seq", s=sales_id)
+        return self.q(
+            "SELECT seq, status, ship_date, price_minor * quantity, child_sales_id FROM schedule_occurrences "
+            "WHERE sales_id = :s ORDER BY seq",
+            s=sales_id,
+        )
 
     def in_flight(self) -> int:
         """Attempts whose outcome the next run will look up: unknown ones, and pending ones a crash left
         behind that are old enough for reconcile-payments (a young one is left alone: it may be a live
         worker's)."""
         soon_stale = self.clock.instant - RECONCILE_AFTER + timedelta(seconds=10)
-        return len([r for r in self.q("SELECT status, created_at FROM payment_attempts "
-                                      "WHERE status IN ('pending', 'unknown')")
-                    if r[0] == "unknown" or _instant(r[1]) < soon_stale])
+        return len(
+            [
+                r
+                for r in self.q(
+                    "SELECT status, created_at FROM payment_attempts WHERE status IN ('pending', 'unknown')"
+                )
+                if r[0] == "unknown" or _instant(r[1]) < soon_stale
+            ]
+        )
 
     # -- order entry --------------------------------------------------------------------------------
-    def enter(self, product: tuple[str, str | None], card: str, account: str, start: int | None,
-              mixed: bool = False) -> None:
+    def enter(
+        self, product: tuple[str, str | None], card: str, account: str, start: int | None, mixed: bool = False
+    ) -> None:
         """An agent takes the order: new order with the parent item (``mixed``: and a normal item beside
         it, 0013 × 2), a card payment, submit."""
         item, schedule = product
         start_date = None if start is None else self.clock.today() + timedelta(days=start)
         orders = self.q("SELECT COUNT(*) FROM sales_orders")
         try:
-            sales_id = order_entry.create_order_with_line(self.app.uow, self.clock, account, item,
-                                                          start_date=start_date, payment_schedule_id=schedule)
+            sales_id = order_entry.create_order_with_line(
+                self.app.uow, self.clock, account, item, start_date=start_date, payment_schedule_id=schedule
+            )
         except ValidationFailed as refused:  # later in the program fewer shipments are left than installments
             assert refused.code == "installments_after_last_shipment" and schedule is not None, refused
             assert self.q("SELECT COUNT(*) FROM sales_orders") == orders  # nothing half-written
@@ -340,17 +358,26 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.enter(product, card, ACCOUNTS[k % len(ACCOUNTS)], None)
 
     @precondition(lambda self: len(self.parents) < 5)
-    @rule(product=st.sampled_from(PRODUCTS), card=st.sampled_from(CARDS), account=st.sampled_from(ACCOUNTS),
-          start=st.sampled_from([None, None, -20, 10]), mixed=st.booleans())
+    @rule(
+        product=st.sampled_from(PRODUCTS),
+        card=st.sampled_from(CARDS),
+        account=st.sampled_from(ACCOUNTS),
+        start=st.sampled_from([None, None, -20, 10]),
+        mixed=st.booleans(),
+    )
     def enter_order(self, product, card, account, start, mixed) -> None:  # type: ignore[no-untyped-def]
         self.enter(product, card, account, start, mixed)
 
     def declined_on_hold(self) -> list[Parent]:
-        held = {r[0] for r in self.q(
-            "SELECT so.sales_id FROM sales_orders so WHERE so.status = 'on_hold' AND so.is_continuity_parent "
-            "AND EXISTS (SELECT 1 FROM payments p WHERE p.sales_id = so.sales_id AND p.status = 'declined') "
-            "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.sales_id = so.sales_id "
-            "AND p.status IN ('unknown', 'not_submitted'))")}
+        held = {
+            r[0]
+            for r in self.q(
+                "SELECT so.sales_id FROM sales_orders so WHERE so.status = 'on_hold' AND so.is_continuity_parent "
+                "AND EXISTS (SELECT 1 FROM payments p WHERE p.sales_id = so.sales_id AND p.status = 'declined') "
+                "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.sales_id = so.sales_id "
+                "AND p.status IN ('unknown', 'not_submitted'))"
+            )
+        }
         return [p for p in self.parents if p.sales_id in held]
 
     @precondition(lambda self: self.declined_on_hold())
@@ -383,9 +410,13 @@ class LifecycleMachine(RuleBasedStateMachine):
         return found
 
     @precondition(lambda self: self.serviceable())
-    @rule(kind=st.sampled_from(["skip", "pause", "change_card", "cancel", "resume", "reschedule"]),
-          pick=st.integers(0, 63), arg=st.integers(0, 3), card=st.sampled_from([APPROVE, DECLINE, TIMEOUT]),
-          following=st.booleans())
+    @rule(
+        kind=st.sampled_from(["skip", "pause", "change_card", "cancel", "resume", "reschedule"]),
+        pick=st.integers(0, 63),
+        arg=st.integers(0, 3),
+        card=st.sampled_from([APPROVE, DECLINE, TIMEOUT]),
+        following=st.booleans(),
+    )
     def service(self, kind, pick, arg, card, following) -> None:  # type: ignore[no-untyped-def]
         """An agent changes a parent on a call. ``kind`` is taken when the order allows it, else the
         ``pick``-th change it does allow; ``arg`` picks the occurrence, the date or the shift."""
@@ -398,11 +429,20 @@ class LifecycleMachine(RuleBasedStateMachine):
             if self.apply(parent, Change("skip", seq=seq, reason="away that month")) is not None:
                 parent.skipped.add(seq)
         elif kind == "reschedule":
-            self.apply(parent, Change("reschedule", seq=seqs[0], days=(1, 7, 20, 3)[arg], following=following),
-                       allowed=("reschedule_out_of_order", "date_in_past"))
+            self.apply(
+                parent,
+                Change("reschedule", seq=seqs[0], days=(1, 7, 20, 3)[arg], following=following),
+                allowed=("reschedule_out_of_order", "date_in_past"),
+            )
         elif kind == "pause":
-            if self.apply(parent, Change("pause", on=today + timedelta(days=(0, 3, 15, 40)[arg])),
-                          allowed=("nothing_pending",)) is not None:
+            if (
+                self.apply(
+                    parent,
+                    Change("pause", on=today + timedelta(days=(0, 3, 15, 40)[arg])),
+                    allowed=("nothing_pending",),
+                )
+                is not None
+            ):
                 held = {seq for seq, status, *_ in self.occurrences(parent.sales_id) if status == "paused"}
                 parent.pauses.append({"day": today, "held": held, "resumed": None})
         elif kind == "resume":
@@ -419,16 +459,19 @@ class LifecycleMachine(RuleBasedStateMachine):
         created or still to ship before the cancel date), to the cent."""
         sid = parent.sales_id
         on = None if offset is None else self.clock.today() + timedelta(days=offset)
-        paid = self.q("SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE sales_id = :s "
-                      "AND status = 'paid'", s=sid)[0][0]
+        paid = self.q(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE sales_id = :s AND status = 'paid'", s=sid
+        )[0][0]
         history = {seq for seq, status, *_ in self.occurrences(sid) if status in HISTORY}
         watermark = self.q("SELECT COALESCE(MAX(attempt_id), 0) FROM payment_attempts")[0][0]
-        result = self.apply(parent, Change("cancel", on=on, reason="no more, thanks"),
-                            allowed=("payment_outcome_unknown",))
+        result = self.apply(
+            parent, Change("cancel", on=on, reason="no more, thanks"), allowed=("payment_outcome_unknown",)
+        )
         if result is None:
             return
-        cancel_from = _day(self.q("SELECT pause_from FROM schedule_adjustments WHERE sales_id = :s AND kind = 'cancel'",
-                                  s=sid)[0][0])
+        cancel_from = _day(
+            self.q("SELECT pause_from FROM schedule_adjustments WHERE sales_id = :s AND kind = 'cancel'", s=sid)[0][0]
+        )
         after = self.occurrences(sid)
         kept = sum(amount for _, status, _, amount, _ in after if status in HISTORY + OPEN)
         for seq, status, ship, _, _ in after:
@@ -438,9 +481,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         got = None if result["refund"] is None else int(round(float(result["refund"]) * 100))
         assert got == expected_refund, (sid, result["refund"], paid, kept)
         children = {r[0] for r in self.q("SELECT sales_id FROM sales_orders WHERE parent_sales_id = :s", s=sid)}
-        parent.cancel = {"day": self.clock.today(), "from": cancel_from, "children": children,
-                         "owed": 0 if parent.pay_per_shipment else max(kept - paid, 0), "kept": kept,
-                         "refund": expected_refund or 0, "watermark": watermark}
+        parent.cancel = {
+            "day": self.clock.today(),
+            "from": cancel_from,
+            "children": children,
+            "owed": 0 if parent.pay_per_shipment else max(kept - paid, 0),
+            "kept": kept,
+            "refund": expected_refund or 0,
+            "watermark": watermark,
+        }
 
     # -- the merchandiser -----------------------------------------------------------------------------
     @precondition(lambda self: any(p.item == "88000" for p in self.parents))
@@ -471,19 +520,35 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def has_work(self) -> bool:
         """An open parent with something left to ship or to charge (a crash then likely hits work)."""
-        return bool(self.q(
-            "SELECT 1 FROM sales_orders so WHERE so.is_continuity_parent AND so.status = 'open' AND ("
-            "EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = so.sales_id AND o.status = 'pending') "
-            "OR EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = so.sales_id "
-            "AND i.status NOT IN ('paid', 'cancelled'))) LIMIT 1"))
+        return bool(
+            self.q(
+                "SELECT 1 FROM sales_orders so WHERE so.is_continuity_parent AND so.status = 'open' AND ("
+                "EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = so.sales_id AND o.status = 'pending') "
+                "OR EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = so.sales_id "
+                "AND i.status NOT IN ('paid', 'cancelled'))) LIMIT 1"
+            )
+        )
 
     @precondition(lambda self: self.has_work())
-    @rule(job=st.sampled_from(["create-child-orders", "process-payments-before", "process-payments-after",
-                               "record-outcomes"]),
-          days=st.sampled_from([31, 14, 3, 0]), fail_at=st.sampled_from([1, 1, 2]), chunk_size=st.integers(1, 3),
-          killed=st.booleans(), wait_minutes=st.sampled_from([0, 2, 20]))
-    def crash_a_worker(self, job, days, fail_at, chunk_size, killed,  # type: ignore[no-untyped-def]
-                       wait_minutes) -> None:
+    @rule(
+        job=st.sampled_from(
+            ["create-child-orders", "process-payments-before", "process-payments-after", "record-outcomes"]
+        ),
+        days=st.sampled_from([31, 14, 3, 0]),
+        fail_at=st.sampled_from([1, 1, 2]),
+        chunk_size=st.integers(1, 3),
+        killed=st.booleans(),
+        wait_minutes=st.sampled_from([0, 2, 20]),
+    )
+    def crash_a_worker(
+        self,
+        job,
+        days,
+        fail_at,
+        chunk_size,
+        killed,  # type: ignore[no-untyped-def]
+        wait_minutes,
+    ) -> None:
         """The nightly for a (new) day with small chunks, in which ``job`` dies in the middle (the
         record-outcomes fault hits whichever of reconcile-payments and process-payments records first);
         the error is swallowed, the state left as it is. The next worker starts ``wait_minutes`` later."""
@@ -502,8 +567,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.nightly(self.clock.today(), deps=deps, chunk_size=chunk_size)
         except (RuntimeError, WorkerKilled) as raised:
             assert raised is exc and fault.fired  # type: ignore[attr-defined]
-            crashed = self.q("SELECT run_id, status FROM job_runs WHERE run_id > :r ORDER BY run_id DESC LIMIT 1",
-                             r=latest)[0]
+            crashed = self.q(
+                "SELECT run_id, status FROM job_runs WHERE run_id > :r ORDER BY run_id DESC LIMIT 1", r=latest
+            )[0]
             assert crashed[1] == ("running" if killed else "failed"), crashed
             self.crashed_runs.add(crashed[0])
             event(f"crashed: {job}, {'killed' if killed else 'raised'}")
@@ -547,12 +613,16 @@ class LifecycleMachine(RuleBasedStateMachine):
             "WHERE o.status = 'pending' AND o.ship_date <= :d AND cl.status = 'open' AND so.status = 'open' "
             "AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.token = cl.card_token "
             "AND c.expiry_year * 12 + c.expiry_month < :month)",  # an expired card: skipped and counted
-            d=due_until, month=as_of.year * 12 + as_of.month)
+            d=due_until,
+            month=as_of.year * 12 + as_of.month,
+        )
         assert not left, f"due occurrences left pending after the nightly of {as_of}: {left}"
         older = self.clock.instant - RECONCILE_AFTER
-        orphans = [r for r in self.q("SELECT idempotency_key, created_at FROM payment_attempts "
-                                     "WHERE status = 'pending'")
-                   if _instant(r[1]) < older - timedelta(seconds=5)]
+        orphans = [
+            r
+            for r in self.q("SELECT idempotency_key, created_at FROM payment_attempts WHERE status = 'pending'")
+            if _instant(r[1]) < older - timedelta(seconds=5)
+        ]
         assert not orphans, f"orphaned attempts not looked up: {orphans}"
         unclaimed = self.q(
             "SELECT i.sales_id, i.seq, i.status FROM installments i "
@@ -563,7 +633,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
             "AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
             "AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
-            "AND a.status IN ('pending', 'unknown'))", d=as_of)
+            "AND a.status IN ('pending', 'unknown'))",
+            d=as_of,
+        )
         assert not unclaimed, f"installments due and not charged after the nightly of {as_of}: {unclaimed}"
         unshipped = self.q(
             "SELECT so.sales_id, so.status FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL "
@@ -571,7 +643,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = so.sales_id "
             "AND i.status NOT IN ('paid', 'authorized')) "
             "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.child_sales_id = so.sales_id "
-            "AND o.ship_date > :d)", d=as_of)
+            "AND o.ship_date > :d)",
+            d=as_of,
+        )
         assert not unshipped, f"paid child orders not shipped and invoiced by {as_of}: {unshipped}"
 
     # -- invariants ---------------------------------------------------------------------------------
@@ -581,8 +655,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         when a child line points at it, and its child_sales_id is that existing child of its parent;
         invoiced occurrences belong to invoiced children; no child is created before its occurrence is
         due (ship date − delivery_lead_days); skipped, cancelled, paused and pending ones have none."""
-        dupes = self.q("SELECT parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
-                       "WHERE parent_sales_id IS NOT NULL GROUP BY 1, 2, 3 HAVING COUNT(*) > 1")
+        dupes = self.q(
+            "SELECT parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
+            "WHERE parent_sales_id IS NOT NULL GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
+        )
         assert not dupes, f"two child lines for one occurrence: {dupes}"
         wrong = self.q(
             "SELECT o.sales_id, o.seq, o.status, o.child_sales_id, sl.sales_id, so.parent_sales_id, so.status "
@@ -593,21 +669,27 @@ class LifecycleMachine(RuleBasedStateMachine):
             "WHERE CASE WHEN o.status IN ('child_created', 'invoiced') THEN "
             " (sl.sales_id IS NULL OR so.sales_id IS NULL OR o.child_sales_id <> sl.sales_id "
             "  OR so.parent_sales_id <> o.sales_id OR (o.status = 'invoiced') <> (so.status = 'invoiced')) "
-            "ELSE (o.child_sales_id IS NOT NULL OR sl.sales_id IS NOT NULL) END")
+            "ELSE (o.child_sales_id IS NOT NULL OR sl.sales_id IS NOT NULL) END"
+        )
         assert not wrong, f"occurrences and child orders disagree: {wrong}"
-        orphans = self.q("SELECT sl.sales_id, sl.parent_sales_id, sl.parent_seq FROM sales_lines sl "
-                         "WHERE sl.parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM continuity_lines cl "
-                         "WHERE cl.sales_id = sl.parent_sales_id AND cl.line_no = sl.parent_line_no) "
-                         "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o "
-                         "WHERE o.sales_id = sl.parent_sales_id AND o.line_no = sl.parent_line_no "
-                         "AND o.seq = sl.parent_seq)")
+        orphans = self.q(
+            "SELECT sl.sales_id, sl.parent_sales_id, sl.parent_seq FROM sales_lines sl "
+            "WHERE sl.parent_sales_id IS NOT NULL AND EXISTS (SELECT 1 FROM continuity_lines cl "
+            "WHERE cl.sales_id = sl.parent_sales_id AND cl.line_no = sl.parent_line_no) "
+            "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o "
+            "WHERE o.sales_id = sl.parent_sales_id AND o.line_no = sl.parent_line_no "
+            "AND o.seq = sl.parent_seq)"
+        )
         assert not orphans, f"child lines for no occurrence: {orphans}"  # a mixed order's ordinary lines aside
-        empty = self.q("SELECT so.sales_id FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL "
-                       "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = so.sales_id)")
+        empty = self.q(
+            "SELECT so.sales_id FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = so.sales_id)"
+        )
         assert not empty, f"child orders without lines: {empty}"
         for sid, seq, ship, created in self.q(
-                "SELECT o.sales_id, o.seq, o.ship_date, so.order_date FROM schedule_occurrences o "
-                "JOIN sales_orders so ON so.sales_id = o.child_sales_id"):
+            "SELECT o.sales_id, o.seq, o.ship_date, so.order_date FROM schedule_occurrences o "
+            "JOIN sales_orders so ON so.sales_id = o.child_sales_id"
+        ):
             assert _day(ship) - timedelta(days=LEAD_DAYS) <= _day(created), (sid, seq, ship, created)
 
     @invariant()
@@ -617,8 +699,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         shipping before the cancel date."""
         for p in self.parents:
             occ = {seq: (status, _day(ship), child) for seq, status, ship, _, child in self.occurrences(p.sales_id)}
-            children = {r[0]: _day(r[1]) for r in self.q(
-                "SELECT sales_id, order_date FROM sales_orders WHERE parent_sales_id = :s", s=p.sales_id)}
+            children = {
+                r[0]: _day(r[1])
+                for r in self.q(
+                    "SELECT sales_id, order_date FROM sales_orders WHERE parent_sales_id = :s", s=p.sales_id
+                )
+            }
             for seq in p.skipped:
                 assert occ[seq][0] == "skipped", (p.sales_id, seq, occ[seq])
             for pause in p.pauses:
@@ -631,8 +717,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             if p.cancel is not None:
                 for child in set(children) - p.cancel["children"]:
                     ships = [ship for status, ship, c in occ.values() if c == child]
-                    assert ships and max(ships) < p.cancel["from"], \
+                    assert ships and max(ships) < p.cancel["from"], (
                         f"child {child} of {p.sales_id} made after its cancel from {p.cancel['from']}: {ships}"
+                    )
 
     @invariant()
     def money_matches_the_gateway_ledger(self) -> None:
@@ -645,18 +732,24 @@ class LifecycleMachine(RuleBasedStateMachine):
             "SELECT g.idempotency_key, g.operation, a.operation FROM test_gateway_ledger g "
             "LEFT JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key "
             "WHERE a.attempt_id IS NULL OR a.operation <> g.operation OR a.card_token <> g.card_token "
-            "OR (g.operation <> 'void' AND a.amount_minor <> g.amount_minor)")
+            "OR (g.operation <> 'void' AND a.amount_minor <> g.amount_minor)"
+        )
         assert not strangers, f"ledger rows that are not our attempts: {strangers}"
-        captured = ("(SELECT {what} FROM payment_attempts a JOIN test_gateway_ledger g ON g.idempotency_key = "
-                    "a.idempotency_key WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = "
-                    "i.line_no AND a.seq = i.seq AND g.operation = 'capture' AND g.outcome = 'approved')")
+        captured = (
+            "(SELECT {what} FROM payment_attempts a JOIN test_gateway_ledger g ON g.idempotency_key = "
+            "a.idempotency_key WHERE a.subject = 'installment' AND a.sales_id = i.sales_id AND a.line_no = "
+            "i.line_no AND a.seq = i.seq AND g.operation = 'capture' AND g.outcome = 'approved')"
+        )
         paid_total = settled_captures = 0
         for sid, line, seq, status, amount, captures, amount_captured, flying in self.q(
-                "SELECT i.sales_id, i.line_no, i.seq, i.status, i.amount_minor, "
-                + captured.format(what="COUNT(*)") + ", " + captured.format(what="COALESCE(SUM(g.amount_minor), 0)")
-                + ", (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = "
-                "i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation IN ('capture', 'authorize') "
-                "AND a.status IN ('pending', 'unknown')) FROM installments i"):
+            "SELECT i.sales_id, i.line_no, i.seq, i.status, i.amount_minor, "
+            + captured.format(what="COUNT(*)")
+            + ", "
+            + captured.format(what="COALESCE(SUM(g.amount_minor), 0)")
+            + ", (SELECT COUNT(*) FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = "
+            "i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation IN ('capture', 'authorize') "
+            "AND a.status IN ('pending', 'unknown')) FROM installments i"
+        ):
             key = (sid, line, seq, status)
             assert captures <= 1, f"installment {key} captured {captures} times"
             if flying or status == "unknown":
@@ -667,21 +760,30 @@ class LifecycleMachine(RuleBasedStateMachine):
                 paid_total += amount
                 settled_captures += amount_captured
         assert paid_total == settled_captures
-        refunded = self.q("SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger "
-                          "WHERE operation = 'refund' AND outcome = 'approved'")[0][0]
+        refunded = self.q(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger "
+            "WHERE operation = 'refund' AND outcome = 'approved'"
+        )[0][0]
         assert refunded == sum(p.cancel["refund"] for p in self.parents if p.cancel), "refunds the cancels did not make"
         for p in self.parents:
-            refunds = self.q("SELECT a.status, a.amount_minor, g.outcome FROM payment_attempts a LEFT JOIN "
-                             "test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
-                             "WHERE a.subject = 'refund' AND a.sales_id = :s", s=p.sales_id)
+            refunds = self.q(
+                "SELECT a.status, a.amount_minor, g.outcome FROM payment_attempts a LEFT JOIN "
+                "test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
+                "WHERE a.subject = 'refund' AND a.sales_id = :s",
+                s=p.sales_id,
+            )
             if p.cancel is None:
                 assert not refunds, (p.sales_id, refunds)
                 continue
             assert [r[1] for r in refunds] == ([p.cancel["refund"]] if p.cancel["refund"] else []), refunds
-            late = self.q("SELECT COALESCE(SUM(g.amount_minor), 0) FROM payment_attempts a JOIN test_gateway_ledger g "
-                          "ON g.idempotency_key = a.idempotency_key WHERE a.subject = 'installment' "
-                          "AND a.sales_id = :s AND g.operation = 'capture' AND g.outcome = 'approved' "
-                          "AND a.attempt_id > :w", s=p.sales_id, w=p.cancel["watermark"])[0][0]
+            late = self.q(
+                "SELECT COALESCE(SUM(g.amount_minor), 0) FROM payment_attempts a JOIN test_gateway_ledger g "
+                "ON g.idempotency_key = a.idempotency_key WHERE a.subject = 'installment' "
+                "AND a.sales_id = :s AND g.operation = 'capture' AND g.outcome = 'approved' "
+                "AND a.attempt_id > :w",
+                s=p.sales_id,
+                w=p.cancel["watermark"],
+            )[0][0]
             assert late <= p.cancel["owed"], f"{p.sales_id} charged {late} after its cancel, owed {p.cancel['owed']}"
 
     @invariant()
@@ -695,8 +797,9 @@ class LifecycleMachine(RuleBasedStateMachine):
                 assert run_id in self.crashed_runs, (run_id, status)
             if status == "running":
                 stale_at = _instant(beat or started) + STALE_RUN
-                assert not [s for s in starts if s > stale_at + timedelta(seconds=1)], \
+                assert not [s for s in starts if s > stale_at + timedelta(seconds=1)], (
                     f"run {run_id} is still running after a later run passed its stale time"
+                )
 
     @invariant()
     def authorizations_end_captured_or_released(self) -> None:
@@ -707,11 +810,13 @@ class LifecycleMachine(RuleBasedStateMachine):
         closed = {r[0] for r in self.q("SELECT sales_id FROM sales_orders WHERE status = 'closed'")}
         assert not closed & set(held), f"closed orders still holding authorizations: {closed & set(held)}"
         assert self.q(CAPTURES_ON_ANOTHER_CARD)[0][0] == 0
-        open_lines = self.q("SELECT sl.sales_id, sl.line_no FROM sales_lines sl JOIN sales_orders so "
-                            "ON so.sales_id = sl.sales_id WHERE so.status = 'closed' AND sl.status = 'open' "
-                            "AND NOT EXISTS "
-                            "(SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sl.sales_id "
-                            "AND cl.line_no = sl.line_no)")
+        open_lines = self.q(
+            "SELECT sl.sales_id, sl.line_no FROM sales_lines sl JOIN sales_orders so "
+            "ON so.sales_id = sl.sales_id WHERE so.status = 'closed' AND sl.status = 'open' "
+            "AND NOT EXISTS "
+            "(SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sl.sales_id "
+            "AND cl.line_no = sl.line_no)"
+        )
         assert not open_lines, f"closed orders with open lines: {open_lines}"
 
     @invariant()
@@ -722,7 +827,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             "EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = so.sales_id "
             " AND o.status IN ('pending', 'paused', 'child_created')) OR "
             "EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = so.sales_id "
-            " AND i.status NOT IN ('paid', 'cancelled')))")
+            " AND i.status NOT IN ('paid', 'cancelled')))"
+        )
         assert not left, f"closed parents with work left: {left}"
 
 
@@ -747,11 +853,16 @@ def _machine(template: str, workdir: str) -> type[LifecycleMachine]:
 def test_order_life_cycle_with_batch_jobs_keeps_its_invariants(demo_template, tmp_path) -> None:
     Machine = _machine(demo_template, str(tmp_path))  # noqa: N806
 
-    run = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
-                   derandomize=SEED is None, print_blob=True,
-                   phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                          HealthCheck.data_too_large])
+    run = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        database=None,
+        derandomize=SEED is None,
+        print_blob=True,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     test = get_state_machine_test(Machine, settings=run)
     if SEED is not None:
         test = seed(int(SEED))(test)
@@ -764,29 +875,55 @@ def test_order_life_cycle_with_batch_jobs_keeps_its_invariants(demo_template, tm
 #: after committing the attempt of installment 2 and before recording the gateway's answer; an agent
 #: (or a program change) then changes that installment; the next night's reconcile-payments records the
 #: capture of the attempt's amount. Replayed step by step, with every invariant after each step.
-CHARGE_IN_FLIGHT = [("first_orders", {"orders": [(("88000", "3X"), APPROVE)]}),
-                    ("nightly_twice_for_the_same_day", {}),
-                    ("crash_a_worker", {"job": "process-payments-before", "days": 31, "fail_at": 1, "chunk_size": 1,
-                                        "killed": True, "wait_minutes": 0})]
+CHARGE_IN_FLIGHT = [
+    ("first_orders", {"orders": [(("88000", "3X"), APPROVE)]}),
+    ("nightly_twice_for_the_same_day", {}),
+    (
+        "crash_a_worker",
+        {
+            "job": "process-payments-before",
+            "days": 31,
+            "fail_at": 1,
+            "chunk_size": 1,
+            "killed": True,
+            "wait_minutes": 0,
+        },
+    ),
+]
 SERVICE = {"pick": 0, "arg": 0, "card": APPROVE, "following": False}
 FOUND = {
-    "skip": [*CHARGE_IN_FLIGHT, ("service", {**SERVICE, "kind": "skip"}), ("advance_and_run_nightly",
-                                                                            {"days": 1, "every_day": False})],
-    "cancel": [*CHARGE_IN_FLIGHT, ("service", {**SERVICE, "kind": "cancel"}), ("advance_and_run_nightly",
-                                                                                {"days": 1, "every_day": False})],
-    "price": [*CHARGE_IN_FLIGHT[:2], ("crash_a_worker", {**CHARGE_IN_FLIGHT[2][1], "job": "record-outcomes",
-                                                        "killed": False}),
-              ("change_book_club_price", {"event_no": 6, "price": "11.11"}),
-              ("advance_and_run_nightly", {"days": 1, "every_day": False})],
+    "skip": [
+        *CHARGE_IN_FLIGHT,
+        ("service", {**SERVICE, "kind": "skip"}),
+        ("advance_and_run_nightly", {"days": 1, "every_day": False}),
+    ],
+    "cancel": [
+        *CHARGE_IN_FLIGHT,
+        ("service", {**SERVICE, "kind": "cancel"}),
+        ("advance_and_run_nightly", {"days": 1, "every_day": False}),
+    ],
+    "price": [
+        *CHARGE_IN_FLIGHT[:2],
+        ("crash_a_worker", {**CHARGE_IN_FLIGHT[2][1], "job": "record-outcomes", "killed": False}),
+        ("change_book_club_price", {"event_no": 6, "price": "11.11"}),
+        ("advance_and_run_nightly", {"days": 1, "every_day": False}),
+    ],
 }
 
 
 @pytest.mark.parametrize("name", list(FOUND))
 def test_what_the_machine_found_stays_fixed(demo_template, tmp_path, name) -> None:
     machine = _machine(demo_template, str(tmp_path))()
-    checks = [getattr(machine, n) for n in ("children_match_occurrences", "model_skips_pauses_and_cancels_hold",
-                                            "money_matches_the_gateway_ledger", "no_run_left_running",
-                                            "closed_parents_are_done")]
+    checks = [
+        getattr(machine, n)
+        for n in (
+            "children_match_occurrences",
+            "model_skips_pauses_and_cancels_hold",
+            "money_matches_the_gateway_ledger",
+            "no_run_left_running",
+            "closed_parents_are_done",
+        )
+    ]
     try:
         for step, arguments in FOUND[name]:
             getattr(machine, step)(**arguments)

@@ -1,6 +1,7 @@
 """One authorization per payment under any concurrency (issue 15, item 1), and payments capped at what is
 due (item 2): 20 parallel submits over real HTTP, with and without Idempotency-Keys, on SQLite and
 PostgreSQL; the gateway's own ledger is the judge."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -33,16 +34,22 @@ def setup(database_url):
 
 def _authorizations(app) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
     with app.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT card_token, amount_minor FROM test_gateway_ledger WHERE operation = 'authorize'"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT card_token, amount_minor FROM test_gateway_ledger WHERE operation = 'authorize'")
+            )
+        ]
 
 
 def _draft_order(c, agent: dict, item: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A saved card and a draft order for ``item``: (sales_id, card token)."""
-    card = c.post(f"{API}/cards", headers=agent,
-                  json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}).json()
-    sales_id = c.post(f"{API}/sales-orders", headers=agent,
-                      json={"customer": KAREN, "lines": [{"item_id": item}]}).json()["sales_id"]
+    card = c.post(
+        f"{API}/cards", headers=agent, json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}
+    ).json()
+    sales_id = c.post(
+        f"{API}/sales-orders", headers=agent, json={"customer": KAREN, "lines": [{"item_id": item}]}
+    ).json()["sales_id"]
     return sales_id, card["token"]
 
 
@@ -62,6 +69,7 @@ def test_parallel_submits_authorize_each_payment_once(setup, with_keys, item):
         due = c.get(f"{API}/sales-orders/{sales_id}", headers=agent).json()["amount_due_now"]
     barrier = Barrier(PARALLEL)
     with live_server(app) as url:
+
         def submit(n: int) -> httpx.Response:
             headers = {**agent, **({"Idempotency-Key": f"submit-{n}"} if with_keys else {})}
             barrier.wait()
@@ -84,8 +92,9 @@ def test_a_payment_above_what_is_due_is_refused(setup):
     app, agent = setup
     with client(app) as c:
         sales_id, token = _draft_order(c, agent, "0013")
-        too_much = c.post(f"{API}/sales-orders/{sales_id}/payments", headers=agent,
-                          json={"card_token": token, "amount": "99999.99"})
+        too_much = c.post(
+            f"{API}/sales-orders/{sales_id}/payments", headers=agent, json={"card_token": token, "amount": "99999.99"}
+        )
         assert too_much.status_code == 422 and too_much.json()["code"] == "payment_exceeds_due"
         order = c.get(f"{API}/sales-orders/{sales_id}", headers=agent).json()
         assert order["payments"] == []

@@ -1,5 +1,6 @@
 """`continuity users add NAME --role warehouse`: the new role is accepted on both engines and named in the
 refusal of an unknown role."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The web UI's login, sessions, CSRF, security headers, languages and the agent's order entry through
 FastAPI's TestClient (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import sys
@@ -62,12 +63,14 @@ def _token(client, path: str = "/") -> str:  # type: ignore[no-untyped-def]
 
 # -- login, sessions ----------------------------------------------------------------------------
 
+
 def test_a_page_needs_a_login_and_login_leads_back_to_it(client):
     page = client.get("/customers/004007")
     assert page.status_code == 303 and page.headers["location"] == "/login?next=%2Fcustomers%2F004007"
     token = csrf_of(client.get(page.headers["location"]).text)
-    done = client.post("/login", data={"username": AGENT[0], "password": AGENT[1], "csrf_token": token,
-                                       "next": "/customers/004007"})
+    done = client.post(
+        "/login", data={"username": AGENT[0], "password": AGENT[1], "csrf_token": token, "next": "/customers/004007"}
+    )
     assert done.status_code == 303 and done.headers["location"] == "/customers/004007"
     assert "Karen Berg" in client.get("/customers/004007").text
 
@@ -127,6 +130,7 @@ def test_the_nav_hides_the_manager_pages_from_an_agent(agent):
 
 # -- CSRF and headers ---------------------------------------------------------------------------
 
+
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(agent, web_app):
     before = _count(web_app, orm.sales_orders)
     r = agent.post("/customers/004007/orders", data={"item_id": "0013", "quantity": "1"})
@@ -170,6 +174,7 @@ def test_pages_have_no_inline_script_or_style(agent):
 
 # -- languages ----------------------------------------------------------------------------------
 
+
 def test_the_language_defaults_to_accept_language_and_the_pick_is_remembered(client, web_app):
     login_page = client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
     assert 'lang="fr"' in login_page.text and "Connexion" in login_page.text
@@ -192,6 +197,7 @@ def test_norwegian_accept_language_picks_bokmal(client):
 
 # -- customer service and order entry ------------------------------------------------------------
 
+
 def test_one_match_opens_the_customer_and_several_are_listed(agent):
     one = agent.get("/?q=Karen")
     assert one.status_code == 303 and one.headers["location"] == "/customers/004007"
@@ -206,8 +212,10 @@ def _order_88000(agent) -> str:  # type: ignore[no-untyped-def]
     step = agent.post("/customers/004007/orders", data={"item_id": "88000", "quantity": "1", "csrf_token": token})
     assert step.status_code == 303 and step.headers["location"].startswith("/customers/004007/orders/new?item=88000")
     assert 'id="start_date"' in agent.get(step.headers["location"]).text
-    made = agent.post("/customers/004007/orders/new", data={"item_id": "88000", "quantity": "1",
-                                                           "start_date": "2026-11-23", "csrf_token": token})
+    made = agent.post(
+        "/customers/004007/orders/new",
+        data={"item_id": "88000", "quantity": "1", "start_date": "2026-11-23", "csrf_token": token},
+    )
     assert made.status_code == 303
     return made.headers["location"].split("/")[2]
 
@@ -216,8 +224,9 @@ def test_the_order_entry_flow_gives_the_order_number_and_keeps_no_card_number(ag
     sales_id = _order_88000(agent)
     recap = agent.get(f"/orders/{sales_id}/entry")
     assert "First shipments" in recap.text and "autofocus" in recap.text
-    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "12/30",
-                                                       "csrf_token": _token(agent)})
+    r = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "12/30", "csrf_token": _token(agent)}
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/orders/{sales_id}/done"
     done = agent.get(r.headers["location"])
     assert f'id="order-number">{sales_id}<' in done.text and PAN not in done.text
@@ -227,36 +236,41 @@ def test_the_order_entry_flow_gives_the_order_number_and_keeps_no_card_number(ag
 
 def test_a_declined_card_is_explained_and_nothing_is_lost(agent):
     sales_id = _order_88000(agent)
-    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": DECLINE, "expiry": "12/30",
-                                                       "csrf_token": _token(agent)})
+    r = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": DECLINE, "expiry": "12/30", "csrf_token": _token(agent)}
+    )
     assert r.headers["location"] == f"/orders/{sales_id}/entry"
     page = agent.get(r.headers["location"]).text
     assert "was declined" in page and "ask the caller for another card" in page and DECLINE not in page
-    again = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "12/30",
-                                                           "csrf_token": _token(agent)})
+    again = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "12/30", "csrf_token": _token(agent)}
+    )
     assert again.headers["location"] == f"/orders/{sales_id}/done"
 
 
 def test_an_invalid_card_number_is_not_echoed_back(agent):
     sales_id = _order_88000(agent)
     bad = "4111111111111112"
-    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": bad, "expiry": "12/30",
-                                                       "csrf_token": _token(agent)})
+    r = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": bad, "expiry": "12/30", "csrf_token": _token(agent)}
+    )
     assert r.status_code == 422 and "The card number is not valid" in r.text and bad not in r.text  # a form error
 
 
 @pytest.mark.parametrize("expiry", ["1230", "12 / 2030"])
 def test_an_expiry_typed_without_a_slash_or_with_spaces_is_taken(agent, expiry):
     sales_id = _order_88000(agent)  # issue 18 item 3: "1230" was refused and the card number had to be read again
-    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": expiry,
-                                                       "csrf_token": _token(agent)})
+    r = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": expiry, "csrf_token": _token(agent)}
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/orders/{sales_id}/done"
 
 
 def test_a_mistyped_expiry_is_a_form_error_not_a_failed_payment(agent):
     sales_id = _order_88000(agent)
-    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "13/30",
-                                                       "csrf_token": _token(agent)})
+    r = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "13/30", "csrf_token": _token(agent)}
+    )
     assert r.status_code == 422 and "The expiry date is not valid" in r.text and PAN not in r.text
 
 
@@ -294,9 +308,16 @@ def test_the_continuity_step_asks_for_the_payment_schedule_when_the_program_does
     step = agent.get("/customers/004007/orders/new?item=0021&quantity=1").text
     assert '<label for="payment_schedule_id">Payment schedule</label>' in step
     assert '<option value="3X" selected>' in step
-    made = agent.post("/customers/004007/orders/new", data={"item_id": "0021", "quantity": "1",
-        "start_date": "2026-11-23",
-                                                           "payment_schedule_id": "6X", "csrf_token": _token(agent)})
+    made = agent.post(
+        "/customers/004007/orders/new",
+        data={
+            "item_id": "0021",
+            "quantity": "1",
+            "start_date": "2026-11-23",
+            "payment_schedule_id": "6X",
+            "csrf_token": _token(agent),
+        },
+    )
     sales_id = made.headers["location"].split("/")[2]
     with web_app.uow() as uow:
         assert len(uow.orders.installments(sales_id)) == 6
@@ -309,8 +330,9 @@ def test_a_new_card_replaces_a_payment_not_yet_submitted_so_only_one_card_is_aut
 
     sales_id = _order_88000(agent)
     payment_entry.add_card_payment(web_app.uow, web_app.gateway, web_app.clock, sales_id, "5555555555554444", "12/30")
-    r = agent.post(f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "12/30",
-                                                       "csrf_token": _token(agent)})
+    r = agent.post(
+        f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "12/30", "csrf_token": _token(agent)}
+    )
     assert r.headers["location"] == f"/orders/{sales_id}/done"
     with web_app.uow() as uow:
         statuses = sorted(p.status.value for p in uow.orders.payments(sales_id))

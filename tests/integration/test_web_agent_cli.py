@@ -1,5 +1,6 @@
 """`continuity users add --password-stdin` and `users set-password`: the web login works afterwards;
 the password is never printed and only its argon2 hash is stored."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,12 @@ def _run(monkeypatch, url: str, args: list[str], stdin: str = ""):  # type: igno
 
 
 def test_users_add_with_a_password_from_stdin_can_log_in(monkeypatch, database_url):
-    done = _run(monkeypatch, database_url, ["users", "add", "kim", "--role", "agent", "--password-stdin", "--json"],
-                "kim-secret-1\n")
+    done = _run(
+        monkeypatch,
+        database_url,
+        ["users", "add", "kim", "--role", "agent", "--password-stdin", "--json"],
+        "kim-secret-1\n",
+    )
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["web_login"] is True and "kim-secret-1" not in done.output
     app = bootstrap(Settings(database_url, None, None))

@@ -1,6 +1,7 @@
 """The agent side's catalogs (agent.po) are complete in all six languages: every string the templates
 and error messages use has a translation with the same placeholders, and every status or code the pages
 show through ``_()`` has a wording in every language, English included."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,20 @@ from continuity.entrypoints.web import i18n
 WEB = Path(i18n.__file__).parent
 AGENT_TEMPLATES = [*(WEB / "templates").glob("*.html"), *(WEB / "templates" / "agent").glob("*.html")]
 TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != "en"]
-CODES = {*OrderStatus, *PaymentStatus, *OccurrenceStatus, *BillingMode, *AttemptStatus, *Role,
-         "delivery", "invoice", "authorize", "capture", "void", "refund"}
+CODES = {
+    *OrderStatus,
+    *PaymentStatus,
+    *OccurrenceStatus,
+    *BillingMode,
+    *AttemptStatus,
+    *Role,
+    "delivery",
+    "invoice",
+    "authorize",
+    "capture",
+    "void",
+    "refund",
+}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 

@@ -5,6 +5,7 @@ themselves, the account name tried; nothing is ever locked, so the owner logs in
 has not failed. An unknown name, a wrong password, a disabled user and a throttled client get the same
 answer after the same work (one argon2 verify each). The counts live in the database (every worker sees
 them). The clock is the app's: the tests move it instead of sleeping."""
+
 from __future__ import annotations
 
 import re
@@ -68,6 +69,7 @@ def _logs_in(api, name: str, password: str, address: str) -> bool:  # type: igno
 
 # -- nobody can lock anybody out -------------------------------------------------------------------
 
+
 def test_an_anonymous_client_cannot_lock_the_owner_out(api, web_app):
     with _client(api, ATTACKER) as attacker, _client(api, OWNER) as owner:
         answers = {_post(attacker, AGENT[0], f"guess-{n}").status_code for n in range(30)}
@@ -116,6 +118,7 @@ def test_failures_are_forgotten_an_hour_after_the_last_one(api, web_app):
 
 
 # -- the same answer, the same work ----------------------------------------------------------------
+
 
 def test_unknown_wrong_disabled_and_throttled_get_the_same_answer(api, web_app):
     users.disable_user(web_app.uow, web_app.clock, MANAGER[0])
@@ -169,9 +172,14 @@ def test_every_refusal_does_the_same_work_one_argon2_verify(api, web_app, monkey
     users.disable_user(app.uow, app.clock, MANAGER[0])
     for n in range(5):  # this client is now held back
         _logs_in(api, AGENT[0], f"guess-{n}", "10.9.9.9")
-    cases = {"unknown name": ("nobody-here", "guess-0", ATTACKER), "wrong password": (AGENT[0], "guess-0", ATTACKER),
-             "empty password": (AGENT[0], "", ATTACKER), "disabled user": (*MANAGER, OWNER),
-             "throttled, right password": (*AGENT, "10.9.9.9"), "throttled, unknown name": ("nobody", "x", "10.9.9.9")}
+    cases = {
+        "unknown name": ("nobody-here", "guess-0", ATTACKER),
+        "wrong password": (AGENT[0], "guess-0", ATTACKER),
+        "empty password": (AGENT[0], "", ATTACKER),
+        "disabled user": (*MANAGER, OWNER),
+        "throttled, right password": (*AGENT, "10.9.9.9"),
+        "throttled, unknown name": ("nobody", "x", "10.9.9.9"),
+    }
     work = {}
     for case, (name, password, address) in cases.items():
         store, before = RecordingStore(WebAuthStore(app.engine)), len(hasher.verified)
@@ -185,6 +193,7 @@ def test_every_refusal_does_the_same_work_one_argon2_verify(api, web_app, monkey
 
 
 # -- shared, durable, concurrent -------------------------------------------------------------------
+
 
 def test_the_counts_are_in_the_database_shared_by_every_worker(make_app, api, web_app):
     from continuity.entrypoints.api.app import create_app

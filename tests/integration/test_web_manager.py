@@ -1,5 +1,6 @@
 """The manager's web pages through FastAPI's TestClient (SQLite and PostgreSQL): setup with the event
 editor, the jobs page and the dashboard's weekly figures."""
+
 from __future__ import annotations
 
 import re
@@ -42,25 +43,61 @@ def post(client, url: str, data: dict, page: str | None = None):  # type: ignore
 
 def events_of(app, program_id: str) -> list[tuple]:  # type: ignore[no-untyped-def]
     program = catalog.program(app.uow, program_id)
-    return [(e.event_id, e.item_id, e.quantity, str(e.price.amount) if e.price else None, e.times_to_repeat,
-             str(e.interval), e.start_date, e.action.value) for e in program.sorted_events()]
+    return [
+        (
+            e.event_id,
+            e.item_id,
+            e.quantity,
+            str(e.price.amount) if e.price else None,
+            e.times_to_repeat,
+            str(e.interval),
+            e.start_date,
+            e.action.value,
+        )
+        for e in program.sorted_events()
+    ]
 
 
 def event_form(item: str, **fields: str) -> dict:
-    return {"item_id": item, "quantity": "1", "price": "", "times_to_repeat": "1", "interval_count": "30",
-            "interval_unit": "days", "start_date": "", "action": "normal", **fields}
+    return {
+        "item_id": item,
+        "quantity": "1",
+        "price": "",
+        "times_to_repeat": "1",
+        "interval_count": "30",
+        "interval_unit": "days",
+        "start_date": "",
+        "action": "normal",
+        **fields,
+    }
 
 
-NEW_PROGRAM = {"program_id": "WEBCLUB", "description": "Made in the editor", "order_start": "first_event",
-               "days_after_order": "2", "active": "on", "prompt_for_start_date": "on", **event_form("0013")}
+NEW_PROGRAM = {
+    "program_id": "WEBCLUB",
+    "description": "Made in the editor",
+    "order_start": "first_event",
+    "days_after_order": "2",
+    "active": "on",
+    "prompt_for_start_date": "on",
+    **event_form("0013"),
+}
 
 
 # -- roles ------------------------------------------------------------------------------------------
 def test_an_agent_gets_403_on_every_manager_page_and_cannot_run_a_job(web_app):
     client = web_client(web_app)
     client_login(client, AGENT)
-    for url in ("/setup", "/setup/parameters", "/setup/payment-schedules", "/setup/programs",
-                "/setup/programs/BOOKCLUB", "/setup/programs/new", "/setup/products", "/jobs", "/dashboard"):
+    for url in (
+        "/setup",
+        "/setup/parameters",
+        "/setup/payment-schedules",
+        "/setup/programs",
+        "/setup/programs/BOOKCLUB",
+        "/setup/programs/new",
+        "/setup/products",
+        "/jobs",
+        "/dashboard",
+    ):
         assert client.get(url).status_code == 403, url
     token = csrf_of(client.get("/").text)
     refused = client.post("/jobs", data={"name": "create-child-orders", "as_of": "2026-11-23", "csrf_token": token})
@@ -98,8 +135,19 @@ def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
     created = post(manager, "/setup/programs", NEW_PROGRAM, page="/setup/programs/new")
     assert created.status_code == 303 and created.headers["location"] == "/setup/programs/WEBCLUB?done=created"
     url = "/setup/programs/WEBCLUB"
-    added = post(manager, f"{url}/events", event_form("0014", price="9,99", times_to_repeat="2", interval_count="1",
-                                                      interval_unit="months", start_date="2027-01-01"), page=url)
+    added = post(
+        manager,
+        f"{url}/events",
+        event_form(
+            "0014",
+            price="9,99",
+            times_to_repeat="2",
+            interval_count="1",
+            interval_unit="months",
+            start_date="2027-01-01",
+        ),
+        page=url,
+    )
     assert added.status_code == 303
     post(manager, f"{url}/events", event_form("0015", action="end"), page=url)
     post(manager, f"{url}/events", event_form("0017", action="skip"), page=url)
@@ -111,8 +159,12 @@ def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
     post(manager, f"{url}/events/5/delete", {}, page=url)
     saved = post(manager, f"{url}/events/2", event_form("0013", quantity="2", times_to_repeat="3"), page=url)
     assert saved.status_code == 303
-    header = {**{k: v for k, v in NEW_PROGRAM.items() if k != "program_id"}, "description": "Renamed",
-              "consolidate_past_orders": "on", "payment_schedule_id": "3X"}
+    header = {
+        **{k: v for k, v in NEW_PROGRAM.items() if k != "program_id"},
+        "description": "Renamed",
+        "consolidate_past_orders": "on",
+        "payment_schedule_id": "3X",
+    }
     assert post(manager, url, header).status_code == 303
 
     assert events_of(web_app, "WEBCLUB") == [
@@ -122,18 +174,38 @@ def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
         (4, "0017", 1, None, 1, "30 days", None, "skip"),
     ]
     program = catalog.program(web_app.uow, "WEBCLUB")
-    assert (program.description, program.consolidate_past_orders, program.payment_schedule_id,
-            program.days_after_order, program.bill_up_front) == ("Renamed", True, "3X", 2, False)
+    assert (
+        program.description,
+        program.consolidate_past_orders,
+        program.payment_schedule_id,
+        program.days_after_order,
+        program.bill_up_front,
+    ) == ("Renamed", True, "3X", 2, False)
     page = manager.get(url).text
     assert [m for m in re.findall(r'id="e(\d)-item_id" name="item_id" type="text" value="(\d+)"', page)] == [
-        ("1", "0013"), ("2", "0013"), ("3", "0015"), ("4", "0017")]
+        ("1", "0013"),
+        ("2", "0013"),
+        ("3", "0015"),
+        ("4", "0017"),
+    ]
 
 
 def test_the_editor_keeps_a_price_a_month_interval_and_a_start_date(manager, web_app):
     post(manager, "/setup/programs", NEW_PROGRAM, page="/setup/programs/new")
     url = "/setup/programs/WEBCLUB"
-    post(manager, f"{url}/events", event_form("0014", price="9.99", times_to_repeat="2", interval_count="1",
-                                              interval_unit="months", start_date="2027-01-31"), page=url)
+    post(
+        manager,
+        f"{url}/events",
+        event_form(
+            "0014",
+            price="9.99",
+            times_to_repeat="2",
+            interval_count="1",
+            interval_unit="months",
+            start_date="2027-01-31",
+        ),
+        page=url,
+    )
     post(manager, f"{url}/events/2/move", {"direction": "up"}, page=url)
     assert events_of(web_app, "WEBCLUB") == [
         (1, "0014", 1, "9.99", 2, "1 month", date(2027, 1, 31), "normal"),
@@ -143,8 +215,12 @@ def test_the_editor_keeps_a_price_a_month_interval_and_a_start_date(manager, web
 
 # -- refusals ----------------------------------------------------------------------------------------
 def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(manager, web_app):
-    bad = post(manager, "/setup/programs", {**NEW_PROGRAM, "quantity": "two", "days_after_order": "-1"},
-               page="/setup/programs/new")
+    bad = post(
+        manager,
+        "/setup/programs",
+        {**NEW_PROGRAM, "quantity": "two", "days_after_order": "-1"},
+        page="/setup/programs/new",
+    )
     assert bad.status_code == 422
     assert re.search(r'id="quantity"[^>]*aria-invalid="true"', bad.text)
     assert "Enter a whole number." in bad.text
@@ -165,8 +241,9 @@ def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(manager,
     assert events_of(web_app, "TRILOGY") == before
 
     params_before = vars(catalog.parameters(web_app.uow))
-    refused = post(manager, "/setup/parameters", {**{k: str(v) for k, v in params_before.items()},
-                                                  "repeat_threshold": "0"})
+    refused = post(
+        manager, "/setup/parameters", {**{k: str(v) for k, v in params_before.items()}, "repeat_threshold": "0"}
+    )
     assert refused.status_code == 422 and re.search(r'id="repeat_threshold"[^>]*aria-invalid="true"', refused.text)
     assert vars(catalog.parameters(web_app.uow)) == params_before
 
@@ -174,26 +251,49 @@ def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(manager,
 def test_refusals_are_shown_in_the_users_language(manager, web_app):
     token = csrf_of(manager.get("/setup").text)
     manager.post("/language", data={"language": "nb", "next": "/setup", "csrf_token": token})
-    refused = post(manager, "/setup/programs/TRILOGY/events/1", event_form("0013", quantity="x"),
-                   page="/setup/programs/TRILOGY")
+    refused = post(
+        manager, "/setup/programs/TRILOGY/events/1", event_form("0013", quantity="x"), page="/setup/programs/TRILOGY"
+    )
     assert refused.status_code == 422
     assert "Skriv inn et helt tall." in refused.text and "Enter a whole number." not in refused.text
 
 
 def test_payment_schedules_and_parent_products_are_set_up_through_their_forms(manager, web_app):
-    made = post(manager, "/setup/payment-schedules", {"payment_schedule_id": "4W", "description": "Four weekly",
-                                                      "number_of_payments": "4", "interval_count": "7",
-                                                      "interval_unit": "days"}, page="/setup/payment-schedules/new")
+    made = post(
+        manager,
+        "/setup/payment-schedules",
+        {
+            "payment_schedule_id": "4W",
+            "description": "Four weekly",
+            "number_of_payments": "4",
+            "interval_count": "7",
+            "interval_unit": "days",
+        },
+        page="/setup/payment-schedules/new",
+    )
     assert made.status_code == 303
     schedule = catalog.payment_schedule(web_app.uow, "4W")
     assert (schedule.number_of_payments, str(schedule.interval)) == (4, "7 days")
-    made = post(manager, "/setup/products", {"item_id": "77000", "name": "Trilogy again", "price": "0.00",
-                                             "currency": "EUR", "continuity_program_id": "TRILOGY"},
-                page="/setup/products/new")
+    made = post(
+        manager,
+        "/setup/products",
+        {
+            "item_id": "77000",
+            "name": "Trilogy again",
+            "price": "0.00",
+            "currency": "EUR",
+            "continuity_program_id": "TRILOGY",
+        },
+        page="/setup/products/new",
+    )
     assert made.status_code == 303
     assert catalog.product(web_app.uow, "77000").continuity_program_id == "TRILOGY"
-    twice = post(manager, "/setup/products", {"item_id": "77000", "name": "Again", "price": "0.00", "currency": "EUR"},
-                 page="/setup/products/new")
+    twice = post(
+        manager,
+        "/setup/products",
+        {"item_id": "77000", "name": "Again", "price": "0.00", "currency": "EUR"},
+        page="/setup/products/new",
+    )
     assert twice.status_code == 422 and "A product with this item number exists already." in twice.text
     assert catalog.product(web_app.uow, "77000").name == "Trilogy again"
 
@@ -232,9 +332,14 @@ def test_job_run_history_pages_back_through_older_runs(manager, web_app):
 
 
 def test_a_run_abandoned_by_a_killed_worker_shows_as_abandoned_with_its_reason_in_each_language(manager, web_app):
-    execute(web_app, "INSERT INTO job_runs (name, as_of, filters, counts, status, error, started_at, finished_at) "
-                     "VALUES ('process-payments', :d, '{}', '{}', 'abandoned', :e, :t, :t)",
-            d=TODAY, e="no heartbeat since 2026-11-23 02:00:00 UTC; the worker was probably killed", t=NOW)
+    execute(
+        web_app,
+        "INSERT INTO job_runs (name, as_of, filters, counts, status, error, started_at, finished_at) "
+        "VALUES ('process-payments', :d, '{}', '{}', 'abandoned', :e, :t, :t)",
+        d=TODAY,
+        e="no heartbeat since 2026-11-23 02:00:00 UTC; the worker was probably killed",
+        t=NOW,
+    )
     for lang, word in (("en", "abandoned"), ("nb", "forlatt"), ("fr", "abandonné")):
         token = csrf_of(manager.get("/jobs").text)
         manager.post("/language", data={"language": lang, "next": "/jobs", "csrf_token": token})
@@ -253,10 +358,12 @@ def _direct_figures(app, starts: list[date]) -> tuple[list[int], list[int]]:  # 
         return next((k for k in range(len(starts) - 1) if starts[k] <= day < starts[k + 1]), None)
 
     for ship_date, status, minor, per_shipment in rows(
-            app, "SELECT o.ship_date, o.status, o.price_minor * o.quantity, "
-                 "CASE WHEN l.payment_schedule_id IS NULL AND NOT l.bill_up_front THEN 1 ELSE 0 END "
-                 "FROM schedule_occurrences o JOIN continuity_lines l ON l.sales_id = o.sales_id "
-                 "AND l.line_no = o.line_no"):
+        app,
+        "SELECT o.ship_date, o.status, o.price_minor * o.quantity, "
+        "CASE WHEN l.payment_schedule_id IS NULL AND NOT l.bill_up_front THEN 1 ELSE 0 END "
+        "FROM schedule_occurrences o JOIN continuity_lines l ON l.sales_id = o.sales_id "
+        "AND l.line_no = o.line_no",
+    ):
         k = week(ship_date)
         if k is not None and status not in ("cancelled", "skipped"):
             shipments[k] += 1
@@ -270,9 +377,13 @@ def _direct_figures(app, starts: list[date]) -> tuple[list[int], list[int]]:  # 
 
 
 def test_dashboard_weekly_figures_match_a_direct_count(manager, web_app):
-    orders = [enter_order(web_app, "88000"), enter_order(web_app, "0016"), enter_order(web_app, "0016"),
-              enter_order(web_app, "0021", payment_schedule_id="3X"),
-              enter_order(web_app, "88000", start_date=TODAY + timedelta(days=20))]
+    orders = [
+        enter_order(web_app, "88000"),
+        enter_order(web_app, "0016"),
+        enter_order(web_app, "0016"),
+        enter_order(web_app, "0021", payment_schedule_id="3X"),
+        enter_order(web_app, "88000", start_date=TODAY + timedelta(days=20)),
+    ]
     job(web_app, "create-child-orders", TODAY)
     starts = dashboard.week_starts(TODAY)
     shipments, revenue = _direct_figures(web_app, starts)
@@ -283,11 +394,13 @@ def test_dashboard_weekly_figures_match_a_direct_count(manager, web_app):
 
     page = manager.get("/dashboard")
     assert page.status_code == 200
-    table = re.findall(r'<th scope="row">[^<]*</th>\s*<td class="num">(\d+)</td>\s*<td class="num">([^<]*)</td>',
-                       page.text)
+    table = re.findall(
+        r'<th scope="row">[^<]*</th>\s*<td class="num">(\d+)</td>\s*<td class="num">([^<]*)</td>', page.text
+    )
     assert [int(n) for n, _ in table] == shipments
-    assert [m for _, m in table] == [format_currency(Money.from_minor(r, "EUR").amount, "EUR", locale="en")
-                                     for r in revenue]
+    assert [m for _, m in table] == [
+        format_currency(Money.from_minor(r, "EUR").amount, "EUR", locale="en") for r in revenue
+    ]
     assert page.text.count('<rect class="bar"') == 12 and "<polyline" in page.text
     assert orders  # the orders exist only for the figures
 
@@ -297,8 +410,9 @@ def test_dashboard_lists_declined_installments_with_links_to_their_orders(manage
     use_card(web_app, sales_id, DECLINE)
     second_due = rows(web_app, "SELECT due_date FROM installments WHERE sales_id = :s AND seq = 2", s=sales_id)[0][0]
     job(web_app, "process-payments", date.fromisoformat(str(second_due)))
-    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 2",
-        s=sales_id) == [("declined",)]
+    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 2", s=sales_id) == [
+        ("declined",)
+    ]
     page = manager.get("/dashboard").text
     attention = page.split('id="attention-title"')[1].split("</section>")[0]
     assert f'href="/orders/{sales_id}"' in attention and "Karen Berg" in attention and "Installment 2" in attention
@@ -315,8 +429,14 @@ def test_an_editor_form_posted_without_the_csrf_token_changes_nothing(manager, w
     assert scalar(web_app, "SELECT COUNT(*) FROM job_runs") == 0
 
 
-WORDS = {"en": "Add an event", "nb": "Legg til en hendelse", "nl": "Een gebeurtenis toevoegen",
-         "it": "Aggiungi un evento", "fr": "Ajouter un événement", "sv": "Lägg till en händelse"}
+WORDS = {
+    "en": "Add an event",
+    "nb": "Legg til en hendelse",
+    "nl": "Een gebeurtenis toevoegen",
+    "it": "Aggiungi un evento",
+    "fr": "Ajouter un événement",
+    "sv": "Lägg till en händelse",
+}
 
 
 @pytest.mark.parametrize("lang", sorted(WORDS))
@@ -325,9 +445,18 @@ def test_every_manager_page_renders_in_each_language(manager, web_app, lang):
     job(web_app, "create-child-orders", TODAY)
     token = csrf_of(manager.get("/setup").text)
     manager.post("/language", data={"language": lang, "next": "/setup", "csrf_token": token})
-    for url in ("/setup", "/setup/parameters", "/setup/payment-schedules", "/setup/payment-schedules/3X",
-                "/setup/programs", "/setup/programs/new", "/setup/products", "/setup/products/88000", "/jobs",
-                "/dashboard"):
+    for url in (
+        "/setup",
+        "/setup/parameters",
+        "/setup/payment-schedules",
+        "/setup/payment-schedules/3X",
+        "/setup/programs",
+        "/setup/programs/new",
+        "/setup/products",
+        "/setup/products/88000",
+        "/jobs",
+        "/dashboard",
+    ):
         assert manager.get(url).status_code == 200, (lang, url)
     editor = manager.get("/setup/programs/BOOKCLUB").text
     assert WORDS[lang] in editor and f'<html lang="{lang}"' in editor

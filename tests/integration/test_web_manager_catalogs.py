@@ -1,4 +1,5 @@
 """The manager pages' translations (manager.po): complete for every language, placeholders intact."""
+
 from __future__ import annotations
 
 import re

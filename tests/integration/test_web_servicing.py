@@ -2,6 +2,7 @@
 SQLite and PostgreSQL: form → Preview → Save for each change; the preview's "after" is what the order page
 shows after Save; an error or a form without its CSRF token writes nothing; the history shows the change;
 a card number is posted once and never shown; the servicing catalogs are complete."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,17 @@ from continuity.entrypoints.web.routes import order_servicing  # noqa: E402
 from continuity.services import views  # noqa: E402
 from continuity.services.projection import order_projection  # noqa: E402
 
-TABLES = ("schedule_occurrences", "schedule_adjustments", "installments", "audit_entries", "continuity_lines",
-          "cards", "payment_attempts", "sales_orders", "sales_lines")
+TABLES = (
+    "schedule_occurrences",
+    "schedule_adjustments",
+    "installments",
+    "audit_entries",
+    "continuity_lines",
+    "cards",
+    "payment_attempts",
+    "sales_orders",
+    "sales_lines",
+)
 
 
 @pytest.fixture
@@ -61,8 +71,10 @@ def visible_rows(html: str) -> list[str]:
     html = re.sub(r"<details.*?</details>|<span class=\"changed-mark\">.*?</span>", "", html, flags=re.S)
     result = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
-        cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split())
-                 for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        cells = [
+            " ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split())
+            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        ]
         result.append(" | ".join(cells))
     return result
 
@@ -78,8 +90,9 @@ def save_form(html: str) -> dict[str, str]:
 def preview(agent, sales_id: str, slug: str, values: dict):  # type: ignore[no-untyped-def]
     page = agent.get(f"/orders/{sales_id}/service/{slug}")
     assert page.status_code == 200, page.text
-    return agent.post(f"/orders/{sales_id}/service/{slug}",
-                      data={"csrf_token": csrf_of(page.text), "action": "preview", **values})
+    return agent.post(
+        f"/orders/{sales_id}/service/{slug}", data={"csrf_token": csrf_of(page.text), "action": "preview", **values}
+    )
 
 
 def save(agent, sales_id: str, previewed):  # type: ignore[no-untyped-def]
@@ -129,8 +142,11 @@ def test_the_actor_is_the_logged_in_user_with_the_kind_of_their_role(web_app, bo
     with web_client(web_app) as manager:
         assert client_login(manager, MANAGER).status_code == 303
         assert save(manager, bookclub, preview(manager, bookclub, "skip", {"seq": "4"})).status_code == 303
-    actors = rows(web_app, "SELECT DISTINCT actor, actor_kind FROM audit_entries "
-                           "WHERE sales_id = :s AND action = 'skip'", s=bookclub)
+    actors = rows(
+        web_app,
+        "SELECT DISTINCT actor, actor_kind FROM audit_entries WHERE sales_id = :s AND action = 'skip'",
+        s=bookclub,
+    )
     assert actors == [(MANAGER[0], "manager")]
 
 
@@ -158,14 +174,17 @@ def test_reschedule_moves_by_the_field_the_agent_typed_into(agent, bookclub):
     shown = re.search(r'name="shown_date" value="([^"]+)"', form).group(1)
     assert shown == "2027-01-26" and 'id="how-date" name="how" value="date" checked' in form
     base = {"csrf_token": csrf_of(form), "action": "preview", "seq": "3", "shown_date": shown}
-    by_days = agent.post(f"/orders/{bookclub}/service/reschedule",
-                         data={**base, "how": "date", "new_date": shown, "days": "10"})
+    by_days = agent.post(
+        f"/orders/{bookclub}/service/reschedule", data={**base, "how": "date", "new_date": shown, "days": "10"}
+    )
     assert "by 10 day(s)" in by_days.text and "Feb 5, 2027" in section(by_days.text, "after")
-    by_date = agent.post(f"/orders/{bookclub}/service/reschedule",
-                         data={**base, "how": "days", "new_date": "2027-02-01", "days": ""})
+    by_date = agent.post(
+        f"/orders/{bookclub}/service/reschedule", data={**base, "how": "days", "new_date": "2027-02-01", "days": ""}
+    )
     assert "to Feb 1, 2027" in by_date.text and "Feb 1, 2027" in section(by_date.text, "after")
-    both = agent.post(f"/orders/{bookclub}/service/reschedule",
-                      data={**base, "how": "days", "new_date": "2027-02-01", "days": "3"})
+    both = agent.post(
+        f"/orders/{bookclub}/service/reschedule", data={**base, "how": "days", "new_date": "2027-02-01", "days": "3"}
+    )
     assert "by 3 day(s)" in both.text  # both changed: the radio button decides
 
 
@@ -187,12 +206,15 @@ def test_an_error_is_shown_in_the_agents_language_next_to_the_form_and_nothing_i
     assert 'id="error"' in past.text and "Datoen er passert" in past.text
     assert 'value="2026-11-01"' in past.text, "the typed values are kept in the form"
     page = agent.get(f"/orders/{bookclub}/service/reschedule")
-    out_of_order = agent.post(f"/orders/{bookclub}/service/reschedule",
-                              data={"csrf_token": csrf_of(page.text), "action": "save", "seq": "2", "how": "date",
-                                    "new_date": "2027-03-01"})
+    out_of_order = agent.post(
+        f"/orders/{bookclub}/service/reschedule",
+        data={"csrf_token": csrf_of(page.text), "action": "save", "seq": "2", "how": "date", "new_date": "2027-03-01"},
+    )
     assert out_of_order.status_code == 422 and 'id="error"' in out_of_order.text
-    garbage = agent.post(f"/orders/{bookclub}/service/pause",
-                         data={"csrf_token": csrf_of(page.text), "action": "save", "on": "31.12.2026"})
+    garbage = agent.post(
+        f"/orders/{bookclub}/service/pause",
+        data={"csrf_token": csrf_of(page.text), "action": "save", "on": "31.12.2026"},
+    )
     assert garbage.status_code == 422 and "Skriv inn en gyldig dato" in garbage.text
     assert snapshot(web_app, TABLES) == untouched
 
@@ -214,8 +236,10 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(agent, web
 def test_save_after_the_order_changed_shows_the_new_preview_instead(agent, web_app, bookclub):
     shown = preview(agent, bookclub, "skip", {"seq": "3"})
     page = agent.get(f"/orders/{bookclub}/service/substitute")  # meanwhile, another agent substitutes #4
-    agent.post(f"/orders/{bookclub}/service/substitute",
-               data={"csrf_token": csrf_of(page.text), "action": "save", "seq": "4", "item_id": "0013"})
+    agent.post(
+        f"/orders/{bookclub}/service/substitute",
+        data={"csrf_token": csrf_of(page.text), "action": "save", "seq": "4", "item_id": "0013"},
+    )
     untouched = snapshot(web_app, TABLES)
     again = save(agent, bookclub, shown)
     assert again.status_code == 409 and 'id="notice"' in again.text
@@ -269,8 +293,9 @@ def test_cancel_before_any_capture_shows_the_authorization_it_releases(agent, we
     assert "nothing to refund" in re.search(r'<dd id="refund">(.*?)</dd>', shown.text, re.S).group(1)
     assert "installment 1: €19.80" in re.search(r'<dd id="voided">(.*?)</dd>', shown.text, re.S).group(1)
     assert save(agent, sales_id, shown).status_code == 303
-    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 1", s=sales_id) == \
-        [("cancelled",)]
+    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s AND seq = 1", s=sales_id) == [
+        ("cancelled",)
+    ]
 
 
 # -- change card ------------------------------------------------------------------------------------
@@ -281,17 +306,32 @@ def test_change_card_posts_the_number_once_and_never_shows_it(agent, web_app):
     assert 'id="card_number"' in form.text and 'id="before"' in form.text and 'id="after"' in form.text
     assert 'name="card_number" value' not in form.text
     untouched = snapshot(web_app, TABLES)
-    bad = agent.post(f"/orders/{sales_id}/service/change-card",
-                     data={"csrf_token": csrf_of(form.text), "action": "save", "card_number": "4111111111111112",
-                           "expiry": "12/30", "expected": save_form(form.text)["expected"]})
+    bad = agent.post(
+        f"/orders/{sales_id}/service/change-card",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "action": "save",
+            "card_number": "4111111111111112",
+            "expiry": "12/30",
+            "expected": save_form(form.text)["expected"],
+        },
+    )
     assert bad.status_code == 422 and "The card number is not valid" in bad.text
     assert "4111111111111112" not in bad.text
     assert snapshot(web_app, TABLES) == untouched
 
     new_card = "5555555555554444"
-    saved = agent.post(f"/orders/{sales_id}/service/change-card",
-                       data={"csrf_token": csrf_of(form.text), "action": "save", "card_number": new_card,
-                             "expiry": "11/31", "reason": "new card", **{"expected": save_form(form.text)["expected"]}})
+    saved = agent.post(
+        f"/orders/{sales_id}/service/change-card",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "action": "save",
+            "card_number": new_card,
+            "expiry": "11/31",
+            "reason": "new card",
+            **{"expected": save_form(form.text)["expected"]},
+        },
+    )
     assert saved.status_code == 303, saved.text
     page = agent.get(saved.headers["location"]).text
     assert "4444" in page and new_card not in page
@@ -363,10 +403,13 @@ def test_servicing_po_does_not_redefine_the_agents_strings():
                 assert not mine & theirs, (lang, other, mine & theirs)
 
 
-@pytest.mark.parametrize("slug, values, shown", [
-    ("cancel", {"on": "2026-11-23", "reason": "too many books"}, "cancelled"),
-    ("pause", {"on": "2026-12-01", "reason": "moving house"}, "paused"),
-])
+@pytest.mark.parametrize(
+    "slug, values, shown",
+    [
+        ("cancel", {"on": "2026-11-23", "reason": "too many books"}, "cancelled"),
+        ("pause", {"on": "2026-12-01", "reason": "moving house"}, "paused"),
+    ],
+)
 def test_the_status_badge_shows_cancelled_or_paused_after_the_change(agent, web_app, bookclub, slug, values, shown):
     """Issue 18 item 1: the badge read "open" after a cancel or a pause (the order stays open until
     close-orders closes it)."""

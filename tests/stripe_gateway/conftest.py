@@ -1,4 +1,5 @@
 """Fixtures of the Stripe tests: one localstripe process for the run, apps wired to it."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,10 +28,19 @@ def localstripe(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def stripe_settings(database_url: str, api_base: str, **more) -> Settings:  # type: ignore[no-untyped-def]
-    return Settings(database_url, None, None, max_as_of_days=TEST_MAX_AS_OF_DAYS, gateway="stripe",
-                    stripe_api_key=ls.SECRET_KEY, stripe_publishable_key=ls.PUBLISHABLE_KEY,
-                    stripe_api_base=api_base, stripe_js_url=f"{api_base}/js.stripe.com/v3/",
-                    stripe_key_prefix=f"t{uuid.uuid4().hex[:8]}:", **more)
+    return Settings(
+        database_url,
+        None,
+        None,
+        max_as_of_days=TEST_MAX_AS_OF_DAYS,
+        gateway="stripe",
+        stripe_api_key=ls.SECRET_KEY,
+        stripe_publishable_key=ls.PUBLISHABLE_KEY,
+        stripe_api_base=api_base,
+        stripe_js_url=f"{api_base}/js.stripe.com/v3/",
+        stripe_key_prefix=f"t{uuid.uuid4().hex[:8]}:",
+        **more,
+    )
 
 
 @pytest.fixture
@@ -38,8 +48,9 @@ def make_stripe_app(database_url, localstripe):  # type: ignore[no-untyped-def]
     apps: list[App] = []
 
     def _make(api_base: str | None = None, gateway=None, day=TODAY) -> App:  # type: ignore[no-untyped-def]
-        app = bootstrap(stripe_settings(database_url, api_base or localstripe.url), clock=FixedClock(day),
-                        gateway=gateway)
+        app = bootstrap(
+            stripe_settings(database_url, api_base or localstripe.url), clock=FixedClock(day), gateway=gateway
+        )
         apps.append(app)
         return app
 

@@ -6,6 +6,7 @@ connection before forwarding (it did not happen), ``delay`` waits ``seconds`` be
 answers 429 without forwarding, ``fail`` forwards and answers 500 instead of the response. Every request
 is logged with whether it was forwarded and its key.
 """
+
 from __future__ import annotations
 
 import socket
@@ -85,8 +86,14 @@ class FaultProxy:
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         fault = self._take(h.command, h.path)
-        seen = Seen(h.command, h.path, h.headers.get("Idempotency-Key", ""), False, fault.kind if fault else "",
-                    body.decode("utf-8", "replace"))
+        seen = Seen(
+            h.command,
+            h.path,
+            h.headers.get("Idempotency-Key", ""),
+            False,
+            fault.kind if fault else "",
+            body.decode("utf-8", "replace"),
+        )
         with self.lock:
             self.log.append(seen)
         if fault and fault.kind == "reset":

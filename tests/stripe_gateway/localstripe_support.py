@@ -9,6 +9,7 @@ One process serves the whole run (``run_wide``): the first xdist worker that nee
 lock in the folder the workers share, and the last one done stops it. (The xdist_group route does not
 work here: pytest 9 keeps a node's id in ``_id``, so xdist 3.8's ``item._nodeid`` group suffix is lost.)
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -52,9 +53,13 @@ class LocalStripe:
 
     def payment_method(self, number: str, exp_month: int = 12, exp_year: int = 2030) -> str:
         """What Stripe.js does in the browser: the card goes to Stripe, a PaymentMethod id comes back."""
-        return self.client().v1.payment_methods.create(
-            {"type": "card", "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year,
-                                      "cvc": "123"}}).id
+        return (
+            self.client()
+            .v1.payment_methods.create(
+                {"type": "card", "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}}
+            )
+            .id
+        )
 
     def intents(self, customer: str) -> list:
         """localstripe's own list of the customer's PaymentIntents."""
@@ -73,10 +78,14 @@ class LocalStripe:
         """What the intent took: its charge, less the released rest of a partial capture."""
         if intent.status != "succeeded":
             return 0
-        charge = self.client().v1.charges.retrieve(intent.latest_charge.id if hasattr(intent.latest_charge, "id")
-                                                   else intent.latest_charge)
-        released = sum(r.amount for r in self.client().v1.refunds.list({"payment_intent": intent.id}).data
-                       if not (r.metadata.to_dict() if r.metadata else {}).get("idempotency_key"))
+        charge = self.client().v1.charges.retrieve(
+            intent.latest_charge.id if hasattr(intent.latest_charge, "id") else intent.latest_charge
+        )
+        released = sum(
+            r.amount
+            for r in self.client().v1.refunds.list({"payment_intent": intent.id}).data
+            if not (r.metadata.to_dict() if r.metadata else {}).get("idempotency_key")
+        )
         return charge.amount - released
 
 
@@ -91,9 +100,14 @@ def _all(lister) -> list:  # type: ignore[no-untyped-def]
 
 def start(port: int, folder: Path) -> LocalStripe:
     log = open(folder / "localstripe.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen([sys.executable, "-c", LAUNCH, "--port", str(port), "--from-scratch"],
-                               cwd=folder, env={**os.environ, "TMPDIR": str(folder)}, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, "--port", str(port), "--from-scratch"],
+        cwd=folder,
+        env={**os.environ, "TMPDIR": str(folder)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -166,6 +180,7 @@ def run_wide(shared: Path) -> Iterator[LocalStripe]:
                 stop(server)
                 info.clear()
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -195,8 +210,9 @@ def api_client(app):  # type: ignore[no-untyped-def]
 
 
 def new_order(client, headers, item_id: str) -> str:  # type: ignore[no-untyped-def]
-    done = client.post(f"{API}/sales-orders", headers=headers,
-                       json={"customer": KAREN, "lines": [{"item_id": item_id, "quantity": 1}]})
+    done = client.post(
+        f"{API}/sales-orders", headers=headers, json={"customer": KAREN, "lines": [{"item_id": item_id, "quantity": 1}]}
+    )
     assert done.status_code == 201, done.text
     return done.json()["sales_id"]
 
@@ -207,8 +223,9 @@ def pay(client, headers, server: LocalStripe, sales_id: str, number: str) -> str
     card = client.post(f"{API}/cards", headers=headers, json={"customer": KAREN, "payment_method": pm})
     assert card.status_code == 201, card.text
     assert card.json()["token"] == pm
-    paid = client.post(f"{API}/sales-orders/{sales_id}/payments", headers=headers,
-                       json={"method": "card", "card_token": pm})
+    paid = client.post(
+        f"{API}/sales-orders/{sales_id}/payments", headers=headers, json={"method": "card", "card_token": pm}
+    )
     assert paid.status_code == 201, paid.text
     return pm
 
@@ -240,6 +257,8 @@ def attempts(app, sales_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
     with app.engine.connect() as conn:
-        found = conn.execute(text("SELECT * FROM payment_attempts WHERE sales_id = :s OR sales_id LIKE :c "
-                                  "ORDER BY attempt_id"), {"s": sales_id, "c": f"{sales_id}-%"})
+        found = conn.execute(
+            text("SELECT * FROM payment_attempts WHERE sales_id = :s OR sales_id LIKE :c ORDER BY attempt_id"),
+            {"s": sales_id, "c": f"{sales_id}-%"},
+        )
         return [dict(r._mapping) for r in found]

@@ -1,4 +1,5 @@
 """The Stripe adapter on its own against localstripe: key namespaces, void after capture, refund bounds."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,8 +12,13 @@ from continuity.services.ports import GatewayCustomer, GatewayOutcome
 
 
 def _gateway(server, prefix: str | None = None) -> StripeGateway:  # type: ignore[no-untyped-def]
-    return StripeGateway(SECRET_KEY, PUBLISHABLE_KEY, server.url, f"{server.url}/js.stripe.com/v3/",
-                         key_prefix=prefix if prefix is not None else f"{uuid.uuid4().hex[:8]}:")
+    return StripeGateway(
+        SECRET_KEY,
+        PUBLISHABLE_KEY,
+        server.url,
+        f"{server.url}/js.stripe.com/v3/",
+        key_prefix=prefix if prefix is not None else f"{uuid.uuid4().hex[:8]}:",
+    )
 
 
 def _card(gateway: StripeGateway, server) -> str:  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
 """The seed-004 story in Chromium with CONTINUITY_GATEWAY=stripe: the card is typed into localstripe's
 Stripe.js stand-in (loaded from CONTINUITY_STRIPE_JS_URL), confirmed at localstripe against a SetupIntent;
 our server receives only the PaymentMethod id. The first book's charge is then read from localstripe."""
+
 from __future__ import annotations
 
 import os
@@ -22,17 +23,28 @@ from web_support import AGENT, CONTINUITY, browser, free_port, login, page, prep
 def stripe_web(tmp_path, localstripe):  # type: ignore[no-untyped-def]
     database = tmp_path / "web.db"
     prepare_demo_database(f"sqlite:///{database}")
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": f"sqlite:///{database}", "CONTINUITY_TODAY": TODAY.isoformat(),
-           "CONTINUITY_LOG_FILE": str(tmp_path / "app.log"), "CONTINUITY_GATEWAY": "stripe",
-           "CONTINUITY_STRIPE_API_KEY": SECRET_KEY, "CONTINUITY_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-           "CONTINUITY_STRIPE_API_BASE": localstripe.url,
-           "CONTINUITY_STRIPE_JS_URL": f"{localstripe.url}/js.stripe.com/v3/",
-           "CONTINUITY_STRIPE_KEY_PREFIX": f"web-{tmp_path.name}:"}
+    env = {
+        **os.environ,
+        "CONTINUITY_DATABASE_URL": f"sqlite:///{database}",
+        "CONTINUITY_TODAY": TODAY.isoformat(),
+        "CONTINUITY_LOG_FILE": str(tmp_path / "app.log"),
+        "CONTINUITY_GATEWAY": "stripe",
+        "CONTINUITY_STRIPE_API_KEY": SECRET_KEY,
+        "CONTINUITY_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "CONTINUITY_STRIPE_API_BASE": localstripe.url,
+        "CONTINUITY_STRIPE_JS_URL": f"{localstripe.url}/js.stripe.com/v3/",
+        "CONTINUITY_STRIPE_KEY_PREFIX": f"web-{tmp_path.name}:",
+    }
     port = free_port()
     output = tmp_path / "server-output.txt"
     with output.open("w") as out:
-        process = subprocess.Popen([str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        process = subprocess.Popen(
+            [str(CONTINUITY), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -58,8 +70,9 @@ def _type_card(page, number: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, page, localstripe):
     ours: list[str] = []
-    page.on("request",
-        lambda r: ours.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(stripe_web.url) else None)
+    page.on(
+        "request", lambda r: ours.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(stripe_web.url) else None
+    )
     login(page, stripe_web, AGENT)
     page.fill("#q", "Karen")
     page.press("#q", "Enter")
@@ -82,8 +95,13 @@ def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, pag
     assert all(VISA not in r for r in ours), "the card number reached our server"
 
     for day in ("2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"):
-        done = subprocess.run([str(CONTINUITY), "jobs", "run-all", "--as-of", day, "--fulfil", "--json"],
-                              env=stripe_web.env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(CONTINUITY), "jobs", "run-all", "--as-of", day, "--fulfil", "--json"],
+            env=stripe_web.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
     pm = re.search(r"payment_method=(pm_\w+)", posted[0]).group(1)
     [charge] = localstripe.intents(localstripe.customer_of(pm))
@@ -92,7 +110,6 @@ def test_seed_004_in_chromium_with_the_card_typed_into_stripe_js(stripe_web, pag
     assert pm.encode() in stored and VISA.encode() not in stored
     logs = (stripe_web.folder / "app.log").read_text() + (stripe_web.folder / "server-output.txt").read_text()
     assert VISA not in logs
-
 
     # the caller gives another card: the change-card form's field is Stripe.js too
     page.goto(f"{stripe_web.url}/orders/{sales_id}/service/change-card")

@@ -6,6 +6,7 @@ metadata before anything is sent again, and a request is re-sent (same key) only
 nothing under that key. Checked against localstripe's records: at most one successful capture per
 installment, no refund without its capture, everything settled after reconcile-payments.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,14 @@ def faulty(make_stripe_app, localstripe):  # type: ignore[no-untyped-def]
 
     proxy = FaultProxy(localstripe.url)
     url = proxy.start()
-    gateway = StripeGateway(SECRET_KEY, PUBLISHABLE_KEY, url, f"{url}/js.stripe.com/v3/", timeout=1.0,
-                            key_prefix=f"t{uuid.uuid4().hex[:8]}:")  # keys repeat across test databases
+    gateway = StripeGateway(
+        SECRET_KEY,
+        PUBLISHABLE_KEY,
+        url,
+        f"{url}/js.stripe.com/v3/",
+        timeout=1.0,
+        key_prefix=f"t{uuid.uuid4().hex[:8]}:",
+    )  # keys repeat across test databases
     app = make_stripe_app(api_base=url, gateway=gateway)
     load_demo(app.uow, app.clock.today())
     yield app, proxy, localstripe
@@ -92,8 +99,12 @@ def test_lost_answers_are_found_by_their_key_and_never_sent_again(faulty):
     assert len({s.key for s in creates}) == 3
     assert [s.fault for s in proxy.sent("POST", f"{INTENTS}/{held.id}/capture")] == ["drop"]
     with app.engine.connect() as conn:
-        assert conn.execute(text("SELECT status FROM installments WHERE sales_id = :s ORDER BY seq"),
-                            {"s": sales_id}).scalars().all() == ["paid"] * 3
+        assert (
+            conn.execute(text("SELECT status FROM installments WHERE sales_id = :s ORDER BY seq"), {"s": sales_id})
+            .scalars()
+            .all()
+            == ["paid"] * 3
+        )
     assert sorted(server.captured(i) for i in server.intents(server.customer_of(pm))) == [1980] * 3
     _settled(app, server, sales_id, pm)
 

@@ -1,5 +1,6 @@
 """CONTINUITY_GATEWAY=stripe: settings, the key checked at serve/worker start, and card entry by
 PaymentMethod only (API POST /cards, CLI orders pay --payment-method)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ CONTINUITY = Path(sys.executable).with_name("continuity")
 
 
 def _env(monkeypatch, **values):  # type: ignore[no-untyped-def]
-    for name in ("CONTINUITY_GATEWAY", "CONTINUITY_STRIPE_API_KEY", "CONTINUITY_STRIPE_PUBLISHABLE_KEY",
-                 "CONTINUITY_STRIPE_API_BASE", "CONTINUITY_STRIPE_JS_URL", "CONTINUITY_STRIPE_KEY_PREFIX"):
+    for name in (
+        "CONTINUITY_GATEWAY",
+        "CONTINUITY_STRIPE_API_KEY",
+        "CONTINUITY_STRIPE_PUBLISHABLE_KEY",
+        "CONTINUITY_STRIPE_API_BASE",
+        "CONTINUITY_STRIPE_JS_URL",
+        "CONTINUITY_STRIPE_KEY_PREFIX",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in values.items():
         monkeypatch.setenv(f"CONTINUITY_{name.upper()}", value)
@@ -29,26 +36,45 @@ def test_the_test_connector_stays_the_default(monkeypatch):
     _env(monkeypatch)
     settings = Settings.from_env()
     assert (settings.gateway, settings.stripe_api_base, settings.stripe_js_url) == (
-        "test", "https://api.stripe.com", "https://js.stripe.com/v3/")
+        "test",
+        "https://api.stripe.com",
+        "https://js.stripe.com/v3/",
+    )
 
 
 def test_stripe_settings_are_read_and_the_secret_is_not_shown(monkeypatch):
-    _env(monkeypatch, gateway="stripe", stripe_api_key="sk_test_x1", stripe_publishable_key="pk_test_y",
-         stripe_api_base="http://127.0.0.1:9", stripe_js_url="http://127.0.0.1:9/js.stripe.com/v3/",
-         stripe_key_prefix="shop-1:")
+    _env(
+        monkeypatch,
+        gateway="stripe",
+        stripe_api_key="sk_test_x1",
+        stripe_publishable_key="pk_test_y",
+        stripe_api_base="http://127.0.0.1:9",
+        stripe_js_url="http://127.0.0.1:9/js.stripe.com/v3/",
+        stripe_key_prefix="shop-1:",
+    )
     settings = Settings.from_env()
-    assert (settings.gateway, settings.stripe_api_key, settings.stripe_publishable_key, settings.stripe_api_base,
-            settings.stripe_key_prefix) == ("stripe", "sk_test_x1", "pk_test_y", "http://127.0.0.1:9", "shop-1:")
+    assert (
+        settings.gateway,
+        settings.stripe_api_key,
+        settings.stripe_publishable_key,
+        settings.stripe_api_base,
+        settings.stripe_key_prefix,
+    ) == ("stripe", "sk_test_x1", "pk_test_y", "http://127.0.0.1:9", "shop-1:")
     assert "sk_test_x1" not in repr(settings)
 
 
-@pytest.mark.parametrize("values, says", [
-    ({"gateway": "paypal"}, "CONTINUITY_GATEWAY must be test or stripe"),
-    ({"gateway": "stripe", "stripe_publishable_key": "pk_test_y"}, "CONTINUITY_STRIPE_API_KEY is required"),
-    ({"gateway": "stripe", "stripe_api_key": "pk_test_y", "stripe_publishable_key": "pk_test_y"},
-     "is not a Stripe secret key"),
-    ({"gateway": "stripe", "stripe_api_key": "sk_test_x"}, "CONTINUITY_STRIPE_PUBLISHABLE_KEY is required"),
-])
+@pytest.mark.parametrize(
+    "values, says",
+    [
+        ({"gateway": "paypal"}, "CONTINUITY_GATEWAY must be test or stripe"),
+        ({"gateway": "stripe", "stripe_publishable_key": "pk_test_y"}, "CONTINUITY_STRIPE_API_KEY is required"),
+        (
+            {"gateway": "stripe", "stripe_api_key": "pk_test_y", "stripe_publishable_key": "pk_test_y"},
+            "is not a Stripe secret key",
+        ),
+        ({"gateway": "stripe", "stripe_api_key": "sk_test_x"}, "CONTINUITY_STRIPE_PUBLISHABLE_KEY is required"),
+    ],
+)
 def test_a_missing_or_malformed_setting_is_refused(monkeypatch, values, says):
     _env(monkeypatch, **values)
     with pytest.raises(ValidationFailed, match=says) as refused:
@@ -57,14 +83,25 @@ def test_a_missing_or_malformed_setting_is_refused(monkeypatch, values, says):
 
 
 def _run(args: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    return subprocess.run([str(CONTINUITY), *args], env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(CONTINUITY), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _stripe_env(database_url: str, base: str, key: str = SECRET_KEY) -> dict:
-    return {"CONTINUITY_DATABASE_URL": database_url, "CONTINUITY_TODAY": "2026-11-23", "CONTINUITY_GATEWAY": "stripe",
-            "CONTINUITY_STRIPE_API_KEY": key, "CONTINUITY_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-            "CONTINUITY_STRIPE_API_BASE": base}
+    return {
+        "CONTINUITY_DATABASE_URL": database_url,
+        "CONTINUITY_TODAY": "2026-11-23",
+        "CONTINUITY_GATEWAY": "stripe",
+        "CONTINUITY_STRIPE_API_KEY": key,
+        "CONTINUITY_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "CONTINUITY_STRIPE_API_BASE": base,
+    }
 
 
 @pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker", "--once"]])
@@ -72,9 +109,11 @@ def test_serve_and_worker_stop_in_one_line_on_a_missing_or_refused_key(database_
     missing = _run(command, {**_stripe_env(database_url, localstripe.url), "CONTINUITY_STRIPE_API_KEY": ""})
     refused = _run(command, _stripe_env(database_url, localstripe.url, key="sk_ab"))  # localstripe: 401
     unreachable = _run(command, _stripe_env(database_url, "http://127.0.0.1:9"))
-    for done, says in ((missing, "CONTINUITY_STRIPE_API_KEY is required"),
-                       (refused, "Stripe refused CONTINUITY_STRIPE_API_KEY"),
-                       (unreachable, "Stripe did not answer at CONTINUITY_STRIPE_API_BASE")):
+    for done, says in (
+        (missing, "CONTINUITY_STRIPE_API_KEY is required"),
+        (refused, "Stripe refused CONTINUITY_STRIPE_API_KEY"),
+        (unreachable, "Stripe did not answer at CONTINUITY_STRIPE_API_BASE"),
+    ):
         assert done.returncode != 0
         assert "Traceback" not in done.stdout + done.stderr
         assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -91,8 +130,11 @@ def test_post_cards_takes_a_payment_method_and_refuses_a_card_number(stripe_app,
     problem = refused.json()
     assert problem["errors"][0]["loc"] == ["body", "card_number"]
     assert "send payment_method" in problem["detail"] and VISA not in refused.text
-    both = c.post(f"{API}/cards", headers=h, json={"customer": KAREN, "card_number": VISA, "expiry": "12/30",
-                                                   "payment_method": "pm_x"})
+    both = c.post(
+        f"{API}/cards",
+        headers=h,
+        json={"customer": KAREN, "card_number": VISA, "expiry": "12/30", "payment_method": "pm_x"},
+    )
     assert both.status_code == 422 and VISA not in both.text
     pm = localstripe.payment_method(VISA, exp_month=3, exp_year=2031)
     saved = c.post(f"{API}/cards", headers=h, json={"customer": KAREN, "payment_method": pm})
@@ -114,8 +156,12 @@ def test_the_test_connector_refuses_a_payment_method(app):
     c, h = api_client(app)
     refused = c.post(f"{API}/cards", headers=h, json={"customer": KAREN, "payment_method": "pm_abc"})
     assert refused.status_code == 422 and refused.json()["code"] == "payment_method_not_accepted"
-    assert c.post(f"{API}/cards", headers=h, json={"customer": KAREN, "card_number": "4111111111111111",
-                                                   "expiry": "12/30"}).status_code == 201
+    assert (
+        c.post(
+            f"{API}/cards", headers=h, json={"customer": KAREN, "card_number": "4111111111111111", "expiry": "12/30"}
+        ).status_code
+        == 201
+    )
 
 
 def test_cli_orders_pay_with_a_payment_method(stripe_app, localstripe, database_url):

@@ -3,6 +3,7 @@
 Every amount is read back from localstripe's own records (its PaymentIntents, charges and refunds),
 not from our tables; our attempts must name exactly those objects.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -40,7 +41,8 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
     sales_id, pm, order = enter(c, h, localstripe, "88000", VISA)
     assert order["status"] == "open" and [p["status"] for p in order["payments"]] == ["authorized"]
     assert c.get(f"{API}/customers/{KAREN}/cards", headers=h).json() == [
-        {"token": pm, "brand": "visa", "last4": "4242", "expiry": "12/30"}]
+        {"token": pm, "brand": "visa", "last4": "4242", "expiry": "12/30"}
+    ]
     customer = localstripe.customer_of(pm)
     assert localstripe.intents(customer) == []  # pay per shipment: the card was checked, nothing held
 
@@ -52,11 +54,13 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
     assert len(stripe_side) == 3 and sorted(stripe_side) == sorted(a["gateway_reference"] for a in approved)
     in_order = [stripe_side[a["gateway_reference"]] for a in approved]  # the children's order: 0015, 0017, 0018
     assert [(i.status, i.currency, i.payment_method, i.capture_method) for i in in_order] == [
-        ("succeeded", "eur", pm, "automatic")] * 3
+        ("succeeded", "eur", pm, "automatic")
+    ] * 3
     assert [localstripe.captured(i) for i in in_order] == [1299, 1525, 1375]
     prefix = app.settings.stripe_key_prefix  # CONTINUITY_STRIPE_KEY_PREFIX: each test database its own
-    assert [i.metadata.to_dict()["idempotency_key"] for i in in_order] == [prefix + a["idempotency_key"]
-                                                                          for a in approved]
+    assert [i.metadata.to_dict()["idempotency_key"] for i in in_order] == [
+        prefix + a["idempotency_key"] for a in approved
+    ]
     rows = _every_row(app)
     assert pm in rows and VISA not in rows  # only the reference: no card number reached us
 
@@ -106,8 +110,9 @@ def test_an_installment_plan_is_charged_over_three_nightly_runs(stripe_app, loca
     charged = [a for a in attempts(app, sales_id) if a["operation"] == "capture" and a["status"] == "approved"]
     assert sorted(a["gateway_reference"] for a in charged) == sorted(i.id for i in intents)
     with app.engine.connect() as conn:
-        assert conn.execute(text("SELECT status FROM installments WHERE sales_id = :s ORDER BY seq"),
-                            {"s": sales_id}).scalars().all() == ["paid", "paid", "paid"]
+        assert conn.execute(
+            text("SELECT status FROM installments WHERE sales_id = :s ORDER BY seq"), {"s": sales_id}
+        ).scalars().all() == ["paid", "paid", "paid"]
 
 
 def test_a_cancel_refunds_what_was_captured_at_stripe(stripe_app, localstripe):
@@ -142,21 +147,27 @@ def test_a_nightly_charge_that_needs_the_customer_is_declined_with_its_own_reaso
     assert order["status"] == "open"
     nightly(app, START)
     # the customer's card is now one that needs 3-D Secure (the change-card service takes numbers only)
-    needs = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, KAREN,
-                                              localstripe.payment_method(NEEDS_AUTHENTICATION)).token
+    needs = payment_entry.save_payment_method(
+        app.uow, app.gateway, app.clock, KAREN, localstripe.payment_method(NEEDS_AUTHENTICATION)
+    ).token
     with app.engine.begin() as conn:
-        conn.execute(text("UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s"), {"t": needs,
-            "s": sales_id})
+        conn.execute(
+            text("UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s"), {"t": needs, "s": sales_id}
+        )
     nightly(app, add_months(START, 1))
 
     [second] = [a for a in attempts(app, sales_id) if a["seq"] == 2]
-    assert (second["status"], second["reason"]) == ("declined",
-        "authentication_required: the customer must confirm this card")
+    assert (second["status"], second["reason"]) == (
+        "declined",
+        "authentication_required: the customer must confirm this card",
+    )
     [intent] = [i for i in localstripe.intents(localstripe.customer_of(needs)) if i.payment_method == needs]
     assert (intent.status, intent.amount, localstripe.captured(intent)) == ("requires_action", 1980, 0)
     with app.engine.connect() as conn:
-        notices = conn.execute(text("SELECT kind, payload FROM notifications WHERE sales_id = :s AND kind = "
-                                    "'payment_declined'"), {"s": sales_id}).all()
+        notices = conn.execute(
+            text("SELECT kind, payload FROM notifications WHERE sales_id = :s AND kind = 'payment_declined'"),
+            {"s": sales_id},
+        ).all()
     assert [json.loads(p)["reason"] for _, p in notices] == [second["reason"]]
 
 

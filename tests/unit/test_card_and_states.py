@@ -1,4 +1,5 @@
 """Cards (number check, expiry, brand) and the state tables of orders and payments."""
+
 from __future__ import annotations
 
 import itertools
@@ -29,8 +30,16 @@ def with_check_digit(body: str) -> str:
 
 
 #: Published test numbers of the card networks (and of PRODUCT.md §4's test connector).
-KNOWN_VALID = ["4111111111111111", "4000000000000002", "4000000000000119", "5555555555554444",
-               "378282246310005", "4222222222222", "6011111111111117", "2223003122003222"]
+KNOWN_VALID = [
+    "4111111111111111",
+    "4000000000000002",
+    "4000000000000119",
+    "5555555555554444",
+    "378282246310005",
+    "4222222222222",
+    "6011111111111117",
+    "2223003122003222",
+]
 
 
 def test_the_check_digit_helper_agrees_with_the_published_test_numbers():
@@ -39,31 +48,39 @@ def test_the_check_digit_helper_agrees_with_the_published_test_numbers():
 
 # --- validate_card_number -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "digits"), [
-    pytest.param("4111111111111111", "4111111111111111", id="visa_16_digits"),
-    pytest.param("4111 1111 1111 1111", "4111111111111111", id="grouped_with_spaces"),
-    pytest.param("4111-1111-1111-1111", "4111111111111111", id="grouped_with_dashes"),
-    pytest.param(" 5555 5555-5555 4444 ", "5555555555554444", id="mixed_separators_and_padding"),
-    pytest.param("378282246310005", "378282246310005", id="amex_15_digits"),
-    pytest.param("4222222222222", "4222222222222", id="13_digits_the_shortest"),
-    pytest.param(with_check_digit("411111111111111111"), with_check_digit("411111111111111111"),
-                 id="19_digits_the_longest"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        pytest.param("4111111111111111", "4111111111111111", id="visa_16_digits"),
+        pytest.param("4111 1111 1111 1111", "4111111111111111", id="grouped_with_spaces"),
+        pytest.param("4111-1111-1111-1111", "4111111111111111", id="grouped_with_dashes"),
+        pytest.param(" 5555 5555-5555 4444 ", "5555555555554444", id="mixed_separators_and_padding"),
+        pytest.param("378282246310005", "378282246310005", id="amex_15_digits"),
+        pytest.param("4222222222222", "4222222222222", id="13_digits_the_shortest"),
+        pytest.param(
+            with_check_digit("411111111111111111"), with_check_digit("411111111111111111"), id="19_digits_the_longest"
+        ),
+    ],
+)
 def test_a_card_number_is_accepted_and_reduced_to_its_digits(text, digits):
     assert validate_card_number(text) == digits
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("4111111111111112", id="luhn_check_fails"),
-    pytest.param(with_check_digit("41111111111"), id="12_digits_too_short_though_luhn_valid"),
-    pytest.param(with_check_digit("4111111111111111111"), id="20_digits_too_long_though_luhn_valid"),
-    pytest.param("4111x11111111111", id="a_letter"),
-    pytest.param("4111.1111.1111.1111", id="dots_are_not_separators"),
-    pytest.param("", id="empty"),
-    pytest.param("                ", id="only_spaces"),
-    pytest.param("٤١١١١١١١١١١١١١١١", id="arabic_indic_digits"),
-    pytest.param("411111111111111²", id="a_superscript_digit"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("4111111111111112", id="luhn_check_fails"),
+        pytest.param(with_check_digit("41111111111"), id="12_digits_too_short_though_luhn_valid"),
+        pytest.param(with_check_digit("4111111111111111111"), id="20_digits_too_long_though_luhn_valid"),
+        pytest.param("4111x11111111111", id="a_letter"),
+        pytest.param("4111.1111.1111.1111", id="dots_are_not_separators"),
+        pytest.param("", id="empty"),
+        pytest.param("                ", id="only_spaces"),
+        pytest.param("٤١١١١١١١١١١١١١١١", id="arabic_indic_digits"),
+        pytest.param("411111111111111²", id="a_superscript_digit"),
+    ],
+)
 def test_a_card_number_is_refused(text):
     with pytest.raises(CardInvalid) as caught:
         validate_card_number(text)
@@ -75,7 +92,7 @@ def test_every_single_mistyped_digit_is_caught(number):
     for position, digit in itertools.product(range(len(number)), "0123456789"):
         if number[position] == digit:
             continue
-        typo = number[:position] + digit + number[position + 1:]
+        typo = number[:position] + digit + number[position + 1 :]
         with pytest.raises(CardInvalid):
             validate_card_number(typo)
 
@@ -89,12 +106,15 @@ def _refusal(text: str) -> CardInvalid | None:
 
 
 @PROPERTY
-@given(body=st.text(alphabet="0123456789", min_size=12, max_size=18), bad=st.integers(1, 9),
-       separator=st.sampled_from(["", " ", "-"]))
+@given(
+    body=st.text(alphabet="0123456789", min_size=12, max_size=18),
+    bad=st.integers(1, 9),
+    separator=st.sampled_from(["", " ", "-"]),
+)
 def test_the_error_message_never_contains_the_card_number(body, bad, separator):
     good = with_check_digit(body)
     number = good[:-1] + str((int(good[-1]) + bad) % 10)  # a wrong check digit
-    typed = separator.join(number[i:i + 4] for i in range(0, len(number), 4))
+    typed = separator.join(number[i : i + 4] for i in range(0, len(number), 4))
     exc = _refusal(typed)
     assert exc is not None
     shown = " ".join([str(exc), exc.message, repr(exc.args)])
@@ -125,33 +145,72 @@ def test_any_luhn_valid_number_of_13_to_19_digits_is_accepted(body):
 
 # --- brand ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("digits", "brand"), [
-    ("4111111111111111", "visa"), ("4222222222222", "visa"),
-    ("5105105105105100", "mastercard"), ("5555555555554444", "mastercard"),
-    ("2221000000000009", "mastercard"), ("2720999999999996", "mastercard"), ("2223003122003222", "mastercard"),
-    ("2220990000000000", "card"), ("2721000000000000", "card"), ("5655555555554444", "card"),
-    ("5011111111111111", "card"),
-    ("378282246310005", "amex"), ("341111111111111", "amex"), ("351111111111111", "card"),
-    ("6011111111111117", "card"),
-])
+
+@pytest.mark.parametrize(
+    ("digits", "brand"),
+    [
+        ("4111111111111111", "visa"),
+        ("4222222222222", "visa"),
+        ("5105105105105100", "mastercard"),
+        ("5555555555554444", "mastercard"),
+        ("2221000000000009", "mastercard"),
+        ("2720999999999996", "mastercard"),
+        ("2223003122003222", "mastercard"),
+        ("2220990000000000", "card"),
+        ("2721000000000000", "card"),
+        ("5655555555554444", "card"),
+        ("5011111111111111", "card"),
+        ("378282246310005", "amex"),
+        ("341111111111111", "amex"),
+        ("351111111111111", "card"),
+        ("6011111111111117", "card"),
+    ],
+)
 def test_the_brand_of_a_card_number(digits, brand):
     assert brand_of(digits) == brand
 
 
 # --- expiry ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "month", "year"), [
-    ("12/29", 12, 2029), ("1/2030", 1, 2030), ("01/30", 1, 2030), (" 03 / 27 ", 3, 2027), ("9/2031", 9, 2031),
-    ("1229", 12, 2029), ("12 / 2030", 12, 2030), ("122030", 12, 2030),  # issue 18 item 3: as agents type it
-])
+
+@pytest.mark.parametrize(
+    ("text", "month", "year"),
+    [
+        ("12/29", 12, 2029),
+        ("1/2030", 1, 2030),
+        ("01/30", 1, 2030),
+        (" 03 / 27 ", 3, 2027),
+        ("9/2031", 9, 2031),
+        ("1229", 12, 2029),
+        ("12 / 2030", 12, 2030),
+        ("122030", 12, 2030),  # issue 18 item 3: as agents type it
+    ],
+)
 def test_an_expiry_is_read_as_month_and_four_digit_year(text, month, year):
     assert Expiry.parse(text) == Expiry(month, year)
 
 
-@pytest.mark.parametrize("text", [
-    "13/29", "0/29", "00/29", "12/2", "12/029", "12/20299", "1329", "0029", "12-29", "", "ab/cd", "12/", "/29",
-    "123/29", "123", "12345",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "13/29",
+        "0/29",
+        "00/29",
+        "12/2",
+        "12/029",
+        "12/20299",
+        "1329",
+        "0029",
+        "12-29",
+        "",
+        "ab/cd",
+        "12/",
+        "/29",
+        "123/29",
+        "123",
+        "12345",
+    ],
+)
 def test_a_bad_expiry_is_refused_with_card_expiry_invalid(text):
     with pytest.raises(CardInvalid) as caught:
         Expiry.parse(text)
@@ -163,17 +222,20 @@ def test_an_expiry_prints_as_mm_yy():
     assert str(Expiry.parse("11/2030")) == "11/30"
 
 
-@pytest.mark.parametrize(("expiry", "day", "expired"), [
-    pytest.param("02/28", "2028-02-29", False, id="valid_through_the_leap_day_ending_its_month"),
-    pytest.param("02/28", "2028-03-01", True, id="expired_the_day_after_its_month"),
-    pytest.param("02/27", "2027-02-28", False, id="valid_through_feb_28_in_a_common_year"),
-    pytest.param("02/27", "2027-03-01", True, id="expired_on_mar_1_in_a_common_year"),
-    pytest.param("04/26", "2026-04-01", False, id="valid_on_the_first_of_its_month"),
-    pytest.param("12/26", "2026-12-31", False, id="valid_through_dec_31"),
-    pytest.param("12/26", "2027-01-01", True, id="expired_on_new_year"),
-    pytest.param("06/25", "2026-01-01", True, id="long_expired"),
-    pytest.param("12/9999", "2026-01-01", False, id="a_far_future_expiry_does_not_overflow"),
-])
+@pytest.mark.parametrize(
+    ("expiry", "day", "expired"),
+    [
+        pytest.param("02/28", "2028-02-29", False, id="valid_through_the_leap_day_ending_its_month"),
+        pytest.param("02/28", "2028-03-01", True, id="expired_the_day_after_its_month"),
+        pytest.param("02/27", "2027-02-28", False, id="valid_through_feb_28_in_a_common_year"),
+        pytest.param("02/27", "2027-03-01", True, id="expired_on_mar_1_in_a_common_year"),
+        pytest.param("04/26", "2026-04-01", False, id="valid_on_the_first_of_its_month"),
+        pytest.param("12/26", "2026-12-31", False, id="valid_through_dec_31"),
+        pytest.param("12/26", "2027-01-01", True, id="expired_on_new_year"),
+        pytest.param("06/25", "2026-01-01", True, id="long_expired"),
+        pytest.param("12/9999", "2026-01-01", False, id="a_far_future_expiry_does_not_overflow"),
+    ],
+)
 def test_a_card_is_valid_through_the_last_day_of_its_expiry_month(expiry, day, expired):
     assert Expiry.parse(expiry).is_expired_on(date.fromisoformat(day)) is expired
 
@@ -296,13 +358,17 @@ def test_paid_and_cancelled_payments_are_final():
 
 # --- billing mode ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("bill_up_front", "schedule", "mode"), [
-    pytest.param(False, None, BillingMode.PAY_ALL_LATER, id="not_up_front_without_schedule_pays_per_child"),
-    pytest.param(False, "PS3", BillingMode.INSTALLMENTS, id="not_up_front_with_schedule_pays_installments"),
-    pytest.param(True, None, BillingMode.PAY_ALL_NOW, id="up_front_without_schedule_pays_all_at_submit"),
-    pytest.param(True, "PS3", BillingMode.INSTALLMENTS, id="up_front_with_schedule_pays_installments"),
-    pytest.param(True, "", BillingMode.PAY_ALL_NOW, id="an_empty_schedule_id_means_no_schedule"),
-])
+
+@pytest.mark.parametrize(
+    ("bill_up_front", "schedule", "mode"),
+    [
+        pytest.param(False, None, BillingMode.PAY_ALL_LATER, id="not_up_front_without_schedule_pays_per_child"),
+        pytest.param(False, "PS3", BillingMode.INSTALLMENTS, id="not_up_front_with_schedule_pays_installments"),
+        pytest.param(True, None, BillingMode.PAY_ALL_NOW, id="up_front_without_schedule_pays_all_at_submit"),
+        pytest.param(True, "PS3", BillingMode.INSTALLMENTS, id="up_front_with_schedule_pays_installments"),
+        pytest.param(True, "", BillingMode.PAY_ALL_NOW, id="an_empty_schedule_id_means_no_schedule"),
+    ],
+)
 def test_the_billing_mode_of_the_four_cases(bill_up_front, schedule, mode):
     assert BillingMode.of(bill_up_front, schedule) == mode
 

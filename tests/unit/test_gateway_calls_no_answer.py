@@ -5,6 +5,7 @@ same doubt: the request may have been processed. Raising instead would fail the 
 the answers already received in its chunk and, for a request that always raises, stop
 reconcile-payments at that key every night (RELIABILITY-REFERENCE R3).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,8 +30,16 @@ class RaisingGateway:
         return self._raise(token, amount, key)
 
 
-@pytest.mark.parametrize("exc", [TimeoutError("late"), ConnectionError("reset"), RuntimeError("client bug"),
-                                 ValueError("bad json in the answer"), KeyError("id")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        TimeoutError("late"),
+        ConnectionError("reset"),
+        RuntimeError("client bug"),
+        ValueError("bad json in the answer"),
+        KeyError("id"),
+    ],
+)
 @pytest.mark.parametrize("operation", ["authorize", "capture", "refund"])
 def test_any_exception_from_a_gateway_call_is_an_unknown_outcome_under_the_same_key(exc, operation):
     gateway = RaisingGateway(exc)

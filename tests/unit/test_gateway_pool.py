@@ -1,5 +1,6 @@
 """The worker's gateway client (issue 13): calls run concurrently in a bounded pool, requests are paced
 under the rate limit, "too many requests" is retried under the same key and never taken as a decline."""
+
 from __future__ import annotations
 
 import threading

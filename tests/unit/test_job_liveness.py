@@ -1,4 +1,5 @@
 """The job-run heartbeat is throttled by the injected clock; the stale limit comes from the settings."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -69,8 +70,18 @@ def test_a_heartbeat_around_silent_progress_is_silent_too():
 
 def test_the_reaper_asks_for_runs_with_no_heartbeat_for_the_stale_limit():
     clock, runs = ManualClock(), FakeRuns()
-    deps = JobDeps(uow=None, gateway=None, clock=clock, runs=runs, child_orders=None,  # type: ignore[arg-type]
-                   payments=None, schedules=None, outbox=None, lifecycle=None, job_stale_minutes=20)
+    deps = JobDeps(
+        uow=None,
+        gateway=None,
+        clock=clock,
+        runs=runs,
+        child_orders=None,  # type: ignore[arg-type]
+        payments=None,
+        schedules=None,
+        outbox=None,
+        lifecycle=None,
+        job_stale_minutes=20,
+    )
 
     assert reap_abandoned(deps) == 2
     assert runs.reaped == [(T0 - timedelta(minutes=20), T0, ABANDONED)]

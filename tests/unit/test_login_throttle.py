@@ -1,5 +1,6 @@
 """The login throttle's policy (issue 15, item 4): waits that double after the free failures, a cap,
 forgetting, and a name's failures holding back only a client that has failed itself."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,5 @@
 """Money: a Decimal amount with a currency; never a float; splits that add back up exactly."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -23,6 +24,7 @@ def eur(text: str) -> Money:
 
 # --- never a float ------------------------------------------------------------------------------
 
+
 def test_money_refuses_a_float_amount():
     with pytest.raises(TypeError):
         Money(1.5, "USD")  # type: ignore[arg-type]
@@ -43,6 +45,7 @@ def test_money_is_multiplied_by_whole_quantities_only():
 
 # --- currency -----------------------------------------------------------------------------------
 
+
 def test_the_currency_code_is_kept_in_upper_case():
     assert Money(Decimal("1"), "usd").currency == "USD"
     assert Money(Decimal("1"), "usd") == usd("1")
@@ -55,14 +58,17 @@ def test_a_currency_that_is_not_three_letters_is_refused(code):
     assert caught.value.code == "currency_invalid"
 
 
-@pytest.mark.parametrize("combine", [
-    pytest.param(lambda a, b: a + b, id="adding"),
-    pytest.param(lambda a, b: a - b, id="subtracting"),
-    pytest.param(lambda a, b: a < b, id="comparing_less"),
-    pytest.param(lambda a, b: a <= b, id="comparing_less_or_equal"),
-    pytest.param(lambda a, b: a > b, id="comparing_greater"),
-    pytest.param(lambda a, b: total([a, b], "USD"), id="totalling"),
-])
+@pytest.mark.parametrize(
+    "combine",
+    [
+        pytest.param(lambda a, b: a + b, id="adding"),
+        pytest.param(lambda a, b: a - b, id="subtracting"),
+        pytest.param(lambda a, b: a < b, id="comparing_less"),
+        pytest.param(lambda a, b: a <= b, id="comparing_less_or_equal"),
+        pytest.param(lambda a, b: a > b, id="comparing_greater"),
+        pytest.param(lambda a, b: total([a, b], "USD"), id="totalling"),
+    ],
+)
 def test_combining_two_currencies_raises_currency_mismatch(combine):
     with pytest.raises(ValidationFailed) as caught:
         combine(usd("1.00"), eur("1.00"))
@@ -91,20 +97,24 @@ def test_amounts_are_kept_in_cents():
 
 
 @PROPERTY
-@given(minor=st.integers(-10**15, 10**15))
+@given(minor=st.integers(-(10**15), 10**15))
 def test_minor_units_round_trip(minor):
     assert Money.from_minor(minor, "USD").minor == minor
 
 
 # --- split --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("amount", "parts", "expected"), [
-    pytest.param("100.00", 3, ["33.33", "33.33", "33.34"], id="100_in_3_puts_the_extra_cent_last"),
-    pytest.param("0.02", 3, ["0.00", "0.00", "0.02"], id="fewer_cents_than_parts_all_go_last"),
-    pytest.param("10.00", 4, ["2.50", "2.50", "2.50", "2.50"], id="an_even_split_has_no_remainder"),
-    pytest.param("99.99", 1, ["99.99"], id="one_part_is_the_whole_amount"),
-    pytest.param("1.00", 7, ["0.14"] * 6 + ["0.16"], id="the_whole_remainder_not_one_cent_goes_last"),
-])
+
+@pytest.mark.parametrize(
+    ("amount", "parts", "expected"),
+    [
+        pytest.param("100.00", 3, ["33.33", "33.33", "33.34"], id="100_in_3_puts_the_extra_cent_last"),
+        pytest.param("0.02", 3, ["0.00", "0.00", "0.02"], id="fewer_cents_than_parts_all_go_last"),
+        pytest.param("10.00", 4, ["2.50", "2.50", "2.50", "2.50"], id="an_even_split_has_no_remainder"),
+        pytest.param("99.99", 1, ["99.99"], id="one_part_is_the_whole_amount"),
+        pytest.param("1.00", 7, ["0.14"] * 6 + ["0.16"], id="the_whole_remainder_not_one_cent_goes_last"),
+    ],
+)
 def test_split_puts_the_remainder_on_the_last_installment(amount, parts, expected):
     assert usd(amount).split(parts) == [usd(x) for x in expected]
 
@@ -117,7 +127,7 @@ def test_split_into_fewer_than_one_part_is_refused(parts):
 
 
 @PROPERTY
-@given(minor=st.integers(-10**13, 10**13), parts=st.integers(1, 60))
+@given(minor=st.integers(-(10**13), 10**13), parts=st.integers(1, 60))
 def test_split_sums_back_exactly_to_the_amount(minor, parts):
     amount = Money.from_minor(minor, "NOK")
     pieces = amount.split(parts)
@@ -137,34 +147,41 @@ def test_split_is_even_except_for_a_remainder_smaller_than_the_parts_on_the_last
 
 # --- parse_amount -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    pytest.param("12.5", Decimal("12.50"), id="one_decimal"),
-    pytest.param(" 7 ", Decimal("7.00"), id="whole_with_spaces"),
-    pytest.param("0.01", Decimal("0.01"), id="one_cent"),
-    pytest.param("1.230", Decimal("1.23"), id="a_trailing_zero_third_decimal"),
-    pytest.param(12, Decimal("12.00"), id="an_int"),
-    pytest.param(Decimal("3.1"), Decimal("3.10"), id="a_decimal"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("12.5", Decimal("12.50"), id="one_decimal"),
+        pytest.param(" 7 ", Decimal("7.00"), id="whole_with_spaces"),
+        pytest.param("0.01", Decimal("0.01"), id="one_cent"),
+        pytest.param("1.230", Decimal("1.23"), id="a_trailing_zero_third_decimal"),
+        pytest.param(12, Decimal("12.00"), id="an_int"),
+        pytest.param(Decimal("3.1"), Decimal("3.10"), id="a_decimal"),
+    ],
+)
 def test_parse_amount_accepts(text, expected):
     parsed = parse_amount(text)
     assert parsed == expected
     assert parsed.as_tuple().exponent == -2
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("1.234", id="three_decimals"),
-    pytest.param("0.001", id="a_tenth_of_a_cent"),
-    pytest.param("abc", id="letters"),
-    pytest.param("", id="empty"),
-    pytest.param("1,50", id="a_decimal_comma"),
-    pytest.param("NaN", id="nan"),
-    pytest.param("nan", id="nan_lower_case"),
-    pytest.param("sNaN", id="signalling_nan"),
-    pytest.param("Infinity", id="infinity"),
-    pytest.param("-inf", id="minus_infinity"),
-    pytest.param(Decimal("NaN"), id="a_nan_decimal"),
-    pytest.param("1e30", id="more_digits_than_decimal_precision"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("1.234", id="three_decimals"),
+        pytest.param("0.001", id="a_tenth_of_a_cent"),
+        pytest.param("abc", id="letters"),
+        pytest.param("", id="empty"),
+        pytest.param("1,50", id="a_decimal_comma"),
+        pytest.param("NaN", id="nan"),
+        pytest.param("nan", id="nan_lower_case"),
+        pytest.param("sNaN", id="signalling_nan"),
+        pytest.param("Infinity", id="infinity"),
+        pytest.param("-inf", id="minus_infinity"),
+        pytest.param(Decimal("NaN"), id="a_nan_decimal"),
+        pytest.param("1e30", id="more_digits_than_decimal_precision"),
+    ],
+)
 def test_parse_amount_refuses(text):
     with pytest.raises(ValidationFailed) as caught:
         parse_amount(text)
@@ -172,7 +189,7 @@ def test_parse_amount_refuses(text):
 
 
 @PROPERTY
-@given(minor=st.integers(-10**15, 10**15))
+@given(minor=st.integers(-(10**15), 10**15))
 def test_parse_amount_reads_back_any_amount_in_cents(minor):
     money = Money.from_minor(minor, "USD")
     assert parse_amount(str(money.amount)) == money.amount

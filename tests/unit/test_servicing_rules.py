@@ -1,5 +1,6 @@
 """The pure servicing rules: adjustments apply to pending occurrences only, in plan and stored rows
 alike; the date basis of a plan; one sentence per occurrence."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -18,18 +19,25 @@ EUR = Money.from_minor(990, "EUR")
 
 
 def _line(start: date = date(2027, 12, 31), stored: int = 3, created: int = 1) -> LineSchedule:
-    program = Program("M", "monthly", OrderStart.FIRST_EVENT, False, 0,
-                      [Event(1, "0022", 1, 6, Interval(1, "months"))])
+    program = Program("M", "monthly", OrderStart.FIRST_EVENT, False, 0, [Event(1, "0022", 1, 6, Interval(1, "months"))])
     plan = plan_occurrences(program, {"0022": EUR}, start, 1)
-    slots = {o.seq: Slot(o, OccurrenceStatus.CHILD_CREATED if o.seq <= created else OccurrenceStatus.PENDING,
-                         stored=True) for o in plan[:stored]}
+    slots = {
+        o.seq: Slot(o, OccurrenceStatus.CHILD_CREATED if o.seq <= created else OccurrenceStatus.PENDING, stored=True)
+        for o in plan[:stored]
+    }
     return LineSchedule("SO-1", 1, slots, plan)
 
 
 def test_a_monthly_plan_knows_its_start_its_month_end_clamps_and_its_return_to_the_anchor_day():
     bases = [(s.occ.ship_date.isoformat(), s.occ.basis) for s in _line().slots()]
-    assert bases == [("2027-12-31", "start"), ("2028-01-31", "interval"), ("2028-02-29", "month_end"),
-                     ("2028-03-31", "month_day"), ("2028-04-30", "month_end"), ("2028-05-31", "month_day")]
+    assert bases == [
+        ("2027-12-31", "start"),
+        ("2028-01-31", "interval"),
+        ("2028-02-29", "month_end"),
+        ("2028-03-31", "month_day"),
+        ("2028-04-30", "month_end"),
+        ("2028-05-31", "month_day"),
+    ]
 
 
 def test_pause_then_resume_moves_stored_and_planned_pending_occurrences_by_the_pause_length():
@@ -39,11 +47,18 @@ def test_pause_then_resume_moves_stored_and_planned_pending_occurrences_by_the_p
     resumed, closed = paused.with_resume(date(2028, 3, 1))
     assert closed.days == 30
     assert [s.occ.ship_date.isoformat() for s in resumed.slots()] == [
-        "2027-12-31", "2028-03-01", "2028-03-30", "2028-04-30", "2028-05-30", "2028-06-30"]
+        "2027-12-31",
+        "2028-03-01",
+        "2028-03-30",
+        "2028-04-30",
+        "2028-05-30",
+        "2028-06-30",
+    ]
     assert resumed.slots()[0] == line.slots()[0]  # history is never moved
     assert explanation(resumed.slot(4))["text"] == (
         "Occurrence 4 ships on 2028-04-30: moved 30 day(s) from 2028-03-31 because the order was paused from "
-        "2028-01-31 and resumed on 2028-03-01.")
+        "2028-01-31 and resumed on 2028-03-01."
+    )
 
 
 def test_skip_stores_a_planned_occurrence_and_cancel_drops_the_unstored_rest():
@@ -52,7 +67,11 @@ def test_skip_stores_a_planned_occurrence_and_cancel_drops_the_unstored_rest():
     assert skipped.stored[5].status == OccurrenceStatus.SKIPPED
     cancelled = skipped.with_adjustment(cancel(skipped, date(2028, 2, 1)))
     assert [(s.seq, s.status.value) for s in cancelled.slots()] == [
-        (1, "child_created"), (2, "pending"), (3, "cancelled"), (5, "skipped")]
+        (1, "child_created"),
+        (2, "pending"),
+        (3, "cancelled"),
+        (5, "skipped"),
+    ]
 
 
 def test_reschedule_keeps_the_order_of_shipments_and_refuses_history():
@@ -82,8 +101,12 @@ def test_a_pause_from_a_later_day_holds_only_what_ships_from_that_day_on():
     resumed, closed = skipped.with_resume(date(2028, 3, 2))
     assert closed.days == 30
     assert [(s.occ.ship_date.isoformat(), s.status.value) for s in resumed.slots()][1:] == [
-        ("2028-01-31", "pending"), ("2028-03-30", "pending"), ("2028-03-31", "skipped"),
-        ("2028-05-30", "pending"), ("2028-06-30", "pending")]
+        ("2028-01-31", "pending"),
+        ("2028-03-30", "pending"),
+        ("2028-03-31", "skipped"),
+        ("2028-05-30", "pending"),
+        ("2028-06-30", "pending"),
+    ]
 
 
 def test_a_pause_is_refused_in_the_past_or_when_nothing_ships_after_it_and_resuming_early_moves_nothing():
@@ -106,7 +129,11 @@ def test_occurrence_statuses_move_only_through_their_table():
     S = OccurrenceStatus
     check_occurrence_transition(S.PENDING, S.PAUSED)
     check_occurrence_transition(S.PAUSED, S.PENDING)
-    for current, target in [(S.PAUSED, S.CHILD_CREATED), (S.INVOICED, S.PENDING), (S.CHILD_CREATED, S.PAUSED),
-                            (S.CANCELLED, S.PENDING)]:
+    for current, target in [
+        (S.PAUSED, S.CHILD_CREATED),
+        (S.INVOICED, S.PENDING),
+        (S.CHILD_CREATED, S.PAUSED),
+        (S.CANCELLED, S.PENDING),
+    ]:
         with pytest.raises(InvalidTransition):
             check_occurrence_transition(current, target)

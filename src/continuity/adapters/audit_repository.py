@@ -1,4 +1,5 @@
 """The append-only audit trail (the database refuses UPDATE and DELETE on audit_entries)."""
+
 from __future__ import annotations
 
 import json
@@ -40,12 +41,32 @@ def dumps(value: dict | None) -> str | None:
 
 
 def _row(e: AuditEntry, now: datetime) -> dict:
-    return dict(occurred_at=e.occurred_at or now, actor=e.actor.name, actor_kind=e.actor.kind.value,
-                entity=e.entity.value, entity_key=e.entity_key, sales_id=e.sales_id, program_id=e.program_id,
-                action=e.action, before=dumps(e.before), after=dumps(e.after), reason=e.reason)
+    return dict(
+        occurred_at=e.occurred_at or now,
+        actor=e.actor.name,
+        actor_kind=e.actor.kind.value,
+        entity=e.entity.value,
+        entity_key=e.entity_key,
+        sales_id=e.sales_id,
+        program_id=e.program_id,
+        action=e.action,
+        before=dumps(e.before),
+        after=dumps(e.after),
+        reason=e.reason,
+    )
 
 
 def _entry(r) -> AuditEntry:  # type: ignore[no-untyped-def]
-    return AuditEntry(Actor(r.actor, ActorKind(r.actor_kind)), Entity(r.entity), r.entity_key, r.action,
-                      json.loads(r.before) if r.before else None, json.loads(r.after) if r.after else None,
-                      r.reason, r.sales_id, r.program_id, r.occurred_at, r.entry_id)
+    return AuditEntry(
+        Actor(r.actor, ActorKind(r.actor_kind)),
+        Entity(r.entity),
+        r.entity_key,
+        r.action,
+        json.loads(r.before) if r.before else None,
+        json.loads(r.after) if r.after else None,
+        r.reason,
+        r.sales_id,
+        r.program_id,
+        r.occurred_at,
+        r.entry_id,
+    )

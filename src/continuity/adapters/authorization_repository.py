@@ -1,4 +1,5 @@
 """Submit authorizations whose charges are all settled: what was captured against each, and its release."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,12 +70,23 @@ class AuthorizationRepository:
         """The one release (void) attempt of what is left of a submit authorization; None when another
         worker wrote it first (its natural key is unique)."""
         key = attempt_key("payment", auth.sales_id, 0, auth.payment_id, "void", 1)
-        inserted = self.conn.execute(text(
-            "INSERT INTO payment_attempts (idempotency_key, subject, sales_id, line_no, seq, operation, attempt_no, "
-            "card_token, amount_minor, currency, status, reason, authorization_reference, as_of, created_at) "
-            "VALUES (:key, 'payment', :sales_id, 0, :seq, 'void', 1, :token, :amount, :currency, 'pending', '', "
-            ":reference, :as_of, :now) ON CONFLICT DO NOTHING"), {
-                "key": key, "sales_id": auth.sales_id, "seq": auth.payment_id, "token": auth.card_token,
-                "amount": auth.left_minor, "currency": auth.currency, "reference": auth.reference,
-                "as_of": as_of, "now": now}).rowcount
+        inserted = self.conn.execute(
+            text(
+                "INSERT INTO payment_attempts (idempotency_key, subject, sales_id, line_no, seq, operation, attempt_no, "
+                "card_token, amount_minor, currency, status, reason, authorization_reference, as_of, created_at) "
+                "VALUES (:key, 'payment', :sales_id, 0, :seq, 'void', 1, :token, :amount, :currency, 'pending', '', "
+                ":reference, :as_of, :now) ON CONFLICT DO NOTHING"
+            ),
+            {
+                "key": key,
+                "sales_id": auth.sales_id,
+                "seq": auth.payment_id,
+                "token": auth.card_token,
+                "amount": auth.left_minor,
+                "currency": auth.currency,
+                "reference": auth.reference,
+                "as_of": as_of,
+                "now": now,
+            },
+        ).rowcount
         return key if inserted else None

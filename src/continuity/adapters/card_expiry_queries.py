@@ -3,6 +3,7 @@
 One query for the nightly notice and the agents' worklist; the services decide (domain.card.Expiry) which
 candidates are really expired on the day their next child order is made.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,12 @@ class CardExpiryQueries:
         """Open continuity lines whose card is expired by ``expired_by`` and whose next pending shipment is
         on or before ``ships_until``, by order."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sql_text(
-                f"SELECT * FROM ({_CANDIDATES}) AS x WHERE next_ship <= :until ORDER BY next_ship, sales_id, line_no"),
-                {"month_index": expired_by.year * 12 + expired_by.month, "until": ships_until}).mappings()
+            rows = conn.execute(
+                sql_text(
+                    f"SELECT * FROM ({_CANDIDATES}) AS x WHERE next_ship <= :until ORDER BY next_ship, sales_id, line_no"
+                ),
+                {"month_index": expired_by.year * 12 + expired_by.month, "until": ships_until},
+            ).mappings()
             return [dict(r) for r in rows]
 
     def write_notices(self, lines: list[dict], as_of: date) -> int:
@@ -41,11 +45,24 @@ class CardExpiryQueries:
         if not lines:
             return 0
         with transaction(self.engine) as conn:  # one statement for all of them
-            return conn.execute(sql_text(
-                "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
-                "attempts, last_error) VALUES (:key, 'card_expiring', :account, :sales_id, :language, :email, "
-                ":payload, :as_of, 0, '') ON CONFLICT DO NOTHING"), [
-                {"key": f"card_expiring:{n['sales_id']}:{n['line_no']}:{n['token']}", "account": n["account"],
-                 "sales_id": n["sales_id"], "language": n["language"], "email": n["email"], "as_of": as_of,
-                 "payload": json.dumps({"last4": n["last4"], "expiry": n["expiry"], "ship_date": n["ship_date"]})}
-                for n in lines]).rowcount
+            return conn.execute(
+                sql_text(
+                    "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
+                    "attempts, last_error) VALUES (:key, 'card_expiring', :account, :sales_id, :language, :email, "
+                    ":payload, :as_of, 0, '') ON CONFLICT DO NOTHING"
+                ),
+                [
+                    {
+                        "key": f"card_expiring:{n['sales_id']}:{n['line_no']}:{n['token']}",
+                        "account": n["account"],
+                        "sales_id": n["sales_id"],
+                        "language": n["language"],
+                        "email": n["email"],
+                        "as_of": as_of,
+                        "payload": json.dumps(
+                            {"last4": n["last4"], "expiry": n["expiry"], "ship_date": n["ship_date"]}
+                        ),
+                    }
+                    for n in lines
+                ],
+            ).rowcount

@@ -1,4 +1,5 @@
 """Clocks: the only place that reads the system time."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

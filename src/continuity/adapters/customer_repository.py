@@ -1,4 +1,5 @@
 """Customers (with search) and their cards."""
+
 from __future__ import annotations
 
 import re
@@ -33,10 +34,17 @@ class CustomerRepository:
 
     def add(self, c: Customer) -> None:
         """A new customer; the primary key refuses a second one with the same account (even at once)."""
-        self.conn.execute(insert(orm.customers).values(
-            account=c.account, name=c.name, name_search=c.name.lower(), phone=c.phone,
-            phone_digits=_digits(c.phone), email=c.email.lower(), language=c.language,
-        ))
+        self.conn.execute(
+            insert(orm.customers).values(
+                account=c.account,
+                name=c.name,
+                name_search=c.name.lower(),
+                phone=c.phone,
+                phone_digits=_digits(c.phone),
+                email=c.email.lower(),
+                language=c.language,
+            )
+        )
         if c.addresses:
             self.conn.execute(insert(orm.addresses), [dict(account=c.account, **a.__dict__) for a in c.addresses])
 
@@ -77,16 +85,27 @@ class CustomerRepository:
             select(orm.addresses).where(orm.addresses.c.account == row.account).order_by(orm.addresses.c.id)
         )
         return Customer(
-            row.account, row.name, row.phone, row.email, row.language,
+            row.account,
+            row.name,
+            row.phone,
+            row.email,
+            row.language,
             [Address(a.purpose, a.street, a.city, a.postal_code, a.country) for a in addresses],
         )
 
     # -- cards --------------------------------------------------------------------------
     def save_card(self, account: str, card: Card) -> None:
-        self.conn.execute(insert(orm.cards).values(
-            token=card.token, account=account, brand=card.brand, last4=card.last4,
-            expiry_month=card.expiry.month, expiry_year=card.expiry.year, holder=card.holder,
-        ))
+        self.conn.execute(
+            insert(orm.cards).values(
+                token=card.token,
+                account=account,
+                brand=card.brand,
+                last4=card.last4,
+                expiry_month=card.expiry.month,
+                expiry_year=card.expiry.year,
+                holder=card.holder,
+            )
+        )
 
     def card(self, token: str) -> Card:
         row = self.conn.execute(select(orm.cards).where(orm.cards.c.token == token)).first()

@@ -3,6 +3,7 @@
 Every figure is one set-based statement: the rows are put in weekly buckets by a CASE expression
 inside a sub-select and summed with GROUP BY, whatever the number of orders.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,8 +39,11 @@ class DashboardQueries:
 
     def shipments_per_week(self, starts: list[date]) -> list[tuple[int, int]]:
         """(week, number of occurrences shipping that week) for scheduled, not skipped or cancelled ones."""
-        rows = select(_week(O.c.ship_date, starts).label("week")).where(
-            _in_range(O.c.ship_date, starts), O.c.status.not_in(NOT_SHIPPING)).subquery()
+        rows = (
+            select(_week(O.c.ship_date, starts).label("week"))
+            .where(_in_range(O.c.ship_date, starts), O.c.status.not_in(NOT_SHIPPING))
+            .subquery()
+        )
         query = select(rows.c.week, func.count()).group_by(rows.c.week)
         with self.engine.connect() as conn:
             return [(r[0], r[1]) for r in conn.execute(query)]
@@ -48,14 +52,23 @@ class DashboardQueries:
         """(week, currency, minor units) of money expected that week: installments due (child-order
         charges included) that are not cancelled, plus the pending shipments of lines billed per
         shipment (their charge is written only when the child order is created)."""
-        due = select(_week(I.c.due_date, starts).label("week"), I.c.currency,
-                     I.c.amount_minor.label("minor")).where(
-            _in_range(I.c.due_date, starts), I.c.status != "cancelled")
-        per_shipment = select(_week(O.c.ship_date, starts).label("week"), O.c.currency,
-                              (O.c.price_minor * O.c.quantity).label("minor")).join(
-            L, and_(L.c.sales_id == O.c.sales_id, L.c.line_no == O.c.line_no)).where(
-            _in_range(O.c.ship_date, starts), O.c.status == "pending",
-            L.c.payment_schedule_id.is_(None), L.c.bill_up_front.is_(False))
+        due = select(_week(I.c.due_date, starts).label("week"), I.c.currency, I.c.amount_minor.label("minor")).where(
+            _in_range(I.c.due_date, starts), I.c.status != "cancelled"
+        )
+        per_shipment = (
+            select(
+                _week(O.c.ship_date, starts).label("week"),
+                O.c.currency,
+                (O.c.price_minor * O.c.quantity).label("minor"),
+            )
+            .join(L, and_(L.c.sales_id == O.c.sales_id, L.c.line_no == O.c.line_no))
+            .where(
+                _in_range(O.c.ship_date, starts),
+                O.c.status == "pending",
+                L.c.payment_schedule_id.is_(None),
+                L.c.bill_up_front.is_(False),
+            )
+        )
         rows = union_all(due, per_shipment).subquery()
         query = select(rows.c.week, rows.c.currency, func.sum(rows.c.minor)).group_by(rows.c.week, rows.c.currency)
         with self.engine.connect() as conn:
@@ -74,17 +87,40 @@ class DashboardQueries:
 
 def _installments_query():  # type: ignore[no-untyped-def]
     parent = S.alias("parent")
-    return select(
-        literal("installment").label("kind"), I.c.sales_id, I.c.parent_sales_id, I.c.seq, I.c.due_date,
-        I.c.amount_minor, I.c.currency, I.c.status, C.c.account, C.c.name,
-    ).join(parent, parent.c.sales_id == I.c.parent_sales_id).join(C, C.c.account == parent.c.account).where(
-        I.c.status.in_(NEEDS_ATTENTION))
+    return (
+        select(
+            literal("installment").label("kind"),
+            I.c.sales_id,
+            I.c.parent_sales_id,
+            I.c.seq,
+            I.c.due_date,
+            I.c.amount_minor,
+            I.c.currency,
+            I.c.status,
+            C.c.account,
+            C.c.name,
+        )
+        .join(parent, parent.c.sales_id == I.c.parent_sales_id)
+        .join(C, C.c.account == parent.c.account)
+        .where(I.c.status.in_(NEEDS_ATTENTION))
+    )
 
 
 def _order_payments_query():  # type: ignore[no-untyped-def]
-    return select(
-        literal("order_payment").label("kind"), P.c.sales_id, P.c.sales_id.label("parent_sales_id"),
-        P.c.payment_id.label("seq"), S.c.order_date.label("due_date"), P.c.amount_minor, P.c.currency,
-        P.c.status, C.c.account, C.c.name,
-    ).join(S, S.c.sales_id == P.c.sales_id).join(C, C.c.account == S.c.account).where(
-        P.c.status.in_(NEEDS_ATTENTION), S.c.status == "on_hold")
+    return (
+        select(
+            literal("order_payment").label("kind"),
+            P.c.sales_id,
+            P.c.sales_id.label("parent_sales_id"),
+            P.c.payment_id.label("seq"),
+            S.c.order_date.label("due_date"),
+            P.c.amount_minor,
+            P.c.currency,
+            P.c.status,
+            C.c.account,
+            C.c.name,
+        )
+        .join(S, S.c.sales_id == P.c.sales_id)
+        .join(C, C.c.account == S.c.account)
+        .where(P.c.status.in_(NEEDS_ATTENTION), S.c.status == "on_hold")
+    )

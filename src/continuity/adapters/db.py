@@ -1,4 +1,5 @@
 """Engines: SQLite (file, one writer at a time with BEGIN IMMEDIATE) or PostgreSQL."""
+
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event

@@ -1,4 +1,5 @@
 """Schema changes go through Alembic; this is how the app applies and checks them."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Sales orders with their lines, continuity schedules, installments, payments and attempts."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ class OrderRepository:
     def next_sales_id(self) -> str:
         seq = orm.number_sequences
         value = self.conn.execute(
-            update(seq).where(seq.c.name == "sales_order").values(next_value=seq.c.next_value + 1)
+            update(seq)
+            .where(seq.c.name == "sales_order")
+            .values(next_value=seq.c.next_value + 1)
             .returning(seq.c.next_value)
         ).scalar()
         if value is None:
@@ -32,73 +35,121 @@ class OrderRepository:
         return f"SO-{value:06d}"
 
     def add(self, order: SalesOrder, now: datetime) -> None:
-        self.conn.execute(insert(orm.sales_orders).values(
-            sales_id=order.sales_id, account=order.account, order_date=order.order_date,
-            currency=order.currency, status=order.status.value, hold_reason=order.hold_reason,
-            is_continuity_parent=order.is_continuity_parent, parent_sales_id=order.parent_sales_id,
-            created_at=now,
-        ))
+        self.conn.execute(
+            insert(orm.sales_orders).values(
+                sales_id=order.sales_id,
+                account=order.account,
+                order_date=order.order_date,
+                currency=order.currency,
+                status=order.status.value,
+                hold_reason=order.hold_reason,
+                is_continuity_parent=order.is_continuity_parent,
+                parent_sales_id=order.parent_sales_id,
+                created_at=now,
+            )
+        )
 
     def get(self, sales_id: str) -> SalesOrder:
         row = self.conn.execute(select(orm.sales_orders).where(orm.sales_orders.c.sales_id == sales_id)).first()
         if row is None:
             raise NotFound(f"no sales order {sales_id!r}", "sales_order_not_found")
         return SalesOrder(
-            row.sales_id, row.account, row.order_date, row.currency, OrderStatus(row.status),
-            row.hold_reason, row.parent_sales_id, self._lines(sales_id),
+            row.sales_id,
+            row.account,
+            row.order_date,
+            row.currency,
+            OrderStatus(row.status),
+            row.hold_reason,
+            row.parent_sales_id,
+            self._lines(sales_id),
         )
 
     def _lines(self, sales_id: str) -> list[SalesLine]:
         lines, cont = orm.sales_lines, orm.continuity_lines
         rows = self.conn.execute(
-            select(lines, cont.c.program_id, cont.c.start_date, cont.c.start_event, cont.c.bill_up_front,
-                   cont.c.payment_schedule_id)
+            select(
+                lines,
+                cont.c.program_id,
+                cont.c.start_date,
+                cont.c.start_event,
+                cont.c.bill_up_front,
+                cont.c.payment_schedule_id,
+            )
             .outerjoin(cont, (cont.c.sales_id == lines.c.sales_id) & (cont.c.line_no == lines.c.line_no))
-            .where(lines.c.sales_id == sales_id).order_by(lines.c.line_no)
+            .where(lines.c.sales_id == sales_id)
+            .order_by(lines.c.line_no)
         )
         return [_line(r) for r in rows]
 
     def save_header(self, order: SalesOrder) -> None:
         self.conn.execute(
-            update(orm.sales_orders).where(orm.sales_orders.c.sales_id == order.sales_id)
-            .values(status=order.status.value, hold_reason=order.hold_reason, currency=order.currency,
-                    is_continuity_parent=order.is_continuity_parent)
+            update(orm.sales_orders)
+            .where(orm.sales_orders.c.sales_id == order.sales_id)
+            .values(
+                status=order.status.value,
+                hold_reason=order.hold_reason,
+                currency=order.currency,
+                is_continuity_parent=order.is_continuity_parent,
+            )
         )
 
-    def lock_if_in(self, sales_id: str, statuses: tuple[OrderStatus, ...],
-                   move_to: OrderStatus | None = None) -> bool:
+    def lock_if_in(self, sales_id: str, statuses: tuple[OrderStatus, ...], move_to: OrderStatus | None = None) -> bool:
         """Lock the order row for this transaction if it is still in one of ``statuses`` (and move it to
         ``move_to``): one conditional UPDATE, so of concurrent submits (or a submit and a payment change)
         exactly one wins — the row lock on PostgreSQL, the database lock on SQLite; the others see 0 rows."""
         t = orm.sales_orders
         moved = self.conn.execute(
-            update(t).where(t.c.sales_id == sales_id, t.c.status.in_([s.value for s in statuses]))
-            .values(status=move_to.value if move_to else t.c.status))
+            update(t)
+            .where(t.c.sales_id == sales_id, t.c.status.in_([s.value for s in statuses]))
+            .values(status=move_to.value if move_to else t.c.status)
+        )
         return moved.rowcount == 1
 
     def save_fulfilment(self, sales_id: str, status: OrderStatus, **values: object) -> None:
         """A child order's status with its dates/tracking; invoicing marks its occurrences invoiced."""
-        self.conn.execute(update(orm.sales_orders).where(orm.sales_orders.c.sales_id == sales_id)
-                          .values(status=status.value, **values))
+        self.conn.execute(
+            update(orm.sales_orders)
+            .where(orm.sales_orders.c.sales_id == sales_id)
+            .values(status=status.value, **values)
+        )
         if status == OrderStatus.INVOICED:
             t = orm.schedule_occurrences
             self.conn.execute(update(t).where(t.c.child_sales_id == sales_id).values(status="invoiced"))
-            self.conn.execute(update(orm.sales_lines).where(orm.sales_lines.c.sales_id == sales_id)
-                              .values(status=LineStatus.CLOSED.value))
+            self.conn.execute(
+                update(orm.sales_lines)
+                .where(orm.sales_lines.c.sales_id == sales_id)
+                .values(status=LineStatus.CLOSED.value)
+            )
 
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
-        self.conn.execute(insert(orm.sales_lines).values(
-            sales_id=sales_id, line_no=line.line_no, item_id=line.item_id, quantity=line.quantity,
-            unit_price_minor=line.unit_price.minor, currency=line.unit_price.currency, status=line.status.value,
-        ))
+        self.conn.execute(
+            insert(orm.sales_lines).values(
+                sales_id=sales_id,
+                line_no=line.line_no,
+                item_id=line.item_id,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price.minor,
+                currency=line.unit_price.currency,
+                status=line.status.value,
+            )
+        )
         if line.continuity:
             t = line.continuity
-            self.conn.execute(insert(orm.continuity_lines).values(
-                sales_id=sales_id, line_no=line.line_no, program_id=t.program_id, item_id=line.item_id,
-                quantity=line.quantity, planned_count=planned_count, start_date=t.start_date,
-                    start_event=t.start_event, bill_up_front=t.bill_up_front,
-                payment_schedule_id=t.payment_schedule_id, status=LineStatus.OPEN.value,
-            ))
+            self.conn.execute(
+                insert(orm.continuity_lines).values(
+                    sales_id=sales_id,
+                    line_no=line.line_no,
+                    program_id=t.program_id,
+                    item_id=line.item_id,
+                    quantity=line.quantity,
+                    planned_count=planned_count,
+                    start_date=t.start_date,
+                    start_event=t.start_event,
+                    bill_up_front=t.bill_up_front,
+                    payment_schedule_id=t.payment_schedule_id,
+                    status=LineStatus.OPEN.value,
+                )
+            )
 
     def set_continuity_card(self, sales_id: str, token: str) -> None:
         self.conn.execute(
@@ -109,122 +160,238 @@ class OrderRepository:
     def add_occurrences(self, sales_id: str, line_no: int, occurrences: list[Occurrence]) -> None:
         if not occurrences:
             return
-        self.conn.execute(insert(orm.schedule_occurrences), [
-            dict(sales_id=sales_id, line_no=line_no, seq=o.seq, event_id=o.event_id, item_id=o.item_id,
-                 quantity=o.quantity, price_minor=o.price.minor, currency=o.price.currency,
-                 ship_date=o.ship_date, status=OccurrenceStatus.PENDING.value, child_sales_id=None,
-                 date_basis=o.basis, date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str))
-            for o in occurrences
-        ])
+        self.conn.execute(
+            insert(orm.schedule_occurrences),
+            [
+                dict(
+                    sales_id=sales_id,
+                    line_no=line_no,
+                    seq=o.seq,
+                    event_id=o.event_id,
+                    item_id=o.item_id,
+                    quantity=o.quantity,
+                    price_minor=o.price.minor,
+                    currency=o.price.currency,
+                    ship_date=o.ship_date,
+                    status=OccurrenceStatus.PENDING.value,
+                    child_sales_id=None,
+                    date_basis=o.basis,
+                    date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str),
+                )
+                for o in occurrences
+            ],
+        )
 
     def schedule(self, sales_id: str, line_no: int) -> list[dict]:
         t = orm.schedule_occurrences
-        rows = self.conn.execute(
-            select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).order_by(t.c.seq)
-        )
+        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).order_by(t.c.seq))
         return [
-            dict(seq=r.seq, event_id=r.event_id, item_id=r.item_id, quantity=r.quantity,
-                 price=Money.from_minor(r.price_minor, r.currency), ship_date=r.ship_date,
-                 status=r.status, child_sales_id=r.child_sales_id)
+            dict(
+                seq=r.seq,
+                event_id=r.event_id,
+                item_id=r.item_id,
+                quantity=r.quantity,
+                price=Money.from_minor(r.price_minor, r.currency),
+                ship_date=r.ship_date,
+                status=r.status,
+                child_sales_id=r.child_sales_id,
+            )
             for r in rows
         ]
 
     # -- installments -------------------------------------------------------------------
-    def add_installments(self, sales_id: str, line_no: int, item_id: str,
-                         planned: list[PlannedInstallment]) -> None:
-        self.conn.execute(insert(orm.installments), [
-            dict(sales_id=sales_id, line_no=line_no, seq=p.seq, due_date=p.due_date,
-                 amount_minor=p.amount.minor, currency=p.amount.currency,
-                 status=PaymentStatus.NOT_SUBMITTED.value, parent_sales_id=sales_id, parent_line_no=line_no,
-                 item_id=item_id)
-            for p in planned
-        ])
+    def add_installments(self, sales_id: str, line_no: int, item_id: str, planned: list[PlannedInstallment]) -> None:
+        self.conn.execute(
+            insert(orm.installments),
+            [
+                dict(
+                    sales_id=sales_id,
+                    line_no=line_no,
+                    seq=p.seq,
+                    due_date=p.due_date,
+                    amount_minor=p.amount.minor,
+                    currency=p.amount.currency,
+                    status=PaymentStatus.NOT_SUBMITTED.value,
+                    parent_sales_id=sales_id,
+                    parent_line_no=line_no,
+                    item_id=item_id,
+                )
+                for p in planned
+            ],
+        )
 
     def installments(self, sales_id: str) -> list[Installment]:
         t = orm.installments
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.line_no, t.c.seq))
         return [
-            Installment(r.sales_id, r.line_no, r.seq, r.due_date, Money.from_minor(r.amount_minor, r.currency),
-                        PaymentStatus(r.status))
+            Installment(
+                r.sales_id,
+                r.line_no,
+                r.seq,
+                r.due_date,
+                Money.from_minor(r.amount_minor, r.currency),
+                PaymentStatus(r.status),
+            )
             for r in rows
         ]
 
-    def set_installment_status(self, inst: Installment, status: PaymentStatus,
-                               authorization_key: str | None = None) -> None:
+    def set_installment_status(
+        self, inst: Installment, status: PaymentStatus, authorization_key: str | None = None
+    ) -> None:
         """Move an installment; an authorized one names the authorization holding its money."""
         t = orm.installments
         values: dict[str, object] = {"status": status.value}
         if authorization_key is not None:
             values["authorization_key"] = authorization_key
         self.conn.execute(
-            update(t).where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq)
+            update(t)
+            .where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq)
             .values(**values)
         )
 
-    def add_fulfilment_child(self, parent: SalesOrder, lines: list[SalesLine], authorization_key: str,
-                             now: datetime) -> str:
+    def add_fulfilment_child(
+        self, parent: SalesOrder, lines: list[SalesLine], authorization_key: str, now: datetime
+    ) -> str:
         """The ordinary lines of a mixed order as one child order ``PARENT-LINE-1`` (LINE: the first of
         them), shipped and invoiced like any child, with one charge held by the submit authorization."""
         child_id = f"{parent.sales_id}-{lines[0].line_no}-1"
-        self.add(SalesOrder(child_id, parent.account, parent.order_date, parent.currency, OrderStatus.OPEN,
-                            parent_sales_id=parent.sales_id), now)
-        self.conn.execute(insert(orm.sales_lines), [
-            dict(sales_id=child_id, line_no=n, item_id=ln.item_id, quantity=ln.quantity,
-                 unit_price_minor=ln.unit_price.minor, currency=ln.unit_price.currency, status=LineStatus.OPEN.value,
-                 parent_sales_id=parent.sales_id, parent_line_no=ln.line_no, parent_seq=1)
-            for n, ln in enumerate(lines, start=1)])
+        self.add(
+            SalesOrder(
+                child_id,
+                parent.account,
+                parent.order_date,
+                parent.currency,
+                OrderStatus.OPEN,
+                parent_sales_id=parent.sales_id,
+            ),
+            now,
+        )
+        self.conn.execute(
+            insert(orm.sales_lines),
+            [
+                dict(
+                    sales_id=child_id,
+                    line_no=n,
+                    item_id=ln.item_id,
+                    quantity=ln.quantity,
+                    unit_price_minor=ln.unit_price.minor,
+                    currency=ln.unit_price.currency,
+                    status=LineStatus.OPEN.value,
+                    parent_sales_id=parent.sales_id,
+                    parent_line_no=ln.line_no,
+                    parent_seq=1,
+                )
+                for n, ln in enumerate(lines, start=1)
+            ],
+        )
         amount = total([ln.amount for ln in lines], parent.currency)
-        self.conn.execute(insert(orm.installments).values(
-            sales_id=child_id, line_no=0, seq=1, due_date=parent.order_date, amount_minor=amount.minor,
-            currency=amount.currency, status=PaymentStatus.AUTHORIZED.value, parent_sales_id=parent.sales_id,
-            parent_line_no=lines[0].line_no, item_id=lines[0].item_id, authorization_key=authorization_key))
+        self.conn.execute(
+            insert(orm.installments).values(
+                sales_id=child_id,
+                line_no=0,
+                seq=1,
+                due_date=parent.order_date,
+                amount_minor=amount.minor,
+                currency=amount.currency,
+                status=PaymentStatus.AUTHORIZED.value,
+                parent_sales_id=parent.sales_id,
+                parent_line_no=lines[0].line_no,
+                item_id=lines[0].item_id,
+                authorization_key=authorization_key,
+            )
+        )
         return child_id
 
     # -- payments -----------------------------------------------------------------------
     def add_payment(self, sales_id: str, method: str, token: str, amount: Money) -> int:
-        return self.conn.execute(insert(orm.payments).values(
-            sales_id=sales_id, method=method, card_token=token, amount_minor=amount.minor,
-            currency=amount.currency, status=PaymentStatus.NOT_SUBMITTED.value, reason="",
-        ).returning(orm.payments.c.payment_id)).scalar_one()
+        return self.conn.execute(
+            insert(orm.payments)
+            .values(
+                sales_id=sales_id,
+                method=method,
+                card_token=token,
+                amount_minor=amount.minor,
+                currency=amount.currency,
+                status=PaymentStatus.NOT_SUBMITTED.value,
+                reason="",
+            )
+            .returning(orm.payments.c.payment_id)
+        ).scalar_one()
 
     def payments(self, sales_id: str) -> list[Payment]:
         t = orm.payments
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.payment_id))
         return [
-            Payment(r.payment_id, r.sales_id, r.method, r.card_token, Money.from_minor(r.amount_minor, r.currency),
-                    PaymentStatus(r.status), r.reason)
+            Payment(
+                r.payment_id,
+                r.sales_id,
+                r.method,
+                r.card_token,
+                Money.from_minor(r.amount_minor, r.currency),
+                PaymentStatus(r.status),
+                r.reason,
+            )
             for r in rows
         ]
 
     def save_payment(self, payment: Payment) -> None:
         self.conn.execute(
-            update(orm.payments).where(orm.payments.c.payment_id == payment.payment_id)
+            update(orm.payments)
+            .where(orm.payments.c.payment_id == payment.payment_id)
             .values(status=payment.status.value, reason=payment.reason)
         )
 
     # -- attempts -----------------------------------------------------------------------
-    def add_attempt(self, subject: str, sales_id: str, line_no: int, seq: int, operation: str,
-                    token: str, amount: Money, as_of: date, now: datetime) -> str:
+    def add_attempt(
+        self,
+        subject: str,
+        sales_id: str,
+        line_no: int,
+        seq: int,
+        operation: str,
+        token: str,
+        amount: Money,
+        as_of: date,
+        now: datetime,
+    ) -> str:
         """Write a pending attempt with the next attempt number; returns its idempotency key."""
         t = orm.payment_attempts
         last = self.conn.execute(
             select(func.max(t.c.attempt_no)).where(
-                t.c.subject == subject, t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == seq,
-                t.c.operation == operation)
+                t.c.subject == subject,
+                t.c.sales_id == sales_id,
+                t.c.line_no == line_no,
+                t.c.seq == seq,
+                t.c.operation == operation,
+            )
         ).scalar()
         attempt_no = (last or 0) + 1
         key = attempt_key(subject, sales_id, line_no, seq, operation, attempt_no)
-        self.conn.execute(insert(t).values(
-            idempotency_key=key, subject=subject, sales_id=sales_id, line_no=line_no, seq=seq,
-            attempt_no=attempt_no, operation=operation, card_token=token, amount_minor=amount.minor,
-            currency=amount.currency, status=AttemptStatus.PENDING.value, reason="", as_of=as_of, created_at=now,
-        ))
+        self.conn.execute(
+            insert(t).values(
+                idempotency_key=key,
+                subject=subject,
+                sales_id=sales_id,
+                line_no=line_no,
+                seq=seq,
+                attempt_no=attempt_no,
+                operation=operation,
+                card_token=token,
+                amount_minor=amount.minor,
+                currency=amount.currency,
+                status=AttemptStatus.PENDING.value,
+                reason="",
+                as_of=as_of,
+                created_at=now,
+            )
+        )
         return key
 
     def finish_attempt(self, key: str, status: AttemptStatus, reason: str, reference: str) -> None:
         t = orm.payment_attempts
         self.conn.execute(
-            update(t).where(t.c.idempotency_key == key)
+            update(t)
+            .where(t.c.idempotency_key == key)
             .values(status=status.value, reason=reason, gateway_reference=reference or None)
         )
 
@@ -243,23 +410,31 @@ def _line(r) -> SalesLine:  # type: ignore[no-untyped-def]
     terms = None
     if r.program_id is not None:
         terms = ContinuityTerms(r.program_id, r.start_date, r.start_event, r.bill_up_front, r.payment_schedule_id)
-    return SalesLine(r.line_no, r.item_id, r.quantity, Money.from_minor(r.unit_price_minor, r.currency),
-                     LineStatus(r.status), terms)
-
-
+    return SalesLine(
+        r.line_no, r.item_id, r.quantity, Money.from_minor(r.unit_price_minor, r.currency), LineStatus(r.status), terms
+    )
 
 
 # -- servicing: stored occurrences with their date basis, schedule adjustments --------------------
 def _slot(r) -> Slot:  # type: ignore[no-untyped-def]
-    occ = Occurrence(r.seq, r.event_id, r.item_id, r.quantity, Money.from_minor(r.price_minor, r.currency),
-                     r.ship_date, r.date_basis, json.loads(r.date_basis_args or "{}"))
+    occ = Occurrence(
+        r.seq,
+        r.event_id,
+        r.item_id,
+        r.quantity,
+        Money.from_minor(r.price_minor, r.currency),
+        r.ship_date,
+        r.date_basis,
+        json.loads(r.date_basis_args or "{}"),
+    )
     return Slot(occ, OccurrenceStatus(r.status), r.child_sales_id, stored=True)
 
 
 def _adjustment(r) -> Adjustment:  # type: ignore[no-untyped-def]
     price = Money.from_minor(r.price_minor, r.currency) if r.price_minor is not None else None
-    return Adjustment(AdjustmentKind(r.kind), r.seq, r.days, r.ship_date, r.item_id, price, r.pause_from,
-                      r.resume_on, r.adjustment_id)
+    return Adjustment(
+        AdjustmentKind(r.kind), r.seq, r.days, r.ship_date, r.item_id, price, r.pause_from, r.resume_on, r.adjustment_id
+    )
 
 
 class ServicingRepository:
@@ -282,35 +457,60 @@ class ServicingRepository:
 
     def adjustments(self, sales_id: str, line_no: int) -> list[Adjustment]:
         t = schedule_adjustments
-        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no)
-                                 .order_by(t.c.adjustment_id))
+        rows = self.conn.execute(
+            select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).order_by(t.c.adjustment_id)
+        )
         return [_adjustment(r) for r in rows]
 
     def add_adjustment(self, sales_id: str, line_no: int, a: Adjustment, now: datetime) -> None:
-        self.conn.execute(insert(schedule_adjustments).values(
-            sales_id=sales_id, line_no=line_no, kind=a.kind.value, seq=a.seq, days=a.days, ship_date=a.ship_date,
-            item_id=a.item_id, price_minor=a.price.minor if a.price else None,
-            currency=a.price.currency if a.price else None, pause_from=a.pause_from, resume_on=a.resume_on,
-            created_at=now))
+        self.conn.execute(
+            insert(schedule_adjustments).values(
+                sales_id=sales_id,
+                line_no=line_no,
+                kind=a.kind.value,
+                seq=a.seq,
+                days=a.days,
+                ship_date=a.ship_date,
+                item_id=a.item_id,
+                price_minor=a.price.minor if a.price else None,
+                currency=a.price.currency if a.price else None,
+                pause_from=a.pause_from,
+                resume_on=a.resume_on,
+                created_at=now,
+            )
+        )
 
     def close_pause(self, a: Adjustment) -> None:
         t = schedule_adjustments
-        self.conn.execute(update(t).where(t.c.adjustment_id == a.adjustment_id)
-                          .values(resume_on=a.resume_on, days=a.days))
+        self.conn.execute(
+            update(t).where(t.c.adjustment_id == a.adjustment_id).values(resume_on=a.resume_on, days=a.days)
+        )
 
     def save_slot(self, sales_id: str, line_no: int, s: Slot, insert_it: bool) -> int:
         """Insert or update one occurrence; returns the rows written (0: it is no longer pending or paused)."""
         o, t = s.occ, orm.schedule_occurrences
-        values = dict(event_id=o.event_id, item_id=o.item_id, quantity=o.quantity, price_minor=o.price.minor,
-                      currency=o.price.currency, ship_date=o.ship_date, status=s.status.value,
-                      date_basis=o.basis, date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str))
+        values = dict(
+            event_id=o.event_id,
+            item_id=o.item_id,
+            quantity=o.quantity,
+            price_minor=o.price.minor,
+            currency=o.price.currency,
+            ship_date=o.ship_date,
+            status=s.status.value,
+            date_basis=o.basis,
+            date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str),
+        )
         if insert_it:
-            return self.conn.execute(insert(t).values(sales_id=sales_id, line_no=line_no, seq=o.seq,
-                                                      child_sales_id=None, **values)).rowcount
+            return self.conn.execute(
+                insert(t).values(sales_id=sales_id, line_no=line_no, seq=o.seq, child_sales_id=None, **values)
+            ).rowcount
         # only a pending or paused row is ever changed: history is never rewritten
         open_ = (OccurrenceStatus.PENDING.value, OccurrenceStatus.PAUSED.value)
-        return self.conn.execute(update(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == o.seq,
-                                              t.c.status.in_(open_)).values(**values)).rowcount
+        return self.conn.execute(
+            update(t)
+            .where(t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == o.seq, t.c.status.in_(open_))
+            .values(**values)
+        ).rowcount
 
     def set_line(self, sales_id: str, line_no: int, **values: object) -> None:
         t = orm.continuity_lines
@@ -320,33 +520,64 @@ class ServicingRepository:
         """Change an installment that is still in the status it was read in; returns the rows changed."""
         t = orm.installments
         return self.conn.execute(
-            update(t).where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq,
-                            t.c.status == inst.status.value)
-            .values(amount_minor=amount.minor, status=status.value)).rowcount
+            update(t)
+            .where(
+                t.c.sales_id == inst.sales_id,
+                t.c.line_no == inst.line_no,
+                t.c.seq == inst.seq,
+                t.c.status == inst.status.value,
+            )
+            .values(amount_minor=amount.minor, status=status.value)
+        ).rowcount
 
     def child_charges(self, sales_id: str) -> list[Installment]:
         """Unsettled charges of the parent's child orders (pay-per-shipment)."""
         t = orm.installments
-        rows = self.conn.execute(select(t).where(
-            t.c.parent_sales_id == sales_id, t.c.sales_id != sales_id,
-            t.c.status.notin_([PaymentStatus.PAID.value, PaymentStatus.CANCELLED.value])).order_by(t.c.sales_id))
-        return [Installment(r.sales_id, r.line_no, r.seq, r.due_date, Money.from_minor(r.amount_minor, r.currency),
-                            PaymentStatus(r.status)) for r in rows]
+        rows = self.conn.execute(
+            select(t)
+            .where(
+                t.c.parent_sales_id == sales_id,
+                t.c.sales_id != sales_id,
+                t.c.status.notin_([PaymentStatus.PAID.value, PaymentStatus.CANCELLED.value]),
+            )
+            .order_by(t.c.sales_id)
+        )
+        return [
+            Installment(
+                r.sales_id,
+                r.line_no,
+                r.seq,
+                r.due_date,
+                Money.from_minor(r.amount_minor, r.currency),
+                PaymentStatus(r.status),
+            )
+            for r in rows
+        ]
 
     def charges_in_flight(self, sales_id: str) -> set[tuple[int, int]]:
         """(line_no, seq) of the order's installments with a charge attempt committed and its outcome not
         recorded yet ('pending': a payment worker is at it or died; 'unknown': no answer yet)."""
         t = orm.payment_attempts
-        rows = self.conn.execute(select(t.c.line_no, t.c.seq).where(
-            t.c.sales_id == sales_id, t.c.subject == "installment", t.c.operation.in_(("capture", "authorize")),
-            t.c.status.in_((AttemptStatus.PENDING.value, AttemptStatus.UNKNOWN.value))))
+        rows = self.conn.execute(
+            select(t.c.line_no, t.c.seq).where(
+                t.c.sales_id == sales_id,
+                t.c.subject == "installment",
+                t.c.operation.in_(("capture", "authorize")),
+                t.c.status.in_((AttemptStatus.PENDING.value, AttemptStatus.UNKNOWN.value)),
+            )
+        )
         return {(r.line_no, r.seq) for r in rows}
 
     def unknown_attempts(self, sales_id: str) -> list[dict]:
         t = orm.payment_attempts
-        rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.subject == "installment",
-                                                 t.c.operation.in_(("capture", "authorize")),
-                                                 t.c.status == AttemptStatus.UNKNOWN.value))
+        rows = self.conn.execute(
+            select(t).where(
+                t.c.sales_id == sales_id,
+                t.c.subject == "installment",
+                t.c.operation.in_(("capture", "authorize")),
+                t.c.status == AttemptStatus.UNKNOWN.value,
+            )
+        )
         return [dict(r._mapping) for r in rows]
 
     def authorization_of(self, sales_id: str, line_no: int, seq: int) -> dict | None:
@@ -356,16 +587,26 @@ class ServicingRepository:
         own = (t.c.subject == "installment") & (t.c.line_no == line_no) & (t.c.seq == seq)
         for which in (own, t.c.subject == "payment"):
             row = self.conn.execute(
-                select(t.c.card_token, t.c.gateway_reference, t.c.subject).where(
-                    t.c.sales_id == sales_id, which, t.c.operation == "authorize",
-                    t.c.status == AttemptStatus.APPROVED.value, t.c.gateway_reference.is_not(None))
-                .order_by(t.c.attempt_id.desc()).limit(1)).first()
+                select(t.c.card_token, t.c.gateway_reference, t.c.subject)
+                .where(
+                    t.c.sales_id == sales_id,
+                    which,
+                    t.c.operation == "authorize",
+                    t.c.status == AttemptStatus.APPROVED.value,
+                    t.c.gateway_reference.is_not(None),
+                )
+                .order_by(t.c.attempt_id.desc())
+                .limit(1)
+            ).first()
             if row is not None:
                 return {"card_token": row.card_token, "reference": row.gateway_reference, "subject": row.subject}
         return None
 
     def children(self, sales_id: str) -> list[dict]:
         t = orm.sales_orders
-        rows = self.conn.execute(select(t.c.sales_id, t.c.status, t.c.created_at, t.c.order_date)
-                                 .where(t.c.parent_sales_id == sales_id).order_by(t.c.sales_id))
+        rows = self.conn.execute(
+            select(t.c.sales_id, t.c.status, t.c.created_at, t.c.order_date)
+            .where(t.c.parent_sales_id == sales_id)
+            .order_by(t.c.sales_id)
+        )
         return [dict(r._mapping) for r in rows]

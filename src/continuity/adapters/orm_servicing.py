@@ -6,6 +6,7 @@ created by migration 0003 and, for schemas built with ``metadata.create_all``, b
 substitute, pause, cancel) so that every job that expands the program's plan (extend-lines,
 continuity-update) and the projection apply them the same way.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import DDL, BigInteger, Column, Date, DateTime, Index, Integer, String, Table, Text, event
@@ -60,10 +61,14 @@ APPEND_ONLY_POSTGRES = [
     "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
     "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
 ]
-DROP_APPEND_ONLY_SQLITE = ["DROP TRIGGER IF EXISTS audit_entries_no_update",
-                           "DROP TRIGGER IF EXISTS audit_entries_no_delete"]
-DROP_APPEND_ONLY_POSTGRES = ["DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries",
-                             "DROP FUNCTION IF EXISTS audit_entries_append_only()"]
+DROP_APPEND_ONLY_SQLITE = [
+    "DROP TRIGGER IF EXISTS audit_entries_no_update",
+    "DROP TRIGGER IF EXISTS audit_entries_no_delete",
+]
+DROP_APPEND_ONLY_POSTGRES = [
+    "DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries",
+    "DROP FUNCTION IF EXISTS audit_entries_append_only()",
+]
 
 for _statement in APPEND_ONLY_SQLITE:
     event.listen(audit_entries, "after_create", DDL(_statement).execute_if(dialect="sqlite"))

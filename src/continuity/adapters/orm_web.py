@@ -2,6 +2,7 @@
 password logins of the web UI, their sessions and the failed-login counts of the throttle (0011). A
 password is kept only as an argon2 hash, a session id only as its SHA-256, a client address or a
 tried name only as its SHA-256."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table

@@ -1,4 +1,5 @@
 """Read-side queries of sales orders for lists (keyset pages by sales_id)."""
+
 from __future__ import annotations
 
 from sqlalchemy import Connection, select

@@ -1,4 +1,5 @@
 """Repositories of the setup data: parameters, payment schedules, programs, products."""
+
 from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -55,8 +56,11 @@ class SetupRepository:
         if row is None:
             raise NotFound(f"no payment schedule {schedule_id!r}", "payment_schedule_not_found")
         return PaymentSchedule(
-            row.payment_schedule_id, row.description, row.number_of_payments,
-            Interval.parse(row.interval), Allocation(row.allocation),
+            row.payment_schedule_id,
+            row.description,
+            row.number_of_payments,
+            Interval.parse(row.interval),
+            Allocation(row.allocation),
         )
 
     def payment_schedules(self) -> list[PaymentSchedule]:
@@ -66,8 +70,12 @@ class SetupRepository:
 
     def save_payment_schedule(self, s: PaymentSchedule) -> None:
         table = orm.payment_schedules  # updated in place: programs and orders refer to it
-        values = dict(description=s.description, number_of_payments=s.number_of_payments,
-                      interval=str(s.interval), allocation=s.allocation.value)
+        values = dict(
+            description=s.description,
+            number_of_payments=s.number_of_payments,
+            interval=str(s.interval),
+            allocation=s.allocation.value,
+        )
         key = table.c.payment_schedule_id == s.payment_schedule_id
         if self.conn.execute(select(table.c.payment_schedule_id).where(key)).first():
             self.conn.execute(update(table).where(key).values(**values))
@@ -89,8 +97,12 @@ class SetupRepository:
 
     def save_product(self, p: Product) -> None:
         table = orm.items
-        values = dict(name=p.name, price_minor=p.price.minor, currency=p.price.currency,
-                      continuity_program_id=p.continuity_program_id)
+        values = dict(
+            name=p.name,
+            price_minor=p.price.minor,
+            currency=p.price.currency,
+            continuity_program_id=p.continuity_program_id,
+        )
         if self.conn.execute(select(table.c.item_id).where(table.c.item_id == p.item_id)).first():
             self.conn.execute(update(table).where(table.c.item_id == p.item_id).values(**values))
         else:
@@ -103,16 +115,22 @@ class SetupRepository:
         if row is None:
             raise NotFound(f"no continuity program {program_id!r}", "program_not_found")
         events = self.conn.execute(
-            select(orm.program_events).where(orm.program_events.c.program_id == program_id)
+            select(orm.program_events)
+            .where(orm.program_events.c.program_id == program_id)
             .order_by(orm.program_events.c.event_id)
         )
         return Program(
-            program_id=row.program_id, description=row.description, order_start=OrderStart(row.order_start),
-            bill_up_front=row.bill_up_front, days_after_order=row.days_after_order,
-            events=[_event(e) for e in events], payment_schedule_id=row.payment_schedule_id,
+            program_id=row.program_id,
+            description=row.description,
+            order_start=OrderStart(row.order_start),
+            bill_up_front=row.bill_up_front,
+            days_after_order=row.days_after_order,
+            events=[_event(e) for e in events],
+            payment_schedule_id=row.payment_schedule_id,
             prompt_for_start_date=row.prompt_for_start_date,
             prompt_for_payment_schedule=row.prompt_for_payment_schedule,
-            consolidate_past_orders=row.consolidate_past_orders, active=row.active,
+            consolidate_past_orders=row.consolidate_past_orders,
+            active=row.active,
             current_event=row.current_event,
         )
 
@@ -123,10 +141,16 @@ class SetupRepository:
     def save_program(self, p: Program) -> None:
         table, events = orm.programs, orm.program_events
         values = dict(
-            description=p.description, order_start=p.order_start.value, bill_up_front=p.bill_up_front,
-            payment_schedule_id=p.payment_schedule_id, prompt_for_start_date=p.prompt_for_start_date,
-            prompt_for_payment_schedule=p.prompt_for_payment_schedule, days_after_order=p.days_after_order,
-            consolidate_past_orders=p.consolidate_past_orders, active=p.active, current_event=p.current_event,
+            description=p.description,
+            order_start=p.order_start.value,
+            bill_up_front=p.bill_up_front,
+            payment_schedule_id=p.payment_schedule_id,
+            prompt_for_start_date=p.prompt_for_start_date,
+            prompt_for_payment_schedule=p.prompt_for_payment_schedule,
+            days_after_order=p.days_after_order,
+            consolidate_past_orders=p.consolidate_past_orders,
+            active=p.active,
+            current_event=p.current_event,
         )
         if self.conn.execute(select(table.c.program_id).where(table.c.program_id == p.program_id)).first():
             self.conn.execute(update(table).where(table.c.program_id == p.program_id).values(**values))
@@ -143,16 +167,27 @@ def _product(row) -> Product:  # type: ignore[no-untyped-def]
 def _event(row) -> Event:  # type: ignore[no-untyped-def]
     price = Money.from_minor(row.price_minor, row.currency) if row.price_minor is not None else None
     return Event(
-        event_id=row.event_id, item_id=row.item_id, quantity=row.quantity, times_to_repeat=row.times_to_repeat,
-        interval=Interval.parse(row.interval), action=EventAction(row.action), price=price,
+        event_id=row.event_id,
+        item_id=row.item_id,
+        quantity=row.quantity,
+        times_to_repeat=row.times_to_repeat,
+        interval=Interval.parse(row.interval),
+        action=EventAction(row.action),
+        price=price,
         start_date=row.start_date,
     )
 
 
 def _event_row(program_id: str, e: Event) -> dict:
     return dict(
-        program_id=program_id, event_id=e.event_id, item_id=e.item_id, quantity=e.quantity,
-        price_minor=e.price.minor if e.price else None, currency=e.price.currency if e.price else None,
-        times_to_repeat=e.times_to_repeat, interval=str(e.interval), start_date=e.start_date,
+        program_id=program_id,
+        event_id=e.event_id,
+        item_id=e.item_id,
+        quantity=e.quantity,
+        price_minor=e.price.minor if e.price else None,
+        currency=e.price.currency if e.price else None,
+        times_to_repeat=e.times_to_repeat,
+        interval=str(e.interval),
+        start_date=e.start_date,
         action=e.action.value,
     )

@@ -1,4 +1,5 @@
 """Sends e-mail through an SMTP server (CONTINUITY_SMTP_HOST / CONTINUITY_SMTP_PORT)."""
+
 from __future__ import annotations
 
 import smtplib

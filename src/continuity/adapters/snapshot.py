@@ -6,6 +6,7 @@ With a sales order the copy holds the setup tables and that order's family only:
 occurrences, installments, payments, attempts, notices and the test-gateway ledger rows of
 their attempts.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -33,8 +34,9 @@ from continuity.domain.money import Money
 from continuity.services.simulation import ChargeRow, ChildOrderRow
 
 BATCH = 1000
-SETUP_TABLES = frozenset({"continuity_parameters", "number_sequences", "payment_schedules", "programs",
-                          "items", "program_events"})
+SETUP_TABLES = frozenset(
+    {"continuity_parameters", "number_sequences", "payment_schedules", "programs", "items", "program_events"}
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def read_transaction(source: Engine) -> Iterator[Connection]:
         event.listen(reader, "begin", lambda conn: conn.exec_driver_sql("BEGIN DEFERRED"))  # a WAL snapshot
     else:
         reader = create_engine(source.url, poolclass=NullPool).execution_options(
-            isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
     try:
         with reader.connect() as conn, conn.begin() as tx:
             yield conn
@@ -86,18 +89,31 @@ def _sqlite_read_only(dbapi_connection, _record) -> None:  # type: ignore[no-unt
 
 
 def order_scope(conn: Connection, sales_id: str) -> OrderScope:
-    order = conn.execute(select(sales_orders.c.account, sales_orders.c.parent_sales_id)
-                         .where(sales_orders.c.sales_id == sales_id)).first()
+    order = conn.execute(
+        select(sales_orders.c.account, sales_orders.c.parent_sales_id).where(sales_orders.c.sales_id == sales_id)
+    ).first()
     if order is None:
         raise NotFound(f"no sales order {sales_id!r}", "sales_order_not_found")
     if order.parent_sales_id:
-        raise RuleViolation(f"{sales_id} is a child order of {order.parent_sales_id}: simulate "
-                            f"{order.parent_sales_id}", "sales_order_is_child")
-    children = conn.execute(select(sales_orders.c.sales_id).where(sales_orders.c.parent_sales_id == sales_id)
-                            .order_by(sales_orders.c.sales_id)).scalars().all()
+        raise RuleViolation(
+            f"{sales_id} is a child order of {order.parent_sales_id}: simulate {order.parent_sales_id}",
+            "sales_order_is_child",
+        )
+    children = (
+        conn.execute(
+            select(sales_orders.c.sales_id)
+            .where(sales_orders.c.parent_sales_id == sales_id)
+            .order_by(sales_orders.c.sales_id)
+        )
+        .scalars()
+        .all()
+    )
     ids = (sales_id, *children)
-    keys = conn.execute(select(payment_attempts.c.idempotency_key)
-                        .where(payment_attempts.c.sales_id.in_(ids))).scalars().all()
+    keys = (
+        conn.execute(select(payment_attempts.c.idempotency_key).where(payment_attempts.c.sales_id.in_(ids)))
+        .scalars()
+        .all()
+    )
     return OrderScope(order.account, ids, tuple(keys))
 
 
@@ -149,24 +165,50 @@ def _rows_of(table: Table, names: list[str], scope: OrderScope | None) -> Select
 def read_activity(engine: Engine, first: date, last: date) -> tuple[list[ChildOrderRow], list[ChargeRow]]:
     """Child orders created or shipped, and captures and refunds attempted, from ``first`` to ``last``."""
     so = sales_orders
-    touched = and_(so.c.parent_sales_id.is_not(None),
-                   or_(so.c.order_date.between(first, last), so.c.shipped_on.between(first, last)))
-    ship_date = (select(func.min(schedule_occurrences.c.ship_date))
-                 .where(schedule_occurrences.c.child_sales_id == so.c.sales_id).scalar_subquery())
+    touched = and_(
+        so.c.parent_sales_id.is_not(None),
+        or_(so.c.order_date.between(first, last), so.c.shipped_on.between(first, last)),
+    )
+    ship_date = (
+        select(func.min(schedule_occurrences.c.ship_date))
+        .where(schedule_occurrences.c.child_sales_id == so.c.sales_id)
+        .scalar_subquery()
+    )
     with engine.connect() as conn:
-        orders = conn.execute(select(so.c.sales_id, so.c.parent_sales_id, so.c.order_date, ship_date.label("due"),
-                                     so.c.shipped_on, so.c.status).where(touched).order_by(so.c.sales_id)).all()
+        orders = conn.execute(
+            select(
+                so.c.sales_id,
+                so.c.parent_sales_id,
+                so.c.order_date,
+                ship_date.label("due"),
+                so.c.shipped_on,
+                so.c.status,
+            )
+            .where(touched)
+            .order_by(so.c.sales_id)
+        ).all()
         lines: dict[str, list[tuple[str, int]]] = {}
-        for row in conn.execute(select(sales_lines.c.sales_id, sales_lines.c.item_id, sales_lines.c.quantity)
-                                .join(so, so.c.sales_id == sales_lines.c.sales_id).where(touched)
-                                .order_by(sales_lines.c.sales_id, sales_lines.c.line_no)):
+        for row in conn.execute(
+            select(sales_lines.c.sales_id, sales_lines.c.item_id, sales_lines.c.quantity)
+            .join(so, so.c.sales_id == sales_lines.c.sales_id)
+            .where(touched)
+            .order_by(sales_lines.c.sales_id, sales_lines.c.line_no)
+        ):
             lines.setdefault(row.sales_id, []).append((row.item_id, row.quantity))
         a = payment_attempts.c
-        attempts = conn.execute(select(a.as_of, a.sales_id, a.seq, a.operation, a.status, a.amount_minor, a.currency)
-                                .where(a.operation.in_(("capture", "refund")), a.as_of.between(first, last))
-                                .order_by(a.as_of, a.attempt_id)).all()
-    children = [ChildOrderRow(o.sales_id, o.parent_sales_id, o.order_date, o.due, o.shipped_on, o.status,
-                              tuple(lines.get(o.sales_id, ()))) for o in orders]
-    charges = [ChargeRow(t.as_of, t.sales_id, t.seq, t.operation, t.status,
-                         Money.from_minor(t.amount_minor, t.currency)) for t in attempts]
+        attempts = conn.execute(
+            select(a.as_of, a.sales_id, a.seq, a.operation, a.status, a.amount_minor, a.currency)
+            .where(a.operation.in_(("capture", "refund")), a.as_of.between(first, last))
+            .order_by(a.as_of, a.attempt_id)
+        ).all()
+    children = [
+        ChildOrderRow(
+            o.sales_id, o.parent_sales_id, o.order_date, o.due, o.shipped_on, o.status, tuple(lines.get(o.sales_id, ()))
+        )
+        for o in orders
+    ]
+    charges = [
+        ChargeRow(t.as_of, t.sales_id, t.seq, t.operation, t.status, Money.from_minor(t.amount_minor, t.currency))
+        for t in attempts
+    ]
     return children, charges

@@ -1,4 +1,5 @@
 """Stripe's answers as ours: PaymentIntent statuses and card errors → GatewayResult; a PaymentMethod → Card."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,8 +28,13 @@ def intent_result(intent: Any, mode: str = "") -> GatewayResult:
         return GatewayResult(GatewayOutcome.DECLINED, intent.id, AUTHENTICATION_REQUIRED)
     error = getattr(intent, "last_payment_error", None)
     if status == "requires_payment_method" and error is not None:
-        return GatewayResult(GatewayOutcome.DECLINED, intent.id, _reason(
-            getattr(error, "code", None), getattr(error, "decline_code", None), getattr(error, "message", None)))
+        return GatewayResult(
+            GatewayOutcome.DECLINED,
+            intent.id,
+            _reason(
+                getattr(error, "code", None), getattr(error, "decline_code", None), getattr(error, "message", None)
+            ),
+        )
     return GatewayResult(GatewayOutcome.DECLINED, intent.id, f"the payment intent is {status}")
 
 
@@ -38,8 +44,11 @@ def declined(exc: stripe.CardError) -> GatewayResult:
     code = getattr(exc, "code", None) or getattr(error, "code", None)
     if code == "authentication_required" or getattr(error, "decline_code", None) == "authentication_required":
         return GatewayResult(GatewayOutcome.DECLINED, _intent_id(error), AUTHENTICATION_REQUIRED)
-    return GatewayResult(GatewayOutcome.DECLINED, _intent_id(error),
-                         _reason(code, getattr(error, "decline_code", None), exc.user_message))
+    return GatewayResult(
+        GatewayOutcome.DECLINED,
+        _intent_id(error),
+        _reason(code, getattr(error, "decline_code", None), exc.user_message),
+    )
 
 
 def no_answer() -> GatewayResult:
@@ -50,8 +59,13 @@ def card_of(pm: Any, holder: str, today: date) -> Card:
     """Only references leave Stripe: the PaymentMethod id, brand, last 4 digits and expiry it reports."""
     card = pm.card
     expiry = Expiry(int(card.exp_month), int(card.exp_year))
-    saved = Card(pm.id, str(card.brand), str(card.last4), expiry,
-                 getattr(getattr(pm, "billing_details", None), "name", None) or holder)
+    saved = Card(
+        pm.id,
+        str(card.brand),
+        str(card.last4),
+        expiry,
+        getattr(getattr(pm, "billing_details", None), "name", None) or holder,
+    )
     saved.ensure_usable_on(today)
     return saved
 

@@ -10,6 +10,7 @@ No answer (a connection error, a timeout, a 5xx) is looked up once under the key
 found → UNKNOWN (reconcile-payments asks again later and re-sends under the same key only once the
 gateway shows nothing). A 429 did nothing: it is re-sent under the same key after a pause.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,10 +48,21 @@ class NoAnswer(Exception):
 class StripeGateway:
     takes_card_numbers = False
 
-    def __init__(self, api_key: str, publishable_key: str, api_base: str, js_url: str,
-                 timeout: float = 30.0, key_prefix: str = "") -> None:
-        self.client = stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=0,
-                                          http_client=stripe.RequestsClient(timeout=timeout))
+    def __init__(
+        self,
+        api_key: str,
+        publishable_key: str,
+        api_base: str,
+        js_url: str,
+        timeout: float = 30.0,
+        key_prefix: str = "",
+    ) -> None:
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
         self.publishable_key, self.js_url = publishable_key, js_url
         self.key_prefix = key_prefix  # our keys are unique per database only: one namespace per database
         self._customers: dict[str, str] = {}  # PaymentMethod id → its Customer (never changes once attached)
@@ -62,21 +74,29 @@ class StripeGateway:
         try:
             self.client.v1.balance.retrieve()
         except stripe.AuthenticationError:
-            raise ValidationFailed("Stripe refused CONTINUITY_STRIPE_API_KEY (401): check the secret key",
-                                   "gateway_key_invalid") from None
+            raise ValidationFailed(
+                "Stripe refused CONTINUITY_STRIPE_API_KEY (401): check the secret key", "gateway_key_invalid"
+            ) from None
         except stripe.StripeError as exc:
-            raise ValidationFailed(f"Stripe did not answer at CONTINUITY_STRIPE_API_BASE "
-                                   f"({type(exc).__name__}): check the address", "gateway_unreachable") from None
+            raise ValidationFailed(
+                f"Stripe did not answer at CONTINUITY_STRIPE_API_BASE ({type(exc).__name__}): check the address",
+                "gateway_unreachable",
+            ) from None
 
     def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
-        raise ValidationFailed("with CONTINUITY_GATEWAY=stripe the card number never reaches this server: the "
-                               "card is entered at Stripe (Stripe.js); send its payment_method (pm_…)",
-                               "card_number_not_accepted")
+        raise ValidationFailed(
+            "with CONTINUITY_GATEWAY=stripe the card number never reaches this server: the "
+            "card is entered at Stripe (Stripe.js); send its payment_method (pm_…)",
+            "card_number_not_accepted",
+        )
 
     def card_setup(self, customer: GatewayCustomer) -> CardSetup:
         """A SetupIntent for an off-session card of this customer; the browser confirms it with Stripe.js."""
-        intent = self._send(lambda: self.client.v1.setup_intents.create(
-            {"customer": self._customer_for(customer), "usage": "off_session", "payment_method_types": ["card"]}))
+        intent = self._send(
+            lambda: self.client.v1.setup_intents.create(
+                {"customer": self._customer_for(customer), "usage": "off_session", "payment_method_types": ["card"]}
+            )
+        )
         return CardSetup(intent.client_secret, self.publishable_key, self.js_url)
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
@@ -91,8 +111,9 @@ class StripeGateway:
             try:
                 self._send(lambda: self.client.v1.payment_methods.attach(payment_method, {"customer": ours}))
             except stripe.CardError as exc:
-                raise ValidationFailed(f"the card was declined when saved ({declined(exc).reason})",
-                                       "card_declined") from None
+                raise ValidationFailed(
+                    f"the card was declined when saved ({declined(exc).reason})", "card_declined"
+                ) from None
         self._customers[payment_method] = ours
         return card_of(pm, customer.name, today)
 
@@ -135,12 +156,24 @@ class StripeGateway:
     # -- the calls ---------------------------------------------------------------------------------------
     def _charge(self, token: str, amount: Money, key: str, capture_method: str) -> GatewayResult:
         def create() -> GatewayResult:
-            intent = self._send(lambda: self.client.v1.payment_intents.create({
-                "amount": amount.minor, "currency": amount.currency.lower(), "customer": self._customer_of(token),
-                "payment_method": token, "payment_method_types": ["card"],  # cards only: no redirect, no return_url
-                "confirm": True, "off_session": True, "capture_method": capture_method,
-                "metadata": {KEY: key}}, {"idempotency_key": key}))
+            intent = self._send(
+                lambda: self.client.v1.payment_intents.create(
+                    {
+                        "amount": amount.minor,
+                        "currency": amount.currency.lower(),
+                        "customer": self._customer_of(token),
+                        "payment_method": token,
+                        "payment_method_types": ["card"],  # cards only: no redirect, no return_url
+                        "confirm": True,
+                        "off_session": True,
+                        "capture_method": capture_method,
+                        "metadata": {KEY: key},
+                    },
+                    {"idempotency_key": key},
+                )
+            )
             return intent_result(intent)
+
         return self._guard(key, create)
 
     def _verify(self, token: str) -> GatewayResult:
@@ -153,16 +186,23 @@ class StripeGateway:
             return intent_result(intent, "capture")  # captured under this very key before: its answer again
         if intent.status != "requires_capture":  # captured for another charge, cancelled or lapsed: a sale
             return self._charge(token, amount, key, "automatic")
-        self._send(lambda: self.client.v1.payment_intents.update(
-            reference, {"metadata": {CAPTURE_KEY: key}}, {"idempotency_key": f"{key}:mark"}))
-        captured = self._send(lambda: self.client.v1.payment_intents.capture(
-            reference, {"amount_to_capture": amount.minor}, {"idempotency_key": key}))
+        self._send(
+            lambda: self.client.v1.payment_intents.update(
+                reference, {"metadata": {CAPTURE_KEY: key}}, {"idempotency_key": f"{key}:mark"}
+            )
+        )
+        captured = self._send(
+            lambda: self.client.v1.payment_intents.capture(
+                reference, {"amount_to_capture": amount.minor}, {"idempotency_key": key}
+            )
+        )
         return intent_result(captured, "capture")
 
     def _void(self, reference: str, key: str) -> GatewayResult:
         try:
-            intent = self._send(lambda: self.client.v1.payment_intents.cancel(reference, None,
-                {"idempotency_key": key}))
+            intent = self._send(
+                lambda: self.client.v1.payment_intents.cancel(reference, None, {"idempotency_key": key})
+            )
         except stripe.InvalidRequestError:  # not cancelable: already captured (the rest was released) or cancelled
             intent = self._send(lambda: self.client.v1.payment_intents.retrieve(reference))
         if intent.status in ("canceled", "succeeded"):
@@ -179,15 +219,23 @@ class StripeGateway:
             made += [r.id for r in mine]
             take = min(left, self._refundable(reference))
             if take > 0:
-                made.append(self._send(lambda intent=reference, part=take: self.client.v1.refunds.create(
-                    {"payment_intent": intent, "amount": part, "metadata": {KEY: key}},
-                    {"idempotency_key": f"{key}:{intent}"})).id)
+                made.append(
+                    self._send(
+                        lambda intent=reference, part=take: self.client.v1.refunds.create(
+                            {"payment_intent": intent, "amount": part, "metadata": {KEY: key}},
+                            {"idempotency_key": f"{key}:{intent}"},
+                        )
+                    ).id
+                )
                 left -= take
         if left > 0 and not made:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no capture to refund at Stripe")
         if left > 0:
-            return GatewayResult(GatewayOutcome.APPROVED, ",".join(made),
-                                 f"only {Money.from_minor(amount.minor - left, amount.currency)} was left to refund")
+            return GatewayResult(
+                GatewayOutcome.APPROVED,
+                ",".join(made),
+                f"only {Money.from_minor(amount.minor - left, amount.currency)} was left to refund",
+            )
         return GatewayResult(GatewayOutcome.APPROVED, ",".join(made))
 
     def _refundable(self, reference: str) -> int:
@@ -200,8 +248,11 @@ class StripeGateway:
         return (charge.amount if captured is None else captured) - (getattr(charge, "amount_refunded", 0) or 0)
 
     def _refunds_of(self, reference: str, key: str) -> list[Any]:
-        return [r for r in self._all(self.client.v1.refunds.list, {"payment_intent": reference, "limit": 100})
-                if _meta(r, KEY) == key]
+        return [
+            r
+            for r in self._all(self.client.v1.refunds.list, {"payment_intent": reference, "limit": 100})
+            if _meta(r, KEY) == key
+        ]
 
     # -- customers and payment methods -------------------------------------------------------------------
     def _payment_method(self, payment_method: str) -> Any:
@@ -236,13 +287,17 @@ class StripeGateway:
         params = {"name": customer.name, "metadata": {"account": customer.account}}
         if customer.email:
             params["email"] = customer.email
-        return self._send(lambda: self.client.v1.customers.create(
-            params, {"idempotency_key": self._key(f"customer:{customer.account}")})).id
+        return self._send(
+            lambda: self.client.v1.customers.create(
+                params, {"idempotency_key": self._key(f"customer:{customer.account}")}
+            )
+        ).id
 
     def _search_customer(self, account: str) -> str:
         try:
-            found = self._send(lambda: self.client.v1.customers.search(
-                {"query": f"metadata['account']:'{_quoted(account)}'"}))
+            found = self._send(
+                lambda: self.client.v1.customers.search({"query": f"metadata['account']:'{_quoted(account)}'"})
+            )
         except stripe.InvalidRequestError:  # no search (localstripe): the cards decide
             return ""
         return found.data[0].id if found.data else ""
@@ -250,8 +305,11 @@ class StripeGateway:
     # -- lookups ------------------------------------------------------------------------------------------
     def _intents_with(self, field: str, key: str) -> list[Any]:
         try:
-            found = self._send(lambda: self.client.v1.payment_intents.search(
-                {"query": f"metadata['{field}']:'{_quoted(key)}'", "limit": 10}))
+            found = self._send(
+                lambda: self.client.v1.payment_intents.search(
+                    {"query": f"metadata['{field}']:'{_quoted(key)}'", "limit": 10}
+                )
+            )
             return list(found.data)
         except stripe.InvalidRequestError:  # no search here (localstripe): scan the list
             return [i for i in self._all(self.client.v1.payment_intents.list, {"limit": 100}) if _meta(i, field) == key]

@@ -12,6 +12,7 @@ answers after the latency, the worst case for a caller that dies waiting. It is 
 threads: a key has one row (the primary key; a second concurrent call replays the first), and the
 calls against one authorization are checked and written one at a time.
 """
+
 from __future__ import annotations
 
 import random
@@ -50,8 +51,10 @@ class TestConnector:
         self._turned_away: set[str] = set()  # keys the busy card has answered "too many requests" once
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
-        raise ValidationFailed("the test gateway takes the card number itself: send card_number and expiry, "
-                               "not payment_method", "payment_method_not_accepted")
+        raise ValidationFailed(
+            "the test gateway takes the card number itself: send card_number and expiry, not payment_method",
+            "payment_method_not_accepted",
+        )
 
     def card_setup(self, customer: GatewayCustomer) -> CardSetup:
         raise ValidationFailed("the test gateway takes the card number itself", "payment_method_not_accepted")
@@ -106,13 +109,27 @@ class TestConnector:
         with self.engine.connect() as conn:
             return conn.execute(select(gateway_ledger).where(gateway_ledger.c.idempotency_key == key)).first()
 
-    def _record(self, operation: str, token: str, amount: Money, key: str,  # type: ignore[no-untyped-def]
-                authorization: str, received: datetime):
+    def _record(
+        self,
+        operation: str,
+        token: str,
+        amount: Money,
+        key: str,  # type: ignore[no-untyped-def]
+        authorization: str,
+        received: datetime,
+    ):
         with self._writes:
             return self._write(operation, token, amount, key, authorization, received)
 
-    def _write(self, operation: str, token: str, amount: Money, key: str,  # type: ignore[no-untyped-def]
-               authorization: str, received: datetime):
+    def _write(
+        self,
+        operation: str,
+        token: str,
+        amount: Money,
+        key: str,  # type: ignore[no-untyped-def]
+        authorization: str,
+        received: datetime,
+    ):
         declined = _behaviour(token) == "decline" and operation in ("authorize", "capture") and not authorization
         refusal = self._against(authorization, operation, token, amount) if authorization else ""
         if operation == "void" and authorization and not refusal:
@@ -143,8 +160,11 @@ class TestConnector:
         """Why a capture or void of the authorization ``reference`` is refused ('' when it is not): it
         must be an approved authorization on this very card, and a capture no more than is left of it."""
         with self.engine.connect() as conn:
-            auth = conn.execute(select(gateway_ledger).where(
-                gateway_ledger.c.reference == reference, gateway_ledger.c.operation == "authorize")).first()
+            auth = conn.execute(
+                select(gateway_ledger).where(
+                    gateway_ledger.c.reference == reference, gateway_ledger.c.operation == "authorize"
+                )
+            ).first()
         if auth is None or auth.outcome != GatewayOutcome.APPROVED.value:
             return "no such authorization"
         if auth.card_token != token:
@@ -159,12 +179,17 @@ class TestConnector:
     def _left(self, reference: str) -> Money:
         """What is left of an authorization: authorized minus approved captures and voids against it."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(gateway_ledger).where(
-                (gateway_ledger.c.reference == reference)
-                | (gateway_ledger.c.authorization_reference == reference))).all()
+            rows = conn.execute(
+                select(gateway_ledger).where(
+                    (gateway_ledger.c.reference == reference) | (gateway_ledger.c.authorization_reference == reference)
+                )
+            ).all()
         auth = next(r for r in rows if r.reference == reference)
-        used = sum(r.amount_minor for r in rows if r.authorization_reference == reference
-                   and r.outcome == GatewayOutcome.APPROVED.value)
+        used = sum(
+            r.amount_minor
+            for r in rows
+            if r.authorization_reference == reference and r.outcome == GatewayOutcome.APPROVED.value
+        )
         return Money.from_minor(auth.amount_minor - used, auth.currency)
 
 

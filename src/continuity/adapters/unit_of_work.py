@@ -1,4 +1,5 @@
 """One database transaction with its repositories; rolls back unless committed."""
+
 from __future__ import annotations
 
 from sqlalchemy import Engine

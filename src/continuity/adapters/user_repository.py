@@ -1,4 +1,5 @@
 """API users: name, role, the hash of their bearer token, and whether they are disabled."""
+
 from __future__ import annotations
 
 import secrets
@@ -20,8 +21,13 @@ def revoked_token_hash() -> str:
 
 
 def user_of(row) -> User:  # type: ignore[no-untyped-def]
-    return User(row.user_id, row.name, Role(row.role), disabled=row.disabled_at is not None,
-                has_token=not row.token_hash.startswith(REVOKED))
+    return User(
+        row.user_id,
+        row.name,
+        Role(row.role),
+        disabled=row.disabled_at is not None,
+        has_token=not row.token_hash.startswith(REVOKED),
+    )
 
 
 def end_credentials(conn: Connection, user_id: int) -> None:

@@ -1,5 +1,6 @@
 """Web logins (password hash), web sessions and the failed-login counts of the throttle; each call is
 its own transaction. The counts live in the database, so every worker process sees the same ones."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -39,8 +40,9 @@ class WebAuthStore:
         """Set the password; when it replaces one, the user's sessions and API token end with it. True then."""
         w = web_logins
         with self.engine.begin() as conn:
-            done = conn.execute(update(w).where(w.c.user_id == user_id).values(password_hash=password_hash,
-                                                                               updated_at=now))
+            done = conn.execute(
+                update(w).where(w.c.user_id == user_id).values(password_hash=password_hash, updated_at=now)
+            )
             if done.rowcount == 0:
                 conn.execute(insert(w).values(user_id=user_id, password_hash=password_hash, updated_at=now))
                 return False
@@ -55,8 +57,10 @@ class WebAuthStore:
 
     def failures(self, keys: ThrottleKeys) -> tuple[Failures | None, Failures | None]:
         t = login_throttles
-        query = select(t).where(((t.c.scope == ADDRESS) & (t.c.key_hash == keys.address))
-                                | ((t.c.scope == ACCOUNT) & (t.c.key_hash == keys.account)))
+        query = select(t).where(
+            ((t.c.scope == ADDRESS) & (t.c.key_hash == keys.address))
+            | ((t.c.scope == ACCOUNT) & (t.c.key_hash == keys.account))
+        )
         with self.engine.connect() as conn:
             rows = {r.scope: Failures(r.failures, _aware(r.last_failure_at)) for r in conn.execute(query)}
         return rows.get(ADDRESS), rows.get(ACCOUNT)
@@ -77,25 +81,41 @@ class WebAuthStore:
         with self.engine.begin() as conn:
             conn.execute(delete(t).where(t.c.scope == ACCOUNT, t.c.key_hash == keys.account))
 
-    def add_session(self, session_hash: str, user_id: int, csrf_token: str, language: str | None,
-                    now: datetime) -> None:
+    def add_session(
+        self, session_hash: str, user_id: int, csrf_token: str, language: str | None, now: datetime
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(web_sessions).values(session_hash=session_hash, user_id=user_id,
-                                                     csrf_token=csrf_token, language=language, created_at=now,
-                                                     last_seen_at=now))
+            conn.execute(
+                insert(web_sessions).values(
+                    session_hash=session_hash,
+                    user_id=user_id,
+                    csrf_token=csrf_token,
+                    language=language,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
 
     def session(self, session_hash: str) -> Session | None:
         """A session of a user who is not disabled."""
         s, u = web_sessions, orm.users
-        query = (select(s, u.c.name, u.c.role, u.c.token_hash, u.c.disabled_at)
-                 .join(u, u.c.user_id == s.c.user_id).where(s.c.session_hash == session_hash,
-                     u.c.disabled_at.is_(None)))
+        query = (
+            select(s, u.c.name, u.c.role, u.c.token_hash, u.c.disabled_at)
+            .join(u, u.c.user_id == s.c.user_id)
+            .where(s.c.session_hash == session_hash, u.c.disabled_at.is_(None))
+        )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return Session(row.session_hash, user_of(row), row.csrf_token, row.language, _aware(row.created_at),
-                       _aware(row.last_seen_at))
+        return Session(
+            row.session_hash,
+            user_of(row),
+            row.csrf_token,
+            row.language,
+            _aware(row.created_at),
+            _aware(row.last_seen_at),
+        )
 
     def touch_session(self, session_hash: str, now: datetime) -> None:
         s = web_sessions
@@ -108,8 +128,9 @@ class WebAuthStore:
 
     def set_language(self, session_hash: str, user_id: int, language: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(web_sessions).where(web_sessions.c.session_hash == session_hash)
-                         .values(language=language))
+            conn.execute(
+                update(web_sessions).where(web_sessions.c.session_hash == session_hash).values(language=language)
+            )
             conn.execute(update(web_logins).where(web_logins.c.user_id == user_id).values(language=language))
 
 
@@ -118,9 +139,12 @@ def _count_failure(conn: Connection, scope: str, key: str, now: datetime, forget
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stale = t.c.last_failure_at < forget_before
     statement = dialect.insert(t).values(scope=scope, key_hash=key, failures=1, last_failure_at=now)
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=[t.c.scope, t.c.key_hash],
-        set_={"failures": case((stale, 1), else_=t.c.failures + 1), "last_failure_at": now}))
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[t.c.scope, t.c.key_hash],
+            set_={"failures": case((stale, 1), else_=t.c.failures + 1), "last_failure_at": now},
+        )
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -1,4 +1,5 @@
 """The audit trail: who changed what, when, from what to what, and why. Entries are never changed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """All calendar arithmetic of the system lives here (dateutil)."""
+
 from __future__ import annotations
 
 import re
@@ -29,9 +30,7 @@ class Interval:
         """Parse '30 days', '1 month', '2 months'."""
         match = _INTERVAL.match(str(text))
         if not match:
-            raise ValidationFailed(
-                f"not an interval: {text!r} (use e.g. '30 days' or '1 month')", "interval_invalid"
-            )
+            raise ValidationFailed(f"not an interval: {text!r} (use e.g. '30 days' or '1 month')", "interval_invalid")
         unit = match.group(2).lower()
         return cls(int(match.group(1)), "months" if unit.startswith("month") else "days")
 

@@ -1,4 +1,5 @@
 """Cards are kept as gateway tokens with brand, last 4 digits and expiry — never a PAN or CVV."""
+
 from __future__ import annotations
 
 import re

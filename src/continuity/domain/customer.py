@@ -1,4 +1,5 @@
 """Customers and their addresses."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

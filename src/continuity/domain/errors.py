@@ -1,4 +1,5 @@
 """Domain errors. Every error carries a stable ``code`` that the CLI, API and UI map once."""
+
 from __future__ import annotations
 
 

@@ -8,6 +8,7 @@ details that hold one are refused (``card_number_in_text``); reasons are kept wi
 and the bidi embeddings, overrides and isolates U+202A–U+202E, U+2066–U+2069 are refused
 (``text_control_character``). Error messages name the field, never the text.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,7 +55,7 @@ def _card_end(text: str, groups: list[tuple[int, int]], first: int) -> int | Non
         return None
     digits = ""
     for last in range(first, len(groups)):
-        digits += text[groups[last][0]:groups[last][1]]
+        digits += text[groups[last][0] : groups[last][1]]
         if len(digits) > 19:
             return None
         if len(digits) >= 13 and luhn_ok(digits):
@@ -74,16 +75,23 @@ def mask_card_numbers(text: str) -> str:
 
 def refuse_card_number(text: str, field: str) -> str:
     if card_number_spans(text):
-        raise TextRefused(field, "looks like a card number; a card number goes only in the card field, "
-                          "never in a name, a phone number or an e-mail address", "card_number_in_text")
+        raise TextRefused(
+            field,
+            "looks like a card number; a card number goes only in the card field, "
+            "never in a name, a phone number or an e-mail address",
+            "card_number_in_text",
+        )
     return text
 
 
 def refuse_control_characters(text: str, field: str) -> str:
     bad = next((c for c in text if _is_control(c)), None)
     if bad is not None:
-        raise TextRefused(field, f"contains the control or text-direction character U+{ord(bad):04X}; "
-                          "remove it", "text_control_character")
+        raise TextRefused(
+            field,
+            f"contains the control or text-direction character U+{ord(bad):04X}; remove it",
+            "text_control_character",
+        )
     return text
 
 

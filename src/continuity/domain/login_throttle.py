@@ -1,6 +1,7 @@
 """Login throttling: after a few failed logins, a client address or an account name must wait before its
 next login is checked, and the wait doubles with every further failure (up to a cap). Nothing is ever
 locked for good: a failure is forgotten some time after the last one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

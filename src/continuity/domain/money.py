@@ -1,4 +1,5 @@
 """Money: a Decimal amount plus an ISO-4217 currency code; never a float."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,9 +56,7 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise ValidationFailed(
-                f"cannot combine {self.currency} with {other.currency}", "currency_mismatch"
-            )
+            raise ValidationFailed(f"cannot combine {self.currency} with {other.currency}", "currency_mismatch")
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -86,9 +85,7 @@ class Money:
             raise ValidationFailed("an installment plan needs at least one payment", "installments_invalid")
         share = self.minor // parts
         last = self.minor - share * (parts - 1)
-        return [Money.from_minor(share, self.currency)] * (parts - 1) + [
-            Money.from_minor(last, self.currency)
-        ]
+        return [Money.from_minor(share, self.currency)] * (parts - 1) + [Money.from_minor(last, self.currency)]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

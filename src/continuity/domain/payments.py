@@ -1,4 +1,5 @@
 """Order payments, installments and payment attempts, with their statuses."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Continuity parameters, payment schedules, programs and their events, parent products."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -49,8 +50,12 @@ class ContinuityParameters:
         for name in ("repeat_threshold", "reauthorization_limit"):
             if getattr(self, name) < 1:
                 raise ValidationFailed(f"{name} must be at least 1", "parameters_invalid")
-        for name in ("delivery_lead_days", "max_child_orders_per_run", "upcoming_charge_notice_days",
-                     "card_expiry_notice_days"):
+        for name in (
+            "delivery_lead_days",
+            "max_child_orders_per_run",
+            "upcoming_charge_notice_days",
+            "card_expiry_notice_days",
+        ):
             if getattr(self, name) < 0:
                 raise ValidationFailed(f"{name} must not be negative", "parameters_invalid")
 
@@ -162,13 +167,17 @@ def _validate_event(event: Event, known_items: set[str]) -> None:
     if event.quantity <= 0:
         raise ValidationFailed(f"{where}: quantity must be greater than 0", "quantity_invalid")
     if not 1 <= event.times_to_repeat <= MAX_REPEATS:
-        raise ValidationFailed(f"{where}: times_to_repeat must be between 1 and {MAX_REPEATS}",
-                               "times_to_repeat_invalid")
+        raise ValidationFailed(
+            f"{where}: times_to_repeat must be between 1 and {MAX_REPEATS}", "times_to_repeat_invalid"
+        )
     if event.price is not None and event.price.amount < 0:
         raise ValidationFailed(f"{where}: price must not be negative", "price_invalid")
     if event.interval.count == 0:
-        raise ValidationFailed(f"{where}: days_from_last_event (the interval from the previous shipment) must be "
-                               f"at least 1 day, not {event.interval}", "interval_zero")
+        raise ValidationFailed(
+            f"{where}: days_from_last_event (the interval from the previous shipment) must be "
+            f"at least 1 day, not {event.interval}",
+            "interval_zero",
+        )
 
 
 def check_currencies(program: Program, products: Mapping[str, Product]) -> None:
@@ -187,17 +196,23 @@ def check_currencies(program: Program, products: Mapping[str, Product]) -> None:
         if event.price is not None and event.price.currency != currency:
             raise ValidationFailed(
                 f"program {program.program_id}, event {event.event_id}: the price is in {event.price.currency} "
-                f"but item {event.item_id} is priced in {currency}", "currency_mismatch")
+                f"but item {event.item_id} is priced in {currency}",
+                "currency_mismatch",
+            )
         if first is None:
             first = (event.item_id, currency)
         elif currency != first[1]:
             raise ValidationFailed(
                 f"program {program.program_id} mixes currencies: item {event.item_id} is priced in {currency} "
-                f"but item {first[0]} in {first[1]}", "currency_mismatch")
+                f"but item {first[0]} in {first[1]}",
+                "currency_mismatch",
+            )
     if first is None:
         return
     for parent in sorted(products.values(), key=lambda p: p.item_id):
         if parent.continuity_program_id == program.program_id and parent.price.currency != first[1]:
             raise ValidationFailed(
                 f"parent item {parent.item_id} is priced in {parent.price.currency} but its program "
-                f"{program.program_id} ships item {first[0]} in {first[1]}", "currency_mismatch")
+                f"{program.program_id} ships item {first[0]} in {first[1]}",
+                "currency_mismatch",
+            )

@@ -1,4 +1,5 @@
 """Sales orders (parent continuity orders and child orders), their lines and state table."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """The continuity schedule: expanding a program into dated occurrences for one order line."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -77,9 +78,18 @@ def plan_occurrences(
             else:
                 basis, args, anchor = _date_basis(event.interval, previous, ship_date, anchor)
             price = event.price or item_prices[event.item_id]
-            result.append(Occurrence(len(result) + 1, event.event_id, event.item_id, event.quantity, price,
-                                     ship_date, basis, {**args, "event_id": event.event_id,
-                                                        "program_id": program.program_id}))
+            result.append(
+                Occurrence(
+                    len(result) + 1,
+                    event.event_id,
+                    event.item_id,
+                    event.quantity,
+                    price,
+                    ship_date,
+                    basis,
+                    {**args, "event_id": event.event_id, "program_id": program.program_id},
+                )
+            )
         if event.action == EventAction.END:
             break
     return result
@@ -103,8 +113,9 @@ def _events_from(program: Program, start_event: int) -> Iterable[Event]:
     return (e for e in program.shippable_events() if e.event_id >= start_event)
 
 
-def materialise(plan: list[Occurrence], repeat_threshold: int, bill_up_front: bool,
-                due_until: date | None = None) -> list[Occurrence]:
+def materialise(
+    plan: list[Occurrence], repeat_threshold: int, bill_up_front: bool, due_until: date | None = None
+) -> list[Occurrence]:
     """The occurrences written at order entry: all when billed up front, else every one already due
     (shipping by ``due_until``: the first run makes their child orders, one for all of them when the
     program consolidates) and at most ``repeat_threshold`` per event in all (extend-lines adds the rest later)."""
@@ -156,4 +167,3 @@ def plan_installments(amount: Money, schedule: PaymentSchedule, first_due: date)
         due = first_due if index == 0 else dates.advance(schedule.interval)
         result.append(PlannedInstallment(index + 1, due, part))
     return result
-

@@ -10,6 +10,7 @@ A pause from a day D holds the occurrences that ship from D on (status ``paused`
 takes only pending ones); the earlier ones ship as planned. Resuming on R puts the held ones back to
 pending, moved by the pause's length R − D.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -106,8 +107,10 @@ class LineSchedule:
     def with_adjustment(self, adj: Adjustment) -> LineSchedule:
         """The line after one more adjustment: stored pending slots change now, the plan later."""
         stored = {s.seq: s for s in apply_all(list(self.stored.values()), [adj])}
-        if adj.kind in (AdjustmentKind.SKIP, AdjustmentKind.SUBSTITUTE, AdjustmentKind.RESCHEDULE) \
-                and adj.seq not in stored:
+        if (
+            adj.kind in (AdjustmentKind.SKIP, AdjustmentKind.SUBSTITUTE, AdjustmentKind.RESCHEDULE)
+            and adj.seq not in stored
+        ):
             new = apply_all([self.slot(adj.seq)], [adj])[0]  # one named occurrence is stored at once
             stored[adj.seq] = replace(new, stored=True)
         paused = adj.kind == AdjustmentKind.PAUSE and adj.resume_on is None
@@ -121,8 +124,9 @@ class LineSchedule:
         days = max((resume_on - _given(pause.pause_from, "pause date")).days, 0)
         closed = replace(pause, resume_on=resume_on, days=days)
         others = [a for a in self.adjustments if a is not pause]
-        base = LineSchedule(self.sales_id, self.line_no, {s.seq: _unpause(s) for s in self.stored.values()},
-                            self.plan, others, False)
+        base = LineSchedule(
+            self.sales_id, self.line_no, {s.seq: _unpause(s) for s in self.stored.values()}, self.plan, others, False
+        )
         resumed = base.with_adjustment(closed)
         return resumed, closed
 
@@ -172,14 +176,24 @@ def _apply(adj: Adjustment, s: Slot) -> Slot:
         return _moved(s, add_days(occ.ship_date, adj.days or 0), "shifted", {"days": adj.days, "first_seq": adj.seq})
     if kind == AdjustmentKind.PAUSE and s.seq >= adj.seq:
         if adj.resume_on is None:
-            held = {"pause_from": _given(adj.pause_from, "pause date").isoformat(), "basis": occ.basis,
-                    "args": occ.basis_args}
+            held = {
+                "pause_from": _given(adj.pause_from, "pause date").isoformat(),
+                "basis": occ.basis,
+                "args": occ.basis_args,
+            }
             return _to(replace(s, occ=replace(occ, basis="pause_open", basis_args=held)), S.PAUSED)
         if not adj.days:  # resumed before the pause began: nothing moves
             return s
-        return _moved(s, add_days(occ.ship_date, adj.days or 0), "paused",
-                      {"days": adj.days, "pause_from": _given(adj.pause_from, "pause date").isoformat(),
-                       "resume_on": adj.resume_on.isoformat()})
+        return _moved(
+            s,
+            add_days(occ.ship_date, adj.days or 0),
+            "paused",
+            {
+                "days": adj.days,
+                "pause_from": _given(adj.pause_from, "pause date").isoformat(),
+                "resume_on": adj.resume_on.isoformat(),
+            },
+        )
     return s
 
 
@@ -201,8 +215,14 @@ def skip(line: LineSchedule, seq: int) -> Adjustment:
     return Adjustment(AdjustmentKind.SKIP, seq)
 
 
-def reschedule(line: LineSchedule, seq: int, today: date, new_date: date | None = None,
-               days: int | None = None, following: bool = False) -> Adjustment:
+def reschedule(
+    line: LineSchedule,
+    seq: int,
+    today: date,
+    new_date: date | None = None,
+    days: int | None = None,
+    following: bool = False,
+) -> Adjustment:
     """One occurrence (or it and all later ones) to ``new_date`` or by ``days``; order is kept."""
     if (new_date is None) == (days is None):
         raise ValidationFailed("give either a new date or a number of days", "reschedule_invalid")
@@ -215,15 +235,19 @@ def reschedule(line: LineSchedule, seq: int, today: date, new_date: date | None 
     slots = line.slots()
     before = [s for s in slots if s.seq < seq and s.status != S.CANCELLED]
     if before and target <= before[-1].occ.ship_date:
-        raise ValidationFailed(f"the new date {target} must be after occurrence {before[-1].seq} "
-                               f"({before[-1].occ.ship_date})", "reschedule_out_of_order")
+        raise ValidationFailed(
+            f"the new date {target} must be after occurrence {before[-1].seq} ({before[-1].occ.ship_date})",
+            "reschedule_out_of_order",
+        )
     if following:
         return Adjustment(AdjustmentKind.SHIFT, seq, days=(target - slot.occ.ship_date).days)
     after = [s for s in slots if s.seq > seq and s.status != S.CANCELLED]
     if after and target >= after[0].occ.ship_date:
-        raise ValidationFailed(f"the new date {target} must be before occurrence {after[0].seq} "
-                               f"({after[0].occ.ship_date}); use --following to move the later ones too",
-                               "reschedule_out_of_order")
+        raise ValidationFailed(
+            f"the new date {target} must be before occurrence {after[0].seq} "
+            f"({after[0].occ.ship_date}); use --following to move the later ones too",
+            "reschedule_out_of_order",
+        )
     return Adjustment(AdjustmentKind.RESCHEDULE, seq, ship_date=target)
 
 
@@ -246,8 +270,11 @@ def pause(line: LineSchedule, pause_from: date, today: date | None = None) -> Ad
         raise RuleViolation(f"order {line.sales_id} has nothing left to ship", "nothing_pending")
     held = [s for s in pending if s.occ.ship_date >= pause_from]
     if not held:
-        raise RuleViolation(f"nothing of order {line.sales_id} ships from {pause_from} on (the last pending "
-                            f"occurrence ships on {pending[-1].occ.ship_date})", "nothing_pending")
+        raise RuleViolation(
+            f"nothing of order {line.sales_id} ships from {pause_from} on (the last pending "
+            f"occurrence ships on {pending[-1].occ.ship_date})",
+            "nothing_pending",
+        )
     return Adjustment(AdjustmentKind.PAUSE, held[0].seq, pause_from=pause_from)
 
 
@@ -262,10 +289,12 @@ def cancel(line: LineSchedule, cancel_from: date) -> Adjustment:
 def _pending(line: LineSchedule, seq: int, what: str, paused_too: bool = False) -> Slot:
     slot = line.slot(seq)
     if not (slot.is_pending or (paused_too and slot.is_paused)):
-        raise RuleViolation(f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be {what}ped"
-                            if what == "skip" else
-                            f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be changed",
-                            "occurrence_not_pending")
+        raise RuleViolation(
+            f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be {what}ped"
+            if what == "skip"
+            else f"occurrence {seq} is {slot.status.value}; only a pending occurrence can be changed",
+            "occurrence_not_pending",
+        )
     return slot
 
 
@@ -284,20 +313,20 @@ def share_unpaid(line_total: Money, settled: Money, unpaid: int) -> list[Money]:
 # -- why a date is what it is ----------------------------------------------------------------------
 TEXTS = {
     "start": "ships on {date}: the order's start date {start_date} plus {days} day(s) after order "
-             "(program {program_id})",
+    "(program {program_id})",
     "interval": "ships on {date}: {interval} after the previous shipment on {previous} "
-                "(event {event_id} of program {program_id})",
+    "(event {event_id} of program {program_id})",
     "month_end": "ships on {date}: {interval} after the previous shipment on {previous}; that month has no "
-                 "day {day}, so it ships on the month's last day",
+    "day {day}, so it ships on the month's last day",
     "month_day": "ships on {date}: {interval} after the previous shipment on {previous}, back on day {day} "
-                 "of the month like {anchor}",
+    "of the month like {anchor}",
     "rescheduled": "ships on {date}: rescheduled from {from}",
     "shifted": "ships on {date}: moved {days} day(s) from {from} when occurrence {first_seq} and the later ones "
-               "were rescheduled",
+    "were rescheduled",
     "paused": "ships on {date}: moved {days} day(s) from {from} because the order was paused from "
-              "{pause_from} and resumed on {resume_on}",
+    "{pause_from} and resumed on {resume_on}",
     "pause_open": "is on hold: the order is paused from {pause_from}; it would ship on {date} and moves by "
-                  "the length of the pause when the order is resumed",
+    "the length of the pause when the order is resumed",
     "skipped": "was skipped and will not ship (it was planned for {date})",
     "cancelled": "was cancelled and will not ship (it was planned for {date})",
 }

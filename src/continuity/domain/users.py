@@ -4,6 +4,7 @@ An agent serves customers and takes orders; the warehouse moves child orders alo
 invoice); a manager may do both and also changes the catalog and runs jobs; an admin may do all that and
 manage users. Agents may not release, ship or invoice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

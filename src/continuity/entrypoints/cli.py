@@ -1,4 +1,5 @@
 """The `continuity` command line (Typer). Every command takes --json."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ from continuity.services.demo import load_demo
 from continuity.services.setup import import_setup
 from continuity.services.setup_documents import parse_setup
 
-app = typer.Typer(help="Continuity programs for a call center.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(help="Continuity programs for a call center.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 programs_app = typer.Typer(help="Continuity programs.", no_args_is_help=True)
@@ -33,8 +33,14 @@ users_app = typer.Typer(help="Users of the JSON API and the web UI.", no_args_is
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(handles_errors(worker))
 app.command("simulate")(handles_errors(simulate))
-for sub, name in ((db_app, "db"), (demo_app, "demo"), (programs_app, "programs"),
-                  (customers_app, "customers"), (orders_app, "orders"), (users_app, "users")):
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (programs_app, "programs"),
+    (customers_app, "customers"),
+    (orders_app, "orders"),
+    (users_app, "users"),
+):
     app.add_typer(sub, name=name)
 register_servicing(orders_app, programs_app)
 
@@ -53,8 +59,11 @@ def db_upgrade(as_json: Json = False) -> None:
 
     a = _app()
     upgrade(a.engine)
-    emit({"upgraded": True, "database": a.engine.url.render_as_string()}, as_json,
-         lambda d: console.print(f"schema is up to date: {d['database']}"))
+    emit(
+        {"upgraded": True, "database": a.engine.url.render_as_string()},
+        as_json,
+        lambda d: console.print(f"schema is up to date: {d['database']}"),
+    )
 
 
 @demo_app.command("load")
@@ -80,8 +89,9 @@ def programs_import(file: Path, actor: ActorOption = None, as_json: Json = False
     try:
         text = raw.decode("utf-8-sig")  # JSON is UTF-8 (a leading byte-order mark is tolerated)
     except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"{file} is not UTF-8 text (byte {exc.start} is not valid UTF-8): save it as UTF-8",
-                               "file_not_utf8") from None
+        raise ValidationFailed(
+            f"{file} is not UTF-8 text (byte {exc.start} is not valid UTF-8): save it as UTF-8", "file_not_utf8"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -98,11 +108,36 @@ def programs_list(as_json: Json = False) -> None:
     a = _app()
     with a.uow() as uow:
         data = [views.program_view(p) for p in uow.setup.programs()]
-    emit(data, as_json, lambda d: table("Programs", ["program_id", "description", "order_start", "current_event",
-                                                     "bill_up_front", "payment_schedule_id", "active", "events"],
-                                        [[p["program_id"], p["description"], p["order_start"], p["current_event"],
-                                          p["bill_up_front"], p["payment_schedule_id"], p["active"],
-                                          len(p["events"])] for p in d]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            "Programs",
+            [
+                "program_id",
+                "description",
+                "order_start",
+                "current_event",
+                "bill_up_front",
+                "payment_schedule_id",
+                "active",
+                "events",
+            ],
+            [
+                [
+                    p["program_id"],
+                    p["description"],
+                    p["order_start"],
+                    p["current_event"],
+                    p["bill_up_front"],
+                    p["payment_schedule_id"],
+                    p["active"],
+                    len(p["events"]),
+                ]
+                for p in d
+            ],
+        ),
+    )
 
 
 @programs_app.command("show")
@@ -112,12 +147,31 @@ def programs_show(program_id: str, as_json: Json = False) -> None:
     a = _app()
     with a.uow() as uow:
         data = views.program_view(uow.setup.program(program_id))
-    emit(data, as_json, lambda p: table(
-        f"Program {p['program_id']} — {p['description']} (starts at {p['order_start']}, current event "
-        f"{p['current_event']})", ["event_id", "item_id", "quantity", "price", "times_to_repeat", "interval",
-                                   "start_date", "action"],
-        [[e[k] for k in ("event_id", "item_id", "quantity", "price", "times_to_repeat", "interval", "start_date",
-                         "action")] for e in p["events"]]))
+    emit(
+        data,
+        as_json,
+        lambda p: table(
+            f"Program {p['program_id']} — {p['description']} (starts at {p['order_start']}, current event "
+            f"{p['current_event']})",
+            ["event_id", "item_id", "quantity", "price", "times_to_repeat", "interval", "start_date", "action"],
+            [
+                [
+                    e[k]
+                    for k in (
+                        "event_id",
+                        "item_id",
+                        "quantity",
+                        "price",
+                        "times_to_repeat",
+                        "interval",
+                        "start_date",
+                        "action",
+                    )
+                ]
+                for e in p["events"]
+            ],
+        ),
+    )
 
 
 @customers_app.command("search")
@@ -127,9 +181,15 @@ def customers_search(text: str, as_json: Json = False) -> None:
     a = _app()
     with a.uow() as uow:
         data = [views.customer_view(c) for c in uow.customers.search(text)]
-    emit(data, as_json, lambda d: table(f"{len(d)} customer(s) matching {text!r}",
-                                        ["account", "name", "phone", "email"],
-                                        [[c["account"], c["name"], c["phone"], c["email"]] for c in d]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            f"{len(d)} customer(s) matching {text!r}",
+            ["account", "name", "phone", "email"],
+            [[c["account"], c["name"], c["phone"], c["email"]] for c in d],
+        ),
+    )
 
 
 @orders_app.command("new")
@@ -145,8 +205,9 @@ def orders_new(
     """Create a sales order for a customer with one line."""
     a = _app()
     start = parse_date(start_date) if start_date else None
-    sales_id = order_entry.create_order_with_line(a.uow, a.clock, customer, item, quantity, start, payment_schedule,
-                                                  a.start_date_window)
+    sales_id = order_entry.create_order_with_line(
+        a.uow, a.clock, customer, item, quantity, start, payment_schedule, a.start_date_window
+    )
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 
@@ -154,12 +215,16 @@ def orders_new(
 @handles_errors
 def orders_pay(
     sales_id: str,
-    card: Annotated[str | None, typer.Option(help="Card number (test gateway): sent to the gateway, only "
-                                                     "the token is kept.")] = None,
+    card: Annotated[
+        str | None, typer.Option(help="Card number (test gateway): sent to the gateway, only the token is kept.")
+    ] = None,
     expiry: Annotated[str | None, typer.Option(help="Card expiry MM/YY (with --card).")] = None,
-    payment_method: Annotated[str | None, typer.Option(
-        "--payment-method",
-            help="A card entered at Stripe: its PaymentMethod id (pm_…), CONTINUITY_GATEWAY=stripe.")] = None,
+    payment_method: Annotated[
+        str | None,
+        typer.Option(
+            "--payment-method", help="A card entered at Stripe: its PaymentMethod id (pm_…), CONTINUITY_GATEWAY=stripe."
+        ),
+    ] = None,
     amount: Annotated[str | None, typer.Option(help="Amount; defaults to what is due now.")] = None,
     as_json: Json = False,
 ) -> None:
@@ -170,8 +235,11 @@ def orders_pay(
     if payment_method:
         payment_entry.add_payment_method_payment(a.uow, a.gateway, a.clock, sales_id, payment_method, amount)
     elif not payment_entry.takes_card_numbers(a.gateway):
-        raise ValidationFailed("with CONTINUITY_GATEWAY=stripe the card number never reaches this server: "
-                               "pass --payment-method pm_… (the card entered at Stripe)", "card_number_not_accepted")
+        raise ValidationFailed(
+            "with CONTINUITY_GATEWAY=stripe the card number never reaches this server: "
+            "pass --payment-method pm_… (the card entered at Stripe)",
+            "card_number_not_accepted",
+        )
     elif not (card and expiry):
         raise ValidationFailed("--card and --expiry are required (or --payment-method)", "payment_incomplete")
     else:
@@ -203,8 +271,14 @@ def _child_step(step, sales_id: str, date_: str | None, as_json: bool, *args: st
     from continuity.entrypoints.cli_servicing import cli_actor
 
     a = _app()
-    step(a.uow, sales_id, *args, parse_date(date_) if date_ else a.clock.today(), actor=cli_actor(None),
-         now=a.clock.now())
+    step(
+        a.uow,
+        sales_id,
+        *args,
+        parse_date(date_) if date_ else a.clock.today(),
+        actor=cli_actor(None),
+        now=a.clock.now(),
+    )
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 
@@ -217,8 +291,12 @@ def orders_release(sales_id: str, date_: DateOption = None, as_json: Json = Fals
 
 @orders_app.command("ship")
 @handles_errors
-def orders_ship(sales_id: str, tracking: Annotated[str, typer.Option(help="Carrier tracking number.")],
-                date_: DateOption = None, as_json: Json = False) -> None:
+def orders_ship(
+    sales_id: str,
+    tracking: Annotated[str, typer.Option(help="Carrier tracking number.")],
+    date_: DateOption = None,
+    as_json: Json = False,
+) -> None:
     """Ship a released child order with its tracking number."""
     _child_step(fulfilment.ship, sales_id, date_, as_json, tracking)
 
@@ -232,8 +310,10 @@ def orders_invoice(sales_id: str, date_: DateOption = None, as_json: Json = Fals
 
 @app.command("serve")
 @handles_errors
-def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port.")] = 8000) -> None:
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
     """Run the web UI (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
     import uvicorn
 
@@ -250,8 +330,14 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
     a.check_gateway()  # a missing or refused key stops here, in one line
     # uvicorn would take X-Forwarded-Proto/-For from any client on 127.0.0.1 (its proxy_headers default):
     # only when CONTINUITY_TRUST_FORWARDED_PROTO says a proxy stands in front (FORWARDED_ALLOW_IPS names it)
-    uvicorn.run(create_app(a), host=host, port=port, log_level="info", access_log=False,
-                proxy_headers=a.settings.trust_forwarded_proto)
+    uvicorn.run(
+        create_app(a),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=a.settings.trust_forwarded_proto,
+    )
 
 
 PasswordPrompt = Annotated[bool, typer.Option("--password", help="Also set a web UI password (prompted).")]
@@ -266,17 +352,24 @@ def _read_password(prompt: bool, from_stdin: bool) -> str | None:
         return None
     import sys
 
-    password = sys.stdin.readline().rstrip("\r\n") if from_stdin else typer.prompt(
-        "Web password", hide_input=True, confirmation_prompt=True)
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if from_stdin
+        else typer.prompt("Web password", hide_input=True, confirmation_prompt=True)
+    )
     check_password(password)
     return password
 
 
 @users_app.command("add")
 @handles_errors
-def users_add(name: str, role: Annotated[str, typer.Option(help="agent, warehouse, manager or admin.")],
-              password: PasswordPrompt = False, password_stdin: PasswordStdin = False,
-              as_json: Json = False) -> None:
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="agent, warehouse, manager or admin.")],
+    password: PasswordPrompt = False,
+    password_stdin: PasswordStdin = False,
+    as_json: Json = False,
+) -> None:
     """Create a user and print its API bearer token (shown this once; only a hash is stored); with
     --password or --password-stdin it can also log in to the web UI."""
     from continuity.adapters.web_auth_store import WebAuthStore
@@ -288,9 +381,13 @@ def users_add(name: str, role: Annotated[str, typer.Option(help="agent, warehous
     user, token = add_user(a.uow, a.clock, name, role)
     if secret is not None:
         set_password(WebAuthStore(a.engine), a.clock, user.name, secret)
-    emit({"name": user.name, "role": user.role.value, "token": token, "web_login": secret is not None}, as_json,
-         lambda d: console.print(f"user {escape(d['name'])} ({d['role']}); token (shown once): {d['token']}",
-                                 highlight=False, soft_wrap=True))
+    emit(
+        {"name": user.name, "role": user.role.value, "token": token, "web_login": secret is not None},
+        as_json,
+        lambda d: console.print(
+            f"user {escape(d['name'])} ({d['role']}); token (shown once): {d['token']}", highlight=False, soft_wrap=True
+        ),
+    )
 
 
 @users_app.command("set-password")
@@ -304,22 +401,33 @@ def users_set_password(name: str, password_stdin: PasswordStdin = False, as_json
     secret = _read_password(True, password_stdin)
     a = _app()
     user = set_password(WebAuthStore(a.engine), a.clock, name, secret or "")
-    emit({"name": user.name, "web_login": True, "token_revoked": not user.has_token}, as_json,
-         lambda d: console.print(f"web password set for {escape(d['name'])}", highlight=False))
+    emit(
+        {"name": user.name, "web_login": True, "token_revoked": not user.has_token},
+        as_json,
+        lambda d: console.print(f"web password set for {escape(d['name'])}", highlight=False),
+    )
 
 
 @users_app.command("revoke-token")
 @handles_errors
-def users_revoke_token(name: str, new: Annotated[bool, typer.Option(
-        "--new", help="Issue a new token (printed this once).")] = False, as_json: Json = False) -> None:
+def users_revoke_token(
+    name: str,
+    new: Annotated[bool, typer.Option("--new", help="Issue a new token (printed this once).")] = False,
+    as_json: Json = False,
+) -> None:
     """Revoke a user's API bearer token at once; with --new, print the token that replaces it."""
     from continuity.services.users import revoke_token
 
     user, token = revoke_token(_app().uow, name, new)
-    emit({"name": user.name, "token": token}, as_json,
-         lambda d: console.print(f"token of {escape(d['name'])} revoked"
-                                 + (f"; new token (shown once): {d['token']}" if d["token"] else ""),
-                                 highlight=False, soft_wrap=True))
+    emit(
+        {"name": user.name, "token": token},
+        as_json,
+        lambda d: console.print(
+            f"token of {escape(d['name'])} revoked" + (f"; new token (shown once): {d['token']}" if d["token"] else ""),
+            highlight=False,
+            soft_wrap=True,
+        ),
+    )
 
 
 @users_app.command("disable")
@@ -330,9 +438,11 @@ def users_disable(name: str, as_json: Json = False) -> None:
 
     a = _app()
     user = disable_user(a.uow, a.clock, name)
-    emit({"name": user.name, "disabled": user.disabled}, as_json,
-         lambda d: console.print(f"user {escape(d['name'])} disabled; sessions ended, token revoked",
-                                 highlight=False))
+    emit(
+        {"name": user.name, "disabled": user.disabled},
+        as_json,
+        lambda d: console.print(f"user {escape(d['name'])} disabled; sessions ended, token revoked", highlight=False),
+    )
 
 
 @users_app.command("enable")
@@ -342,10 +452,19 @@ def users_enable(name: str, as_json: Json = False) -> None:
     from continuity.services.users import enable_user
 
     user = enable_user(_app().uow, name)
-    emit({"name": user.name, "disabled": user.disabled, "has_token": user.has_token}, as_json,
-         lambda d: console.print(f"user {escape(d['name'])} enabled"
-                                 + ("" if d["has_token"] else f"; `continuity users revoke-token {escape(d['name'])} "
-                                    "--new` gives an API token"), highlight=False))
+    emit(
+        {"name": user.name, "disabled": user.disabled, "has_token": user.has_token},
+        as_json,
+        lambda d: console.print(
+            f"user {escape(d['name'])} enabled"
+            + (
+                ""
+                if d["has_token"]
+                else f"; `continuity users revoke-token {escape(d['name'])} --new` gives an API token"
+            ),
+            highlight=False,
+        ),
+    )
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
 """`continuity jobs …`, `continuity worker` and the child-order commands."""
+
 from __future__ import annotations
 
 import signal
@@ -29,8 +30,14 @@ class RichProgress:
     """A Rich progress bar on a terminal; silent when output is piped or --json."""
 
     def __init__(self) -> None:
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=console, transient=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self.task = None
 
     def __enter__(self) -> RichProgress:
@@ -61,12 +68,17 @@ class _Quiet(NoProgress):
 
 
 def _render_runs(runs: list[dict]) -> None:
-    table("Job runs", ["run", "job", "as_of", "status", "counts"],
-          [[r["run_id"], r["name"], r["as_of"], r["status"], _outcome(r)] for r in runs])
+    table(
+        "Job runs",
+        ["run", "job", "as_of", "status", "counts"],
+        [[r["run_id"], r["name"], r["as_of"], r["status"], _outcome(r)] for r in runs],
+    )
     for r in runs:
         for d in r.get("details", []):
-            console.print(f"{d['sales_id']} line {d['line_no']}: +{len(d['added'])} ~{len(d['changed'])} "
-                          f"-{len(d['removed'])} occurrences, {len(d['installments'])} installments")
+            console.print(
+                f"{d['sales_id']} line {d['line_no']}: +{len(d['added'])} ~{len(d['changed'])} "
+                f"-{len(d['removed'])} occurrences, {len(d['installments'])} installments"
+            )
             for c in d["changed"]:
                 console.print(f"  seq {c['before']['seq']}: {c['before']} → {c['after']}")
 
@@ -84,9 +96,14 @@ def _register(name: str) -> None:
 
     @jobs_app.command(name, help=doc)
     @handles_errors
-    def command(as_of: AsOf = None, item: Item = None, sales_order: SalesOrder = None,
-                dry_run: Annotated[bool, typer.Option("--dry-run", help="continuity-update: list, write nothing.")]
-                = False, chunk_size: Chunk = 2000, as_json: Json = False) -> None:
+    def command(
+        as_of: AsOf = None,
+        item: Item = None,
+        sales_order: SalesOrder = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="continuity-update: list, write nothing.")] = False,
+        chunk_size: Chunk = 2000,
+        as_json: Json = False,
+    ) -> None:
         app = bootstrap()
         day = parse_date(as_of) if as_of else app.clock.today()
         with _progress(as_json) as progress:
@@ -100,9 +117,14 @@ for _name in JOBS:
 
 @jobs_app.command("run-all")
 @handles_errors
-def jobs_run_all(as_of: AsOf = None, fulfil: Annotated[bool, typer.Option(
-        "--fulfil", help="Also release and ship paid child orders (simulation of the warehouse).")] = False,
-        chunk_size: Chunk = 2000, as_json: Json = False) -> None:
+def jobs_run_all(
+    as_of: AsOf = None,
+    fulfil: Annotated[
+        bool, typer.Option("--fulfil", help="Also release and ship paid child orders (simulation of the warehouse).")
+    ] = False,
+    chunk_size: Chunk = 2000,
+    as_json: Json = False,
+) -> None:
     """The nightly sequence for one as-of date."""
     app = bootstrap()
     day = parse_date(as_of) if as_of else app.clock.today()
@@ -126,14 +148,21 @@ def jobs_reap(as_json: Json = False) -> None:
     app = bootstrap()
     deps = app.job_deps()
     result = {"abandoned": reap_abandoned(deps), "stale_minutes": deps.job_stale_minutes}
-    emit(result, as_json, lambda r: console.print(
-        f"{r['abandoned']} job run(s) marked abandoned (no heartbeat for {r['stale_minutes']} minutes)"))
+    emit(
+        result,
+        as_json,
+        lambda r: console.print(
+            f"{r['abandoned']} job run(s) marked abandoned (no heartbeat for {r['stale_minutes']} minutes)"
+        ),
+    )
 
 
-def worker(interval: Annotated[float, typer.Option(help="Seconds between nightly sequences.")] = 3600,
-           once: Annotated[bool, typer.Option("--once", help="Run the sequence once and stop.")] = False,
-           fulfil: Annotated[bool, typer.Option("--fulfil", help="Also ship paid child orders.")] = False,
-           chunk_size: Chunk = 2000) -> None:
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between nightly sequences.")] = 3600,
+    once: Annotated[bool, typer.Option("--once", help="Run the sequence once and stop.")] = False,
+    fulfil: Annotated[bool, typer.Option("--fulfil", help="Also ship paid child orders.")] = False,
+    chunk_size: Chunk = 2000,
+) -> None:
     """Run the nightly sequence continuously; stops cleanly on SIGTERM or Ctrl-C."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,4 +1,5 @@
 """How the CLI prints: one JSON document under --json, else Rich tables; errors as one line."""
+
 from __future__ import annotations
 
 import functools
@@ -70,26 +71,62 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 
 def render_order(o: dict) -> None:
-    console.print(f"[bold]Sales order {escape(o['sales_id'])}[/bold]  {escape(o['name'])} ({escape(o['account'])})  "
-                  f"status [bold]{o['status']}[/bold]  date {o['order_date']}  "
-                  f"due now {o['amount_due_now']} {o['currency']}")
+    console.print(
+        f"[bold]Sales order {escape(o['sales_id'])}[/bold]  {escape(o['name'])} ({escape(o['account'])})  "
+        f"status [bold]{o['status']}[/bold]  date {o['order_date']}  "
+        f"due now {o['amount_due_now']} {o['currency']}"
+    )
     if o["hold_reason"]:
         console.print(f"[yellow]On hold:[/yellow] {escape(o['hold_reason'])}")
-    table("Lines", ["line", "item", "qty", "unit price", "amount", "status", "program"],
-          [[ln["line_no"], ln["item_id"], ln["quantity"], ln["unit_price"], ln["amount"], ln["status"],
-            (ln["continuity"] or {}).get("program_id")] for ln in o["lines"]])
+    table(
+        "Lines",
+        ["line", "item", "qty", "unit price", "amount", "status", "program"],
+        [
+            [
+                ln["line_no"],
+                ln["item_id"],
+                ln["quantity"],
+                ln["unit_price"],
+                ln["amount"],
+                ln["status"],
+                (ln["continuity"] or {}).get("program_id"),
+            ]
+            for ln in o["lines"]
+        ],
+    )
     for ln in o["lines"]:
         if ln["continuity"]:
             c = ln["continuity"]
-            table(f"Continuity schedule of line {ln['line_no']} — program {c['program_id']}, "
-                  f"starts {c['start_date']} at event {c['start_event']}, {c['billing_mode']}",
-                  ["seq", "event_id", "item_id", "quantity", "price", "ship_date", "status", "child_sales_id"],
-                  [[s[k] for k in ("seq", "event_id", "item_id", "quantity", "price", "ship_date", "status",
-                                   "child_sales_id")] for s in c["schedule"]])
+            table(
+                f"Continuity schedule of line {ln['line_no']} — program {c['program_id']}, "
+                f"starts {c['start_date']} at event {c['start_event']}, {c['billing_mode']}",
+                ["seq", "event_id", "item_id", "quantity", "price", "ship_date", "status", "child_sales_id"],
+                [
+                    [
+                        s[k]
+                        for k in (
+                            "seq",
+                            "event_id",
+                            "item_id",
+                            "quantity",
+                            "price",
+                            "ship_date",
+                            "status",
+                            "child_sales_id",
+                        )
+                    ]
+                    for s in c["schedule"]
+                ],
+            )
     if o["installments"]:
-        table("Installments", ["line", "seq", "due_date", "amount", "status"],
-              [[i["line_no"], i["seq"], i["due_date"], i["amount"], i["status"]] for i in o["installments"]])
+        table(
+            "Installments",
+            ["line", "seq", "due_date", "amount", "status"],
+            [[i["line_no"], i["seq"], i["due_date"], i["amount"], i["status"]] for i in o["installments"]],
+        )
     if o["payments"]:
-        table("Payments", ["id", "method", "card", "amount", "status", "reason"],
-              [[p["payment_id"], p["method"], p["card"], p["amount"], p["status"], p["reason"]]
-               for p in o["payments"]])
+        table(
+            "Payments",
+            ["id", "method", "card", "amount", "status", "reason"],
+            [[p["payment_id"], p["method"], p["card"], p["amount"], p["status"], p["reason"]] for p in o["payments"]],
+        )

@@ -1,4 +1,5 @@
 """`continuity simulate`: the nightly jobs played forward day by day on a copy of the data."""
+
 from __future__ import annotations
 
 import sys
@@ -17,13 +18,22 @@ from continuity.services.simulation import SimulationClock, play, simulation_day
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 #: column → (figure, optional: shown only when its total is not zero)
-COLUMNS = {"created": ("children_created", False), "shipped": ("shipments", False), "items": ("items_shipped", False),
-           "charges": ("charges", False), "charged": ("charged", False), "declined": ("declined", False),
-           "unresolved": ("unresolved", True), "refunds": ("refunds", True), "refunded": ("refunded", True)}
+COLUMNS = {
+    "created": ("children_created", False),
+    "shipped": ("shipments", False),
+    "items": ("items_shipped", False),
+    "charges": ("charges", False),
+    "charged": ("charged", False),
+    "declined": ("declined", False),
+    "unresolved": ("unresolved", True),
+    "refunds": ("refunds", True),
+    "refunded": ("refunded", True),
+}
 
 
-def simulate_on_copy(source: App, start: date, months: int, sales_id: str | None = None,
-                     progress: Progress | None = None) -> dict:
+def simulate_on_copy(
+    source: App, start: date, months: int, sales_id: str | None = None, progress: Progress | None = None
+) -> dict:
     """Copy the data (or one parent order's family) to a scratch database, run the nightly jobs there
     for every day of ``months`` months from ``start`` and summarise; the source is only read."""
     from continuity.adapters.snapshot import read_activity, scratch_copy  # Alembic loads only when needed
@@ -42,8 +52,9 @@ def simulate_on_copy(source: App, start: date, months: int, sales_id: str | None
 
 def simulate(
     months: Annotated[int, typer.Option("--months", min=1, max=120, help="Months to play forward.")] = 12,
-    sales_order: Annotated[str | None, typer.Option(
-        "--sales-order", help="Only this parent order (with its customer and child orders).")] = None,
+    sales_order: Annotated[
+        str | None, typer.Option("--sales-order", help="Only this parent order (with its customer and child orders).")
+    ] = None,
     from_: Annotated[str | None, typer.Option("--from", help="First simulated day (default: today).")] = None,
     as_json: Json = False,
 ) -> None:
@@ -69,19 +80,38 @@ class _Quiet(NoProgress):
 
 def render_summary(s: dict) -> None:
     scope = f"sales order {s['sales_order']}" if s["sales_order"] else "all orders"
-    console.print(f"Simulated {s['months']} month(s) of nightly runs for {scope}, {s['start']} to {s['end']} "
-                  f"({s['days']} days), on a copy: the real data is unchanged.", highlight=False)
+    console.print(
+        f"Simulated {s['months']} month(s) of nightly runs for {scope}, {s['start']} to {s['end']} "
+        f"({s['days']} days), on a copy: the real data is unchanged.",
+        highlight=False,
+    )
     columns = [c for c, (key, optional) in COLUMNS.items() if not optional or s["totals"][key]]
     rows = [[p["from"], *_figures(p, columns)] for p in s["periods"]] + [["total", *_figures(s["totals"], columns)]]
-    table("Per month from the day shown: child orders created, shipped, items, charges", ["month from", *columns],
-          rows)
+    table("Per month from the day shown: child orders created, shipped, items, charges", ["month from", *columns], rows)
     if s["sales_order"]:
-        table(f"Shipments of {s['sales_order']}", ["child order", "created", "ship date", "shipped", "status", "items"],
-              [[c["sales_id"], c["created_on"], c["ship_date"], c["shipped_on"], c["status"],
-                ", ".join(f"{i['item_id']} x{i['quantity']}" for i in c["items"])] for c in s["shipments"]])
-        table(f"Charges of {s['sales_order']}", ["date", "order", "seq", "operation", "status", "amount"],
-              [[c["date"], c["sales_id"], c["seq"], c["operation"], c["status"], f"{c['amount']} {c['currency']}"]
-               for c in s["charges"]])
+        table(
+            f"Shipments of {s['sales_order']}",
+            ["child order", "created", "ship date", "shipped", "status", "items"],
+            [
+                [
+                    c["sales_id"],
+                    c["created_on"],
+                    c["ship_date"],
+                    c["shipped_on"],
+                    c["status"],
+                    ", ".join(f"{i['item_id']} x{i['quantity']}" for i in c["items"]),
+                ]
+                for c in s["shipments"]
+            ],
+        )
+        table(
+            f"Charges of {s['sales_order']}",
+            ["date", "order", "seq", "operation", "status", "amount"],
+            [
+                [c["date"], c["sales_id"], c["seq"], c["operation"], c["status"], f"{c['amount']} {c['currency']}"]
+                for c in s["charges"]
+            ],
+        )
 
 
 def _figures(figures: dict, columns: list[str]) -> list:

@@ -1,6 +1,7 @@
 """An ASGI ``send`` that holds a response whole until the app is done with it, so that a middleware can
 read the body before anything leaves: the docs page's policy names the hash of its inline script
 (web/security.py), and an Idempotency-Key response is stored before it is sent (api/idempotency.py)."""
+
 from __future__ import annotations
 
 from starlette.datastructures import Headers

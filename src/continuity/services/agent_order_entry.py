@@ -1,5 +1,6 @@
 """The payment step of the agent's order entry (web UI): the card the caller gives becomes the one
 payment of what is due now; submit then authorizes exactly that card."""
+
 from __future__ import annotations
 
 from continuity.domain.errors import ValidationFailed
@@ -9,8 +10,16 @@ from continuity.services.order_entry import UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 
 
-def use_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
-             card_number: str = "", expiry: str = "", saved_token: str = "", payment_method: str = "") -> None:
+def use_card(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    sales_id: str,
+    card_number: str = "",
+    expiry: str = "",
+    saved_token: str = "",
+    payment_method: str = "",
+) -> None:
     """A new card (tokenized at the gateway, or entered at Stripe: its ``payment_method``; only the token is
     kept) or a saved one replaces any payment not yet submitted. Without any, a payment not yet submitted
     is kept; with none, nothing to pay by."""

@@ -1,6 +1,7 @@
 """Every submit authorization ends captured or released: once no charge it holds is left to capture,
 what is left of it is voided at the gateway (under an attempt committed first) and its payment says
 what became of it — ``paid`` when anything was captured against it, ``cancelled`` when nothing was."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,14 @@ log = logging.getLogger(__name__)
 _IN_FLIGHT = (AttemptStatus.PENDING.value, AttemptStatus.UNKNOWN.value)
 
 
-def settle_authorizations(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, as_of: date,
-                          sales_ids: list[str] | None = None, actor: Actor = SYSTEM) -> Counter[str]:
+def settle_authorizations(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    as_of: date,
+    sales_ids: list[str] | None = None,
+    actor: Actor = SYSTEM,
+) -> Counter[str]:
     """Settle the submit authorizations (of ``sales_ids``, or all) that hold nothing left to capture: the
     release attempts committed first, the voids sent concurrently, the answers written on this thread."""
     counts: Counter[str] = Counter(authorizations_settled=0, authorizations_released=0)
@@ -39,15 +46,24 @@ def settle_authorizations(uow_factory: UowFactory, gateway: PaymentGateway, cloc
     return counts
 
 
-def _release(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, as_of: date, auths: list,  # type: ignore[type-arg]
-             actor: Actor) -> set[str]:
+def _release(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    as_of: date,
+    auths: list,  # type: ignore[type-arg]
+    actor: Actor,
+) -> set[str]:
     """Void what is left of each of ``auths``; the references of those the gateway answered (approved or
     declined). One already being released by another worker is left to it."""
     if not auths:
         return set()
     with uow_factory() as uow:
-        keyed = [(auth, key) for auth in auths
-                 if (key := uow.authorizations.add_release_attempt(auth, as_of, clock.now())) is not None]
+        keyed = [
+            (auth, key)
+            for auth in auths
+            if (key := uow.authorizations.add_release_attempt(auth, as_of, clock.now())) is not None
+        ]
         uow.commit()
     results = each(gateway, lambda pair: call_void(gateway, pair[0].card_token, pair[0].reference, pair[1]), keyed)
     with uow_factory() as uow:
@@ -60,13 +76,28 @@ def _release(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, as_
 def _record_release(uow, clock: Clock, auth, key: str, result: GatewayResult, actor: Actor) -> None:  # type: ignore[no-untyped-def]
     left = Money.from_minor(auth.left_minor, auth.currency)
     uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-    uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, f"void_{result.outcome.value}", None,
-                             {"authorization": auth.reference, "amount": str(left.amount),
-                              "currency": left.currency, "outcome": result.outcome.value},
-                             result.reason, auth.sales_id), clock.now())
+    uow.audit.add(
+        AuditEntry(
+            actor,
+            Entity.PAYMENT,
+            key,
+            f"void_{result.outcome.value}",
+            None,
+            {
+                "authorization": auth.reference,
+                "amount": str(left.amount),
+                "currency": left.currency,
+                "outcome": result.outcome.value,
+            },
+            result.reason,
+            auth.sales_id,
+        ),
+        clock.now(),
+    )
     if result.outcome == GatewayOutcome.DECLINED:
-        log.warning("release of authorization %s (payment %s) declined: %s", auth.reference, auth.payment_id,
-                    result.reason)
+        log.warning(
+            "release of authorization %s (payment %s) declined: %s", auth.reference, auth.payment_id, result.reason
+        )
 
 
 def _finish_payment(uow_factory: UowFactory, auth) -> None:  # type: ignore[no-untyped-def]

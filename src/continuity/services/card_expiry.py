@@ -1,5 +1,6 @@
 """Cards that will be expired when the next child order they pay for is made (create-child-orders would
 skip it): the customer is told card_expiry_notice_days ahead, and the agents' worklist lists them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,13 @@ def expiring_cards(reads: CardExpiryReads, as_of: date, params: ContinuityParame
 
 def write_card_expiry_notices(reads: CardExpiryReads, as_of: date, params: ContinuityParameters) -> int:
     """One notice per order line and card, card_expiry_notice_days ahead of the child order it would miss."""
-    return reads.write_notices([{**row, "expiry": card.expiry, "ship_date": card.next_shipment.isoformat()}
-                                for row, card in _expiring(reads, as_of, params)], as_of)
+    return reads.write_notices(
+        [
+            {**row, "expiry": card.expiry, "ship_date": card.next_shipment.isoformat()}
+            for row, card in _expiring(reads, as_of, params)
+        ],
+        as_of,
+    )
 
 
 def _expiring(reads: CardExpiryReads, as_of: date, params: ContinuityParameters) -> list[tuple[dict, ExpiringCard]]:
@@ -50,8 +56,21 @@ def _expiring(reads: CardExpiryReads, as_of: date, params: ContinuityParameters)
         made_on = add_days(ship, -lead)
         expiry = Expiry(int(row["expiry_month"]), int(row["expiry_year"]))
         if expiry.is_expired_on(max(made_on, as_of)):
-            found.append((row, ExpiringCard(row["sales_id"], int(row["line_no"]), row["account"], row["name"],
-                                            f"{row['brand']} ····{row['last4']}", str(expiry), ship, made_on)))
+            found.append(
+                (
+                    row,
+                    ExpiringCard(
+                        row["sales_id"],
+                        int(row["line_no"]),
+                        row["account"],
+                        row["name"],
+                        f"{row['brand']} ····{row['last4']}",
+                        str(expiry),
+                        ship,
+                        made_on,
+                    ),
+                )
+            )
     return found
 
 

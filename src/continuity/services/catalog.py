@@ -3,6 +3,7 @@
 Reuses the setup documents and save_program, so a program saved here is validated exactly like an
 imported one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -35,8 +36,10 @@ def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool, actor: 
         if product.continuity_program_id:
             uow.setup.program(product.continuity_program_id)
             if any(product.item_id in {e.item_id for e in p.events} for p in uow.setup.programs()):
-                raise ValidationFailed(f"item {product.item_id} is shipped by a program, so it cannot be a parent "
-                                       "(continuity) item", "item_is_event")
+                raise ValidationFailed(
+                    f"item {product.item_id} is shipped by a program, so it cannot be a parent (continuity) item",
+                    "item_is_event",
+                )
         setup_service.save_product(uow, product, actor)
         uow.commit()
     return product
@@ -53,8 +56,9 @@ def product(uow_factory: UowFactory, item_id: str) -> Product:
 
 
 # -- programs -----------------------------------------------------------------------------------
-def save_program_doc(uow_factory: UowFactory, doc: ProgramDoc, as_of: date, create: bool,
-                     actor: Actor = SYSTEM) -> Program:
+def save_program_doc(
+    uow_factory: UowFactory, doc: ProgramDoc, as_of: date, create: bool, actor: Actor = SYSTEM
+) -> Program:
     """Create or replace a program with its events (validated like an import)."""
     program = doc.to_domain()
     with uow_factory() as uow:
@@ -75,8 +79,9 @@ def _check_plan_length(uow, program: Program, as_of: date) -> None:  # type: ign
     except (OverflowError, ValueError):
         too_long = True
     if too_long:
-        raise ValidationFailed(f"program {program.program_id} would ship for more than {MAX_PLAN_YEARS} years",
-                               "program_too_long")
+        raise ValidationFailed(
+            f"program {program.program_id} would ship for more than {MAX_PLAN_YEARS} years", "program_too_long"
+        )
 
 
 def programs(uow_factory: UowFactory, after: str | None, limit: int) -> list[Program]:
@@ -90,8 +95,9 @@ def program(uow_factory: UowFactory, program_id: str) -> Program:
 
 
 # -- payment schedules ----------------------------------------------------------------------------
-def save_payment_schedule(uow_factory: UowFactory, doc: PaymentScheduleDoc, as_of: date,
-                          create: bool, actor: Actor = SYSTEM) -> PaymentSchedule:
+def save_payment_schedule(
+    uow_factory: UowFactory, doc: PaymentScheduleDoc, as_of: date, create: bool, actor: Actor = SYSTEM
+) -> PaymentSchedule:
     schedule = doc.to_domain()
     schedule.validate()
     try:
@@ -100,8 +106,10 @@ def save_payment_schedule(uow_factory: UowFactory, doc: PaymentScheduleDoc, as_o
     except (OverflowError, ValueError):
         too_long = True
     if too_long:
-        raise ValidationFailed(f"payment schedule {schedule.payment_schedule_id} would run for more than "
-                               f"{MAX_PLAN_YEARS} years", "payment_schedule_too_long")
+        raise ValidationFailed(
+            f"payment schedule {schedule.payment_schedule_id} would run for more than {MAX_PLAN_YEARS} years",
+            "payment_schedule_too_long",
+        )
     with uow_factory() as uow:
         known = {s.payment_schedule_id for s in uow.setup.payment_schedules()}
         _check_exists(known, schedule.payment_schedule_id, create, "payment schedule", "payment_schedule_not_found")

@@ -1,4 +1,5 @@
 """Customers for the API: create, get, search (the CLI's matching) page by page, and their cards."""
+
 from __future__ import annotations
 
 from continuity.domain.card import Card
@@ -33,8 +34,9 @@ def search(uow_factory: UowFactory, text: str | None, after_account: str | None,
             try:
                 after = (uow.customers.get(after_account).name, after_account)
             except NotFound:
-                raise ValidationFailed("the cursor points at a customer that no longer exists",
-                                       "cursor_invalid") from None
+                raise ValidationFailed(
+                    "the cursor points at a customer that no longer exists", "cursor_invalid"
+                ) from None
         return uow.customers.search(text, limit=limit, after=after) if text else uow.customers.page(after, limit)
 
 

@@ -3,6 +3,7 @@
 Weeks run Monday to Sunday; the first one is the week of ``today``. The figures come from set-based
 aggregates of the read side (``DashboardReads``), never from a loop over orders.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -69,8 +70,12 @@ def outlook(reads: DashboardReads, today: date, weeks: int = WEEKS, default_curr
         revenue[week][currency] = minor
         totals[currency] += minor
     figures = [
-        WeekFigures(starts[k], add_days(starts[k + 1], -1), shipments.get(k, 0),
-                    tuple(Money.from_minor(m, c) for c, m in sorted(revenue[k].items())))
+        WeekFigures(
+            starts[k],
+            add_days(starts[k + 1], -1),
+            shipments.get(k, 0),
+            tuple(Money.from_minor(m, c) for c, m in sorted(revenue[k].items())),
+        )
         for k in range(weeks)
     ]
     currency = max(sorted(totals), key=lambda c: totals[c]) if totals else default_currency
@@ -81,8 +86,17 @@ def payments_needing_attention(reads: DashboardReads, limit: int = 50) -> tuple[
     """Declined or unresolved installments and held orders' declined payments, oldest first; and the total."""
     rows, total = reads.payments_needing_attention(limit)
     items = [
-        AttentionItem(r["kind"], r["sales_id"], r["parent_sales_id"], r["seq"], _as_date(r["due_date"]),
-                      Money.from_minor(r["amount_minor"], r["currency"]), r["status"], r["account"], r["name"])
+        AttentionItem(
+            r["kind"],
+            r["sales_id"],
+            r["parent_sales_id"],
+            r["seq"],
+            _as_date(r["due_date"]),
+            Money.from_minor(r["amount_minor"], r["currency"]),
+            r["status"],
+            r["account"],
+            r["name"],
+        )
         for r in rows
     ]
     return items, total

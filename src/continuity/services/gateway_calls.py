@@ -1,5 +1,6 @@
 """Calling the gateway safely: the attempt is committed first; no answer means UNKNOWN; "too many
 requests" is sent again under the same key after a back-off, never taken as a decline."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,9 @@ BUSY_BACKOFF = 0.05  # seconds before the first retry, doubled each time (with j
 BUSY_MAX_WAIT = 5.0
 
 
-def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str,
-                 authorization: str = "") -> GatewayResult:
+def call_gateway(
+    gateway: PaymentGateway, operation: str, token: str, amount: Money, key: str, authorization: str = ""
+) -> GatewayResult:
     """One gateway call under ``key``; any failure to get an answer is UNKNOWN, never a retry. A capture
     of an authorization names it (``authorization``: its gateway reference)."""
     if operation not in ("authorize", "capture", "refund"):
@@ -37,8 +39,9 @@ def call_gateway(gateway: PaymentGateway, operation: str, token: str, amount: Mo
     return _answer(lambda: getattr(gateway, operation)(token, amount, key), f"{operation} under key {key}")
 
 
-def call_refund(gateway: PaymentGateway, token: str, amount: Money, key: str,
-                captures: Sequence[str] = ()) -> GatewayResult:
+def call_refund(
+    gateway: PaymentGateway, token: str, amount: Money, key: str, captures: Sequence[str] = ()
+) -> GatewayResult:
     """A refund under ``key`` drawing on ``captures`` (the references of the captures whose money it returns,
     newest first); no answer is UNKNOWN, never a retry."""
     return _answer(lambda: gateway.refund(token, amount, key, tuple(captures)), f"refund under key {key}")
@@ -54,8 +57,12 @@ def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> 
     return _answer(lambda: gateway.void(token, reference, key), f"void under key {key}")
 
 
-def each(gateway: PaymentGateway, fn: Callable[[T], R], items: Sequence[T],
-         together: Callable[[T], Hashable | None] | None = None) -> list[R]:
+def each(
+    gateway: PaymentGateway,
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    together: Callable[[T], Hashable | None] | None = None,
+) -> list[R]:
     """``fn(item)`` for every item (each makes its gateway calls, nothing else: no database session), the
     results in the items' order. Concurrently when the gateway is a worker's pooled client (PooledGateway),
     else one after another. Items with the same ``together`` key (not None), e.g. captures of one

@@ -7,6 +7,7 @@ calls to ``each``, and writes the answers on its own thread once they are all ba
 or unit of work ever crosses into a pool thread (the test connector, standing for the remote gateway,
 opens its own connections from the engine's pool).
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,9 @@ class Pacer:
     and waits for it, then leaves only if fewer than ``rate`` left in the last WINDOW seconds. Shared by
     every thread of the worker."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.interval = 1.0 / (rate * HEADROOM)
         self._clock, self._sleep = clock, sleep
         self._next = float("-inf")

@@ -1,5 +1,6 @@
 """What happened to an order or a program, newest first: the audit trail plus the records that are
 their own history (child orders created, payment attempts)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -18,19 +19,45 @@ def order_history(uow_factory: UowFactory, sales_id: str) -> list[dict]:
         children = uow.servicing.children(sales_id)
         attempts = uow.orders.attempts(sales_id)
     for child in children:
-        entries.append({"occurred_at": _aware(child["created_at"]), "actor": "job:create-child-orders",
-                        "actor_kind": "job", "entity": "order", "entity_key": child["sales_id"],
-                        "action": "child_order_created", "before": None,
-                        "after": {"sales_id": child["sales_id"], "order_date": str(child["order_date"]),
-                                  "status": child["status"]}, "reason": "", "source": "child_orders"})
+        entries.append(
+            {
+                "occurred_at": _aware(child["created_at"]),
+                "actor": "job:create-child-orders",
+                "actor_kind": "job",
+                "entity": "order",
+                "entity_key": child["sales_id"],
+                "action": "child_order_created",
+                "before": None,
+                "after": {
+                    "sales_id": child["sales_id"],
+                    "order_date": str(child["order_date"]),
+                    "status": child["status"],
+                },
+                "reason": "",
+                "source": "child_orders",
+            }
+        )
     for a in attempts:
         amount = Money.from_minor(a["amount_minor"], a["currency"])
-        entries.append({"occurred_at": _aware(a["created_at"]), "actor": "gateway", "actor_kind": "job",
-                        "entity": "payment" if a["subject"] != "installment" else "installment",
-                        "entity_key": a["idempotency_key"], "action": f"{a['operation']}_{a['status']}",
-                        "before": None, "after": {"amount": str(amount.amount), "currency": amount.currency,
-                                                  "as_of": str(a["as_of"]), "status": a["status"]},
-                        "reason": a["reason"], "source": "payment_attempts"})
+        entries.append(
+            {
+                "occurred_at": _aware(a["created_at"]),
+                "actor": "gateway",
+                "actor_kind": "job",
+                "entity": "payment" if a["subject"] != "installment" else "installment",
+                "entity_key": a["idempotency_key"],
+                "action": f"{a['operation']}_{a['status']}",
+                "before": None,
+                "after": {
+                    "amount": str(amount.amount),
+                    "currency": amount.currency,
+                    "as_of": str(a["as_of"]),
+                    "status": a["status"],
+                },
+                "reason": a["reason"],
+                "source": "payment_attempts",
+            }
+        )
     return sorted(entries, key=lambda e: e["occurred_at"], reverse=True)
 
 
@@ -41,9 +68,18 @@ def program_history(uow_factory: UowFactory, program_id: str) -> list[dict]:
 
 
 def entry_view(e: AuditEntry) -> dict:
-    return {"occurred_at": _aware(e.occurred_at), "actor": e.actor.name, "actor_kind": e.actor.kind.value,
-            "entity": e.entity.value, "entity_key": e.entity_key, "action": e.action, "before": e.before,
-            "after": e.after, "reason": e.reason, "source": "audit_entries"}
+    return {
+        "occurred_at": _aware(e.occurred_at),
+        "actor": e.actor.name,
+        "actor_kind": e.actor.kind.value,
+        "entity": e.entity.value,
+        "entity_key": e.entity_key,
+        "action": e.action,
+        "before": e.before,
+        "after": e.after,
+        "reason": e.reason,
+        "source": "audit_entries",
+    }
 
 
 def explain(uow_factory: UowFactory, sales_id: str, seq: int, line_no: int | None = None) -> dict:
@@ -52,8 +88,13 @@ def explain(uow_factory: UowFactory, sales_id: str, seq: int, line_no: int | Non
         state = load(uow, sales_id)
     ls = state.line(line_no)
     slot: Slot = ls.schedule.slot(seq)
-    return {"sales_id": sales_id, "line_no": ls.line.line_no, "status": "paused" if slot.is_paused else
-            slot.status.value, "ship_date": slot.occ.ship_date.isoformat(), **explanation(slot)}
+    return {
+        "sales_id": sales_id,
+        "line_no": ls.line.line_no,
+        "status": "paused" if slot.is_paused else slot.status.value,
+        "ship_date": slot.occ.ship_date.isoformat(),
+        **explanation(slot),
+    }
 
 
 def _aware(value: datetime | None) -> datetime:

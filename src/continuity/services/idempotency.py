@@ -4,6 +4,7 @@ The first request with a key claims it (a committed ``running`` record) and runs
 stored and replayed for 24 hours to a retry with the same key and the same request; the same key
 with another request is refused; a retry while the first still runs is told so. Keys are per user.
 """
+
 from __future__ import annotations
 
 import base64
@@ -46,8 +47,9 @@ def request_hash(secret: str, method: str, path: str, body: bytes) -> str:
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
-def begin(uow_factory: UowFactory, user_id: int, key: str, req_hash: str, method: str, path: str,
-          now: datetime) -> tuple[Begin, IdempotencyRecord | None]:
+def begin(
+    uow_factory: UowFactory, user_id: int, key: str, req_hash: str, method: str, path: str, now: datetime
+) -> tuple[Begin, IdempotencyRecord | None]:
     with uow_factory() as uow:
         uow.idempotency.purge(user_id, now - RETENTION)
         record = uow.idempotency.get(user_id, key)
@@ -71,8 +73,15 @@ def begin(uow_factory: UowFactory, user_id: int, key: str, req_hash: str, method
     return Begin.REPLAY, record
 
 
-def finish(uow_factory: UowFactory, user_id: int, key: str, status: int, content_type: str | None,
-           body: str | None, store: bool = True) -> None:
+def finish(
+    uow_factory: UowFactory,
+    user_id: int,
+    key: str,
+    status: int,
+    content_type: str | None,
+    body: str | None,
+    store: bool = True,
+) -> None:
     """Keep the response for replay (or only the fact that the request ran when ``store`` is False)."""
     with uow_factory() as uow:
         if store:

@@ -1,4 +1,5 @@
 """Job-run records for the API: newest first, a page at a time, and one by id."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Order entry: create a sales order, add lines (continuity lines create their schedule)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,18 +36,27 @@ class StartDateWindow:
 
 def check_start_date(start: date, order_date: date, window: StartDateWindow) -> None:
     """The one bound of a continuity start date, for the CLI, the API and the web alike."""
-    earliest, latest = add_days_within_calendar(order_date, -window.days_back), add_days_within_calendar(order_date,
-        window.days_ahead)
+    earliest, latest = (
+        add_days_within_calendar(order_date, -window.days_back),
+        add_days_within_calendar(order_date, window.days_ahead),
+    )
     if not earliest <= start <= latest:
         raise ValidationFailed(
             f"the start date {start.isoformat()} is out of range: it must be from {earliest.isoformat()} to "
             f"{latest.isoformat()} ({window.days_back} days before to {window.days_ahead} days after the "
-            f"order date {order_date.isoformat()})", "start_date_out_of_range")
+            f"order date {order_date.isoformat()})",
+            "start_date_out_of_range",
+        )
 
 
 def create_order_with_line(
-    uow_factory: UowFactory, clock: Clock, account: str, item_id: str, quantity: int = 1,
-    start_date: date | None = None, payment_schedule_id: str | None = None,
+    uow_factory: UowFactory,
+    clock: Clock,
+    account: str,
+    item_id: str,
+    quantity: int = 1,
+    start_date: date | None = None,
+    payment_schedule_id: str | None = None,
     window: StartDateWindow = StartDateWindow(),
 ) -> str:
     """Create a sales order for the customer with one line, in one transaction."""
@@ -58,8 +68,12 @@ def create_order_with_line(
 
 
 def add_line(
-    uow_factory: UowFactory, sales_id: str, item_id: str, quantity: int = 1,
-    start_date: date | None = None, payment_schedule_id: str | None = None,
+    uow_factory: UowFactory,
+    sales_id: str,
+    item_id: str,
+    quantity: int = 1,
+    start_date: date | None = None,
+    payment_schedule_id: str | None = None,
     window: StartDateWindow = StartDateWindow(),
 ) -> int:
     with uow_factory() as uow:
@@ -75,27 +89,34 @@ def _new_order(uow, clock: Clock, account: str) -> str:  # type: ignore[no-untyp
     return sales_id
 
 
-def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[no-untyped-def]
-              start_date: date | None, payment_schedule_id: str | None,
-              window: StartDateWindow = StartDateWindow()) -> int:
+def _add_line(
+    uow,
+    sales_id: str,
+    item_id: str,
+    quantity: int,  # type: ignore[no-untyped-def]
+    start_date: date | None,
+    payment_schedule_id: str | None,
+    window: StartDateWindow = StartDateWindow(),
+) -> int:
     if not 1 <= quantity <= MAX_LINE_QUANTITY:  # an unbounded number overflowed the integer column
         raise ValidationFailed(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity_invalid")
     order = uow.orders.get(sales_id)
     if order.status != OrderStatus.DRAFT:
-        raise RuleViolation(f"order {sales_id} is {order.status.value}; lines can only be added before submit",
-                            "order_not_editable")
+        raise RuleViolation(
+            f"order {sales_id} is {order.status.value}; lines can only be added before submit", "order_not_editable"
+        )
     product = uow.setup.product(item_id)
     if order.lines and product.price.currency != order.currency:
-        raise ValidationFailed(f"item {item_id} is priced in {product.price.currency}, the order in {order.currency}",
-                               "currency_mismatch")
+        raise ValidationFailed(
+            f"item {item_id} is priced in {product.price.currency}, the order in {order.currency}", "currency_mismatch"
+        )
     order.currency = product.price.currency
     line = SalesLine(len(order.lines) + 1, item_id, quantity, product.price)
     plan: list[Occurrence] = []
     if product.is_parent:
         if start_date is not None:
             check_start_date(start_date, order.order_date, window)
-        plan = _make_continuity_line(uow, order, line, product.continuity_program_id, start_date,
-                                     payment_schedule_id)
+        plan = _make_continuity_line(uow, order, line, product.continuity_program_id, start_date, payment_schedule_id)
     elif start_date or payment_schedule_id:
         raise ValidationFailed(f"item {item_id} is not a continuity item", "not_continuity_item")
     uow.orders.add_line(sales_id, line, planned_count=len(plan))
@@ -106,8 +127,14 @@ def _add_line(uow, sales_id: str, item_id: str, quantity: int,  # type: ignore[n
     return line.line_no
 
 
-def _make_continuity_line(uow, order: SalesOrder, line: SalesLine, program_id: str,  # type: ignore[no-untyped-def]
-                          start_date: date | None, payment_schedule_id: str | None) -> list[Occurrence]:
+def _make_continuity_line(
+    uow,
+    order: SalesOrder,
+    line: SalesLine,
+    program_id: str,  # type: ignore[no-untyped-def]
+    start_date: date | None,
+    payment_schedule_id: str | None,
+) -> list[Occurrence]:
     """Set the line's continuity terms and price; returns its whole schedule (times the quantity)."""
     program: Program = uow.setup.program(program_id)
     if not program.active:
@@ -116,8 +143,9 @@ def _make_continuity_line(uow, order: SalesOrder, line: SalesLine, program_id: s
     schedule_id = payment_schedule_id or program.payment_schedule_id
     if schedule_id:
         uow.setup.payment_schedule(schedule_id)
-    terms = ContinuityTerms(program.program_id, start_date or order.order_date, program.starting_event(),
-                            program.bill_up_front, schedule_id)
+    terms = ContinuityTerms(
+        program.program_id, start_date or order.order_date, program.starting_event(), program.bill_up_front, schedule_id
+    )
     line.continuity = terms
     prices = {p.item_id: p.price for p in uow.setup.products()}
     per_unit = plan_occurrences(program, prices, terms.start_date, terms.start_event)
@@ -125,49 +153,72 @@ def _make_continuity_line(uow, order: SalesOrder, line: SalesLine, program_id: s
     return [_times(o, line.quantity) for o in per_unit]
 
 
-def _check_offered(program: Program, order: SalesOrder, start_date: date | None,
-                   payment_schedule_id: str | None) -> None:
+def _check_offered(
+    program: Program, order: SalesOrder, start_date: date | None, payment_schedule_id: str | None
+) -> None:
     """A start date and a payment schedule are the agent's to choose only when the program asks for them
     (prompt_for_start_date, prompt_for_payment_schedule); otherwise the order date and the program's own."""
-    if (payment_schedule_id and payment_schedule_id != program.payment_schedule_id
-            and not program.prompt_for_payment_schedule):
+    if (
+        payment_schedule_id
+        and payment_schedule_id != program.payment_schedule_id
+        and not program.prompt_for_payment_schedule
+    ):
         own = program.payment_schedule_id or "none"
-        raise ValidationFailed(f"program {program.program_id} does not offer a choice of payment schedule (its own: "
-                            f"{own}); leave the payment schedule out", "payment_schedule_not_offered")
+        raise ValidationFailed(
+            f"program {program.program_id} does not offer a choice of payment schedule (its own: "
+            f"{own}); leave the payment schedule out",
+            "payment_schedule_not_offered",
+        )
     if start_date is not None and start_date != order.order_date and not program.prompt_for_start_date:
-        raise ValidationFailed(f"program {program.program_id} does not offer a choice of start date; it starts on "
-                            f"the order date {order.order_date.isoformat()}", "start_date_not_offered")
+        raise ValidationFailed(
+            f"program {program.program_id} does not offer a choice of start date; it starts on "
+            f"the order date {order.order_date.isoformat()}",
+            "start_date_not_offered",
+        )
 
 
-def _installments_within_shipments(planned: list[PlannedInstallment], plan: list[Occurrence],
-                                   schedule_id: str) -> list[PlannedInstallment]:
+def _installments_within_shipments(
+    planned: list[PlannedInstallment], plan: list[Occurrence], schedule_id: str
+) -> list[PlannedInstallment]:
     """Installments never run past the line's last shipment."""
     if not plan or not planned:
         return planned
     last_shipment = max(o.ship_date for o in plan)
     if planned[-1].due_date > last_shipment:
-        raise ValidationFailed(f"payment schedule {schedule_id} ends on {planned[-1].due_date.isoformat()}, after the "
-                            f"last shipment on {last_shipment.isoformat()}; choose a shorter payment schedule",
-                            "installments_after_last_shipment")
+        raise ValidationFailed(
+            f"payment schedule {schedule_id} ends on {planned[-1].due_date.isoformat()}, after the "
+            f"last shipment on {last_shipment.isoformat()}; choose a shorter payment schedule",
+            "installments_after_last_shipment",
+        )
     return planned
 
 
-def _write_schedule(uow, order: SalesOrder, line: SalesLine,  # type: ignore[no-untyped-def]
-                    plan: list[Occurrence]) -> None:
+def _write_schedule(
+    uow,
+    order: SalesOrder,
+    line: SalesLine,  # type: ignore[no-untyped-def]
+    plan: list[Occurrence],
+) -> None:
     terms = line.continuity
     params = uow.setup.parameters()
     due_until = add_days(order.order_date, params.delivery_lead_days)  # what the next run finds due
-    uow.orders.add_occurrences(order.sales_id, line.line_no,
-                               materialise(plan, params.repeat_threshold, terms.bill_up_front, due_until))
+    uow.orders.add_occurrences(
+        order.sales_id, line.line_no, materialise(plan, params.repeat_threshold, terms.bill_up_front, due_until)
+    )
     mode = terms.billing_mode
     if mode == BillingMode.INSTALLMENTS:
         schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
         planned = plan_installments(line.amount, schedule, order.order_date)
-        uow.orders.add_installments(order.sales_id, line.line_no, line.item_id,
-                                    _installments_within_shipments(planned, plan, schedule.payment_schedule_id))
+        uow.orders.add_installments(
+            order.sales_id,
+            line.line_no,
+            line.item_id,
+            _installments_within_shipments(planned, plan, schedule.payment_schedule_id),
+        )
     elif mode == BillingMode.PAY_ALL_NOW:
-        uow.orders.add_installments(order.sales_id, line.line_no, line.item_id,
-                                    [PlannedInstallment(1, order.order_date, line.amount)])
+        uow.orders.add_installments(
+            order.sales_id, line.line_no, line.item_id, [PlannedInstallment(1, order.order_date, line.amount)]
+        )
 
 
 def _times(occ: Occurrence, quantity: int) -> Occurrence:

@@ -1,4 +1,5 @@
 """Card payments on a sales order and submitting the order (authorization at submit)."""
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,15 @@ EDITABLE = (OrderStatus.DRAFT, OrderStatus.ON_HOLD)
 LIVE = (PaymentStatus.NOT_SUBMITTED, PaymentStatus.AUTHORIZED)
 
 
-def tokenize_card(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, account: str,
-                  card_number: str, expiry: str, holder: str = "") -> Card:
+def tokenize_card(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    account: str,
+    card_number: str,
+    expiry: str,
+    holder: str = "",
+) -> Card:
     """Send the number to the gateway and keep only the token, brand, last 4 and expiry."""
     checked_name(holder, "holder")
     with uow_factory() as uow:
@@ -39,8 +47,9 @@ def takes_card_numbers(gateway: PaymentGateway) -> bool:
     return bool(getattr(gateway, "takes_card_numbers", True))
 
 
-def save_payment_method(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, account: str,
-                        payment_method: str) -> Card:
+def save_payment_method(
+    uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, account: str, payment_method: str
+) -> Card:
     """Keep a card entered at the gateway (a Stripe PaymentMethod id): only its reference, brand, last 4 and
     expiry. Saving the same one again returns it."""
     with uow_factory() as uow:
@@ -49,8 +58,11 @@ def save_payment_method(uow_factory: UowFactory, gateway: PaymentGateway, clock:
     known = next((c for c in cards if c.token == payment_method), None)
     if known is not None:
         return known
-    card = gateway.save_payment_method(payment_method, GatewayCustomer(
-        account, customer.name, customer.email, tuple(c.token for c in cards)), clock.today())
+    card = gateway.save_payment_method(
+        payment_method,
+        GatewayCustomer(account, customer.name, customer.email, tuple(c.token for c in cards)),
+        clock.today(),
+    )
     with uow_factory() as uow:
         uow.customers.save_card(account, card)
         uow.commit()
@@ -66,8 +78,14 @@ def card_setup(uow_factory: UowFactory, gateway: PaymentGateway, account: str) -
     return gateway.card_setup(GatewayCustomer(account, customer.name, customer.email, tuple(c.token for c in cards)))
 
 
-def add_payment_method_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
-                               payment_method: str, amount: str | None = None) -> int:
+def add_payment_method_payment(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    sales_id: str,
+    payment_method: str,
+    amount: str | None = None,
+) -> int:
     """The order's card payment with a card entered at the gateway (``orders pay --payment-method``)."""
     with uow_factory() as uow:
         account = uow.orders.get(sales_id).account
@@ -75,16 +93,24 @@ def add_payment_method_payment(uow_factory: UowFactory, gateway: PaymentGateway,
     return add_token_payment(uow_factory, clock, sales_id, card.token, amount)
 
 
-def add_card_payment(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
-                     card_number: str, expiry: str, amount: str | None = None) -> int:
+def add_card_payment(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    sales_id: str,
+    card_number: str,
+    expiry: str,
+    amount: str | None = None,
+) -> int:
     with uow_factory() as uow:
         account = uow.orders.get(sales_id).account
     card = tokenize_card(uow_factory, gateway, clock, account, card_number, expiry)
     return add_token_payment(uow_factory, clock, sales_id, card.token, amount)
 
 
-def add_token_payment(uow_factory: UowFactory, clock: Clock, sales_id: str, card_token: str,
-                      amount: str | None = None) -> int:
+def add_token_payment(
+    uow_factory: UowFactory, clock: Clock, sales_id: str, card_token: str, amount: str | None = None
+) -> int:
     """Add the order's card payment by token; the amount defaults to what is due now and may not exceed
     it. An order is paid by one card: the new payment replaces any payment not yet submitted."""
     with uow_factory() as uow:
@@ -99,8 +125,9 @@ def add_token_payment(uow_factory: UowFactory, clock: Clock, sales_id: str, card
         if money.amount <= 0 and due.amount > 0:
             raise ValidationFailed("the payment amount must be greater than 0", "amount_invalid")
         if money > due:
-            raise ValidationFailed(f"the payment ({money}) is more than what is due now ({due}); pay at most "
-                                   f"{due}", "payment_exceeds_due")
+            raise ValidationFailed(
+                f"the payment ({money}) is more than what is due now ({due}); pay at most {due}", "payment_exceeds_due"
+            )
         _replace_unsubmitted(uow, sales_id)
         payment_id = uow.orders.add_payment(sales_id, "card", card_token, money)
         uow.commit()
@@ -134,8 +161,10 @@ def submit(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales
         order = uow.orders.get(sales_id)
         for payment, key, result in outcomes:
             uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-            new_status = {GatewayOutcome.APPROVED: PaymentStatus.AUTHORIZED,
-                          GatewayOutcome.DECLINED: PaymentStatus.DECLINED}.get(result.outcome, PaymentStatus.UNKNOWN)
+            new_status = {
+                GatewayOutcome.APPROVED: PaymentStatus.AUTHORIZED,
+                GatewayOutcome.DECLINED: PaymentStatus.DECLINED,
+            }.get(result.outcome, PaymentStatus.UNKNOWN)
             check_payment_transition(payment.status, new_status)
             payment.status, payment.reason = new_status, result.reason
             uow.orders.save_payment(payment)
@@ -153,29 +182,49 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
             raise RuleViolation(f"order {sales_id} has no lines", "order_empty")
         payments = uow.orders.payments(sales_id)
         if any(p.status == PaymentStatus.UNKNOWN for p in payments):
-            raise RuleViolation(f"order {sales_id} has a card authorization whose outcome is unknown; "
-                                "run reconcile-payments before taking another payment", "payment_outcome_unknown")
+            raise RuleViolation(
+                f"order {sales_id} has a card authorization whose outcome is unknown; "
+                "run reconcile-payments before taking another payment",
+                "payment_outcome_unknown",
+            )
         live = [p for p in payments if p.status in LIVE]
         declined = [p for p in payments if p.status == PaymentStatus.DECLINED]
         if not live and declined:
-            raise RuleViolation(f"the card payment of order {sales_id} was declined ({declined[-1].reason}): ask "
-                                "the caller for another card, add it as the payment and submit again",
-                                "payment_required")
+            raise RuleViolation(
+                f"the card payment of order {sales_id} was declined ({declined[-1].reason}): ask "
+                "the caller for another card, add it as the payment and submit again",
+                "payment_required",
+            )
         if not live:
-            raise RuleViolation(f"order {sales_id} has no payment: add a card payment before submitting",
-                                "payment_required")
+            raise RuleViolation(
+                f"order {sales_id} has no payment: add a card payment before submitting", "payment_required"
+            )
         due = _due_now(uow, order)
         paid = total([p.amount for p in live], order.currency)
         if paid < due:
-            raise RuleViolation(f"the payments ({paid}) do not cover what is due now ({due})",
-                                "payment_insufficient")
+            raise RuleViolation(f"the payments ({paid}) do not cover what is due now ({due})", "payment_insufficient")
         new = [p for p in live if p.status == PaymentStatus.NOT_SUBMITTED]
         for p in new:
             uow.customers.card(p.card_token).ensure_usable_on(clock.today())
         if not uow.orders.lock_if_in(sales_id, EDITABLE, OrderStatus.SUBMITTING):
             raise _in_progress(sales_id)
-        pending = [(p, uow.orders.add_attempt("payment", sales_id, 0, p.payment_id, "authorize",
-                                              p.card_token, p.amount, clock.today(), clock.now())) for p in new]
+        pending = [
+            (
+                p,
+                uow.orders.add_attempt(
+                    "payment",
+                    sales_id,
+                    0,
+                    p.payment_id,
+                    "authorize",
+                    p.card_token,
+                    p.amount,
+                    clock.today(),
+                    clock.now(),
+                ),
+            )
+            for p in new
+        ]
         uow.commit()
     return pending
 
@@ -196,8 +245,10 @@ def _ensure_submittable(order) -> None:  # type: ignore[no-untyped-def]
 
 
 def _in_progress(sales_id: str) -> RuleViolation:
-    return RuleViolation(f"order {sales_id} is being submitted by another request; look at the order "
-                         "again in a moment", "submit_in_progress")
+    return RuleViolation(
+        f"order {sales_id} is being submitted by another request; look at the order again in a moment",
+        "submit_in_progress",
+    )
 
 
 def _settle_order(uow, order, answers, now) -> None:  # type: ignore[no-untyped-def]
@@ -206,11 +257,17 @@ def _settle_order(uow, order, answers, now) -> None:  # type: ignore[no-untyped-
     declined = [r for r in results if r.outcome == GatewayOutcome.DECLINED]
     unknown = [r for r in results if r.outcome == GatewayOutcome.UNKNOWN]
     if declined:
-        order.move_to(OrderStatus.ON_HOLD, f"card declined ({declined[0].reason}): ask the caller for another "
-                      "card, add it as a payment and submit again")
+        order.move_to(
+            OrderStatus.ON_HOLD,
+            f"card declined ({declined[0].reason}): ask the caller for another "
+            "card, add it as a payment and submit again",
+        )
     elif unknown:
-        order.move_to(OrderStatus.ON_HOLD, "the card authorization got no answer; it is resolved by "
-                      "reconcile-payments — do not take the payment again")
+        order.move_to(
+            OrderStatus.ON_HOLD,
+            "the card authorization got no answer; it is resolved by "
+            "reconcile-payments — do not take the payment again",
+        )
     else:
         order.move_to(OrderStatus.OPEN)
         payment, key, _ = answers[-1] if answers else _earlier_authorization(uow, order.sales_id)
@@ -234,26 +291,42 @@ def _authorize_due_installments(uow, order, payment, key: str, now) -> None:  # 
 def _earlier_authorization(uow, sales_id: str):  # type: ignore[no-untyped-def]
     """A submit with no new payment: the payment authorized before, with its approved attempt's key."""
     payment = next(p for p in reversed(uow.orders.payments(sales_id)) if p.status == PaymentStatus.AUTHORIZED)
-    key = next(a["idempotency_key"] for a in reversed(uow.orders.attempts(sales_id))
-               if a["subject"] == "payment" and a["seq"] == payment.payment_id and a["operation"] == "authorize"
-               and a["status"] == "approved")
+    key = next(
+        a["idempotency_key"]
+        for a in reversed(uow.orders.attempts(sales_id))
+        if a["subject"] == "payment"
+        and a["seq"] == payment.payment_id
+        and a["operation"] == "authorize"
+        and a["status"] == "approved"
+    )
     return payment, key, None
 
 
-def record_submit_outcome(uow_factory: UowFactory, sales_id: str, payment_id: int, key: str,
-                          status: str, reason: str, reference: str, now: datetime) -> None:
+def record_submit_outcome(
+    uow_factory: UowFactory,
+    sales_id: str,
+    payment_id: int,
+    key: str,
+    status: str,
+    reason: str,
+    reference: str,
+    now: datetime,
+) -> None:
     """Record what the gateway says became of a submit authorization (reconcile-payments)."""
     result = GatewayResult(GatewayOutcome(status), reference, reason)
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
         payment = next(p for p in uow.orders.payments(sales_id) if p.payment_id == payment_id)
         uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], reason, reference)
-        if result.outcome == GatewayOutcome.UNKNOWN or payment.status not in (PaymentStatus.UNKNOWN,
-                                                                             PaymentStatus.NOT_SUBMITTED):
+        if result.outcome == GatewayOutcome.UNKNOWN or payment.status not in (
+            PaymentStatus.UNKNOWN,
+            PaymentStatus.NOT_SUBMITTED,
+        ):
             uow.commit()
             return
-        payment.status = (PaymentStatus.AUTHORIZED if result.outcome == GatewayOutcome.APPROVED
-                          else PaymentStatus.DECLINED)
+        payment.status = (
+            PaymentStatus.AUTHORIZED if result.outcome == GatewayOutcome.APPROVED else PaymentStatus.DECLINED
+        )
         payment.reason = reason
         uow.orders.save_payment(payment)
         if order.status in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTING):

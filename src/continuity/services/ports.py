@@ -1,4 +1,5 @@
 """The ports the services depend on; adapters implement them, bootstrap wires them."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -75,16 +76,14 @@ class PaymentGateway(Protocol):
 
     def authorize(self, token: str, amount: Money, idempotency_key: str) -> GatewayResult: ...
 
-    def capture(self, token: str, amount: Money, idempotency_key: str,
-                authorization: str = "") -> GatewayResult:
+    def capture(self, token: str, amount: Money, idempotency_key: str, authorization: str = "") -> GatewayResult:
         """Settle ``amount`` of the authorization whose reference is ``authorization`` (on the card that
         made it); with no authorization, a sale: authorize and capture at once."""
         ...
 
     def void(self, token: str, reference: str, idempotency_key: str) -> GatewayResult: ...
 
-    def refund(self, token: str, amount: Money, idempotency_key: str,
-               captures: Sequence[str] = ()) -> GatewayResult:
+    def refund(self, token: str, amount: Money, idempotency_key: str, captures: Sequence[str] = ()) -> GatewayResult:
         """Send ``amount`` back to the card; ``captures``: the references of the captures whose money it
         returns, newest first (a gateway that refunds per charge draws on them in that order)."""
         ...

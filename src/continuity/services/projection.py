@@ -8,6 +8,7 @@ line that one run finds due share one child order and so one charge, as create-c
 installments on their due date (the next run when overdue); unpaid charges of child orders already
 created.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -72,15 +73,32 @@ def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
     for line in (ln for ln in order.lines if ln.continuity):
         row = uow.servicing.line(sales_id, line.line_no)
         program = uow.setup.program(line.continuity.program_id)
-        plan = [replace(o, quantity=o.quantity * line.quantity)
-                for o in plan_occurrences(program, prices, line.continuity.start_date, line.continuity.start_event)]
-        schedule = LineSchedule(sales_id, line.line_no, uow.servicing.stored_slots(sales_id, line.line_no), plan,
-                                uow.servicing.adjustments(sales_id, line.line_no), row["status"] == "paused")
-        lines.append(LineState(line, schedule, row["status"], row["card_token"], row["planned_count"],
-                               program.consolidate_past_orders))
+        plan = [
+            replace(o, quantity=o.quantity * line.quantity)
+            for o in plan_occurrences(program, prices, line.continuity.start_date, line.continuity.start_event)
+        ]
+        schedule = LineSchedule(
+            sales_id,
+            line.line_no,
+            uow.servicing.stored_slots(sales_id, line.line_no),
+            plan,
+            uow.servicing.adjustments(sales_id, line.line_no),
+            row["status"] == "paused",
+        )
+        lines.append(
+            LineState(
+                line, schedule, row["status"], row["card_token"], row["planned_count"], program.consolidate_past_orders
+            )
+        )
     own = [i for i in uow.orders.installments(sales_id)]
-    return OrderState(order, lines, own, uow.servicing.child_charges(sales_id), uow.setup.parameters(),
-                      [ln.line.continuity.program_id for ln in lines])
+    return OrderState(
+        order,
+        lines,
+        own,
+        uow.servicing.child_charges(sales_id),
+        uow.setup.parameters(),
+        [ln.line.continuity.program_id for ln in lines],
+    )
 
 
 def line_values(state: OrderState) -> dict[int, Money]:
@@ -110,13 +128,20 @@ def order_projection(uow_factory: UowFactory, today: date, sales_id: str, count:
 
 def project(state: OrderState, today: date, count: int = DEFAULT_COUNT) -> dict:
     order = state.order
-    shipments = sorted((_shipment(ls, s) for ls in state.lines for s in ls.schedule.slots() if _upcoming(s, today)),
-                       key=lambda x: (x["ship_date"], x["line_no"], x["seq"]))
+    shipments = sorted(
+        (_shipment(ls, s) for ls in state.lines for s in ls.schedule.slots() if _upcoming(s, today)),
+        key=lambda x: (x["ship_date"], x["line_no"], x["seq"]),
+    )
     charges = sorted(_charges(state, today), key=lambda c: (c["due_date"], c["for"]))
-    return {"sales_id": order.sales_id, "status": order.status.value, "currency": order.currency,
-            "as_of": today.isoformat(),
-            "lines": [_line_view(ls) for ls in state.lines],
-            "shipments": shipments[:count], "charges": charges[:count]}
+    return {
+        "sales_id": order.sales_id,
+        "status": order.status.value,
+        "currency": order.currency,
+        "as_of": today.isoformat(),
+        "lines": [_line_view(ls) for ls in state.lines],
+        "shipments": shipments[:count],
+        "charges": charges[:count],
+    }
 
 
 def _line_view(ls: LineState) -> dict:
@@ -124,8 +149,12 @@ def _line_view(ls: LineState) -> dict:
     occurrences still ship): only a resume, a skip, a card change or a cancel apply to it."""
     pause = ls.schedule.open_pause()
     status = "paused" if pause is not None and ls.status == "open" else ls.status
-    return {"line_no": ls.line.line_no, "status": status, "billing_mode": ls.mode.value,
-            "paused_from": pause.pause_from.isoformat() if pause is not None and pause.pause_from else None}
+    return {
+        "line_no": ls.line.line_no,
+        "status": status,
+        "billing_mode": ls.mode.value,
+        "paused_from": pause.pause_from.isoformat() if pause is not None and pause.pause_from else None,
+    }
 
 
 def _upcoming(s: Slot, today: date) -> bool:
@@ -136,9 +165,17 @@ def _upcoming(s: Slot, today: date) -> bool:
 
 def _shipment(ls: LineState, s: Slot) -> dict:
     o = s.occ
-    return {"line_no": ls.line.line_no, "seq": o.seq, "ship_date": o.ship_date.isoformat(), "item_id": o.item_id,
-            "quantity": o.quantity, "price": str(o.price.amount), "amount": str(o.amount.amount),
-            "status": s.status.value, "child_sales_id": s.child_sales_id}
+    return {
+        "line_no": ls.line.line_no,
+        "seq": o.seq,
+        "ship_date": o.ship_date.isoformat(),
+        "item_id": o.item_id,
+        "quantity": o.quantity,
+        "price": str(o.price.amount),
+        "amount": str(o.amount.amount),
+        "status": s.status.value,
+        "child_sales_id": s.child_sales_id,
+    }
 
 
 def _charges(state: OrderState, today: date) -> list[dict]:
@@ -154,8 +191,14 @@ def _charges(state: OrderState, today: date) -> list[dict]:
         per_line[inst.line_no] = per_line.get(inst.line_no, 0) + 1
     for inst in state.installments:
         if inst.status in UNSETTLED:
-            result.append(_charge(max(inst.due_date, today), inst.amount,
-                                  f"installment {inst.seq} of {per_line[inst.line_no]}", inst.line_no))
+            result.append(
+                _charge(
+                    max(inst.due_date, today),
+                    inst.amount,
+                    f"installment {inst.seq} of {per_line[inst.line_no]}",
+                    inst.line_no,
+                )
+            )
     return result
 
 
@@ -165,21 +208,31 @@ def _shipment_charges(ls: LineState, lead: int, today: date) -> list[dict]:
     line due on that run (create-child-orders: pending, ship date <= as_of + lead)."""
     due = [(max(add_days(s.occ.ship_date, -lead), today), s) for s in ls.schedule.slots() if s.is_pending]
     if ls.consolidate:
-        children = [[s for _, s in group] for _, group in groupby(sorted(due, key=lambda x: (x[0], x[1].seq)),
-                                                                   key=lambda x: x[0])]
+        children = [
+            [s for _, s in group]
+            for _, group in groupby(sorted(due, key=lambda x: (x[0], x[1].seq)), key=lambda x: x[0])
+        ]
     else:
         children = [[s] for _, s in due]
     dues = {s.seq: d for d, s in due}
     result = []
     for child in children:
         amount = total([s.occ.amount for s in child], child[0].occ.amount.currency)
-        what = (f"shipment {child[0].seq} ({child[0].occ.item_id})" if len(child) == 1 else
-                f"shipments {', '.join(str(s.seq) for s in child)} ({', '.join(s.occ.item_id for s in child)}) "
-                "in one child order")
+        what = (
+            f"shipment {child[0].seq} ({child[0].occ.item_id})"
+            if len(child) == 1
+            else f"shipments {', '.join(str(s.seq) for s in child)} ({', '.join(s.occ.item_id for s in child)}) "
+            "in one child order"
+        )
         result.append(_charge(dues[child[0].seq], amount, what, ls.line.line_no))
     return result
 
 
 def _charge(due: date, amount: Money, what: str, line_no: int) -> dict:
-    return {"due_date": due.isoformat(), "amount": str(amount.amount), "currency": amount.currency,
-            "for": what, "line_no": line_no}
+    return {
+        "due_date": due.isoformat(),
+        "amount": str(amount.amount),
+        "currency": amount.currency,
+        "for": what,
+        "line_no": line_no,
+    }

@@ -1,5 +1,6 @@
 """Sales orders for the API: create one with several lines in one transaction, list (children of a
 parent), and the continuity order (each parent line's schedule with its child orders)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,9 +20,15 @@ class NewLine:
     quantity: int = 1
 
 
-def create_sales_order(uow_factory: UowFactory, clock: Clock, account: str, lines: list[NewLine],
-                       start_date: date | None = None, payment_schedule_id: str | None = None,
-                       window: StartDateWindow = StartDateWindow()) -> str:
+def create_sales_order(
+    uow_factory: UowFactory,
+    clock: Clock,
+    account: str,
+    lines: list[NewLine],
+    start_date: date | None = None,
+    payment_schedule_id: str | None = None,
+    window: StartDateWindow = StartDateWindow(),
+) -> str:
     """A draft order with all its lines, or nothing. The continuity terms (start date, payment schedule)
     apply to its continuity lines; giving them for an order without one is an error."""
     if not 1 <= len(lines) <= MAX_LINES:
@@ -30,8 +37,9 @@ def create_sales_order(uow_factory: UowFactory, clock: Clock, account: str, line
         sales_id = _new_order(uow, clock, account)
         parents = {line.item_id for line in lines if uow.setup.product(line.item_id).is_parent}
         if (start_date or payment_schedule_id) and not parents:
-            raise ValidationFailed("continuity terms were given but no line has a continuity item",
-                                   "not_continuity_item")
+            raise ValidationFailed(
+                "continuity terms were given but no line has a continuity item", "not_continuity_item"
+            )
         for line in lines:
             terms = (start_date, payment_schedule_id) if line.item_id in parents else (None, None)
             _add_line(uow, sales_id, line.item_id, line.quantity, *terms, window)
@@ -39,8 +47,9 @@ def create_sales_order(uow_factory: UowFactory, clock: Clock, account: str, line
     return sales_id
 
 
-def list_orders(uow_factory: UowFactory, parent: str | None, account: str | None, after: str | None,
-                limit: int) -> list[dict]:
+def list_orders(
+    uow_factory: UowFactory, parent: str | None, account: str | None, after: str | None, limit: int
+) -> list[dict]:
     """Orders by sales_id (only the children of ``parent`` / only ``account``'s when given)."""
     with uow_factory() as uow:
         if parent is not None:
@@ -61,14 +70,28 @@ def continuity_order(uow_factory: UowFactory, sales_id: str) -> dict:
     with uow_factory() as uow:
         statuses = uow.order_queries.statuses(children)
     return {
-        "sales_id": order["sales_id"], "account": order["account"], "name": order["name"],
-        "status": order["status"], "hold_reason": order["hold_reason"], "currency": order["currency"],
-        "lines": [{
-            "line_no": line["line_no"], "item_id": line["item_id"], "quantity": line["quantity"],
-            **{k: v for k, v in line["continuity"].items() if k != "schedule"},
-            "schedule": [{**o, "currency": order["currency"],
-                          "child_status": statuses.get(o["child_sales_id"]) if o["child_sales_id"] else None}
-                         for o in line["continuity"]["schedule"]],
-        } for line in lines],
+        "sales_id": order["sales_id"],
+        "account": order["account"],
+        "name": order["name"],
+        "status": order["status"],
+        "hold_reason": order["hold_reason"],
+        "currency": order["currency"],
+        "lines": [
+            {
+                "line_no": line["line_no"],
+                "item_id": line["item_id"],
+                "quantity": line["quantity"],
+                **{k: v for k, v in line["continuity"].items() if k != "schedule"},
+                "schedule": [
+                    {
+                        **o,
+                        "currency": order["currency"],
+                        "child_status": statuses.get(o["child_sales_id"]) if o["child_sales_id"] else None,
+                    }
+                    for o in line["continuity"]["schedule"]
+                ],
+            }
+            for line in lines
+        ],
         "installments": order["installments"],
     }

@@ -9,6 +9,7 @@ authorized and not captured) follows the job rule: the attempt and its idempoten
 with the change, then the gateway is called; no answer leaves the attempt unknown until
 reconcile-payments looks it up under the same key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,8 +72,7 @@ class _Outcome:
     voids: list[Installment] = field(default_factory=list)  # authorized, not captured: voided at the gateway
 
 
-def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change,
-            count: int = DEFAULT_COUNT) -> dict:
+def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change, count: int = DEFAULT_COUNT) -> dict:
     """The next shipments and charges before and after the change; nothing is written."""
     with uow_factory() as uow:
         state = load(uow, sales_id)
@@ -80,8 +80,15 @@ def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change
     return _result(change, state, outcome, clock.today(), count, applied=False)
 
 
-def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change,
-          actor: Actor = SYSTEM, count: int = DEFAULT_COUNT) -> dict:
+def apply(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    sales_id: str,
+    change: Change,
+    actor: Actor = SYSTEM,
+    count: int = DEFAULT_COUNT,
+) -> dict:
     """Make the change in one transaction (a cancel's voids and refund are then sent to the gateway);
     returns the same document as the preview, its ``after`` read back from the database."""
     card = _tokenize(uow_factory, gateway, clock, sales_id, change) if change.kind == "change_card" else None
@@ -107,10 +114,15 @@ def apply(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_
 
 
 def _result(change: Change, before: OrderState, outcome: _Outcome, today: date, count: int, applied: bool) -> dict:
-    return {"sales_id": before.order.sales_id, "change": change.kind, "applied": applied,
-            "before": project(before, today, count), "after": project(outcome.after, today, count),
-            "refund": str(outcome.refund.amount) if outcome.refund else None,
-            "voided": [{"line_no": i.line_no, "seq": i.seq, "amount": str(i.amount.amount)} for i in outcome.voids]}
+    return {
+        "sales_id": before.order.sales_id,
+        "change": change.kind,
+        "applied": applied,
+        "before": project(before, today, count),
+        "after": project(outcome.after, today, count),
+        "refund": str(outcome.refund.amount) if outcome.refund else None,
+        "voided": [{"line_no": i.line_no, "seq": i.seq, "amount": str(i.amount.amount)} for i in outcome.voids],
+    }
 
 
 # -- the rules of each change -----------------------------------------------------------------------
@@ -118,8 +130,10 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
     if change.kind not in KINDS:
         raise ValidationFailed(f"unknown change {change.kind!r}; one of {', '.join(KINDS)}", "change_unknown")
     if state.order.status not in SERVICEABLE:
-        raise RuleViolation(f"order {state.order.sales_id} is {state.order.status.value}; only an open or held "
-                            "order can be serviced", "order_not_serviceable")
+        raise RuleViolation(
+            f"order {state.order.sales_id} is {state.order.status.value}; only an open or held order can be serviced",
+            "order_not_serviceable",
+        )
     ls = state.line(change.line_no)
     if ls.status not in ("open", "paused"):
         raise RuleViolation(f"continuity line {ls.line.line_no} is {ls.status}", "line_not_serviceable")
@@ -133,8 +147,12 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
         resumed, closed = line.with_resume(_required(change.on, "--on"))
         if change.on < today:
             raise ValidationFailed(f"the resume date {change.on} is in the past", "date_in_past")
-        return _Outcome(state.with_line(_line(ls, resumed, status="open")), ls.line.line_no,
-                        closed_pause=closed, line_values={"status": "open"})
+        return _Outcome(
+            state.with_line(_line(ls, resumed, status="open")),
+            ls.line.line_no,
+            closed_pause=closed,
+            line_values={"status": "open"},
+        )
     if kind == "cancel":
         settling = replace(state, installments=_settling_seen_as_unknown(uow, state))
         return _cancel(settling, ls, change.on or today, today)
@@ -169,8 +187,10 @@ def _settling_seen_as_unknown(uow, state: OrderState) -> list[Installment]:  # t
     recorded yet) as UNKNOWN: the gateway may take the attempt's amount at any moment, so a change
     neither re-shares nor cancels them (a cancel waits until the outcome is recorded)."""
     flying = uow.servicing.charges_in_flight(state.order.sales_id)
-    return [replace(i, status=P.UNKNOWN) if (i.line_no, i.seq) in flying and i.status != P.PAID else i
-            for i in state.installments]
+    return [
+        replace(i, status=P.UNKNOWN) if (i.line_no, i.seq) in flying and i.status != P.PAID else i
+        for i in state.installments
+    ]
 
 
 def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) -> _Outcome:
@@ -181,8 +201,11 @@ def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) ->
     mine = [i for i in state.installments if i.line_no == ls.line.line_no]
     unknown = [i for i in mine if i.status == P.UNKNOWN]
     if unknown:
-        raise RuleViolation(f"installment {unknown[0].seq} has a charge whose outcome is unknown; run "
-                            "reconcile-payments before cancelling", "payment_outcome_unknown")
+        raise RuleViolation(
+            f"installment {unknown[0].seq} has a charge whose outcome is unknown; run "
+            "reconcile-payments before cancelling",
+            "payment_outcome_unknown",
+        )
     adj = rules.cancel(line, cancel_from)
     new_line = line.with_adjustment(adj)
     slots = new_line.slots()
@@ -199,10 +222,18 @@ def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) ->
     changes = [c for c in changes if (c[1], c[2]) != (c[0].amount, c[0].status)]
     voids = [inst for inst, _, status in changes if inst.status == P.AUTHORIZED and status == P.CANCELLED]
     refund = paid - kept if ls.mode != BillingMode.PAY_ALL_LATER and paid > kept else None
-    after = state.with_line(_line(ls, new_line, status="open", planned_count=len(slots)),
-                            _apply_installments(state.installments, changes))
-    return _Outcome(after, ls.line.line_no, adjustment=adj, installments=changes, refund=refund, voids=voids,
-                    line_values={"status": "open", "planned_count": len(slots)})
+    after = state.with_line(
+        _line(ls, new_line, status="open", planned_count=len(slots)), _apply_installments(state.installments, changes)
+    )
+    return _Outcome(
+        after,
+        ls.line.line_no,
+        adjustment=adj,
+        installments=changes,
+        refund=refund,
+        voids=voids,
+        line_values={"status": "open", "planned_count": len(slots)},
+    )
 
 
 def _authorized_after_cancel(mine: list[Installment], owed: Money) -> tuple[list, Money]:
@@ -219,8 +250,9 @@ def _authorized_after_cancel(mine: list[Installment], owed: Money) -> tuple[list
     return changes, owed
 
 
-def _reshared(ls: LineState, new_line: LineSchedule, installments: list[Installment],
-              currency: str) -> list[tuple[Installment, Money, PaymentStatus]]:
+def _reshared(
+    ls: LineState, new_line: LineSchedule, installments: list[Installment], currency: str
+) -> list[tuple[Installment, Money, PaymentStatus]]:
     """Unpaid installments share what the line now costs minus what is settled."""
     if ls.mode == BillingMode.PAY_ALL_LATER:
         return []
@@ -233,13 +265,18 @@ def _reshared(ls: LineState, new_line: LineSchedule, installments: list[Installm
 
 def _apply_installments(installments: list[Installment], changes) -> list[Installment]:  # type: ignore[no-untyped-def]
     new = {(i.line_no, i.seq): (amount, status) for i, amount, status in changes}
-    return [replace(i, amount=new[(i.line_no, i.seq)][0], status=new[(i.line_no, i.seq)][1])
-            if (i.line_no, i.seq) in new else i for i in installments]
+    return [
+        replace(i, amount=new[(i.line_no, i.seq)][0], status=new[(i.line_no, i.seq)][1])
+        if (i.line_no, i.seq) in new
+        else i
+        for i in installments
+    ]
 
 
 def _line(ls: LineState, schedule: LineSchedule, status: str, planned_count: int | None = None) -> LineState:
-    return replace(ls, schedule=schedule, status=status,
-                   planned_count=ls.planned_count if planned_count is None else planned_count)
+    return replace(
+        ls, schedule=schedule, status=status, planned_count=ls.planned_count if planned_count is None else planned_count
+    )
 
 
 def _required(value, what: str):  # type: ignore[no-untyped-def]
@@ -256,8 +293,10 @@ def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> No
     for seq, slot in new.stored.items():
         if old.stored.get(seq) != slot or (seq in old.stored and old.stored[seq].occ.basis != slot.occ.basis):
             if uow.servicing.save_slot(sales_id, line_no, slot, insert_it=seq not in old.stored) == 0:
-                raise RuleViolation(f"occurrence {seq} changed meanwhile (a job created its child order); "
-                                    "look at the order again", "concurrent_change")
+                raise RuleViolation(
+                    f"occurrence {seq} changed meanwhile (a job created its child order); look at the order again",
+                    "concurrent_change",
+                )
     if outcome.adjustment:
         uow.servicing.add_adjustment(sales_id, line_no, outcome.adjustment, clock.now())
     if outcome.closed_pause:
@@ -266,8 +305,10 @@ def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> No
         uow.servicing.set_line(sales_id, line_no, **outcome.line_values)
     for inst, amount, status in outcome.installments:
         if uow.servicing.set_installment(inst, amount, status) == 0:
-            raise RuleViolation(f"installment {inst.seq} changed meanwhile (a payment job charged it); look at "
-                                "the order again", "concurrent_change")
+            raise RuleViolation(
+                f"installment {inst.seq} changed meanwhile (a payment job charged it); look at the order again",
+                "concurrent_change",
+            )
     if card is not None:
         if card.token not in {c.token for c in uow.customers.cards(before.order.account)}:  # a saved one again
             uow.customers.save_card(before.order.account, card)
@@ -276,8 +317,9 @@ def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> No
 
 def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change):  # type: ignore[no-untyped-def]
     if change.payment_method and (change.card_number or change.expiry):
-        raise ValidationFailed("give either a payment method or a card number with expiry, not both",
-            "change_incomplete")
+        raise ValidationFailed(
+            "give either a payment method or a card number with expiry, not both", "change_incomplete"
+        )
     if not change.payment_method:
         number, expiry = _required(change.card_number, "--card"), _required(change.expiry, "--expiry")
     with uow_factory() as uow:
@@ -287,8 +329,11 @@ def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sa
         cards = uow.customers.cards(state.order.account)
     if change.payment_method:  # entered at Stripe: only its reference reaches us
         known = next((c for c in cards if c.token == change.payment_method), None)
-        return known or gateway.save_payment_method(change.payment_method, GatewayCustomer(
-            customer.account, customer.name, customer.email, tuple(c.token for c in cards)), clock.today())
+        return known or gateway.save_payment_method(
+            change.payment_method,
+            GatewayCustomer(customer.account, customer.name, customer.email, tuple(c.token for c in cards)),
+            clock.today(),
+        )
     return gateway.tokenize(number, Expiry.parse(expiry), customer.name, clock.today())
 
 
@@ -299,32 +344,51 @@ def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcom
     token = state.line(outcome.line_no).card_token
     if token is None:
         raise RuleViolation("the order has no card to refund to", "card_missing")
-    return uow.orders.add_attempt("refund", state.order.sales_id, outcome.line_no, 1, "refund", token,
-                                  outcome.refund, clock.today(), clock.now())
+    return uow.orders.add_attempt(
+        "refund", state.order.sales_id, outcome.line_no, 1, "refund", token, outcome.refund, clock.today(), clock.now()
+    )
 
 
-def _write_void_attempts(uow, clock: Clock, state: OrderState,  # type: ignore[no-untyped-def]
-                         outcome: _Outcome) -> list[dict]:
+def _write_void_attempts(
+    uow,
+    clock: Clock,
+    state: OrderState,  # type: ignore[no-untyped-def]
+    outcome: _Outcome,
+) -> list[dict]:
     """One void attempt per authorization to release, committed with the cancellation (before the call).
     Installments sharing one authorization (the card authorized at submit) release it once."""
     voids, seen = [], set()
     for inst in outcome.voids:
         auth = uow.servicing.authorization_of(inst.sales_id, inst.line_no, inst.seq)
         if auth is None:
-            log.warning("installment %s:%s:%s is authorized but no authorization is on record; nothing to void",
-                        inst.sales_id, inst.line_no, inst.seq)
+            log.warning(
+                "installment %s:%s:%s is authorized but no authorization is on record; nothing to void",
+                inst.sales_id,
+                inst.line_no,
+                inst.seq,
+            )
             continue
         if auth["reference"] in seen or auth["subject"] == "payment":  # a submit authorization: released
             continue  # by settle_authorizations once nothing it holds is left to capture
         seen.add(auth["reference"])
-        key = uow.orders.add_attempt("installment", inst.sales_id, inst.line_no, inst.seq, "void",
-                                     auth["card_token"], inst.amount, clock.today(), clock.now())
+        key = uow.orders.add_attempt(
+            "installment",
+            inst.sales_id,
+            inst.line_no,
+            inst.seq,
+            "void",
+            auth["card_token"],
+            inst.amount,
+            clock.today(),
+            clock.now(),
+        )
         voids.append({"key": key, "installment": inst, **auth})
     return voids
 
 
-def _send_voids(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
-                voids: list[dict]) -> None:
+def _send_voids(
+    uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str, voids: list[dict]
+) -> None:
     """The voids (attempts committed) sent concurrently; their answers written here, on this thread."""
     if not voids:
         return
@@ -333,29 +397,65 @@ def _send_voids(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, 
         for void, result in zip(voids, results):
             inst = void["installment"]
             uow.orders.finish_attempt(void["key"], ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-            uow.audit.add(AuditEntry(actor, Entity.PAYMENT, void["key"], f"void_{result.outcome.value}", None,
-                                     {"authorization": void["reference"], "amount": str(inst.amount.amount),
-                                      "currency": inst.amount.currency, "outcome": result.outcome.value},
-                                     result.reason, sales_id), clock.now())
+            uow.audit.add(
+                AuditEntry(
+                    actor,
+                    Entity.PAYMENT,
+                    void["key"],
+                    f"void_{result.outcome.value}",
+                    None,
+                    {
+                        "authorization": void["reference"],
+                        "amount": str(inst.amount.amount),
+                        "currency": inst.amount.currency,
+                        "outcome": result.outcome.value,
+                    },
+                    result.reason,
+                    sales_id,
+                ),
+                clock.now(),
+            )
         uow.commit()
 
 
-def _send_refund(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str,
-                 outcome: _Outcome, key: str) -> None:
+def _send_refund(
+    uow_factory: UowFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    actor: Actor,
+    sales_id: str,
+    outcome: _Outcome,
+    key: str,
+) -> None:
     with uow_factory() as uow:
         token = uow.servicing.line(sales_id, outcome.line_no)["card_token"]
         captures = captures_of_line(uow, sales_id, outcome.line_no)
     result = call_refund(gateway, token, outcome.refund, key, captures)
     with uow_factory() as uow:
         uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-        uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, f"refund_{result.outcome.value}", None,
-                                 {"amount": str(outcome.refund.amount), "currency": outcome.refund.currency,
-                                  "outcome": result.outcome.value}, result.reason, sales_id), clock.now())
+        uow.audit.add(
+            AuditEntry(
+                actor,
+                Entity.PAYMENT,
+                key,
+                f"refund_{result.outcome.value}",
+                None,
+                {
+                    "amount": str(outcome.refund.amount),
+                    "currency": outcome.refund.currency,
+                    "outcome": result.outcome.value,
+                },
+                result.reason,
+                sales_id,
+            ),
+            clock.now(),
+        )
         uow.commit()
 
 
-def resolve_unknown(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str,
-                    actor: Actor = SYSTEM) -> int:
+def resolve_unknown(
+    uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, actor: Actor = SYSTEM
+) -> int:
     """Installment charges of the order whose outcome is unknown: looked up under their own key (and
     re-sent under that same key when the gateway never got them) — never charged under a new key."""
     with uow_factory() as uow:
@@ -374,8 +474,13 @@ def _look_up(gateway: PaymentGateway, a: dict) -> GatewayResult:
     gateway never got it."""
     found = call_lookup(gateway, a["idempotency_key"])
     if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
-        found = call_gateway(gateway, a["operation"], a["card_token"],
-                             Money.from_minor(a["amount_minor"], a["currency"]), a["idempotency_key"])
+        found = call_gateway(
+            gateway,
+            a["operation"],
+            a["card_token"],
+            Money.from_minor(a["amount_minor"], a["currency"]),
+            a["idempotency_key"],
+        )
     return found
 
 
@@ -387,9 +492,19 @@ def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: dict,
         inst = next(i for i in uow.orders.installments(a["sales_id"]) if (i.line_no, i.seq) == (a["line_no"], a["seq"]))
         if inst.status in (P.UNKNOWN, P.NOT_SUBMITTED, P.DECLINED, P.AUTHORIZED) and inst.status != status:
             uow.servicing.set_installment(inst, inst.amount, status)
-            uow.audit.add(AuditEntry(actor, Entity.INSTALLMENT, f"{a['sales_id']}:{a['line_no']}:{a['seq']}",
-                                     "looked_up", {"status": inst.status.value}, {"status": status.value},
-                                     f"gateway lookup of {a['idempotency_key']}", a["sales_id"]), clock.now())
+            uow.audit.add(
+                AuditEntry(
+                    actor,
+                    Entity.INSTALLMENT,
+                    f"{a['sales_id']}:{a['line_no']}:{a['seq']}",
+                    "looked_up",
+                    {"status": inst.status.value},
+                    {"status": status.value},
+                    f"gateway lookup of {a['idempotency_key']}",
+                    a["sales_id"],
+                ),
+                clock.now(),
+            )
         uow.commit()
 
 
@@ -410,24 +525,47 @@ def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, 
             add(Entity.OCCURRENCE, f"{sales_id}:{line_no}:{s.seq}", change.kind, _slot_view(o), _slot_view(s))
     old_line = before.line(line_no)
     if outcome.line_values or outcome.adjustment or outcome.closed_pause:
-        add(Entity.LINE, f"{sales_id}:{line_no}", change.kind, {"status": old_line.status},
-            {"status": outcome.after.line(line_no).status, **_adjustment_view(outcome)})
+        add(
+            Entity.LINE,
+            f"{sales_id}:{line_no}",
+            change.kind,
+            {"status": old_line.status},
+            {"status": outcome.after.line(line_no).status, **_adjustment_view(outcome)},
+        )
     for inst, amount, status in outcome.installments:
-        add(Entity.INSTALLMENT, f"{sales_id}:{inst.line_no}:{inst.seq}", change.kind,
+        add(
+            Entity.INSTALLMENT,
+            f"{sales_id}:{inst.line_no}:{inst.seq}",
+            change.kind,
             {"amount": str(inst.amount.amount), "status": inst.status.value},
-            {"amount": str(amount.amount), "status": status.value})
+            {"amount": str(amount.amount), "status": status.value},
+        )
     if outcome.refund:
-        add(Entity.PAYMENT, f"refund:{sales_id}:{line_no}", "refund_requested", None,
-            {"amount": str(outcome.refund.amount), "currency": outcome.refund.currency})
+        add(
+            Entity.PAYMENT,
+            f"refund:{sales_id}:{line_no}",
+            "refund_requested",
+            None,
+            {"amount": str(outcome.refund.amount), "currency": outcome.refund.currency},
+        )
     if card is not None:
-        add(Entity.LINE, f"{sales_id}:{line_no}", "change_card", {"card_token": old_line.card_token},
-            {"card": card.masked, "card_token": card.token})
+        add(
+            Entity.LINE,
+            f"{sales_id}:{line_no}",
+            "change_card",
+            {"card_token": old_line.card_token},
+            {"card": card.masked, "card_token": card.token},
+        )
     return entries
 
 
 def _slot_view(s) -> dict:  # type: ignore[no-untyped-def]
-    return {"ship_date": s.occ.ship_date.isoformat(), "item_id": s.occ.item_id, "price": str(s.occ.price.amount),
-            "status": s.status.value}
+    return {
+        "ship_date": s.occ.ship_date.isoformat(),
+        "item_id": s.occ.item_id,
+        "price": str(s.occ.price.amount),
+        "status": s.status.value,
+    }
 
 
 def _adjustment_view(outcome: _Outcome) -> dict:

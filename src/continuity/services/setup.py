@@ -1,4 +1,5 @@
 """Setting up: parameters, payment schedules, products and programs (validated together)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -44,11 +45,22 @@ def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[
             product.continuity_program_id = program_id
             uow.setup.save_product(product)
         old = products_before.get(product.item_id)
-        record(uow, actor, Entity.PRODUCT, product.item_id, _view(old), _view(product),
-               program_id=product.continuity_program_id)
+        record(
+            uow,
+            actor,
+            Entity.PRODUCT,
+            product.item_id,
+            _view(old),
+            _view(product),
+            program_id=product.continuity_program_id,
+        )
     check_program_currencies(uow, {p.program_id for p in doc.programs}, {p.item_id for p in doc.products})
-    return {"parameters": int(doc.parameters is not None), "payment_schedules": len(doc.payment_schedules),
-            "products": len(doc.products), "programs": len(doc.programs)}
+    return {
+        "parameters": int(doc.parameters is not None),
+        "payment_schedules": len(doc.payment_schedules),
+        "products": len(doc.products),
+        "programs": len(doc.programs),
+    }
 
 
 def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
@@ -63,8 +75,7 @@ def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> N
     program.current_event = program.current_event_on(as_of)
     before = _existing(lambda: uow.setup.program(program.program_id))
     uow.setup.save_program(program)
-    record(uow, actor, Entity.PROGRAM, program.program_id, _view(before), _view(program),
-           program_id=program.program_id)
+    record(uow, actor, Entity.PROGRAM, program.program_id, _view(before), _view(program), program_id=program.program_id)
 
 
 def change_parameters(uow_factory: UowFactory, changes: dict, actor: Actor = SYSTEM) -> ContinuityParameters:
@@ -91,8 +102,15 @@ def save_product(uow, product, actor: Actor = SYSTEM) -> None:  # type: ignore[n
     before = _existing(lambda: uow.setup.product(product.item_id))
     uow.setup.save_product(product)
     check_program_currencies(uow, set(), {product.item_id})  # refused: the caller does not commit
-    record(uow, actor, Entity.PRODUCT, product.item_id, _view(before), _view(product),
-           program_id=product.continuity_program_id)
+    record(
+        uow,
+        actor,
+        Entity.PRODUCT,
+        product.item_id,
+        _view(before),
+        _view(product),
+        program_id=product.continuity_program_id,
+    )
 
 
 def check_program_currencies(uow, program_ids: set[str], item_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
@@ -101,8 +119,11 @@ def check_program_currencies(uow, program_ids: set[str], item_ids: set[str]) -> 
     products = {p.item_id: p for p in uow.setup.products()}
     parents_of = {products[i].continuity_program_id for i in item_ids if i in products}
     for program in uow.setup.programs():
-        if (program.program_id in program_ids or program.program_id in parents_of
-                or any(e.item_id in item_ids for e in program.events)):
+        if (
+            program.program_id in program_ids
+            or program.program_id in parents_of
+            or any(e.item_id in item_ids for e in program.events)
+        ):
             check_currencies(program, products)
 
 
@@ -112,8 +133,16 @@ def save_payment_schedule(uow, schedule, actor: Actor = SYSTEM) -> None:  # type
     record(uow, actor, Entity.PAYMENT_SCHEDULE, schedule.payment_schedule_id, _view(before), _view(schedule))
 
 
-def record(uow, actor: Actor, entity: Entity, key: str, before: dict | None,  # type: ignore[no-untyped-def]
-           after: dict | None, reason: str = "", program_id: str | None = None) -> None:
+def record(
+    uow,
+    actor: Actor,
+    entity: Entity,
+    key: str,
+    before: dict | None,  # type: ignore[no-untyped-def]
+    after: dict | None,
+    reason: str = "",
+    program_id: str | None = None,
+) -> None:
     """One audit entry for a setup change (nothing when nothing changed)."""
     if before == after:
         return

@@ -2,6 +2,7 @@
 
 The same shapes are read by `programs import`, the demo loader and (later) the API.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -54,10 +55,17 @@ class EventDoc(_Doc):
             interval = Interval.parse(self.interval)
         else:  # 0 is kept (and refused by the program's validation), never taken for "not given"
             interval = Interval.days(30 if self.days_from_last_event is None else self.days_from_last_event)
-        price = (Money(parse_amount(self.price), self.currency or ITEM_CURRENCY)
-                 if self.price is not None else None)
-        return Event(self.event_id, self.item_id, self.quantity, self.times_to_repeat, interval,
-                     EventAction(self.action), price, self.start_date)
+        price = Money(parse_amount(self.price), self.currency or ITEM_CURRENCY) if self.price is not None else None
+        return Event(
+            self.event_id,
+            self.item_id,
+            self.quantity,
+            self.times_to_repeat,
+            interval,
+            EventAction(self.action),
+            price,
+            self.start_date,
+        )
 
 
 class ProgramDoc(_Doc):
@@ -75,10 +83,16 @@ class ProgramDoc(_Doc):
 
     def to_domain(self) -> Program:
         return Program(
-            self.program_id, masked_reason(self.description, "description"), OrderStart(self.order_start),
+            self.program_id,
+            masked_reason(self.description, "description"),
+            OrderStart(self.order_start),
             self.bill_up_front,
-            self.days_after_order, [e.to_domain() for e in self.events], self.payment_schedule_id,
-            self.prompt_for_start_date, self.prompt_for_payment_schedule, self.consolidate_past_orders,
+            self.days_after_order,
+            [e.to_domain() for e in self.events],
+            self.payment_schedule_id,
+            self.prompt_for_start_date,
+            self.prompt_for_payment_schedule,
+            self.consolidate_past_orders,
             self.active,
         )
 
@@ -91,9 +105,12 @@ class PaymentScheduleDoc(_Doc):
     allocation: Literal["total"] = "total"
 
     def to_domain(self) -> PaymentSchedule:
-        return PaymentSchedule(self.payment_schedule_id, masked_reason(self.description, "description"),
-                               self.number_of_payments,
-                               Interval.parse(self.interval))
+        return PaymentSchedule(
+            self.payment_schedule_id,
+            masked_reason(self.description, "description"),
+            self.number_of_payments,
+            Interval.parse(self.interval),
+        )
 
 
 class ProductDoc(_Doc):
@@ -104,8 +121,12 @@ class ProductDoc(_Doc):
     continuity_program_id: str | None = None
 
     def to_domain(self) -> Product:
-        return Product(self.item_id, checked_name(self.name, "name"), Money(parse_amount(self.price), self.currency),
-                       self.continuity_program_id)
+        return Product(
+            self.item_id,
+            checked_name(self.name, "name"),
+            Money(parse_amount(self.price), self.currency),
+            self.continuity_program_id,
+        )
 
 
 class ParametersDoc(_Doc):

@@ -4,6 +4,7 @@ tell per month what was created, shipped, charged and refunded.
 The jobs are the production ones (run_all of the job registry, with the warehouse stand-in that
 ships paid child orders); only the clock is simulated. Copying the data and reading the copy's
 rows back are the adapters' part (adapters/snapshot.py)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -87,18 +88,30 @@ def play(deps: JobDeps, clock: SimulationClock, days: list[date], progress: Prog
     return runs
 
 
-def summarise(children: list[ChildOrderRow], charges: list[ChargeRow], start: date, months: int,
-              sales_id: str | None = None) -> dict:
+def summarise(
+    children: list[ChildOrderRow], charges: list[ChargeRow], start: date, months: int, sales_id: str | None = None
+) -> dict:
     """Per period and in total: child orders created, shipments, items, charges, declines, refunds."""
     spans = periods(start, months)
     end = spans[-1][1]
-    rows = [{"period": k + 1, "from": first.isoformat(), "to": last.isoformat(),
-             **_figures(children, charges, first, last)} for k, (first, last) in enumerate(spans)]
-    summary = {"start": start.isoformat(), "end": end.isoformat(), "months": months, "sales_order": sales_id,
-               "periods": rows, "totals": _figures(children, charges, start, end)}
+    rows = [
+        {"period": k + 1, "from": first.isoformat(), "to": last.isoformat(), **_figures(children, charges, first, last)}
+        for k, (first, last) in enumerate(spans)
+    ]
+    summary = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "months": months,
+        "sales_order": sales_id,
+        "periods": rows,
+        "totals": _figures(children, charges, start, end),
+    }
     if sales_id:
-        summary["shipments"] = [_child_view(c) for c in sorted(children, key=_by_ship_date)
-                                if _within(c.created_on, start, end) or _within(c.shipped_on, start, end)]
+        summary["shipments"] = [
+            _child_view(c)
+            for c in sorted(children, key=_by_ship_date)
+            if _within(c.created_on, start, end) or _within(c.shipped_on, start, end)
+        ]
         summary["charges"] = [_charge_view(c) for c in charges if _within(c.as_of, start, end)]
     return summary
 
@@ -136,12 +149,23 @@ def _by_ship_date(c: ChildOrderRow) -> tuple[date, str]:
 
 
 def _child_view(c: ChildOrderRow) -> dict:
-    return {"sales_id": c.sales_id, "created_on": c.created_on.isoformat(),
-            "ship_date": c.ship_date.isoformat() if c.ship_date else None,
-            "shipped_on": c.shipped_on.isoformat() if c.shipped_on else None, "status": c.status,
-            "items": [{"item_id": i, "quantity": q} for i, q in c.items]}
+    return {
+        "sales_id": c.sales_id,
+        "created_on": c.created_on.isoformat(),
+        "ship_date": c.ship_date.isoformat() if c.ship_date else None,
+        "shipped_on": c.shipped_on.isoformat() if c.shipped_on else None,
+        "status": c.status,
+        "items": [{"item_id": i, "quantity": q} for i, q in c.items],
+    }
 
 
 def _charge_view(c: ChargeRow) -> dict:
-    return {"date": c.as_of.isoformat(), "sales_id": c.sales_id, "seq": c.seq, "operation": c.operation,
-            "status": c.status, "amount": str(c.amount.amount), "currency": c.amount.currency}
+    return {
+        "date": c.as_of.isoformat(),
+        "sales_id": c.sales_id,
+        "seq": c.seq,
+        "operation": c.operation,
+        "status": c.status,
+        "amount": str(c.amount.amount),
+        "currency": c.amount.currency,
+    }

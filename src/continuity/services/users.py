@@ -1,6 +1,7 @@
 """API users: create one (its bearer token is shown once, only a hash is kept), authenticate, revoke a
 token (optionally issuing a new one), disable and enable. Disabling ends the user's web sessions and
 revokes the token; a disabled user is refused like an unknown one."""
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,9 @@ def token_hash(token: str) -> str:
 def add_user(uow_factory: UowFactory, clock: Clock, name: str, role: str) -> tuple[User, str]:
     """Create a user; returns it with its new bearer token (the only time the token exists in clear)."""
     if not _NAME.match(name):
-        raise ValidationFailed("a user name is 1–100 letters, digits or . _ @ - and starts with a letter or digit",
-                               "user_name_invalid")
+        raise ValidationFailed(
+            "a user name is 1–100 letters, digits or . _ @ - and starts with a letter or digit", "user_name_invalid"
+        )
     checked_name(name, "name")
     try:
         role_ = Role(role)
@@ -56,8 +58,9 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def revoke_token(uow_factory: UowFactory, name: str, issue_new: bool = False,
-                 actor: str | None = None) -> tuple[User, str | None]:
+def revoke_token(
+    uow_factory: UowFactory, name: str, issue_new: bool = False, actor: str | None = None
+) -> tuple[User, str | None]:
     """The user's API token stops working at once; with ``issue_new`` a new one is returned (shown once).
     An ``actor`` (the API caller) may revoke its own token only for a new one."""
     if actor == name and not issue_new:

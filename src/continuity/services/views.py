@@ -1,4 +1,5 @@
 """Read side: plain JSON-ready dicts for the CLI, API and UI (keys are the concept names)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -19,8 +20,14 @@ def money(value: Money | None) -> str | None:
 
 
 def customer_view(c: Customer) -> dict:
-    return {"account": c.account, "name": c.name, "phone": c.phone, "email": c.email,
-            "language": c.language, "addresses": [asdict(a) for a in c.addresses]}
+    return {
+        "account": c.account,
+        "name": c.name,
+        "phone": c.phone,
+        "email": c.email,
+        "language": c.language,
+        "addresses": [asdict(a) for a in c.addresses],
+    }
 
 
 def card_view(card: Card) -> dict:
@@ -28,29 +35,50 @@ def card_view(card: Card) -> dict:
 
 
 def product_view(p: Product) -> dict:
-    return {"item_id": p.item_id, "name": p.name, "price": money(p.price), "currency": p.price.currency,
-            "continuity_program_id": p.continuity_program_id}
+    return {
+        "item_id": p.item_id,
+        "name": p.name,
+        "price": money(p.price),
+        "currency": p.price.currency,
+        "continuity_program_id": p.continuity_program_id,
+    }
 
 
 def schedule_view(s: PaymentSchedule) -> dict:
-    return {"payment_schedule_id": s.payment_schedule_id, "description": s.description,
-            "number_of_payments": s.number_of_payments, "interval": str(s.interval),
-            "allocation": s.allocation.value}
+    return {
+        "payment_schedule_id": s.payment_schedule_id,
+        "description": s.description,
+        "number_of_payments": s.number_of_payments,
+        "interval": str(s.interval),
+        "allocation": s.allocation.value,
+    }
 
 
 def program_view(p: Program) -> dict:
     return {
-        "program_id": p.program_id, "description": p.description, "order_start": p.order_start.value,
-        "bill_up_front": p.bill_up_front, "payment_schedule_id": p.payment_schedule_id,
+        "program_id": p.program_id,
+        "description": p.description,
+        "order_start": p.order_start.value,
+        "bill_up_front": p.bill_up_front,
+        "payment_schedule_id": p.payment_schedule_id,
         "prompt_for_start_date": p.prompt_for_start_date,
         "prompt_for_payment_schedule": p.prompt_for_payment_schedule,
-        "days_after_order": p.days_after_order, "consolidate_past_orders": p.consolidate_past_orders,
-        "active": p.active, "current_event": p.current_event,
+        "days_after_order": p.days_after_order,
+        "consolidate_past_orders": p.consolidate_past_orders,
+        "active": p.active,
+        "current_event": p.current_event,
         "events": [
-            {"event_id": e.event_id, "item_id": e.item_id, "quantity": e.quantity, "price": money(e.price),
-             "currency": e.price.currency if e.price else None, "times_to_repeat": e.times_to_repeat,
-                 "interval": str(e.interval),
-             "start_date": e.start_date.isoformat() if e.start_date else None, "action": e.action.value}
+            {
+                "event_id": e.event_id,
+                "item_id": e.item_id,
+                "quantity": e.quantity,
+                "price": money(e.price),
+                "currency": e.price.currency if e.price else None,
+                "times_to_repeat": e.times_to_repeat,
+                "interval": str(e.interval),
+                "start_date": e.start_date.isoformat() if e.start_date else None,
+                "action": e.action.value,
+            }
             for e in p.sorted_events()
         ],
     }
@@ -66,8 +94,14 @@ def _due_and_unpaid(order: SalesOrder, installments: list[Installment]) -> Money
     not yet charged."""
     if order.status in EDITABLE:
         return amount_due_now(order, installments, order.order_date)
-    return total([i.amount for i in installments if i.status in _UNSETTLED
-                  or (i.status == PaymentStatus.NOT_SUBMITTED and i.due_date <= order.order_date)], order.currency)
+    return total(
+        [
+            i.amount
+            for i in installments
+            if i.status in _UNSETTLED or (i.status == PaymentStatus.NOT_SUBMITTED and i.due_date <= order.order_date)
+        ],
+        order.currency,
+    )
 
 
 def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
@@ -81,20 +115,38 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
         payments = uow.orders.payments(sales_id)
         cards = {c.token: c for c in uow.customers.cards(order.account)}
     return {
-        "sales_id": order.sales_id, "account": order.account, "name": customer.name,
-        "order_date": order.order_date.isoformat(), "status": order.status.value,
+        "sales_id": order.sales_id,
+        "account": order.account,
+        "name": customer.name,
+        "order_date": order.order_date.isoformat(),
+        "status": order.status.value,
         "standing": standing(state) if state else order.status.value,
-        "hold_reason": order.hold_reason, "currency": order.currency,
-        "parent_sales_id": order.parent_sales_id, "is_continuity_parent": order.is_continuity_parent,
+        "hold_reason": order.hold_reason,
+        "currency": order.currency,
+        "parent_sales_id": order.parent_sales_id,
+        "is_continuity_parent": order.is_continuity_parent,
         "amount_due_now": money(_due_and_unpaid(order, installments)),
         "lines": lines,
         "installments": [
-            {"line_no": i.line_no, "seq": i.seq, "due_date": i.due_date.isoformat(), "amount": money(i.amount),
-             "status": i.status.value} for i in installments
+            {
+                "line_no": i.line_no,
+                "seq": i.seq,
+                "due_date": i.due_date.isoformat(),
+                "amount": money(i.amount),
+                "status": i.status.value,
+            }
+            for i in installments
         ],
         "payments": [
-            {"payment_id": p.payment_id, "method": p.method, "card": cards[p.card_token].masked,
-             "amount": money(p.amount), "status": p.status.value, "reason": p.reason} for p in payments
+            {
+                "payment_id": p.payment_id,
+                "method": p.method,
+                "card": cards[p.card_token].masked,
+                "amount": money(p.amount),
+                "status": p.status.value,
+                "reason": p.reason,
+            }
+            for p in payments
         ],
     }
 
@@ -102,15 +154,23 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
 def _line_view(uow, sales_id: str, line, value: Money | None) -> dict:  # type: ignore[no-untyped-def]
     """A continuity line's amount is what it will be charged in all (``value``), its unit price what it was
     sold at."""
-    view = {"line_no": line.line_no, "item_id": line.item_id, "quantity": line.quantity,
-            "unit_price": money(line.unit_price), "amount": money(line.amount if value is None else value),
-                "status": line.status.value,
-            "continuity": None}
+    view = {
+        "line_no": line.line_no,
+        "item_id": line.item_id,
+        "quantity": line.quantity,
+        "unit_price": money(line.unit_price),
+        "amount": money(line.amount if value is None else value),
+        "status": line.status.value,
+        "continuity": None,
+    }
     if line.continuity:
         t = line.continuity
         view["continuity"] = {
-            "program_id": t.program_id, "start_date": t.start_date.isoformat(), "start_event": t.start_event,
-            "bill_up_front": t.bill_up_front, "payment_schedule_id": t.payment_schedule_id,
+            "program_id": t.program_id,
+            "start_date": t.start_date.isoformat(),
+            "start_event": t.start_event,
+            "bill_up_front": t.bill_up_front,
+            "payment_schedule_id": t.payment_schedule_id,
             "billing_mode": t.billing_mode.value,
             "schedule": [
                 {**occ, "price": money(occ["price"]), "ship_date": occ["ship_date"].isoformat()}

@@ -5,6 +5,7 @@ SHA-256.
 Every refused login — unknown name, wrong password, disabled user, throttled client — does the same
 work (the throttle read, the login read, one argon2 verify, the failure write) and raises the same
 LoginRefused: the answer tells nothing about which names exist or whether a client is being held back."""
+
 from __future__ import annotations
 
 import hashlib
@@ -65,8 +66,9 @@ class WebAuthStore(Protocol):
     def failures(self, keys: ThrottleKeys) -> tuple[Failures | None, Failures | None]: ...
     def record_failure(self, keys: ThrottleKeys, now: datetime, forget_before: datetime) -> None: ...
     def clear_failures(self, keys: ThrottleKeys) -> None: ...
-    def add_session(self, session_hash: str, user_id: int, csrf_token: str, language: str | None,
-                    now: datetime) -> None: ...
+    def add_session(
+        self, session_hash: str, user_id: int, csrf_token: str, language: str | None, now: datetime
+    ) -> None: ...
     def session(self, session_hash: str) -> Session | None: ...
     def touch_session(self, session_hash: str, now: datetime) -> None: ...
     def delete_session(self, session_hash: str) -> None: ...
@@ -91,8 +93,7 @@ def session_hash(session_id: str) -> str:
 
 
 def throttle_keys(client_address: str, name: str) -> ThrottleKeys:
-    return ThrottleKeys(hashlib.sha256(client_address.encode()).hexdigest(),
-                        hashlib.sha256(name.encode()).hexdigest())
+    return ThrottleKeys(hashlib.sha256(client_address.encode()).hexdigest(), hashlib.sha256(name.encode()).hexdigest())
 
 
 def check_password(password: str) -> None:
@@ -112,8 +113,9 @@ def set_password(store: WebAuthStore, clock: Clock, name: str, password: str) ->
     return user
 
 
-def log_in(store: WebAuthStore, clock: Clock, name: str, password: str, language: str | None,
-           client_address: str = "") -> NewSession:
+def log_in(
+    store: WebAuthStore, clock: Clock, name: str, password: str, language: str | None, client_address: str = ""
+) -> NewSession:
     """Check the password and open a session; raises LoginRefused, the same way for every refusal."""
     now = clock.now()
     name, password = name[:MAX_NAME], password[:MAX_PASSWORD]
@@ -134,8 +136,13 @@ def log_in(store: WebAuthStore, clock: Clock, name: str, password: str, language
     return NewSession(session_id, session)
 
 
-def current_session(store: WebAuthStore, clock: Clock, session_id: str | None,
-                    idle_timeout: timedelta = IDLE_TIMEOUT, max_age: timedelta = MAX_AGE) -> Session | None:
+def current_session(
+    store: WebAuthStore,
+    clock: Clock,
+    session_id: str | None,
+    idle_timeout: timedelta = IDLE_TIMEOUT,
+    max_age: timedelta = MAX_AGE,
+) -> Session | None:
     """The live session of a cookie, or None; an idle or too old one is deleted (the user logs in again)."""
     if not session_id or len(session_id) > 100:
         return None

@@ -19,6 +19,7 @@ The K-th call is a precise point when the calls go one at a time (``--gateway-co
 the default pool (CONTINUITY_GATEWAY_CONCURRENCY's default) the calls around it are in flight too.
 ``--latency-ms`` is the test connector's latency (CONTINUITY_TEST_GATEWAY_LATENCY_MS).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,8 +93,16 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
 
-    app = bootstrap(Settings(args.url, None, None, gateway_concurrency=args.gateway_concurrency,
-                             gateway_rate=args.gateway_rate, test_gateway_latency_ms=args.latency_ms))
+    app = bootstrap(
+        Settings(
+            args.url,
+            None,
+            None,
+            gateway_concurrency=args.gateway_concurrency,
+            gateway_rate=args.gateway_rate,
+            test_gateway_latency_ms=args.latency_ms,
+        )
+    )
     counter = _Counter(args.kill_after)
     if args.kill_at.startswith("sql:"):
         prefix = args.kill_at[4:].strip().upper()

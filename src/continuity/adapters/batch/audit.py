@@ -1,5 +1,6 @@
 """Set-based audit entries of the batch jobs: one INSERT … SELECT per statement that changes rows,
 in the same transaction and with the same WHERE as the change, run just before it."""
+
 from __future__ import annotations
 
 import json
@@ -12,17 +13,37 @@ from continuity.adapters.batch.sql import sql_text
 _COLUMNS = "occurred_at, actor, actor_kind, entity, entity_key, sales_id, program_id, action, before, after, reason"
 
 
-def audit_select(conn: Connection, job: str, entity: str, action: str, *, key: str, sales_id: str,
-                 before: str, after: str, source: str, params: dict, reason: str = "",
-                 program_id: str = "NULL") -> int:
+def audit_select(
+    conn: Connection,
+    job: str,
+    entity: str,
+    action: str,
+    *,
+    key: str,
+    sales_id: str,
+    before: str,
+    after: str,
+    source: str,
+    params: dict,
+    reason: str = "",
+    program_id: str = "NULL",
+) -> int:
     """``INSERT INTO audit_entries SELECT … FROM source``: ``key``/``sales_id``/``before``/``after`` are
     SQL expressions over ``source`` (a FROM … WHERE clause)."""
-    return conn.execute(sql_text(
-        f"INSERT INTO audit_entries ({_COLUMNS}) SELECT :audit_now, :audit_actor, 'job', :audit_entity, {key}, "
-        f"{sales_id}, {program_id}, :audit_action, {before}, {after}, :audit_reason FROM {source}"
-    ).bindparams(bindparam("audit_now", type_=DateTime(timezone=True))), {**params, "audit_now": datetime.now(UTC),
-        "audit_actor": f"job:{job}", "audit_entity": entity,
-        "audit_action": action, "audit_reason": reason}).rowcount
+    return conn.execute(
+        sql_text(
+            f"INSERT INTO audit_entries ({_COLUMNS}) SELECT :audit_now, :audit_actor, 'job', :audit_entity, {key}, "
+            f"{sales_id}, {program_id}, :audit_action, {before}, {after}, :audit_reason FROM {source}"
+        ).bindparams(bindparam("audit_now", type_=DateTime(timezone=True))),
+        {
+            **params,
+            "audit_now": datetime.now(UTC),
+            "audit_actor": f"job:{job}",
+            "audit_entity": entity,
+            "audit_action": action,
+            "audit_reason": reason,
+        },
+    ).rowcount
 
 
 def audit_rows(conn: Connection, job: str, entries: list[dict]) -> None:
@@ -31,18 +52,32 @@ def audit_rows(conn: Connection, job: str, entries: list[dict]) -> None:
     if not entries:
         return
     now = datetime.now(UTC)
-    conn.execute(sql_text(
-        f"INSERT INTO audit_entries ({_COLUMNS}) VALUES (:now, :actor, 'job', :entity, :entity_key, :sales_id, "
-        ":program_id, :action, :before, :after, :reason)"
-    ), [{"now": now, "actor": f"job:{job}", "entity": e["entity"], "entity_key": e["entity_key"],
-         "sales_id": e.get("sales_id"), "program_id": e.get("program_id"), "action": e["action"],
-         "before": _json(e.get("before")), "after": _json(e.get("after")), "reason": e.get("reason", "")}
-        for e in entries])
+    conn.execute(
+        sql_text(
+            f"INSERT INTO audit_entries ({_COLUMNS}) VALUES (:now, :actor, 'job', :entity, :entity_key, :sales_id, "
+            ":program_id, :action, :before, :after, :reason)"
+        ),
+        [
+            {
+                "now": now,
+                "actor": f"job:{job}",
+                "entity": e["entity"],
+                "entity_key": e["entity_key"],
+                "sales_id": e.get("sales_id"),
+                "program_id": e.get("program_id"),
+                "action": e["action"],
+                "before": _json(e.get("before")),
+                "after": _json(e.get("after")),
+                "reason": e.get("reason", ""),
+            }
+            for e in entries
+        ],
+    )
 
 
 def status_json(expr: str) -> str:
     """SQL for the JSON text {"status": <expr>}."""
-    return "'{\"status\": \"' || " + expr + " || '\"}'"
+    return '\'{"status": "\' || ' + expr + " || '\"}'"
 
 
 def _json(value: dict | None) -> str | None:

@@ -12,6 +12,7 @@ of a whole table (the chunk drives each join: ``CROSS JOIN`` fixes the join orde
 the occurrence update looks its rows up by key). Child keys (PARENT-LINE-SEQ) sort right after
 their parent's key, so the inserts go through each B-tree in order. Figures: README, "Benchmark".
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -45,11 +46,17 @@ class ChildOrderStore:
 
     def count_due_lines(self, q: ChildOrderQuery) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(sql_text(
-                "SELECT COUNT(*) FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
-                "WHERE cl.status = 'open' AND so.status = 'open'" + filters_sql(q.item_id, q.sales_id)
-                + " AND EXISTS (" + _DUE_OCCURRENCE + ")"
-            ), _params(q)).scalar_one()
+            return conn.execute(
+                sql_text(
+                    "SELECT COUNT(*) FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
+                    "WHERE cl.status = 'open' AND so.status = 'open'"
+                    + filters_sql(q.item_id, q.sales_id)
+                    + " AND EXISTS ("
+                    + _DUE_OCCURRENCE
+                    + ")"
+                ),
+                _params(q),
+            ).scalar_one()
 
     def create_chunk(self, q: ChildOrderQuery, after: tuple[str, int] | None, now: datetime) -> ChunkResult:
         with bulk_transaction(self.engine) as conn:
@@ -82,26 +89,39 @@ _DUE_OCCURRENCE = (
 
 
 def _params(q: ChildOrderQuery) -> dict:
-    return {"as_of": q.as_of, "due_until": q.due_until, "item_id": q.item_id, "sales_id": q.sales_id,
-            "chunk": q.chunk_size, "month_index": q.as_of.year * 12 + q.as_of.month}
+    return {
+        "as_of": q.as_of,
+        "due_until": q.due_until,
+        "item_id": q.item_id,
+        "sales_id": q.sales_id,
+        "chunk": q.chunk_size,
+        "month_index": q.as_of.year * 12 + q.as_of.month,
+    }
 
 
-def _claim_and_stage(conn: Connection, q: ChildOrderQuery,
-                     after: tuple[str, int] | None) -> tuple[int, tuple[str, int] | None, int, bool]:
+def _claim_and_stage(
+    conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | None
+) -> tuple[int, tuple[str, int] | None, int, bool]:
     """Claim the next chunk of parent lines with due work, in key order, and stage their due
     occurrences in tmp_due; returns (lines claimed, last line key, occurrences skipped for an
     expired card, whether any child is held). Every claimed line has a due occurrence, so tmp_due
     holds all of them."""
     temp_table(conn, "tmp_due", DUE_COLUMNS)
-    conn.execute(sql_text(_STAGE.format(claim=_claim_sql(conn, q, after))),
-                 {**_params(q), "after_id": after[0] if after else None, "after_line": after[1] if after else None})
-    claimed, skipped = conn.execute(sql_text(
-        "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT sales_id, line_no FROM tmp_due) AS lines), "
-        "(SELECT COUNT(*) FROM tmp_due WHERE expired = 1)")).one()
+    conn.execute(
+        sql_text(_STAGE.format(claim=_claim_sql(conn, q, after))),
+        {**_params(q), "after_id": after[0] if after else None, "after_line": after[1] if after else None},
+    )
+    claimed, skipped = conn.execute(
+        sql_text(
+            "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT sales_id, line_no FROM tmp_due) AS lines), "
+            "(SELECT COUNT(*) FROM tmp_due WHERE expired = 1)"
+        )
+    ).one()
     if not claimed:
         return 0, None, 0, False
-    last = conn.execute(sql_text(
-        "SELECT sales_id, line_no FROM tmp_due ORDER BY sales_id DESC, line_no DESC LIMIT 1")).one()
+    last = conn.execute(
+        sql_text("SELECT sales_id, line_no FROM tmp_due ORDER BY sales_id DESC, line_no DESC LIMIT 1")
+    ).one()
     if skipped:
         conn.execute(sql_text("DELETE FROM tmp_due WHERE expired = 1"))
     return claimed, (last[0], last[1]), skipped, _mark_held(conn, q) > 0
@@ -109,21 +129,32 @@ def _claim_and_stage(conn: Connection, q: ChildOrderQuery,
 
 def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | None) -> str:
     cursor = " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)" if after else ""
-    order = ("(SELECT MIN(o.ship_date) FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id "
-             "AND o.line_no = cl.line_no AND o.status = 'pending'), " if q.cap else "")
+    order = (
+        "(SELECT MIN(o.ship_date) FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id "
+        "AND o.line_no = cl.line_no AND o.status = 'pending'), "
+        if q.cap
+        else ""
+    )
     return (
         "SELECT cl.sales_id, cl.line_no, cl.item_id, cl.program_id, cl.card_token, so.account, "
         "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END AS pay_later "
         "FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
-        "WHERE cl.status = 'open' AND so.status = 'open'" + filters_sql(q.item_id, q.sales_id) + cursor
-        + " AND EXISTS (" + _DUE_OCCURRENCE + ")"
-        + f" ORDER BY {order}cl.sales_id, cl.line_no LIMIT :chunk" + skip_locked(conn, "cl")
+        "WHERE cl.status = 'open' AND so.status = 'open'"
+        + filters_sql(q.item_id, q.sales_id)
+        + cursor
+        + " AND EXISTS ("
+        + _DUE_OCCURRENCE
+        + ")"
+        + f" ORDER BY {order}cl.sales_id, cl.line_no LIMIT :chunk"
+        + skip_locked(conn, "cl")
     )
 
 
 _OWN_CHILD = "o.sales_id || '-' || " + as_text("o.line_no") + " || '-' || "
-_SAME_LINE_DUE = ("FROM schedule_occurrences o2 WHERE o2.sales_id = o.sales_id AND o2.line_no = o.line_no "
-                  "AND o2.status = 'pending' AND o2.ship_date <= :due_until")
+_SAME_LINE_DUE = (
+    "FROM schedule_occurrences o2 WHERE o2.sales_id = o.sales_id AND o2.line_no = o.line_no "
+    "AND o2.status = 'pending' AND o2.ship_date <= :due_until"
+)
 # The claimed lines (a subquery: ORDER BY … LIMIT, FOR UPDATE SKIP LOCKED on PostgreSQL) drive the
 # join; CROSS JOIN keeps SQLite from scanning schedule_occurrences (or building a Bloom filter over
 # it) for every chunk. Each staged occurrence knows its child: the child's key, its line number in
@@ -134,8 +165,11 @@ _STAGE = (
     "INSERT INTO tmp_due (sales_id, line_no, seq, item_id, quantity, price_minor, currency, ship_date, "
     "child_sales_id, child_line_no, is_lead, child_amount, account, parent_item_id, pay_later, held, expired) "
     "SELECT o.sales_id, o.line_no, o.seq, o.item_id, o.quantity, o.price_minor, o.currency, o.ship_date, "
-    f"CASE WHEN p.consolidate_past_orders THEN {_OWN_CHILD}" + as_text(f"(SELECT MIN(o2.seq) {_SAME_LINE_DUE})")
-    + f" ELSE {_OWN_CHILD}" + as_text("o.seq") + " END, "
+    f"CASE WHEN p.consolidate_past_orders THEN {_OWN_CHILD}"
+    + as_text(f"(SELECT MIN(o2.seq) {_SAME_LINE_DUE})")
+    + f" ELSE {_OWN_CHILD}"
+    + as_text("o.seq")
+    + " END, "
     f"CASE WHEN p.consolidate_past_orders THEN (SELECT COUNT(*) {_SAME_LINE_DUE} AND o2.seq <= o.seq) ELSE 1 END, "
     f"CASE WHEN p.consolidate_past_orders AND EXISTS (SELECT 1 {_SAME_LINE_DUE} AND o2.seq < o.seq) THEN 0 ELSE 1 END, "
     "CASE WHEN p.consolidate_past_orders THEN (SELECT SUM(o2.price_minor * o2.quantity) "
@@ -153,18 +187,24 @@ _STAGE = (
 def _mark_held(conn: Connection, q: ChildOrderQuery) -> int:
     """Children of a parent with an installment declined or unresolved and due are created on hold.
     The (usually few) such installments come from ix_installments_due, once per chunk."""
-    return conn.execute(sql_text(
-        "UPDATE tmp_due SET held = 1 WHERE sales_id IN (SELECT i.parent_sales_id FROM installments i "
-        "WHERE i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
-    ), {"as_of": q.as_of}).rowcount
+    return conn.execute(
+        sql_text(
+            "UPDATE tmp_due SET held = 1 WHERE sales_id IN (SELECT i.parent_sales_id FROM installments i "
+            "WHERE i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
+        ),
+        {"as_of": q.as_of},
+    ).rowcount
 
 
 def _keep_first_children(conn: Connection, cap: int) -> None:
-    conn.execute(sql_text(
-        "DELETE FROM tmp_due WHERE child_sales_id NOT IN (SELECT child_sales_id FROM ("
-        "SELECT child_sales_id, MIN(ship_date) AS first_date FROM tmp_due GROUP BY child_sales_id "
-        "ORDER BY first_date, child_sales_id LIMIT :cap) AS kept)"
-    ), {"cap": cap})
+    conn.execute(
+        sql_text(
+            "DELETE FROM tmp_due WHERE child_sales_id NOT IN (SELECT child_sales_id FROM ("
+            "SELECT child_sales_id, MIN(ship_date) AS first_date FROM tmp_due GROUP BY child_sales_id "
+            "ORDER BY first_date, child_sales_id LIMIT :cap) AS kept)"
+        ),
+        {"cap": cap},
+    )
 
 
 _INSERT_CHILDREN = (
@@ -176,8 +216,7 @@ _INSERT_CHILDREN = (
 )
 
 
-def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime,
-                     any_held: bool) -> tuple[int, int, list[str]]:
+def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime, any_held: bool) -> tuple[int, int, list[str]]:
     """Insert the chunk's child orders; returns (created, created on hold, their ids if wanted).
     The ids come back (RETURNING) only when the caller wants them: fetching a row per child costs
     more than inserting it. Otherwise the counts are row counts (held and not held apart)."""
@@ -192,32 +231,43 @@ def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime,
 
 
 def _insert_lines_and_charges(conn: Connection, q: ChildOrderQuery) -> None:
-    conn.execute(sql_text(
-        "INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, status, "
-        "parent_sales_id, parent_line_no, parent_seq) "
-        "SELECT child_sales_id, child_line_no, item_id, quantity, price_minor, currency, 'open', sales_id, line_no, "
-        "seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
-    ))
-    conn.execute(sql_text(
-        "INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
-        "parent_sales_id, parent_line_no, item_id) "
-        "SELECT child_sales_id, 0, 1, :as_of, child_amount, currency, 'not_submitted', sales_id, line_no, "
-        "parent_item_id FROM tmp_due WHERE pay_later = 1 AND is_lead = 1 ON CONFLICT DO NOTHING"
-    ), {"as_of": q.as_of})
+    conn.execute(
+        sql_text(
+            "INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, status, "
+            "parent_sales_id, parent_line_no, parent_seq) "
+            "SELECT child_sales_id, child_line_no, item_id, quantity, price_minor, currency, 'open', sales_id, line_no, "
+            "seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
+        )
+    )
+    conn.execute(
+        sql_text(
+            "INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
+            "parent_sales_id, parent_line_no, item_id) "
+            "SELECT child_sales_id, 0, 1, :as_of, child_amount, currency, 'not_submitted', sales_id, line_no, "
+            "parent_item_id FROM tmp_due WHERE pay_later = 1 AND is_lead = 1 ON CONFLICT DO NOTHING"
+        ),
+        {"as_of": q.as_of},
+    )
 
 
 def _mark_occurrences(conn: Connection) -> None:
     """SQLite looks the chunk's occurrences up by key (its UPDATE … FROM scans the whole table);
     PostgreSQL joins (a correlated subquery per row costs it more than the join)."""
     if is_postgres(conn):
-        conn.execute(sql_text(
-            "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = d.child_sales_id "
-            "FROM tmp_due d WHERE schedule_occurrences.sales_id = d.sales_id "
-            "AND schedule_occurrences.line_no = d.line_no AND schedule_occurrences.seq = d.seq "
-            "AND schedule_occurrences.status = 'pending'"))
+        conn.execute(
+            sql_text(
+                "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = d.child_sales_id "
+                "FROM tmp_due d WHERE schedule_occurrences.sales_id = d.sales_id "
+                "AND schedule_occurrences.line_no = d.line_no AND schedule_occurrences.seq = d.seq "
+                "AND schedule_occurrences.status = 'pending'"
+            )
+        )
         return
-    conn.execute(sql_text(
-        "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = (SELECT d.child_sales_id "
-        "FROM tmp_due d WHERE d.sales_id = schedule_occurrences.sales_id "
-        "AND d.line_no = schedule_occurrences.line_no AND d.seq = schedule_occurrences.seq) "
-        "WHERE (sales_id, line_no, seq) IN (SELECT sales_id, line_no, seq FROM tmp_due) AND status = 'pending'"))
+    conn.execute(
+        sql_text(
+            "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = (SELECT d.child_sales_id "
+            "FROM tmp_due d WHERE d.sales_id = schedule_occurrences.sales_id "
+            "AND d.line_no = schedule_occurrences.line_no AND d.seq = schedule_occurrences.seq) "
+            "WHERE (sales_id, line_no, seq) IN (SELECT sales_id, line_no, seq FROM tmp_due) AND status = 'pending'"
+        )
+    )

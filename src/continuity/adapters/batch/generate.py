@@ -11,6 +11,7 @@ Card tokens are ``tok_test_<behaviour>_<n>``: the test gateway approves, decline
 the third part (``decline_every`` / ``timeout_every`` pick every k-th parent); ``expired_every``
 gives every k-th parent an expired card (its children are skipped by create-child-orders).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,15 @@ from continuity.adapters.batch.sql import is_postgres, sql_text
 from continuity.domain.calendar import Interval, add_days, add_months
 
 WIDTH = 8  # digits of the generated numbers: ids sort like the numbers
-_TABLES = ("customers", "cards", "sales_orders", "sales_lines", "continuity_lines", "schedule_occurrences",
-           "installments")
+_TABLES = (
+    "customers",
+    "cards",
+    "sales_orders",
+    "sales_lines",
+    "continuity_lines",
+    "schedule_occurrences",
+    "installments",
+)
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,22 @@ def sales_id(prefix: str, n: int) -> str:
     return f"SO-{prefix}{n:0{WIDTH}d}"
 
 
-def generate_due_parents(engine: Engine, n: int, as_of: date, *, program_id: str = "TRILOGY",
-                         due_occurrences: int = 1, future_occurrences: int = 0, first: int = 1,
-                         prefix: str = "G", decline_every: int = 0, timeout_every: int = 0,
-                         expired_every: int = 0, interval_days: int = 30,
-                         now: datetime | None = None) -> GeneratedParents:
+def generate_due_parents(
+    engine: Engine,
+    n: int,
+    as_of: date,
+    *,
+    program_id: str = "TRILOGY",
+    due_occurrences: int = 1,
+    future_occurrences: int = 0,
+    first: int = 1,
+    prefix: str = "G",
+    decline_every: int = 0,
+    timeout_every: int = 0,
+    expired_every: int = 0,
+    interval_days: int = 30,
+    now: datetime | None = None,
+) -> GeneratedParents:
     """Insert ``n`` open parent orders (numbers ``first`` … ``first + n - 1``) of ``program_id``.
 
     Occurrence ``seq`` 1 … ``due_occurrences`` ship ``interval_days`` apart, the last one on
@@ -88,11 +107,27 @@ def generate_due_parents(engine: Engine, n: int, as_of: date, *, program_id: str
             conn.exec_driver_sql("PRAGMA cache_size = -262144")
         try:
             _numbers(conn, first, last)
-            _small_table(conn, "tmp_gen_occ", "seq INTEGER, event_id INTEGER, item_id VARCHAR(40), "
-                         "quantity INTEGER, price_minor BIGINT, ship_date DATE", occ)
+            _small_table(
+                conn,
+                "tmp_gen_occ",
+                "seq INTEGER, event_id INTEGER, item_id VARCHAR(40), "
+                "quantity INTEGER, price_minor BIGINT, ship_date DATE",
+                occ,
+            )
             _small_table(conn, "tmp_gen_inst", "seq INTEGER, due_date DATE, amount_minor BIGINT", inst)
-            _insert_all(conn, program, prefix, as_of, order_date, total, len(occ), now,
-                        decline_every, timeout_every, expired_every)
+            _insert_all(
+                conn,
+                program,
+                prefix,
+                as_of,
+                order_date,
+                total,
+                len(occ),
+                now,
+                decline_every,
+                timeout_every,
+                expired_every,
+            )
             for name in ("tmp_gen_numbers", "tmp_gen_occ", "tmp_gen_inst"):
                 conn.execute(text(f"DROP TABLE {name}"))
         finally:
@@ -102,8 +137,14 @@ def generate_due_parents(engine: Engine, n: int, as_of: date, *, program_id: str
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE " + ", ".join(_TABLES)))
     return GeneratedParents(
-        first=first, last=last, prefix=prefix, program_id=program_id, parents=n, occurrences=n * len(occ),
-        due_occurrences=n * due_occurrences, installments=n * len(inst),
+        first=first,
+        last=last,
+        prefix=prefix,
+        program_id=program_id,
+        parents=n,
+        occurrences=n * len(occ),
+        due_occurrences=n * due_occurrences,
+        installments=n * len(inst),
         due_installments=n * sum(1 for i in inst if i["due_date"] <= as_of),
         declining=_multiples(first, last, decline_every),
         timing_out=_multiples(first, last, timeout_every, excluding=decline_every),
@@ -122,26 +163,39 @@ def _ensure_demo(engine: Engine, today: date) -> None:
 
 
 def _program(conn: Connection, program_id: str) -> dict:
-    row = conn.execute(text(
-        "SELECT p.program_id, p.bill_up_front, p.payment_schedule_id, p.days_after_order, i.item_id, i.currency "
-        "FROM programs p JOIN items i ON i.continuity_program_id = p.program_id WHERE p.program_id = :p "
-        "ORDER BY i.item_id"
-    ), {"p": program_id}).first()
+    row = conn.execute(
+        text(
+            "SELECT p.program_id, p.bill_up_front, p.payment_schedule_id, p.days_after_order, i.item_id, i.currency "
+            "FROM programs p JOIN items i ON i.continuity_program_id = p.program_id WHERE p.program_id = :p "
+            "ORDER BY i.item_id"
+        ),
+        {"p": program_id},
+    ).first()
     if row is None:
         raise ValueError(f"no program {program_id!r} with a continuity item")
-    events = conn.execute(text(
-        "SELECT e.event_id, e.item_id, e.quantity, COALESCE(e.price_minor, i.price_minor), e.times_to_repeat "
-        "FROM program_events e JOIN items i ON i.item_id = e.item_id WHERE e.program_id = :p ORDER BY e.event_id"
-    ), {"p": program_id}).all()
+    events = conn.execute(
+        text(
+            "SELECT e.event_id, e.item_id, e.quantity, COALESCE(e.price_minor, i.price_minor), e.times_to_repeat "
+            "FROM program_events e JOIN items i ON i.item_id = e.item_id WHERE e.program_id = :p ORDER BY e.event_id"
+        ),
+        {"p": program_id},
+    ).all()
     schedule = None
     if row.payment_schedule_id:
-        schedule = conn.execute(text(
-            "SELECT number_of_payments, interval FROM payment_schedules WHERE payment_schedule_id = :s"
-        ), {"s": row.payment_schedule_id}).one()
-    return {"program_id": row.program_id, "bill_up_front": bool(row.bill_up_front),
-            "payment_schedule_id": row.payment_schedule_id, "days_after_order": row.days_after_order,
-            "parent_item_id": row.item_id, "currency": row.currency, "schedule": schedule,
-            "events": [e for e in events for _ in range(e[4])]}
+        schedule = conn.execute(
+            text("SELECT number_of_payments, interval FROM payment_schedules WHERE payment_schedule_id = :s"),
+            {"s": row.payment_schedule_id},
+        ).one()
+    return {
+        "program_id": row.program_id,
+        "bill_up_front": bool(row.bill_up_front),
+        "payment_schedule_id": row.payment_schedule_id,
+        "days_after_order": row.days_after_order,
+        "parent_item_id": row.item_id,
+        "currency": row.currency,
+        "schedule": schedule,
+        "events": [e for e in events for _ in range(e[4])],
+    }
 
 
 def _occurrence_plan(program: dict, as_of: date, due: int, future: int, interval_days: int) -> list[dict]:
@@ -149,8 +203,16 @@ def _occurrence_plan(program: dict, as_of: date, due: int, future: int, interval
     plan = []
     for seq in range(1, due + future + 1):
         event_id, item_id, quantity, price_minor, _ = events[(seq - 1) % len(events)]
-        plan.append({"seq": seq, "event_id": event_id, "item_id": item_id, "quantity": quantity,
-                     "price_minor": price_minor, "ship_date": add_days(as_of, interval_days * (seq - due))})
+        plan.append(
+            {
+                "seq": seq,
+                "event_id": event_id,
+                "item_id": item_id,
+                "quantity": quantity,
+                "price_minor": price_minor,
+                "ship_date": add_days(as_of, interval_days * (seq - due)),
+            }
+        )
     return plan
 
 
@@ -163,8 +225,14 @@ def _installment_plan(program: dict, order_date: date, total: int) -> list[dict]
     step = Interval.parse(schedule.interval)
     shift = add_months if step.unit == "months" else add_days
     share = total // count
-    return [{"seq": k, "due_date": shift(order_date, (k - 1) * step.count),
-             "amount_minor": share + (total - share * count if k == count else 0)} for k in range(1, count + 1)]
+    return [
+        {
+            "seq": k,
+            "due_date": shift(order_date, (k - 1) * step.count),
+            "amount_minor": share + (total - share * count if k == count else 0),
+        }
+        for k in range(1, count + 1)
+    ]
 
 
 def _numbers(conn: Connection, first: int, last: int) -> None:
@@ -172,17 +240,23 @@ def _numbers(conn: Connection, first: int, last: int) -> None:
     conn.execute(text("DROP TABLE IF EXISTS tmp_gen_numbers"))
     conn.execute(text("CREATE TEMPORARY TABLE tmp_gen_numbers (n BIGINT PRIMARY KEY, pad VARCHAR(20) NOT NULL)"))
     if is_postgres(conn):
-        conn.execute(text(
-            f"INSERT INTO tmp_gen_numbers (n, pad) SELECT s, lpad(CAST(s AS TEXT), {WIDTH}, '0') "
-            "FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS s"
-        ), {"first": first, "last": last})
+        conn.execute(
+            text(
+                f"INSERT INTO tmp_gen_numbers (n, pad) SELECT s, lpad(CAST(s AS TEXT), {WIDTH}, '0') "
+                "FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS s"
+            ),
+            {"first": first, "last": last},
+        )
         conn.execute(text("ANALYZE tmp_gen_numbers"))
     else:
-        conn.execute(text(
-            "INSERT INTO tmp_gen_numbers (n, pad) WITH RECURSIVE nums(n) AS "
-            f"(SELECT :first UNION ALL SELECT n + 1 FROM nums WHERE n < :last) SELECT n, printf('%0{WIDTH}d', n) "
-            "FROM nums"
-        ), {"first": first, "last": last})
+        conn.execute(
+            text(
+                "INSERT INTO tmp_gen_numbers (n, pad) WITH RECURSIVE nums(n) AS "
+                f"(SELECT :first UNION ALL SELECT n + 1 FROM nums WHERE n < :last) SELECT n, printf('%0{WIDTH}d', n) "
+                "FROM nums"
+            ),
+            {"first": first, "last": last},
+        )
 
 
 def _small_table(conn: Connection, name: str, columns: str, rows: list[dict]) -> None:
@@ -195,20 +269,43 @@ def _small_table(conn: Connection, name: str, columns: str, rows: list[dict]) ->
         conn.execute(stmt.bindparams(*dates), rows)
 
 
-def _insert_all(conn: Connection, program: dict, prefix: str, as_of: date, order_date: date, total: int,
-                planned: int, now: datetime, decline_every: int, timeout_every: int, expired_every: int) -> None:
+def _insert_all(
+    conn: Connection,
+    program: dict,
+    prefix: str,
+    as_of: date,
+    order_date: date,
+    total: int,
+    planned: int,
+    now: datetime,
+    decline_every: int,
+    timeout_every: int,
+    expired_every: int,
+) -> None:
     pad = "g.pad"
     account = f"'{prefix}' || {pad}"
     sales = f"'SO-{prefix}' || {pad}"
-    behaviour = (f"CASE WHEN {int(decline_every)} > 0 AND g.n % {int(max(decline_every, 1))} = 0 THEN 'decline' "
-                 f"WHEN {int(timeout_every)} > 0 AND g.n % {int(max(timeout_every, 1))} = 0 THEN 'timeout' "
-                 "ELSE 'approve' END")
+    behaviour = (
+        f"CASE WHEN {int(decline_every)} > 0 AND g.n % {int(max(decline_every, 1))} = 0 THEN 'decline' "
+        f"WHEN {int(timeout_every)} > 0 AND g.n % {int(max(timeout_every, 1))} = 0 THEN 'timeout' "
+        "ELSE 'approve' END"
+    )
     token = f"'tok_test_' || {behaviour} || '_' || '{prefix.lower()}' || {pad}"
     expired = f"{int(expired_every)} > 0 AND g.n % {int(max(expired_every, 1))} = 0"
-    params = {"as_of": as_of, "order_date": order_date, "now": now, "total": total, "planned": planned,
-              "program_id": program["program_id"], "item_id": program["parent_item_id"],
-              "currency": program["currency"], "schedule_id": program["payment_schedule_id"],
-              "up_front": program["bill_up_front"], "valid_year": as_of.year + 4, "expired_year": as_of.year - 1}
+    params = {
+        "as_of": as_of,
+        "order_date": order_date,
+        "now": now,
+        "total": total,
+        "planned": planned,
+        "program_id": program["program_id"],
+        "item_id": program["parent_item_id"],
+        "currency": program["currency"],
+        "schedule_id": program["payment_schedule_id"],
+        "up_front": program["bill_up_front"],
+        "valid_year": as_of.year + 4,
+        "expired_year": as_of.year - 1,
+    }
     statements = [
         "INSERT INTO customers (account, name, name_search, phone, phone_digits, email, language) "
         f"SELECT {account}, 'Generated Customer ' || {pad}, 'generated customer ' || {pad}, '+47 ' || {pad}, "

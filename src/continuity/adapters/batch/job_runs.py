@@ -1,4 +1,5 @@
 """The job_runs records: one row per run, written at start and at the end, with a heartbeat between."""
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,20 @@ class JobRunStore:
 
     def start(self, name: str, as_of: date, filters: dict, now: datetime) -> int:
         with self.engine.begin() as conn:
-            return conn.execute(insert(job_runs).values(
-                name=name, as_of=as_of, filters=json.dumps(filters), counts="{}", status="running", error="",
-                started_at=now, heartbeat_at=now,
-            ).returning(job_runs.c.run_id)).scalar_one()
+            return conn.execute(
+                insert(job_runs)
+                .values(
+                    name=name,
+                    as_of=as_of,
+                    filters=json.dumps(filters),
+                    counts="{}",
+                    status="running",
+                    error="",
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+                .returning(job_runs.c.run_id)
+            ).scalar_one()
 
     def beat(self, run_id: int, now: datetime) -> None:
         """The run is alive and making progress."""
@@ -32,13 +43,19 @@ class JobRunStore:
         before, _, after = reason.partition("{since}")
         error = literal(before, String) + _utc_text(self.engine.dialect.name, since) + literal(after, String)
         with self.engine.begin() as conn:
-            return conn.execute(update(job_runs).where(job_runs.c.status == "running", since < older).values(
-                status="abandoned", finished_at=now, error=error)).rowcount
+            return conn.execute(
+                update(job_runs)
+                .where(job_runs.c.status == "running", since < older)
+                .values(status="abandoned", finished_at=now, error=error)
+            ).rowcount
 
     def finish(self, run_id: int, status: str, counts: dict, error: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(job_runs).where(job_runs.c.run_id == run_id).values(
-                status=status, counts=json.dumps(counts), error=error, finished_at=now))
+            conn.execute(
+                update(job_runs)
+                .where(job_runs.c.run_id == run_id)
+                .values(status=status, counts=json.dumps(counts), error=error, finished_at=now)
+            )
 
     def get(self, run_id: int) -> dict:
         with self.engine.connect() as conn:
@@ -62,9 +79,14 @@ def _utc_text(dialect: str, instant: ColumnElement) -> ColumnElement[str]:
 
 def _view(row) -> dict:  # type: ignore[no-untyped-def]
     return {
-        "run_id": row.run_id, "name": row.name, "as_of": row.as_of.isoformat(), "filters": json.loads(row.filters),
-        "counts": json.loads(row.counts), "status": row.status, "error": row.error,
+        "run_id": row.run_id,
+        "name": row.name,
+        "as_of": row.as_of.isoformat(),
+        "filters": json.loads(row.filters),
+        "counts": json.loads(row.counts),
+        "status": row.status,
+        "error": row.error,
         "started_at": row.started_at.isoformat(),
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "heartbeat_at": row.heartbeat_at.isoformat() if row.heartbeat_at else None,
     }

@@ -1,5 +1,6 @@
 """Set-based order lifecycle statements: fulfil, invoice and close. Every status change is recorded in
 the audit trail by one INSERT … SELECT with the change's own WHERE, in its transaction, just before it."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -31,17 +32,24 @@ class LifecycleStore:
             "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = sales_orders.sales_id "
             " AND i.status NOT IN ('paid', 'authorized')) "
             "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.child_sales_id = sales_orders.sales_id"
-            " AND o.ship_date > :as_of)")
+            " AND o.ship_date > :as_of)"
+        )
         if item_id:
-            where += (" AND EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.parent_sales_id"
-                      " AND cl.item_id = :item_id)")
+            where += (
+                " AND EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.parent_sales_id"
+                " AND cl.item_id = :item_id)"
+            )
         params = {"as_of": as_of, "item_id": item_id}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
             _audit_orders(conn, "fulfil-children", "shipped", where, params)
-            return conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
-                "tracking_number = 'AUTO-' || sales_id " + where), params).rowcount
+            return conn.execute(
+                sql_text(
+                    "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
+                    "tracking_number = 'AUTO-' || sales_id " + where
+                ),
+                params,
+            ).rowcount
 
     def invoice_shipped_children(self, as_of: date) -> int:
         """Invoice child orders shipped on or before as_of, their occurrences and their lines. The
@@ -51,28 +59,48 @@ class LifecycleStore:
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
             temp_table(conn, "tmp_invoicing", "sales_id VARCHAR(60) PRIMARY KEY")
-            count = conn.execute(sql_text(
-                "INSERT INTO tmp_invoicing (sales_id) SELECT sales_id FROM sales_orders WHERE status = 'shipped' "
-                "AND shipped_on <= :as_of AND parent_sales_id IS NOT NULL"), {"as_of": as_of}).rowcount
+            count = conn.execute(
+                sql_text(
+                    "INSERT INTO tmp_invoicing (sales_id) SELECT sales_id FROM sales_orders WHERE status = 'shipped' "
+                    "AND shipped_on <= :as_of AND parent_sales_id IS NOT NULL"
+                ),
+                {"as_of": as_of},
+            ).rowcount
             if not count:
                 return 0
             invoicing = "SELECT sales_id FROM tmp_invoicing"
             where = "WHERE " + key_in(conn, "sales_id", invoicing) + " AND status = 'shipped'"
             _audit_orders(conn, "invoice-shipped", "invoiced", where, {})
-            conn.execute(sql_text("UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where),
-                         {"as_of": as_of})
+            conn.execute(
+                sql_text("UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where), {"as_of": as_of}
+            )
             # by their child's key (SQLite: INDEXED BY, as statistics taken before any child was made
             # would have it read every occurrence)
             table = "schedule_occurrences" + ("" if is_postgres(conn) else " INDEXED BY " + _BY_CHILD)
             occurrences = "WHERE " + key_in(conn, "child_sales_id", invoicing) + " AND status = 'child_created'"
-            audit_select(conn, "invoice-shipped", "occurrence", "invoiced",
-                         key="schedule_occurrences.sales_id || ':' || " + as_text("schedule_occurrences.line_no")
-                         + " || ':' || " + as_text("schedule_occurrences.seq"),
-                         sales_id="schedule_occurrences.sales_id", before=status_json("status"),
-                         after=status_json("'invoiced'"), source=table + " " + occurrences, params={})
+            audit_select(
+                conn,
+                "invoice-shipped",
+                "occurrence",
+                "invoiced",
+                key="schedule_occurrences.sales_id || ':' || "
+                + as_text("schedule_occurrences.line_no")
+                + " || ':' || "
+                + as_text("schedule_occurrences.seq"),
+                sales_id="schedule_occurrences.sales_id",
+                before=status_json("status"),
+                after=status_json("'invoiced'"),
+                source=table + " " + occurrences,
+                params={},
+            )
             conn.execute(sql_text("UPDATE " + table + " SET status = 'invoiced' " + occurrences))
-            conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' WHERE "
-                                  + key_in(conn, "sales_id", invoicing) + " AND status = 'open'"))
+            conn.execute(
+                sql_text(
+                    "UPDATE sales_lines SET status = 'closed' WHERE "
+                    + key_in(conn, "sales_id", invoicing)
+                    + " AND status = 'open'"
+                )
+            )
         return count
 
     def close_orders(self) -> dict[str, int]:
@@ -84,15 +112,27 @@ class LifecycleStore:
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
             temp_table(conn, "tmp_closing", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
-            lines = conn.execute(sql_text(
-                "INSERT INTO tmp_closing (sales_id, line_no) SELECT sales_id, line_no FROM continuity_lines "
-                + _CLOSABLE_LINES)).rowcount
+            lines = conn.execute(
+                sql_text(
+                    "INSERT INTO tmp_closing (sales_id, line_no) SELECT sales_id, line_no FROM continuity_lines "
+                    + _CLOSABLE_LINES
+                )
+            ).rowcount
             closing = "WHERE (sales_id, line_no) IN (SELECT sales_id, line_no FROM tmp_closing) AND status = 'open'"
             if lines:
-                audit_select(conn, "close-orders", "line", "closed",
-                             key="continuity_lines.sales_id || ':' || " + as_text("continuity_lines.line_no"),
-                             sales_id="sales_id", program_id="program_id", before=status_json("status"),
-                             after=status_json("'closed'"), source="continuity_lines " + closing, params={})
+                audit_select(
+                    conn,
+                    "close-orders",
+                    "line",
+                    "closed",
+                    key="continuity_lines.sales_id || ':' || " + as_text("continuity_lines.line_no"),
+                    sales_id="sales_id",
+                    program_id="program_id",
+                    before=status_json("status"),
+                    after=status_json("'closed'"),
+                    source="continuity_lines " + closing,
+                    params={},
+                )
                 conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + closing))
                 conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + closing))
             lines += _close_ordinary_lines(conn)
@@ -101,10 +141,20 @@ class LifecycleStore:
                 "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
                 " AND cl.status IN ('open', 'paused')) "
                 "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = sales_orders.sales_id "
-                " AND sl.status = 'open' AND " + _ORDINARY.format(line="sl") + ")")
-            audit_select(conn, "close-orders", "order", "closed", key="sales_id", sales_id="sales_id",
-                         before=status_json("status"), after=status_json("'closed'"),
-                         source="sales_orders " + orders_where, params={})
+                " AND sl.status = 'open' AND " + _ORDINARY.format(line="sl") + ")"
+            )
+            audit_select(
+                conn,
+                "close-orders",
+                "order",
+                "closed",
+                key="sales_id",
+                sales_id="sales_id",
+                before=status_json("status"),
+                after=status_json("'closed'"),
+                source="sales_orders " + orders_where,
+                params={},
+            )
             orders = conn.execute(sql_text("UPDATE sales_orders SET status = 'closed' " + orders_where)).rowcount
         return {"lines_closed": lines, "orders_closed": orders}
 
@@ -117,12 +167,14 @@ _CLOSABLE_LINES = (
     "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
     " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'paused', 'child_created')) "
     "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
-    " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))")
+    " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))"
+)
 
 
 #: ``{line}`` (a sales_lines row) is an ordinary line: no continuity line of that number.
-_ORDINARY = ("NOT EXISTS (SELECT 1 FROM continuity_lines ol WHERE ol.sales_id = {line}.sales_id "
-             "AND ol.line_no = {line}.line_no)")
+_ORDINARY = (
+    "NOT EXISTS (SELECT 1 FROM continuity_lines ol WHERE ol.sales_id = {line}.sales_id AND ol.line_no = {line}.line_no)"
+)
 #: The open ordinary lines of open (mixed) parents whose child order is invoiced and fully charged.
 _CLOSABLE_ORDINARY = (
     "WHERE status = 'open' AND sales_id IN (SELECT sales_id FROM sales_orders WHERE status = 'open' "
@@ -132,19 +184,38 @@ _CLOSABLE_ORDINARY = (
     " AND c.parent_line_no = sales_lines.line_no AND c.status = 'closed') "
     "AND NOT EXISTS (SELECT 1 FROM sales_lines c JOIN installments i ON i.sales_id = c.sales_id "
     " WHERE c.parent_sales_id = sales_lines.sales_id AND c.parent_line_no = sales_lines.line_no "
-    " AND i.status NOT IN ('paid', 'cancelled'))")
+    " AND i.status NOT IN ('paid', 'cancelled'))"
+)
 
 
 def _close_ordinary_lines(conn) -> int:  # type: ignore[no-untyped-def]
     """A mixed order's ordinary lines close once the child order that ships them is invoiced and paid."""
-    audit_select(conn, "close-orders", "line", "closed",
-                 key="sales_lines.sales_id || ':' || " + as_text("sales_lines.line_no"), sales_id="sales_id",
-                 before=status_json("status"), after=status_json("'closed'"),
-                 source="sales_lines " + _CLOSABLE_ORDINARY, params={})
+    audit_select(
+        conn,
+        "close-orders",
+        "line",
+        "closed",
+        key="sales_lines.sales_id || ':' || " + as_text("sales_lines.line_no"),
+        sales_id="sales_id",
+        before=status_json("status"),
+        after=status_json("'closed'"),
+        source="sales_lines " + _CLOSABLE_ORDINARY,
+        params={},
+    )
     return conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + _CLOSABLE_ORDINARY)).rowcount
 
 
 def _audit_orders(conn, job: str, target: str, where: str, params: dict) -> None:  # type: ignore[no-untyped-def]
     """One audit entry per child order the UPDATE with this ``where`` moves to ``target``."""
-    audit_select(conn, job, "order", target, key="sales_id", sales_id="sales_id", before=status_json("status"),
-                 after=status_json("'" + target + "'"), source="sales_orders " + where, params=params)
+    audit_select(
+        conn,
+        job,
+        "order",
+        target,
+        key="sales_id",
+        sales_id="sales_id",
+        before=status_json("status"),
+        after=status_json("'" + target + "'"),
+        source="sales_orders " + where,
+        params=params,
+    )

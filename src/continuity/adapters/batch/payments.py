@@ -5,6 +5,7 @@ from it) is committed before the gateway is called. Two workers can never insert
 attempt; a re-run for the same as_of finds nothing due (a declined installment is retried only on
 a later as_of, up to the reauthorization limit).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,16 +32,18 @@ OWN_PAYMENT_HOLD = "the charge for this shipment was declined or is unresolved"
 
 
 _KEY = (
-    "'installment:' || x.sales_id || ':' || " + as_text("x.line_no") + " || ':' || " + as_text("x.seq")
-    + " || ':' || :op || ':' || " + as_text("x.attempt_no")
+    "'installment:' || x.sales_id || ':' || "
+    + as_text("x.line_no")
+    + " || ':' || "
+    + as_text("x.seq")
+    + " || ':' || :op || ':' || "
+    + as_text("x.attempt_no")
 )
 _CLAIMABLE = {"capture": "('not_submitted', 'authorized', 'declined')", "authorize": "('not_submitted')"}
 _ATTEMPT_COLUMNS = (
     "idempotency_key, subject, sales_id, line_no, seq, operation, card_token, amount_minor, currency, "
     "authorization_reference"
 )
-
-
 
 
 _CLAIM_COLUMNS = (
@@ -60,7 +63,8 @@ def _plan_by_key(conn: Connection, in_claim_order: bool) -> None:
     chunk (``in_claim_order``: no sort, so the claim index's order is used)."""
     if is_postgres(conn):
         for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "jit") + (
-                ("enable_sort",) if in_claim_order else ()):
+            ("enable_sort",) if in_claim_order else ()
+        ):
             conn.execute(sql_text(f"SET LOCAL {setting} = off"))
 
 
@@ -99,15 +103,28 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
         "AND i.due_date <= :as_of AND i.status IN " + _CLAIMABLE["capture"] + where + " "
         f"AND {_CHARGE_CARD} IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
         "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
-        "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c")
+        "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c"
+    )
     if after is not None:
         statement = statement.bindparams(bindparam("after_due", type_=Date()))
-    conn.execute(statement, {
-        "as_of": claim.as_of, "item_id": claim.item_id, "chunk": claim.chunk,
-        **dict(zip(("after_due", "after_id", "after_line", "after_seq"), after or (None,) * 4))})
-    last = conn.execute(typed_columns(sql_text(
-        "SELECT due_date, sales_id, line_no, seq FROM tmp_claim "
-        "ORDER BY due_date DESC, sales_id DESC, line_no DESC, seq DESC LIMIT 1"), "due_date")).first()
+    conn.execute(
+        statement,
+        {
+            "as_of": claim.as_of,
+            "item_id": claim.item_id,
+            "chunk": claim.chunk,
+            **dict(zip(("after_due", "after_id", "after_line", "after_seq"), after or (None,) * 4)),
+        },
+    )
+    last = conn.execute(
+        typed_columns(
+            sql_text(
+                "SELECT due_date, sales_id, line_no, seq FROM tmp_claim "
+                "ORDER BY due_date DESC, sales_id DESC, line_no DESC, seq DESC LIMIT 1"
+            ),
+            "due_date",
+        )
+    ).first()
     return None if last is None else (last[0], last[1], last[2], last[3])
 
 
@@ -137,9 +154,16 @@ class PaymentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def claim_due_installments(self, as_of: date, item_id: str | None, retry_limit: int, chunk: int,
-                               now: datetime, operation: str = "capture",
-                               sales_ids: list[str] | None = None) -> list[ClaimedAttempt]:
+    def claim_due_installments(
+        self,
+        as_of: date,
+        item_id: str | None,
+        retry_limit: int,
+        chunk: int,
+        now: datetime,
+        operation: str = "capture",
+        sales_ids: list[str] | None = None,
+    ) -> list[ClaimedAttempt]:
         """Insert the next attempt of the first ``chunk`` due installments in claim order (all of
         ``sales_ids``' when given, at most ``chunk`` of them) and commit; returns them."""
         claim = ClaimQuery(as_of, item_id, retry_limit, chunk, operation, sales_ids)
@@ -156,19 +180,23 @@ class PaymentStore:
             last_key = _stage_claim(conn, claim, after)
             if last_key is None:
                 return ClaimedChunk([], None)
-            rows = conn.execute(sql_text(_INSERT_ATTEMPTS), {
-                "as_of": claim.as_of, "now": now, "op": claim.operation,
-                "max_attempts": claim.retry_limit + 1}).all()
+            rows = conn.execute(
+                sql_text(_INSERT_ATTEMPTS),
+                {"as_of": claim.as_of, "now": now, "op": claim.operation, "max_attempts": claim.retry_limit + 1},
+            ).all()
         return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]:
         """Attempts whose outcome is unknown, or pending ones left behind by a crashed worker."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sql_text(
-                f"SELECT {_ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key > :after "
-                "AND (status = 'unknown' OR (status = 'pending' AND created_at < :older)) "
-                "ORDER BY idempotency_key LIMIT :limit"
-            ), {"older": older_than, "after": after_key, "limit": limit}).all()
+            rows = conn.execute(
+                sql_text(
+                    f"SELECT {_ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key > :after "
+                    "AND (status = 'unknown' OR (status = 'pending' AND created_at < :older)) "
+                    "ORDER BY idempotency_key LIMIT :limit"
+                ),
+                {"older": older_than, "after": after_key, "limit": limit},
+            ).all()
         return [ClaimedAttempt(*r) for r in rows]
 
     def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date, retry_limit: int | None = None) -> None:
@@ -177,20 +205,30 @@ class PaymentStore:
             return
         with transaction(self.engine) as conn:
             temp_table(conn, "tmp_outcome", _OUTCOME_COLUMNS)
-            conn.execute(sql_text(
-                "INSERT INTO tmp_outcome VALUES (:key, :subject, :sales_id, :line_no, :seq, :status, :next_status, "
-                ":reason, :reference, :notice_kind, :payload)"), [_outcome_row(o) for o in outcomes])
-            conn.execute(sql_text(
-                "UPDATE payment_attempts SET status = t.status, reason = t.reason, gateway_reference = t.reference "
-                "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key "
-                "AND payment_attempts.status IN ('pending', 'unknown')"))
-            conn.execute(sql_text(
-                "UPDATE installments SET status = t.next_status, authorization_key = CASE WHEN t.next_status = "
-                "'authorized' THEN t.idempotency_key ELSE installments.authorization_key END "
-                "FROM tmp_outcome t WHERE t.subject = 'installment' "
-                "AND t.next_status IS NOT NULL "
-                "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
-                "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"))
+            conn.execute(
+                sql_text(
+                    "INSERT INTO tmp_outcome VALUES (:key, :subject, :sales_id, :line_no, :seq, :status, :next_status, "
+                    ":reason, :reference, :notice_kind, :payload)"
+                ),
+                [_outcome_row(o) for o in outcomes],
+            )
+            conn.execute(
+                sql_text(
+                    "UPDATE payment_attempts SET status = t.status, reason = t.reason, gateway_reference = t.reference "
+                    "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key "
+                    "AND payment_attempts.status IN ('pending', 'unknown')"
+                )
+            )
+            conn.execute(
+                sql_text(
+                    "UPDATE installments SET status = t.next_status, authorization_key = CASE WHEN t.next_status = "
+                    "'authorized' THEN t.idempotency_key ELSE installments.authorization_key END "
+                    "FROM tmp_outcome t WHERE t.subject = 'installment' "
+                    "AND t.next_status IS NOT NULL "
+                    "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
+                    "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"
+                )
+            )
             _write_notices(conn, as_of, retry_limit)
 
     def release_child_holds(self, as_of: date, job: str = "process-payments") -> int:
@@ -201,13 +239,15 @@ class PaymentStore:
             "WHERE hold_reason <> '' AND status = 'on_hold' AND hold_reason IN (:r1, :r2) "  # children's reasons only
             "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
             " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
-            " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)")
+            " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
+        )
         params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
             _audit_status(conn, job, "released", where, params, "open")
-            return conn.execute(sql_text(
-                "UPDATE sales_orders SET status = 'open', hold_reason = '' " + where), params).rowcount
+            return conn.execute(
+                sql_text("UPDATE sales_orders SET status = 'open', hold_reason = '' " + where), params
+            ).rowcount
 
     def hold_declined_children(self, as_of: date | None = None, job: str = "process-payments") -> int:
         """Hold open children whose own charge is declined or unresolved; with ``as_of`` also those
@@ -217,42 +257,68 @@ class PaymentStore:
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
             # a child's own charge is the installment whose order is not its parent order
-            own = "WHERE " + key_in(conn, "sales_id", "SELECT i.sales_id FROM installments i WHERE i.status IN "
-                                    "('declined', 'unknown') AND i.sales_id <> i.parent_sales_id")
+            own = "WHERE " + key_in(
+                conn,
+                "sales_id",
+                "SELECT i.sales_id FROM installments i WHERE i.status IN "
+                "('declined', 'unknown') AND i.sales_id <> i.parent_sales_id",
+            )
             own += " AND status = 'open'"
-            parents = "WHERE " + key_in(conn, "sales_id", "SELECT c.sales_id FROM installments i CROSS JOIN "
-                                        "sales_orders c WHERE c.parent_sales_id = i.parent_sales_id AND i.status IN "
-                                        "('declined', 'unknown') AND i.due_date <= :as_of") + " AND status = 'open'"
+            parents = (
+                "WHERE "
+                + key_in(
+                    conn,
+                    "sales_id",
+                    "SELECT c.sales_id FROM installments i CROSS JOIN "
+                    "sales_orders c WHERE c.parent_sales_id = i.parent_sales_id AND i.status IN "
+                    "('declined', 'unknown') AND i.due_date <= :as_of",
+                )
+                + " AND status = 'open'"
+            )
             held = 0
-            for where, params in ((own, {"reason": OWN_PAYMENT_HOLD}),
-                                  (parents, {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of})):
+            for where, params in (
+                (own, {"reason": OWN_PAYMENT_HOLD}),
+                (parents, {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of}),
+            ):
                 if where is parents and as_of is None:
                     continue
                 _audit_status(conn, job, "held", where, params, "on_hold", params["reason"])
-                held += conn.execute(sql_text(
-                    "UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason " + where), params).rowcount
+                held += conn.execute(
+                    sql_text("UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason " + where), params
+                ).rowcount
             return held
 
     def write_upcoming_notices(self, as_of: date, notice_until: date, item_id: str | None) -> int:
         where = " AND i.item_id = :item_id" if item_id else ""
         with transaction(self.engine) as conn:
-            return conn.execute(sql_text(
-                "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
-                "attempts, last_error) "
-                "SELECT 'upcoming:' || i.sales_id || ':' || " + as_text("i.line_no") + " || ':' || "
-                + as_text("i.seq") + ", 'upcoming_charge', c.account, i.sales_id, c.language, c.email, "
-                "'{\"amount_minor\": ' || " + as_text("i.amount_minor") + " || ', \"currency\": \"' || i.currency "
-                "|| '\", \"due_date\": \"' || " + as_text("i.due_date") + " || '\"}', :as_of, 0, '' "
-                "FROM installments i JOIN sales_orders so ON so.sales_id = i.sales_id "
-                "JOIN customers c ON c.account = so.account "
-                "WHERE i.status IN ('not_submitted', 'authorized') AND i.due_date > :as_of "
-                "AND i.due_date <= :until AND so.status NOT IN ('draft', 'cancelled')" + where +
-                " ON CONFLICT DO NOTHING"
-            ), {"as_of": as_of, "until": notice_until, "item_id": item_id}).rowcount
+            return conn.execute(
+                sql_text(
+                    "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
+                    "attempts, last_error) "
+                    "SELECT 'upcoming:' || i.sales_id || ':' || "
+                    + as_text("i.line_no")
+                    + " || ':' || "
+                    + as_text("i.seq")
+                    + ", 'upcoming_charge', c.account, i.sales_id, c.language, c.email, "
+                    "'{\"amount_minor\": ' || " + as_text("i.amount_minor") + ' || \', "currency": "\' || i.currency '
+                    '|| \'", "due_date": "\' || ' + as_text("i.due_date") + " || '\"}', :as_of, 0, '' "
+                    "FROM installments i JOIN sales_orders so ON so.sales_id = i.sales_id "
+                    "JOIN customers c ON c.account = so.account "
+                    "WHERE i.status IN ('not_submitted', 'authorized') AND i.due_date > :as_of "
+                    "AND i.due_date <= :until AND so.status NOT IN ('draft', 'cancelled')"
+                    + where
+                    + " ON CONFLICT DO NOTHING"
+                ),
+                {"as_of": as_of, "until": notice_until, "item_id": item_id},
+            ).rowcount
 
 
-_NEXT_STATUS = {("capture", "approved"): "paid", ("authorize", "approved"): "authorized",
-                ("capture", "declined"): "declined", ("authorize", "declined"): "declined"}
+_NEXT_STATUS = {
+    ("capture", "approved"): "paid",
+    ("authorize", "approved"): "authorized",
+    ("capture", "declined"): "declined",
+    ("authorize", "declined"): "declined",
+}
 #: Attempts that do not move their installment (a void releases an authorization of a cancelled one).
 _NO_STATUS = ("void",)
 
@@ -262,43 +328,63 @@ _OUTCOME_COLUMNS = (
     "seq INTEGER, status VARCHAR(20), next_status VARCHAR(20), reason TEXT, reference VARCHAR(80), "
     "notice_kind VARCHAR(30), payload TEXT"
 )
-_NOTICE = {("capture", "approved"): "paid", ("capture", "declined"): "payment_declined",
-           ("authorize", "declined"): "payment_declined"}
+_NOTICE = {
+    ("capture", "approved"): "paid",
+    ("capture", "declined"): "payment_declined",
+    ("authorize", "declined"): "payment_declined",
+}
 
 
 def _outcome_row(o: AttemptOutcome) -> dict:
     a = o.attempt
-    return {"key": a.idempotency_key, "subject": a.subject, "sales_id": a.sales_id, "line_no": a.line_no,
-            "seq": a.seq, "status": o.status,
-            "next_status": None if a.operation in _NO_STATUS else _NEXT_STATUS.get((a.operation, o.status), "unknown"),
-            "reason": o.reason, "reference": o.reference or None, "notice_kind": _NOTICE.get((a.operation, o.status)),
-            "payload": json.dumps({"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason})}
+    return {
+        "key": a.idempotency_key,
+        "subject": a.subject,
+        "sales_id": a.sales_id,
+        "line_no": a.line_no,
+        "seq": a.seq,
+        "status": o.status,
+        "next_status": None if a.operation in _NO_STATUS else _NEXT_STATUS.get((a.operation, o.status), "unknown"),
+        "reason": o.reason,
+        "reference": o.reference or None,
+        "notice_kind": _NOTICE.get((a.operation, o.status)),
+        "payload": json.dumps({"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason}),
+    }
 
 
-_EPISODE = ("t.sales_id || ':' || " + as_text("t.line_no") + " || ':' || " + as_text("t.seq")
-            + " || ':' || a.card_token")
+_EPISODE = "t.sales_id || ':' || " + as_text("t.line_no") + " || ':' || " + as_text("t.seq") + " || ':' || a.card_token"
 _NOTICE_COLUMNS = "dedupe_key, kind, account, sales_id, language, email, payload, as_of, attempts, last_error"
-_NOTICE_FROM = ("FROM tmp_outcome t JOIN payment_attempts a ON a.idempotency_key = t.idempotency_key "
-                "JOIN sales_orders so ON so.sales_id = t.sales_id JOIN customers c ON c.account = so.account "
-                "WHERE t.subject = 'installment' AND t.notice_kind IS NOT NULL")
+_NOTICE_FROM = (
+    "FROM tmp_outcome t JOIN payment_attempts a ON a.idempotency_key = t.idempotency_key "
+    "JOIN sales_orders so ON so.sales_id = t.sales_id JOIN customers c ON c.account = so.account "
+    "WHERE t.subject = 'installment' AND t.notice_kind IS NOT NULL"
+)
 
 
 def _write_notices(conn: Connection, as_of: date, retry_limit: int | None) -> None:
     """Paid notices one per charge; a decline one per episode (installment and card: the daily retries
     of the same card send nothing more), and a final notice once that card's retries are used up."""
-    conn.execute(sql_text(
-        f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT t.notice_kind || ':' || CASE WHEN t.notice_kind = "
-        f"'payment_declined' THEN {_EPISODE} ELSE t.idempotency_key END, t.notice_kind, c.account, so.sales_id, "
-        f"c.language, c.email, t.payload, :as_of, 0, '' {_NOTICE_FROM} ON CONFLICT DO NOTHING"), {"as_of": as_of})
+    conn.execute(
+        sql_text(
+            f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT t.notice_kind || ':' || CASE WHEN t.notice_kind = "
+            f"'payment_declined' THEN {_EPISODE} ELSE t.idempotency_key END, t.notice_kind, c.account, so.sales_id, "
+            f"c.language, c.email, t.payload, :as_of, 0, '' {_NOTICE_FROM} ON CONFLICT DO NOTHING"
+        ),
+        {"as_of": as_of},
+    )
     if retry_limit is None:
         return
-    conn.execute(sql_text(
-        f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT 'retries_exhausted:' || {_EPISODE}, "
-        "'retries_exhausted', c.account, so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' "
-        f"{_NOTICE_FROM} AND t.notice_kind = 'payment_declined' AND (SELECT COUNT(*) FROM payment_attempts b "
-        "WHERE b.subject = 'installment' AND b.sales_id = t.sales_id AND b.line_no = t.line_no AND b.seq = t.seq "
-        "AND b.operation = a.operation AND b.card_token = a.card_token AND b.status = 'declined') >= :max_attempts "
-        "ON CONFLICT DO NOTHING"), {"as_of": as_of, "max_attempts": retry_limit + 1})
+    conn.execute(
+        sql_text(
+            f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT 'retries_exhausted:' || {_EPISODE}, "
+            "'retries_exhausted', c.account, so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' "
+            f"{_NOTICE_FROM} AND t.notice_kind = 'payment_declined' AND (SELECT COUNT(*) FROM payment_attempts b "
+            "WHERE b.subject = 'installment' AND b.sales_id = t.sales_id AND b.line_no = t.line_no AND b.seq = t.seq "
+            "AND b.operation = a.operation AND b.card_token = a.card_token AND b.status = 'declined') >= :max_attempts "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {"as_of": as_of, "max_attempts": retry_limit + 1},
+    )
 
 
 def _ids_table(conn: Connection, ids: list[str]) -> None:
@@ -307,7 +393,19 @@ def _ids_table(conn: Connection, ids: list[str]) -> None:
         conn.execute(sql_text("INSERT INTO tmp_ids (value) VALUES (:v)"), [{"v": i} for i in ids])
 
 
-def _audit_status(conn: Connection, job: str, action: str, where: str, params: dict, target: str,
-                  reason: str = "") -> None:
-    audit_select(conn, job, "order", action, key="sales_id", sales_id="sales_id", before=status_json("status"),
-                 after=status_json("'" + target + "'"), source="sales_orders " + where, params=params, reason=reason)
+def _audit_status(
+    conn: Connection, job: str, action: str, where: str, params: dict, target: str, reason: str = ""
+) -> None:
+    audit_select(
+        conn,
+        job,
+        "order",
+        action,
+        key="sales_id",
+        sales_id="sales_id",
+        before=status_json("status"),
+        after=status_json("'" + target + "'"),
+        source="sales_orders " + where,
+        params=params,
+        reason=reason,
+    )

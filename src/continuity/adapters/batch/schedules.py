@@ -1,4 +1,5 @@
 """Chunks of continuity lines with their occurrences, and bulk writes of schedule changes."""
+
 from __future__ import annotations
 
 from sqlalchemy import Date, Engine
@@ -7,33 +8,59 @@ from continuity.adapters.batch.audit import audit_rows
 from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
 from continuity.services.jobs.records import LineState, ScheduleWrites
 
-_LINE_COLUMNS = ("cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
-                 "cl.start_event, cl.bill_up_front, cl.payment_schedule_id")
+_LINE_COLUMNS = (
+    "cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
+    "cl.start_event, cl.bill_up_front, cl.payment_schedule_id"
+)
 
 
 class ScheduleStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def open_lines(self, after: tuple[str, int] | None, chunk: int, *, item_id: str | None = None,
-                   sales_id: str | None = None, program_id: str | None = None,
-                   needs_extension: bool = False) -> list[LineState]:
+    def open_lines(
+        self,
+        after: tuple[str, int] | None,
+        chunk: int,
+        *,
+        item_id: str | None = None,
+        sales_id: str | None = None,
+        program_id: str | None = None,
+        needs_extension: bool = False,
+    ) -> list[LineState]:
         """A chunk of open continuity lines of open parents (keyset order), with their occurrences."""
         where = filters_sql(item_id, sales_id)
         if program_id:
             where += " AND cl.program_id = :program_id"
         if needs_extension:
-            where += (" AND NOT cl.bill_up_front AND cl.planned_count > (SELECT COUNT(*) FROM schedule_occurrences o"
-                      " WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no)")
+            where += (
+                " AND NOT cl.bill_up_front AND cl.planned_count > (SELECT COUNT(*) FROM schedule_occurrences o"
+                " WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no)"
+            )
         if after:
             where += " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)"
-        params = {"item_id": item_id, "sales_id": sales_id, "program_id": program_id, "chunk": chunk,
-                  "after_id": after[0] if after else None, "after_line": after[1] if after else None}
+        params = {
+            "item_id": item_id,
+            "sales_id": sales_id,
+            "program_id": program_id,
+            "chunk": chunk,
+            "after_id": after[0] if after else None,
+            "after_line": after[1] if after else None,
+        }
         with self.engine.connect() as conn:
-            rows = conn.execute(typed_columns(sql_text(
-                f"SELECT {_LINE_COLUMNS} FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
-                "WHERE cl.status = 'open' AND so.status IN ('open', 'on_hold')" + where +
-                " ORDER BY cl.sales_id, cl.line_no LIMIT :chunk"), "start_date", "bill_up_front"), params).all()
+            rows = conn.execute(
+                typed_columns(
+                    sql_text(
+                        f"SELECT {_LINE_COLUMNS} FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
+                        "WHERE cl.status = 'open' AND so.status IN ('open', 'on_hold')"
+                        + where
+                        + " ORDER BY cl.sales_id, cl.line_no LIMIT :chunk"
+                    ),
+                    "start_date",
+                    "bill_up_front",
+                ),
+                params,
+            ).all()
             lines = [LineState(*r) for r in rows]
             if lines:
                 _attach_occurrences(conn, lines)
@@ -43,34 +70,61 @@ class ScheduleStore:
         with transaction(self.engine) as conn:
             audit_rows(conn, job, w.audit)
             if w.deletes:
-                conn.execute(sql_text("DELETE FROM schedule_occurrences WHERE sales_id = :sales_id "
-                                      "AND line_no = :line_no "
-                                  "AND seq = :seq AND status = 'pending'"), w.deletes)
+                conn.execute(
+                    sql_text(
+                        "DELETE FROM schedule_occurrences WHERE sales_id = :sales_id "
+                        "AND line_no = :line_no "
+                        "AND seq = :seq AND status = 'pending'"
+                    ),
+                    w.deletes,
+                )
             if w.updates:
-                conn.execute(sql_text(
-                    "UPDATE schedule_occurrences SET event_id = :event_id, item_id = :item_id, quantity = :quantity, "
-                    "price_minor = :price_minor, currency = :currency, ship_date = :ship_date, "
-                    "date_basis = :date_basis, "
-                    "date_basis_args = :date_basis_args WHERE sales_id = :sales_id "
-                    "AND line_no = :line_no AND seq = :seq AND status = 'pending'"), w.updates)
+                conn.execute(
+                    sql_text(
+                        "UPDATE schedule_occurrences SET event_id = :event_id, item_id = :item_id, quantity = :quantity, "
+                        "price_minor = :price_minor, currency = :currency, ship_date = :ship_date, "
+                        "date_basis = :date_basis, "
+                        "date_basis_args = :date_basis_args WHERE sales_id = :sales_id "
+                        "AND line_no = :line_no AND seq = :seq AND status = 'pending'"
+                    ),
+                    w.updates,
+                )
             if w.inserts:
-                conn.execute(sql_text(
-                    "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, "
-                    "price_minor, "
-                    "currency, ship_date, status, date_basis, date_basis_args) VALUES (:sales_id, :line_no, :seq, "
-                    ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, 'pending', :date_basis, "
-                    ":date_basis_args) ON CONFLICT DO NOTHING"), w.inserts)
+                conn.execute(
+                    sql_text(
+                        "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, "
+                        "price_minor, "
+                        "currency, ship_date, status, date_basis, date_basis_args) VALUES (:sales_id, :line_no, :seq, "
+                        ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, 'pending', :date_basis, "
+                        ":date_basis_args) ON CONFLICT DO NOTHING"
+                    ),
+                    w.inserts,
+                )
             if w.planned_counts:
-                conn.execute(sql_text("UPDATE continuity_lines SET planned_count = :planned_count "
-                                      "WHERE sales_id = :sales_id"
-                                  " AND line_no = :line_no"), w.planned_counts)
+                conn.execute(
+                    sql_text(
+                        "UPDATE continuity_lines SET planned_count = :planned_count "
+                        "WHERE sales_id = :sales_id"
+                        " AND line_no = :line_no"
+                    ),
+                    w.planned_counts,
+                )
             if w.unit_prices:
-                conn.execute(sql_text("UPDATE sales_lines SET unit_price_minor = :unit_price_minor WHERE "
-                                  "sales_id = :sales_id AND line_no = :line_no"), w.unit_prices)
+                conn.execute(
+                    sql_text(
+                        "UPDATE sales_lines SET unit_price_minor = :unit_price_minor WHERE "
+                        "sales_id = :sales_id AND line_no = :line_no"
+                    ),
+                    w.unit_prices,
+                )
             if w.installments:
-                conn.execute(sql_text("UPDATE installments SET amount_minor = :amount_minor WHERE sales_id = :sales_id "
-                                  "AND line_no = :line_no AND seq = :seq AND status IN ('not_submitted', 'declined')"),
-                             w.installments)
+                conn.execute(
+                    sql_text(
+                        "UPDATE installments SET amount_minor = :amount_minor WHERE sales_id = :sales_id "
+                        "AND line_no = :line_no AND seq = :seq AND status IN ('not_submitted', 'declined')"
+                    ),
+                    w.installments,
+                )
 
     def installments_of(self, lines: list[LineState]) -> dict[tuple[str, int], list[dict]]:
         """The installments of a chunk of lines (one range query), by (sales_id, line_no). One whose charge
@@ -80,14 +134,17 @@ class ScheduleStore:
         if not lines:
             return result
         with self.engine.connect() as conn:
-            rows = conn.execute(sql_text(
-                "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, CASE WHEN i.status <> 'paid' AND EXISTS ("
-                "SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
-                "AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation IN ('capture', 'authorize') "
-                "AND a.status IN ('pending', 'unknown')) THEN 'unknown' ELSE i.status END AS status "
-                "FROM installments i WHERE i.sales_id >= :first AND i.sales_id <= :last "
-                "ORDER BY i.sales_id, i.line_no, i.seq"
-            ), {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
+            rows = conn.execute(
+                sql_text(
+                    "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, CASE WHEN i.status <> 'paid' AND EXISTS ("
+                    "SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
+                    "AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation IN ('capture', 'authorize') "
+                    "AND a.status IN ('pending', 'unknown')) THEN 'unknown' ELSE i.status END AS status "
+                    "FROM installments i WHERE i.sales_id >= :first AND i.sales_id <= :last "
+                    "ORDER BY i.sales_id, i.line_no, i.seq"
+                ),
+                {"first": lines[0].sales_id, "last": lines[-1].sales_id},
+            ).mappings()
             for row in rows:
                 if (row["sales_id"], row["line_no"]) in result:
                     result[(row["sales_id"], row["line_no"])].append(dict(row))
@@ -96,20 +153,28 @@ class ScheduleStore:
 
 def _attach_occurrences(conn, lines: list[LineState]) -> None:  # type: ignore[no-untyped-def]
     by_key = {(ln.sales_id, ln.line_no): ln for ln in lines}
-    rows = conn.execute(typed_columns(sql_text(
-        "SELECT o.sales_id, o.line_no, o.seq, o.event_id, o.item_id, o.quantity, o.price_minor, o.currency, "
-        "o.ship_date, o.status, o.date_basis, o.date_basis_args FROM schedule_occurrences o "
-        "WHERE o.sales_id >= :first AND o.sales_id <= :last"
-    ), "ship_date"), {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
+    rows = conn.execute(
+        typed_columns(
+            sql_text(
+                "SELECT o.sales_id, o.line_no, o.seq, o.event_id, o.item_id, o.quantity, o.price_minor, o.currency, "
+                "o.ship_date, o.status, o.date_basis, o.date_basis_args FROM schedule_occurrences o "
+                "WHERE o.sales_id >= :first AND o.sales_id <= :last"
+            ),
+            "ship_date",
+        ),
+        {"first": lines[0].sales_id, "last": lines[-1].sales_id},
+    ).mappings()
     for row in rows:
         line = by_key.get((row["sales_id"], row["line_no"]))
         if line is not None:
             line.occurrences[row["seq"]] = dict(row)
-    adjustments = conn.execute(sql_text(
-        "SELECT a.* FROM schedule_adjustments a WHERE a.sales_id >= :first AND a.sales_id <= :last "
-        "ORDER BY a.adjustment_id"
-    ).columns(ship_date=Date(), pause_from=Date(), resume_on=Date()),
-        {"first": lines[0].sales_id, "last": lines[-1].sales_id}).mappings()
+    adjustments = conn.execute(
+        sql_text(
+            "SELECT a.* FROM schedule_adjustments a WHERE a.sales_id >= :first AND a.sales_id <= :last "
+            "ORDER BY a.adjustment_id"
+        ).columns(ship_date=Date(), pause_from=Date(), resume_on=Date()),
+        {"first": lines[0].sales_id, "last": lines[-1].sales_id},
+    ).mappings()
     for row in adjustments:
         line = by_key.get((row["sales_id"], row["line_no"]))
         if line is not None:

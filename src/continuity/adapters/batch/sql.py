@@ -1,4 +1,5 @@
 """Portable pieces of the set-based job SQL (SQLite 3.35+ and PostgreSQL 15)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -81,8 +82,13 @@ def filters_sql(item_id: str | None, sales_id: str | None, alias: str = "cl") ->
     return "".join(parts)
 
 
-_TYPED = {"as_of": Date(), "due_until": Date(), "until": Date(), "now": DateTime(timezone=True),
-          "older": DateTime(timezone=True)}
+_TYPED = {
+    "as_of": Date(),
+    "due_until": Date(),
+    "until": Date(),
+    "now": DateTime(timezone=True),
+    "older": DateTime(timezone=True),
+}
 _RESULT_TYPES = {"ship_date": Date(), "start_date": Date(), "due_date": Date(), "bill_up_front": Boolean()}
 
 

@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection the caller passes, or on the configured URL."""
+
 from __future__ import annotations
 
 import os

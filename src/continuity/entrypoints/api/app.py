@@ -1,4 +1,5 @@
 """The FastAPI application: /api/v1, OpenAPI at /api/v1/openapi.json, docs at /api/docs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,14 @@ the first response is replayed for 24 hours to a retry with the same key and bod
 
 def create_app(app: App | None = None) -> FastAPI:
     continuity = app or bootstrap()
-    api = FastAPI(title="continuity", version="1", description=DESCRIPTION, openapi_url=f"{PREFIX}/openapi.json",
-                  docs_url="/api/docs", redoc_url=None)
+    api = FastAPI(
+        title="continuity",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
     api.state.continuity = continuity
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware, continuity=continuity)
@@ -67,9 +74,13 @@ class AuthenticateFirstMiddleware:
         token = token if scheme.lower() == "bearer" else ""
         user = await run_in_threadpool(user_service.authenticate, self.continuity.uow, token) if token else None
         if user is None:
-            await problems.problem(401, "not_authenticated", "a valid bearer token is required",
-                                   problems.request_id(scope),
-                                   headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            await problems.problem(
+                401,
+                "not_authenticated",
+                "a valid bearer token is required",
+                problems.request_id(scope),
+                headers={"WWW-Authenticate": "Bearer"},
+            )(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -91,10 +102,14 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
                 if status.isdigit() and int(status) >= 400 and "application/json" in content:
                     response["content"] = {problems.MEDIA_TYPE: content.pop("application/json")}
             if method == "post":
-                operation.setdefault("parameters", []).append({
-                    "name": "Idempotency-Key", "in": "header", "required": False,
-                    "description": "Replays the first response to a retry with the same key and body (24 h).",
-                    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
-                })
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "Replays the first response to a retry with the same key and body (24 h).",
+                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                    }
+                )
     api.openapi_schema = doc
     return doc

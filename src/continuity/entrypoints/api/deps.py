@@ -1,4 +1,5 @@
 """Dependencies of the routes: the App, the authenticated user and role checks, pagination."""
+
 from __future__ import annotations
 
 import base64
@@ -25,12 +26,10 @@ def get_app(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_app)]
 
 
-def current_user(app: AppDep,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+def current_user(app: AppDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     user = users.authenticate(app.uow, credentials.credentials) if credentials else None
     if user is None:
-        raise ApiProblem(401, "not_authenticated", "a valid bearer token is required",
-                         {"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(401, "not_authenticated", "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
     return user
 
 
@@ -50,8 +49,9 @@ Manager = Annotated[User, Depends(require(Role.MANAGER))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
-Cursor = Annotated[str | None, Query(max_length=300, pattern=r"^[A-Za-z0-9_-]+$",
-                                     description="`next_cursor` of the previous page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=300, pattern=r"^[A-Za-z0-9_-]+$", description="`next_cursor` of the previous page.")
+]
 
 
 def encode_cursor(value: Any) -> str:

@@ -5,6 +5,7 @@ holds the response until it is stored, and writes the stored one back. A respons
 ``Cache-Control: no-store`` (it holds a secret, e.g. a new user's token) is not kept: a retry is told
 that the request ran. Server errors are not kept: the key may be retried.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,12 +22,21 @@ from continuity.services.idempotency import Begin
 
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 REFUSED = {
-    Begin.RUNNING: (409, "idempotency_key_in_use",
-                    "a request with this Idempotency-Key is still running; retry in a moment"),
-    Begin.MISMATCH: (422, "idempotency_key_reused",
-                     "this Idempotency-Key was used for a different request; use a new key"),
-    Begin.UNSTORED: (409, "idempotency_response_not_stored",
-                     "a request with this Idempotency-Key ran; its response held a secret and was not kept"),
+    Begin.RUNNING: (
+        409,
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is still running; retry in a moment",
+    ),
+    Begin.MISMATCH: (
+        422,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used for a different request; use a new key",
+    ),
+    Begin.UNSTORED: (
+        409,
+        "idempotency_response_not_stored",
+        "a request with this Idempotency-Key ran; its response held a secret and was not kept",
+    ),
 }
 
 
@@ -45,8 +55,12 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not KEY.match(key):
-            await problem(422, "idempotency_key_invalid", "an Idempotency-Key is 1–255 visible ASCII characters",
-                          request_id(scope))(scope, receive, send)
+            await problem(
+                422,
+                "idempotency_key_invalid",
+                "an Idempotency-Key is 1–255 visible ASCII characters",
+                request_id(scope),
+            )(scope, receive, send)
             return
         token = _bearer(headers.get("authorization", ""))
         user = await run_in_threadpool(users.authenticate, self.continuity.uow, token) if token else None
@@ -56,19 +70,26 @@ class IdempotencyMiddleware:
         limit = self.continuity.settings.max_body_bytes
         body = await _read_body(receive, limit)
         if body is None:
-            await problem(413, "body_too_large", f"a request body is at most {limit} bytes",
-                          request_id(scope))(scope, receive, send)
+            await problem(413, "body_too_large", f"a request body is at most {limit} bytes", request_id(scope))(
+                scope, receive, send
+            )
             return
         target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
         req_hash = idempotency.request_hash(token, "POST", target, body)
         now = self.continuity.clock.now()
-        outcome, record = await run_in_threadpool(idempotency.begin, self.continuity.uow, user.user_id, key,
-                                                  req_hash, "POST", scope["path"], now)
+        outcome, record = await run_in_threadpool(
+            idempotency.begin, self.continuity.uow, user.user_id, key, req_hash, "POST", scope["path"], now
+        )
         if outcome == Begin.RUN:
             await self._run(scope, body, receive, send, user.user_id, key)
         elif outcome == Begin.REPLAY and record is not None:
-            await _send(send, record.response_status or 200, record.response_content_type,
-                        (record.response_body or "").encode(), replayed=True)
+            await _send(
+                send,
+                record.response_status or 200,
+                record.response_content_type,
+                (record.response_body or "").encode(),
+                replayed=True,
+            )
         else:
             status, code, detail = REFUSED[outcome]
             extra = {"Retry-After": "1"} if outcome == Begin.RUNNING else None
@@ -95,8 +116,16 @@ class IdempotencyMiddleware:
             await run_in_threadpool(idempotency.abandon, uow, user_id, key)
         else:
             store = "no-store" not in held.headers.get("cache-control", "")
-            await run_in_threadpool(idempotency.finish, uow, user_id, key, held.status,
-                                    held.headers.get("content-type"), held.body.decode("utf-8", "replace"), store)
+            await run_in_threadpool(
+                idempotency.finish,
+                uow,
+                user_id,
+                key,
+                held.status,
+                held.headers.get("content-type"),
+                held.body.decode("utf-8", "replace"),
+                store,
+            )
         await held.send_to(send)
 
 
@@ -123,8 +152,10 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 async def _send(send: Send, status: int, content_type: str | None, body: bytes, replayed: bool) -> None:
-    headers = [(b"content-type", (content_type or "application/json").encode("latin-1")),
-               (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", (content_type or "application/json").encode("latin-1")),
+        (b"content-length", str(len(body)).encode()),
+    ]
     if replayed:
         headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

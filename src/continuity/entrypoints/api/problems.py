@@ -5,6 +5,7 @@ Domain errors: NotFound → 404, ValidationFailed → 422, RuleViolation and Inv
 (bad card input), other PaymentErrors (a decline) → 402. Request validation → 422 with one entry per
 field and never the value that was sent (a card number must not come back in an error).
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,17 +38,39 @@ MEDIA_TYPE = "application/problem+json"
 
 #: Most specific first.
 DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
-    (NotFound, 404), (ValidationFailed, 422), (RuleViolation, 409), (InvalidTransition, 409),
-    (CardInvalid, 422), (CardExpired, 422), (PaymentError, 402), (DomainError, 422),
+    (NotFound, 404),
+    (ValidationFailed, 422),
+    (RuleViolation, 409),
+    (InvalidTransition, 409),
+    (CardInvalid, 422),
+    (CardExpired, 422),
+    (PaymentError, 402),
+    (DomainError, 422),
 ]
 TITLES = {
-    400: "Bad request", 401: "Not authenticated", 402: "Payment failed", 403: "Not allowed for your role",
-    404: "Not found", 405: "Method not allowed", 409: "Conflict with the current state", 413: "Body too large",
-    415: "Unsupported media type", 422: "Invalid request", 500: "Internal error",
+    400: "Bad request",
+    401: "Not authenticated",
+    402: "Payment failed",
+    403: "Not allowed for your role",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    500: "Internal error",
 }
-HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large",
-              415: "unsupported_media_type", 422: "request_invalid"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "request_invalid",
+}
 
 
 class ApiProblem(Exception):
@@ -58,10 +81,22 @@ class ApiProblem(Exception):
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
-def problem(status: int, code: str, detail: str, request_id: str | None, errors: list[dict] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"urn:continuity:problem:{code}", "title": TITLES.get(status, "Error"),
-                            "status": status, "detail": detail, "code": code, "request_id": request_id}
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    request_id: str | None,
+    errors: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:continuity:problem:{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id,
+    }
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
@@ -93,8 +128,14 @@ async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"loc": [_safe(part) for part in e.get("loc", ())], "msg": _safe(e.get("msg", "")),
-               "type": e.get("type", "invalid")} for e in exc.errors()]
+    errors = [
+        {
+            "loc": [_safe(part) for part in e.get("loc", ())],
+            "msg": _safe(e.get("msg", "")),
+            "type": e.get("type", "invalid"),
+        }
+        for e in exc.errors()
+    ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -104,8 +145,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     status = exc.status_code
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "Error")
-    return problem(status, HTTP_CODES.get(status, f"http_{status}"), detail, request_id(request),
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        status,
+        HTTP_CODES.get(status, f"http_{status}"),
+        detail,
+        request_id(request),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -114,8 +160,9 @@ async def _integrity_error(request: Request, exc: IntegrityError) -> JSONRespons
     if getattr(orig, "sqlstate", None) != "23505" and "UNIQUE constraint failed" not in str(orig):
         raise exc
     log.warning("unique violation in %s %s (request %s)", request.method, _safe(request.url.path), request_id(request))
-    return problem(409, "concurrent_change", "another request changed the same data at the same time; retry",
-                   request_id(request))
+    return problem(
+        409, "concurrent_change", "another request changed the same data at the same time; retry", request_id(request)
+    )
 
 
 def _safe(part: Any) -> str | int:
@@ -155,11 +202,18 @@ class RequestIdMiddleware:
         except Exception:  # noqa: BLE001 - the last line of defence
             log.exception("internal error in %s %s (request %s)", scope["method"], _safe(scope["path"]), rid)
             if not started:
-                await problem(500, "internal_error", f"an internal error occurred; it was logged as request {rid}",
-                              rid)(scope, receive, send_with_id)
+                await problem(
+                    500, "internal_error", f"an internal error occurred; it was logged as request {rid}", rid
+                )(scope, receive, send_with_id)
         finally:
-            log.info("%s %s %s %.0fms request %s", scope["method"], _safe(scope["path"]), status,
-                     (time.monotonic() - begun) * 1000, rid)
+            log.info(
+                "%s %s %s %.0fms request %s",
+                scope["method"],
+                _safe(scope["path"]),
+                status,
+                (time.monotonic() - begun) * 1000,
+                rid,
+            )
 
 
 class BodyTooLarge(Exception):
@@ -223,5 +277,10 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, close: bool) -> None:
         headers = {"Connection": "close"} if close else None
-        await problem(413, "body_too_large", f"a request body is at most {self.max_bytes} bytes",
-                      request_id(scope), headers=headers)(scope, receive, send)
+        await problem(
+            413,
+            "body_too_large",
+            f"a request body is at most {self.max_bytes} bytes",
+            request_id(scope),
+            headers=headers,
+        )(scope, receive, send)

@@ -4,6 +4,7 @@ Money is a decimal string (at most 2 decimals) plus a currency code; dates are I
 field refuses control characters and is bounded by its column, every number by what the domain
 can plan (so no input reaches the database that it cannot hold).
 """
+
 from __future__ import annotations
 
 import re
@@ -28,11 +29,23 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["004007"])]
-Amount = Annotated[str, Field(pattern=r"^[0-9]{1,5}(\.[0-9]{1,2})?$", examples=["12.99"],
-                              description="A decimal string with at most 2 decimals (money is never a float).")]
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,5}(\.[0-9]{1,2})?$",
+        examples=["12.99"],
+        description="A decimal string with at most 2 decimals (money is never a float).",
+    ),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
-IntervalText = Annotated[str, Field(pattern=r"^[0-9]{1,3} (day|days|month|months)$", examples=["1 month"],
-                                    description="Whole days or calendar months, e.g. '30 days' or '1 month'.")]
+IntervalText = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,3} (day|days|month|months)$",
+        examples=["1 month"],
+        description="Whole days or calendar months, e.g. '30 days' or '1 month'.",
+    ),
+]
 
 
 def _iso_text(value: Any) -> Any:
@@ -116,8 +129,14 @@ class CustomerIn(In):
     addresses: list[AddressIn] = Field(default=[], max_length=5)
 
     def to_domain(self) -> Customer:
-        return Customer(self.account, self.name, self.phone, self.email, self.language,
-                        [Address(**a.model_dump()) for a in self.addresses])
+        return Customer(
+            self.account,
+            self.name,
+            self.phone,
+            self.email,
+            self.language,
+            [Address(**a.model_dump()) for a in self.addresses],
+        )
 
 
 class AddressOut(BaseModel):
@@ -141,15 +160,26 @@ class CardIn(In):
     """A card: its number and expiry (test gateway), or the PaymentMethod Stripe.js made (stripe)."""
 
     customer: Id = Field(description="The customer's account.")
-    card_number: str | None = Field(None, min_length=12, max_length=30, pattern=r"^[0-9][0-9 -]*[0-9]$",
-                                    repr=False, json_schema_extra={"writeOnly": True},
-                                    description="Test gateway only. Sent to the gateway only; never stored, "
-                                                "echoed or logged.")
-    expiry: str | None = Field(None, pattern=r"^(0?[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$", examples=["12/30"],
-                               description="MM/YY, with card_number")
-    payment_method: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,100}$",
-                                       description="CONTINUITY_GATEWAY=stripe: the PaymentMethod id (pm_…) "
-                                                   "the card was entered as at Stripe.")
+    card_number: str | None = Field(
+        None,
+        min_length=12,
+        max_length=30,
+        pattern=r"^[0-9][0-9 -]*[0-9]$",
+        repr=False,
+        json_schema_extra={"writeOnly": True},
+        description="Test gateway only. Sent to the gateway only; never stored, echoed or logged.",
+    )
+    expiry: str | None = Field(
+        None,
+        pattern=r"^(0?[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$",
+        examples=["12/30"],
+        description="MM/YY, with card_number",
+    )
+    payment_method: str | None = Field(
+        None,
+        pattern=r"^pm_[A-Za-z0-9_]{1,100}$",
+        description="CONTINUITY_GATEWAY=stripe: the PaymentMethod id (pm_…) the card was entered as at Stripe.",
+    )
     holder: Text200 = ""
 
     @model_validator(mode="after")
@@ -183,7 +213,8 @@ class SalesOrderIn(In):
     customer: Id = Field(description="The customer's account.")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=50)
     continuity: ContinuityTermsIn | None = Field(
-        default=None, description="The continuity step, for the order's continuity (parent) lines.")
+        default=None, description="The continuity step, for the order's continuity (parent) lines."
+    )
 
 
 class PaymentIn(In):
@@ -254,9 +285,11 @@ class SalesOrderOut(BaseModel):
     name: str
     order_date: date
     status: str
-    standing: str = Field(description="What the order stands as for an agent: `cancelled` once every continuity "
-                          "line is cancelled, `paused` while one is paused (status stays open until close-orders); "
-                          "else the status.")
+    standing: str = Field(
+        description="What the order stands as for an agent: `cancelled` once every continuity "
+        "line is cancelled, `paused` while one is paused (status stays open until close-orders); "
+        "else the status."
+    )
     hold_reason: str
     currency: str
     parent_sales_id: str | None
@@ -321,11 +354,13 @@ class EventIn(In):
     item_id: Id
     quantity: StrictInt = Field(default=1, ge=1, le=9999)
     price: Amount | None = Field(default=None, description="Overrides the item's price.")
-    currency: Currency | None = Field(default=None, description="Of the price; default (and the only one "
-                                      "accepted): the item's currency.")
+    currency: Currency | None = Field(
+        default=None, description="Of the price; default (and the only one accepted): the item's currency."
+    )
     times_to_repeat: StrictInt = Field(default=1, ge=1, le=600, description="Total shipments of this event.")
-    days_from_last_event: StrictInt | None = Field(default=None, ge=1, le=3660,
-                                                   description="Days from the previous shipment (default 30).")
+    days_from_last_event: StrictInt | None = Field(
+        default=None, ge=1, le=3660, description="Days from the previous shipment (default 30)."
+    )
     interval: IntervalText | None = Field(default=None, description="Instead of days_from_last_event.")
     start_date: BusinessDate | None = None
     action: Literal["normal", "skip", "end"] = "normal"
@@ -409,8 +444,11 @@ class ParametersIn(In):
     authorize_child_orders: StrictBool
     reauthorization_limit: StrictInt = Field(ge=1, le=100)
     upcoming_charge_notice_days: StrictInt = Field(ge=0, le=365)
-    card_expiry_notice_days: StrictInt = Field(ge=0, le=365, description="Days ahead of a child order on an "
-                                               "expired card that the customer is told to update it.")
+    card_expiry_notice_days: StrictInt = Field(
+        ge=0,
+        le=365,
+        description="Days ahead of a child order on an expired card that the customer is told to update it.",
+    )
 
 
 def _unnamed(schema: dict[str, Any]) -> None:
@@ -446,9 +484,13 @@ class ParametersOut(BaseModel):
 
 # -- jobs -----------------------------------------------------------------------------------------
 class JobIn(In):
-    as_of: BusinessDate | None = Field(default=None, description=(
-        "Business date of the run; default today. At most CONTINUITY_MAX_AS_OF_DAYS (default 7) days after "
-        "today, else 422 as_of_out_of_range."))
+    as_of: BusinessDate | None = Field(
+        default=None,
+        description=(
+            "Business date of the run; default today. At most CONTINUITY_MAX_AS_OF_DAYS (default 7) days after "
+            "today, else 422 as_of_out_of_range."
+        ),
+    )
     item_id: Id | None = Field(default=None, description="Only this continuity (parent) item (it must exist).")
     sales_id: Id | None = Field(default=None, description="Only this parent sales order (it must exist).")
     dry_run: StrictBool = Field(default=False, description="continuity-update: list the changes, write nothing.")
@@ -460,9 +502,11 @@ class JobRunOut(BaseModel):
     as_of: date
     filters: dict[str, Any]
     counts: dict[str, int]
-    status: str = Field(description="running, succeeded, failed or abandoned (left running by a worker that "
-                                    "died: no heartbeat for CONTINUITY_JOB_STALE_MINUTES; a later run finishes "
-                                    "its work).")
+    status: str = Field(
+        description="running, succeeded, failed or abandoned (left running by a worker that "
+        "died: no heartbeat for CONTINUITY_JOB_STALE_MINUTES; a later run finishes "
+        "its work)."
+    )
     error: str
     started_at: Instant
     finished_at: Instant | None
@@ -488,8 +532,7 @@ class RevokeTokenIn(In):
 
 
 class RevokedTokenOut(UserOut):
-    token: str | None = Field(None, description="The new bearer token when one was asked for; only its hash "
-                                                "is stored.")
+    token: str | None = Field(None, description="The new bearer token when one was asked for; only its hash is stored.")
 
 
 class NewUserOut(UserOut):

@@ -1,4 +1,5 @@
 """Bodies of the servicing operations under /continuity-orders/{sales_id} and of the history views."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -41,13 +42,22 @@ class SubstituteIn(ChangeIn):
 
 
 class ChangeCardIn(ChangeIn):
-    card_number: Annotated[str | None, Field(pattern=r"^[0-9 ]{12,23}$", repr=False,
-                                             description="Test gateway: sent to the gateway; only the token is "
-                                                         "kept.")] = None
+    card_number: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[0-9 ]{12,23}$",
+            repr=False,
+            description="Test gateway: sent to the gateway; only the token is kept.",
+        ),
+    ] = None
     expiry: Annotated[str | None, Field(pattern=r"^[0-9]{2}/[0-9]{2}$", examples=["12/30"])] = None
-    payment_method: Annotated[str | None, Field(pattern=r"^pm_[A-Za-z0-9_]{1,100}$",
-                                                description="CONTINUITY_GATEWAY=stripe: the PaymentMethod id "
-                                                            "(pm_…) of the card entered at Stripe.")] = None
+    payment_method: Annotated[
+        str | None,
+        Field(
+            pattern=r"^pm_[A-Za-z0-9_]{1,100}$",
+            description="CONTINUITY_GATEWAY=stripe: the PaymentMethod id (pm_…) of the card entered at Stripe.",
+        ),
+    ] = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> ChangeCardIn:
@@ -67,8 +77,9 @@ class ResumeIn(ChangeIn):
 
 
 class CancelIn(ChangeIn):
-    from_: BusinessDate | None = Field(default=None, alias="from", description="Cancel what ships from this day "
-                                                                               "(default: today).")
+    from_: BusinessDate | None = Field(
+        default=None, alias="from", description="Cancel what ships from this day (default: today)."
+    )
 
 
 class ShipmentOut(BaseModel):
@@ -121,8 +132,10 @@ class ChangeOut(BaseModel):
     before: ProjectionOut
     after: ProjectionOut
     refund: str | None = Field(description="Refunded (or being refunded) to the card, when cancelling.")
-    voided: list[VoidedOut] = Field(default_factory=list, description="Installments authorized and not "
-                                    "captured whose authorization a cancel releases at the gateway.")
+    voided: list[VoidedOut] = Field(
+        default_factory=list,
+        description="Installments authorized and not captured whose authorization a cancel releases at the gateway.",
+    )
 
 
 class HistoryEntryOut(BaseModel):

@@ -1,4 +1,5 @@
 """Mounts the web UI on the FastAPI app: static files, security headers, error pages, the routers."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,12 +25,20 @@ STATIC = Path(__file__).with_name("static")
 
 def include_web(api: FastAPI, app: App) -> None:
     settings = app.settings
-    api.state.web = WebState(WebAuthStore(app.engine), app.clock, timedelta(minutes=settings.web_idle_minutes),
-                             timedelta(hours=settings.session_max_hours))
+    api.state.web = WebState(
+        WebAuthStore(app.engine),
+        app.clock,
+        timedelta(minutes=settings.web_idle_minutes),
+        timedelta(hours=settings.session_max_hours),
+    )
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     web_csp = card_entry_csp(settings.stripe_js_url, settings.stripe_api_base) if settings.gateway == "stripe" else CSP
-    api.add_middleware(SecurityHeadersMiddleware, docs_path=api.docs_url,  # outermost: on every answer
-                       trust_forwarded_proto=app.settings.trust_forwarded_proto, web_csp=web_csp)
+    api.add_middleware(
+        SecurityHeadersMiddleware,
+        docs_path=api.docs_url,  # outermost: on every answer
+        trust_forwarded_proto=app.settings.trust_forwarded_proto,
+        web_csp=web_csp,
+    )
     csrf = [Depends(verify_csrf)]
     for router in agent_routes() + _manager_routes() + [order_servicing.router]:
         api.include_router(router, dependencies=csrf)

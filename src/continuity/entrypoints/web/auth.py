@@ -1,5 +1,6 @@
 """Dependencies of the web routes: the logged-in user (else a redirect to /login), role checks, the
 CSRF check of every unsafe request and the posted form as a dict."""
+
 from __future__ import annotations
 
 import secrets
@@ -54,7 +55,8 @@ async def verify_csrf(request: Request) -> None:
         return
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None

@@ -1,5 +1,6 @@
 """Languages of the UI: gettext catalogs (.po files, read directly — no compile step) and the choice of
 language (the user's pick, else the browser's Accept-Language, else English)."""
+
 from __future__ import annotations
 
 import gettext
@@ -17,8 +18,7 @@ LOCALES = Path(__file__).with_name("locales")
 LANGUAGES = ("en", "nb", "nl", "it", "fr", "sv")
 DEFAULT = "en"
 #: Each language named in itself, for the picker.
-NAMES = {"en": "English", "nb": "Norsk bokmål", "nl": "Nederlands", "it": "Italiano", "fr": "Français",
-         "sv": "Svenska"}
+NAMES = {"en": "English", "nb": "Norsk bokmål", "nl": "Nederlands", "it": "Italiano", "fr": "Français", "sv": "Svenska"}
 
 
 @cache

@@ -1,5 +1,6 @@
 """Errors shown to agents: one clear line in the agent's language, chosen by the error's stable code
 (the English message of the service is the fallback for a code without a translation here)."""
+
 from __future__ import annotations
 
 from fastapi import Request
@@ -33,8 +34,10 @@ MESSAGES = {
     "order_empty": N_("The order has no lines: add an item first."),
     "payment_required": N_("Add a card payment before submitting the order."),
     "payment_insufficient": N_("The payments do not cover what is due now."),
-    "payment_outcome_unknown": N_("A card authorization of this order got no answer yet. It is resolved by the "
-                                  "reconcile-payments job: do not take the payment again."),
+    "payment_outcome_unknown": N_(
+        "A card authorization of this order got no answer yet. It is resolved by the "
+        "reconcile-payments job: do not take the payment again."
+    ),
     "search_text_empty": N_("Type at least one letter or digit to search."),
     "text_control_character": N_("Remove the control or text-direction character from this text."),
     "card_number_in_text": N_("This looks like a card number. A card number goes only in the card field."),

@@ -9,6 +9,7 @@
 - HSTS when the request came over https: the ASGI scheme, or ``X-Forwarded-Proto: https`` from a
   proxy when CONTINUITY_TRUST_FORWARDED_PROTO is on (off by default: any client can send that header).
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from continuity.entrypoints.held_response import HeldResponse
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -48,9 +51,11 @@ def card_entry_csp(script_url: str, api_base: str) -> str:
     CONTINUITY_STRIPE_JS_URL's origin, its calls to CONTINUITY_STRIPE_API_BASE's (the card number goes
     there from the browser, never to us)."""
     js, api = _origin(script_url), _origin(api_base)
-    return (f"default-src 'self'; script-src 'self' {js}; style-src 'self'; frame-src {js}; "
-            f"connect-src 'self' {api}; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
-            "object-src 'none'")
+    return (
+        f"default-src 'self'; script-src 'self' {js}; style-src 'self'; frame-src {js}; "
+        f"connect-src 'self' {api}; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+        "object-src 'none'"
+    )
 
 
 def _origin(url: str) -> str:
@@ -64,11 +69,15 @@ def is_web_path(path: str) -> bool:
 
 def docs_csp(html: bytes) -> str:
     """The docs page's policy: its inline scripts by hash, Swagger UI from its CDN, fetches to us only."""
-    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
-                      for script in INLINE_SCRIPT.findall(html))
-    return (f"default-src 'none'; script-src {DOCS_ASSETS} {hashes}; style-src {DOCS_ASSETS} 'unsafe-inline'; "
-            f"img-src 'self' data: {DOCS_ASSETS} {DOCS_ICON}; connect-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in INLINE_SCRIPT.findall(html)
+    )
+    return (
+        f"default-src 'none'; script-src {DOCS_ASSETS} {hashes}; style-src {DOCS_ASSETS} 'unsafe-inline'; "
+        f"img-src 'self' data: {DOCS_ASSETS} {DOCS_ICON}; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    )
 
 
 def came_over_https(scope: Scope, trust_forwarded_proto: bool) -> bool:
@@ -81,8 +90,9 @@ def came_over_https(scope: Scope, trust_forwarded_proto: bool) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, docs_path: str | None = "/api/docs", trust_forwarded_proto: bool = False,
-                 web_csp: str = CSP) -> None:
+    def __init__(
+        self, app: ASGIApp, docs_path: str | None = "/api/docs", trust_forwarded_proto: bool = False, web_csp: str = CSP
+    ) -> None:
         self.app = app
         self.web_headers = {**HEADERS, "Content-Security-Policy": web_csp}
         self.docs_path = docs_path

@@ -1,5 +1,6 @@
 """The web session of a request (from its cookie), its user, language and CSRF token; loaded once per
 request and kept on ``request.state``."""
+
 from __future__ import annotations
 
 import secrets
@@ -36,8 +37,9 @@ def session_of(request: Request) -> web_auth.Session | None:
     cached = getattr(request.state, "web_session", _NOT_LOADED)
     if cached is _NOT_LOADED:
         state = web_state(request)
-        cached = web_auth.current_session(state.store, state.clock, request.cookies.get(SESSION_COOKIE),
-                                          state.idle_timeout, state.max_age)
+        cached = web_auth.current_session(
+            state.store, state.clock, request.cookies.get(SESSION_COOKIE), state.idle_timeout, state.max_age
+        )
         request.state.web_session = cached
     return cached  # type: ignore[return-value]
 
@@ -52,9 +54,11 @@ def language_of(request: Request) -> str:
     if chosen:
         return chosen
     session = session_of(request)
-    return (i18n.supported(session.language if session else None)
-            or i18n.supported(request.cookies.get(LANG_COOKIE))
-            or i18n.from_accept_language(request.headers.get("accept-language")))
+    return (
+        i18n.supported(session.language if session else None)
+        or i18n.supported(request.cookies.get(LANG_COOKIE))
+        or i18n.from_accept_language(request.headers.get("accept-language"))
+    )
 
 
 def csrf_token(request: Request) -> str:
@@ -77,13 +81,11 @@ def expected_csrf(request: Request) -> str | None:
 def remember_anonymous_csrf(request: Request, response: Response) -> None:
     token = getattr(request.state, "new_csrf", None)
     if token and session_of(request) is None:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_https(request),
-                            path="/")
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_https(request), path="/")
 
 
 def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
-    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax", secure=is_https(request),
-                        path="/")
+    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax", secure=is_https(request), path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
 
 

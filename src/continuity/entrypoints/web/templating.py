@@ -1,5 +1,6 @@
 """Rendering pages: Jinja2 with autoescape; every template gets the user, the language and its
 translations, ``csrf_field()`` and the locale-aware filters ``money``, ``date`` and ``number``."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -21,8 +22,9 @@ from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
 
 TEMPLATES = Path(__file__).with_name("templates")
-env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+)
 
 
 def _here(request: Request) -> str:
@@ -41,12 +43,19 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     tr = i18n.translations(lang)
     token = csrf_token(request)
     values = {
-        "request": request, "user": user, "is_manager": bool(user and user.role.may_act_as(Role.MANAGER)),
+        "request": request,
+        "user": user,
+        "is_manager": bool(user and user.role.may_act_as(Role.MANAGER)),
         "is_agent": bool(user and user.role.may_act_as(Role.AGENT)),
-        "locale": locale, "lang": lang, "languages": i18n.NAMES,
-        "_": tr.gettext, "gettext": tr.gettext, "ngettext": tr.ngettext,
+        "locale": locale,
+        "lang": lang,
+        "languages": i18n.NAMES,
+        "_": tr.gettext,
+        "gettext": tr.gettext,
+        "ngettext": tr.ngettext,
         "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="%s">') % token,
-        "csrf_token": token, "here": _here(request),
+        "csrf_token": token,
+        "here": _here(request),
         **context,
     }
     html = env.get_template(template_name).render(values)

@@ -1,5 +1,6 @@
 """What the agent pages show, read through the services and turned into Money and dates for the
 templates (the services' views carry decimal strings and ISO dates for JSON)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,11 @@ def product_names(app: App) -> dict[str, str]:
 def customer_page(app: App, account: str) -> dict[str, Any]:
     found = customers.customer(app.uow, account)
     orders = sales_orders.list_orders(app.uow, None, account, None, 100)
-    return {"customer": found, "cards": distinct_cards(customers.cards(app.uow, account)),
-            "orders": [order_summary(o) for o in reversed(orders)]}
+    return {
+        "customer": found,
+        "cards": distinct_cards(customers.cards(app.uow, account)),
+        "orders": [order_summary(o) for o in reversed(orders)],
+    }
 
 
 def distinct_cards(cards: list) -> list:  # type: ignore[type-arg]
@@ -55,9 +59,15 @@ class OrderSummary:
 def order_summary(o: dict) -> OrderSummary:
     cur = o["currency"]
     total = sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0"))
-    return OrderSummary(o["sales_id"], day(o["order_date"]), o["standing"], Money(total, cur),
-                        o["is_continuity_parent"], o["parent_sales_id"],
-                        ", ".join(line["item_id"] for line in o["lines"]))
+    return OrderSummary(
+        o["sales_id"],
+        day(o["order_date"]),
+        o["standing"],
+        Money(total, cur),
+        o["is_continuity_parent"],
+        o["parent_sales_id"],
+        ", ".join(line["item_id"] for line in o["lines"]),
+    )
 
 
 def order_details(app: App, sales_id: str) -> dict[str, Any]:
@@ -68,22 +78,43 @@ def order_details(app: App, sales_id: str) -> dict[str, Any]:
     lines = []
     for line in o["lines"]:
         cont = line["continuity"]
-        schedule = [{**occ, "price": money(occ["price"], cur), "ship_date": day(occ["ship_date"]),
-                     "name": names.get(occ["item_id"], occ["item_id"])} for occ in (cont or {}).get("schedule", [])]
-        lines.append({**line, "name": names.get(line["item_id"], line["item_id"]),
-                      "unit_price": money(line["unit_price"], cur), "amount": money(line["amount"], cur),
-                      "continuity": None if cont is None else {**cont, "start_date": day(cont["start_date"]),
-                                                               "schedule": schedule}})
-    installments = [{**i, "due_date": day(i["due_date"]), "amount": money(i["amount"], cur)}
-                    for i in o["installments"]]
+        schedule = [
+            {
+                **occ,
+                "price": money(occ["price"], cur),
+                "ship_date": day(occ["ship_date"]),
+                "name": names.get(occ["item_id"], occ["item_id"]),
+            }
+            for occ in (cont or {}).get("schedule", [])
+        ]
+        lines.append(
+            {
+                **line,
+                "name": names.get(line["item_id"], line["item_id"]),
+                "unit_price": money(line["unit_price"], cur),
+                "amount": money(line["amount"], cur),
+                "continuity": None
+                if cont is None
+                else {**cont, "start_date": day(cont["start_date"]), "schedule": schedule},
+            }
+        )
+    installments = [{**i, "due_date": day(i["due_date"]), "amount": money(i["amount"], cur)} for i in o["installments"]]
     payments = [{**p, "amount": money(p["amount"], cur)} for p in o["payments"]]
     total = Money(sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0")), cur)
-    return {**o, "order_date": day(o["order_date"]), "lines": lines, "installments": installments,
-            "payments": payments, "total": total, "amount_due_now": money(o["amount_due_now"], cur)}
+    return {
+        **o,
+        "order_date": day(o["order_date"]),
+        "lines": lines,
+        "installments": installments,
+        "payments": payments,
+        "total": total,
+        "amount_due_now": money(o["amount_due_now"], cur),
+    }
 
 
-def continuity_step(app: App, account: str, item_id: str, quantity: int, start: date,
-                    schedule_id: str | None) -> dict[str, Any]:
+def continuity_step(
+    app: App, account: str, item_id: str, quantity: int, start: date, schedule_id: str | None
+) -> dict[str, Any]:
     """The continuity step: the program, its start date, payment schedules (when the program asks) and a
     preview of the first shipments for the chosen start date."""
     from continuity.domain.schedule import plan_occurrences, program_total
@@ -97,42 +128,78 @@ def continuity_step(app: App, account: str, item_id: str, quantity: int, start: 
         names = {p.item_id: p.name for p in products}
         schedules = uow.setup.payment_schedules() if program.prompt_for_payment_schedule else []
     plan = plan_occurrences(program, prices, start, program.starting_event())
-    preview = [{"ship_date": o.ship_date, "item_id": o.item_id, "name": names.get(o.item_id, o.item_id),
-                "quantity": o.quantity * quantity, "price": o.price} for o in plan[:FIRST_SHIPMENTS]]
+    preview = [
+        {
+            "ship_date": o.ship_date,
+            "item_id": o.item_id,
+            "name": names.get(o.item_id, o.item_id),
+            "quantity": o.quantity * quantity,
+            "price": o.price,
+        }
+        for o in plan[:FIRST_SHIPMENTS]
+    ]
     currency = product.price.currency
-    return {"customer": found, "product": product, "program": program, "quantity": quantity, "start_date": start,
-            "schedules": schedules, "schedule_id": schedule_id or program.payment_schedule_id or "",
-            "preview": preview, "shipments": len(plan),
-            "program_total": Money(program_total(plan, currency).amount * quantity, currency)}
+    return {
+        "customer": found,
+        "product": product,
+        "program": program,
+        "quantity": quantity,
+        "start_date": start,
+        "schedules": schedules,
+        "schedule_id": schedule_id or program.payment_schedule_id or "",
+        "preview": preview,
+        "shipments": len(plan),
+        "program_total": Money(program_total(plan, currency).amount * quantity, currency),
+    }
 
 
 def entry_page(app: App, sales_id: str) -> dict[str, Any]:
     """The recap of an order being entered: lines and totals, first shipments, charges, payments, cards."""
     order = order_details(app, sales_id)
     found = customers.customer(app.uow, order["account"])
-    first = [{**occ, "line_no": line["line_no"]} for line in order["lines"] if line["continuity"]
-             for occ in line["continuity"]["schedule"][:FIRST_SHIPMENTS]]
+    first = [
+        {**occ, "line_no": line["line_no"]}
+        for line in order["lines"]
+        if line["continuity"]
+        for occ in line["continuity"]["schedule"][:FIRST_SHIPMENTS]
+    ]
     declined = [p for p in order["payments"] if p["status"] == "declined"]
     last_declined = declined[-1] if declined and order["status"] == "on_hold" else None
-    return {"order": order, "customer": found, "cards": distinct_cards(customers.cards(app.uow, order["account"])),
-            "first_shipments": first, "declined": last_declined}
+    return {
+        "order": order,
+        "customer": found,
+        "cards": distinct_cards(customers.cards(app.uow, order["account"])),
+        "first_shipments": first,
+        "declined": last_declined,
+    }
 
 
 def order_page(app: App, sales_id: str) -> dict[str, Any]:
     """The continuity order page: lines with schedules (child order links and statuses), installments,
     payments, the gateway attempts and, when the servicing change provides it, the history."""
     order = order_details(app, sales_id)
-    children = [occ["child_sales_id"] for line in order["lines"] if line["continuity"]
-                for occ in line["continuity"]["schedule"] if occ["child_sales_id"]]
+    children = [
+        occ["child_sales_id"]
+        for line in order["lines"]
+        if line["continuity"]
+        for occ in line["continuity"]["schedule"]
+        if occ["child_sales_id"]
+    ]
     with app.uow() as uow:
         statuses = uow.order_queries.statuses(children) if children else {}
-        attempts = [{**a, "amount": Money.from_minor(a["amount_minor"], a["currency"])}
-                    for a in uow.orders.attempts(sales_id)]
+        attempts = [
+            {**a, "amount": Money.from_minor(a["amount_minor"], a["currency"])} for a in uow.orders.attempts(sales_id)
+        ]
         cards = {c.token: c.masked for c in uow.customers.cards(order["account"])}
     for a in attempts:
         a["card"] = cards.get(a["card_token"], "")
-    return {"order": order, "customer": customers.customer(app.uow, order["account"]),
-            "child_statuses": statuses, "attempts": attempts, "history": history(app, sales_id)}
+    return {
+        "order": order,
+        "customer": customers.customer(app.uow, order["account"]),
+        "child_statuses": statuses,
+        "attempts": attempts,
+        "history": history(app, sales_id),
+    }
 
 
 def history(app: App, sales_id: str) -> list[dict] | None:

@@ -1,4 +1,5 @@
 """Calling the gateway for attempts that are already committed, and recording the answers."""
+
 from __future__ import annotations
 
 import logging
@@ -15,13 +16,16 @@ from continuity.services.refund_sources import captures_of_line
 log = logging.getLogger(__name__)
 
 
-def charge_claimed(deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date,
-                   retry_limit: int | None = None) -> Counter[str]:
+def charge_claimed(
+    deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date, retry_limit: int | None = None
+) -> Counter[str]:
     """One gateway call per claimed (committed) attempt under its own key, the chunk's calls concurrently
     (captures of one authorization in turn); the chunk's answers in one write, on this thread."""
     results = each(deps.gateway, lambda attempt: _charge(deps, attempt), claimed, _authorization)
-    outcomes = [AttemptOutcome(attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference)
-                for attempt, result in zip(claimed, results)]
+    outcomes = [
+        AttemptOutcome(attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference)
+        for attempt, result in zip(claimed, results)
+    ]
     deps.payments.record_outcomes(outcomes, as_of, retry_limit)
     return Counter(o.status for o in outcomes)
 
@@ -31,12 +35,15 @@ def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -
     calls concurrently, those of one authorization in turn; the answers written on this thread)."""
     inputs = _redrive_inputs(deps, stale)
     results = each(deps.gateway, lambda attempt: _look_up(deps, attempt, inputs), stale, _authorization)
-    outcomes = [AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference)
-                for attempt, found in zip(stale, results)]
+    outcomes = [
+        AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference)
+        for attempt, found in zip(stale, results)
+    ]
     # installment charges, servicing refunds and releases are recorded here; submit authorizations by
     # payment_entry
-    deps.payments.record_outcomes([o for o in outcomes if o.attempt.subject != "payment"
-                                   or o.attempt.operation == "void"], as_of)
+    deps.payments.record_outcomes(
+        [o for o in outcomes if o.attempt.subject != "payment" or o.attempt.operation == "void"], as_of
+    )
     return outcomes
 
 
@@ -47,8 +54,14 @@ def _authorization(attempt: ClaimedAttempt) -> str | None:
 
 def _charge(deps: JobDeps, attempt: ClaimedAttempt) -> GatewayResult:
     amount = Money.from_minor(attempt.amount_minor, attempt.currency)
-    return call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key,
-                        attempt.authorization_reference or "")
+    return call_gateway(
+        deps.gateway,
+        attempt.operation,
+        attempt.card_token,
+        amount,
+        attempt.idempotency_key,
+        attempt.authorization_reference or "",
+    )
 
 
 def _redrive_inputs(deps: JobDeps, stale: list[ClaimedAttempt]) -> dict[str, object]:
@@ -85,5 +98,11 @@ def _redrive(deps: JobDeps, attempt: ClaimedAttempt, read: object) -> GatewayRes
     if attempt.operation == "refund":  # rare: the refund never reached the gateway
         captures = read if isinstance(read, tuple) else ()
         return call_refund(deps.gateway, attempt.card_token, amount, attempt.idempotency_key, captures)
-    return call_gateway(deps.gateway, attempt.operation, attempt.card_token, amount, attempt.idempotency_key,
-                        attempt.authorization_reference or "")
+    return call_gateway(
+        deps.gateway,
+        attempt.operation,
+        attempt.card_token,
+        amount,
+        attempt.idempotency_key,
+        attempt.authorization_reference or "",
+    )

@@ -1,4 +1,5 @@
 """create-child-orders: every due occurrence of an open parent becomes a child sales order."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -14,9 +15,15 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
     """Create a child sales order for every due occurrence of open parents (filters: item, order)."""
     with deps.uow() as uow:
         params = uow.setup.parameters()
-    query = ChildOrderQuery(req.as_of, add_days(req.as_of, params.delivery_lead_days), req.item_id,
-                            req.sales_id, req.chunk_size, params.max_child_orders_per_run,
-                            want_ids=params.authorize_child_orders)
+    query = ChildOrderQuery(
+        req.as_of,
+        add_days(req.as_of, params.delivery_lead_days),
+        req.item_id,
+        req.sales_id,
+        req.chunk_size,
+        params.max_child_orders_per_run,
+        want_ids=params.authorize_child_orders,
+    )
     # the total is for a visible progress bar only: counting walks every open line once more
     silent = is_silent(progress)
     progress.start("create-child-orders", None if silent else deps.child_orders.count_due_lines(query))
@@ -49,7 +56,13 @@ def _authorize(deps: JobDeps, req: JobRequest, children: list[str]) -> Counter[s
     counts: Counter[str] = Counter()
     for start in range(0, len(children), req.chunk_size):
         claimed = deps.payments.claim_due_installments(
-            req.as_of, None, 0, req.chunk_size, deps.clock.now(), operation="authorize",
-            sales_ids=children[start:start + req.chunk_size])
+            req.as_of,
+            None,
+            0,
+            req.chunk_size,
+            deps.clock.now(),
+            operation="authorize",
+            sales_ids=children[start : start + req.chunk_size],
+        )
         counts.update({f"authorize_{k}": v for k, v in charge_claimed(deps, claimed, req.as_of).items()})
     return counts

@@ -1,4 +1,5 @@
 """What every job gets: the request (as_of and filters), its collaborators and a progress sink."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ class JobRequest:
     chunk_size: int = 2000
 
     def filters(self) -> dict[str, Any]:
-        return {k: v for k, v in (("item_id", self.item_id), ("sales_id", self.sales_id),
-                                  ("dry_run", self.dry_run or None)) if v}
+        return {
+            k: v
+            for k, v in (("item_id", self.item_id), ("sales_id", self.sales_id), ("dry_run", self.dry_run or None))
+            if v
+        }
 
 
 class Progress(Protocol):

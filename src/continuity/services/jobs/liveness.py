@@ -1,6 +1,7 @@
 """Is a job run still alive? A heartbeat while it makes progress, and the reaper for runs whose worker
 died (SIGKILL, a lost machine) and left them 'running': the next run marks them 'abandoned'. Every
 job is idempotent and catches up, so that next run also finishes what the dead one left."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,4 +1,5 @@
 """send-notifications: deliver the outbox by SMTP, each message at least once."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,9 @@ def send_notifications(deps: JobDeps, req: JobRequest, progress: Progress) -> Jo
     sent = failed = 0
     try:
         while True:
-            ok, bad = deps.outbox.deliver_chunk(min(req.chunk_size, 200), lambda row: _send(deps, row),
-                                                deps.clock.now())
+            ok, bad = deps.outbox.deliver_chunk(
+                min(req.chunk_size, 200), lambda row: _send(deps, row), deps.clock.now()
+            )
             sent, failed = sent + ok, failed + bad
             progress.advance(ok + bad)
             if ok + bad == 0 or ok == 0:

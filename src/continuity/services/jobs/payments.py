@@ -1,4 +1,5 @@
 """process-payments and reconcile-payments."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -38,7 +39,8 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
     counts["children_released"] = deps.payments.release_child_holds(req.as_of)
     counts["upcoming_notices"] = deps.payments.write_upcoming_notices(
-        req.as_of, add_days(req.as_of, params.upcoming_charge_notice_days), req.item_id)
+        req.as_of, add_days(req.as_of, params.upcoming_charge_notice_days), req.item_id
+    )
     return JobOutcome(dict(counts))
 
 
@@ -56,9 +58,16 @@ def reconcile_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> Jo
         outcomes = resolve_by_lookup(deps, stale, req.as_of)
         counts.update(o.status for o in outcomes)
         for o in (o for o in outcomes if o.attempt.subject == "payment" and o.attempt.operation == "authorize"):
-            payment_entry.record_submit_outcome(deps.uow, o.attempt.sales_id, o.attempt.seq,
-                                                o.attempt.idempotency_key, o.status, o.reason, o.reference,
-                                                deps.clock.now())
+            payment_entry.record_submit_outcome(
+                deps.uow,
+                o.attempt.sales_id,
+                o.attempt.seq,
+                o.attempt.idempotency_key,
+                o.status,
+                o.reason,
+                o.reference,
+                deps.clock.now(),
+            )
         progress.advance(len(stale))
     counts.update(_settle(deps, req))
     counts["children_released"] = deps.payments.release_child_holds(req.as_of, job="reconcile-payments")
@@ -67,5 +76,6 @@ def reconcile_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> Jo
 
 def _settle(deps: JobDeps, req: JobRequest) -> Counter[str]:
     """Release what is left of submit authorizations that hold nothing more to capture."""
-    return settle_authorizations(deps.uow, deps.gateway, deps.clock, req.as_of,
-                                 [req.sales_id] if req.sales_id else None)
+    return settle_authorizations(
+        deps.uow, deps.gateway, deps.clock, req.as_of, [req.sales_id] if req.sales_id else None
+    )

@@ -2,6 +2,7 @@
 and what the store hands back (claimed attempts, chunk results, lines with their occurrences). They live
 on the services' side so that the jobs never import an adapter; the stores in adapters/batch take and
 return them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

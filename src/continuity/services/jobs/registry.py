@@ -1,4 +1,5 @@
 """The jobs by name, how one run is recorded, and the nightly sequence (run-all)."""
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,17 @@ JOBS: dict[str, Job] = {
 }
 
 #: The nightly order: programs first, then money owed, then shipments, then closing and mail.
-NIGHTLY = ["update-event-period", "extend-lines", "reconcile-payments", "process-payments",
-           "create-child-orders", "process-payments", "invoice-shipped", "close-orders", "send-notifications"]
+NIGHTLY = [
+    "update-event-period",
+    "extend-lines",
+    "reconcile-payments",
+    "process-payments",
+    "create-child-orders",
+    "process-payments",
+    "invoice-shipped",
+    "close-orders",
+    "send-notifications",
+]
 
 
 #: The earliest as_of of a job run (no schedule of this system starts before it).
@@ -65,13 +75,17 @@ def check_request(deps: JobDeps, req: JobRequest) -> None:
         raise ValidationFailed(
             f"as_of {req.as_of.isoformat()} is out of range: it must be from {EARLIEST_AS_OF.isoformat()} to "
             f"{latest.isoformat()} (today {today.isoformat()} + {deps.max_as_of_days} days, "
-            "CONTINUITY_MAX_AS_OF_DAYS)", "as_of_out_of_range")
+            "CONTINUITY_MAX_AS_OF_DAYS)",
+            "as_of_out_of_range",
+        )
     if req.item_id is None and req.sales_id is None:
         return
     with deps.uow() as uow:
         if req.item_id is not None and not uow.setup.product(req.item_id).is_parent:  # NotFound item_unknown
-            raise ValidationFailed(f"item {req.item_id} is not a continuity item: the jobs work on continuity "
-                                   "(parent) items", "not_continuity_item")
+            raise ValidationFailed(
+                f"item {req.item_id} is not a continuity item: the jobs work on continuity (parent) items",
+                "not_continuity_item",
+            )
         if req.sales_id is not None and not any(line.continuity for line in uow.orders.get(req.sales_id).lines):
             raise NotFound(f"{req.sales_id} is not a continuity (parent) order", "continuity_order_not_found")
 
@@ -86,8 +100,9 @@ def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None
     check_request(deps, req)
     abandoned = reap_abandoned(deps)
     if abandoned:
-        log.warning("%s job run(s) with no heartbeat for %s minutes marked abandoned", abandoned,
-                    deps.job_stale_minutes)
+        log.warning(
+            "%s job run(s) with no heartbeat for %s minutes marked abandoned", abandoned, deps.job_stale_minutes
+        )
     started = deps.clock.now()
     run_id = deps.runs.start(name, req.as_of, req.filters(), started)
     try:
@@ -103,8 +118,13 @@ def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None
     return record
 
 
-def run_all(deps: JobDeps, req: JobRequest, progress: Progress | None = None, fulfil: bool = False,
-            stop: Callable[[], bool] = lambda: False) -> list[dict]:
+def run_all(
+    deps: JobDeps,
+    req: JobRequest,
+    progress: Progress | None = None,
+    fulfil: bool = False,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[dict]:
     """The nightly sequence for one as_of; with ``fulfil`` paid children are also shipped (simulation).
 
     ``stop`` is asked between jobs (a worker's SIGTERM): every job is idempotent and catches up,

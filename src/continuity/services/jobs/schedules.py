@@ -1,4 +1,5 @@
 """update-event-period, extend-lines and continuity-update."""
+
 from __future__ import annotations
 
 import json
@@ -35,10 +36,19 @@ def update_event_period(deps: JobDeps, req: JobRequest, progress: Progress) -> J
                 before = program.current_event
                 program.current_event = current
                 uow.setup.save_program(program)
-                uow.audit.add(AuditEntry(Actor.job("update-event-period"), Entity.PROGRAM, program.program_id,
-                                         "current_event_changed", {"current_event": before},
-                                         {"current_event": current}, f"as of {req.as_of}",
-                                         program_id=program.program_id), deps.clock.now())
+                uow.audit.add(
+                    AuditEntry(
+                        Actor.job("update-event-period"),
+                        Entity.PROGRAM,
+                        program.program_id,
+                        "current_event_changed",
+                        {"current_event": before},
+                        {"current_event": current},
+                        f"as of {req.as_of}",
+                        program_id=program.program_id,
+                    ),
+                    deps.clock.now(),
+                )
                 changed += 1
         uow.commit()
     progress.advance(len(programs))  # after the commit: the heartbeat writes (SQLite has one writer)
@@ -67,20 +77,47 @@ class _Plans:
 
 def _adjustment(row: dict) -> Adjustment:
     price = Money.from_minor(row["price_minor"], row["currency"]) if row["price_minor"] is not None else None
-    return Adjustment(AdjustmentKind(row["kind"]), row["seq"], row["days"], row["ship_date"], row["item_id"], price,
-                      row["pause_from"], row["resume_on"], row["adjustment_id"])
+    return Adjustment(
+        AdjustmentKind(row["kind"]),
+        row["seq"],
+        row["days"],
+        row["ship_date"],
+        row["item_id"],
+        price,
+        row["pause_from"],
+        row["resume_on"],
+        row["adjustment_id"],
+    )
 
 
 def _row(line: LineState, occ: Occurrence) -> dict:
-    return {"sales_id": line.sales_id, "line_no": line.line_no, "seq": occ.seq, "event_id": occ.event_id,
-            "item_id": occ.item_id, "quantity": occ.quantity, "price_minor": occ.price.minor,
-            "currency": occ.price.currency, "ship_date": occ.ship_date, "date_basis": occ.basis,
-            "date_basis_args": json.dumps(occ.basis_args, sort_keys=True, default=str)}
+    return {
+        "sales_id": line.sales_id,
+        "line_no": line.line_no,
+        "seq": occ.seq,
+        "event_id": occ.event_id,
+        "item_id": occ.item_id,
+        "quantity": occ.quantity,
+        "price_minor": occ.price.minor,
+        "currency": occ.price.currency,
+        "ship_date": occ.ship_date,
+        "date_basis": occ.basis,
+        "date_basis_args": json.dumps(occ.basis_args, sort_keys=True, default=str),
+    }
 
 
 def _added(job_rows: list[dict]) -> list[dict]:
-    return [{"entity": "occurrence", "entity_key": f"{r['sales_id']}:{r['line_no']}:{r['seq']}",
-             "sales_id": r["sales_id"], "action": "added", "before": None, "after": _brief(r)} for r in job_rows]
+    return [
+        {
+            "entity": "occurrence",
+            "entity_key": f"{r['sales_id']}:{r['line_no']}:{r['seq']}",
+            "sales_id": r["sales_id"],
+            "action": "added",
+            "before": None,
+            "after": _brief(r),
+        }
+        for r in job_rows
+    ]
 
 
 def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -90,8 +127,9 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
     counts: Counter[str] = Counter(lines=0, occurrences_added=0)
     progress.start("extend-lines", None)
     after = None
-    while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id,
-                                             sales_id=req.sales_id, needs_extension=True):
+    while lines := deps.schedules.open_lines(
+        after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id, needs_extension=True
+    ):
         writes = ScheduleWrites()
         for line in lines:
             statuses = {seq: OccurrenceStatus(o["status"]) for seq, o in line.occurrences.items()}
@@ -120,8 +158,9 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
     after = None
     while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id):
         writes = ScheduleWrites()
-        installments = deps.schedules.installments_of([ln for ln in lines if ln.payment_schedule_id
-                                                        or ln.bill_up_front])
+        installments = deps.schedules.installments_of(
+            [ln for ln in lines if ln.payment_schedule_id or ln.bill_up_front]
+        )
         for line in lines:
             change = _diff_line(line, plans, installments.get((line.sales_id, line.line_no)), writes)
             if change:
@@ -145,36 +184,74 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
     history = {s: o for s, o in line.occurrences.items() if o["status"] in HISTORY}
     last_history = max(history, default=0)
     pending = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PENDING.value}
-    future = [s.occ for s in slots if s.seq > last_history and s.status == OccurrenceStatus.PENDING
-              and (s.seq in pending or s.seq not in line.occurrences)]
+    future = [
+        s.occ
+        for s in slots
+        if s.seq > last_history
+        and s.status == OccurrenceStatus.PENDING
+        and (s.seq in pending or s.seq not in line.occurrences)
+    ]
     # occurrences held by a pause are not materialised or changed, but they are still owed
     held = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PAUSED.value}
-    owed = [s.occ for s in slots if s.seq > last_history and s.is_open
-            and (s.seq in pending or s.seq in held or s.seq not in line.occurrences)]
+    owed = [
+        s.occ
+        for s in slots
+        if s.seq > last_history and s.is_open and (s.seq in pending or s.seq in held or s.seq not in line.occurrences)
+    ]
     wanted = {o.seq: o for o in materialise(future, plans.threshold, line.bill_up_front)}
     # repeats beyond the threshold that extend-lines materialised because they were due stay
     wanted.update({o.seq: o for o in future if o.seq in pending and o.seq not in wanted})
-    change = {"sales_id": line.sales_id, "line_no": line.line_no, "added": [], "changed": [], "removed": [],
-              "installments": []}
+    change = {
+        "sales_id": line.sales_id,
+        "line_no": line.line_no,
+        "added": [],
+        "changed": [],
+        "removed": [],
+        "installments": [],
+    }
     for seq, occ in wanted.items():
         new = _row(line, occ)
         key = f"{line.sales_id}:{line.line_no}:{seq}"
         if seq not in pending:
             change["added"].append(_brief(new))
             w.inserts.append(new)
-            w.audit.append({"entity": "occurrence", "entity_key": key, "sales_id": line.sales_id,
-                            "action": "added", "before": None, "after": _brief(new)})
+            w.audit.append(
+                {
+                    "entity": "occurrence",
+                    "entity_key": key,
+                    "sales_id": line.sales_id,
+                    "action": "added",
+                    "before": None,
+                    "after": _brief(new),
+                }
+            )
         elif any(pending[seq][f] != new[f] for f in FIELDS):
             change["changed"].append({"before": _brief(pending[seq]), "after": _brief(new)})
             w.updates.append(new)
-            w.audit.append({"entity": "occurrence", "entity_key": key, "sales_id": line.sales_id,
-                            "action": "changed", "before": _brief(pending[seq]), "after": _brief(new)})
+            w.audit.append(
+                {
+                    "entity": "occurrence",
+                    "entity_key": key,
+                    "sales_id": line.sales_id,
+                    "action": "changed",
+                    "before": _brief(pending[seq]),
+                    "after": _brief(new),
+                }
+            )
     for seq, old in pending.items():
         if seq not in wanted:
             change["removed"].append(_brief(old))
             w.deletes.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": seq})
-            w.audit.append({"entity": "occurrence", "entity_key": f"{line.sales_id}:{line.line_no}:{seq}",
-                            "sales_id": line.sales_id, "action": "removed", "before": _brief(old), "after": None})
+            w.audit.append(
+                {
+                    "entity": "occurrence",
+                    "entity_key": f"{line.sales_id}:{line.line_no}:{seq}",
+                    "sales_id": line.sales_id,
+                    "action": "removed",
+                    "before": _brief(old),
+                    "after": None,
+                }
+            )
     if len(plan) != line.planned_count:
         w.planned_counts.append({"sales_id": line.sales_id, "line_no": line.line_no, "planned_count": len(plan)})
     if installments:
@@ -182,13 +259,17 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
     return change if change["added"] or change["changed"] or change["removed"] or change["installments"] else None
 
 
-def _recompute_installments(line: LineState, future: list[Occurrence], history: dict[int, dict],
-                            installments: list[dict], change: dict, w: ScheduleWrites) -> None:
+def _recompute_installments(
+    line: LineState,
+    future: list[Occurrence],
+    history: dict[int, dict],
+    installments: list[dict],
+    change: dict,
+    w: ScheduleWrites,
+) -> None:
     """Unpaid installments share what the order now costs minus what is paid or authorized."""
-    currency = future[0].price.currency if future else next(
-        (o["currency"] for o in history.values()), "EUR")
-    total_minor = sum(o["price_minor"] * o["quantity"] for o in history.values()) + sum(
-        o.amount.minor for o in future)
+    currency = future[0].price.currency if future else next((o["currency"] for o in history.values()), "EUR")
+    total_minor = sum(o["price_minor"] * o["quantity"] for o in history.values()) + sum(o.amount.minor for o in future)
     settled = sum(i["amount_minor"] for i in installments if i["status"] in ("paid", "authorized", "unknown"))
     unpaid = [i for i in installments if i["status"] in ("not_submitted", "declined")]
     if not unpaid:
@@ -196,19 +277,37 @@ def _recompute_installments(line: LineState, future: list[Occurrence], history: 
     shares = Money.from_minor(max(total_minor - settled, 0), currency).split(len(unpaid))
     for inst, share in zip(unpaid, shares):
         if inst["amount_minor"] != share.minor:
-            change["installments"].append({"seq": inst["seq"], "before": str(Money.from_minor(inst["amount_minor"],
-                                                                                             currency).amount),
-                                           "after": str(share.amount)})
-            w.installments.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": inst["seq"],
-                                   "amount_minor": share.minor})
-            w.audit.append({"entity": "installment", "entity_key": f"{line.sales_id}:{line.line_no}:{inst['seq']}",
-                            "sales_id": line.sales_id, "action": "recomputed",
-                            "before": {"amount_minor": inst["amount_minor"]}, "after": {"amount_minor": share.minor}})
-    w.unit_prices.append({"sales_id": line.sales_id, "line_no": line.line_no,
-                          "unit_price_minor": total_minor // max(line.quantity, 1)})
+            change["installments"].append(
+                {
+                    "seq": inst["seq"],
+                    "before": str(Money.from_minor(inst["amount_minor"], currency).amount),
+                    "after": str(share.amount),
+                }
+            )
+            w.installments.append(
+                {"sales_id": line.sales_id, "line_no": line.line_no, "seq": inst["seq"], "amount_minor": share.minor}
+            )
+            w.audit.append(
+                {
+                    "entity": "installment",
+                    "entity_key": f"{line.sales_id}:{line.line_no}:{inst['seq']}",
+                    "sales_id": line.sales_id,
+                    "action": "recomputed",
+                    "before": {"amount_minor": inst["amount_minor"]},
+                    "after": {"amount_minor": share.minor},
+                }
+            )
+    w.unit_prices.append(
+        {"sales_id": line.sales_id, "line_no": line.line_no, "unit_price_minor": total_minor // max(line.quantity, 1)}
+    )
 
 
 def _brief(row: dict) -> dict:
-    return {"seq": row["seq"], "event_id": row["event_id"], "item_id": row["item_id"], "quantity": row["quantity"],
-            "price": str(Money.from_minor(row["price_minor"], row["currency"]).amount),
-            "ship_date": row["ship_date"].isoformat() if hasattr(row["ship_date"], "isoformat") else row["ship_date"]}
+    return {
+        "seq": row["seq"],
+        "event_id": row["event_id"],
+        "item_id": row["item_id"],
+        "quantity": row["quantity"],
+        "price": str(Money.from_minor(row["price_minor"], row["currency"]).amount),
+        "ship_date": row["ship_date"].isoformat() if hasattr(row["ship_date"], "isoformat") else row["ship_date"],
+    }

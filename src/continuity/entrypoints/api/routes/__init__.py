@@ -1,4 +1,5 @@
 """The routes of /api/v1: thin — parse, call one service, shape the answer."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any

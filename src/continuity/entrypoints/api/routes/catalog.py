@@ -2,6 +2,7 @@
 
 Agents may read the catalog (they take the orders); changing it takes a manager.
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -45,8 +46,9 @@ def get_product(item_id: ItemId, app: AppDep, _: Agent) -> dict:
 @router.post("/products", status_code=201, response_model=ProductOut, responses=errors(*WRITE))
 def create_product(body: ProductIn, app: AppDep, user: Manager) -> dict:
     """A product; with `continuity_program_id` it is a parent (continuity) item."""
-    return views.product_view(catalog.save_product(app.uow, ProductDoc(**body.model_dump()), create=True,
-                                                   actor=Actor.for_user(user)))
+    return views.product_view(
+        catalog.save_product(app.uow, ProductDoc(**body.model_dump()), create=True, actor=Actor.for_user(user))
+    )
 
 
 @router.put("/products/{item_id}", response_model=ProductOut, responses=errors(*WRITE))
@@ -70,8 +72,9 @@ def get_program(program_id: ProgramId, app: AppDep, _: Agent) -> dict:
 @router.post("/programs", status_code=201, response_model=ProgramOut, responses=errors(*WRITE))
 def create_program(body: ProgramIn, app: AppDep, user: Manager) -> dict:
     """A continuity program with its events (validated like `programs import`)."""
-    program = catalog.save_program_doc(app.uow, ProgramDoc(**body.model_dump()), app.clock.today(), create=True,
-                                       actor=Actor.for_user(user))
+    program = catalog.save_program_doc(
+        app.uow, ProgramDoc(**body.model_dump()), app.clock.today(), create=True, actor=Actor.for_user(user)
+    )
     return views.program_view(program)
 
 
@@ -79,8 +82,9 @@ def create_program(body: ProgramIn, app: AppDep, user: Manager) -> dict:
 def replace_program(program_id: ProgramId, body: ProgramFields, app: AppDep, user: Manager) -> dict:
     """Replace a program and its events; `continuity-update` pushes the change into open orders."""
     doc = ProgramDoc(program_id=program_id, **body.model_dump())
-    return views.program_view(catalog.save_program_doc(app.uow, doc, app.clock.today(), create=False,
-                                                               actor=Actor.for_user(user)))
+    return views.program_view(
+        catalog.save_program_doc(app.uow, doc, app.clock.today(), create=False, actor=Actor.for_user(user))
+    )
 
 
 # -- payment schedules ----------------------------------------------------------------------------
@@ -98,17 +102,19 @@ def get_payment_schedule(payment_schedule_id: ScheduleId, app: AppDep, _: Agent)
 @router.post("/payment-schedules", status_code=201, response_model=PaymentScheduleOut, responses=errors(*WRITE))
 def create_payment_schedule(body: PaymentScheduleIn, app: AppDep, user: Manager) -> dict:
     doc = PaymentScheduleDoc(**body.model_dump())
-    return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=True,
-                                                                    actor=Actor.for_user(user)))
+    return views.schedule_view(
+        catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=True, actor=Actor.for_user(user))
+    )
 
 
-@router.put("/payment-schedules/{payment_schedule_id}", response_model=PaymentScheduleOut,
-            responses=errors(*WRITE))
-def replace_payment_schedule(payment_schedule_id: ScheduleId, body: PaymentScheduleFields, app: AppDep,
-                             user: Manager) -> dict:
+@router.put("/payment-schedules/{payment_schedule_id}", response_model=PaymentScheduleOut, responses=errors(*WRITE))
+def replace_payment_schedule(
+    payment_schedule_id: ScheduleId, body: PaymentScheduleFields, app: AppDep, user: Manager
+) -> dict:
     doc = PaymentScheduleDoc(payment_schedule_id=payment_schedule_id, **body.model_dump())
-    return views.schedule_view(catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=False,
-                                                                    actor=Actor.for_user(user)))
+    return views.schedule_view(
+        catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=False, actor=Actor.for_user(user))
+    )
 
 
 # -- parameters -----------------------------------------------------------------------------------
@@ -123,8 +129,7 @@ def put_parameters(body: ParametersIn, app: AppDep, user: Manager) -> dict:
     return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump()), actor=Actor.for_user(user)))
 
 
-@router.patch("/parameters/continuity", response_model=ParametersOut,
-              responses=errors(400, 401, 403, 413, 422, 500))
+@router.patch("/parameters/continuity", response_model=ParametersOut, responses=errors(400, 401, 403, 413, 422, 500))
 def patch_parameters(body: ParametersPatch, app: AppDep, user: Manager) -> dict:
     """Change only the parameters named in the body; the others keep their values."""
     return vars(setup.change_parameters(app.uow, body.model_dump(exclude_unset=True), actor=Actor.for_user(user)))

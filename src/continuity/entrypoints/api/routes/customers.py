@@ -1,4 +1,5 @@
 """/customers (create, get, search ?q=) and /cards (tokenize)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -16,11 +17,19 @@ router = APIRouter(tags=["customers"])
 
 @router.get("/customers", response_model=Page[CustomerOut], responses=errors(*READ))
 def search_customers(
-    app: AppDep, _: Agent,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, pattern=NO_CONTROL,
-                                   description="Name (any word), phone, e-mail, account or sales order; "
-                                               "prefix match, '*' is a wildcard.")] = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    app: AppDep,
+    _: Agent,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=NO_CONTROL,
+            description="Name (any word), phone, e-mail, account or sales order; prefix match, '*' is a wildcard.",
+        ),
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict:
     found = customers.search(app.uow, q, decode_cursor(cursor, is_id), limit + 1)
     return page(found, limit, lambda c: c.account, views.customer_view)
@@ -47,15 +56,20 @@ def tokenize_card(body: CardIn, app: AppDep, _: Agent) -> dict:
     are kept. Test gateway: send card_number and expiry (never stored, echoed or logged); stripe: send
     payment_method, the card having been entered at Stripe."""
     if body.payment_method is not None:
-        card = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, body.customer,
-                                                 body.payment_method)
+        card = payment_entry.save_payment_method(app.uow, app.gateway, app.clock, body.customer, body.payment_method)
     elif not payment_entry.takes_card_numbers(app.gateway):
-        raise RequestValidationError([{
-            "loc": ("body", "card_number"), "type": "card_number_not_accepted",
-            "msg": "not accepted with the stripe gateway: the card is entered at Stripe (Stripe.js); send "
-                   "payment_method, the PaymentMethod id (pm_…) it returns"}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "card_number"),
+                    "type": "card_number_not_accepted",
+                    "msg": "not accepted with the stripe gateway: the card is entered at Stripe (Stripe.js); send "
+                    "payment_method, the PaymentMethod id (pm_…) it returns",
+                }
+            ]
+        )
     else:
-        card = payment_entry.tokenize_card(app.uow, app.gateway, app.clock, body.customer, body.card_number or "",
-                                           body.expiry or "", body.holder)
+        card = payment_entry.tokenize_card(
+            app.uow, app.gateway, app.clock, body.customer, body.card_number or "", body.expiry or "", body.holder
+        )
     return views.card_view(card)
-

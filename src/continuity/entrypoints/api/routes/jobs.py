@@ -1,4 +1,5 @@
 """/jobs/{name} (run one batch job) and /job-runs (their records)."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -36,5 +37,3 @@ def list_job_runs(app: AppDep, _: Manager, limit: Limit = 20, cursor: Cursor = N
 @router.get("/job-runs/{run_id}", response_model=JobRunOut, responses=errors(*READ))
 def get_job_run(run_id: Annotated[int, Path(ge=1, le=2**31 - 2, examples=[1])], app: AppDep, _: Manager) -> dict:
     return job_runs.job_run(app.job_deps().runs, run_id)
-
-

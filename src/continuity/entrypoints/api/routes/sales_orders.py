@@ -1,5 +1,6 @@
 """/sales-orders (create with lines, list ?parent=, get, payments, submit, child release/ship/invoice)
 and /continuity-orders/{sales_id} (the schedule with each occurrence's child order)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -31,18 +32,28 @@ def create_sales_order(body: SalesOrderIn, app: AppDep, _: Agent) -> dict:
     schedule (the continuity step: start date, payment schedule)."""
     terms = body.continuity
     sales_id = sales_orders.create_sales_order(
-        app.uow, app.clock, body.customer, [NewLine(line.item_id, line.quantity) for line in body.lines],
-        terms.start_date if terms else None, terms.payment_schedule_id if terms else None, app.start_date_window)
+        app.uow,
+        app.clock,
+        body.customer,
+        [NewLine(line.item_id, line.quantity) for line in body.lines],
+        terms.start_date if terms else None,
+        terms.payment_schedule_id if terms else None,
+        app.start_date_window,
+    )
     return views.order_view(app.uow, sales_id)
 
 
 @router.get("/sales-orders", response_model=Page[SalesOrderOut], responses=errors(*READ))
-def list_sales_orders(app: AppDep, _: Agent,
-                      parent: Annotated[str | None, Query(pattern=ID_PATTERN,
-                                                          description="Only the child orders of this parent.")] = None,
-                      customer: Annotated[str | None, Query(pattern=ID_PATTERN,
-                                                            description="Only this account's orders.")] = None,
-                      limit: Limit = 20, cursor: Cursor = None) -> dict:
+def list_sales_orders(
+    app: AppDep,
+    _: Agent,
+    parent: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="Only the child orders of this parent.")
+    ] = None,
+    customer: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this account's orders.")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> dict:
     after = decode_cursor(cursor, is_id)
     orders = sales_orders.list_orders(app.uow, parent, customer, after, limit + 1)
     return page(orders, limit, lambda o: o["sales_id"])
@@ -53,8 +64,9 @@ def get_sales_order(sales_id: SalesId, app: AppDep, _: Agent) -> dict:
     return views.order_view(app.uow, sales_id)
 
 
-@router.post("/sales-orders/{sales_id}/payments", status_code=201, response_model=SalesOrderOut,
-             responses=errors(*WRITE, 402))
+@router.post(
+    "/sales-orders/{sales_id}/payments", status_code=201, response_model=SalesOrderOut, responses=errors(*WRITE, 402)
+)
 def add_payment(sales_id: SalesId, body: PaymentIn, app: AppDep, _: Agent) -> dict:
     """A card payment by token (POST /cards first); the amount defaults to what is due now."""
     payment_entry.add_token_payment(app.uow, app.clock, sales_id, body.card_token, body.amount)
@@ -71,25 +83,32 @@ def submit(sales_id: SalesId, app: AppDep, _: Agent) -> dict:
 @router.post("/sales-orders/{sales_id}/release", response_model=SalesOrderOut, responses=errors(*WRITE))
 def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> dict:
     """Release a child order to the warehouse (the warehouse role or a manager)."""
-    fulfilment.release(app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user),
-                       now=app.clock.now())
+    fulfilment.release(
+        app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now()
+    )
     return views.order_view(app.uow, sales_id)
 
 
 @router.post("/sales-orders/{sales_id}/ship", response_model=SalesOrderOut, responses=errors(*WRITE))
 def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> dict:
     """Ship a released child order with its tracking number."""
-    fulfilment.ship(app.uow, sales_id, body.tracking_number, body.date_ or app.clock.today(),
+    fulfilment.ship(
+        app.uow,
+        sales_id,
+        body.tracking_number,
+        body.date_ or app.clock.today(),
         actor=Actor.for_user(user),
-                       now=app.clock.now())
+        now=app.clock.now(),
+    )
     return views.order_view(app.uow, sales_id)
 
 
 @router.post("/sales-orders/{sales_id}/invoice", response_model=SalesOrderOut, responses=errors(*WRITE))
 def invoice(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> dict:
     """Invoice a shipped child order (its occurrences become `invoiced`)."""
-    fulfilment.invoice(app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user),
-                       now=app.clock.now())
+    fulfilment.invoice(
+        app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now()
+    )
     return views.order_view(app.uow, sales_id)
 
 

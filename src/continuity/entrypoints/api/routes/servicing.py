@@ -1,6 +1,7 @@
 """Servicing a parent continuity order: /continuity-orders/{sales_id}/skip, /reschedule, /substitute,
 /change-card, /pause, /resume, /cancel (each with `"preview": true`), /history, /projection,
 /occurrences/{seq}/explanation; and /programs/{program_id}/history."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -51,8 +52,15 @@ def skip(sales_id: SalesId, body: SkipIn, app: AppDep, user: Agent) -> dict:
 @router.post(BASE + "/reschedule", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def reschedule(sales_id: SalesId, body: RescheduleIn, app: AppDep, user: Agent) -> dict:
     """Move one occurrence (or, with `following`, it and all later ones) to `date` or by `days`."""
-    change = Change("reschedule", seq=body.seq, new_date=body.date_, days=body.days, following=body.following,
-                    reason=body.reason, line_no=body.line_no)
+    change = Change(
+        "reschedule",
+        seq=body.seq,
+        new_date=body.date_,
+        days=body.days,
+        following=body.following,
+        reason=body.reason,
+        line_no=body.line_no,
+    )
     return _run(app, user, sales_id, body, change)
 
 
@@ -67,8 +75,14 @@ def substitute(sales_id: SalesId, body: SubstituteIn, app: AppDep, user: Agent) 
 def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent) -> dict:
     """Charge a new card (tokenized by the gateway) from now on; declined installments are retried by the next
     process-payments; charges with an unknown outcome are looked up under their own key first."""
-    change = Change("change_card", card_number=body.card_number, expiry=body.expiry, reason=body.reason,
-                    line_no=body.line_no, payment_method=body.payment_method)
+    change = Change(
+        "change_card",
+        card_number=body.card_number,
+        expiry=body.expiry,
+        reason=body.reason,
+        line_no=body.line_no,
+        payment_method=body.payment_method,
+    )
     return _run(app, user, sales_id, body, change)
 
 

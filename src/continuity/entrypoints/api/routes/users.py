@@ -1,5 +1,6 @@
 """/me (who am I) and /users (admin: list, create — the token is shown once —, revoke a token, disable,
 enable)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,8 +14,9 @@ from continuity.entrypoints.api.schemas import NewUserOut, RevokedTokenOut, Revo
 from continuity.services import users
 
 router = APIRouter(tags=["users"])
-UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$", examples=["agent-user"],
-                               description="A user's name.")]
+UserName = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$", examples=["agent-user"], description="A user's name.")
+]
 
 
 def _out(user: User) -> dict:
@@ -40,8 +42,9 @@ def create_user(body: UserIn, app: AppDep, _: Admin, response: Response) -> dict
 
 
 @router.post("/users/{user_name}/revoke-token", response_model=RevokedTokenOut, responses=errors(*WRITE))
-def revoke_token(user_name: UserName, app: AppDep, admin: Admin, response: Response,
-                 body: RevokeTokenIn | None = None) -> dict:
+def revoke_token(
+    user_name: UserName, app: AppDep, admin: Admin, response: Response, body: RevokeTokenIn | None = None
+) -> dict:
     """The user's bearer token stops working at once; with `new_token` the answer holds its replacement
     (then not kept for Idempotency-Key replays). Your own token only with a new one."""
     user, token = users.revoke_token(app.uow, user_name, bool(body and body.new_token), actor=admin.name)

@@ -1,5 +1,6 @@
 """The web UI's routers. The agent side (login, customer service, order entry, order pages) is listed
 here; the manager pages (setup, jobs, dashboard) are included by web.app."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter

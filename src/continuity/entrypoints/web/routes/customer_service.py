@@ -1,4 +1,5 @@
 """Customer service, the agent's home: one search box → results → the customer page."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -17,8 +18,7 @@ from continuity.entrypoints.web.view_models import customer_page
 from continuity.services import card_expiry, customers
 
 router = APIRouter(include_in_schema=False)
-CARD_WARNING = ("That looks like a card number: it was not searched. "
-                "Card numbers go only into the payment step.")
+CARD_WARNING = "That looks like a card number: it was not searched. Card numbers go only into the payment step."
 MAX_RESULTS = 25
 MAX_WORKLIST = 50
 
@@ -37,8 +37,15 @@ def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)]
         return render(request, "agent/home.html", 422, q=text, results=[], more=False, error=error_text(request, exc))
     if len(found) == 1:
         return RedirectResponse(f"/customers/{found[0].account}", status_code=303)
-    return render(request, "agent/home.html", q=text, results=found[:MAX_RESULTS], more=len(found) > MAX_RESULTS,
-                  error=None, expiring=[] if text else _expiring_cards(app))
+    return render(
+        request,
+        "agent/home.html",
+        q=text,
+        results=found[:MAX_RESULTS],
+        more=len(found) > MAX_RESULTS,
+        error=None,
+        expiring=[] if text else _expiring_cards(app),
+    )
 
 
 def _expiring_cards(app) -> list:  # type: ignore[no-untyped-def]
@@ -65,5 +72,6 @@ def _order_numbered(app, text: str) -> str | None:  # type: ignore[no-untyped-de
 
 @router.get("/customers/{account}")
 def customer(request: Request, user: Agent, account: str) -> Response:
-    return render(request, "agent/customer.html", **customer_page(request.app.state.continuity, account),
-                  error=None, item_id="")
+    return render(
+        request, "agent/customer.html", **customer_page(request.app.state.continuity, account), error=None, item_id=""
+    )

@@ -1,6 +1,7 @@
 """The manager dashboard: a server-drawn SVG chart of shipments (bars) and expected revenue (line) per
 week for the next 12 weeks, with the same figures as a table; payments needing attention; the last
 job runs. No JavaScript: the chart's geometry is computed here and drawn by the template."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,10 +71,17 @@ def dashboard_page(request: Request, app: AppDep, user: Manager) -> Response:
     for run in runs:
         run["started_at"] = datetime.fromisoformat(run["started_at"])
     locale = i18n.locale(language_of(request))
-    return render(request, "manager/dashboard.html", today=today, outlook=outlook,
-                  chart=chart(outlook, lambda d: format_skeleton("MMMd", d, locale=locale)),
-                  attention=attention, attention_total=attention_total, runs=runs,
-                  week_labels=[format_interval(w.start, w.end, "yMMMd", locale=locale) for w in outlook.weeks])
+    return render(
+        request,
+        "manager/dashboard.html",
+        today=today,
+        outlook=outlook,
+        chart=chart(outlook, lambda d: format_skeleton("MMMd", d, locale=locale)),
+        attention=attention,
+        attention_total=attention_total,
+        runs=runs,
+        week_labels=[format_interval(w.start, w.end, "yMMMd", locale=locale) for w in outlook.weeks],
+    )
 
 
 def chart(outlook: Outlook, short_date) -> Chart:  # type: ignore[no-untyped-def]
@@ -88,13 +96,39 @@ def chart(outlook: Outlook, short_date) -> Chart:  # type: ignore[no-untyped-def
     for k, week in enumerate(outlook.weeks):
         height = plot_h * week.shipments / top_ships
         revenue = week.revenue_in(currency)
-        bars.append(Bar(round(LEFT + k * slot + slot * 0.2, 1), round(bottom - height, 1), round(slot * 0.6, 1),
-                        round(height, 1), round(LEFT + (k + 0.5) * slot, 1), short_date(week.start), week.shipments,
-                        revenue, round(bottom - plot_h * revenue.minor / top_minor, 1)))
-    ticks = [Tick(round(bottom - plot_h * part / 4, 1), top_ships * part // 4,
-                  Money.from_minor(top_minor * part // 4, currency)) for part in range(5)]
-    return Chart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, bottom, bars, ticks,
-                 " ".join(f"{b.centre},{b.revenue_y}" for b in bars), currency)
+        bars.append(
+            Bar(
+                round(LEFT + k * slot + slot * 0.2, 1),
+                round(bottom - height, 1),
+                round(slot * 0.6, 1),
+                round(height, 1),
+                round(LEFT + (k + 0.5) * slot, 1),
+                short_date(week.start),
+                week.shipments,
+                revenue,
+                round(bottom - plot_h * revenue.minor / top_minor, 1),
+            )
+        )
+    ticks = [
+        Tick(
+            round(bottom - plot_h * part / 4, 1),
+            top_ships * part // 4,
+            Money.from_minor(top_minor * part // 4, currency),
+        )
+        for part in range(5)
+    ]
+    return Chart(
+        WIDTH,
+        HEIGHT,
+        LEFT,
+        WIDTH - RIGHT,
+        TOP,
+        bottom,
+        bars,
+        ticks,
+        " ".join(f"{b.centre},{b.revenue_y}" for b in bars),
+        currency,
+    )
 
 
 def nice_ceiling(value: int) -> int:
@@ -105,4 +139,3 @@ def nice_ceiling(value: int) -> int:
             if value <= factor * step:
                 return factor * step
         step *= 10
-

@@ -1,5 +1,6 @@
 """The jobs page: run any batch job of the registry now (with its filters and as-of date, synchronously
 for the request) and the job-run history, newest first, a page at a time."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,13 @@ JOB_TEXTS = {
     "fulfil-children": "Warehouse stand-in: release and ship paid child orders whose date has come.",
 }
 #: The form field a refused job request points at (check_request's codes).
-REFUSED_FIELD = {"as_of_out_of_range": "as_of", "item_unknown": "item_id", "not_continuity_item": "item_id",
-                 "sales_order_not_found": "sales_id", "continuity_order_not_found": "sales_id"}
+REFUSED_FIELD = {
+    "as_of_out_of_range": "as_of",
+    "item_unknown": "item_id",
+    "not_continuity_item": "item_id",
+    "sales_order_not_found": "sales_id",
+    "continuity_order_not_found": "sales_id",
+}
 
 
 @router.get("/jobs")
@@ -55,8 +61,9 @@ def run(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
         return _page(request, app, form, refused.errors, status_code=422)
     except DomainError as exc:
         refused_field = REFUSED_FIELD.get(exc.code, "")
-        return _page(request, app, form, {refused_field: FieldError("%(reason)s", {"reason": exc.message})},
-                     status_code=422)
+        return _page(
+            request, app, form, {refused_field: FieldError("%(reason)s", {"reason": exc.message})}, status_code=422
+        )
     try:
         record = run_job(app.job_deps(), name, job_request)
     except Exception as exc:  # noqa: BLE001  run_job recorded the run as failed; the page says why in one line
@@ -83,13 +90,31 @@ def _read(form: dict) -> tuple[str, JobRequest]:
     return name, JobRequest(as_of, item_id or None, sales_id or None, r.checkbox("dry_run"))
 
 
-def _page(request: Request, app: Any, values: dict, errors: dict, status_code: int = 200, result: dict | None = None,
-          before: int | None = None) -> Response:
+def _page(
+    request: Request,
+    app: Any,
+    values: dict,
+    errors: dict,
+    status_code: int = 200,
+    result: dict | None = None,
+    before: int | None = None,
+) -> Response:
     runs = [_readable(r) for r in job_runs.job_runs(app.job_deps().runs, before, PAGE + 1)]
     parents = [p for p in catalog.products(app.uow, None, 100_000) if p.is_parent]
-    return render(request, "manager/jobs.html", status_code, jobs=list(JOBS), job_texts=JOB_TEXTS, values=values,
-                  errors=errors, result=result, runs=runs[:PAGE], parents=parents, before=before,
-                  older=runs[PAGE - 1]["run_id"] if len(runs) > PAGE else None)
+    return render(
+        request,
+        "manager/jobs.html",
+        status_code,
+        jobs=list(JOBS),
+        job_texts=JOB_TEXTS,
+        values=values,
+        errors=errors,
+        result=result,
+        runs=runs[:PAGE],
+        parents=parents,
+        before=before,
+        older=runs[PAGE - 1]["run_id"] if len(runs) > PAGE else None,
+    )
 
 
 def _readable(record: dict) -> dict:

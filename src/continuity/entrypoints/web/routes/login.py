@@ -1,4 +1,5 @@
 """Log in, log out, and pick the language."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -38,8 +39,12 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form(max_length=100)] = "",
-          password: Annotated[str, Form(max_length=300)] = "", next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     state = web_state(request)
     client = request.client.host if request.client else ""
     try:
@@ -60,13 +65,15 @@ def logout(request: Request) -> Response:
 
 
 @router.post("/language")
-def choose_language(request: Request, language: Annotated[str, Form()] = "en",
-                    next: Annotated[str, Form()] = "/") -> Response:
+def choose_language(
+    request: Request, language: Annotated[str, Form()] = "en", next: Annotated[str, Form()] = "/"
+) -> Response:
     lang = i18n.supported(language) or i18n.DEFAULT
     session = session_of(request)
     if session is not None:
         web_state(request).store.set_language(session.session_hash, session.user.user_id, lang)
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                        secure=is_https(request), path="/")
+    response.set_cookie(
+        LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax", secure=is_https(request), path="/"
+    )
     return response

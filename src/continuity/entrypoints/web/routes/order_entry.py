@@ -1,6 +1,7 @@
 """Sales order entry, built for speed with the keyboard alone:
 item → (continuity step: start date, payment schedule when the program asks) → recap with payment →
 Submit → the order number. Every step's form has its field focused and submits with Enter."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,8 +29,9 @@ def _continuity(request: Request):  # type: ignore[no-untyped-def]
 
 
 @router.post("/customers/{account}/orders")
-def add_item(request: Request, user: Agent, account: str, item_id: Annotated[str, Form(max_length=40)],
-             quantity: Quantity = 1) -> Response:
+def add_item(
+    request: Request, user: Agent, account: str, item_id: Annotated[str, Form(max_length=40)], quantity: Quantity = 1
+) -> Response:
     """The item field: a parent (continuity) item goes to the continuity step, any other makes the order."""
     app = _continuity(request)
     item = item_id.strip()
@@ -47,18 +49,28 @@ def add_item(request: Request, user: Agent, account: str, item_id: Annotated[str
 
 
 @router.get("/customers/{account}/orders/new")
-def continuity_step_page(request: Request, user: Agent, account: str, item: Annotated[str, Query(max_length=40)],
-                         quantity: Annotated[int, Query(ge=1, le=MAX_LINE_QUANTITY)] = 1) -> Response:
+def continuity_step_page(
+    request: Request,
+    user: Agent,
+    account: str,
+    item: Annotated[str, Query(max_length=40)],
+    quantity: Annotated[int, Query(ge=1, le=MAX_LINE_QUANTITY)] = 1,
+) -> Response:
     app = _continuity(request)
     step = continuity_step(app, account, item, quantity, app.clock.today(), None)
     return render(request, "agent/continuity_step.html", **step, error=None)
 
 
 @router.post("/customers/{account}/orders/new")
-def create_continuity_order(request: Request, user: Agent, account: str,
-                            item_id: Annotated[str, Form(max_length=40)], quantity: Quantity = 1,
-                            start_date: Annotated[str, Form(max_length=10)] = "",
-                            payment_schedule_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+def create_continuity_order(
+    request: Request,
+    user: Agent,
+    account: str,
+    item_id: Annotated[str, Form(max_length=40)],
+    quantity: Quantity = 1,
+    start_date: Annotated[str, Form(max_length=10)] = "",
+    payment_schedule_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
     app = _continuity(request)
     schedule = payment_schedule_id or None
     try:
@@ -68,8 +80,9 @@ def create_continuity_order(request: Request, user: Agent, account: str,
     try:
         if start is None:
             raise EntryInput("start_date_invalid")
-        sales_id = order_entry.create_order_with_line(app.uow, app.clock, account, item_id, quantity, start,
-                                                      schedule, app.start_date_window)
+        sales_id = order_entry.create_order_with_line(
+            app.uow, app.clock, account, item_id, quantity, start, schedule, app.start_date_window
+        )
     except DomainError as exc:
         if exc.code == "start_date_out_of_range":  # no preview for a date outside the window
             start = None
@@ -88,10 +101,15 @@ def recap(request: Request, user: Agent, sales_id: str) -> Response:
 
 
 @router.post("/orders/{sales_id}/submit")
-def submit(request: Request, user: Agent, sales_id: str,
-           card_number: Annotated[str, Form(max_length=40)] = "", expiry: Annotated[str, Form(max_length=9)] = "",
-           saved_card: Annotated[str, Form(max_length=100)] = "",
-           payment_method: Annotated[str, Form(max_length=120)] = "") -> Response:
+def submit(
+    request: Request,
+    user: Agent,
+    sales_id: str,
+    card_number: Annotated[str, Form(max_length=40)] = "",
+    expiry: Annotated[str, Form(max_length=9)] = "",
+    saved_card: Annotated[str, Form(max_length=100)] = "",
+    payment_method: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
     """Payment and submit in one step: a new card is tokenized (only the token is kept) and added as the
     payment for what is due now; then the order is submitted, which authorizes the card."""
     app = _continuity(request)
@@ -99,8 +117,16 @@ def submit(request: Request, user: Agent, sales_id: str,
         if uow.orders.get(sales_id).status.value not in EDITABLE:  # a second Enter: it is already done
             return RedirectResponse(f"/orders/{sales_id}/done", 303)
     try:
-        agent_order_entry.use_card(app.uow, app.gateway, app.clock, sales_id, card_number.strip(), expiry.strip(),
-                                   saved_card, payment_method.strip())
+        agent_order_entry.use_card(
+            app.uow,
+            app.gateway,
+            app.clock,
+            sales_id,
+            card_number.strip(),
+            expiry.strip(),
+            saved_card,
+            payment_method.strip(),
+        )
         result = payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
     except DomainError as exc:
         if exc.code == "submit_in_progress":  # a double click: the first click's submit is under way
@@ -108,8 +134,14 @@ def submit(request: Request, user: Agent, sales_id: str,
         page = entry_page(app, sales_id)
         # a decline is 402; a card number or expiry mistyped (or a card already expired) is a form error
         status = 402 if isinstance(exc, PaymentError) and not isinstance(exc, CardInvalid | CardExpired) else 422
-        return render(request, "agent/recap.html", status, **page, card_setup=_card_setup(app, page),
-                      error=error_text(request, exc))
+        return render(
+            request,
+            "agent/recap.html",
+            status,
+            **page,
+            card_setup=_card_setup(app, page),
+            error=error_text(request, exc),
+        )
     if result.status == OrderStatus.OPEN.value:
         return RedirectResponse(f"/orders/{sales_id}/done", 303)
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)

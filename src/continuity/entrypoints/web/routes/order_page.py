@@ -1,4 +1,5 @@
 """The order page: a continuity order's schedule, installments, payments and history (any order works)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

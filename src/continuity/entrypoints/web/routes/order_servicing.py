@@ -16,6 +16,7 @@ The order page (W1's agent/order.html) includes templates/servicing/_order_panel
 read ``servicing_view(request, order)`` (a template global set here): the actions, the confirmation of the
 last save, the projection of the next shipments and charges, and "Why this date?" per occurrence.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,16 +57,34 @@ def N_(text: str) -> str:
 
 
 #: URL slug → service kind, in the order the buttons appear.
-KINDS = {"skip": "skip", "reschedule": "reschedule", "substitute": "substitute", "change-card": "change_card",
-         "pause": "pause", "resume": "resume", "cancel": "cancel"}
+KINDS = {
+    "skip": "skip",
+    "reschedule": "reschedule",
+    "substitute": "substitute",
+    "change-card": "change_card",
+    "pause": "pause",
+    "resume": "resume",
+    "cancel": "cancel",
+}
 SLUG = {kind: slug for slug, kind in KINDS.items()}
-TITLES = {"skip": N_("Skip a shipment"), "reschedule": N_("Reschedule"), "substitute": N_("Substitute the item"),
-          "change_card": N_("Change card"), "pause": N_("Pause"), "resume": N_("Resume"),
-          "cancel": N_("Cancel the order")}
-SAVED = {"skip": N_("The shipment was skipped."), "reschedule": N_("The shipment was rescheduled."),
-         "substitute": N_("The item was substituted."), "change_card": N_("The new card was saved."),
-         "pause": N_("The order is paused."), "resume": N_("The order was resumed."),
-         "cancel": N_("The order was cancelled.")}
+TITLES = {
+    "skip": N_("Skip a shipment"),
+    "reschedule": N_("Reschedule"),
+    "substitute": N_("Substitute the item"),
+    "change_card": N_("Change card"),
+    "pause": N_("Pause"),
+    "resume": N_("Resume"),
+    "cancel": N_("Cancel the order"),
+}
+SAVED = {
+    "skip": N_("The shipment was skipped."),
+    "reschedule": N_("The shipment was rescheduled."),
+    "substitute": N_("The item was substituted."),
+    "change_card": N_("The new card was saved."),
+    "pause": N_("The order is paused."),
+    "resume": N_("The order was resumed."),
+    "cancel": N_("The order was cancelled."),
+}
 #: Errors of the servicing rules, by their stable code (the service's English message is the fallback).
 ERRORS = {
     "date_invalid": N_("Type a valid date, for example 2027-01-31."),
@@ -79,18 +98,23 @@ ERRORS = {
     "order_paused": N_("The order is paused: resume it first."),
     "order_not_paused": N_("The order is not paused."),
     "occurrence_not_found": N_("The order has no such shipment."),
-    "occurrence_not_pending": N_("That shipment has already been created or shipped: only a pending shipment "
-                                 "can be changed."),
+    "occurrence_not_pending": N_(
+        "That shipment has already been created or shipped: only a pending shipment can be changed."
+    ),
     "reschedule_invalid": N_("Give a new date that differs from the current one, or a number of days."),
-    "reschedule_out_of_order": N_("The new date must stay between the shipment before and the one after; tick "
-                                  "“and all later shipments” to move those too."),
+    "reschedule_out_of_order": N_(
+        "The new date must stay between the shipment before and the one after; tick "
+        "“and all later shipments” to move those too."
+    ),
     "date_in_past": N_("The date is in the past: pick today or a later day."),
     "substitute_invalid": N_("That shipment already ships this item."),
     "item_is_parent": N_("A continuity item cannot be shipped as a substitute: pick a single item."),
     "pause_too_late": N_("A shipment is due before that day: pause from an earlier day, or skip that shipment."),
     "nothing_pending": N_("Nothing is left to ship on this order."),
-    "payment_outcome_unknown": N_("A charge of this order got no answer from the card company yet: the "
-                                  "reconcile-payments job resolves it. Try again after it."),
+    "payment_outcome_unknown": N_(
+        "A charge of this order got no answer from the card company yet: the "
+        "reconcile-payments job resolves it. Try again after it."
+    ),
     "card_missing": N_("The order has no card to refund to."),
     "concurrent_change": N_("The order changed meanwhile (a batch job ran): look at it again and repeat the change."),
     "card_number_invalid": N_("The card number is not valid. Check the digits with the caller and type it again."),
@@ -98,33 +122,51 @@ ERRORS = {
     "card_expired": N_("The card has expired. Ask the caller for another card."),
     "continuity_order_not_found": N_("This is not a continuity order."),
 }
-CHANGED = N_("The order changed since the preview (a batch job ran). Here is the new preview: check it with "
-             "the caller and save again.")
+CHANGED = N_(
+    "The order changed since the preview (a batch job ran). Here is the new preview: check it with "
+    "the caller and save again."
+)
 #: "Why this date?": the sentence of each explanation code, with the service's parameters.
 WHY = {
-    "start": N_("Ships on %(date)s: the order's start date %(start_date)s plus %(days)s day(s) after the order "
-                "(program %(program_id)s)."),
-    "interval": N_("Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s (event "
-                   "%(event_id)s of program %(program_id)s)."),
-    "month_end": N_("Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s; that month has "
-                    "no day %(day)s, so it ships on the month's last day."),
-    "month_day": N_("Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s, back on day "
-                    "%(day)s of the month like %(anchor)s."),
+    "start": N_(
+        "Ships on %(date)s: the order's start date %(start_date)s plus %(days)s day(s) after the order "
+        "(program %(program_id)s)."
+    ),
+    "interval": N_(
+        "Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s (event "
+        "%(event_id)s of program %(program_id)s)."
+    ),
+    "month_end": N_(
+        "Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s; that month has "
+        "no day %(day)s, so it ships on the month's last day."
+    ),
+    "month_day": N_(
+        "Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s, back on day "
+        "%(day)s of the month like %(anchor)s."
+    ),
     "rescheduled": N_("Ships on %(date)s: rescheduled from %(from)s."),
-    "shifted": N_("Ships on %(date)s: moved %(days)s day(s) from %(from)s when shipment %(first_seq)s and the "
-                  "later ones were rescheduled."),
-    "paused": N_("Ships on %(date)s: moved %(days)s day(s) from %(from)s because the order was paused from "
-                 "%(pause_from)s and resumed on %(resume_on)s."),
-    "pause_open": N_("On hold: the order is paused from %(pause_from)s; it would ship on %(date)s and moves by "
-                     "the length of the pause when the order is resumed."),
+    "shifted": N_(
+        "Ships on %(date)s: moved %(days)s day(s) from %(from)s when shipment %(first_seq)s and the "
+        "later ones were rescheduled."
+    ),
+    "paused": N_(
+        "Ships on %(date)s: moved %(days)s day(s) from %(from)s because the order was paused from "
+        "%(pause_from)s and resumed on %(resume_on)s."
+    ),
+    "pause_open": N_(
+        "On hold: the order is paused from %(pause_from)s; it would ship on %(date)s and moves by "
+        "the length of the pause when the order is resumed."
+    ),
     "skipped": N_("Skipped: it will not ship (it was planned for %(date)s)."),
     "cancelled": N_("Cancelled: it will not ship (it was planned for %(date)s)."),
     "planned": N_("Ships on %(date)s as planned by the program."),
 }
 DATE_PARAMS = ("date", "start_date", "previous", "anchor", "from", "pause_from", "resume_on")
-CHARGE_TEXTS = ((re.compile(r"^shipment (\d+) \((.*)\)$"), N_("shipment %(seq)s (%(item)s)"), ("seq", "item")),
-                (re.compile(r"^installment (\d+) of (\d+)$"), N_("installment %(seq)s of %(count)s"), ("seq", "count")),
-                (re.compile(r"^child order (.+)$"), N_("child order %(order)s"), ("order",)))
+CHARGE_TEXTS = (
+    (re.compile(r"^shipment (\d+) \((.*)\)$"), N_("shipment %(seq)s (%(item)s)"), ("seq", "item")),
+    (re.compile(r"^installment (\d+) of (\d+)$"), N_("installment %(seq)s of %(count)s"), ("seq", "count")),
+    (re.compile(r"^child order (.+)$"), N_("child order %(order)s"), ("order",)),
+)
 
 
 @dataclass(frozen=True)
@@ -172,8 +214,9 @@ def _int(text: str, code: str) -> int:
         raise InputError(code) from None
 
 
-def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str | None = None,
-              payment_method: str | None = None) -> servicing.Change:
+def to_change(
+    kind: str, v: Values, card_number: str | None = None, expiry: str | None = None, payment_method: str | None = None
+) -> servicing.Change:
     """The service's Change for the typed values (input errors raise InputError)."""
     line_no = _int(v.line, "line_invalid") if v.line else None
     common = {"reason": v.reason, "line_no": line_no}
@@ -183,9 +226,13 @@ def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str 
         common["seq"] = _int(v.seq, "seq_required")
     if kind == "reschedule":
         by_days = v.how == "days"
-        return servicing.Change(kind, new_date=None if by_days else _date(v.new_date),
-                                days=_int(v.days, "days_invalid") if by_days else None,
-                                following=v.following == "1", **common)
+        return servicing.Change(
+            kind,
+            new_date=None if by_days else _date(v.new_date),
+            days=_int(v.days, "days_invalid") if by_days else None,
+            following=v.following == "1",
+            **common,
+        )
     if kind == "substitute":
         return servicing.Change(kind, item_id=v.item_id or None, **common)
     if kind in ("pause", "resume"):
@@ -193,8 +240,9 @@ def to_change(kind: str, v: Values, card_number: str | None = None, expiry: str 
     if kind == "cancel":
         return servicing.Change(kind, on=_date(v.on, required=False), **common)
     if kind == "change_card":
-        return servicing.Change(kind, card_number=card_number, expiry=expiry, payment_method=payment_method or None,
-                                **common)
+        return servicing.Change(
+            kind, card_number=card_number, expiry=expiry, payment_method=payment_method or None, **common
+        )
     return servicing.Change(kind, **common)
 
 
@@ -226,8 +274,11 @@ async def service_post(request: Request, user: Agent, sales_id: str, slug: str) 
     kind = _kind(slug)
     form = await request.form()
     action = str(form.get("action") or "preview")
-    card = (str(form.get("card_number") or "")[:40].strip(), str(form.get("expiry") or "")[:10].strip(),
-            str(form.get("payment_method") or "")[:120].strip())  # stripe: the card entered at Stripe
+    card = (
+        str(form.get("card_number") or "")[:40].strip(),
+        str(form.get("expiry") or "")[:10].strip(),
+        str(form.get("payment_method") or "")[:120].strip(),
+    )  # stripe: the card entered at Stripe
     expected = str(form.get("expected") or "")[:100]
     values = moved_by_what_was_typed(values_from(form), str(form.get("shown_date") or "")[:10])
     return await run_in_threadpool(_post, request, user, sales_id, kind, values, action, card, expected)
@@ -242,8 +293,16 @@ def moved_by_what_was_typed(v: Values, shown_date: str) -> Values:
     return replace(v, how="days" if by_days else "date") if by_days != by_date else v
 
 
-def _post(request: Request, user: User, sales_id: str, kind: str, values: Values, action: str,
-          card: tuple[str, str, str], expected: str) -> Response:
+def _post(
+    request: Request,
+    user: User,
+    sales_id: str,
+    kind: str,
+    values: Values,
+    action: str,
+    card: tuple[str, str, str],
+    expected: str,
+) -> Response:
     app = request.app.state.continuity
     context = _form_context(app, sales_id, kind, values)
     if action == "edit" and kind != "change_card":
@@ -253,8 +312,9 @@ def _post(request: Request, user: User, sales_id: str, kind: str, values: Values
     return _preview_page(request, app, context)
 
 
-def _preview_page(request: Request, app: App, context: dict, status: int = 200, notice: str | None = None,
-                  error: str | None = None) -> Response:
+def _preview_page(
+    request: Request, app: App, context: dict, status: int = 200, notice: str | None = None, error: str | None = None
+) -> Response:
     if context["kind"] == "change_card" and not payment_entry.takes_card_numbers(app.gateway):
         with app.uow() as uow:  # stripe: the new card is typed into Stripe.js (a SetupIntent), never sent to us
             account = uow.orders.get(context["sales_id"]).account
@@ -266,12 +326,18 @@ def _preview_page(request: Request, app: App, context: dict, status: int = 200, 
     except DomainError as exc:
         template = "servicing/preview.html" if context["kind"] == "change_card" else "servicing/form.html"
         return render(request, template, 422, **context, error=_text(request, exc), preview=None)
-    return render(request, "servicing/preview.html", status, **context, **preview_view(context, result),
-                  error=error, notice=notice)
+    return render(
+        request,
+        "servicing/preview.html",
+        status,
+        **context,
+        **preview_view(context, result),
+        error=error,
+        notice=notice,
+    )
 
 
-def _save(request: Request, app: App, user: User, context: dict, card: tuple[str, str, str],
-          expected: str) -> Response:
+def _save(request: Request, app: App, user: User, context: dict, card: tuple[str, str, str], expected: str) -> Response:
     kind, sales_id = context["kind"], context["sales_id"]
     try:
         current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), SHOWN)
@@ -297,8 +363,9 @@ def _defaults(app: App, sales_id: str, kind: str, query: Any) -> Values:
         line = str(proj["lines"][0]["line_no"])
     pending = [s for s in proj["shipments"] if s["status"] == "pending" and (not line or str(s["line_no"]) == line)]
     chosen = next((s for s in pending if str(s["seq"]) == seq), pending[0] if pending else None)
-    return Values(line=line, seq=str(chosen["seq"]) if chosen else "",
-                  new_date=chosen["ship_date"] if chosen else today, on=today)
+    return Values(
+        line=line, seq=str(chosen["seq"]) if chosen else "", new_date=chosen["ship_date"] if chosen else today, on=today
+    )
 
 
 def _shipments(app: App, sales_id: str) -> list[dict]:
@@ -316,22 +383,40 @@ def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict:
     token = next((ls.card_token for ls in state.lines if not values.line or str(ls.line.line_no) == values.line), None)
     names = {p.item_id: p.name for p in products}
     currency = state.order.currency
-    occurrences = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], "")}
-                   for s in _shipments(app, sales_id) if s["status"] == "pending"
-                   and (not values.line or str(s["line_no"]) == values.line)]
+    occurrences = [
+        {**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], "")}
+        for s in _shipments(app, sales_id)
+        if s["status"] == "pending" and (not values.line or str(s["line_no"]) == values.line)
+    ]
     items = [p for p in products if not p.is_parent and p.price.currency == currency]
-    retried = [{"seq": i.seq, "sales_id": i.sales_id, "due_date": i.due_date, "amount": i.amount,
-                "status": i.status.value} for i in [*state.installments, *state.child_charges]
-               if i.status in (PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)]
-    return {"kind": kind, "slug": SLUG[kind], "title": TITLES[kind], "sales_id": sales_id, "values": values,
-            "customer": account, "occurrences": occurrences, "items": items, "names": names, "retried": retried,
-            "multi_line": len(state.lines) > 1, "current_card": cards.get(token or "", "")}
+    retried = [
+        {"seq": i.seq, "sales_id": i.sales_id, "due_date": i.due_date, "amount": i.amount, "status": i.status.value}
+        for i in [*state.installments, *state.child_charges]
+        if i.status in (PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)
+    ]
+    return {
+        "kind": kind,
+        "slug": SLUG[kind],
+        "title": TITLES[kind],
+        "sales_id": sales_id,
+        "values": values,
+        "customer": account,
+        "occurrences": occurrences,
+        "items": items,
+        "names": names,
+        "retried": retried,
+        "multi_line": len(state.lines) > 1,
+        "current_card": cards.get(token or "", ""),
+    }
 
 
 def digest(result: dict) -> str:
     """A fingerprint of what a preview promised (its ``after`` and refund), checked again on Save."""
-    promised = {"after": {k: v for k, v in result["after"].items() if k != "as_of"}, "refund": result["refund"],
-                "voided": result.get("voided")}
+    promised = {
+        "after": {k: v for k, v in result["after"].items() if k != "as_of"},
+        "refund": result["refund"],
+        "voided": result.get("voided"),
+    }
     return hashlib.sha256(json.dumps(promised, sort_keys=True).encode()).hexdigest()
 
 
@@ -344,24 +429,49 @@ def preview_view(context: dict, result: dict) -> dict:
     voided = [{**v, "amount": Money(Decimal(v["amount"]), currency)} for v in result.get("voided") or []]
     still = {row["key"] for row in after["shipments"] if row["status"] in ("pending", "paused")}
     dropped = [row for row in before["shipments"] if row["status"] in ("pending", "paused") and row["key"] not in still]
-    return {"before": before, "after": after, "expected": digest(result), "charge_text": charge_text,
-            "refund": Money(Decimal(refund), currency) if refund else None, "voided": voided, "dropped": dropped}
+    return {
+        "before": before,
+        "after": after,
+        "expected": digest(result),
+        "charge_text": charge_text,
+        "refund": Money(Decimal(refund), currency) if refund else None,
+        "voided": voided,
+        "dropped": dropped,
+    }
 
 
 def projection_view(proj: dict, names: dict[str, str]) -> dict:
     cur = proj["currency"]
-    shipments = [{**s, "ship_date": date.fromisoformat(s["ship_date"]), "name": names.get(s["item_id"], ""),
-                  "amount": Money(Decimal(s["amount"]), cur), "key": (s["line_no"], s["seq"]), "changed": False}
-                 for s in proj["shipments"]]
-    charges = [{**c, "due_date": date.fromisoformat(c["due_date"]), "key": (c["line_no"], c["for"]),
-                "amount": Money(Decimal(c["amount"]), c["currency"]), "changed": False} for c in proj["charges"]]
+    shipments = [
+        {
+            **s,
+            "ship_date": date.fromisoformat(s["ship_date"]),
+            "name": names.get(s["item_id"], ""),
+            "amount": Money(Decimal(s["amount"]), cur),
+            "key": (s["line_no"], s["seq"]),
+            "changed": False,
+        }
+        for s in proj["shipments"]
+    ]
+    charges = [
+        {
+            **c,
+            "due_date": date.fromisoformat(c["due_date"]),
+            "key": (c["line_no"], c["for"]),
+            "amount": Money(Decimal(c["amount"]), c["currency"]),
+            "changed": False,
+        }
+        for c in proj["charges"]
+    ]
     return {"shipments": shipments, "charges": charges, "lines": proj["lines"], "status": proj["status"]}
 
 
 def mark_changes(before: dict, after: dict) -> None:
     """Rows of the "after" side that differ from (or are not on) the "before" side are marked."""
-    for part, compared in (("shipments", ("ship_date", "item_id", "status", "amount")),
-                           ("charges", ("due_date", "amount"))):
+    for part, compared in (
+        ("shipments", ("ship_date", "item_id", "status", "amount")),
+        ("charges", ("due_date", "amount")),
+    ):
         old = {row["key"]: row for row in before[part]}
         for row in after[part]:
             was = old.get(row["key"])
@@ -389,8 +499,11 @@ def why_text(request: Request, explained: dict) -> str:
                 params[name] = format_day(params[name], locale)
         if "interval" in params:
             interval = Interval.parse(str(params["interval"]))
-            unit = tr.ngettext("%(num)d month", "%(num)d months", interval.count) if interval.unit == "months" \
+            unit = (
+                tr.ngettext("%(num)d month", "%(num)d months", interval.count)
+                if interval.unit == "months"
                 else tr.ngettext("%(num)d day", "%(num)d days", interval.count)
+            )
             params["interval"] = unit % {"num": interval.count}
         if msgid is not None:
             return tr.gettext(msgid) % params
@@ -410,8 +523,12 @@ def servicing_view(request: Request, order: dict) -> dict | None:
         proj = projection_view(order_projection(app.uow, app.clock.today(), sales_id, SHOWN), names)
     except DomainError:
         return None
-    seqs = {(line["line_no"], occ["seq"]) for line in order["lines"] if line.get("continuity")
-            for occ in line["continuity"]["schedule"]} | {s["key"] for s in proj["shipments"]}
+    seqs = {
+        (line["line_no"], occ["seq"])
+        for line in order["lines"]
+        if line.get("continuity")
+        for occ in line["continuity"]["schedule"]
+    } | {s["key"] for s in proj["shipments"]}
     why = {}
     for line_no, seq in sorted(seqs):
         try:
@@ -419,8 +536,13 @@ def servicing_view(request: Request, order: dict) -> dict | None:
         except DomainError:
             continue
     saved = request.query_params.get("saved", "")
-    return {"projection": proj, "why": why, "actions": _actions(order, proj),
-            "saved": SAVED.get(KINDS.get(saved, ""), None), "charge_text": charge_text}
+    return {
+        "projection": proj,
+        "why": why,
+        "actions": _actions(order, proj),
+        "saved": SAVED.get(KINDS.get(saved, ""), None),
+        "charge_text": charge_text,
+    }
 
 
 def _products(app: App) -> list:
@@ -435,8 +557,9 @@ def _actions(order: dict, proj: dict) -> list[dict]:
     result = []
     several = len(proj["lines"]) > 1
     for line in proj["lines"]:
-        pending = any(s["line_no"] == line["line_no"] and s["status"] in ("pending", "paused")
-                      for s in proj["shipments"])
+        pending = any(
+            s["line_no"] == line["line_no"] and s["status"] in ("pending", "paused") for s in proj["shipments"]
+        )
         if line["status"] == "paused":
             kinds: tuple[str, ...] = ("resume", "skip", "change_card", "cancel")
         elif line["status"] == "open" and pending:
@@ -446,9 +569,16 @@ def _actions(order: dict, proj: dict) -> list[dict]:
         else:
             continue
         query = f"?line={line['line_no']}" if several else ""
-        result.append({"line_no": line["line_no"], "several": several, "buttons": [
-            {"kind": k, "title": TITLES[k], "href": f"/orders/{order['sales_id']}/service/{SLUG[k]}{query}"}
-            for k in kinds]})
+        result.append(
+            {
+                "line_no": line["line_no"],
+                "several": several,
+                "buttons": [
+                    {"kind": k, "title": TITLES[k], "href": f"/orders/{order['sales_id']}/service/{SLUG[k]}{query}"}
+                    for k in kinds
+                ],
+            }
+        )
     return result
 
 

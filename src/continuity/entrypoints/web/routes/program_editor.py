@@ -5,6 +5,7 @@ Every change is one small form (works without JavaScript) and one call of
 saves nothing and is shown next to its fields. Events are kept numbered 1, 2, 3 … in shipping order;
 moving, copying or deleting one renumbers the rest.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,22 +33,40 @@ PAGE = 50
 
 
 def program_url(program_id: str, done: str = "", anchor: str = "") -> str:
-    return f"/setup/programs/{quote(program_id, safe='')}" + (f"?done={done}" if done else "") + (
-        f"#{anchor}" if anchor else "")
+    return (
+        f"/setup/programs/{quote(program_id, safe='')}"
+        + (f"?done={done}" if done else "")
+        + (f"#{anchor}" if anchor else "")
+    )
 
 
 # -- list and new ---------------------------------------------------------------------------------
 @router.get("/setup/programs")
 def program_list(request: Request, app: AppDep, user: Manager, after: str | None = None) -> Response:
     found = catalog.programs(app.uow, after, PAGE + 1)
-    return render(request, "manager/programs.html", programs=found[:PAGE],
-                  next_after=found[PAGE - 1].program_id if len(found) > PAGE else None, section="programs")
+    return render(
+        request,
+        "manager/programs.html",
+        programs=found[:PAGE],
+        next_after=found[PAGE - 1].program_id if len(found) > PAGE else None,
+        section="programs",
+    )
 
 
 @router.get("/setup/programs/new")
 def new_program_page(request: Request, app: AppDep, user: Manager) -> Response:
-    return _new_page(request, app, {"order_start": "first_event", "days_after_order": "0", "active": "on",
-                                    "prompt_for_start_date": "on", **_event_defaults()}, {})
+    return _new_page(
+        request,
+        app,
+        {
+            "order_start": "first_event",
+            "days_after_order": "0",
+            "active": "on",
+            "prompt_for_start_date": "on",
+            **_event_defaults(),
+        },
+        {},
+    )
 
 
 @router.post("/setup/programs")
@@ -57,8 +76,13 @@ def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> 
     event = _collect(errors, lambda: event_doc(form, 1, _currency_of(app, str(form.get("item_id", "")))))
     if not errors:
         try:
-            catalog.save_program_doc(app.uow, ProgramDoc(**header, events=[event]), app.clock.today(), create=True,
-                                     actor=Actor.for_user(user))
+            catalog.save_program_doc(
+                app.uow,
+                ProgramDoc(**header, events=[event]),
+                app.clock.today(),
+                create=True,
+                actor=Actor.for_user(user),
+            )
             return RedirectResponse(program_url(header["program_id"], "created"), status_code=303)
         except (DomainError, ValidationError) as exc:
             errors = refusal(exc).errors
@@ -66,8 +90,15 @@ def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> 
 
 
 def _new_page(request: Request, app: App, values: dict, errors: dict, status_code: int = 200) -> Response:
-    return render(request, "manager/program_new.html", status_code, values=values, errors=errors,
-                  **_choices(app), section="programs")
+    return render(
+        request,
+        "manager/program_new.html",
+        status_code,
+        values=values,
+        errors=errors,
+        **_choices(app),
+        section="programs",
+    )
 
 
 # -- the editor -----------------------------------------------------------------------------------
@@ -79,8 +110,9 @@ def program_page(request: Request, program_id: str, app: AppDep, user: Manager, 
 @router.post("/setup/programs/{program_id}")
 def save_header(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
-    return _change(request, app, user, program, "header", form, lambda doc: doc.update(program_header(form,
-        program_id)))
+    return _change(
+        request, app, user, program, "header", form, lambda doc: doc.update(program_header(form, program_id))
+    )
 
 
 @router.post("/setup/programs/{program_id}/events")
@@ -94,8 +126,7 @@ def add_event(request: Request, program_id: str, app: AppDep, user: Manager, for
 
 
 @router.post("/setup/programs/{program_id}/events/{event_id}")
-def save_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
-               form: Form) -> Response:
+def save_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
 
     def replace(doc: dict) -> None:
@@ -106,8 +137,7 @@ def save_event(request: Request, program_id: str, event_id: int, app: AppDep, us
 
 
 @router.post("/setup/programs/{program_id}/events/{event_id}/move")
-def move_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
-               form: Form) -> Response:
+def move_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
     step = -1 if form.get("direction") == "up" else 1
 
@@ -122,8 +152,7 @@ def move_event(request: Request, program_id: str, event_id: int, app: AppDep, us
 
 
 @router.post("/setup/programs/{program_id}/events/{event_id}/copy")
-def copy_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
-               form: Form) -> Response:
+def copy_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
 
     def duplicate(doc: dict) -> None:
@@ -134,39 +163,76 @@ def copy_event(request: Request, program_id: str, event_id: int, app: AppDep, us
 
 
 @router.post("/setup/programs/{program_id}/events/{event_id}/delete")
-def delete_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager,
-                 form: Form) -> Response:
+def delete_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
-    return _change(request, app, user, program, "", form, lambda doc: doc["events"].pop(_index(doc, event_id)),
-                   done="deleted", anchor="events")
+    return _change(
+        request,
+        app,
+        user,
+        program,
+        "",
+        form,
+        lambda doc: doc["events"].pop(_index(doc, event_id)),
+        done="deleted",
+        anchor="events",
+    )
 
 
-def _change(request: Request, app: App, user: User, program: Program, scope: str, form: dict, edit: Any,
-            done: str = "saved", anchor: str = "") -> Response:
+def _change(
+    request: Request,
+    app: App,
+    user: User,
+    program: Program,
+    scope: str,
+    form: dict,
+    edit: Any,
+    done: str = "saved",
+    anchor: str = "",
+) -> Response:
     """Apply one edit to the program's document and save it; on a refusal show the editor again."""
     doc = _document(program)
     try:
         edit(doc)
         for number, event in enumerate(doc["events"], start=1):
             event["event_id"] = number
-        catalog.save_program_doc(app.uow, ProgramDoc(**doc), app.clock.today(), create=False,
-                                 actor=Actor.for_user(user))
+        catalog.save_program_doc(
+            app.uow, ProgramDoc(**doc), app.clock.today(), create=False, actor=Actor.for_user(user)
+        )
     except (FormRefused, DomainError, ValidationError) as exc:
         refused = exc if isinstance(exc, FormRefused) else refusal(exc)
         return _editor(request, app, program, scope, form, refused.errors, status_code=422)
     return RedirectResponse(program_url(program.program_id, done, anchor), status_code=303)
 
 
-def _editor(request: Request, app: App, program: Program, scope: str = "", form: dict | None = None,
-            errors: dict | None = None, done: str = "", status_code: int = 200) -> Response:
+def _editor(
+    request: Request,
+    app: App,
+    program: Program,
+    scope: str = "",
+    form: dict | None = None,
+    errors: dict | None = None,
+    done: str = "",
+    status_code: int = 200,
+) -> Response:
     events = [(e, _event_values(e)) for e in program.sorted_events()]
     header = _header_values(program)
     if scope == "header" and form is not None:
         header = form
-    return render(request, "manager/program_edit.html", status_code, program=program, header=header,
-                  events=events, scope=scope, form=form or {}, errors=errors or {}, done=done,
-                  add_values=form if scope == "add" and form is not None else _event_defaults(),
-                  **_choices(app), section="programs")
+    return render(
+        request,
+        "manager/program_edit.html",
+        status_code,
+        program=program,
+        header=header,
+        events=events,
+        scope=scope,
+        form=form or {},
+        errors=errors or {},
+        done=done,
+        add_values=form if scope == "add" and form is not None else _event_defaults(),
+        **_choices(app),
+        section="programs",
+    )
 
 
 # -- documents and form values --------------------------------------------------------------------
@@ -188,34 +254,56 @@ def _index(doc: dict, event_id: int) -> int:
 
 
 def _header_values(program: Program) -> dict:
-    values: dict[str, Any] = {"program_id": program.program_id, "description": program.description,
-                              "order_start": program.order_start.value,
-                              "payment_schedule_id": program.payment_schedule_id or "",
-                              "days_after_order": str(program.days_after_order)}
-    for flag in ("bill_up_front", "prompt_for_start_date", "prompt_for_payment_schedule", "consolidate_past_orders",
-                 "active"):
+    values: dict[str, Any] = {
+        "program_id": program.program_id,
+        "description": program.description,
+        "order_start": program.order_start.value,
+        "payment_schedule_id": program.payment_schedule_id or "",
+        "days_after_order": str(program.days_after_order),
+    }
+    for flag in (
+        "bill_up_front",
+        "prompt_for_start_date",
+        "prompt_for_payment_schedule",
+        "consolidate_past_orders",
+        "active",
+    ):
         values[flag] = "on" if getattr(program, flag) else ""
     return values
 
 
 def _event_values(event: Any) -> dict:
-    return {"item_id": event.item_id, "quantity": str(event.quantity),
-            "price": str(event.price.amount) if event.price is not None else "",
-            "times_to_repeat": str(event.times_to_repeat), "interval_count": str(event.interval.count),
-            "interval_unit": event.interval.unit,
-                "start_date": event.start_date.isoformat() if event.start_date else "",
-            "action": event.action.value}
+    return {
+        "item_id": event.item_id,
+        "quantity": str(event.quantity),
+        "price": str(event.price.amount) if event.price is not None else "",
+        "times_to_repeat": str(event.times_to_repeat),
+        "interval_count": str(event.interval.count),
+        "interval_unit": event.interval.unit,
+        "start_date": event.start_date.isoformat() if event.start_date else "",
+        "action": event.action.value,
+    }
 
 
 def _event_defaults() -> dict:
-    return {"quantity": "1", "times_to_repeat": "1", "interval_count": "30", "interval_unit": "days",
-            "action": "normal", "item_id": "", "price": "", "start_date": ""}
+    return {
+        "quantity": "1",
+        "times_to_repeat": "1",
+        "interval_count": "30",
+        "interval_unit": "days",
+        "action": "normal",
+        "item_id": "",
+        "price": "",
+        "start_date": "",
+    }
 
 
 def _choices(app: App) -> dict:
     products = catalog.products(app.uow, None, 100_000)
-    return {"items": [p for p in products if not p.is_parent],
-            "schedules": catalog.payment_schedules(app.uow, None, 1000)}
+    return {
+        "items": [p for p in products if not p.is_parent],
+        "schedules": catalog.payment_schedules(app.uow, None, 1000),
+    }
 
 
 def _currency_of(app: App, item_id: str) -> str:

@@ -5,6 +5,7 @@ cannot even be read (a word where a number goes) is collected as field errors be
 called. A refusal from a service (ValidationFailed with its stable code) is put next to the field it
 is about. Messages are English msgids, translated when the page is rendered (``error.text(_)``).
 """
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,8 @@ class FormReader:
         value = self.text(name, required=True)
         if value and not re.match(ID_PATTERN, value):
             self.errors[name] = FieldError(
-                "Use up to 40 letters, digits, '.', '_' or '-' (starting with a letter or digit).")
+                "Use up to 40 letters, digits, '.', '_' or '-' (starting with a letter or digit)."
+            )
         return value
 
     def integer(self, name: str, default: int | None = None) -> int | None:
@@ -134,9 +136,17 @@ class FormReader:
 # -- documents from forms ---------------------------------------------------------------------
 def parameters_doc(form: Mapping[str, Any]) -> dict:
     r = FormReader(form)
-    doc = {name: r.integer(name) for name in ("repeat_threshold", "delivery_lead_days", "max_child_orders_per_run",
-                                              "reauthorization_limit", "upcoming_charge_notice_days",
-                                              "card_expiry_notice_days")}
+    doc = {
+        name: r.integer(name)
+        for name in (
+            "repeat_threshold",
+            "delivery_lead_days",
+            "max_child_orders_per_run",
+            "reauthorization_limit",
+            "upcoming_charge_notice_days",
+            "card_expiry_notice_days",
+        )
+    }
     doc["authorize_child_orders"] = r.checkbox("authorize_child_orders")
     r.check()
     return doc
@@ -144,31 +154,44 @@ def parameters_doc(form: Mapping[str, Any]) -> dict:
 
 def payment_schedule_doc(form: Mapping[str, Any], schedule_id: str | None = None) -> dict:
     r = FormReader(form)
-    doc = {"payment_schedule_id": schedule_id or r.identifier("payment_schedule_id"),
-           "description": r.text("description"), "number_of_payments": r.integer("number_of_payments"),
-           "interval": r.interval("interval")}
+    doc = {
+        "payment_schedule_id": schedule_id or r.identifier("payment_schedule_id"),
+        "description": r.text("description"),
+        "number_of_payments": r.integer("number_of_payments"),
+        "interval": r.interval("interval"),
+    }
     r.check()
     return doc
 
 
 def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict:
     r = FormReader(form)
-    doc = {"item_id": item_id or r.identifier("item_id"), "name": r.text("name", required=True),
-           "price": r.amount("price", required=True), "currency": r.text("currency").upper() or "EUR",
-           "continuity_program_id": r.text("continuity_program_id") or None}
+    doc = {
+        "item_id": item_id or r.identifier("item_id"),
+        "name": r.text("name", required=True),
+        "price": r.amount("price", required=True),
+        "currency": r.text("currency").upper() or "EUR",
+        "continuity_program_id": r.text("continuity_program_id") or None,
+    }
     r.check()
     return doc
 
 
-PROGRAM_FLAGS = ("bill_up_front", "prompt_for_start_date", "prompt_for_payment_schedule", "consolidate_past_orders",
-                 "active")
+PROGRAM_FLAGS = (
+    "bill_up_front",
+    "prompt_for_start_date",
+    "prompt_for_payment_schedule",
+    "consolidate_past_orders",
+    "active",
+)
 
 
 def program_header(form: Mapping[str, Any], program_id: str | None = None) -> dict:
     """The program's own fields (not its events)."""
     r = FormReader(form)
     doc: dict[str, Any] = {
-        "program_id": program_id or r.identifier("program_id"), "description": r.text("description"),
+        "program_id": program_id or r.identifier("program_id"),
+        "description": r.text("description"),
         "order_start": r.choice("order_start", ("first_event", "current_event"), "first_event"),
         "payment_schedule_id": r.text("payment_schedule_id") or None,
         "days_after_order": r.integer("days_after_order", default=0),
@@ -181,10 +204,17 @@ def program_header(form: Mapping[str, Any], program_id: str | None = None) -> di
 def event_doc(form: Mapping[str, Any], event_id: int, currency: str) -> dict:
     """One event of the editor; an empty price means the item's own price."""
     r = FormReader(form)
-    doc = {"event_id": event_id, "item_id": r.text("item_id", required=True),
-           "quantity": r.integer("quantity", default=1), "price": r.amount("price"), "currency": currency,
-           "times_to_repeat": r.integer("times_to_repeat", default=1), "interval": r.interval("interval"),
-           "start_date": r.day("start_date"), "action": r.choice("action", ACTIONS, "normal")}
+    doc = {
+        "event_id": event_id,
+        "item_id": r.text("item_id", required=True),
+        "quantity": r.integer("quantity", default=1),
+        "price": r.amount("price"),
+        "currency": currency,
+        "times_to_repeat": r.integer("times_to_repeat", default=1),
+        "interval": r.interval("interval"),
+        "start_date": r.day("start_date"),
+        "action": r.choice("action", ACTIONS, "normal"),
+    }
     r.check()
     return doc
 
@@ -212,9 +242,17 @@ _BY_CODE: dict[str, tuple[str, str]] = {
     "program_no_events": ("", "A program needs at least one event that ships."),
     "event_ids_not_sequential": ("", "The events must be numbered 1, 2, 3 … without gaps."),
 }
-_FIELD_NAMED = ("repeat_threshold", "delivery_lead_days", "max_child_orders_per_run", "reauthorization_limit",
-                "upcoming_charge_notice_days", "card_expiry_notice_days", "days_after_order", "number_of_payments",
-                    "program_id")
+_FIELD_NAMED = (
+    "repeat_threshold",
+    "delivery_lead_days",
+    "max_child_orders_per_run",
+    "reauthorization_limit",
+    "upcoming_charge_notice_days",
+    "card_expiry_notice_days",
+    "days_after_order",
+    "number_of_payments",
+    "program_id",
+)
 
 
 def refusal(exc: DomainError | ValidationError) -> FormRefused:

@@ -1,6 +1,7 @@
 """Setup pages for managers: continuity parameters, payment schedules, products and parent products
 (programs and their event editor are in program_editor). Everything is saved through
 services/catalog.py; a refused form saves nothing and shows why next to the fields."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,17 +46,24 @@ def _saving(save: Callable[[], Any], done_url: str, again: Callable[[dict], Resp
 @router.get("/setup")
 def setup_home(request: Request, app: AppDep, user: Manager) -> Response:
     products = catalog.products(app.uow, None, 100_000)
-    return render(request, "manager/setup.html", section="home", parameters=catalog.parameters(app.uow),
-                  schedule_count=len(catalog.payment_schedules(app.uow, None, 100_000)),
-                  program_count=len(catalog.programs(app.uow, None, 100_000)),
-                  product_count=len(products), parent_count=sum(p.is_parent for p in products))
+    return render(
+        request,
+        "manager/setup.html",
+        section="home",
+        parameters=catalog.parameters(app.uow),
+        schedule_count=len(catalog.payment_schedules(app.uow, None, 100_000)),
+        program_count=len(catalog.programs(app.uow, None, 100_000)),
+        product_count=len(products),
+        parent_count=sum(p.is_parent for p in products),
+    )
 
 
 # -- parameters -----------------------------------------------------------------------------------
 @router.get("/setup/parameters")
 def parameters_page(request: Request, app: AppDep, user: Manager, done: str = "") -> Response:
-    values = {k: ("on" if v is True else "" if v is False else str(v))
-              for k, v in vars(catalog.parameters(app.uow)).items()}
+    values = {
+        k: ("on" if v is True else "" if v is False else str(v)) for k, v in vars(catalog.parameters(app.uow)).items()
+    }
     return render(request, "manager/parameters.html", section="parameters", values=values, errors={}, done=done)
 
 
@@ -72,28 +80,39 @@ def save_parameters(request: Request, app: AppDep, user: Manager, form: Form) ->
 
 # -- payment schedules ------------------------------------------------------------------------------
 @router.get("/setup/payment-schedules")
-def schedule_list(request: Request, app: AppDep, user: Manager, after: str | None = None,
-                  done: str = "") -> Response:
+def schedule_list(request: Request, app: AppDep, user: Manager, after: str | None = None, done: str = "") -> Response:
     found = catalog.payment_schedules(app.uow, after, PAGE + 1)
-    return render(request, "manager/schedules.html", section="schedules", schedules=found[:PAGE], done=done,
-                  next_after=found[PAGE - 1].payment_schedule_id if len(found) > PAGE else None)
+    return render(
+        request,
+        "manager/schedules.html",
+        section="schedules",
+        schedules=found[:PAGE],
+        done=done,
+        next_after=found[PAGE - 1].payment_schedule_id if len(found) > PAGE else None,
+    )
 
 
 @router.get("/setup/payment-schedules/new")
 def new_schedule_page(request: Request, user: Manager) -> Response:
     values = {"number_of_payments": "3", "interval_count": "1", "interval_unit": "months"}
-    return render(request, "manager/schedule_form.html", section="schedules", schedule_id=None, values=values,
-                  errors={})
+    return render(
+        request, "manager/schedule_form.html", section="schedules", schedule_id=None, values=values, errors={}
+    )
 
 
 @router.get("/setup/payment-schedules/{schedule_id}")
 def schedule_page(request: Request, schedule_id: str, app: AppDep, user: Manager) -> Response:
     s = catalog.payment_schedule(app.uow, schedule_id)
-    values = {"payment_schedule_id": s.payment_schedule_id, "description": s.description,
-              "number_of_payments": str(s.number_of_payments), "interval_count": str(s.interval.count),
-              "interval_unit": s.interval.unit}
-    return render(request, "manager/schedule_form.html", section="schedules", schedule_id=schedule_id,
-                  values=values, errors={})
+    values = {
+        "payment_schedule_id": s.payment_schedule_id,
+        "description": s.description,
+        "number_of_payments": str(s.number_of_payments),
+        "interval_count": str(s.interval.count),
+        "interval_unit": s.interval.unit,
+    }
+    return render(
+        request, "manager/schedule_form.html", section="schedules", schedule_id=schedule_id, values=values, errors={}
+    )
 
 
 @router.post("/setup/payment-schedules")
@@ -109,24 +128,40 @@ def replace_schedule(request: Request, schedule_id: str, app: AppDep, user: Mana
 
 def _save_schedule(request: Request, app: Any, user: Any, form: dict, schedule_id: str | None) -> Response:
     def again(errors: dict) -> Response:
-        return render(request, "manager/schedule_form.html", 422, section="schedules", schedule_id=schedule_id,
-                      values=form, errors=errors)
+        return render(
+            request,
+            "manager/schedule_form.html",
+            422,
+            section="schedules",
+            schedule_id=schedule_id,
+            values=form,
+            errors=errors,
+        )
 
     def save() -> None:
         doc = PaymentScheduleDoc(**payment_schedule_doc(form, schedule_id))
-        catalog.save_payment_schedule(app.uow, doc, app.clock.today(), create=schedule_id is None,
-                                      actor=Actor.for_user(user))
+        catalog.save_payment_schedule(
+            app.uow, doc, app.clock.today(), create=schedule_id is None, actor=Actor.for_user(user)
+        )
 
     return _saving(save, "/setup/payment-schedules?done=saved", again)
 
 
 # -- products and parent products -------------------------------------------------------------------
 @router.get("/setup/products")
-def product_list(request: Request, app: AppDep, user: Manager, after: str | None = None, parents: bool = False,
-                 done: str = "") -> Response:
-    found = [p for p in catalog.products(app.uow, after, 100_000) if p.is_parent or not parents][:PAGE + 1]
-    return render(request, "manager/products.html", section="products", products=found[:PAGE], parents=parents,
-                  next_after=found[PAGE - 1].item_id if len(found) > PAGE else None, done=done)
+def product_list(
+    request: Request, app: AppDep, user: Manager, after: str | None = None, parents: bool = False, done: str = ""
+) -> Response:
+    found = [p for p in catalog.products(app.uow, after, 100_000) if p.is_parent or not parents][: PAGE + 1]
+    return render(
+        request,
+        "manager/products.html",
+        section="products",
+        products=found[:PAGE],
+        parents=parents,
+        next_after=found[PAGE - 1].item_id if len(found) > PAGE else None,
+        done=done,
+    )
 
 
 @router.get("/setup/products/new")
@@ -137,8 +172,13 @@ def new_product_page(request: Request, app: AppDep, user: Manager, program: str 
 @router.get("/setup/products/{item_id}")
 def product_page(request: Request, item_id: str, app: AppDep, user: Manager) -> Response:
     p = catalog.product(app.uow, item_id)
-    values = {"item_id": p.item_id, "name": p.name, "price": str(p.price.amount), "currency": p.price.currency,
-              "continuity_program_id": p.continuity_program_id or ""}
+    values = {
+        "item_id": p.item_id,
+        "name": p.name,
+        "price": str(p.price.amount),
+        "currency": p.price.currency,
+        "continuity_program_id": p.continuity_program_id or "",
+    }
     return _product_form(request, app, item_id, values, {})
 
 
@@ -155,15 +195,28 @@ def replace_product(request: Request, item_id: str, app: AppDep, user: Manager, 
 
 def _save_product(request: Request, app: Any, user: Any, form: dict, item_id: str | None) -> Response:
     def save() -> None:
-        catalog.save_product(app.uow, ProductDoc(**product_doc(form, item_id)), create=item_id is None,
-                             actor=Actor.for_user(user))
+        catalog.save_product(
+            app.uow, ProductDoc(**product_doc(form, item_id)), create=item_id is None, actor=Actor.for_user(user)
+        )
 
     parents = "&parents=1" if form.get("continuity_program_id") else ""
-    return _saving(save, f"/setup/products?done=saved{parents}",
-                   lambda errors: _product_form(request, app, item_id, form, errors, 422))
+    return _saving(
+        save,
+        f"/setup/products?done=saved{parents}",
+        lambda errors: _product_form(request, app, item_id, form, errors, 422),
+    )
 
 
-def _product_form(request: Request, app: Any, item_id: str | None, values: dict, errors: dict,
-                  status_code: int = 200) -> Response:
-    return render(request, "manager/product_form.html", status_code, section="products", item_id=item_id,
-                  values=values, errors=errors, programs=catalog.programs(app.uow, None, 100_000))
+def _product_form(
+    request: Request, app: Any, item_id: str | None, values: dict, errors: dict, status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "manager/product_form.html",
+        status_code,
+        section="products",
+        item_id=item_id,
+        values=values,
+        errors=errors,
+        programs=catalog.programs(app.uow, None, 100_000),
+    )
