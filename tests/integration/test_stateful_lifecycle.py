@@ -285,7 +285,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             r[0]
             for r in self.q(
                 "SELECT so.sales_id FROM sales_orders so JOIN continuity_lines cl ON cl.sales_id = so.sales_id "
-                "WHERE so.is_continuity_parent AND so.status IN ('open', 'on_hold') AND cl.status IN ('open', 'paused')"
+                "WHERE so.is_continuity_parent AND so.status IN ('open', 'on_hold') AND cl.status = 'open'"
             )
         }
         return [p for p in self.parents if p.sales_id in ok and p.cancel is None]

@@ -45,7 +45,3 @@ class CardInvalid(PaymentError):
 
 class CardExpired(PaymentError):
     code = "card_expired"
-
-
-class PaymentDeclined(PaymentError):
-    code = "payment_declined"

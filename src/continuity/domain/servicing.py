@@ -87,7 +87,6 @@ class LineSchedule:
     stored: dict[int, Slot]
     plan: list[Occurrence]
     adjustments: list[Adjustment] = field(default_factory=list)
-    paused: bool = False
 
     def planned(self) -> list[Slot]:
         """The plan with every adjustment applied (what extend-lines / continuity-update write)."""
@@ -113,8 +112,7 @@ class LineSchedule:
         ):
             new = apply_all([self.slot(adj.seq)], [adj])[0]  # one named occurrence is stored at once
             stored[adj.seq] = replace(new, stored=True)
-        paused = adj.kind == AdjustmentKind.PAUSE and adj.resume_on is None
-        return LineSchedule(self.sales_id, self.line_no, stored, self.plan, [*self.adjustments, adj], paused)
+        return LineSchedule(self.sales_id, self.line_no, stored, self.plan, [*self.adjustments, adj])
 
     def with_resume(self, resume_on: date) -> tuple[LineSchedule, Adjustment]:
         """Close the open pause: occurrences from the pause on move by its length."""
@@ -125,7 +123,7 @@ class LineSchedule:
         closed = replace(pause, resume_on=resume_on, days=days)
         others = [a for a in self.adjustments if a is not pause]
         base = LineSchedule(
-            self.sales_id, self.line_no, {s.seq: _unpause(s) for s in self.stored.values()}, self.plan, others, False
+            self.sales_id, self.line_no, {s.seq: _unpause(s) for s in self.stored.values()}, self.plan, others
         )
         resumed = base.with_adjustment(closed)
         return resumed, closed
@@ -261,7 +259,7 @@ def substitute(line: LineSchedule, seq: int, item_id: str, price: Money) -> Adju
 def pause(line: LineSchedule, pause_from: date, today: date | None = None) -> Adjustment:
     """Hold the occurrences that ship from ``pause_from`` on until the order is resumed; the pending
     ones before that day ship as planned."""
-    if line.paused or line.open_pause():
+    if line.open_pause():
         raise RuleViolation(f"order {line.sales_id} is already paused", "order_paused")
     if today is not None and pause_from < today:
         raise ValidationFailed(f"the pause cannot start in the past ({pause_from})", "date_in_past")

@@ -83,7 +83,6 @@ def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
             uow.servicing.stored_slots(sales_id, line.line_no),
             plan,
             uow.servicing.adjustments(sales_id, line.line_no),
-            row["status"] == "paused",
         )
         lines.append(
             LineState(

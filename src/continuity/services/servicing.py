@@ -135,7 +135,7 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
             "order_not_serviceable",
         )
     ls = state.line(change.line_no)
-    if ls.status not in ("open", "paused"):
+    if ls.status != "open":
         raise RuleViolation(f"continuity line {ls.line.line_no} is {ls.status}", "line_not_serviceable")
     if ls.schedule.is_cancelled():
         raise RuleViolation(f"order {state.order.sales_id} is cancelled", "order_cancelled")
@@ -156,7 +156,7 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
     if kind == "cancel":
         settling = replace(state, installments=_settling_seen_as_unknown(uow, state))
         return _cancel(settling, ls, change.on or today, today)
-    if (ls.status == "paused" or line.open_pause() is not None) and kind != "skip":
+    if line.open_pause() is not None and kind != "skip":
         raise RuleViolation(f"order {state.order.sales_id} is paused; resume it first", "order_paused")
     adj = _adjustment(uow, line, change, today)
     new_line = line.with_adjustment(adj)

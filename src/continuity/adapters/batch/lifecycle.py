@@ -139,7 +139,7 @@ class LifecycleStore:
             orders_where = (  # the open parents, through ix_sales_orders_open_parents (migration 0009)
                 "WHERE status = 'open' AND is_continuity_parent "
                 "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
-                " AND cl.status IN ('open', 'paused')) "
+                " AND cl.status = 'open') "
                 "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = sales_orders.sales_id "
                 " AND sl.status = 'open' AND " + _ORDINARY.format(line="sl") + ")"
             )

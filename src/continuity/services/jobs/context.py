@@ -67,7 +67,6 @@ class JobDeps:
     stale_after_seconds: int = 60  # payment attempts pending this long are reconciled
     job_stale_minutes: int = 15  # a running job run with no heartbeat this long is abandoned
     max_as_of_days: int = 7  # a run's as_of at most this many days after today (CONTINUITY_MAX_AS_OF_DAYS)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
