@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from continuity.adapters.batch.generate import generate_due_parents
+from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.db import make_engine
 from continuity.adapters.migrate import upgrade

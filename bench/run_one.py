@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from continuity.adapters.batch.generate import generate_due_parents
+from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.bootstrap import bootstrap

@@ -6,7 +6,7 @@ a rerun: same") and RELIABILITY-REFERENCE R1 (concurrent child-order run with a 
 (payment crash matrix), R5 (double dispatch) and R12 (SQLite: several processes, BEGIN IMMEDIATE,
 no "database is locked" reaching a caller).
 
-The due work is generated set-based (``continuity.adapters.batch.generate``): TRILOGY parents are
+The due work is generated set-based (``bench.generate``): TRILOGY parents are
 billed per shipment, so every child order gets one installment that process-payments charges;
 REPLENISH parents are billed up front in installments (two of them due). Some cards decline, some
 time out (the test gateway charges but does not answer), some are expired (their children are
@@ -35,7 +35,7 @@ import pytest
 from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 from sqlalchemy import create_engine, text
 
-from continuity.adapters.batch.generate import generate_due_parents
+from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata

@@ -19,7 +19,7 @@ import pytest
 from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, execute, job, rows, scalar, use_card
 from sqlalchemy import select
 
-from continuity.adapters.batch.generate import generate_due_parents, sales_id
+from bench.generate import generate_due_parents, sales_id
 from continuity.adapters.orm import gateway_ledger
 from continuity.bootstrap import App
 

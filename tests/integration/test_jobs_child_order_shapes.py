@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from continuity.adapters.batch.generate import generate_due_parents, sales_id
+from bench.generate import generate_due_parents, sales_id
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
 

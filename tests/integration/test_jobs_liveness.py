@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from jobs_support import START, execute, job, rows
 
-from continuity.adapters.batch.generate import generate_due_parents
+from bench.generate import generate_due_parents
 from continuity.adapters.batch.job_runs import JobRunStore
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

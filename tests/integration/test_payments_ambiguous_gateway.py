@@ -35,7 +35,7 @@ import pytest
 from jobs_support import LEDGER_DIFFERS_FROM_ATTEMPT, LEDGER_KEYS_WITHOUT_ATTEMPT
 from sqlalchemy import text
 
-from continuity.adapters.batch.generate import generate_due_parents
+from bench.generate import generate_due_parents
 from continuity.adapters.batch.payments import OWN_PAYMENT_HOLD, PARENT_PAYMENT_HOLD
 from continuity.adapters.test_gateway import TestConnector
 from continuity.bootstrap import App, bootstrap

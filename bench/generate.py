@@ -1,4 +1,5 @@
-"""Fast test/benchmark data: N parent continuity orders with due occurrences, written set-based.
+"""The bench's data (also the job tests'): N parent continuity orders with due occurrences, written
+set-based. Not part of the continuity package: it writes the tables directly, past the services.
 
 Each parent gets its own customer and card, one sales line and one continuity line of a demo
 program (``continuity.services.demo``; loaded when the database has no items yet), its schedule
