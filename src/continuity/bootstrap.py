@@ -24,6 +24,7 @@ from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
 from continuity.services.gateway_pool import PooledGateway
 from continuity.services.jobs.context import JobDeps
+from continuity.services.jobs.ports import Mailer
 from continuity.services.order_entry import StartDateWindow, UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 
@@ -54,7 +55,7 @@ class App:
         """The read side of the manager dashboard (weekly aggregates)."""
         return DashboardQueries(self.engine)
 
-    def job_deps(self, mailer: object | None = None, stale_after_seconds: int = 60) -> JobDeps:
+    def job_deps(self, mailer: Mailer | None = None, stale_after_seconds: int = 60) -> JobDeps:
         """The batch jobs' collaborators; the SMTP mailer only when CONTINUITY_SMTP_HOST is set."""
         if mailer is None and self.settings.smtp_host:
             mailer = SmtpMailer(self.settings.smtp_host, self.settings.smtp_port)

@@ -70,7 +70,7 @@ def test_a_run_left_running_with_an_old_heartbeat_is_abandoned_by_the_next_run_a
         "succeeded"
     ] * 3
     assert rows(app, "SELECT COUNT(*) FROM job_runs WHERE status = 'abandoned' AND finished_at IS NULL") == [(0,)]
-    shown = {r["run_id"]: r for r in store.recent()}
+    shown = {r.run_id: r.as_json() for r in store.recent()}
     assert shown[beating]["status"] == "abandoned" and shown[beating]["finished_at"].startswith("2026-11-23T02:26")
 
 
@@ -97,7 +97,7 @@ class RecordingRuns(JobRunStore):
 
     def beat(self, run_id: int, now: datetime) -> None:
         super().beat(run_id, now)
-        self.seen.append(self.get(run_id)["heartbeat_at"])
+        self.seen.append(self.get(run_id).as_json()["heartbeat_at"])
 
 
 def test_the_heartbeat_moves_on_chunk_by_chunk_during_a_run(app):

@@ -80,6 +80,7 @@ def test_the_reaper_asks_for_runs_with_no_heartbeat_for_the_stale_limit():
         schedules=None,
         outbox=None,
         lifecycle=None,
+        card_expiry=None,
         job_stale_minutes=20,
     )
 

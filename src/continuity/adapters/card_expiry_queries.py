@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from continuity.adapters.batch.sql import sql_text, transaction
+from continuity.services.jobs.records import CardExpiryCandidate, CardExpiryNotice
 
 _CANDIDATES = (
     "SELECT cl.sales_id, cl.line_no, so.account, cu.name, cu.language, cu.email, c.token, c.brand, c.last4, "
@@ -28,7 +29,7 @@ class CardExpiryQueries:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def candidates(self, expired_by: date, ships_until: date) -> list[dict]:
+    def candidates(self, expired_by: date, ships_until: date) -> list[CardExpiryCandidate]:
         """Open continuity lines whose card is expired by ``expired_by`` and whose next pending shipment is
         on or before ``ships_until``, by order."""
         with self.engine.connect() as conn:
@@ -38,14 +39,30 @@ class CardExpiryQueries:
                 ),
                 {"month_index": expired_by.year * 12 + expired_by.month, "until": ships_until},
             ).mappings()
-            return [dict(r) for r in rows]
+            return [
+                CardExpiryCandidate(
+                    r["sales_id"],
+                    int(r["line_no"]),
+                    r["account"],
+                    r["name"],
+                    r["language"],
+                    r["email"],
+                    r["token"],
+                    r["brand"],
+                    r["last4"],
+                    int(r["expiry_month"]),
+                    int(r["expiry_year"]),
+                    _day(r["next_ship"]),
+                )
+                for r in rows
+            ]
 
-    def write_notices(self, lines: list[dict], as_of: date) -> int:
+    def write_notices(self, notices: list[CardExpiryNotice], as_of: date) -> int:
         """One notice per line and card (a re-run, or the next night, sends nothing more)."""
-        if not lines:
+        if not notices:
             return 0
         with transaction(self.engine) as conn:  # one statement for all of them
-            return conn.execute(
+            written: int = conn.execute(
                 sql_text(
                     "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
                     "attempts, last_error) VALUES (:key, 'card_expiring', :account, :sales_id, :language, :email, "
@@ -53,16 +70,22 @@ class CardExpiryQueries:
                 ),
                 [
                     {
-                        "key": f"card_expiring:{n['sales_id']}:{n['line_no']}:{n['token']}",
-                        "account": n["account"],
-                        "sales_id": n["sales_id"],
-                        "language": n["language"],
-                        "email": n["email"],
+                        "key": f"card_expiring:{n.line.sales_id}:{n.line.line_no}:{n.line.token}",
+                        "account": n.line.account,
+                        "sales_id": n.line.sales_id,
+                        "language": n.line.language,
+                        "email": n.line.email,
                         "as_of": as_of,
                         "payload": json.dumps(
-                            {"last4": n["last4"], "expiry": n["expiry"], "ship_date": n["ship_date"]}
+                            {"last4": n.line.last4, "expiry": n.expiry, "ship_date": n.ship_date.isoformat()}
                         ),
                     }
-                    for n in lines
+                    for n in notices
                 ],
             ).rowcount
+            return written
+
+
+def _day(value: object) -> date:
+    """SQLite gives the MIN() of a date column back as its ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -138,7 +138,7 @@ def jobs_run_all(
 def jobs_runs(limit: int = 20, as_json: Json = False) -> None:
     """The most recent job runs with their counts."""
     app = bootstrap()
-    emit(app.job_deps().runs.recent(limit), as_json, _render_runs)
+    emit([run.as_json() for run in app.job_deps().runs.recent(limit)], as_json, _render_runs)
 
 
 @jobs_app.command("reap")

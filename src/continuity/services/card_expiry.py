@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 from continuity.domain.calendar import add_days
 from continuity.domain.card import Expiry
 from continuity.domain.program import ContinuityParameters
-
-
-class CardExpiryReads(Protocol):
-    def candidates(self, expired_by: date, ships_until: date) -> list[dict]: ...
-
-    def write_notices(self, lines: list[dict], as_of: date) -> int: ...
+from continuity.services.jobs.ports import CardExpiryReads
+from continuity.services.jobs.records import CardExpiryCandidate, CardExpiryNotice
 
 
 @dataclass(frozen=True)
@@ -39,40 +34,34 @@ def expiring_cards(reads: CardExpiryReads, as_of: date, params: ContinuityParame
 def write_card_expiry_notices(reads: CardExpiryReads, as_of: date, params: ContinuityParameters) -> int:
     """One notice per order line and card, card_expiry_notice_days ahead of the child order it would miss."""
     return reads.write_notices(
-        [
-            {**row, "expiry": card.expiry, "ship_date": card.next_shipment.isoformat()}
-            for row, card in _expiring(reads, as_of, params)
-        ],
+        [CardExpiryNotice(line, card.expiry, card.next_shipment) for line, card in _expiring(reads, as_of, params)],
         as_of,
     )
 
 
-def _expiring(reads: CardExpiryReads, as_of: date, params: ContinuityParameters) -> list[tuple[dict, ExpiringCard]]:
+def _expiring(
+    reads: CardExpiryReads, as_of: date, params: ContinuityParameters
+) -> list[tuple[CardExpiryCandidate, ExpiringCard]]:
     lead = params.delivery_lead_days
     made_by = add_days(as_of, params.card_expiry_notice_days)
     found = []
-    for row in reads.candidates(made_by, add_days(made_by, lead)):
-        ship = _day(row["next_ship"])
-        made_on = add_days(ship, -lead)
-        expiry = Expiry(int(row["expiry_month"]), int(row["expiry_year"]))
+    for line in reads.candidates(made_by, add_days(made_by, lead)):
+        made_on = add_days(line.next_ship, -lead)
+        expiry = Expiry(line.expiry_month, line.expiry_year)
         if expiry.is_expired_on(max(made_on, as_of)):
             found.append(
                 (
-                    row,
+                    line,
                     ExpiringCard(
-                        row["sales_id"],
-                        int(row["line_no"]),
-                        row["account"],
-                        row["name"],
-                        f"{row['brand']} ····{row['last4']}",
+                        line.sales_id,
+                        line.line_no,
+                        line.account,
+                        line.name,
+                        f"{line.brand} ····{line.last4}",
                         str(expiry),
-                        ship,
+                        line.next_ship,
                         made_on,
                     ),
                 )
             )
     return found
-
-
-def _day(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -4,11 +4,13 @@ in the same transaction and with the same WHERE as the change, run just before i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, DateTime, bindparam
 
 from continuity.adapters.batch.sql import sql_text
+from continuity.services.jobs.records import AuditRow
 
 _COLUMNS = "occurred_at, actor, actor_kind, entity, entity_key, sales_id, program_id, action, before, after, reason"
 
@@ -24,7 +26,7 @@ def audit_select(
     before: str,
     after: str,
     source: str,
-    params: dict,
+    params: Mapping[str, object],
     reason: str = "",
     program_id: str = "NULL",
 ) -> int:
@@ -46,9 +48,8 @@ def audit_select(
     ).rowcount
 
 
-def audit_rows(conn: Connection, job: str, entries: list[dict]) -> None:
-    """Entries built by a job in Python (one executemany): entity, entity_key, sales_id, action,
-    before, after (dicts)."""
+def audit_rows(conn: Connection, job: str, entries: list[AuditRow]) -> None:
+    """Entries built by a job in Python (one executemany)."""
     if not entries:
         return
     now = datetime.now(UTC)
@@ -61,14 +62,14 @@ def audit_rows(conn: Connection, job: str, entries: list[dict]) -> None:
             {
                 "now": now,
                 "actor": f"job:{job}",
-                "entity": e["entity"],
-                "entity_key": e["entity_key"],
-                "sales_id": e.get("sales_id"),
-                "program_id": e.get("program_id"),
-                "action": e["action"],
-                "before": _json(e.get("before")),
-                "after": _json(e.get("after")),
-                "reason": e.get("reason", ""),
+                "entity": e.entity,
+                "entity_key": e.entity_key,
+                "sales_id": e.sales_id,
+                "program_id": e.program_id,
+                "action": e.action,
+                "before": _json(e.before),
+                "after": _json(e.after),
+                "reason": e.reason,
             }
             for e in entries
         ],
@@ -80,5 +81,5 @@ def status_json(expr: str) -> str:
     return '\'{"status": "\' || ' + expr + " || '\"}'"
 
 
-def _json(value: dict | None) -> str | None:
+def _json(value: dict[str, object] | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Engine, String, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Engine, Row, String, func, insert, literal, select, update
 
 from continuity.adapters.orm import job_runs
+from continuity.services.jobs.records import JobRun
 
 
 class JobRunStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def start(self, name: str, as_of: date, filters: dict, now: datetime) -> int:
+    def start(self, name: str, as_of: date, filters: Mapping[str, object], now: datetime) -> int:
         with self.engine.begin() as conn:
-            return conn.execute(
+            run_id: int = conn.execute(
                 insert(job_runs)
                 .values(
                     name=name,
@@ -30,6 +32,7 @@ class JobRunStore:
                 )
                 .returning(job_runs.c.run_id)
             ).scalar_one()
+        return run_id
 
     def beat(self, run_id: int, now: datetime) -> None:
         """The run is alive and making progress."""
@@ -49,7 +52,7 @@ class JobRunStore:
                 .values(status="abandoned", finished_at=now, error=error)
             ).rowcount
 
-    def finish(self, run_id: int, status: str, counts: dict, error: str, now: datetime) -> None:
+    def finish(self, run_id: int, status: str, counts: Mapping[str, int], error: str, now: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(job_runs)
@@ -57,12 +60,12 @@ class JobRunStore:
                 .values(status=status, counts=json.dumps(counts), error=error, finished_at=now)
             )
 
-    def get(self, run_id: int) -> dict:
+    def get(self, run_id: int) -> JobRun:
         with self.engine.connect() as conn:
             row = conn.execute(select(job_runs).where(job_runs.c.run_id == run_id)).one()
         return _view(row)
 
-    def recent(self, limit: int = 50, before: int | None = None) -> list[dict]:
+    def recent(self, limit: int = 50, before: int | None = None) -> list[JobRun]:
         query = select(job_runs).order_by(job_runs.c.run_id.desc()).limit(limit)
         if before:
             query = query.where(job_runs.c.run_id < before)
@@ -70,23 +73,23 @@ class JobRunStore:
             return [_view(r) for r in conn.execute(query)]
 
 
-def _utc_text(dialect: str, instant: ColumnElement) -> ColumnElement[str]:
+def _utc_text(dialect: str, instant: ColumnElement[datetime]) -> ColumnElement[str]:
     """'YYYY-MM-DD HH:MM:SS UTC' (SQLite keeps instants as UTC text, PostgreSQL as timestamptz)."""
     if dialect == "postgresql":
         return func.to_char(func.timezone("UTC", instant), 'YYYY-MM-DD HH24:MI:SS "UTC"', type_=String)
     return func.strftime("%Y-%m-%d %H:%M:%S UTC", instant, type_=String)
 
 
-def _view(row) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "run_id": row.run_id,
-        "name": row.name,
-        "as_of": row.as_of.isoformat(),
-        "filters": json.loads(row.filters),
-        "counts": json.loads(row.counts),
-        "status": row.status,
-        "error": row.error,
-        "started_at": row.started_at.isoformat(),
-        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
-        "heartbeat_at": row.heartbeat_at.isoformat() if row.heartbeat_at else None,
-    }
+def _view(row: Row[tuple[object, ...]]) -> JobRun:
+    return JobRun(
+        row.run_id,
+        row.name,
+        row.as_of,
+        json.loads(row.filters),
+        json.loads(row.counts),
+        row.status,
+        row.error,
+        row.started_at,
+        row.finished_at,
+        row.heartbeat_at,
+    )

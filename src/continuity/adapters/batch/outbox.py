@@ -8,13 +8,15 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from continuity.adapters.batch.sql import skip_locked, sql_text, transaction
+from continuity.services.jobs.ports import Send
+from continuity.services.jobs.records import OutboxMessage
 
 
 class OutboxStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def deliver_chunk(self, chunk: int, send, now: datetime) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    def deliver_chunk(self, chunk: int, send: Send, now: datetime) -> tuple[int, int]:
         """Claim undelivered rows (SKIP LOCKED on PostgreSQL), send each, mark the ones sent.
 
         A crash after sending and before the commit sends those again: at least once."""
@@ -31,9 +33,20 @@ class OutboxStore:
                 .mappings()
                 .all()
             )
-            sent, failed = [], []
+            sent: list[dict[str, object]] = []
+            failed: list[dict[str, object]] = []
             for row in rows:
-                error = send({**row, "payload": json.loads(row["payload"])})
+                error = send(
+                    OutboxMessage(
+                        row["notification_id"],
+                        row["kind"],
+                        row["account"],
+                        row["sales_id"],
+                        row["language"],
+                        row["email"],
+                        json.loads(row["payload"]),
+                    )
+                )
                 (failed if error else sent).append({"id": row["notification_id"], "error": error or ""})
             if sent:
                 conn.execute(
@@ -55,6 +68,7 @@ class OutboxStore:
 
     def undelivered(self) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(
+            count: int = conn.execute(
                 sql_text("SELECT COUNT(*) FROM notifications WHERE delivered_at IS NULL AND attempts < 10")
             ).scalar_one()
+        return count

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Date, Engine
+from dataclasses import asdict, fields
+
+from sqlalchemy import Connection, Date, Engine
 
 from continuity.adapters.batch.audit import audit_rows
 from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
-from continuity.services.jobs.records import LineState, ScheduleWrites
+from continuity.services.jobs.records import AdjustmentRow, InstallmentRow, LineState, OccurrenceRow, ScheduleWrites
 
 _LINE_COLUMNS = (
     "cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
     "cl.start_event, cl.bill_up_front, cl.payment_schedule_id"
 )
+
+
+_ADJUSTMENT_COLUMNS = ", ".join(f"a.{f.name}" for f in fields(AdjustmentRow))  # in AdjustmentRow's order
 
 
 class ScheduleStore:
@@ -76,7 +81,7 @@ class ScheduleStore:
                         "AND line_no = :line_no "
                         "AND seq = :seq AND status = 'pending'"
                     ),
-                    w.deletes,
+                    [asdict(d) for d in w.deletes],
                 )
             if w.updates:
                 conn.execute(
@@ -87,7 +92,7 @@ class ScheduleStore:
                         "date_basis_args = :date_basis_args WHERE sales_id = :sales_id "
                         "AND line_no = :line_no AND seq = :seq AND status = 'pending'"
                     ),
-                    w.updates,
+                    [asdict(u) for u in w.updates],
                 )
             if w.inserts:
                 conn.execute(
@@ -98,7 +103,7 @@ class ScheduleStore:
                         ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, 'pending', :date_basis, "
                         ":date_basis_args) ON CONFLICT DO NOTHING"
                     ),
-                    w.inserts,
+                    [asdict(i) for i in w.inserts],
                 )
             if w.planned_counts:
                 conn.execute(
@@ -107,7 +112,7 @@ class ScheduleStore:
                         "WHERE sales_id = :sales_id"
                         " AND line_no = :line_no"
                     ),
-                    w.planned_counts,
+                    [asdict(p) for p in w.planned_counts],
                 )
             if w.unit_prices:
                 conn.execute(
@@ -115,7 +120,7 @@ class ScheduleStore:
                         "UPDATE sales_lines SET unit_price_minor = :unit_price_minor WHERE "
                         "sales_id = :sales_id AND line_no = :line_no"
                     ),
-                    w.unit_prices,
+                    [asdict(p) for p in w.unit_prices],
                 )
             if w.installments:
                 conn.execute(
@@ -123,14 +128,14 @@ class ScheduleStore:
                         "UPDATE installments SET amount_minor = :amount_minor WHERE sales_id = :sales_id "
                         "AND line_no = :line_no AND seq = :seq AND status IN ('not_submitted', 'declined')"
                     ),
-                    w.installments,
+                    [asdict(i) for i in w.installments],
                 )
 
-    def installments_of(self, lines: list[LineState]) -> dict[tuple[str, int], list[dict]]:
+    def installments_of(self, lines: list[LineState]) -> dict[tuple[str, int], list[InstallmentRow]]:
         """The installments of a chunk of lines (one range query), by (sales_id, line_no). One whose charge
         is in flight (an attempt committed, its answer not recorded yet) reads 'unknown': the gateway may
         take the attempt's amount at any moment, so it is settled, not re-shared."""
-        result: dict[tuple[str, int], list[dict]] = {(ln.sales_id, ln.line_no): [] for ln in lines}
+        result: dict[tuple[str, int], list[InstallmentRow]] = {(ln.sales_id, ln.line_no): [] for ln in lines}
         if not lines:
             return result
         with self.engine.connect() as conn:
@@ -147,11 +152,11 @@ class ScheduleStore:
             ).mappings()
             for row in rows:
                 if (row["sales_id"], row["line_no"]) in result:
-                    result[(row["sales_id"], row["line_no"])].append(dict(row))
+                    result[(row["sales_id"], row["line_no"])].append(InstallmentRow(**row))
         return result
 
 
-def _attach_occurrences(conn, lines: list[LineState]) -> None:  # type: ignore[no-untyped-def]
+def _attach_occurrences(conn: Connection, lines: list[LineState]) -> None:
     by_key = {(ln.sales_id, ln.line_no): ln for ln in lines}
     rows = conn.execute(
         typed_columns(
@@ -167,15 +172,15 @@ def _attach_occurrences(conn, lines: list[LineState]) -> None:  # type: ignore[n
     for row in rows:
         line = by_key.get((row["sales_id"], row["line_no"]))
         if line is not None:
-            line.occurrences[row["seq"]] = dict(row)
+            line.occurrences[row["seq"]] = OccurrenceRow(**row)
     adjustments = conn.execute(
         sql_text(
-            "SELECT a.* FROM schedule_adjustments a WHERE a.sales_id >= :first AND a.sales_id <= :last "
-            "ORDER BY a.adjustment_id"
+            f"SELECT a.sales_id, a.line_no, {_ADJUSTMENT_COLUMNS} FROM schedule_adjustments a "
+            "WHERE a.sales_id >= :first AND a.sales_id <= :last ORDER BY a.adjustment_id"
         ).columns(ship_date=Date(), pause_from=Date(), resume_on=Date()),
         {"first": lines[0].sales_id, "last": lines[-1].sales_id},
-    ).mappings()
-    for row in adjustments:
-        line = by_key.get((row["sales_id"], row["line_no"]))
+    )
+    for sales_id, line_no, *columns in adjustments:
+        line = by_key.get((sales_id, line_no))
         if line is not None:
-            line.adjustments.append(dict(row))
+            line.adjustments.append(AdjustmentRow(*columns))

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from continuity.services.ports import Clock, PaymentGateway
+from continuity.services.jobs.ports import (
+    CardExpiryReads,
+    ChildOrders,
+    JobRuns,
+    Lifecycle,
+    Mailer,
+    Outbox,
+    Payments,
+    Schedules,
+)
+from continuity.services.ports import Clock, PaymentGateway, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -17,7 +28,7 @@ class JobRequest:
     dry_run: bool = False
     chunk_size: int = 2000
 
-    def filters(self) -> dict[str, Any]:
+    def filters(self) -> dict[str, object]:
         return {
             k: v
             for k, v in (("item_id", self.item_id), ("sales_id", self.sales_id), ("dry_run", self.dry_run or None))
@@ -53,17 +64,17 @@ class NoProgress:
 class JobDeps:
     """Collaborators of the jobs; built by bootstrap (adapters stay out of the services)."""
 
-    uow: Any
+    uow: Callable[[], UnitOfWork]
     gateway: PaymentGateway
     clock: Clock
-    runs: Any
-    child_orders: Any
-    payments: Any
-    schedules: Any
-    outbox: Any
-    lifecycle: Any
-    mailer: Any = None
-    card_expiry: Any = None  # services.card_expiry.CardExpiryReads
+    runs: JobRuns
+    child_orders: ChildOrders
+    payments: Payments
+    schedules: Schedules
+    outbox: Outbox
+    lifecycle: Lifecycle
+    card_expiry: CardExpiryReads
+    mailer: Mailer | None = None  # none: send-notifications only counts what is pending
     stale_after_seconds: int = 60  # payment attempts pending this long are reconciled
     job_stale_minutes: int = 15  # a running job run with no heartbeat this long is abandoned
     max_as_of_days: int = 7  # a run's as_of at most this many days after today (CONTINUITY_MAX_AS_OF_DAYS)
@@ -72,4 +83,4 @@ class JobDeps:
 @dataclass
 class JobOutcome:
     counts: dict[str, int]
-    details: list[dict] = field(default_factory=list)
+    details: list[dict[str, Any]] = field(default_factory=list)  # JSON objects, shown with the run

@@ -5,9 +5,9 @@ job is idempotent and catches up, so that next run also finishes what the dead o
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from continuity.services.jobs.context import JobDeps, Progress, is_silent
+from continuity.services.jobs.ports import JobRuns
 from continuity.services.ports import Clock
 
 #: At most one heartbeat write per this much of the clock, however small the chunks.
@@ -19,7 +19,7 @@ class Heartbeat:
     """The job's progress passed through; each ``advance`` (once per chunk) refreshes the run's
     heartbeat when HEARTBEAT_EVERY has passed since the last one (one small UPDATE)."""
 
-    def __init__(self, inner: Progress, runs: Any, clock: Clock, run_id: int, started: datetime) -> None:
+    def __init__(self, inner: Progress, runs: JobRuns, clock: Clock, run_id: int, started: datetime) -> None:
         self.inner, self.runs, self.clock, self.run_id, self.last = inner, runs, clock, run_id, started
         self.silent = is_silent(inner)
 

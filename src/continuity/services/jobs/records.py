@@ -6,7 +6,11 @@ return them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
+
+#: A job-run record as the entrypoints show it (JSON: instants and dates as ISO text).
+JobRunJson = dict[str, Any]
 
 
 @dataclass
@@ -71,6 +75,53 @@ class ClaimedChunk:
     last_key: ClaimKey | None  # the last installment looked at; None: nothing left after the cursor
 
 
+@dataclass(frozen=True)
+class OccurrenceRow:
+    """A schedule occurrence of a continuity line: as read (with its status) and as written (the
+    inserts and updates of a schedule change, always pending)."""
+
+    sales_id: str
+    line_no: int
+    seq: int
+    event_id: int
+    item_id: str
+    quantity: int
+    price_minor: int
+    currency: str
+    ship_date: date
+    date_basis: str
+    date_basis_args: str  # JSON
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
+class AdjustmentRow:
+    """A servicing change of a line's schedule (a schedule_adjustments row)."""
+
+    adjustment_id: int
+    kind: str
+    seq: int
+    days: int | None
+    ship_date: date | None
+    item_id: str | None
+    price_minor: int | None
+    currency: str | None
+    pause_from: date | None
+    resume_on: date | None
+
+
+@dataclass(frozen=True)
+class InstallmentRow:
+    """An installment of a line as continuity-update re-shares it; ``status`` reads 'unknown' while a
+    charge of it is in flight."""
+
+    sales_id: str
+    line_no: int
+    seq: int
+    amount_minor: int
+    status: str
+
+
 @dataclass
 class LineState:
     sales_id: str
@@ -83,16 +134,129 @@ class LineState:
     start_event: int
     bill_up_front: bool
     payment_schedule_id: str | None
-    occurrences: dict[int, dict] = field(default_factory=dict)  # seq -> row
-    adjustments: list[dict] = field(default_factory=list)  # servicing changes (schedule_adjustments rows)
+    occurrences: dict[int, OccurrenceRow] = field(default_factory=dict)  # by seq
+    adjustments: list[AdjustmentRow] = field(default_factory=list)  # servicing changes, in the order made
+
+
+@dataclass(frozen=True)
+class OccurrenceKey:
+    sales_id: str
+    line_no: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class PlannedCount:
+    sales_id: str
+    line_no: int
+    planned_count: int
+
+
+@dataclass(frozen=True)
+class InstallmentAmount:
+    sales_id: str
+    line_no: int
+    seq: int
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class UnitPrice:
+    sales_id: str
+    line_no: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """An audit entry a job builds in Python (``before``/``after``: JSON objects)."""
+
+    entity: str
+    entity_key: str
+    sales_id: str | None
+    action: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    program_id: str | None = None
+    reason: str = ""
 
 
 @dataclass
 class ScheduleWrites:
-    inserts: list[dict] = field(default_factory=list)
-    updates: list[dict] = field(default_factory=list)
-    deletes: list[dict] = field(default_factory=list)
-    planned_counts: list[dict] = field(default_factory=list)
-    installments: list[dict] = field(default_factory=list)
-    unit_prices: list[dict] = field(default_factory=list)
-    audit: list[dict] = field(default_factory=list)  # entity, entity_key, sales_id, action, before, after
+    inserts: list[OccurrenceRow] = field(default_factory=list)
+    updates: list[OccurrenceRow] = field(default_factory=list)
+    deletes: list[OccurrenceKey] = field(default_factory=list)
+    planned_counts: list[PlannedCount] = field(default_factory=list)
+    installments: list[InstallmentAmount] = field(default_factory=list)
+    unit_prices: list[UnitPrice] = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An undelivered notification, claimed for sending."""
+
+    notification_id: int
+    kind: str
+    account: str
+    sales_id: str
+    language: str
+    email: str
+    payload: dict[str, Any]  # JSON
+
+
+@dataclass(frozen=True)
+class CardExpiryCandidate:
+    """An open continuity line whose card is expired by a given month, with its next pending shipment."""
+
+    sales_id: str
+    line_no: int
+    account: str
+    name: str
+    language: str
+    email: str
+    token: str
+    brand: str
+    last4: str
+    expiry_month: int
+    expiry_year: int
+    next_ship: date
+
+
+@dataclass(frozen=True)
+class CardExpiryNotice:
+    """The card_expiring notice of one line and card."""
+
+    line: CardExpiryCandidate
+    expiry: str  # MM/YY
+    ship_date: date
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a job (a job_runs row)."""
+
+    run_id: int
+    name: str
+    as_of: date
+    filters: dict[str, Any]
+    counts: dict[str, int]
+    status: str
+    error: str
+    started_at: datetime
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+    def as_json(self) -> JobRunJson:
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "as_of": self.as_of.isoformat(),
+            "filters": self.filters,
+            "counts": self.counts,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "heartbeat_at": self.heartbeat_at.isoformat() if self.heartbeat_at else None,
+        }

@@ -13,6 +13,7 @@ from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, No
 from continuity.services.jobs.liveness import Heartbeat, reap_abandoned
 from continuity.services.jobs.notifications import send_notifications
 from continuity.services.jobs.payments import process_payments, reconcile_payments
+from continuity.services.jobs.records import JobRunJson
 from continuity.services.jobs.schedules import continuity_update, extend_lines, update_event_period
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def check_request(deps: JobDeps, req: JobRequest) -> None:
             raise NotFound(f"{req.sales_id} is not a continuity (parent) order", "continuity_order_not_found")
 
 
-def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None = None) -> dict:
+def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None = None) -> JobRunJson:
     """Run one job and record it in job_runs (status, counts, filters, a heartbeat while it makes
     progress); returns the record. The request is checked first (check_request); runs left 'running' by
     a dead worker are marked abandoned first."""
@@ -112,7 +113,7 @@ def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None
         log.exception("job %s failed (run %s)", name, run_id)
         raise
     deps.runs.finish(run_id, "succeeded", outcome.counts, "", deps.clock.now())
-    record = deps.runs.get(run_id)
+    record = deps.runs.get(run_id).as_json()
     if outcome.details:
         record["details"] = outcome.details
     return record
@@ -124,7 +125,7 @@ def run_all(
     progress: Progress | None = None,
     fulfil: bool = False,
     stop: Callable[[], bool] = lambda: False,
-) -> list[dict]:
+) -> list[JobRunJson]:
     """The nightly sequence for one as_of; with ``fulfil`` paid children are also shipped (simulation).
 
     ``stop`` is asked between jobs (a worker's SIGTERM): every job is idempotent and catches up,
@@ -132,7 +133,7 @@ def run_all(
     names = list(NIGHTLY)
     if fulfil:
         names.insert(names.index("invoice-shipped"), "fulfil-children")
-    runs = []
+    runs: list[JobRunJson] = []
     for name in names:
         if stop():
             break

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.calendar import add_days
@@ -19,7 +20,18 @@ from continuity.domain.schedule import (
 )
 from continuity.domain.servicing import HISTORY, Adjustment, AdjustmentKind, Slot, apply_all
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
-from continuity.services.jobs.records import LineState, ScheduleWrites
+from continuity.services.jobs.records import (
+    AdjustmentRow,
+    AuditRow,
+    InstallmentAmount,
+    InstallmentRow,
+    LineState,
+    OccurrenceKey,
+    OccurrenceRow,
+    PlannedCount,
+    ScheduleWrites,
+    UnitPrice,
+)
 
 FIELDS = ("event_id", "item_id", "quantity", "price_minor", "currency", "ship_date")
 
@@ -75,49 +87,47 @@ class _Plans:
         return [s for s in slots if s.status != OccurrenceStatus.CANCELLED or s.seq in line.occurrences]
 
 
-def _adjustment(row: dict) -> Adjustment:
-    price = Money.from_minor(row["price_minor"], row["currency"]) if row["price_minor"] is not None else None
+def _adjustment(row: AdjustmentRow) -> Adjustment:
+    price = (
+        Money.from_minor(row.price_minor, row.currency)
+        if row.price_minor is not None and row.currency is not None
+        else None
+    )
     return Adjustment(
-        AdjustmentKind(row["kind"]),
-        row["seq"],
-        row["days"],
-        row["ship_date"],
-        row["item_id"],
+        AdjustmentKind(row.kind),
+        row.seq,
+        row.days,
+        row.ship_date,
+        row.item_id,
         price,
-        row["pause_from"],
-        row["resume_on"],
-        row["adjustment_id"],
+        row.pause_from,
+        row.resume_on,
+        row.adjustment_id,
     )
 
 
-def _row(line: LineState, occ: Occurrence) -> dict:
-    return {
-        "sales_id": line.sales_id,
-        "line_no": line.line_no,
-        "seq": occ.seq,
-        "event_id": occ.event_id,
-        "item_id": occ.item_id,
-        "quantity": occ.quantity,
-        "price_minor": occ.price.minor,
-        "currency": occ.price.currency,
-        "ship_date": occ.ship_date,
-        "date_basis": occ.basis,
-        "date_basis_args": json.dumps(occ.basis_args, sort_keys=True, default=str),
-    }
+def _row(line: LineState, occ: Occurrence) -> OccurrenceRow:
+    return OccurrenceRow(
+        line.sales_id,
+        line.line_no,
+        occ.seq,
+        occ.event_id,
+        occ.item_id,
+        occ.quantity,
+        occ.price.minor,
+        occ.price.currency,
+        occ.ship_date,
+        occ.basis,
+        json.dumps(occ.basis_args, sort_keys=True, default=str),
+    )
 
 
-def _added(job_rows: list[dict]) -> list[dict]:
-    return [
-        {
-            "entity": "occurrence",
-            "entity_key": f"{r['sales_id']}:{r['line_no']}:{r['seq']}",
-            "sales_id": r["sales_id"],
-            "action": "added",
-            "before": None,
-            "after": _brief(r),
-        }
-        for r in job_rows
-    ]
+def _key(row: OccurrenceRow) -> str:
+    return f"{row.sales_id}:{row.line_no}:{row.seq}"
+
+
+def _added(job_rows: list[OccurrenceRow]) -> list[AuditRow]:
+    return [AuditRow("occurrence", _key(r), r.sales_id, "added", None, _brief(r)) for r in job_rows]
 
 
 def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -132,7 +142,7 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
     ):
         writes = ScheduleWrites()
         for line in lines:
-            statuses = {seq: OccurrenceStatus(o["status"]) for seq, o in line.occurrences.items()}
+            statuses = {seq: OccurrenceStatus(o.status) for seq, o in line.occurrences.items()}
             plan = [s.occ for s in plans.slots(line) if s.status == OccurrenceStatus.PENDING]
             added = occurrences_to_extend(plan, statuses, plans.threshold)
             # catch-up: repeats already due are materialised too (else a run after a gap creates only
@@ -153,7 +163,7 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
     """Push program changes into the pending occurrences of open parents; history is never rewritten."""
     plans = _Plans(deps)
     counts: Counter[str] = Counter(orders=0, added=0, changed=0, removed=0, installments_recomputed=0)
-    details: list[dict] = []
+    details: list[dict[str, Any]] = []
     progress.start("continuity-update", None)
     after = None
     while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id):
@@ -164,11 +174,12 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
         for line in lines:
             change = _diff_line(line, plans, installments.get((line.sales_id, line.line_no)), writes)
             if change:
-                details.append(change)
+                details.append(change.as_json())
                 counts["orders"] += 1
-                for key in ("added", "changed", "removed"):
-                    counts[key] += len(change[key])
-                counts["installments_recomputed"] += len(change["installments"])
+                counts["added"] += len(change.added)
+                counts["changed"] += len(change.changed)
+                counts["removed"] += len(change.removed)
+                counts["installments_recomputed"] += len(change.installments)
         if not req.dry_run:
             deps.schedules.write(writes)
         after = (lines[-1].sales_id, lines[-1].line_no)
@@ -176,14 +187,41 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
     return JobOutcome(dict(counts), details)
 
 
-def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, w: ScheduleWrites) -> dict | None:
+@dataclass
+class _LineChange:
+    """What continuity-update changes on one line (a detail of the job's outcome)."""
+
+    sales_id: str
+    line_no: int
+    added: list[dict[str, object]] = field(default_factory=list)
+    changed: list[dict[str, object]] = field(default_factory=list)
+    removed: list[dict[str, object]] = field(default_factory=list)
+    installments: list[dict[str, object]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.installments)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sales_id": self.sales_id,
+            "line_no": self.line_no,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "installments": self.installments,
+        }
+
+
+def _diff_line(
+    line: LineState, plans: _Plans, installments: list[InstallmentRow] | None, w: ScheduleWrites
+) -> _LineChange | None:
     """Pending occurrences follow the program (with the line's servicing adjustments); created, shipped
     and invoiced history stays, and so do skipped and cancelled occurrences."""
     slots = plans.slots(line)
     plan = [s.occ for s in slots]
-    history = {s: o for s, o in line.occurrences.items() if o["status"] in HISTORY}
+    history = {s: o for s, o in line.occurrences.items() if o.status in HISTORY}
     last_history = max(history, default=0)
-    pending = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PENDING.value}
+    pending = {s: o for s, o in line.occurrences.items() if o.status == OccurrenceStatus.PENDING.value}
     future = [
         s.occ
         for s in slots
@@ -192,7 +230,7 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
         and (s.seq in pending or s.seq not in line.occurrences)
     ]
     # occurrences held by a pause are not materialised or changed, but they are still owed
-    held = {s: o for s, o in line.occurrences.items() if o["status"] == OccurrenceStatus.PAUSED.value}
+    held = {s: o for s, o in line.occurrences.items() if o.status == OccurrenceStatus.PAUSED.value}
     owed = [
         s.occ
         for s in slots
@@ -201,113 +239,80 @@ def _diff_line(line: LineState, plans: _Plans, installments: list[dict] | None, 
     wanted = {o.seq: o for o in materialise(future, plans.threshold, line.bill_up_front)}
     # repeats beyond the threshold that extend-lines materialised because they were due stay
     wanted.update({o.seq: o for o in future if o.seq in pending and o.seq not in wanted})
-    change = {
-        "sales_id": line.sales_id,
-        "line_no": line.line_no,
-        "added": [],
-        "changed": [],
-        "removed": [],
-        "installments": [],
-    }
+    change = _LineChange(line.sales_id, line.line_no)
     for seq, occ in wanted.items():
         new = _row(line, occ)
-        key = f"{line.sales_id}:{line.line_no}:{seq}"
         if seq not in pending:
-            change["added"].append(_brief(new))
+            change.added.append(_brief(new))
             w.inserts.append(new)
-            w.audit.append(
-                {
-                    "entity": "occurrence",
-                    "entity_key": key,
-                    "sales_id": line.sales_id,
-                    "action": "added",
-                    "before": None,
-                    "after": _brief(new),
-                }
-            )
-        elif any(pending[seq][f] != new[f] for f in FIELDS):
-            change["changed"].append({"before": _brief(pending[seq]), "after": _brief(new)})
+            w.audit.append(AuditRow("occurrence", _key(new), line.sales_id, "added", None, _brief(new)))
+        elif any(getattr(pending[seq], f) != getattr(new, f) for f in FIELDS):
+            change.changed.append({"before": _brief(pending[seq]), "after": _brief(new)})
             w.updates.append(new)
             w.audit.append(
-                {
-                    "entity": "occurrence",
-                    "entity_key": key,
-                    "sales_id": line.sales_id,
-                    "action": "changed",
-                    "before": _brief(pending[seq]),
-                    "after": _brief(new),
-                }
+                AuditRow("occurrence", _key(new), line.sales_id, "changed", _brief(pending[seq]), _brief(new))
             )
     for seq, old in pending.items():
         if seq not in wanted:
-            change["removed"].append(_brief(old))
-            w.deletes.append({"sales_id": line.sales_id, "line_no": line.line_no, "seq": seq})
+            change.removed.append(_brief(old))
+            w.deletes.append(OccurrenceKey(line.sales_id, line.line_no, seq))
             w.audit.append(
-                {
-                    "entity": "occurrence",
-                    "entity_key": f"{line.sales_id}:{line.line_no}:{seq}",
-                    "sales_id": line.sales_id,
-                    "action": "removed",
-                    "before": _brief(old),
-                    "after": None,
-                }
+                AuditRow(
+                    "occurrence", f"{line.sales_id}:{line.line_no}:{seq}", line.sales_id, "removed", _brief(old), None
+                )
             )
     if len(plan) != line.planned_count:
-        w.planned_counts.append({"sales_id": line.sales_id, "line_no": line.line_no, "planned_count": len(plan)})
+        w.planned_counts.append(PlannedCount(line.sales_id, line.line_no, len(plan)))
     if installments:
         _recompute_installments(line, owed, history, installments, change, w)
-    return change if change["added"] or change["changed"] or change["removed"] or change["installments"] else None
+    return change if change else None
 
 
 def _recompute_installments(
     line: LineState,
     future: list[Occurrence],
-    history: dict[int, dict],
-    installments: list[dict],
-    change: dict,
+    history: dict[int, OccurrenceRow],
+    installments: list[InstallmentRow],
+    change: _LineChange,
     w: ScheduleWrites,
 ) -> None:
     """Unpaid installments share what the order now costs minus what is paid or authorized."""
-    currency = future[0].price.currency if future else next((o["currency"] for o in history.values()), "EUR")
-    total_minor = sum(o["price_minor"] * o["quantity"] for o in history.values()) + sum(o.amount.minor for o in future)
-    settled = sum(i["amount_minor"] for i in installments if i["status"] in ("paid", "authorized", "unknown"))
-    unpaid = [i for i in installments if i["status"] in ("not_submitted", "declined")]
+    currency = future[0].price.currency if future else next((o.currency for o in history.values()), "EUR")
+    total_minor = sum(o.price_minor * o.quantity for o in history.values()) + sum(o.amount.minor for o in future)
+    settled = sum(i.amount_minor for i in installments if i.status in ("paid", "authorized", "unknown"))
+    unpaid = [i for i in installments if i.status in ("not_submitted", "declined")]
     if not unpaid:
         return
     shares = Money.from_minor(max(total_minor - settled, 0), currency).split(len(unpaid))
     for inst, share in zip(unpaid, shares):
-        if inst["amount_minor"] != share.minor:
-            change["installments"].append(
+        if inst.amount_minor != share.minor:
+            change.installments.append(
                 {
-                    "seq": inst["seq"],
-                    "before": str(Money.from_minor(inst["amount_minor"], currency).amount),
+                    "seq": inst.seq,
+                    "before": str(Money.from_minor(inst.amount_minor, currency).amount),
                     "after": str(share.amount),
                 }
             )
-            w.installments.append(
-                {"sales_id": line.sales_id, "line_no": line.line_no, "seq": inst["seq"], "amount_minor": share.minor}
-            )
+            w.installments.append(InstallmentAmount(line.sales_id, line.line_no, inst.seq, share.minor))
             w.audit.append(
-                {
-                    "entity": "installment",
-                    "entity_key": f"{line.sales_id}:{line.line_no}:{inst['seq']}",
-                    "sales_id": line.sales_id,
-                    "action": "recomputed",
-                    "before": {"amount_minor": inst["amount_minor"]},
-                    "after": {"amount_minor": share.minor},
-                }
+                AuditRow(
+                    "installment",
+                    f"{line.sales_id}:{line.line_no}:{inst.seq}",
+                    line.sales_id,
+                    "recomputed",
+                    {"amount_minor": inst.amount_minor},
+                    {"amount_minor": share.minor},
+                )
             )
-    w.unit_prices.append(
-        {"sales_id": line.sales_id, "line_no": line.line_no, "unit_price_minor": total_minor // max(line.quantity, 1)}
-    )
+    w.unit_prices.append(UnitPrice(line.sales_id, line.line_no, total_minor // max(line.quantity, 1)))
 
 
-def _brief(row: dict) -> dict:
+def _brief(row: OccurrenceRow) -> dict[str, object]:
     return {
-        "seq": row["seq"],
-        "event_id": row["event_id"],
-        "item_id": row["item_id"],
-        "quantity": row["quantity"],
-        "price": str(Money.from_minor(row["price_minor"], row["currency"]).amount),
-        "ship_date": row["ship_date"].isoformat() if hasattr(row["ship_date"], "isoformat") else row["ship_date"],
+        "seq": row.seq,
+        "event_id": row.event_id,
+        "item_id": row.item_id,
+        "quantity": row.quantity,
+        "price": str(Money.from_minor(row.price_minor, row.currency).amount),
+        "ship_date": row.ship_date.isoformat(),
     }
