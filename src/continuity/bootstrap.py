@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from sqlalchemy import Engine
@@ -27,6 +30,8 @@ from continuity.services.jobs.context import JobDeps
 from continuity.services.jobs.ports import Mailer
 from continuity.services.order_entry import StartDateWindow, UowFactory
 from continuity.services.ports import Clock, PaymentGateway
+from continuity.services.simulation import ChargeRow, ChildOrderRow
+from continuity.services.web_auth import WebAuthStore
 
 
 @dataclass
@@ -47,6 +52,33 @@ class App:
         check = getattr(self.gateway, "check", None)
         if callable(check):
             check()
+
+    def upgrade_schema(self) -> None:
+        """Create or upgrade the schema (Alembic migrations; Alembic loads only when needed)."""
+        from continuity.adapters.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def web_auth_store(self) -> WebAuthStore:
+        """Web logins, sessions and the login throttle."""
+        from continuity.adapters.web_auth_store import WebAuthStore as SqlWebAuthStore
+
+        return SqlWebAuthStore(self.engine)
+
+    @contextmanager
+    def scratch_copy(self, sales_id: str | None = None) -> Iterator[str]:
+        """The URL of a migrated SQLite copy of the data (or of one order's family), removed on exit;
+        this database is only read."""
+        from continuity.adapters.snapshot import scratch_copy  # Alembic loads only when needed
+
+        with scratch_copy(self.engine, sales_id) as url:
+            yield url
+
+    def simulation_activity(self, first: date, last: date) -> tuple[list[ChildOrderRow], list[ChargeRow]]:
+        """The child orders and charges the jobs made from ``first`` to ``last`` (a simulation's copy)."""
+        from continuity.adapters.snapshot import read_activity
+
+        return read_activity(self.engine, first, last)
 
     def card_expiry_reads(self) -> CardExpiryQueries:
         return CardExpiryQueries(self.engine)

@@ -55,10 +55,8 @@ def _app() -> App:
 @handles_errors
 def db_upgrade(as_json: Json = False) -> None:
     """Create or upgrade the schema (Alembic migrations) of CONTINUITY_DATABASE_URL."""
-    from continuity.adapters.migrate import upgrade  # Alembic loads only when needed
-
     a = _app()
-    upgrade(a.engine)
+    a.upgrade_schema()
     emit(
         {"upgraded": True, "database": a.engine.url.render_as_string()},
         as_json,
@@ -70,10 +68,8 @@ def db_upgrade(as_json: Json = False) -> None:
 @handles_errors
 def demo_load(as_json: Json = False) -> None:
     """Load the demo data (Karen Berg, books 0013–0015, parents 0016 and 88000) into an empty database."""
-    from continuity.adapters.migrate import upgrade
-
     a = _app()
-    upgrade(a.engine)
+    a.upgrade_schema()
     counts = load_demo(a.uow, a.clock.today())
     emit(counts, as_json, lambda d: console.print("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in d.items())))
 
@@ -372,7 +368,6 @@ def users_add(
 ) -> None:
     """Create a user and print its API bearer token (shown this once; only a hash is stored); with
     --password or --password-stdin it can also log in to the web UI."""
-    from continuity.adapters.web_auth_store import WebAuthStore
     from continuity.services.users import add_user
     from continuity.services.web_auth import set_password
 
@@ -380,7 +375,7 @@ def users_add(
     a = _app()
     user, token = add_user(a.uow, a.clock, name, role)
     if secret is not None:
-        set_password(WebAuthStore(a.engine), a.clock, user.name, secret)
+        set_password(a.web_auth_store(), a.clock, user.name, secret)
     emit(
         {"name": user.name, "role": user.role.value, "token": token, "web_login": secret is not None},
         as_json,
@@ -395,12 +390,11 @@ def users_add(
 def users_set_password(name: str, password_stdin: PasswordStdin = False, as_json: Json = False) -> None:
     """Set (or reset) a user's web UI password. Replacing one ends the user's web sessions and revokes the API
     token (`users revoke-token NAME --new` gives a new one). Prompted unless --password-stdin."""
-    from continuity.adapters.web_auth_store import WebAuthStore
     from continuity.services.web_auth import set_password
 
     secret = _read_password(True, password_stdin)
     a = _app()
-    user = set_password(WebAuthStore(a.engine), a.clock, name, secret or "")
+    user = set_password(a.web_auth_store(), a.clock, name, secret or "")
     emit(
         {"name": user.name, "web_login": True, "token_revoked": not user.has_token},
         as_json,

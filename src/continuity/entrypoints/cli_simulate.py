@@ -36,15 +36,13 @@ def simulate_on_copy(
 ) -> dict:
     """Copy the data (or one parent order's family) to a scratch database, run the nightly jobs there
     for every day of ``months`` months from ``start`` and summarise; the source is only read."""
-    from continuity.adapters.snapshot import read_activity, scratch_copy  # Alembic loads only when needed
-
     days = simulation_days(start, months)
-    with scratch_copy(source.engine, sales_id) as url:
+    with source.scratch_copy(sales_id) as url:
         clock = SimulationClock(source.clock, start)
         target = bootstrap(Settings(url, None, None), clock=clock)  # no SMTP; the copy's own test gateway
         try:
             runs = play(target.job_deps(), clock, days, progress)
-            children, charges = read_activity(target.engine, start, days[-1])
+            children, charges = target.simulation_activity(start, days[-1])
         finally:
             target.engine.dispose()
     return {**summarise(children, charges, start, months, sales_id), "days": len(days), "job_runs": runs}

@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from continuity.adapters.web_auth_store import WebAuthStore
 from continuity.bootstrap import App
 from continuity.domain.errors import DomainError, NotFound
 from continuity.entrypoints.api import problems
@@ -26,7 +25,7 @@ STATIC = Path(__file__).with_name("static")
 def include_web(api: FastAPI, app: App) -> None:
     settings = app.settings
     api.state.web = WebState(
-        WebAuthStore(app.engine),
+        app.web_auth_store(),
         app.clock,
         timedelta(minutes=settings.web_idle_minutes),
         timedelta(hours=settings.session_max_hours),

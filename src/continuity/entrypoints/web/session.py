@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 
-from continuity.adapters.web_auth_store import WebAuthStore
 from continuity.domain.users import User
 from continuity.entrypoints.web import i18n
 from continuity.services import web_auth
@@ -23,7 +22,7 @@ _NOT_LOADED = object()
 
 @dataclass
 class WebState:
-    store: WebAuthStore
+    store: web_auth.WebAuthStore
     clock: Clock
     idle_timeout: timedelta
     max_age: timedelta  # CONTINUITY_SESSION_MAX_HOURS
