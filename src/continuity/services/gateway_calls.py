@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus
+from continuity.services.gateway_pool import PooledGateway
 from continuity.services.ports import GatewayBusy, GatewayOutcome, GatewayResult, PaymentGateway
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,9 @@ def each(
     results in the items' order. Concurrently when the gateway is a worker's pooled client (PooledGateway),
     else one after another. Items with the same ``together`` key (not None), e.g. captures of one
     authorization, are called in turn within one task, never at the same time."""
-    pooled = getattr(gateway, "each", None)
-    if not callable(pooled) or len(items) < 2:
+    if not isinstance(gateway, PooledGateway) or len(items) < 2:
         return [fn(item) for item in items]
+    pooled = gateway.each
     keys = [together(item) for item in items] if together else []
     if not any(key is not None for key in keys):
         return pooled(fn, items)

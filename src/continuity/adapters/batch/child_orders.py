@@ -46,7 +46,7 @@ class ChildOrderStore:
 
     def count_due_lines(self, q: ChildOrderQuery) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(
+            count: int = conn.execute(
                 sql_text(
                     "SELECT COUNT(*) FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
                     "WHERE cl.status = 'open' AND so.status = 'open'"
@@ -57,6 +57,7 @@ class ChildOrderStore:
                 ),
                 _params(q),
             ).scalar_one()
+        return count
 
     def create_chunk(self, q: ChildOrderQuery, after: tuple[str, int] | None, now: datetime) -> ChunkResult:
         with bulk_transaction(self.engine) as conn:
@@ -88,7 +89,7 @@ _DUE_OCCURRENCE = (
 )
 
 
-def _params(q: ChildOrderQuery) -> dict:
+def _params(q: ChildOrderQuery) -> dict[str, object]:
     return {
         "as_of": q.as_of,
         "due_until": q.due_until,

@@ -3,9 +3,10 @@ the audit trail by one INSERT … SELECT with the change's own WHERE, in its tra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from continuity.adapters.batch.audit import audit_select, status_json
 from continuity.adapters.batch.sql import (
@@ -188,7 +189,7 @@ _CLOSABLE_ORDINARY = (
 )
 
 
-def _close_ordinary_lines(conn) -> int:  # type: ignore[no-untyped-def]
+def _close_ordinary_lines(conn: Connection) -> int:
     """A mixed order's ordinary lines close once the child order that ships them is invoiced and paid."""
     audit_select(
         conn,
@@ -205,7 +206,7 @@ def _close_ordinary_lines(conn) -> int:  # type: ignore[no-untyped-def]
     return conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + _CLOSABLE_ORDINARY)).rowcount
 
 
-def _audit_orders(conn, job: str, target: str, where: str, params: dict) -> None:  # type: ignore[no-untyped-def]
+def _audit_orders(conn: Connection, job: str, target: str, where: str, params: Mapping[str, object]) -> None:
     """One audit entry per child order the UPDATE with this ``where`` moves to ``target``."""
     audit_select(
         conn,

@@ -9,6 +9,7 @@ a later as_of, up to the reauthorization limit).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, Engine, bindparam
@@ -275,14 +276,13 @@ class PaymentStore:
                 )
                 + " AND status = 'open'"
             )
+            steps: list[tuple[str, str, dict[str, object]]] = [(own, OWN_PAYMENT_HOLD, {})]
+            if as_of is not None:
+                steps.append((parents, PARENT_PAYMENT_HOLD, {"as_of": as_of}))
             held = 0
-            for where, params in (
-                (own, {"reason": OWN_PAYMENT_HOLD}),
-                (parents, {"reason": PARENT_PAYMENT_HOLD, "as_of": as_of}),
-            ):
-                if where is parents and as_of is None:
-                    continue
-                _audit_status(conn, job, "held", where, params, "on_hold", params["reason"])
+            for where, reason, params in steps:
+                params["reason"] = reason
+                _audit_status(conn, job, "held", where, params, "on_hold", reason)
                 held += conn.execute(
                     sql_text("UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason " + where), params
                 ).rowcount
@@ -335,7 +335,7 @@ _NOTICE = {
 }
 
 
-def _outcome_row(o: AttemptOutcome) -> dict:
+def _outcome_row(o: AttemptOutcome) -> dict[str, object]:
     a = o.attempt
     return {
         "key": a.idempotency_key,
@@ -394,7 +394,7 @@ def _ids_table(conn: Connection, ids: list[str]) -> None:
 
 
 def _audit_status(
-    conn: Connection, job: str, action: str, where: str, params: dict, target: str, reason: str = ""
+    conn: Connection, job: str, action: str, where: str, params: Mapping[str, object], target: str, reason: str = ""
 ) -> None:
     audit_select(
         conn,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Boolean, Connection, Date, DateTime, Engine, TextClause, bindparam, text
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import TextualSelect
+from sqlalchemy.types import TypeEngine
 
 
 def is_postgres(conn: Connection) -> bool:
@@ -82,23 +86,30 @@ def filters_sql(item_id: str | None, sales_id: str | None, alias: str = "cl") ->
     return "".join(parts)
 
 
-_TYPED = {
+_TYPED: dict[str, TypeEngine[Any]] = {
     "as_of": Date(),
     "due_until": Date(),
     "until": Date(),
     "now": DateTime(timezone=True),
     "older": DateTime(timezone=True),
 }
-_RESULT_TYPES = {"ship_date": Date(), "start_date": Date(), "due_date": Date(), "bill_up_front": Boolean()}
+_RESULT_TYPES: dict[str, TypeEngine[Any]] = {
+    "ship_date": Date(),
+    "start_date": Date(),
+    "due_date": Date(),
+    "bill_up_front": Boolean(),
+}
 
 
 def sql_text(statement: str) -> TextClause:
     """text() whose date/time parameters and result columns are typed, so SQLite and PostgreSQL
     store and compare them the same way."""
     clause = text(statement)
-    binds = [bindparam(name, type_=kind) for name, kind in _TYPED.items() if f":{name}" in statement]
+    binds: list[BindParameter[Any]] = [
+        bindparam(name, type_=kind) for name, kind in _TYPED.items() if f":{name}" in statement
+    ]
     return clause.bindparams(*binds) if binds else clause
 
 
-def typed_columns(clause: TextClause, *names: str):  # type: ignore[no-untyped-def]
+def typed_columns(clause: TextClause, *names: str) -> TextualSelect:
     return clause.columns(**{n: _RESULT_TYPES[n] for n in names})
