@@ -27,7 +27,7 @@ from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
 from continuity.services.gateway_pool import PooledGateway
 from continuity.services.jobs.context import JobDeps
-from continuity.services.jobs.ports import Mailer
+from continuity.services.jobs.ports import CardExpiryReads, Mailer
 from continuity.services.order_entry import StartDateWindow, UowFactory
 from continuity.services.ports import Clock, PaymentGateway
 from continuity.services.simulation import ChargeRow, ChildOrderRow
@@ -80,7 +80,7 @@ class App:
 
         return read_activity(self.engine, first, last)
 
-    def card_expiry_reads(self) -> CardExpiryQueries:
+    def card_expiry_reads(self) -> CardExpiryReads:
         return CardExpiryQueries(self.engine)
 
     def dashboard_reads(self) -> DashboardQueries:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Engine, Row, String, func, insert, literal, select, update
 
 from continuity.adapters.orm import job_runs
-from continuity.services.jobs.records import JobRun
+from continuity.services.jobs.records import JobRun, JobRunStatus
 
 
 class JobRunStore:
@@ -25,7 +25,7 @@ class JobRunStore:
                     as_of=as_of,
                     filters=json.dumps(filters),
                     counts="{}",
-                    status="running",
+                    status=JobRunStatus.RUNNING,
                     error="",
                     started_at=now,
                     heartbeat_at=now,
@@ -48,11 +48,11 @@ class JobRunStore:
         with self.engine.begin() as conn:
             return conn.execute(
                 update(job_runs)
-                .where(job_runs.c.status == "running", since < older)
-                .values(status="abandoned", finished_at=now, error=error)
+                .where(job_runs.c.status == JobRunStatus.RUNNING, since < older)
+                .values(status=JobRunStatus.ABANDONED, finished_at=now, error=error)
             ).rowcount
 
-    def finish(self, run_id: int, status: str, counts: Mapping[str, int], error: str, now: datetime) -> None:
+    def finish(self, run_id: int, status: JobRunStatus, counts: Mapping[str, int], error: str, now: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(job_runs)
@@ -87,7 +87,7 @@ def _view(row: Row[tuple[object, ...]]) -> JobRun:
         row.as_of,
         json.loads(row.filters),
         json.loads(row.counts),
-        row.status,
+        JobRunStatus(row.status),
         row.error,
         row.started_at,
         row.finished_at,

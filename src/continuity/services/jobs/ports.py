@@ -19,6 +19,7 @@ from continuity.services.jobs.records import (
     ClaimQuery,
     InstallmentRow,
     JobRun,
+    JobRunStatus,
     LineState,
     OutboxMessage,
     ScheduleWrites,
@@ -34,7 +35,9 @@ class JobRuns(Protocol):
 
     def abandon_stale(self, older: datetime, now: datetime, reason: str) -> int: ...
 
-    def finish(self, run_id: int, status: str, counts: Mapping[str, int], error: str, now: datetime) -> None: ...
+    def finish(
+        self, run_id: int, status: JobRunStatus, counts: Mapping[str, int], error: str, now: datetime
+    ) -> None: ...
 
     def get(self, run_id: int) -> JobRun: ...
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 #: A job-run record as the entrypoints show it (JSON: instants and dates as ISO text).
@@ -232,6 +233,13 @@ class CardExpiryNotice:
     ship_date: date
 
 
+class JobRunStatus(StrEnum):
+    RUNNING = "running"  # started; its heartbeat moves while it makes progress
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # left running by a dead worker (no heartbeat): marked by the next run
+
+
 @dataclass(frozen=True)
 class JobRun:
     """One run of a job (a job_runs row)."""
@@ -241,7 +249,7 @@ class JobRun:
     as_of: date
     filters: dict[str, Any]
     counts: dict[str, int]
-    status: str
+    status: JobRunStatus
     error: str
     started_at: datetime
     finished_at: datetime | None
@@ -254,7 +262,7 @@ class JobRun:
             "as_of": self.as_of.isoformat(),
             "filters": self.filters,
             "counts": self.counts,
-            "status": self.status,
+            "status": self.status.value,
             "error": self.error,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,

@@ -13,7 +13,7 @@ from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, No
 from continuity.services.jobs.liveness import Heartbeat, reap_abandoned
 from continuity.services.jobs.notifications import send_notifications
 from continuity.services.jobs.payments import process_payments, reconcile_payments
-from continuity.services.jobs.records import JobRunJson
+from continuity.services.jobs.records import JobRunJson, JobRunStatus
 from continuity.services.jobs.schedules import continuity_update, extend_lines, update_event_period
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,10 @@ def run_job(deps: JobDeps, name: str, req: JobRequest, progress: Progress | None
     try:
         outcome = job(deps, req, Heartbeat(progress or NoProgress(), deps.runs, deps.clock, run_id, started))
     except Exception as exc:
-        deps.runs.finish(run_id, "failed", {}, f"{type(exc).__name__}: {exc}"[:500], deps.clock.now())
+        deps.runs.finish(run_id, JobRunStatus.FAILED, {}, f"{type(exc).__name__}: {exc}"[:500], deps.clock.now())
         log.exception("job %s failed (run %s)", name, run_id)
         raise
-    deps.runs.finish(run_id, "succeeded", outcome.counts, "", deps.clock.now())
+    deps.runs.finish(run_id, JobRunStatus.SUCCEEDED, outcome.counts, "", deps.clock.now())
     record = deps.runs.get(run_id).as_json()
     if outcome.details:
         record["details"] = outcome.details
