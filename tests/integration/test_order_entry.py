@@ -161,8 +161,8 @@ def test_a_gateway_timeout_leaves_the_order_on_hold_with_an_unknown_payment(demo
     assert [p["status"] for p in order["payments"]] == ["unknown"]
     with app.uow() as uow:
         attempts = uow.orders.attempts(sales_id)
-    assert [(a["operation"], a["status"]) for a in attempts] == [("authorize", "unknown")]
-    assert attempts[0]["idempotency_key"]
+    assert [(a.operation, a.status) for a in attempts] == [("authorize", "unknown")]
+    assert attempts[0].idempotency_key
 
 
 def test_an_expired_card_is_refused_and_nothing_is_written(demo_app):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, text
 
 from continuity.adapters.order_repository import attempt_key
+from continuity.services.ports import SettleableAuthorization
 
 # Approved submit authorizations of authorized payments that hold no charge still to capture (no
 # installment linked to them authorized or unknown, no capture against them in flight), with what was
@@ -34,23 +34,6 @@ _SETTLEABLE = (
     " AND c.operation = 'capture' AND c.status IN ('pending', 'unknown')) "
     "ORDER BY p.payment_id"
 )
-
-
-@dataclass(frozen=True)
-class SettleableAuthorization:
-    payment_id: int
-    sales_id: str
-    key: str
-    card_token: str
-    reference: str
-    authorized_minor: int
-    currency: str
-    captured_minor: int
-    release_status: str | None  # the latest release (void) attempt's status, None if none yet
-
-    @property
-    def left_minor(self) -> int:
-        return self.authorized_minor - self.captured_minor
 
 
 class AuthorizationRepository:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from continuity.adapters import orm
-from continuity.services.idempotency import IdempotencyRecord
+from continuity.services.ports import IdempotencyRecord
 
 T = orm.idempotency_records
 

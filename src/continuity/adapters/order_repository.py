@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from continuity.adapters import orm
 from continuity.adapters.orm_servicing import schedule_adjustments
@@ -15,6 +17,21 @@ from continuity.domain.payments import AttemptStatus, Installment, Payment, Paym
 from continuity.domain.sales_order import ContinuityTerms, LineStatus, OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import Occurrence, OccurrenceStatus, PlannedInstallment
 from continuity.domain.servicing import Adjustment, AdjustmentKind, Slot
+from continuity.services.ports import (
+    AttemptRecord,
+    ChildOrderRecord,
+    ContinuityLineRecord,
+    HeldAuthorization,
+    ScheduledOccurrence,
+)
+
+_Record = TypeVar("_Record", AttemptRecord, ContinuityLineRecord, ChildOrderRecord)
+
+
+def _record(cls: type[_Record], row: Row[Any]) -> _Record:
+    """The record of a row: its columns named by the record's fields (a column added later is left out)."""
+    values = row._mapping
+    return cls(**{f.name: values[f.name] for f in fields(cls)})
 
 
 class OrderRepository:
@@ -182,11 +199,11 @@ class OrderRepository:
             ],
         )
 
-    def schedule(self, sales_id: str, line_no: int) -> list[dict]:
+    def schedule(self, sales_id: str, line_no: int) -> list[ScheduledOccurrence]:
         t = orm.schedule_occurrences
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).order_by(t.c.seq))
         return [
-            dict(
+            ScheduledOccurrence(
                 seq=r.seq,
                 event_id=r.event_id,
                 item_id=r.item_id,
@@ -395,10 +412,10 @@ class OrderRepository:
             .values(status=status.value, reason=reason, gateway_reference=reference or None)
         )
 
-    def attempts(self, sales_id: str) -> list[dict]:
+    def attempts(self, sales_id: str) -> list[AttemptRecord]:
         t = orm.payment_attempts
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.attempt_id))
-        return [dict(r._mapping) for r in rows]
+        return [_record(AttemptRecord, r) for r in rows]
 
 
 def attempt_key(subject: str, sales_id: str, line_no: int, seq: int, operation: str, attempt_no: int) -> str:
@@ -443,12 +460,12 @@ class ServicingRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def line(self, sales_id: str, line_no: int) -> dict:
+    def line(self, sales_id: str, line_no: int) -> ContinuityLineRecord:
         t = orm.continuity_lines
         row = self.conn.execute(select(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no)).first()
         if row is None:
             raise NotFound(f"order {sales_id} has no continuity line {line_no}", "continuity_line_not_found")
-        return dict(row._mapping)
+        return _record(ContinuityLineRecord, row)
 
     def stored_slots(self, sales_id: str, line_no: int) -> dict[int, Slot]:
         t = orm.schedule_occurrences
@@ -568,7 +585,7 @@ class ServicingRepository:
         )
         return {(r.line_no, r.seq) for r in rows}
 
-    def unknown_attempts(self, sales_id: str) -> list[dict]:
+    def unknown_attempts(self, sales_id: str) -> list[AttemptRecord]:
         t = orm.payment_attempts
         rows = self.conn.execute(
             select(t).where(
@@ -578,11 +595,11 @@ class ServicingRepository:
                 t.c.status == AttemptStatus.UNKNOWN.value,
             )
         )
-        return [dict(r._mapping) for r in rows]
+        return [_record(AttemptRecord, r) for r in rows]
 
-    def authorization_of(self, sales_id: str, line_no: int, seq: int) -> dict | None:
+    def authorization_of(self, sales_id: str, line_no: int, seq: int) -> HeldAuthorization | None:
         """The approved authorization holding an installment's money: its own authorize attempt, else the
-        card authorized when the order was submitted. {"card_token", "reference"} or None."""
+        card authorized when the order was submitted; None when there is none."""
         t = orm.payment_attempts
         own = (t.c.subject == "installment") & (t.c.line_no == line_no) & (t.c.seq == seq)
         for which in (own, t.c.subject == "payment"):
@@ -599,14 +616,14 @@ class ServicingRepository:
                 .limit(1)
             ).first()
             if row is not None:
-                return {"card_token": row.card_token, "reference": row.gateway_reference, "subject": row.subject}
+                return HeldAuthorization(row.card_token, row.gateway_reference, row.subject)
         return None
 
-    def children(self, sales_id: str) -> list[dict]:
+    def children(self, sales_id: str) -> list[ChildOrderRecord]:
         t = orm.sales_orders
         rows = self.conn.execute(
             select(t.c.sales_id, t.c.status, t.c.created_at, t.c.order_date)
             .where(t.c.parent_sales_id == sales_id)
             .order_by(t.c.sales_id)
         )
-        return [dict(r._mapping) for r in rows]
+        return [_record(ChildOrderRecord, r) for r in rows]

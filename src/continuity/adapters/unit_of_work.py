@@ -12,9 +12,23 @@ from continuity.adapters.order_repository import OrderRepository, ServicingRepos
 from continuity.adapters.sales_order_queries import SalesOrderQueries
 from continuity.adapters.setup_repository import SetupRepository
 from continuity.adapters.user_repository import UserRepository
+from continuity.services import ports
 
 
 class SqlUnitOfWork:
+    """The unit of work of services.ports: each repository is typed by its port, so mypy checks that
+    the adapter implements it."""
+
+    setup: ports.SetupRepo
+    customers: ports.CustomerRepo
+    orders: ports.OrderRepo
+    order_queries: ports.OrderQueries
+    users: ports.UserRepo
+    idempotency: ports.IdempotencyRepo
+    audit: ports.AuditRepo
+    servicing: ports.ServicingRepo
+    authorizations: ports.AuthorizationRepo
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 

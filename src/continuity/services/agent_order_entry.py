@@ -6,8 +6,7 @@ from __future__ import annotations
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.payments import PaymentStatus
 from continuity.services import payment_entry
-from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock, PaymentGateway
+from continuity.services.ports import Clock, PaymentGateway, UowFactory
 
 
 def use_card(

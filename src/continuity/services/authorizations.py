@@ -12,8 +12,7 @@ from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, PaymentStatus, check_payment_transition
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_void, each
-from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway, UowFactory
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from continuity.domain.money import Money
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
 from continuity.domain.schedule import plan_installments, plan_occurrences
 from continuity.services import setup as setup_service
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 from continuity.services.setup import save_program
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from continuity.domain.card import Card
 from continuity.domain.customer import Customer
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 
 
 def create_customer(uow_factory: UowFactory, customer: Customer) -> Customer:

@@ -7,7 +7,7 @@ from datetime import date
 from continuity.domain.calendar import add_months
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import RuleViolation
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 from continuity.services.setup import apply_setup
 from continuity.services.setup_documents import parse_setup
 

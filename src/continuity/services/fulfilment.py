@@ -8,7 +8,7 @@ from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.payments import PaymentStatus
 from continuity.domain.sales_order import OrderStatus, SalesOrder, check_transition
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 
 
 def release(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from continuity.domain.audit import AuditEntry
 from continuity.domain.money import Money
 from continuity.domain.servicing import Slot, explanation
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 from continuity.services.projection import load
 
 
@@ -21,40 +21,40 @@ def order_history(uow_factory: UowFactory, sales_id: str) -> list[dict]:
     for child in children:
         entries.append(
             {
-                "occurred_at": _aware(child["created_at"]),
+                "occurred_at": _aware(child.created_at),
                 "actor": "job:create-child-orders",
                 "actor_kind": "job",
                 "entity": "order",
-                "entity_key": child["sales_id"],
+                "entity_key": child.sales_id,
                 "action": "child_order_created",
                 "before": None,
                 "after": {
-                    "sales_id": child["sales_id"],
-                    "order_date": str(child["order_date"]),
-                    "status": child["status"],
+                    "sales_id": child.sales_id,
+                    "order_date": str(child.order_date),
+                    "status": child.status,
                 },
                 "reason": "",
                 "source": "child_orders",
             }
         )
     for a in attempts:
-        amount = Money.from_minor(a["amount_minor"], a["currency"])
+        amount = Money.from_minor(a.amount_minor, a.currency)
         entries.append(
             {
-                "occurred_at": _aware(a["created_at"]),
+                "occurred_at": _aware(a.created_at),
                 "actor": "gateway",
                 "actor_kind": "job",
-                "entity": "payment" if a["subject"] != "installment" else "installment",
-                "entity_key": a["idempotency_key"],
-                "action": f"{a['operation']}_{a['status']}",
+                "entity": "payment" if a.subject != "installment" else "installment",
+                "entity_key": a.idempotency_key,
+                "action": f"{a.operation}_{a.status}",
                 "before": None,
                 "after": {
                     "amount": str(amount.amount),
                     "currency": amount.currency,
-                    "as_of": str(a["as_of"]),
-                    "status": a["status"],
+                    "as_of": str(a.as_of),
+                    "status": a.status,
                 },
-                "reason": a["reason"],
+                "reason": a.reason,
                 "source": "payment_attempts",
             }
         )

@@ -10,11 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import IdempotencyRecord, UowFactory
 
 #: How long a stored response is replayed.
 RETENTION = timedelta(hours=24)
@@ -28,16 +27,6 @@ class Begin(StrEnum):
     RUNNING = "running"  # the first request with this key has not finished
     MISMATCH = "mismatch"  # the key was used for a different request
     UNSTORED = "unstored"  # the first response was not kept (it held a secret)
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_hash: str
-    status: str  # running, completed, unstored
-    response_status: int | None
-    response_content_type: str | None
-    response_body: str | None
-    created_at: datetime
 
 
 def request_hash(secret: str, method: str, path: str, body: bytes) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -19,9 +18,8 @@ from continuity.domain.schedule import (
     plan_occurrences,
     program_total,
 )
-from continuity.services.ports import Clock
+from continuity.services.ports import Clock, UowFactory
 
-UowFactory = Callable[[], object]
 MAX_LINE_QUANTITY = 9999
 
 

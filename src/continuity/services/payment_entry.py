@@ -13,8 +13,16 @@ from continuity.domain.money import Money, parse_amount, total
 from continuity.domain.payments import PaymentStatus, check_payment_transition
 from continuity.domain.sales_order import OrderStatus
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
-from continuity.services.order_entry import UowFactory, amount_due_now
-from continuity.services.ports import CardSetup, Clock, GatewayCustomer, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.order_entry import amount_due_now
+from continuity.services.ports import (
+    CardSetup,
+    Clock,
+    GatewayCustomer,
+    GatewayOutcome,
+    GatewayResult,
+    PaymentGateway,
+    UowFactory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -292,12 +300,12 @@ def _earlier_authorization(uow, sales_id: str):  # type: ignore[no-untyped-def]
     """A submit with no new payment: the payment authorized before, with its approved attempt's key."""
     payment = next(p for p in reversed(uow.orders.payments(sales_id)) if p.status == PaymentStatus.AUTHORIZED)
     key = next(
-        a["idempotency_key"]
+        a.idempotency_key
         for a in reversed(uow.orders.attempts(sales_id))
-        if a["subject"] == "payment"
-        and a["seq"] == payment.payment_id
-        and a["operation"] == "authorize"
-        and a["status"] == "approved"
+        if a.subject == "payment"
+        and a.seq == payment.payment_id
+        and a.operation == "authorize"
+        and a.status == "approved"
     )
     return payment, key, None
 

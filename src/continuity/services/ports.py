@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from continuity.domain.audit import AuditEntry
 from continuity.domain.card import Card, Expiry
+from continuity.domain.customer import Customer
 from continuity.domain.money import Money
+from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
+from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
+from continuity.domain.sales_order import OrderStatus, SalesLine, SalesOrder
+from continuity.domain.schedule import Occurrence, PlannedInstallment
+from continuity.domain.servicing import Adjustment, Slot
+from continuity.domain.users import User
 
 
 class Clock(Protocol):
@@ -91,18 +99,341 @@ class PaymentGateway(Protocol):
     def lookup(self, idempotency_key: str) -> GatewayResult: ...
 
 
+# -- what the repositories return (rows the services read by field) ------------------------------------
+@dataclass(frozen=True)
+class ScheduledOccurrence:
+    """A stored occurrence of a continuity line's schedule."""
+
+    seq: int
+    event_id: int
+    item_id: str
+    quantity: int
+    price: Money
+    ship_date: date
+    status: str  # an OccurrenceStatus value
+    child_sales_id: str | None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """A gateway attempt as recorded (table payment_attempts, every column in table order)."""
+
+    attempt_id: int
+    idempotency_key: str
+    subject: str  # "payment" (line_no 0, seq = payment_id) or "installment"
+    sales_id: str
+    line_no: int
+    seq: int
+    operation: str  # authorize, capture, void, refund
+    attempt_no: int
+    card_token: str
+    amount_minor: int
+    currency: str
+    status: str  # an AttemptStatus value
+    reason: str
+    gateway_reference: str | None
+    authorization_reference: str | None  # a capture: the authorization it settles
+    as_of: date
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ContinuityLineRecord:
+    """A continuity line as stored (table continuity_lines)."""
+
+    sales_id: str
+    line_no: int
+    program_id: str
+    item_id: str
+    quantity: int
+    planned_count: int
+    start_date: date
+    start_event: int
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    card_token: str | None
+    status: str  # a LineStatus value
+
+
+@dataclass(frozen=True)
+class HeldAuthorization:
+    """The approved authorization holding an installment's money."""
+
+    card_token: str
+    reference: str
+    subject: str  # "installment": its own; "payment": the card authorized when the order was submitted
+
+
+@dataclass(frozen=True)
+class ChildOrderRecord:
+    sales_id: str
+    status: str  # an OrderStatus value
+    created_at: datetime
+    order_date: date
+
+
+@dataclass(frozen=True)
+class SettleableAuthorization:
+    """An approved submit authorization holding no charge left to capture, with what was captured against it."""
+
+    payment_id: int
+    sales_id: str
+    key: str
+    card_token: str
+    reference: str
+    authorized_minor: int
+    currency: str
+    captured_minor: int
+    release_status: str | None  # the latest release (void) attempt's status, None if none yet
+
+    @property
+    def left_minor(self) -> int:
+        return self.authorized_minor - self.captured_minor
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: str
+    status: str  # running, completed, unstored
+    response_status: int | None
+    response_content_type: str | None
+    response_body: str | None
+    created_at: datetime
+
+
+# -- the repositories of a unit of work ----------------------------------------------------------------
+class SetupRepo(Protocol):
+    """Parameters, payment schedules, products and programs."""
+
+    def parameters(self) -> ContinuityParameters: ...
+
+    def save_parameters(self, params: ContinuityParameters) -> None: ...
+
+    def payment_schedule(self, schedule_id: str) -> PaymentSchedule: ...
+
+    def payment_schedules(self) -> list[PaymentSchedule]: ...
+
+    def save_payment_schedule(self, s: PaymentSchedule) -> None: ...
+
+    def product(self, item_id: str) -> Product: ...
+
+    def products(self) -> list[Product]: ...
+
+    def item_ids(self) -> set[str]: ...
+
+    def save_product(self, p: Product) -> None: ...
+
+    def program(self, program_id: str) -> Program: ...
+
+    def programs(self) -> list[Program]: ...
+
+    def save_program(self, p: Program) -> None: ...
+
+
+class CustomerRepo(Protocol):
+    """Customers (with search) and their cards."""
+
+    def get(self, account: str) -> Customer: ...
+
+    def any(self) -> bool: ...
+
+    def save(self, c: Customer) -> None: ...
+
+    def add(self, c: Customer) -> None: ...
+
+    def search(self, text: str, limit: int = ..., after: tuple[str, str] | None = None) -> list[Customer]: ...
+
+    def page(self, after: tuple[str, str] | None, limit: int) -> list[Customer]: ...
+
+    def save_card(self, account: str, card: Card) -> None: ...
+
+    def card(self, token: str) -> Card: ...
+
+    def cards(self, account: str) -> list[Card]: ...
+
+
+class OrderRepo(Protocol):
+    """Sales orders with their lines, schedules, installments, payments and gateway attempts."""
+
+    def next_sales_id(self) -> str: ...
+
+    def add(self, order: SalesOrder, now: datetime) -> None: ...
+
+    def get(self, sales_id: str) -> SalesOrder: ...
+
+    def save_header(self, order: SalesOrder) -> None: ...
+
+    def lock_if_in(
+        self, sales_id: str, statuses: tuple[OrderStatus, ...], move_to: OrderStatus | None = None
+    ) -> bool: ...
+
+    def save_fulfilment(self, sales_id: str, status: OrderStatus, **values: object) -> None: ...
+
+    def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None: ...
+
+    def set_continuity_card(self, sales_id: str, token: str) -> None: ...
+
+    def add_occurrences(self, sales_id: str, line_no: int, occurrences: list[Occurrence]) -> None: ...
+
+    def schedule(self, sales_id: str, line_no: int) -> list[ScheduledOccurrence]: ...
+
+    def add_installments(
+        self, sales_id: str, line_no: int, item_id: str, planned: list[PlannedInstallment]
+    ) -> None: ...
+
+    def installments(self, sales_id: str) -> list[Installment]: ...
+
+    def set_installment_status(
+        self, inst: Installment, status: PaymentStatus, authorization_key: str | None = None
+    ) -> None: ...
+
+    def add_fulfilment_child(
+        self, parent: SalesOrder, lines: list[SalesLine], authorization_key: str, now: datetime
+    ) -> str: ...
+
+    def add_payment(self, sales_id: str, method: str, token: str, amount: Money) -> int: ...
+
+    def payments(self, sales_id: str) -> list[Payment]: ...
+
+    def save_payment(self, payment: Payment) -> None: ...
+
+    def add_attempt(
+        self,
+        subject: str,
+        sales_id: str,
+        line_no: int,
+        seq: int,
+        operation: str,
+        token: str,
+        amount: Money,
+        as_of: date,
+        now: datetime,
+    ) -> str: ...
+
+    def finish_attempt(self, key: str, status: AttemptStatus, reason: str, reference: str) -> None: ...
+
+    def attempts(self, sales_id: str) -> list[AttemptRecord]: ...
+
+
+class OrderQueries(Protocol):
+    """Read-side queries of sales orders for lists (keyset pages by sales_id)."""
+
+    def sales_ids(self, parent: str | None, account: str | None, after: str | None, limit: int) -> list[str]: ...
+
+    def statuses(self, sales_ids: list[str]) -> dict[str, str]: ...
+
+
+class UserRepo(Protocol):
+    """API users and their credentials."""
+
+    def add(self, name: str, role: str, token_hash: str, now: datetime) -> User: ...
+
+    def by_token_hash(self, token_hash: str) -> User | None: ...
+
+    def named(self, name: str) -> User | None: ...
+
+    def all(self) -> list[User]: ...
+
+    def end_credentials(self, user_id: int) -> None: ...
+
+    def revoke_token(self, user_id: int) -> None: ...
+
+    def set_token_hash(self, user_id: int, token_hash: str) -> None: ...
+
+    def set_disabled(self, user_id: int, disabled_at: datetime | None) -> None: ...
+
+
+class IdempotencyRepo(Protocol):
+    """Idempotency-Key records, one per (user, key)."""
+
+    def claim(self, user_id: int, key: str, request_hash: str, method: str, path: str, now: datetime) -> bool: ...
+
+    def get(self, user_id: int, key: str) -> IdempotencyRecord | None: ...
+
+    def finish(
+        self,
+        user_id: int,
+        key: str,
+        status: str,
+        response_status: int | None,
+        content_type: str | None,
+        body: str | None,
+    ) -> None: ...
+
+    def delete(self, user_id: int, key: str) -> None: ...
+
+    def purge(self, user_id: int, created_before: datetime) -> None: ...
+
+
+class AuditRepo(Protocol):
+    """The append-only audit trail."""
+
+    def add(self, entry: AuditEntry, now: datetime | None = None) -> None: ...
+
+    def add_all(self, entries: list[AuditEntry], now: datetime | None = None) -> None: ...
+
+    def for_order(self, sales_id: str) -> list[AuditEntry]: ...
+
+    def for_program(self, program_id: str) -> list[AuditEntry]: ...
+
+
+class ServicingRepo(Protocol):
+    """What servicing reads and writes of a continuity line."""
+
+    def line(self, sales_id: str, line_no: int) -> ContinuityLineRecord: ...
+
+    def stored_slots(self, sales_id: str, line_no: int) -> dict[int, Slot]: ...
+
+    def adjustments(self, sales_id: str, line_no: int) -> list[Adjustment]: ...
+
+    def add_adjustment(self, sales_id: str, line_no: int, a: Adjustment, now: datetime) -> None: ...
+
+    def close_pause(self, a: Adjustment) -> None: ...
+
+    def save_slot(self, sales_id: str, line_no: int, s: Slot, insert_it: bool) -> int: ...
+
+    def set_line(self, sales_id: str, line_no: int, **values: object) -> None: ...
+
+    def set_installment(self, inst: Installment, amount: Money, status: PaymentStatus) -> int: ...
+
+    def child_charges(self, sales_id: str) -> list[Installment]: ...
+
+    def charges_in_flight(self, sales_id: str) -> set[tuple[int, int]]: ...
+
+    def unknown_attempts(self, sales_id: str) -> list[AttemptRecord]: ...
+
+    def authorization_of(self, sales_id: str, line_no: int, seq: int) -> HeldAuthorization | None: ...
+
+    def children(self, sales_id: str) -> list[ChildOrderRecord]: ...
+
+
+class AuthorizationRepo(Protocol):
+    """Submit authorizations whose charges are all settled, and their release attempts."""
+
+    def settleable(self, sales_ids: list[str] | None = None) -> list[SettleableAuthorization]: ...
+
+    def add_release_attempt(self, auth: SettleableAuthorization, as_of: date, now: datetime) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """A transaction: ``with uow_factory() as uow: ...; uow.commit()``; rolls back otherwise."""
 
-    setup: object
-    customers: object
-    orders: object
-    order_queries: object
-    users: object
-    idempotency: object
+    setup: SetupRepo
+    customers: CustomerRepo
+    orders: OrderRepo
+    order_queries: OrderQueries
+    users: UserRepo
+    idempotency: IdempotencyRepo
+    audit: AuditRepo
+    servicing: ServicingRepo
+    authorizations: AuthorizationRepo
 
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
     def commit(self) -> None: ...
+
+
+#: Opens a new unit of work (bootstrap: ``partial(SqlUnitOfWork, engine)``).
+UowFactory = Callable[[], UnitOfWork]

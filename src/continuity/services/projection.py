@@ -23,7 +23,7 @@ from continuity.domain.program import ContinuityParameters
 from continuity.domain.sales_order import BillingMode, OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import OccurrenceStatus, plan_occurrences
 from continuity.domain.servicing import LineSchedule, Slot, line_value
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 
 DEFAULT_COUNT = 6
 UNSETTLED = (PaymentStatus.NOT_SUBMITTED, PaymentStatus.AUTHORIZED, PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)
@@ -85,9 +85,7 @@ def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
             uow.servicing.adjustments(sales_id, line.line_no),
         )
         lines.append(
-            LineState(
-                line, schedule, row["status"], row["card_token"], row["planned_count"], program.consolidate_past_orders
-            )
+            LineState(line, schedule, row.status, row.card_token, row.planned_count, program.consolidate_past_orders)
         )
     own = [i for i in uow.orders.installments(sales_id)]
     return OrderState(

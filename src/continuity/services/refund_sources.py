@@ -9,7 +9,7 @@ def captures_of_line(uow, sales_id: str, line_no: int) -> tuple[str, ...]:  # ty
     approved = [
         a
         for a in uow.orders.attempts(sales_id)
-        if a["operation"] == "capture" and a["status"] == "approved" and a["gateway_reference"]
+        if a.operation == "capture" and a.status == "approved" and a.gateway_reference
     ]
-    mine = [a for a in approved if a["line_no"] == line_no] or approved
-    return tuple(dict.fromkeys(a["gateway_reference"] for a in reversed(mine)))
+    mine = [a for a in approved if a.line_no == line_no] or approved
+    return tuple(dict.fromkeys(a.gateway_reference for a in reversed(mine)))

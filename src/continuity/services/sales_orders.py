@@ -8,8 +8,8 @@ from datetime import date
 
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services import views
-from continuity.services.order_entry import StartDateWindow, UowFactory, _add_line, _new_order
-from continuity.services.ports import Clock
+from continuity.services.order_entry import StartDateWindow, _add_line, _new_order
+from continuity.services.ports import Clock, UowFactory
 
 MAX_LINES = 50
 

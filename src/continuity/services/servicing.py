@@ -27,8 +27,15 @@ from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
 from continuity.services.authorizations import settle_authorizations
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
-from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock, GatewayCustomer, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import (
+    AttemptRecord,
+    Clock,
+    GatewayCustomer,
+    GatewayOutcome,
+    GatewayResult,
+    PaymentGateway,
+    UowFactory,
+)
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
 from continuity.services.refund_sources import captures_of_line
 
@@ -368,16 +375,16 @@ def _write_void_attempts(
                 inst.seq,
             )
             continue
-        if auth["reference"] in seen or auth["subject"] == "payment":  # a submit authorization: released
+        if auth.reference in seen or auth.subject == "payment":  # a submit authorization: released
             continue  # by settle_authorizations once nothing it holds is left to capture
-        seen.add(auth["reference"])
+        seen.add(auth.reference)
         key = uow.orders.add_attempt(
             "installment",
             inst.sales_id,
             inst.line_no,
             inst.seq,
             "void",
-            auth["card_token"],
+            auth.card_token,
             inst.amount,
             clock.today(),
             clock.now(),
@@ -428,7 +435,7 @@ def _send_refund(
     key: str,
 ) -> None:
     with uow_factory() as uow:
-        token = uow.servicing.line(sales_id, outcome.line_no)["card_token"]
+        token = uow.servicing.line(sales_id, outcome.line_no).card_token
         captures = captures_of_line(uow, sales_id, outcome.line_no)
     result = call_refund(gateway, token, outcome.refund, key, captures)
     with uow_factory() as uow:
@@ -469,39 +476,39 @@ def resolve_unknown(
     return resolved
 
 
-def _look_up(gateway: PaymentGateway, a: dict) -> GatewayResult:
+def _look_up(gateway: PaymentGateway, a: AttemptRecord) -> GatewayResult:
     """What became of an attempt (no answer: stays unknown for reconcile); sent again, same key, when the
     gateway never got it."""
-    found = call_lookup(gateway, a["idempotency_key"])
+    found = call_lookup(gateway, a.idempotency_key)
     if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
         found = call_gateway(
             gateway,
-            a["operation"],
-            a["card_token"],
-            Money.from_minor(a["amount_minor"], a["currency"]),
-            a["idempotency_key"],
+            a.operation,
+            a.card_token,
+            Money.from_minor(a.amount_minor, a.currency),
+            a.idempotency_key,
         )
     return found
 
 
-def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: dict, found) -> None:  # type: ignore[no-untyped-def]
+def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: AttemptRecord, found: GatewayResult) -> None:
     approved = found.outcome == GatewayOutcome.APPROVED
-    status = (P.PAID if a["operation"] == "capture" else P.AUTHORIZED) if approved else P.DECLINED
+    status = (P.PAID if a.operation == "capture" else P.AUTHORIZED) if approved else P.DECLINED
     with uow_factory() as uow:
-        uow.orders.finish_attempt(a["idempotency_key"], ATTEMPT_STATUS[found.outcome], found.reason, found.reference)
-        inst = next(i for i in uow.orders.installments(a["sales_id"]) if (i.line_no, i.seq) == (a["line_no"], a["seq"]))
+        uow.orders.finish_attempt(a.idempotency_key, ATTEMPT_STATUS[found.outcome], found.reason, found.reference)
+        inst = next(i for i in uow.orders.installments(a.sales_id) if (i.line_no, i.seq) == (a.line_no, a.seq))
         if inst.status in (P.UNKNOWN, P.NOT_SUBMITTED, P.DECLINED, P.AUTHORIZED) and inst.status != status:
             uow.servicing.set_installment(inst, inst.amount, status)
             uow.audit.add(
                 AuditEntry(
                     actor,
                     Entity.INSTALLMENT,
-                    f"{a['sales_id']}:{a['line_no']}:{a['seq']}",
+                    f"{a.sales_id}:{a.line_no}:{a.seq}",
                     "looked_up",
                     {"status": inst.status.value},
                     {"status": status.value},
-                    f"gateway lookup of {a['idempotency_key']}",
-                    a["sales_id"],
+                    f"gateway lookup of {a.idempotency_key}",
+                    a.sales_id,
                 ),
                 clock.now(),
             )

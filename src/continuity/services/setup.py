@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.domain.program import ContinuityParameters, Program, check_currencies
-from continuity.services.order_entry import UowFactory
+from continuity.services.ports import UowFactory
 from continuity.services.setup_documents import ParametersDoc, SetupDoc, explain
 
 

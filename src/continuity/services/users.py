@@ -12,8 +12,7 @@ import secrets
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
 from continuity.domain.free_text import checked_name
 from continuity.domain.users import Role, User
-from continuity.services.order_entry import UowFactory
-from continuity.services.ports import Clock
+from continuity.services.ports import Clock, UowFactory
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 TOKEN_PREFIX = "ct_"

@@ -10,8 +10,9 @@ from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
 from continuity.domain.sales_order import SalesOrder
-from continuity.services.order_entry import UowFactory, amount_due_now
+from continuity.services.order_entry import amount_due_now
 from continuity.services.payment_entry import EDITABLE
+from continuity.services.ports import UowFactory
 from continuity.services.projection import line_values, load, standing
 
 
@@ -173,7 +174,7 @@ def _line_view(uow, sales_id: str, line, value: Money | None) -> dict:  # type: 
             "payment_schedule_id": t.payment_schedule_id,
             "billing_mode": t.billing_mode.value,
             "schedule": [
-                {**occ, "price": money(occ["price"]), "ship_date": occ["ship_date"].isoformat()}
+                {**asdict(occ), "price": money(occ.price), "ship_date": occ.ship_date.isoformat()}
                 for occ in uow.orders.schedule(sales_id, line.line_no)
             ],
         }

@@ -3,7 +3,7 @@ templates (the services' views carry decimal strings and ISO dates for JSON)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -188,7 +188,7 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
     with app.uow() as uow:
         statuses = uow.order_queries.statuses(children) if children else {}
         attempts = [
-            {**a, "amount": Money.from_minor(a["amount_minor"], a["currency"])} for a in uow.orders.attempts(sales_id)
+            {**asdict(a), "amount": Money.from_minor(a.amount_minor, a.currency)} for a in uow.orders.attempts(sales_id)
         ]
         cards = {c.token: c.masked for c in uow.customers.cards(order["account"])}
     for a in attempts:

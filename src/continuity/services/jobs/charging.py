@@ -76,7 +76,7 @@ def _redrive_inputs(deps: JobDeps, stale: list[ClaimedAttempt]) -> dict[str, obj
                     inputs[a.idempotency_key] = tuple(captures_of_line(uow, a.sales_id, a.line_no))
                 else:
                     auth = uow.servicing.authorization_of(a.sales_id, a.line_no, a.seq)
-                    inputs[a.idempotency_key] = auth["reference"] if auth else None
+                    inputs[a.idempotency_key] = auth.reference if auth else None
     return inputs
 
 
