@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata
+from continuity.adapters.test_gateway import create_ledger, ledger_metadata
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 
@@ -60,8 +61,10 @@ def postgres_database_url():
 
 
 def _truncate_all(url: str) -> None:
+    """Every table emptied: the schema's and the test connector's ledger (made here when missing)."""
     engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    create_ledger(engine)
+    names = ", ".join(f'"{t.name}"' for t in [*metadata.sorted_tables, *ledger_metadata.sorted_tables])
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -69,11 +72,13 @@ def _truncate_all(url: str) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str:
-    """A fresh, migrated database: a new SQLite file, or the run's PostgreSQL database emptied."""
+    """A fresh, migrated database: a new SQLite file, or the run's PostgreSQL database emptied. The test
+    connector's ledger is made up front (the tests read it, also before the connector's first call)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'continuity.db'}"
         app = bootstrap(Settings(url, None, None))
         upgrade(app.engine)
+        create_ledger(app.engine)
         app.engine.dispose()
         return url
     url = request.getfixturevalue("postgres_database_url")

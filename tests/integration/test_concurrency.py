@@ -39,6 +39,7 @@ from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata
+from continuity.adapters.test_gateway import create_ledger, ledger_metadata
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.calendar import add_days, add_months
@@ -80,7 +81,8 @@ def pg_module_url(postgres_database_url):
 @pytest.fixture
 def pg_url(pg_module_url) -> str:
     engine = create_engine(pg_module_url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    create_ledger(engine)  # the test connector's own table: polled before its first call
+    names = ", ".join(f'"{t.name}"' for t in [*metadata.sorted_tables, *ledger_metadata.sorted_tables])
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -92,6 +94,7 @@ def sqlite_url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'continuity.db'}"
     app = bootstrap(Settings(url, None, None))
     upgrade(app.engine)
+    create_ledger(app.engine)
     app.engine.dispose()
     return url
 

@@ -87,6 +87,7 @@ from jobs_support import (
 
 import continuity.adapters.batch.child_orders as child_orders_sql
 from continuity.adapters.migrate import upgrade
+from continuity.adapters.test_gateway import create_ledger
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind
@@ -837,6 +838,7 @@ def demo_template(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("stateful") / "template.db"
     app = bootstrap(Settings(f"sqlite:///{path}", None, None), clock=SimClock(START))
     upgrade(app.engine)
+    create_ledger(app.engine)  # the test connector's own table: the invariants read it from the first step
     load_demo(app.uow, START)
     app.engine.dispose()
     return str(path)

@@ -368,21 +368,6 @@ notifications = Table(
     Index("ix_notifications_undelivered", "delivered_at", "notification_id"),
 )
 
-gateway_ledger = Table(
-    "test_gateway_ledger",
-    metadata,
-    Column("idempotency_key", String(120), primary_key=True),
-    Column("operation", String(20), nullable=False),
-    Column("card_token", String(80), nullable=False),
-    _money("amount"),
-    Column("currency", String(3), nullable=False),
-    Column("outcome", String(20), nullable=False),
-    Column("reference", String(80), nullable=False, index=True),
-    Column("reason", Text, nullable=False),
-    Column("authorization_reference", String(80), nullable=True, index=True),  # capture or void of it
-    Column("received_at", DateTime(timezone=True), nullable=True),  # when the call arrived (migration 0013)
-)
-
 # -- the JSON API (migration 0002) ---------------------------------------------------------------
 
 users = Table(

@@ -21,14 +21,8 @@ from sqlalchemy.pool import NullPool
 
 from continuity.adapters.db import make_engine
 from continuity.adapters.migrate import upgrade
-from continuity.adapters.orm import (
-    gateway_ledger,
-    metadata,
-    payment_attempts,
-    sales_lines,
-    sales_orders,
-    schedule_occurrences,
-)
+from continuity.adapters.orm import metadata, payment_attempts, sales_lines, sales_orders, schedule_occurrences
+from continuity.adapters.test_gateway import LEDGER, create_ledger, gateway_ledger
 from continuity.domain.errors import NotFound, RuleViolation
 from continuity.domain.money import Money
 from continuity.services.simulation import ChargeRow, ChildOrderRow
@@ -119,14 +113,19 @@ def order_scope(conn: Connection, sales_id: str) -> OrderScope:
 
 def copy_rows(conn: Connection, target: Engine, scope: OrderScope | None) -> dict[str, int]:
     """Copy every table (or the scope's rows) in dependency order, in batches; returns rows per table."""
-    source_columns, target_columns = _columns(conn), _columns(target)
+    source_columns = _columns(conn)
     if "sales_orders" not in source_columns:
         raise RuleViolation("the database has no schema yet: run `continuity db upgrade`", "schema_missing")
+    tables = list(metadata.sorted_tables)
+    if LEDGER in source_columns:  # the test connector's own table (once it has been used)
+        create_ledger(target)
+        tables.append(gateway_ledger)
+    target_columns = _columns(target)
     with target.connect() as dst:
         dst.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # parents and children arrive in any order
         copied = {}
         with dst.begin():
-            for table in metadata.sorted_tables:
+            for table in tables:
                 names = [c for c in source_columns.get(table.name, ()) if c in target_columns.get(table.name, ())]
                 query = _rows_of(table, names, scope) if names else None
                 if query is not None:

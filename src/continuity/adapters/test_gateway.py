@@ -11,6 +11,9 @@ a request when it arrives (its ledger row, with ``received_at``, the connector's
 answers after the latency, the worst case for a caller that dies waiting. It is safe to call from many
 threads: a key has one row (the primary key; a second concurrent call replays the first), and the
 calls against one authorization are checked and written one at a time.
+
+The ledger is the connector's own table, not part of the application's schema (migration 0015 took it
+out): the connector creates it on first use (``create_ledger``), in whatever database it is given.
 """
 
 from __future__ import annotations
@@ -23,10 +26,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, Column, DateTime, Engine, MetaData, String, Table, Text, insert, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from continuity.adapters.orm import gateway_ledger
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
 from continuity.domain.errors import CardExpired, ValidationFailed
 from continuity.domain.money import Money
@@ -39,6 +41,37 @@ BEHAVIOUR = {
     "4000000000000424": "busy",
 }
 
+LEDGER = "test_gateway_ledger"
+ledger_metadata = MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "pk": "pk_%(table_name)s"})
+gateway_ledger = Table(
+    LEDGER,
+    ledger_metadata,
+    Column("idempotency_key", String(120), primary_key=True),
+    Column("operation", String(20), nullable=False),
+    Column("card_token", String(80), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("reference", String(80), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("authorization_reference", String(80), nullable=True, index=True),  # capture or void of it
+    Column("received_at", DateTime(timezone=True), nullable=True),  # when the call arrived
+)
+
+
+def create_ledger(engine: Engine) -> None:
+    """Create the ledger table and its indexes unless they exist. Safe when several threads or worker
+    processes do it at once: SQLite has one writer (BEGIN IMMEDIATE), and on PostgreSQL the loser of a
+    race fails on the catalog's unique keys and finds the winner's table."""
+    if inspect(engine).has_table(LEDGER):
+        return
+    try:
+        with engine.begin() as conn:
+            ledger_metadata.create_all(conn, checkfirst=True)
+    except DBAPIError:
+        if not inspect(engine).has_table(LEDGER):
+            raise
+
 
 class TestConnector:
     __test__ = False  # not a pytest class
@@ -49,6 +82,8 @@ class TestConnector:
         self.latency_ms, self.jitter_ms = latency_ms, jitter_ms
         self._writes = threading.Lock()  # one check-and-write at a time in this process (SQLite: one writer)
         self._turned_away: set[str] = set()  # keys the busy card has answered "too many requests" once
+        self._ledger_made = threading.Lock()
+        self._has_ledger = False
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
         raise ValidationFailed(
@@ -105,7 +140,15 @@ class TestConnector:
         if self.latency_ms or self.jitter_ms:
             time.sleep(max(0.0, self.latency_ms + random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000)
 
+    def _ledger(self) -> None:
+        """The ledger table exists (created by the first call of this connector that needs it)."""
+        with self._ledger_made:
+            if not self._has_ledger:
+                create_ledger(self.engine)
+                self._has_ledger = True
+
     def _recorded(self, key: str):  # type: ignore[no-untyped-def]
+        self._ledger()
         with self.engine.connect() as conn:
             return conn.execute(select(gateway_ledger).where(gateway_ledger.c.idempotency_key == key)).first()
 
@@ -118,6 +161,7 @@ class TestConnector:
         authorization: str,
         received: datetime,
     ):
+        self._ledger()
         with self._writes:
             return self._write(operation, token, amount, key, authorization, received)
 
