@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -17,7 +16,7 @@ from continuity.services.jobs.ports import (
     Payments,
     Schedules,
 )
-from continuity.services.ports import Clock, PaymentGateway, UnitOfWork
+from continuity.services.ports import Clock, PaymentGateway, UowFactory
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class NoProgress:
 class JobDeps:
     """Collaborators of the jobs; built by bootstrap (adapters stay out of the services)."""
 
-    uow: Callable[[], UnitOfWork]
+    uow: UowFactory
     gateway: PaymentGateway
     clock: Clock
     runs: JobRuns
