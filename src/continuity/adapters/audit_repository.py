@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, insert, select
 
 from continuity.adapters.orm_servicing import audit_entries
 from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
@@ -30,17 +31,17 @@ class AuditRepository:
     def for_program(self, program_id: str) -> list[AuditEntry]:
         return self._select(audit_entries.c.program_id == program_id)
 
-    def _select(self, condition) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    def _select(self, condition: ColumnElement[bool]) -> list[AuditEntry]:
         t = audit_entries
         rows = self.conn.execute(select(t).where(condition).order_by(t.c.occurred_at.desc(), t.c.entry_id.desc()))
         return [_entry(r) for r in rows]
 
 
-def dumps(value: dict | None) -> str | None:
+def dumps(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
-def _row(e: AuditEntry, now: datetime) -> dict:
+def _row(e: AuditEntry, now: datetime) -> dict[str, object]:
     return dict(
         occurred_at=e.occurred_at or now,
         actor=e.actor.name,
@@ -56,7 +57,7 @@ def _row(e: AuditEntry, now: datetime) -> dict:
     )
 
 
-def _entry(r) -> AuditEntry:  # type: ignore[no-untyped-def]
+def _entry(r: Row[Any]) -> AuditEntry:
     return AuditEntry(
         Actor(r.actor, ActorKind(r.actor_kind)),
         Entity(r.entity),

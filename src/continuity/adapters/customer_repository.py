@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_
 
 from continuity.adapters import orm
 from continuity.domain.card import Card, Expiry
@@ -73,14 +74,14 @@ class CustomerRepository:
         """All customers by name and account, a page at a time."""
         return self._page(select(orm.customers), after, limit)
 
-    def _page(self, query, after: tuple[str, str] | None, limit: int) -> list[Customer]:  # type: ignore[no-untyped-def]
+    def _page(self, query: Select[Any], after: tuple[str, str] | None, limit: int) -> list[Customer]:
         t = orm.customers
         if after is not None:
-            query = query.where(tuple_(t.c.name, t.c.account) > tuple_(*after))
+            query = query.where(tuple_(t.c.name, t.c.account) > tuple_(literal(after[0]), literal(after[1])))
         rows = self.conn.execute(query.order_by(t.c.name, t.c.account).limit(limit))
         return [self._customer(r) for r in rows]
 
-    def _customer(self, row) -> Customer:  # type: ignore[no-untyped-def]
+    def _customer(self, row: Row[Any]) -> Customer:
         addresses = self.conn.execute(
             select(orm.addresses).where(orm.addresses.c.account == row.account).order_by(orm.addresses.c.id)
         )
@@ -117,7 +118,7 @@ class CustomerRepository:
         return [_card(r) for r in self.conn.execute(select(orm.cards).where(orm.cards.c.account == account))]
 
 
-def _card(row) -> Card:  # type: ignore[no-untyped-def]
+def _card(row: Row[Any]) -> Card:
     return Card(row.token, row.brand, row.last4, Expiry(row.expiry_month, row.expiry_year), row.holder)
 
 

@@ -321,7 +321,7 @@ class OrderRepository:
 
     # -- payments -----------------------------------------------------------------------
     def add_payment(self, sales_id: str, method: str, token: str, amount: Money) -> int:
-        return self.conn.execute(
+        payment_id: int = self.conn.execute(
             insert(orm.payments)
             .values(
                 sales_id=sales_id,
@@ -334,6 +334,7 @@ class OrderRepository:
             )
             .returning(orm.payments.c.payment_id)
         ).scalar_one()
+        return payment_id
 
     def payments(self, sales_id: str) -> list[Payment]:
         t = orm.payments
@@ -423,7 +424,7 @@ def attempt_key(subject: str, sales_id: str, line_no: int, seq: int, operation: 
     return f"{subject}:{sales_id}:{line_no}:{seq}:{operation}:{attempt_no}"
 
 
-def _line(r) -> SalesLine:  # type: ignore[no-untyped-def]
+def _line(r: Row[Any]) -> SalesLine:
     terms = None
     if r.program_id is not None:
         terms = ContinuityTerms(r.program_id, r.start_date, r.start_event, r.bill_up_front, r.payment_schedule_id)
@@ -433,7 +434,7 @@ def _line(r) -> SalesLine:  # type: ignore[no-untyped-def]
 
 
 # -- servicing: stored occurrences with their date basis, schedule adjustments --------------------
-def _slot(r) -> Slot:  # type: ignore[no-untyped-def]
+def _slot(r: Row[Any]) -> Slot:
     occ = Occurrence(
         r.seq,
         r.event_id,
@@ -447,7 +448,7 @@ def _slot(r) -> Slot:  # type: ignore[no-untyped-def]
     return Slot(occ, OccurrenceStatus(r.status), r.child_sales_id, stored=True)
 
 
-def _adjustment(r) -> Adjustment:  # type: ignore[no-untyped-def]
+def _adjustment(r: Row[Any]) -> Adjustment:
     price = Money.from_minor(r.price_minor, r.currency) if r.price_minor is not None else None
     return Adjustment(
         AdjustmentKind(r.kind), r.seq, r.days, r.ship_date, r.item_id, price, r.pause_from, r.resume_on, r.adjustment_id

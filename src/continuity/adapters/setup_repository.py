@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select, update
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from continuity.adapters import orm
 from continuity.domain.calendar import Interval
@@ -160,11 +162,11 @@ class SetupRepository:
         self.conn.execute(insert(events), [_event_row(p.program_id, e) for e in p.events])
 
 
-def _product(row) -> Product:  # type: ignore[no-untyped-def]
+def _product(row: Row[Any]) -> Product:
     return Product(row.item_id, row.name, Money.from_minor(row.price_minor, row.currency), row.continuity_program_id)
 
 
-def _event(row) -> Event:  # type: ignore[no-untyped-def]
+def _event(row: Row[Any]) -> Event:
     price = Money.from_minor(row.price_minor, row.currency) if row.price_minor is not None else None
     return Event(
         event_id=row.event_id,
@@ -178,7 +180,7 @@ def _event(row) -> Event:  # type: ignore[no-untyped-def]
     )
 
 
-def _event_row(program_id: str, e: Event) -> dict:
+def _event_row(program_id: str, e: Event) -> dict[str, object]:
     return dict(
         program_id=program_id,
         event_id=e.event_id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from continuity.adapters import orm
 from continuity.adapters.orm_web import web_sessions
@@ -20,7 +21,7 @@ def revoked_token_hash() -> str:
     return REVOKED + secrets.token_hex(24)
 
 
-def user_of(row) -> User:  # type: ignore[no-untyped-def]
+def user_of(row: Row[Any]) -> User:
     return User(
         row.user_id,
         row.name,

@@ -12,7 +12,15 @@ from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, PaymentStatus, check_payment_transition
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_void, each
-from continuity.services.ports import Clock, GatewayOutcome, GatewayResult, PaymentGateway, UowFactory
+from continuity.services.ports import (
+    Clock,
+    GatewayOutcome,
+    GatewayResult,
+    PaymentGateway,
+    SettleableAuthorization,
+    UnitOfWork,
+    UowFactory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +58,7 @@ def _release(
     gateway: PaymentGateway,
     clock: Clock,
     as_of: date,
-    auths: list,  # type: ignore[type-arg]
+    auths: list[SettleableAuthorization],
     actor: Actor,
 ) -> set[str]:
     """Void what is left of each of ``auths``; the references of those the gateway answered (approved or
@@ -72,7 +80,9 @@ def _release(
     return {auth.reference for (auth, _), result in zip(keyed, results) if result.outcome != GatewayOutcome.UNKNOWN}
 
 
-def _record_release(uow, clock: Clock, auth, key: str, result: GatewayResult, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+def _record_release(
+    uow: UnitOfWork, clock: Clock, auth: SettleableAuthorization, key: str, result: GatewayResult, actor: Actor
+) -> None:
     left = Money.from_minor(auth.left_minor, auth.currency)
     uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
     uow.audit.add(
@@ -99,7 +109,7 @@ def _record_release(uow, clock: Clock, auth, key: str, result: GatewayResult, ac
         )
 
 
-def _finish_payment(uow_factory: UowFactory, auth) -> None:  # type: ignore[no-untyped-def]
+def _finish_payment(uow_factory: UowFactory, auth: SettleableAuthorization) -> None:
     captured = Money.from_minor(auth.captured_minor, auth.currency)
     left = Money.from_minor(auth.left_minor, auth.currency)
     target = PaymentStatus.PAID if auth.captured_minor > 0 else PaymentStatus.CANCELLED

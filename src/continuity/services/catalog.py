@@ -17,7 +17,7 @@ from continuity.domain.money import Money
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
 from continuity.domain.schedule import plan_installments, plan_occurrences
 from continuity.services import setup as setup_service
-from continuity.services.ports import UowFactory
+from continuity.services.ports import UnitOfWork, UowFactory
 from continuity.services.setup import save_program
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 
@@ -70,7 +70,7 @@ def save_program_doc(
     return program
 
 
-def _check_plan_length(uow, program: Program, as_of: date) -> None:  # type: ignore[no-untyped-def]
+def _check_plan_length(uow: UnitOfWork, program: Program, as_of: date) -> None:
     prices = {p.item_id: p.price for p in uow.setup.products()}
     limit = add_months(as_of, 12 * MAX_PLAN_YEARS)
     try:

@@ -7,9 +7,10 @@ aggregates of the read side (``DashboardReads``), never from a loop over orders.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from continuity.domain.calendar import add_days
 from continuity.domain.money import Money
@@ -22,7 +23,10 @@ class DashboardReads(Protocol):
 
     def revenue_per_week(self, starts: list[date]) -> list[tuple[int, str, int]]: ...
 
-    def payments_needing_attention(self, limit: int) -> tuple[list[dict], int]: ...
+    def payments_needing_attention(self, limit: int) -> tuple[Sequence[Mapping[str, Any]], int]:
+        """Rows with the columns kind, sales_id, parent_sales_id, seq, due_date, amount_minor, currency,
+        status, account, name; and how many there are in all."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from continuity.domain.calendar import add_months
 from continuity.domain.customer import Address, Customer
@@ -72,7 +73,7 @@ BOOKS = [
 ]
 
 
-def demo_document(today: date) -> dict:
+def demo_document(today: date) -> dict[str, Any]:
     """The demo setup; book-club events start one per month so that event 3 is current today."""
     month_start = today.replace(day=1)
     book_club_events = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "upcoming_charge": (
@@ -120,7 +123,8 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def render(kind: str, language: str, sales_id: str, payload: dict) -> tuple[str, str]:
+def render(kind: str, language: str, sales_id: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+    """The subject and body of a notification; ``payload``: its JSON document as stored."""
     subject, body = TEXTS.get(language, TEXTS["en"]).get(kind) or TEXTS["en"][kind]
     minor = int(payload.get("amount_minor", 0))
     values = {

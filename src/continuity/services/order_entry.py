@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
 from continuity.domain.calendar import add_days, add_days_within_calendar
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
+from continuity.domain.payments import Installment
 from continuity.domain.program import Program
 from continuity.domain.sales_order import BillingMode, ContinuityTerms, OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import (
@@ -18,7 +20,7 @@ from continuity.domain.schedule import (
     plan_occurrences,
     program_total,
 )
-from continuity.services.ports import Clock, UowFactory
+from continuity.services.ports import Clock, UnitOfWork, UowFactory
 
 MAX_LINE_QUANTITY = 9999
 
@@ -80,7 +82,7 @@ def add_line(
     return line_no
 
 
-def _new_order(uow, clock: Clock, account: str) -> str:  # type: ignore[no-untyped-def]
+def _new_order(uow: UnitOfWork, clock: Clock, account: str) -> str:
     uow.customers.get(account)
     sales_id = uow.orders.next_sales_id()
     uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR"), clock.now())
@@ -88,10 +90,10 @@ def _new_order(uow, clock: Clock, account: str) -> str:  # type: ignore[no-untyp
 
 
 def _add_line(
-    uow,
+    uow: UnitOfWork,
     sales_id: str,
     item_id: str,
-    quantity: int,  # type: ignore[no-untyped-def]
+    quantity: int,
     start_date: date | None,
     payment_schedule_id: str | None,
     window: StartDateWindow = StartDateWindow(),
@@ -111,7 +113,7 @@ def _add_line(
     order.currency = product.price.currency
     line = SalesLine(len(order.lines) + 1, item_id, quantity, product.price)
     plan: list[Occurrence] = []
-    if product.is_parent:
+    if product.continuity_program_id is not None:  # a continuity (parent) item
         if start_date is not None:
             check_start_date(start_date, order.order_date, window)
         plan = _make_continuity_line(uow, order, line, product.continuity_program_id, start_date, payment_schedule_id)
@@ -119,17 +121,17 @@ def _add_line(
         raise ValidationFailed(f"item {item_id} is not a continuity item", "not_continuity_item")
     uow.orders.add_line(sales_id, line, planned_count=len(plan))
     if line.continuity:
-        _write_schedule(uow, order, line, plan)
+        _write_schedule(uow, order, line, line.continuity, plan)
     order.lines.append(line)
     uow.orders.save_header(order)
     return line.line_no
 
 
 def _make_continuity_line(
-    uow,
+    uow: UnitOfWork,
     order: SalesOrder,
     line: SalesLine,
-    program_id: str,  # type: ignore[no-untyped-def]
+    program_id: str,
     start_date: date | None,
     payment_schedule_id: str | None,
 ) -> list[Occurrence]:
@@ -192,19 +194,19 @@ def _installments_within_shipments(
 
 
 def _write_schedule(
-    uow,
+    uow: UnitOfWork,
     order: SalesOrder,
-    line: SalesLine,  # type: ignore[no-untyped-def]
+    line: SalesLine,
+    terms: ContinuityTerms,
     plan: list[Occurrence],
 ) -> None:
-    terms = line.continuity
     params = uow.setup.parameters()
     due_until = add_days(order.order_date, params.delivery_lead_days)  # what the next run finds due
     uow.orders.add_occurrences(
         order.sales_id, line.line_no, materialise(plan, params.repeat_threshold, terms.bill_up_front, due_until)
     )
     mode = terms.billing_mode
-    if mode == BillingMode.INSTALLMENTS:
+    if mode == BillingMode.INSTALLMENTS and terms.payment_schedule_id is not None:
         schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
         planned = plan_installments(line.amount, schedule, order.order_date)
         uow.orders.add_installments(
@@ -223,7 +225,7 @@ def _times(occ: Occurrence, quantity: int) -> Occurrence:
     return replace(occ, quantity=occ.quantity * quantity)
 
 
-def amount_due_now(order: SalesOrder, installments: list, on: date) -> Money:  # type: ignore[type-arg]
+def amount_due_now(order: SalesOrder, installments: Iterable[Installment], on: date) -> Money:
     """What must be paid at submit: ordinary lines plus continuity installments due by ``on``."""
     due = Money.zero(order.currency)
     for line in order.lines:

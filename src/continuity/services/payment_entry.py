@@ -10,8 +10,8 @@ from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.free_text import checked_name
 from continuity.domain.money import Money, parse_amount, total
-from continuity.domain.payments import PaymentStatus, check_payment_transition
-from continuity.domain.sales_order import OrderStatus
+from continuity.domain.payments import Payment, PaymentStatus, check_payment_transition
+from continuity.domain.sales_order import OrderStatus, SalesOrder
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.order_entry import amount_due_now
 from continuity.services.ports import (
@@ -21,6 +21,7 @@ from continuity.services.ports import (
     GatewayOutcome,
     GatewayResult,
     PaymentGateway,
+    UnitOfWork,
     UowFactory,
 )
 
@@ -142,7 +143,7 @@ def add_token_payment(
     return payment_id
 
 
-def _replace_unsubmitted(uow, sales_id: str) -> None:  # type: ignore[no-untyped-def]
+def _replace_unsubmitted(uow: UnitOfWork, sales_id: str) -> None:
     for payment in uow.orders.payments(sales_id):
         if payment.status == PaymentStatus.NOT_SUBMITTED:
             check_payment_transition(payment.status, PaymentStatus.CANCELLED)
@@ -150,7 +151,7 @@ def _replace_unsubmitted(uow, sales_id: str) -> None:  # type: ignore[no-untyped
             uow.orders.save_payment(payment)
 
 
-def _due_now(uow, order) -> Money:  # type: ignore[no-untyped-def]
+def _due_now(uow: UnitOfWork, order: SalesOrder) -> Money:
     return amount_due_now(order, uow.orders.installments(order.sales_id), order.order_date)
 
 
@@ -181,7 +182,7 @@ def submit(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales
     return SubmitResult(order.sales_id, order.status.value, order.hold_reason)
 
 
-def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> list:  # type: ignore[type-arg]
+def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> list[tuple[Payment, str]]:
     """Check the order can be submitted and commit one pending attempt per new payment."""
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
@@ -237,7 +238,7 @@ def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> lis
     return pending
 
 
-def lock_editable(uow, order) -> None:  # type: ignore[no-untyped-def]
+def lock_editable(uow: UnitOfWork, order: SalesOrder) -> None:
     """Refuse a payment change unless the order is draft or on hold, and hold its row until commit: a
     submit claiming the order at the same time waits for this change, or this change sees it submitting."""
     _ensure_submittable(order)
@@ -245,7 +246,7 @@ def lock_editable(uow, order) -> None:  # type: ignore[no-untyped-def]
         raise _in_progress(order.sales_id)
 
 
-def _ensure_submittable(order) -> None:  # type: ignore[no-untyped-def]
+def _ensure_submittable(order: SalesOrder) -> None:
     if order.status == OrderStatus.SUBMITTING:
         raise _in_progress(order.sales_id)
     if order.status not in EDITABLE:
@@ -259,7 +260,9 @@ def _in_progress(sales_id: str) -> RuleViolation:
     )
 
 
-def _settle_order(uow, order, answers, now) -> None:  # type: ignore[no-untyped-def]
+def _settle_order(
+    uow: UnitOfWork, order: SalesOrder, answers: list[tuple[Payment, str, GatewayResult]], now: datetime
+) -> None:
     """``answers``: (payment, attempt key, gateway result) of the authorizations just answered."""
     results = [r for _, _, r in answers]
     declined = [r for r in results if r.outcome == GatewayOutcome.DECLINED]
@@ -283,7 +286,7 @@ def _settle_order(uow, order, answers, now) -> None:  # type: ignore[no-untyped-
     uow.orders.save_header(order)
 
 
-def _authorize_due_installments(uow, order, payment, key: str, now) -> None:  # type: ignore[no-untyped-def]
+def _authorize_due_installments(uow: UnitOfWork, order: SalesOrder, payment: Payment, key: str, now: datetime) -> None:
     """The approved submit authorization (``key``) holds what was due now: the installments due at order
     date and, on a mixed order, the ordinary lines (as a child order of their own). Each names it, so its
     capture settles this authorization on this card, even after a change of card."""
@@ -296,7 +299,7 @@ def _authorize_due_installments(uow, order, payment, key: str, now) -> None:  # 
         uow.orders.add_fulfilment_child(order, ordinary, key, now)
 
 
-def _earlier_authorization(uow, sales_id: str):  # type: ignore[no-untyped-def]
+def _earlier_authorization(uow: UnitOfWork, sales_id: str) -> tuple[Payment, str, None]:
     """A submit with no new payment: the payment authorized before, with its approved attempt's key."""
     payment = next(p for p in reversed(uow.orders.payments(sales_id)) if p.status == PaymentStatus.AUTHORIZED)
     key = next(

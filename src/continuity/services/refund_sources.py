@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from continuity.services.ports import UnitOfWork
 
-def captures_of_line(uow, sales_id: str, line_no: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+
+def captures_of_line(uow: UnitOfWork, sales_id: str, line_no: int) -> tuple[str, ...]:
     """The gateway references of the line's approved captures (the order's, when the line has none), newest
     first: a cancel's refund returns the money taken last first."""
     approved = [
-        a
+        (a.line_no, a.gateway_reference)
         for a in uow.orders.attempts(sales_id)
         if a.operation == "capture" and a.status == "approved" and a.gateway_reference
     ]
-    mine = [a for a in approved if a.line_no == line_no] or approved
-    return tuple(dict.fromkeys(a.gateway_reference for a in reversed(mine)))
+    mine = [a for a in approved if a[0] == line_no] or approved
+    return tuple(dict.fromkeys(reference for _, reference in reversed(mine)))

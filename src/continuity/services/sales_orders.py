@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services import views
@@ -49,7 +50,7 @@ def create_sales_order(
 
 def list_orders(
     uow_factory: UowFactory, parent: str | None, account: str | None, after: str | None, limit: int
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Orders by sales_id (only the children of ``parent`` / only ``account``'s when given)."""
     with uow_factory() as uow:
         if parent is not None:
@@ -60,7 +61,7 @@ def list_orders(
     return [views.order_view(uow_factory, sales_id) for sales_id in ids]
 
 
-def continuity_order(uow_factory: UowFactory, sales_id: str) -> dict:
+def continuity_order(uow_factory: UowFactory, sales_id: str) -> dict[str, Any]:
     """A parent continuity order: each continuity line with its occurrences and their child orders."""
     order = views.order_view(uow_factory, sales_id)
     if not order["is_continuity_parent"]:

@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any, TypedDict, TypeVar
 
 from continuity.domain import servicing as rules
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
-from continuity.domain.card import Expiry
+from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.free_text import masked_reason
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.sales_order import BillingMode, OrderStatus
-from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule
+from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule, Slot
 from continuity.services.authorizations import settle_authorizations
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
 from continuity.services.ports import (
@@ -33,7 +34,9 @@ from continuity.services.ports import (
     GatewayCustomer,
     GatewayOutcome,
     GatewayResult,
+    HeldAuthorization,
     PaymentGateway,
+    UnitOfWork,
     UowFactory,
 )
 from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
@@ -44,6 +47,9 @@ log = logging.getLogger(__name__)
 KINDS = ("skip", "reschedule", "substitute", "pause", "resume", "cancel", "change_card")
 SERVICEABLE = (OrderStatus.OPEN, OrderStatus.ON_HOLD)
 P = PaymentStatus
+T = TypeVar("T")
+#: an installment, its new amount and its new status
+InstallmentChange = tuple[Installment, Money, PaymentStatus]
 
 
 @dataclass(frozen=True)
@@ -67,19 +73,39 @@ class Change:
         object.__setattr__(self, "reason", masked_reason(self.reason))  # never a card number in the history
 
 
+class VoidedInstallment(TypedDict):
+    line_no: int
+    seq: int
+    amount: str
+
+
+class ChangeResult(TypedDict):
+    """What a change does (previewed or applied): the order's projection before and after it."""
+
+    sales_id: str
+    change: str
+    applied: bool
+    before: dict[str, Any]  # services.projection.project
+    after: dict[str, Any]
+    refund: str | None
+    voided: list[VoidedInstallment]
+
+
 @dataclass
 class _Outcome:
     after: OrderState
     line_no: int
     adjustment: Adjustment | None = None
     closed_pause: Adjustment | None = None
-    line_values: dict = field(default_factory=dict)
-    installments: list[tuple[Installment, Money, PaymentStatus]] = field(default_factory=list)
+    line_values: dict[str, object] = field(default_factory=dict)
+    installments: list[InstallmentChange] = field(default_factory=list)
     refund: Money | None = None
     voids: list[Installment] = field(default_factory=list)  # authorized, not captured: voided at the gateway
 
 
-def preview(uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change, count: int = DEFAULT_COUNT) -> dict:
+def preview(
+    uow_factory: UowFactory, clock: Clock, sales_id: str, change: Change, count: int = DEFAULT_COUNT
+) -> ChangeResult:
     """The next shipments and charges before and after the change; nothing is written."""
     with uow_factory() as uow:
         state = load(uow, sales_id)
@@ -95,7 +121,7 @@ def apply(
     change: Change,
     actor: Actor = SYSTEM,
     count: int = DEFAULT_COUNT,
-) -> dict:
+) -> ChangeResult:
     """Make the change in one transaction (a cancel's voids and refund are then sent to the gateway);
     returns the same document as the preview, its ``after`` read back from the database."""
     card = _tokenize(uow_factory, gateway, clock, sales_id, change) if change.kind == "change_card" else None
@@ -110,8 +136,8 @@ def apply(
     _send_voids(uow_factory, gateway, clock, actor, sales_id, voids)
     if outcome.voids:
         settle_authorizations(uow_factory, gateway, clock, clock.today(), [sales_id], actor)
-    if refund_key:
-        _send_refund(uow_factory, gateway, clock, actor, sales_id, outcome, refund_key)
+    if refund_key and outcome.refund:
+        _send_refund(uow_factory, gateway, clock, actor, sales_id, outcome.line_no, outcome.refund, refund_key)
     if change.kind == "change_card":
         resolve_unknown(uow_factory, gateway, clock, sales_id, actor)
     with uow_factory() as uow:
@@ -120,7 +146,9 @@ def apply(
     return result
 
 
-def _result(change: Change, before: OrderState, outcome: _Outcome, today: date, count: int, applied: bool) -> dict:
+def _result(
+    change: Change, before: OrderState, outcome: _Outcome, today: date, count: int, applied: bool
+) -> ChangeResult:
     return {
         "sales_id": before.order.sales_id,
         "change": change.kind,
@@ -133,7 +161,7 @@ def _result(change: Change, before: OrderState, outcome: _Outcome, today: date, 
 
 
 # -- the rules of each change -----------------------------------------------------------------------
-def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # type: ignore[no-untyped-def]
+def _plan(uow: UnitOfWork, state: OrderState, change: Change, today: date) -> _Outcome:
     if change.kind not in KINDS:
         raise ValidationFailed(f"unknown change {change.kind!r}; one of {', '.join(KINDS)}", "change_unknown")
     if state.order.status not in SERVICEABLE:
@@ -151,9 +179,10 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
     if kind == "change_card":
         return _Outcome(state, ls.line.line_no)
     if kind == "resume":
-        resumed, closed = line.with_resume(_required(change.on, "--on"))
-        if change.on < today:
-            raise ValidationFailed(f"the resume date {change.on} is in the past", "date_in_past")
+        resume_on = _required(change.on, "--on")
+        resumed, closed = line.with_resume(resume_on)
+        if resume_on < today:
+            raise ValidationFailed(f"the resume date {resume_on} is in the past", "date_in_past")
         return _Outcome(
             state.with_line(_line(ls, resumed, status="open")),
             ls.line.line_no,
@@ -175,7 +204,7 @@ def _plan(uow, state: OrderState, change: Change, today: date) -> _Outcome:  # t
     return outcome
 
 
-def _adjustment(uow, line: LineSchedule, change: Change, today: date) -> Adjustment:  # type: ignore[no-untyped-def]
+def _adjustment(uow: UnitOfWork, line: LineSchedule, change: Change, today: date) -> Adjustment:
     seq = change.seq
     if change.kind == "skip":
         return rules.skip(line, _required(seq, "SEQ"))
@@ -189,7 +218,7 @@ def _adjustment(uow, line: LineSchedule, change: Change, today: date) -> Adjustm
     return rules.pause(line, change.on or today, today)
 
 
-def _settling_seen_as_unknown(uow, state: OrderState) -> list[Installment]:  # type: ignore[no-untyped-def]
+def _settling_seen_as_unknown(uow: UnitOfWork, state: OrderState) -> list[Installment]:
     """The order's installments, those with a charge in flight (its attempt committed, the answer not
     recorded yet) as UNKNOWN: the gateway may take the attempt's amount at any moment, so a change
     neither re-shares nor cancels them (a cancel waits until the outcome is recorded)."""
@@ -203,7 +232,7 @@ def _settling_seen_as_unknown(uow, state: OrderState) -> list[Installment]:  # t
 def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) -> _Outcome:
     line = ls.schedule
     pause = line.open_pause()
-    if pause is not None:
+    if pause is not None and pause.pause_from is not None:
         cancel_from = min(cancel_from, pause.pause_from)
     mine = [i for i in state.installments if i.line_no == ls.line.line_no]
     unknown = [i for i in mine if i.status == P.UNKNOWN]
@@ -243,10 +272,10 @@ def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) ->
     )
 
 
-def _authorized_after_cancel(mine: list[Installment], owed: Money) -> tuple[list, Money]:
+def _authorized_after_cancel(mine: list[Installment], owed: Money) -> tuple[list[InstallmentChange], Money]:
     """Authorized installments cover what is still owed first (captured later, never more than was
     authorized); the rest are cancelled, and their authorizations voided at the gateway."""
-    changes: list[tuple[Installment, Money, PaymentStatus]] = []
+    changes: list[InstallmentChange] = []
     for inst in (i for i in mine if i.status == P.AUTHORIZED):
         if owed.amount > 0:
             kept = inst.amount if inst.amount <= owed else owed
@@ -259,7 +288,7 @@ def _authorized_after_cancel(mine: list[Installment], owed: Money) -> tuple[list
 
 def _reshared(
     ls: LineState, new_line: LineSchedule, installments: list[Installment], currency: str
-) -> list[tuple[Installment, Money, PaymentStatus]]:
+) -> list[InstallmentChange]:
     """Unpaid installments share what the line now costs minus what is settled."""
     if ls.mode == BillingMode.PAY_ALL_LATER:
         return []
@@ -270,7 +299,7 @@ def _reshared(
     return [(i, share, i.status) for i, share in zip(unpaid, shares) if share != i.amount]
 
 
-def _apply_installments(installments: list[Installment], changes) -> list[Installment]:  # type: ignore[no-untyped-def]
+def _apply_installments(installments: list[Installment], changes: list[InstallmentChange]) -> list[Installment]:
     new = {(i.line_no, i.seq): (amount, status) for i, amount, status in changes}
     return [
         replace(i, amount=new[(i.line_no, i.seq)][0], status=new[(i.line_no, i.seq)][1])
@@ -286,14 +315,14 @@ def _line(ls: LineState, schedule: LineSchedule, status: str, planned_count: int
     )
 
 
-def _required(value, what: str):  # type: ignore[no-untyped-def]
+def _required(value: T | None, what: str) -> T:
     if value is None:
         raise ValidationFailed(f"{what} is required for this change", "change_incomplete")
     return value
 
 
 # -- writing -----------------------------------------------------------------------------------------
-def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> None:  # type: ignore[no-untyped-def]
+def _write(uow: UnitOfWork, clock: Clock, before: OrderState, outcome: _Outcome, card: Card | None) -> None:
     sales_id, line_no = before.order.sales_id, outcome.line_no
     old = before.line(line_no).schedule
     new = outcome.after.line(line_no).schedule
@@ -322,7 +351,7 @@ def _write(uow, clock: Clock, before: OrderState, outcome: _Outcome, card) -> No
         uow.servicing.set_line(sales_id, line_no, card_token=card.token)
 
 
-def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change):  # type: ignore[no-untyped-def]
+def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales_id: str, change: Change) -> Card:
     if change.payment_method and (change.card_number or change.expiry):
         raise ValidationFailed(
             "give either a payment method or a card number with expiry, not both", "change_incomplete"
@@ -344,7 +373,7 @@ def _tokenize(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sa
     return gateway.tokenize(number, Expiry.parse(expiry), customer.name, clock.today())
 
 
-def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcome) -> str | None:  # type: ignore[no-untyped-def]
+def _write_refund_attempt(uow: UnitOfWork, clock: Clock, state: OrderState, outcome: _Outcome) -> str | None:
     """The refund's attempt and idempotency key are committed with the cancellation, before the call."""
     if not outcome.refund:
         return None
@@ -357,14 +386,15 @@ def _write_refund_attempt(uow, clock: Clock, state: OrderState, outcome: _Outcom
 
 
 def _write_void_attempts(
-    uow,
+    uow: UnitOfWork,
     clock: Clock,
-    state: OrderState,  # type: ignore[no-untyped-def]
+    state: OrderState,
     outcome: _Outcome,
-) -> list[dict]:
+) -> list[_Void]:
     """One void attempt per authorization to release, committed with the cancellation (before the call).
     Installments sharing one authorization (the card authorized at submit) release it once."""
-    voids, seen = [], set()
+    voids: list[_Void] = []
+    seen: set[str] = set()
     for inst in outcome.voids:
         auth = uow.servicing.authorization_of(inst.sales_id, inst.line_no, inst.seq)
         if auth is None:
@@ -389,30 +419,43 @@ def _write_void_attempts(
             clock.today(),
             clock.now(),
         )
-        voids.append({"key": key, "installment": inst, **auth})
+        voids.append(_Void(key, inst, auth))
     return voids
 
 
+@dataclass(frozen=True)
+class _Void:
+    """A void attempt committed for the authorization holding an installment's money."""
+
+    key: str
+    installment: Installment
+    authorization: HeldAuthorization
+
+
 def _send_voids(
-    uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str, voids: list[dict]
+    uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, actor: Actor, sales_id: str, voids: list[_Void]
 ) -> None:
     """The voids (attempts committed) sent concurrently; their answers written here, on this thread."""
     if not voids:
         return
-    results = each(gateway, lambda void: call_void(gateway, void["card_token"], void["reference"], void["key"]), voids)
+    results = each(
+        gateway,
+        lambda void: call_void(gateway, void.authorization.card_token, void.authorization.reference, void.key),
+        voids,
+    )
     with uow_factory() as uow:
         for void, result in zip(voids, results):
-            inst = void["installment"]
-            uow.orders.finish_attempt(void["key"], ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+            inst = void.installment
+            uow.orders.finish_attempt(void.key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
             uow.audit.add(
                 AuditEntry(
                     actor,
                     Entity.PAYMENT,
-                    void["key"],
+                    void.key,
                     f"void_{result.outcome.value}",
                     None,
                     {
-                        "authorization": void["reference"],
+                        "authorization": void.authorization.reference,
                         "amount": str(inst.amount.amount),
                         "currency": inst.amount.currency,
                         "outcome": result.outcome.value,
@@ -431,13 +474,16 @@ def _send_refund(
     clock: Clock,
     actor: Actor,
     sales_id: str,
-    outcome: _Outcome,
+    line_no: int,
+    refund: Money,
     key: str,
 ) -> None:
     with uow_factory() as uow:
-        token = uow.servicing.line(sales_id, outcome.line_no).card_token
-        captures = captures_of_line(uow, sales_id, outcome.line_no)
-    result = call_refund(gateway, token, outcome.refund, key, captures)
+        token = uow.servicing.line(sales_id, line_no).card_token
+        captures = captures_of_line(uow, sales_id, line_no)
+    if token is None:  # the refund's attempt was written with the line's card
+        raise RuleViolation("the order has no card to refund to", "card_missing")
+    result = call_refund(gateway, token, refund, key, captures)
     with uow_factory() as uow:
         uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
         uow.audit.add(
@@ -448,8 +494,8 @@ def _send_refund(
                 f"refund_{result.outcome.value}",
                 None,
                 {
-                    "amount": str(outcome.refund.amount),
-                    "currency": outcome.refund.currency,
+                    "amount": str(refund.amount),
+                    "currency": refund.currency,
                     "outcome": result.outcome.value,
                 },
                 result.reason,
@@ -516,13 +562,14 @@ def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: Attem
 
 
 # -- the audit entries of a change -----------------------------------------------------------------
-def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, card) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, card: Card | None) -> list[AuditEntry]:
     sales_id, line_no = before.order.sales_id, outcome.line_no
-    program_id = before.line(line_no).line.continuity.program_id  # type: ignore[union-attr]
+    terms = before.line(line_no).line.continuity
+    program_id = terms.program_id if terms else None
     reason = change.reason or change.kind.replace("_", " ")
-    entries = []
+    entries: list[AuditEntry] = []
 
-    def add(entity: Entity, key: str, action: str, old: dict | None, new: dict | None) -> None:
+    def add(entity: Entity, key: str, action: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         entries.append(AuditEntry(actor, entity, key, action, old, new, reason, sales_id, program_id))
 
     old_slots = {s.seq: s for s in before.line(line_no).schedule.slots()}
@@ -566,7 +613,7 @@ def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, 
     return entries
 
 
-def _slot_view(s) -> dict:  # type: ignore[no-untyped-def]
+def _slot_view(s: Slot) -> dict[str, str]:
     return {
         "ship_date": s.occ.ship_date.isoformat(),
         "item_id": s.occ.item_id,
@@ -575,11 +622,11 @@ def _slot_view(s) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def _adjustment_view(outcome: _Outcome) -> dict:
+def _adjustment_view(outcome: _Outcome) -> dict[str, object]:
     adj = outcome.closed_pause or outcome.adjustment
     if adj is None:
         return {}
-    view = {"adjustment": adj.kind.value, "seq": adj.seq}
+    view: dict[str, object] = {"adjustment": adj.kind.value, "seq": adj.seq}
     for name in ("days", "ship_date", "item_id", "pause_from", "resume_on"):
         value = getattr(adj, name)
         if value is not None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.errors import NotFound, ValidationFailed
-from continuity.domain.program import ContinuityParameters, Program, check_currencies
-from continuity.services.ports import UowFactory
+from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program, check_currencies
+from continuity.services.ports import UnitOfWork, UowFactory
 from continuity.services.setup_documents import ParametersDoc, SetupDoc, explain
+
+T = TypeVar("T")
 
 
 def import_setup(uow_factory: UowFactory, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:
@@ -21,7 +25,7 @@ def import_setup(uow_factory: UowFactory, doc: SetupDoc, as_of: date, actor: Act
     return counts
 
 
-def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def apply_setup(uow: UnitOfWork, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[str, int]:
     if doc.parameters:
         params = doc.parameters.apply_to(uow.setup.parameters())  # only what the document names
         params.validate()
@@ -30,10 +34,10 @@ def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[
         schedule = sched.to_domain()
         schedule.validate()
         save_payment_schedule(uow, schedule, actor)
-    parents = []
+    parents: list[tuple[Product, str | None]] = []
     products_before = {p.item_id: p for p in uow.setup.products()}
-    for product in doc.products:
-        domain = product.to_domain()
+    for product_doc in doc.products:
+        domain = product_doc.to_domain()
         parents.append((domain, domain.continuity_program_id))
         domain.continuity_program_id = None  # linked after the programs exist
         uow.setup.save_product(domain)
@@ -63,7 +67,7 @@ def apply_setup(uow, doc: SetupDoc, as_of: date, actor: Actor = SYSTEM) -> dict[
     }
 
 
-def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+def save_program(uow: UnitOfWork, program: Program, as_of: date, actor: Actor = SYSTEM) -> None:
     products = {p.item_id: p for p in uow.setup.products()}
     program.take_item_currencies({i: p.price.currency for i, p in products.items()})
     program.validate(set(products))
@@ -78,7 +82,9 @@ def save_program(uow, program: Program, as_of: date, actor: Actor = SYSTEM) -> N
     record(uow, actor, Entity.PROGRAM, program.program_id, _view(before), _view(program), program_id=program.program_id)
 
 
-def change_parameters(uow_factory: UowFactory, changes: dict, actor: Actor = SYSTEM) -> ContinuityParameters:
+def change_parameters(
+    uow_factory: UowFactory, changes: Mapping[str, object], actor: Actor = SYSTEM
+) -> ContinuityParameters:
     """Change only the parameters named in ``changes``; the others keep their values (one transaction)."""
     try:
         doc = ParametersDoc.model_validate(changes)
@@ -92,13 +98,13 @@ def change_parameters(uow_factory: UowFactory, changes: dict, actor: Actor = SYS
     return params
 
 
-def save_parameters(uow, params, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+def save_parameters(uow: UnitOfWork, params: ContinuityParameters, actor: Actor = SYSTEM) -> None:
     before = uow.setup.parameters()
     uow.setup.save_parameters(params)
     record(uow, actor, Entity.PARAMETERS, "continuity", _view(before), _view(params))
 
 
-def save_product(uow, product, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+def save_product(uow: UnitOfWork, product: Product, actor: Actor = SYSTEM) -> None:
     before = _existing(lambda: uow.setup.product(product.item_id))
     uow.setup.save_product(product)
     check_program_currencies(uow, set(), {product.item_id})  # refused: the caller does not commit
@@ -113,7 +119,7 @@ def save_product(uow, product, actor: Actor = SYSTEM) -> None:  # type: ignore[n
     )
 
 
-def check_program_currencies(uow, program_ids: set[str], item_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
+def check_program_currencies(uow: UnitOfWork, program_ids: set[str], item_ids: set[str]) -> None:
     """check_currencies for the saved programs ``program_ids`` and every program that ships one of the
     products ``item_ids`` or has one as its parent item (called before the commit: a refusal saves nothing)."""
     products = {p.item_id: p for p in uow.setup.products()}
@@ -127,19 +133,19 @@ def check_program_currencies(uow, program_ids: set[str], item_ids: set[str]) -> 
             check_currencies(program, products)
 
 
-def save_payment_schedule(uow, schedule, actor: Actor = SYSTEM) -> None:  # type: ignore[no-untyped-def]
+def save_payment_schedule(uow: UnitOfWork, schedule: PaymentSchedule, actor: Actor = SYSTEM) -> None:
     before = _existing(lambda: uow.setup.payment_schedule(schedule.payment_schedule_id))
     uow.setup.save_payment_schedule(schedule)
     record(uow, actor, Entity.PAYMENT_SCHEDULE, schedule.payment_schedule_id, _view(before), _view(schedule))
 
 
 def record(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     entity: Entity,
     key: str,
-    before: dict | None,  # type: ignore[no-untyped-def]
-    after: dict | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
     reason: str = "",
     program_id: str | None = None,
 ) -> None:
@@ -150,24 +156,23 @@ def record(
     uow.audit.add(AuditEntry(actor, entity, key, action, before, after, reason, program_id=program_id))
 
 
-def _existing(read):  # type: ignore[no-untyped-def]
+def _existing(read: Callable[[], T]) -> T | None:
     try:
         return read()
     except NotFound:
         return None
 
 
-def _view(obj) -> dict | None:  # type: ignore[no-untyped-def]
+def _view(obj: Program | PaymentSchedule | Product | ContinuityParameters | None) -> dict[str, Any] | None:
     """A setup object as plain JSON-ready values (dates and money as text)."""
     if obj is None:
         return None
     from continuity.services import views
 
-    kind = type(obj).__name__
-    if kind == "Program":
-        return views.program_view(obj)
-    if kind == "PaymentSchedule":
-        return views.schedule_view(obj)
-    if kind == "Product":
-        return views.product_view(obj)
+    if isinstance(obj, Program):
+        return dict(views.program_view(obj))
+    if isinstance(obj, PaymentSchedule):
+        return dict(views.schedule_view(obj))
+    if isinstance(obj, Product):
+        return dict(views.product_view(obj))
     return {k: v for k, v in vars(obj).items()}

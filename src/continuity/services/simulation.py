@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NotRequired, TypedDict
 
 from continuity.domain.calendar import add_days, add_months
 from continuity.domain.errors import ValidationFailed
@@ -88,17 +89,75 @@ def play(deps: JobDeps, clock: SimulationClock, days: list[date], progress: Prog
     return runs
 
 
+class Figures(TypedDict):
+    """What happened within a span of days (amounts: per currency code, as decimal strings)."""
+
+    children_created: int
+    shipments: int
+    items_shipped: int
+    charges: int
+    charged: dict[str, str]
+    declined: int
+    unresolved: int
+    refunds: int
+    refunded: dict[str, str]
+
+
+_Span = TypedDict("_Span", {"period": int, "from": str, "to": str})
+
+
+class PeriodFigures(_Span, Figures):
+    """One period's figures ("from" and "to": its first and last day)."""
+
+
+class ShippedItem(TypedDict):
+    item_id: str
+    quantity: int
+
+
+class ShipmentView(TypedDict):
+    sales_id: str
+    created_on: str
+    ship_date: str | None
+    shipped_on: str | None
+    status: str
+    items: list[ShippedItem]
+
+
+class ChargeView(TypedDict):
+    date: str
+    sales_id: str
+    seq: int
+    operation: str
+    status: str
+    amount: str
+    currency: str
+
+
+class Summary(TypedDict):
+    """The figures of a simulation, per period and in total; with one sales order, its shipments and charges."""
+
+    start: str
+    end: str
+    months: int
+    sales_order: str | None
+    periods: list[PeriodFigures]
+    totals: Figures
+    shipments: NotRequired[list[ShipmentView]]
+    charges: NotRequired[list[ChargeView]]
+
+
 def summarise(
     children: list[ChildOrderRow], charges: list[ChargeRow], start: date, months: int, sales_id: str | None = None
-) -> dict:
+) -> Summary:
     """Per period and in total: child orders created, shipments, items, charges, declines, refunds."""
     spans = periods(start, months)
     end = spans[-1][1]
-    rows = [
+    rows: list[PeriodFigures] = [
         {"period": k + 1, "from": first.isoformat(), "to": last.isoformat(), **_figures(children, charges, first, last)}
         for k, (first, last) in enumerate(spans)
     ]
-    summary = {
+    summary: Summary = {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "months": months,
@@ -116,7 +175,7 @@ def summarise(
     return summary
 
 
-def _figures(children: list[ChildOrderRow], charges: list[ChargeRow], first: date, last: date) -> dict:
+def _figures(children: list[ChildOrderRow], charges: list[ChargeRow], first: date, last: date) -> Figures:
     shipped = [c for c in children if _within(c.shipped_on, first, last)]
     taken = [c for c in charges if _within(c.as_of, first, last)]
     counts = Counter((c.operation, c.status) for c in taken)
@@ -148,7 +207,7 @@ def _by_ship_date(c: ChildOrderRow) -> tuple[date, str]:
     return c.ship_date or c.created_on, c.sales_id
 
 
-def _child_view(c: ChildOrderRow) -> dict:
+def _child_view(c: ChildOrderRow) -> ShipmentView:
     return {
         "sales_id": c.sales_id,
         "created_on": c.created_on.isoformat(),
@@ -159,7 +218,7 @@ def _child_view(c: ChildOrderRow) -> dict:
     }
 
 
-def _charge_view(c: ChargeRow) -> dict:
+def _charge_view(c: ChargeRow) -> ChargeView:
     return {
         "date": c.as_of.isoformat(),
         "sales_id": c.sales_id,

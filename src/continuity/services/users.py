@@ -12,7 +12,7 @@ import secrets
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
 from continuity.domain.free_text import checked_name
 from continuity.domain.users import Role, User
-from continuity.services.ports import Clock, UowFactory
+from continuity.services.ports import Clock, UnitOfWork, UowFactory
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 TOKEN_PREFIX = "ct_"
@@ -71,7 +71,7 @@ def revoke_token(
             uow.users.revoke_token(user.user_id)
         else:
             uow.users.set_token_hash(user.user_id, token_hash(token))
-        user = uow.users.named(name)
+        user = _named(uow, name)
         uow.commit()
     return user, token
 
@@ -86,7 +86,7 @@ def disable_user(uow_factory: UowFactory, clock: Clock, name: str, actor: str | 
         if not user.disabled:
             uow.users.set_disabled(user.user_id, clock.now())
         uow.users.end_credentials(user.user_id)
-        user = uow.users.named(name)
+        user = _named(uow, name)
         uow.commit()
     return user
 
@@ -96,12 +96,12 @@ def enable_user(uow_factory: UowFactory, name: str) -> User:
     with uow_factory() as uow:
         user = _named(uow, name)
         uow.users.set_disabled(user.user_id, None)
-        user = uow.users.named(name)
+        user = _named(uow, name)
         uow.commit()
     return user
 
 
-def _named(uow, name: str) -> User:  # type: ignore[no-untyped-def]
+def _named(uow: UnitOfWork, name: str) -> User:
     user = uow.users.named(name)
     if user is None:
         raise NotFound(f"there is no user named {name!r}", "user_not_found")

@@ -28,7 +28,7 @@ from continuity.entrypoints.api.schemas_servicing import (
 )
 from continuity.services import history, servicing
 from continuity.services.projection import DEFAULT_COUNT, order_projection
-from continuity.services.servicing import Change
+from continuity.services.servicing import Change, ChangeResult
 
 router = APIRouter(tags=["servicing"])
 BASE = "/continuity-orders/{sales_id}"
@@ -37,20 +37,20 @@ SeqPath = Annotated[int, Path(ge=1, le=100000, description="The occurrence's seq
 CHANGE_ERRORS = errors(*WRITE, 402)
 
 
-def _run(app, user: User, sales_id: str, body: ChangeIn, change: Change) -> dict:  # type: ignore[no-untyped-def]
+def _run(app, user: User, sales_id: str, body: ChangeIn, change: Change) -> ChangeResult:  # type: ignore[no-untyped-def]
     if body.preview:
         return servicing.preview(app.uow, app.clock, sales_id, change)
     return servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user))
 
 
 @router.post(BASE + "/skip", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def skip(sales_id: SalesId, body: SkipIn, app: AppDep, user: Agent) -> dict:
+def skip(sales_id: SalesId, body: SkipIn, app: AppDep, user: Agent) -> ChangeResult:
     """Skip one pending occurrence: it never ships (installments are shared out again)."""
     return _run(app, user, sales_id, body, Change("skip", seq=body.seq, reason=body.reason, line_no=body.line_no))
 
 
 @router.post(BASE + "/reschedule", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def reschedule(sales_id: SalesId, body: RescheduleIn, app: AppDep, user: Agent) -> dict:
+def reschedule(sales_id: SalesId, body: RescheduleIn, app: AppDep, user: Agent) -> ChangeResult:
     """Move one occurrence (or, with `following`, it and all later ones) to `date` or by `days`."""
     change = Change(
         "reschedule",
@@ -65,14 +65,14 @@ def reschedule(sales_id: SalesId, body: RescheduleIn, app: AppDep, user: Agent) 
 
 
 @router.post(BASE + "/substitute", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def substitute(sales_id: SalesId, body: SubstituteIn, app: AppDep, user: Agent) -> dict:
+def substitute(sales_id: SalesId, body: SubstituteIn, app: AppDep, user: Agent) -> ChangeResult:
     """Ship another item, at its price, for one pending occurrence."""
     change = Change("substitute", seq=body.seq, item_id=body.item_id, reason=body.reason, line_no=body.line_no)
     return _run(app, user, sales_id, body, change)
 
 
 @router.post(BASE + "/change-card", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent) -> dict:
+def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent) -> ChangeResult:
     """Charge a new card (tokenized by the gateway) from now on; declined installments are retried by the next
     process-payments; charges with an unknown outcome are looked up under their own key first."""
     change = Change(
@@ -87,20 +87,20 @@ def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent)
 
 
 @router.post(BASE + "/pause", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def pause(sales_id: SalesId, body: PauseIn, app: AppDep, user: Agent) -> dict:
+def pause(sales_id: SalesId, body: PauseIn, app: AppDep, user: Agent) -> ChangeResult:
     """Pause from a day: the occurrences shipping from then on are held until the order is resumed; the
     earlier pending ones still ship."""
     return _run(app, user, sales_id, body, Change("pause", on=body.from_, reason=body.reason, line_no=body.line_no))
 
 
 @router.post(BASE + "/resume", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def resume(sales_id: SalesId, body: ResumeIn, app: AppDep, user: Agent) -> dict:
+def resume(sales_id: SalesId, body: ResumeIn, app: AppDep, user: Agent) -> ChangeResult:
     """Resume a paused order: pending occurrences from the pause on move by its length."""
     return _run(app, user, sales_id, body, Change("resume", on=body.on, reason=body.reason, line_no=body.line_no))
 
 
 @router.post(BASE + "/cancel", response_model=ChangeOut, responses=CHANGE_ERRORS)
-def cancel(sales_id: SalesId, body: CancelIn, app: AppDep, user: Agent) -> dict:
+def cancel(sales_id: SalesId, body: CancelIn, app: AppDep, user: Agent) -> ChangeResult:
     """Cancel from a day: pending occurrences and unpaid installments are cancelled, what was paid and not
     shipped is refunded; close-orders then closes the order."""
     return _run(app, user, sales_id, body, Change("cancel", on=body.from_, reason=body.reason, line_no=body.line_no))

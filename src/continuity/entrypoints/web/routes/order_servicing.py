@@ -45,6 +45,7 @@ from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import env, format_day, render
 from continuity.services import history, payment_entry, servicing
 from continuity.services.projection import load, order_projection
+from continuity.services.servicing import ChangeResult
 
 router = APIRouter(include_in_schema=False)
 MAX_FIELD = 200
@@ -410,7 +411,7 @@ def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict:
     }
 
 
-def digest(result: dict) -> str:
+def digest(result: ChangeResult) -> str:
     """A fingerprint of what a preview promised (its ``after`` and refund), checked again on Save."""
     promised = {
         "after": {k: v for k, v in result["after"].items() if k != "as_of"},
@@ -420,7 +421,7 @@ def digest(result: dict) -> str:
     return hashlib.sha256(json.dumps(promised, sort_keys=True).encode()).hexdigest()
 
 
-def preview_view(context: dict, result: dict) -> dict:
+def preview_view(context: dict, result: ChangeResult) -> dict:
     names = context["names"]
     before = projection_view(result["before"], names)
     after = projection_view(result["after"], names)
