@@ -157,10 +157,11 @@ def _ensure_demo(engine: Engine, today: date) -> None:
     with engine.connect() as conn:
         has_items = conn.execute(text("SELECT COUNT(*) FROM items")).scalar_one() > 0
     if not has_items:
+        from continuity.adapters.clock import SystemClock
         from continuity.adapters.unit_of_work import SqlUnitOfWork
         from continuity.services.demo import load_demo
 
-        load_demo(partial(SqlUnitOfWork, engine), today)
+        load_demo(partial(SqlUnitOfWork, engine, SystemClock()), today)
 
 
 def _program(conn: Connection, program_id: str) -> dict:

@@ -97,10 +97,10 @@ class App:
             clock=self.clock,
             runs=JobRunStore(self.engine),
             child_orders=ChildOrderStore(self.engine),
-            payments=PaymentStore(self.engine),
-            schedules=ScheduleStore(self.engine),
+            payments=PaymentStore(self.engine, self.clock),
+            schedules=ScheduleStore(self.engine, self.clock),
             outbox=OutboxStore(self.engine),
-            lifecycle=LifecycleStore(self.engine),
+            lifecycle=LifecycleStore(self.engine, self.clock),
             mailer=mailer,
             card_expiry=self.card_expiry_reads(),
             stale_after_seconds=stale_after_seconds,
@@ -116,7 +116,7 @@ def bootstrap(
     _configure_logging(settings)
     engine = make_engine(settings.database_url)
     clock = clock or (FixedClock(settings.today) if settings.today else SystemClock())
-    return App(settings, engine, partial(SqlUnitOfWork, engine), gateway or _gateway(settings, engine), clock)
+    return App(settings, engine, partial(SqlUnitOfWork, engine, clock), gateway or _gateway(settings, engine), clock)
 
 
 def _gateway(settings: Settings, engine: Engine) -> PaymentGateway:

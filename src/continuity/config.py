@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict
 
 from continuity.domain.errors import ValidationFailed
 
@@ -102,7 +103,14 @@ def _bytes(variable: str, default: int) -> int:
     return int(value)
 
 
-def _gateway_settings() -> dict:
+class _GatewaySettings(TypedDict):
+    gateway_concurrency: int
+    gateway_rate: float
+    test_gateway_latency_ms: int
+    test_gateway_jitter_ms: int
+
+
+def _gateway_settings() -> _GatewaySettings:
     return {
         "gateway_concurrency": _whole("CONTINUITY_GATEWAY_CONCURRENCY", 32, 1, MAX_GATEWAY_CONCURRENCY, "calls"),
         "gateway_rate": _rate("CONTINUITY_GATEWAY_RATE", 80),
@@ -145,12 +153,21 @@ def _flag(variable: str) -> bool:
     raise ValidationFailed(f"{variable} must be on or off (1/0, true/false, yes/no), not {value!r}", "setting_invalid")
 
 
-def _stripe_settings() -> dict:
+class _StripeSettings(TypedDict):
+    gateway: str
+    stripe_api_key: str | None
+    stripe_publishable_key: str | None
+    stripe_api_base: str
+    stripe_js_url: str
+    stripe_key_prefix: str
+
+
+def _stripe_settings() -> _StripeSettings:
     """CONTINUITY_GATEWAY (test or stripe) and, for stripe, its keys and addresses."""
     gateway = (os.environ.get("CONTINUITY_GATEWAY") or "test").strip().lower()
     if gateway not in ("test", "stripe"):
         raise ValidationFailed(f"CONTINUITY_GATEWAY must be test or stripe, not {gateway!r}", "setting_invalid")
-    values = {
+    values: _StripeSettings = {
         "gateway": gateway,
         "stripe_api_key": (os.environ.get("CONTINUITY_STRIPE_API_KEY") or "").strip() or None,
         "stripe_publishable_key": (os.environ.get("CONTINUITY_STRIPE_PUBLISHABLE_KEY") or "").strip() or None,

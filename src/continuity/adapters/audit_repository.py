@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, insert, select
 
 from continuity.adapters.orm_servicing import audit_entries
 from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
+from continuity.services.ports import Clock
 
 
 class AuditRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn = conn
+        self.clock = clock
 
     def add(self, entry: AuditEntry, now: datetime | None = None) -> None:
         self.add_all([entry], now)
 
     def add_all(self, entries: list[AuditEntry], now: datetime | None = None) -> None:
-        """Append entries; ``now`` is the caller's clock (the wall clock when a service has none)."""
-        now = now or datetime.now(UTC)
+        """Append entries at ``now`` (the unit of work's clock when the caller gives none)."""
+        now = now or self.clock.now()
         if entries:
             self.conn.execute(insert(audit_entries), [_row(e, now) for e in entries])
 

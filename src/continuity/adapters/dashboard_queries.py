@@ -7,8 +7,9 @@ inside a sub-select and summed with GROUP BY, whatever the number of orders.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal, select, union_all
 
 from continuity.adapters import orm
 
@@ -24,12 +25,12 @@ NOT_SHIPPING = ("cancelled", "skipped")
 NEEDS_ATTENTION = ("declined", "unknown")
 
 
-def _week(column, starts: list[date]):  # type: ignore[no-untyped-def]
+def _week(column: ColumnElement[date], starts: list[date]) -> ColumnElement[int]:
     """The 0-based week of ``column`` among consecutive week starts (``starts[-1]`` ends the range)."""
     return case(*[(column < starts[k + 1], k) for k in range(len(starts) - 1)])
 
 
-def _in_range(column, starts: list[date]):  # type: ignore[no-untyped-def]
+def _in_range(column: ColumnElement[date], starts: list[date]) -> ColumnElement[bool]:
     return and_(column >= starts[0], column < starts[-1])
 
 
@@ -74,7 +75,7 @@ class DashboardQueries:
         with self.engine.connect() as conn:
             return [(r[0], r[1], int(r[2])) for r in conn.execute(query)]
 
-    def payments_needing_attention(self, limit: int) -> tuple[list[dict], int]:
+    def payments_needing_attention(self, limit: int) -> tuple[list[dict[str, object]], int]:
         """Declined or unresolved installments and order payments (of orders still on hold), oldest
         due first, with the customer; and how many there are in all."""
         rows = union_all(_installments_query(), _order_payments_query()).subquery()
@@ -85,7 +86,8 @@ class DashboardQueries:
         return found, total
 
 
-def _installments_query():  # type: ignore[no-untyped-def]
+# Select[Any]: SQLAlchemy types the columns of a Core Table as Column[Any]
+def _installments_query() -> Select[Any]:
     parent = S.alias("parent")
     return (
         select(
@@ -106,7 +108,7 @@ def _installments_query():  # type: ignore[no-untyped-def]
     )
 
 
-def _order_payments_query():  # type: ignore[no-untyped-def]
+def _order_payments_query() -> Select[Any]:
     return (
         select(
             literal("order_payment").label("kind"),

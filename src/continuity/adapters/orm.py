@@ -32,11 +32,11 @@ metadata = MetaData(
 )
 
 
-def _money(name: str, nullable: bool = False) -> Column:
+def _money(name: str, nullable: bool = False) -> Column[int]:
     return Column(f"{name}_minor", BigInteger, nullable=nullable)
 
 
-def _currency() -> Column:
+def _currency() -> Column[str]:
     return Column("currency", String(3), nullable=False)
 
 

@@ -1,7 +1,7 @@
 """Tables of the servicing change, on the shared metadata of continuity.adapters.orm.
 
 ``audit_entries`` is append-only: the database itself refuses UPDATE and DELETE on it (triggers,
-created by migration 0003 and, for schemas built with ``metadata.create_all``, by the DDL below).
+created by migration 0003 and, for schemas built with ``metadata.create_all``, by the listener below).
 ``schedule_adjustments`` holds the servicing changes of a continuity line (skip, reschedule,
 substitute, pause, cancel) so that every job that expands the program's plan (extend-lines,
 continuity-update) and the projection apply them the same way.
@@ -9,7 +9,7 @@ continuity-update) and the projection apply them the same way.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, BigInteger, Column, Date, DateTime, Index, Integer, String, Table, Text, event
+from sqlalchemy import BigInteger, Column, Connection, Date, DateTime, Index, Integer, String, Table, Text, event
 
 from continuity.adapters.orm import metadata
 
@@ -70,8 +70,12 @@ DROP_APPEND_ONLY_POSTGRES = [
     "DROP FUNCTION IF EXISTS audit_entries_append_only()",
 ]
 
-# DDL(...): sqlalchemy leaves DDL.__init__ unannotated (an untyped third-party call)
-for _statement in APPEND_ONLY_SQLITE:
-    event.listen(audit_entries, "after_create", DDL(_statement).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
-for _statement in APPEND_ONLY_POSTGRES:
-    event.listen(audit_entries, "after_create", DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[no-untyped-call]
+
+def _append_only(target: Table, connection: Connection, **kw: object) -> None:
+    """The triggers, after ``metadata.create_all`` made the table (SQLite and PostgreSQL)."""
+    statements = {"sqlite": APPEND_ONLY_SQLITE, "postgresql": APPEND_ONLY_POSTGRES}.get(connection.dialect.name, [])
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+event.listen(audit_entries, "after_create", _append_only)

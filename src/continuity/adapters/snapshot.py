@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, Table, and_, create_engine, event, func, inspect, or_, select
 from sqlalchemy.pool import NullPool
@@ -122,7 +123,7 @@ def copy_rows(conn: Connection, target: Engine, scope: OrderScope | None) -> dic
         tables.append(gateway_ledger)
     target_columns = _columns(target)
     with target.connect() as dst:
-        dst.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # parents and children arrive in any order
+        _pragma(dst, "foreign_keys=OFF")  # parents and children arrive in any order
         copied = {}
         with dst.begin():
             for table in tables:
@@ -130,8 +131,17 @@ def copy_rows(conn: Connection, target: Engine, scope: OrderScope | None) -> dic
                 query = _rows_of(table, names, scope) if names else None
                 if query is not None:
                     copied[table.name] = _copy_table(conn, dst, table, query)
-        dst.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        _pragma(dst, "foreign_keys=ON")
     return copied
+
+
+def _pragma(dst: Connection, setting: str) -> None:
+    """On the driver's connection, outside any transaction: SQLite ignores foreign_keys inside one (and
+    the engine begins one, BEGIN IMMEDIATE, before any statement sent through SQLAlchemy)."""
+    driver = dst.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the scratch copy's connection is closed")
+    driver.execute(f"PRAGMA {setting}")
 
 
 def _columns(bind: Connection | Engine) -> dict[str, list[str]]:
@@ -139,7 +149,7 @@ def _columns(bind: Connection | Engine) -> dict[str, list[str]]:
     return {name: [c["name"] for c in inspector.get_columns(name)] for name in inspector.get_table_names()}
 
 
-def _copy_table(conn: Connection, dst: Connection, table: Table, query: Select) -> int:
+def _copy_table(conn: Connection, dst: Connection, table: Table, query: Select[Any]) -> int:
     count = 0
     for part in conn.execute(query.execution_options(yield_per=BATCH)).partitions(BATCH):
         dst.execute(table.insert(), [dict(row._mapping) for row in part])
@@ -147,7 +157,8 @@ def _copy_table(conn: Connection, dst: Connection, table: Table, query: Select) 
     return count
 
 
-def _rows_of(table: Table, names: list[str], scope: OrderScope | None) -> Select | None:
+# Select[Any]: the columns picked are the tables' own (Column[Any] in SQLAlchemy), by name
+def _rows_of(table: Table, names: list[str], scope: OrderScope | None) -> Select[Any] | None:
     """The rows of ``table`` to copy; None leaves the table empty (not part of one order's world)."""
     query = select(*[table.c[n] for n in names])
     if scope is None or table.name in SETUP_TABLES:

@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 
 from sqlalchemy import BigInteger, Column, DateTime, Engine, MetaData, String, Table, Text, insert, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -117,11 +116,11 @@ class TestConnector:
         return self._call("refund", token, amount, idempotency_key)
 
     def lookup(self, idempotency_key: str) -> GatewayResult:
-        row = self._recorded(idempotency_key)
+        recorded = self._recorded(idempotency_key)
         self._wait()
-        if row is None:
+        if recorded is None:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no such transaction at the gateway")
-        return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
+        return recorded
 
     def _call(self, operation: str, token: str, amount: Money, key: str, authorization: str = "") -> GatewayResult:
         received = datetime.now(UTC)
@@ -129,11 +128,11 @@ class TestConnector:
             self._turned_away.add(key)
             self._wait()
             raise GatewayBusy("too many requests (the test card 4000000000000424)", retry_after=None)
-        row = self._record(operation, token, amount, key, authorization, received)  # a repeated key: its first row
+        result = self._record(operation, token, amount, key, authorization, received)  # a repeated key: the first
         self._wait()
         if _behaviour(token) == "timeout" and operation in ("authorize", "capture"):
             return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway did not answer in time")
-        return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
+        return result
 
     def _wait(self) -> None:
         """The time the gateway takes to answer: the latency, give or take the jitter."""
@@ -147,58 +146,55 @@ class TestConnector:
                 create_ledger(self.engine)
                 self._has_ledger = True
 
-    def _recorded(self, key: str):  # type: ignore[no-untyped-def]
+    def _recorded(self, key: str) -> GatewayResult | None:
+        """The answer recorded under ``key`` (None: no call under it reached the gateway)."""
         self._ledger()
+        t = gateway_ledger
         with self.engine.connect() as conn:
-            return conn.execute(select(gateway_ledger).where(gateway_ledger.c.idempotency_key == key)).first()
+            row = conn.execute(select(t.c.outcome, t.c.reference, t.c.reason).where(t.c.idempotency_key == key)).first()
+        return None if row is None else GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
 
     def _record(
-        self,
-        operation: str,
-        token: str,
-        amount: Money,
-        key: str,  # type: ignore[no-untyped-def]
-        authorization: str,
-        received: datetime,
-    ):
+        self, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
+    ) -> GatewayResult:
         self._ledger()
         with self._writes:
             return self._write(operation, token, amount, key, authorization, received)
 
     def _write(
-        self,
-        operation: str,
-        token: str,
-        amount: Money,
-        key: str,  # type: ignore[no-untyped-def]
-        authorization: str,
-        received: datetime,
-    ):
+        self, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
+    ) -> GatewayResult:
         declined = _behaviour(token) == "decline" and operation in ("authorize", "capture") and not authorization
         refusal = self._against(authorization, operation, token, amount) if authorization else ""
         if operation == "void" and authorization and not refusal:
             amount = self._left(authorization)
-        values = {
-            "idempotency_key": key,
-            "operation": operation,
-            "card_token": token,
-            "amount_minor": amount.minor,
-            "currency": amount.currency,
-            "outcome": (GatewayOutcome.DECLINED if declined or refusal else GatewayOutcome.APPROVED).value,
-            "reference": f"gw_{secrets.token_hex(6)}",
-            "reason": refusal or ("do not honour" if declined else ""),
-            "authorization_reference": authorization or None,
-            "received_at": received,
-        }
+        result = GatewayResult(
+            GatewayOutcome.DECLINED if declined or refusal else GatewayOutcome.APPROVED,
+            f"gw_{secrets.token_hex(6)}",
+            refusal or ("do not honour" if declined else ""),
+        )
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(gateway_ledger).values(**values))
-        except IntegrityError:  # the same key arrived twice at once: the first call wins, this one replays it
-            row = self._recorded(key)
-            if row is None:
+                conn.execute(
+                    insert(gateway_ledger).values(
+                        idempotency_key=key,
+                        operation=operation,
+                        card_token=token,
+                        amount_minor=amount.minor,
+                        currency=amount.currency,
+                        outcome=result.outcome.value,
+                        reference=result.reference,
+                        reason=result.reason,
+                        authorization_reference=authorization or None,
+                        received_at=received,
+                    )
+                )
+        except IntegrityError:  # a repeated key (also two at once): the first call's answer is replayed
+            recorded = self._recorded(key)
+            if recorded is None:
                 raise
-            return row
-        return SimpleNamespace(**values)
+            return recorded
+        return result
 
     def _against(self, reference: str, operation: str, token: str, amount: Money) -> str:
         """Why a capture or void of the authorization ``reference`` is refused ('' when it is not): it

@@ -29,8 +29,9 @@ class SqlUnitOfWork:
     servicing: ports.ServicingRepo
     authorizations: ports.AuthorizationRepo
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: ports.Clock) -> None:
         self.engine = engine
+        self.clock = clock  # the audit trail's time when a service gives none
 
     def __enter__(self) -> SqlUnitOfWork:
         self.conn = self.engine.connect()
@@ -41,7 +42,7 @@ class SqlUnitOfWork:
         self.order_queries = SalesOrderQueries(self.conn)
         self.users = UserRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
-        self.audit = AuditRepository(self.conn)
+        self.audit = AuditRepository(self.conn, self.clock)
         self.servicing = ServicingRepository(self.conn)
         self.authorizations = AuthorizationRepository(self.conn)
         return self

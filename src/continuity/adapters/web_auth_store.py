@@ -147,8 +147,8 @@ def _count_failure(conn: Connection, scope: str, key: str, now: datetime, forget
     )
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone-aware columns: they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
+    if value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)

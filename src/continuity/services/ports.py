@@ -435,5 +435,5 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-#: Opens a new unit of work (bootstrap: ``partial(SqlUnitOfWork, engine)``).
+#: Opens a new unit of work (bootstrap: ``partial(SqlUnitOfWork, engine, clock)``).
 UowFactory = Callable[[], UnitOfWork]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, DateTime, bindparam
 
@@ -17,6 +17,7 @@ _COLUMNS = "occurred_at, actor, actor_kind, entity, entity_key, sales_id, progra
 
 def audit_select(
     conn: Connection,
+    now: datetime,
     job: str,
     entity: str,
     action: str,
@@ -31,7 +32,7 @@ def audit_select(
     program_id: str = "NULL",
 ) -> int:
     """``INSERT INTO audit_entries SELECT … FROM source``: ``key``/``sales_id``/``before``/``after`` are
-    SQL expressions over ``source`` (a FROM … WHERE clause)."""
+    SQL expressions over ``source`` (a FROM … WHERE clause); ``now`` is the job's clock's."""
     return conn.execute(
         sql_text(
             f"INSERT INTO audit_entries ({_COLUMNS}) SELECT :audit_now, :audit_actor, 'job', :audit_entity, {key}, "
@@ -39,7 +40,7 @@ def audit_select(
         ).bindparams(bindparam("audit_now", type_=DateTime(timezone=True))),
         {
             **params,
-            "audit_now": datetime.now(UTC),
+            "audit_now": now,
             "audit_actor": f"job:{job}",
             "audit_entity": entity,
             "audit_action": action,
@@ -48,11 +49,10 @@ def audit_select(
     ).rowcount
 
 
-def audit_rows(conn: Connection, job: str, entries: list[AuditRow]) -> None:
-    """Entries built by a job in Python (one executemany)."""
+def audit_rows(conn: Connection, now: datetime, job: str, entries: list[AuditRow]) -> None:
+    """Entries built by a job in Python (one executemany); ``now`` is the job's clock's."""
     if not entries:
         return
-    now = datetime.now(UTC)
     conn.execute(
         sql_text(
             f"INSERT INTO audit_entries ({_COLUMNS}) VALUES (:now, :actor, 'job', :entity, :entity_key, :sales_id, "

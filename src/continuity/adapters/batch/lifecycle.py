@@ -4,7 +4,7 @@ the audit trail by one INSERT … SELECT with the change's own WHERE, in its tra
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
@@ -18,13 +18,15 @@ from continuity.adapters.batch.sql import (
     temp_table,
     transaction,
 )
+from continuity.services.ports import Clock
 
 _BY_CHILD = "ix_schedule_occurrences_child_sales_id"
 
 
 class LifecycleStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
+        self.clock = clock  # the audit entries' time
 
     def fulfil_due_children(self, as_of: date, item_id: str | None) -> int:
         """Stand-in for the warehouse: release and ship open child orders whose ship date has come."""
@@ -43,7 +45,7 @@ class LifecycleStore:
         params = {"as_of": as_of, "item_id": item_id}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_orders(conn, "fulfil-children", "shipped", where, params)
+            _audit_orders(conn, self.clock.now(), "fulfil-children", "shipped", where, params)
             return conn.execute(
                 sql_text(
                     "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
@@ -71,7 +73,7 @@ class LifecycleStore:
                 return 0
             invoicing = "SELECT sales_id FROM tmp_invoicing"
             where = "WHERE " + key_in(conn, "sales_id", invoicing) + " AND status = 'shipped'"
-            _audit_orders(conn, "invoice-shipped", "invoiced", where, {})
+            _audit_orders(conn, self.clock.now(), "invoice-shipped", "invoiced", where, {})
             conn.execute(
                 sql_text("UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where), {"as_of": as_of}
             )
@@ -81,6 +83,7 @@ class LifecycleStore:
             occurrences = "WHERE " + key_in(conn, "child_sales_id", invoicing) + " AND status = 'child_created'"
             audit_select(
                 conn,
+                self.clock.now(),
                 "invoice-shipped",
                 "occurrence",
                 "invoiced",
@@ -110,6 +113,7 @@ class LifecycleStore:
         into a scratch table; everything else is by key. What is read whole is the open parents' side
         (their continuity lines, and their orders through a partial index): never the child orders or
         their lines, which grow with every month of history."""
+        now = self.clock.now()
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
             temp_table(conn, "tmp_closing", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
@@ -123,6 +127,7 @@ class LifecycleStore:
             if lines:
                 audit_select(
                     conn,
+                    now,
                     "close-orders",
                     "line",
                     "closed",
@@ -136,7 +141,7 @@ class LifecycleStore:
                 )
                 conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + closing))
                 conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + closing))
-            lines += _close_ordinary_lines(conn)
+            lines += _close_ordinary_lines(conn, now)
             orders_where = (  # the open parents, through ix_sales_orders_open_parents (migration 0009)
                 "WHERE status = 'open' AND is_continuity_parent "
                 "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
@@ -146,6 +151,7 @@ class LifecycleStore:
             )
             audit_select(
                 conn,
+                now,
                 "close-orders",
                 "order",
                 "closed",
@@ -189,10 +195,11 @@ _CLOSABLE_ORDINARY = (
 )
 
 
-def _close_ordinary_lines(conn: Connection) -> int:
+def _close_ordinary_lines(conn: Connection, now: datetime) -> int:
     """A mixed order's ordinary lines close once the child order that ships them is invoiced and paid."""
     audit_select(
         conn,
+        now,
         "close-orders",
         "line",
         "closed",
@@ -206,10 +213,13 @@ def _close_ordinary_lines(conn: Connection) -> int:
     return conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + _CLOSABLE_ORDINARY)).rowcount
 
 
-def _audit_orders(conn: Connection, job: str, target: str, where: str, params: Mapping[str, object]) -> None:
+def _audit_orders(
+    conn: Connection, now: datetime, job: str, target: str, where: str, params: Mapping[str, object]
+) -> None:
     """One audit entry per child order the UPDATE with this ``where`` moves to ``target``."""
     audit_select(
         conn,
+        now,
         job,
         "order",
         target,

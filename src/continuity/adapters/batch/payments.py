@@ -27,6 +27,7 @@ from continuity.adapters.batch.sql import (
     typed_columns,
 )
 from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt, ClaimedChunk, ClaimKey, ClaimQuery
+from continuity.services.ports import Clock
 
 PARENT_PAYMENT_HOLD = "an installment of the parent order is declined or unresolved"
 OWN_PAYMENT_HOLD = "the charge for this shipment was declined or is unresolved"
@@ -152,8 +153,9 @@ _INSERT_ATTEMPTS = (
 
 
 class PaymentStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
+        self.clock = clock  # the audit entries' time
 
     def claim_due_installments(
         self,
@@ -245,7 +247,7 @@ class PaymentStore:
         params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_status(conn, job, "released", where, params, "open")
+            _audit_status(conn, self.clock.now(), job, "released", where, params, "open")
             return conn.execute(
                 sql_text("UPDATE sales_orders SET status = 'open', hold_reason = '' " + where), params
             ).rowcount
@@ -282,7 +284,7 @@ class PaymentStore:
             held = 0
             for where, reason, params in steps:
                 params["reason"] = reason
-                _audit_status(conn, job, "held", where, params, "on_hold", reason)
+                _audit_status(conn, self.clock.now(), job, "held", where, params, "on_hold", reason)
                 held += conn.execute(
                     sql_text("UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason " + where), params
                 ).rowcount
@@ -394,10 +396,18 @@ def _ids_table(conn: Connection, ids: list[str]) -> None:
 
 
 def _audit_status(
-    conn: Connection, job: str, action: str, where: str, params: Mapping[str, object], target: str, reason: str = ""
+    conn: Connection,
+    now: datetime,
+    job: str,
+    action: str,
+    where: str,
+    params: Mapping[str, object],
+    target: str,
+    reason: str = "",
 ) -> None:
     audit_select(
         conn,
+        now,
         job,
         "order",
         action,

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Date, Engine
 from continuity.adapters.batch.audit import audit_rows
 from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
 from continuity.services.jobs.records import AdjustmentRow, InstallmentRow, LineState, OccurrenceRow, ScheduleWrites
+from continuity.services.ports import Clock
 
 _LINE_COLUMNS = (
     "cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
@@ -20,8 +21,9 @@ _ADJUSTMENT_COLUMNS = ", ".join(f"a.{f.name}" for f in fields(AdjustmentRow))  #
 
 
 class ScheduleStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
+        self.clock = clock  # the audit entries' time
 
     def open_lines(
         self,
@@ -73,7 +75,7 @@ class ScheduleStore:
 
     def write(self, w: ScheduleWrites, job: str = "continuity-update") -> None:
         with transaction(self.engine) as conn:
-            audit_rows(conn, job, w.audit)
+            audit_rows(conn, self.clock.now(), job, w.audit)
             if w.deletes:
                 conn.execute(
                     sql_text(

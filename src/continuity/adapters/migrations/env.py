@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from alembic import context
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
+from sqlalchemy import Connection
 
 from continuity.adapters.db import make_engine
 from continuity.adapters.orm import metadata
@@ -20,13 +21,15 @@ def run_migrations() -> None:
         _run(connection)
         return
     url = os.environ.get("CONTINUITY_DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("no database: set CONTINUITY_DATABASE_URL (or sqlalchemy.url in alembic.ini)")
     engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -38,7 +41,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
 
 
-def _ours(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+def _ours(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
     """The test connector's ledger is its own table (it creates it), not a part of the schema to compare."""
     return not (type_ == "table" and name == LEDGER)
 
