@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from continuity.services.jobs.ports import (
     CardExpiryReads,
@@ -82,4 +82,4 @@ class JobDeps:
 @dataclass
 class JobOutcome:
     counts: dict[str, int]
-    details: list[dict[str, Any]] = field(default_factory=list)  # JSON objects, shown with the run
+    details: list[dict[str, object]] = field(default_factory=list)  # JSON objects, shown with the run

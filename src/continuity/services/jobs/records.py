@@ -203,7 +203,7 @@ class OutboxMessage:
     sales_id: str
     language: str
     email: str
-    payload: dict[str, Any]  # JSON
+    payload: dict[str, object]  # JSON
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ class JobRun:
     run_id: int
     name: str
     as_of: date
-    filters: dict[str, Any]
+    filters: dict[str, object]
     counts: dict[str, int]
     status: JobRunStatus
     error: str

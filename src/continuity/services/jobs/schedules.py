@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.calendar import add_days
@@ -163,7 +162,7 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
     """Push program changes into the pending occurrences of open parents; history is never rewritten."""
     plans = _Plans(deps)
     counts: Counter[str] = Counter(orders=0, added=0, changed=0, removed=0, installments_recomputed=0)
-    details: list[dict[str, Any]] = []
+    details: list[dict[str, object]] = []
     progress.start("continuity-update", None)
     after = None
     while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id):
@@ -201,7 +200,7 @@ class _LineChange:
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.removed or self.installments)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "sales_id": self.sales_id,
             "line_no": self.line_no,
