@@ -17,9 +17,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import stripe
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, SetupIntentCreateParams
 
 from continuity.adapters.stripe_answers import (
     AUTHENTICATION_REQUIRED,
@@ -35,10 +37,24 @@ from continuity.domain.money import Money
 from continuity.services.ports import CardSetup, GatewayCustomer, GatewayOutcome, GatewayResult
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KEY = "idempotency_key"  # metadata of every PaymentIntent and Refund we create
 CAPTURE_KEY = "capture_key"  # metadata set on a PaymentIntent just before we capture it
 BUSY_RETRIES, BUSY_PAUSE = 4, 0.2  # a 429 is sent again this many times, the pause doubled each time
+
+
+class _CardIntentParams(PaymentIntentCreateParams):
+    """The API's payment_method_types, which the SDK's typed parameters (stripe 16) no longer list but the
+    API and localstripe take: a card PaymentIntent then needs no redirect and no return_url."""
+
+    payment_method_types: list[str]
+
+
+class _CardSetupParams(SetupIntentCreateParams):
+    """The same for a SetupIntent."""
+
+    payment_method_types: list[str]
 
 
 class NoAnswer(Exception):
@@ -92,12 +108,13 @@ class StripeGateway:
 
     def card_setup(self, customer: GatewayCustomer) -> CardSetup:
         """A SetupIntent for an off-session card of this customer; the browser confirms it with Stripe.js."""
-        intent = self._send(
-            lambda: self.client.v1.setup_intents.create(
-                {"customer": self._customer_for(customer), "usage": "off_session", "payment_method_types": ["card"]}
-            )
-        )
-        return CardSetup(intent.client_secret, self.publishable_key, self.js_url)
+        params: _CardSetupParams = {
+            "customer": self._customer_for(customer),
+            "usage": "off_session",
+            "payment_method_types": ["card"],
+        }
+        intent = self._send(lambda: self.client.v1.setup_intents.create(params))
+        return CardSetup(intent.client_secret or "", self.publishable_key, self.js_url)
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
         if not payment_method.startswith("pm_"):
@@ -154,24 +171,22 @@ class StripeGateway:
         return GatewayResult(GatewayOutcome.DECLINED, "", NO_SUCH_TRANSACTION)
 
     # -- the calls ---------------------------------------------------------------------------------------
-    def _charge(self, token: str, amount: Money, key: str, capture_method: str) -> GatewayResult:
+    def _charge(
+        self, token: str, amount: Money, key: str, capture_method: Literal["automatic", "manual"]
+    ) -> GatewayResult:
         def create() -> GatewayResult:
-            intent = self._send(
-                lambda: self.client.v1.payment_intents.create(
-                    {
-                        "amount": amount.minor,
-                        "currency": amount.currency.lower(),
-                        "customer": self._customer_of(token),
-                        "payment_method": token,
-                        "payment_method_types": ["card"],  # cards only: no redirect, no return_url
-                        "confirm": True,
-                        "off_session": True,
-                        "capture_method": capture_method,
-                        "metadata": {KEY: key},
-                    },
-                    {"idempotency_key": key},
-                )
-            )
+            params: _CardIntentParams = {
+                "amount": amount.minor,
+                "currency": amount.currency.lower(),
+                "customer": self._customer_of(token),
+                "payment_method": token,
+                "payment_method_types": ["card"],  # cards only: no redirect, no return_url
+                "confirm": True,
+                "off_session": True,
+                "capture_method": capture_method,
+                "metadata": {KEY: key},
+            }
+            intent = self._send(lambda: self.client.v1.payment_intents.create(params, {"idempotency_key": key}))
             return intent_result(intent)
 
         return self._guard(key, create)
@@ -219,14 +234,7 @@ class StripeGateway:
             made += [r.id for r in mine]
             take = min(left, self._refundable(reference))
             if take > 0:
-                made.append(
-                    self._send(
-                        lambda intent=reference, part=take: self.client.v1.refunds.create(
-                            {"payment_intent": intent, "amount": part, "metadata": {KEY: key}},
-                            {"idempotency_key": f"{key}:{intent}"},
-                        )
-                    ).id
-                )
+                made.append(self._send(partial(self._refund_part, reference, take, key)).id)
                 left -= take
         if left > 0 and not made:
             return GatewayResult(GatewayOutcome.DECLINED, "", "no capture to refund at Stripe")
@@ -238,6 +246,12 @@ class StripeGateway:
             )
         return GatewayResult(GatewayOutcome.APPROVED, ",".join(made))
 
+    def _refund_part(self, reference: str, amount_minor: int, key: str) -> stripe.Refund:
+        return self.client.v1.refunds.create(
+            {"payment_intent": reference, "amount": amount_minor, "metadata": {KEY: key}},
+            {"idempotency_key": f"{key}:{reference}"},
+        )
+
     def _refundable(self, reference: str) -> int:
         """What the PaymentIntent took and has not given back (its charge's captured minus refunded)."""
         intent = self._send(lambda: self.client.v1.payment_intents.retrieve(reference, {"expand": ["latest_charge"]}))
@@ -245,7 +259,7 @@ class StripeGateway:
         if intent.status != "succeeded" or charge is None:
             return 0
         captured = getattr(charge, "amount_captured", None)
-        return (charge.amount if captured is None else captured) - (getattr(charge, "amount_refunded", 0) or 0)
+        return int(charge.amount if captured is None else captured) - int(getattr(charge, "amount_refunded", 0) or 0)
 
     def _refunds_of(self, reference: str, key: str) -> list[Any]:
         return [
@@ -284,7 +298,7 @@ class StripeGateway:
         found = self._search_customer(customer.account)
         if found:
             return found
-        params = {"name": customer.name, "metadata": {"account": customer.account}}
+        params: CustomerCreateParams = {"name": customer.name, "metadata": {"account": customer.account}}
         if customer.email:
             params["email"] = customer.email
         return self._send(
@@ -314,17 +328,17 @@ class StripeGateway:
         except stripe.InvalidRequestError:  # no search here (localstripe): scan the list
             return [i for i in self._all(self.client.v1.payment_intents.list, {"limit": 100}) if _meta(i, field) == key]
 
-    def _all(self, lister: Callable[..., Any], params: dict) -> Iterable[Any]:
-        page = self._send(lambda: lister(params))
+    def _all(self, lister: Callable[..., Any], params: dict[str, object]) -> Iterable[Any]:
+        """Every object of a list, page by page (``lister``: a Stripe service's ``list``)."""
+        page = self._send(partial(lister, params))
         while True:
             yield from page.data
             if not page.has_more or not page.data:
                 return
-            last = page.data[-1].id
-            page = self._send(lambda after=last: lister({**params, "starting_after": after}))
+            page = self._send(partial(lister, {**params, "starting_after": page.data[-1].id}))
 
     # -- transport ----------------------------------------------------------------------------------------
-    def _send(self, request: Callable[[], Any]) -> Any:
+    def _send(self, request: Callable[[], T]) -> T:
         """One request; a 429 again after a pause (Stripe did nothing); no response → NoAnswer."""
         pause = BUSY_PAUSE
         for retry in range(BUSY_RETRIES + 1):
@@ -371,8 +385,12 @@ def _captured_under(intents: list[Any], key: str) -> bool:
 
 
 def _meta(obj: Any, field: str) -> str:
+    """``obj``'s metadata ``field`` ('' when it has none)."""
     metadata = getattr(obj, "metadata", None)
-    return (metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata or {})).get(field, "")
+    if metadata is None:
+        return ""
+    values = metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata)
+    return str(values.get(field, ""))
 
 
 def _quoted(text: str) -> str:
