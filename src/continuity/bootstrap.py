@@ -29,9 +29,7 @@ from continuity.services.gateway_pool import PooledGateway
 from continuity.services.jobs.context import JobDeps
 from continuity.services.jobs.ports import CardExpiryReads, Mailer
 from continuity.services.order_entry import StartDateWindow
-from continuity.services.ports import Clock, PaymentGateway, UowFactory
-from continuity.services.simulation import ChargeRow, ChildOrderRow
-from continuity.services.web_auth import WebAuthStore
+from continuity.services.ports import ChargeRow, ChildOrderRow, Clock, PaymentGateway, UowFactory, WebAuthStore
 
 
 @dataclass

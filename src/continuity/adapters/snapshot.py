@@ -26,7 +26,7 @@ from continuity.adapters.orm import metadata, payment_attempts, sales_lines, sal
 from continuity.adapters.test_gateway import LEDGER, create_ledger, gateway_ledger
 from continuity.domain.errors import NotFound, RuleViolation
 from continuity.domain.money import Money
-from continuity.services.simulation import ChargeRow, ChildOrderRow
+from continuity.services.ports import ChargeRow, ChildOrderRow
 
 BATCH = 1000
 SETUP_TABLES = frozenset(

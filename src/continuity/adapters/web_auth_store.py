@@ -13,7 +13,7 @@ from continuity.adapters.orm_web import login_throttles, web_logins, web_session
 from continuity.adapters.user_repository import end_credentials, user_of
 from continuity.domain.login_throttle import Failures
 from continuity.domain.users import User
-from continuity.services.web_auth import Login, Session, ThrottleKeys
+from continuity.services.ports import Login, Session, ThrottleKeys
 
 ADDRESS, ACCOUNT = "address", "account"
 

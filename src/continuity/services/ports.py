@@ -11,6 +11,7 @@ from typing import Protocol
 from continuity.domain.audit import AuditEntry
 from continuity.domain.card import Card, Expiry
 from continuity.domain.customer import Customer
+from continuity.domain.login_throttle import Failures
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
@@ -433,6 +434,77 @@ class UnitOfWork(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
     def commit(self) -> None: ...
+
+
+# -- web logins and sessions (adapters/web_auth_store) --------------------------------------------------
+@dataclass(frozen=True)
+class Login:
+    user: User
+    password_hash: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Session:
+    session_hash: str
+    user: User
+    csrf_token: str
+    language: str | None
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ThrottleKeys:
+    """SHA-256 of the client address and of the name tried: neither is stored in clear."""
+
+    address: str
+    account: str
+
+
+class WebAuthStore(Protocol):
+    def user_named(self, name: str) -> User | None: ...
+    def login(self, name: str) -> Login | None: ...
+    def replace_password(self, user_id: int, password_hash: str, now: datetime) -> bool: ...
+    def rehash_password(self, user_id: int, password_hash: str, now: datetime) -> None: ...
+    def failures(self, keys: ThrottleKeys) -> tuple[Failures | None, Failures | None]: ...
+    def record_failure(self, keys: ThrottleKeys, now: datetime, forget_before: datetime) -> None: ...
+    def clear_failures(self, keys: ThrottleKeys) -> None: ...
+    def add_session(
+        self, session_hash: str, user_id: int, csrf_token: str, language: str | None, now: datetime
+    ) -> None: ...
+    def session(self, session_hash: str) -> Session | None: ...
+    def touch_session(self, session_hash: str, now: datetime) -> None: ...
+    def delete_session(self, session_hash: str) -> None: ...
+    def set_language(self, session_hash: str, user_id: int, language: str) -> None: ...
+
+
+# -- what a simulation reads back from its copy (adapters/snapshot) ---------------------------------------
+@dataclass(frozen=True)
+class ChildOrderRow:
+    sales_id: str
+    parent_sales_id: str
+    created_on: date
+    ship_date: date | None  # the earliest ship date of its occurrences
+    shipped_on: date | None
+    status: str
+    items: tuple[tuple[str, int], ...]  # (item_id, quantity) per line
+
+    @property
+    def quantity(self) -> int:
+        return sum(q for _, q in self.items)
+
+
+@dataclass(frozen=True)
+class ChargeRow:
+    """One gateway attempt to take (capture) or give back (refund) money."""
+
+    as_of: date
+    sales_id: str
+    seq: int
+    operation: str  # capture / refund
+    status: str  # approved / declined / unknown / pending
+    amount: Money
 
 
 #: Opens a new unit of work (bootstrap: ``partial(SqlUnitOfWork, engine, clock)``).

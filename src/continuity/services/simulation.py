@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NotRequired, TypedDict
 
@@ -18,7 +17,7 @@ from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
 from continuity.services.jobs.context import JobDeps, JobRequest, NoProgress, Progress
 from continuity.services.jobs.registry import run_all
-from continuity.services.ports import Clock
+from continuity.services.ports import ChargeRow, ChildOrderRow, Clock
 
 
 class SimulationClock:
@@ -33,33 +32,6 @@ class SimulationClock:
 
     def now(self) -> datetime:
         return self.base.now() + timedelta(days=(self.day - self.start).days)
-
-
-@dataclass(frozen=True)
-class ChildOrderRow:
-    sales_id: str
-    parent_sales_id: str
-    created_on: date
-    ship_date: date | None  # the earliest ship date of its occurrences
-    shipped_on: date | None
-    status: str
-    items: tuple[tuple[str, int], ...]  # (item_id, quantity) per line
-
-    @property
-    def quantity(self) -> int:
-        return sum(q for _, q in self.items)
-
-
-@dataclass(frozen=True)
-class ChargeRow:
-    """One gateway attempt to take (capture) or give back (refund) money."""
-
-    as_of: date
-    sales_id: str
-    seq: int
-    operation: str  # capture / refund
-    status: str  # approved / declined / unknown / pending
-    amount: Money
 
 
 def simulation_days(start: date, months: int) -> list[date]:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from continuity.domain.errors import NotFound, ValidationFailed
-from continuity.domain.login_throttle import Failures, ThrottlePolicy
+from continuity.domain.login_throttle import ThrottlePolicy
 from continuity.domain.users import User
-from continuity.services.ports import Clock
+from continuity.services.ports import Clock, Session, ThrottleKeys, WebAuthStore
 
 THROTTLE = ThrottlePolicy()
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -31,48 +30,6 @@ MAX_NAME = 100
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")  # same parameters as every real hash
-
-
-@dataclass(frozen=True)
-class Login:
-    user: User
-    password_hash: str
-    language: str | None
-
-
-@dataclass(frozen=True)
-class Session:
-    session_hash: str
-    user: User
-    csrf_token: str
-    language: str | None
-    created_at: datetime
-    last_seen_at: datetime
-
-
-@dataclass(frozen=True)
-class ThrottleKeys:
-    """SHA-256 of the client address and of the name tried: neither is stored in clear."""
-
-    address: str
-    account: str
-
-
-class WebAuthStore(Protocol):
-    def user_named(self, name: str) -> User | None: ...
-    def login(self, name: str) -> Login | None: ...
-    def replace_password(self, user_id: int, password_hash: str, now: datetime) -> bool: ...
-    def rehash_password(self, user_id: int, password_hash: str, now: datetime) -> None: ...
-    def failures(self, keys: ThrottleKeys) -> tuple[Failures | None, Failures | None]: ...
-    def record_failure(self, keys: ThrottleKeys, now: datetime, forget_before: datetime) -> None: ...
-    def clear_failures(self, keys: ThrottleKeys) -> None: ...
-    def add_session(
-        self, session_hash: str, user_id: int, csrf_token: str, language: str | None, now: datetime
-    ) -> None: ...
-    def session(self, session_hash: str) -> Session | None: ...
-    def touch_session(self, session_hash: str, now: datetime) -> None: ...
-    def delete_session(self, session_hash: str) -> None: ...
-    def set_language(self, session_hash: str, user_id: int, language: str) -> None: ...
 
 
 class LoginRefused(Exception):

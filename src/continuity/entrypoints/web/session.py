@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from continuity.domain.users import User
 from continuity.entrypoints.web import i18n
 from continuity.services import web_auth
-from continuity.services.ports import Clock
+from continuity.services.ports import Clock, Session, WebAuthStore
 
 SESSION_COOKIE = "continuity_session"
 CSRF_COOKIE = "continuity_csrf"  # the CSRF token of a visitor who is not logged in (login form, language)
@@ -22,7 +22,7 @@ _NOT_LOADED = object()
 
 @dataclass
 class WebState:
-    store: web_auth.WebAuthStore
+    store: WebAuthStore
     clock: Clock
     idle_timeout: timedelta
     max_age: timedelta  # CONTINUITY_SESSION_MAX_HOURS
@@ -32,7 +32,7 @@ def web_state(request: Request) -> WebState:
     return request.app.state.web
 
 
-def session_of(request: Request) -> web_auth.Session | None:
+def session_of(request: Request) -> Session | None:
     cached = getattr(request.state, "web_session", _NOT_LOADED)
     if cached is _NOT_LOADED:
         state = web_state(request)
