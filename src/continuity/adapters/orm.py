@@ -40,6 +40,11 @@ def _currency() -> Column[str]:
     return Column("currency", String(3), nullable=False)
 
 
+def _partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of the rows ``where`` holds only, on SQLite and PostgreSQL alike."""
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+
+
 continuity_parameters = Table(
     "continuity_parameters",
     metadata,
@@ -168,27 +173,11 @@ sales_orders = Table(
     Column("invoiced_on", Date, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # the few orders with a hold reason, for the jobs that release holds (migration 0008)
-    Index(
-        "ix_sales_orders_held",
-        "sales_id",
-        sqlite_where=text("hold_reason <> ''"),
-        postgresql_where=text("hold_reason <> ''"),
-    ),
+    _partial_index("ix_sales_orders_held", "sales_id", where="hold_reason <> ''"),
     # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
-    Index(
-        "ix_sales_orders_shipped",
-        "shipped_on",
-        "sales_id",
-        sqlite_where=text("status = 'shipped'"),
-        postgresql_where=text("status = 'shipped'"),
-    ),
+    _partial_index("ix_sales_orders_shipped", "shipped_on", "sales_id", where="status = 'shipped'"),
     # the open parent orders, for close-orders (migration 0009)
-    Index(
-        "ix_sales_orders_open_parents",
-        "sales_id",
-        sqlite_where=text("status = 'open' AND is_continuity_parent"),
-        postgresql_where=text("status = 'open' AND is_continuity_parent"),
-    ),
+    _partial_index("ix_sales_orders_open_parents", "sales_id", where="status = 'open' AND is_continuity_parent"),
 )
 
 sales_lines = Table(
@@ -259,12 +248,7 @@ payments = Table(
     Column("status", String(20), nullable=False),
     Column("reason", Text, nullable=False),
     # the few submit authorizations not yet settled (migration 0010)
-    Index(
-        "ix_payments_authorized",
-        "payment_id",
-        sqlite_where=text("status = 'authorized'"),
-        postgresql_where=text("status = 'authorized'"),
-    ),
+    _partial_index("ix_payments_authorized", "payment_id", where="status = 'authorized'"),
 )
 
 _CLAIMABLE = "status IN ('not_submitted', 'authorized', 'declined')"
@@ -287,21 +271,8 @@ installments = Table(
     Index("ix_installments_due", "status", "due_date"),
     Index("ix_installments_parent", "parent_sales_id", "parent_line_no"),
     # what process-payments can still claim, in its claim order (migration 0005)
-    Index(
-        "ix_installments_claimable",
-        "due_date",
-        "sales_id",
-        "line_no",
-        "seq",
-        sqlite_where=text(_CLAIMABLE),
-        postgresql_where=text(_CLAIMABLE),
-    ),
-    Index(
-        "ix_installments_authorization",
-        "authorization_key",
-        sqlite_where=text("authorization_key IS NOT NULL"),
-        postgresql_where=text("authorization_key IS NOT NULL"),
-    ),
+    _partial_index("ix_installments_claimable", "due_date", "sales_id", "line_no", "seq", where=_CLAIMABLE),
+    _partial_index("ix_installments_authorization", "authorization_key", where="authorization_key IS NOT NULL"),
 )
 
 payment_attempts = Table(
@@ -324,11 +295,8 @@ payment_attempts = Table(
     Column("authorization_reference", String(80), nullable=True),  # a capture: the authorization it settles
     Column("as_of", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Index(
-        "ix_payment_attempts_authorization",
-        "authorization_reference",
-        sqlite_where=text("authorization_reference IS NOT NULL"),
-        postgresql_where=text("authorization_reference IS NOT NULL"),
+    _partial_index(
+        "ix_payment_attempts_authorization", "authorization_reference", where="authorization_reference IS NOT NULL"
     ),
     UniqueConstraint(
         "subject", "sales_id", "line_no", "seq", "operation", "attempt_no", name="uq_payment_attempts_natural"
