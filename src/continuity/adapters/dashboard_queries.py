@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Engine, Select, Table, and_, case, func, literal, select, union_all
 
 from continuity.adapters import orm
 
@@ -87,42 +87,39 @@ class DashboardQueries:
 
 
 # Select[Any]: SQLAlchemy types the columns of a Core Table as Column[Any]
+def _needing_attention(
+    kind: str, charges: Table, parent_sales_id: ColumnElement[Any], seq: ColumnElement[Any], due: ColumnElement[Any]
+) -> Select[Any]:
+    """The ``charges`` declined or unresolved, as rows of the union (one column list for both kinds) with
+    their customer's account and name; the caller joins the customer in."""
+    return select(
+        literal(kind).label("kind"),
+        charges.c.sales_id,
+        parent_sales_id.label("parent_sales_id"),
+        seq.label("seq"),
+        due.label("due_date"),
+        charges.c.amount_minor,
+        charges.c.currency,
+        charges.c.status,
+        C.c.account,
+        C.c.name,
+    ).where(charges.c.status.in_(NEEDS_ATTENTION))
+
+
 def _installments_query() -> Select[Any]:
     parent = S.alias("parent")
     return (
-        select(
-            literal("installment").label("kind"),
-            I.c.sales_id,
-            I.c.parent_sales_id,
-            I.c.seq,
-            I.c.due_date,
-            I.c.amount_minor,
-            I.c.currency,
-            I.c.status,
-            C.c.account,
-            C.c.name,
-        )
+        _needing_attention("installment", I, I.c.parent_sales_id, I.c.seq, I.c.due_date)
         .join(parent, parent.c.sales_id == I.c.parent_sales_id)
         .join(C, C.c.account == parent.c.account)
-        .where(I.c.status.in_(NEEDS_ATTENTION))
     )
 
 
 def _order_payments_query() -> Select[Any]:
+    """Payments of orders still on hold (their order date is when they were due)."""
     return (
-        select(
-            literal("order_payment").label("kind"),
-            P.c.sales_id,
-            P.c.sales_id.label("parent_sales_id"),
-            P.c.payment_id.label("seq"),
-            S.c.order_date.label("due_date"),
-            P.c.amount_minor,
-            P.c.currency,
-            P.c.status,
-            C.c.account,
-            C.c.name,
-        )
+        _needing_attention("order_payment", P, P.c.sales_id, P.c.payment_id, S.c.order_date)
         .join(S, S.c.sales_id == P.c.sales_id)
         .join(C, C.c.account == S.c.account)
-        .where(P.c.status.in_(NEEDS_ATTENTION), S.c.status == "on_hold")
+        .where(S.c.status == "on_hold")
     )
