@@ -129,16 +129,19 @@ class ProductDoc(_Doc):
         )
 
 
+_DEFAULT = ContinuityParameters()  # the domain's defaults, the documents' too
+
+
 class ParametersDoc(_Doc):
     """The continuity parameters; a document that names only some changes only those (apply_to)."""
 
-    repeat_threshold: int = 3
-    delivery_lead_days: int = 5
-    max_child_orders_per_run: int = 0
-    authorize_child_orders: bool = False
-    reauthorization_limit: int = 3
-    upcoming_charge_notice_days: int = 3
-    card_expiry_notice_days: int = 14
+    repeat_threshold: int = _DEFAULT.repeat_threshold
+    delivery_lead_days: int = _DEFAULT.delivery_lead_days
+    max_child_orders_per_run: int = _DEFAULT.max_child_orders_per_run
+    authorize_child_orders: bool = _DEFAULT.authorize_child_orders
+    reauthorization_limit: int = _DEFAULT.reauthorization_limit
+    upcoming_charge_notice_days: int = _DEFAULT.upcoming_charge_notice_days
+    card_expiry_notice_days: int = _DEFAULT.card_expiry_notice_days
 
     def to_domain(self) -> ContinuityParameters:
         """Every parameter: the ones not named take their defaults (a whole document, e.g. a form)."""
