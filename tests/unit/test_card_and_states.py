@@ -324,11 +324,14 @@ def test_a_refused_move_leaves_the_order_as_it_was():
 
 PS = PaymentStatus
 #: One table for order payments and installments. A declined payment may be retried (and decline again).
+#: A charge is in flight from its attempt's commit until its answer is recorded (never cancelled meanwhile);
+#: an unknown one stays unknown while lookups get no answer.
 PAYMENT_MOVES = {
-    PS.NOT_SUBMITTED: {PS.AUTHORIZED, PS.DECLINED, PS.UNKNOWN, PS.PAID, PS.CANCELLED},
-    PS.DECLINED: {PS.AUTHORIZED, PS.DECLINED, PS.UNKNOWN, PS.PAID, PS.CANCELLED},
-    PS.UNKNOWN: {PS.AUTHORIZED, PS.DECLINED, PS.PAID, PS.CANCELLED},
-    PS.AUTHORIZED: {PS.PAID, PS.CANCELLED},
+    PS.NOT_SUBMITTED: {PS.IN_FLIGHT, PS.AUTHORIZED, PS.DECLINED, PS.UNKNOWN, PS.PAID, PS.CANCELLED},
+    PS.DECLINED: {PS.IN_FLIGHT, PS.AUTHORIZED, PS.DECLINED, PS.UNKNOWN, PS.PAID, PS.CANCELLED},
+    PS.IN_FLIGHT: {PS.AUTHORIZED, PS.DECLINED, PS.UNKNOWN, PS.PAID},
+    PS.UNKNOWN: {PS.AUTHORIZED, PS.DECLINED, PS.UNKNOWN, PS.PAID, PS.CANCELLED},
+    PS.AUTHORIZED: {PS.IN_FLIGHT, PS.PAID, PS.CANCELLED},
     PS.PAID: set(),
     PS.CANCELLED: set(),
 }

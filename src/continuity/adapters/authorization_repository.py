@@ -6,8 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, text
 
-from continuity.adapters.order_repository import attempt_key
+from continuity.adapters import sql_rules as R
+from continuity.domain.payments import IN_FLIGHT, UNANSWERED, AttemptStatus, PaymentStatus, attempt_key
+from continuity.domain.sales_order import OrderStatus
 from continuity.services.ports import SettleableAuthorization
+
+_APPROVED, _AUTHORIZED = AttemptStatus.APPROVED, PaymentStatus.AUTHORIZED
 
 # Approved submit authorizations of authorized payments that hold no charge still to capture (no
 # installment linked to them authorized or unknown, no capture against them in flight), with what was
@@ -18,20 +22,20 @@ _SETTLEABLE = (
     "SELECT p.payment_id, p.sales_id, a.idempotency_key, a.card_token, a.gateway_reference, a.amount_minor, "
     "a.currency, (SELECT COALESCE(SUM(c.amount_minor), 0) FROM payment_attempts c "
     " WHERE c.authorization_reference = a.gateway_reference AND c.operation = 'capture' "
-    " AND c.status = 'approved') AS captured_minor, "
+    f" AND {R.equals('c.status', _APPROVED)}) AS captured_minor, "
     "(SELECT v.status FROM payment_attempts v WHERE v.subject = 'payment' AND v.sales_id = p.sales_id "
     " AND v.line_no = 0 AND v.seq = p.payment_id AND v.operation = 'void' ORDER BY v.attempt_id DESC LIMIT 1) "
     " AS release_status "
     "FROM payments p JOIN sales_orders so ON so.sales_id = p.sales_id "
     "JOIN payment_attempts a ON a.subject = 'payment' AND a.sales_id = p.sales_id AND a.line_no = 0 "
-    " AND a.seq = p.payment_id AND a.operation = 'authorize' AND a.status = 'approved' "
-    "WHERE p.status = 'authorized' AND so.is_continuity_parent "
-    "AND so.status NOT IN ('draft', 'submitting', 'on_hold'){only} "
-    "AND a.gateway_reference IS NOT NULL "
+    f" AND a.seq = p.payment_id AND a.operation = 'authorize' AND {R.equals('a.status', _APPROVED)} "
+    f"WHERE {R.equals('p.status', _AUTHORIZED)} AND so.is_continuity_parent "
+    f"AND {R.not_among('so.status', (OrderStatus.DRAFT, OrderStatus.SUBMITTING, OrderStatus.ON_HOLD))}"
+    "{only} AND a.gateway_reference IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.authorization_key = a.idempotency_key "
-    " AND i.status IN ('authorized', 'unknown')) "
+    f" AND {R.among('i.status', IN_FLIGHT | {_AUTHORIZED})}) "
     "AND NOT EXISTS (SELECT 1 FROM payment_attempts c WHERE c.authorization_reference = a.gateway_reference "
-    " AND c.operation = 'capture' AND c.status IN ('pending', 'unknown')) "
+    f" AND c.operation = 'capture' AND {R.among('c.status', UNANSWERED)}) "
     "ORDER BY p.payment_id"
 )
 
@@ -57,7 +61,8 @@ class AuthorizationRepository:
             text(
                 "INSERT INTO payment_attempts (idempotency_key, subject, sales_id, line_no, seq, operation, attempt_no, "
                 "card_token, amount_minor, currency, status, reason, authorization_reference, as_of, created_at) "
-                "VALUES (:key, 'payment', :sales_id, 0, :seq, 'void', 1, :token, :amount, :currency, 'pending', '', "
+                "VALUES (:key, 'payment', :sales_id, 0, :seq, 'void', 1, :token, :amount, :currency, "
+                f"{R.lit(AttemptStatus.PENDING)}, '', "
                 ":reference, :as_of, :now) ON CONFLICT DO NOTHING"
             ),
             {

@@ -11,17 +11,21 @@ from datetime import date
 
 from sqlalchemy import Engine
 
+from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.sql import sql_text, transaction
+from continuity.domain.card import month_index
+from continuity.domain.sales_order import LineStatus, OrderStatus
+from continuity.domain.schedule import OccurrenceStatus
 from continuity.services.jobs.records import CardExpiryCandidate, CardExpiryNotice
 
 _CANDIDATES = (
     "SELECT cl.sales_id, cl.line_no, so.account, cu.name, cu.language, cu.email, c.token, c.brand, c.last4, "
     "c.expiry_month, c.expiry_year, (SELECT MIN(o.ship_date) FROM schedule_occurrences o "
-    " WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no AND o.status = 'pending') AS next_ship "
-    "FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
+    f" WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no AND {R.equals('o.status', OccurrenceStatus.PENDING)})"
+    " AS next_ship FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
     "JOIN cards c ON c.token = cl.card_token JOIN customers cu ON cu.account = so.account "
-    "WHERE cl.status = 'open' AND so.status IN ('open', 'on_hold') "
-    "AND c.expiry_year * 12 + c.expiry_month < :month_index"
+    f"WHERE {R.equals('cl.status', LineStatus.OPEN)} AND {R.among('so.status', (OrderStatus.OPEN, OrderStatus.ON_HOLD))} "
+    f"AND {R.card_expired('c')}"
 )
 
 
@@ -37,7 +41,7 @@ class CardExpiryQueries:
                 sql_text(
                     f"SELECT * FROM ({_CANDIDATES}) AS x WHERE next_ship <= :until ORDER BY next_ship, sales_id, line_no"
                 ),
-                {"month_index": expired_by.year * 12 + expired_by.month, "until": ships_until},
+                {"month_index": month_index(expired_by.year, expired_by.month), "until": ships_until},
             ).mappings()
             return [
                 CardExpiryCandidate(

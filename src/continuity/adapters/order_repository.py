@@ -7,13 +7,22 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, text, update
 
 from continuity.adapters import orm
 from continuity.adapters.orm_servicing import schedule_adjustments
+from continuity.adapters.sql_rules import invoicing_effects, update_status
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
-from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
+from continuity.domain.payments import (
+    CHARGES,
+    FINAL,
+    AttemptStatus,
+    Installment,
+    Payment,
+    PaymentStatus,
+    attempt_key,
+)
 from continuity.domain.sales_order import ContinuityTerms, LineStatus, OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import Occurrence, OccurrenceStatus, PlannedInstallment
 from continuity.domain.servicing import Adjustment, AdjustmentKind, Slot
@@ -99,11 +108,13 @@ class OrderRepository:
         return [_line(r) for r in rows]
 
     def save_header(self, order: SalesOrder) -> None:
+        t = orm.sales_orders
         self.conn.execute(
-            update(orm.sales_orders)
-            .where(orm.sales_orders.c.sales_id == order.sales_id)
-            .values(
-                status=order.status.value,
+            update_status(
+                t,
+                order.status,
+                t.c.sales_id == order.sales_id,
+                keep=True,
                 hold_reason=order.hold_reason,
                 currency=order.currency,
                 is_continuity_parent=order.is_continuity_parent,
@@ -115,28 +126,18 @@ class OrderRepository:
         ``move_to``): one conditional UPDATE, so of concurrent submits (or a submit and a payment change)
         exactly one wins — the row lock on PostgreSQL, the database lock on SQLite; the others see 0 rows."""
         t = orm.sales_orders
-        moved = self.conn.execute(
-            update(t)
-            .where(t.c.sales_id == sales_id, t.c.status.in_([s.value for s in statuses]))
-            .values(status=move_to.value if move_to else t.c.status)
-        )
-        return moved.rowcount == 1
+        still = (t.c.sales_id == sales_id, t.c.status.in_([s.value for s in statuses]))
+        if move_to is not None:
+            return self.conn.execute(update_status(t, move_to, *still)).rowcount == 1
+        return self.conn.execute(update(t).where(*still).values(hold_reason=t.c.hold_reason)).rowcount == 1
 
     def save_fulfilment(self, sales_id: str, status: OrderStatus, **values: object) -> None:
         """A child order's status with its dates/tracking; invoicing marks its occurrences invoiced."""
-        self.conn.execute(
-            update(orm.sales_orders)
-            .where(orm.sales_orders.c.sales_id == sales_id)
-            .values(status=status.value, **values)
-        )
+        t = orm.sales_orders
+        self.conn.execute(update_status(t, status, t.c.sales_id == sales_id, keep=True, **values))
         if status == OrderStatus.INVOICED:
-            t = orm.schedule_occurrences
-            self.conn.execute(update(t).where(t.c.child_sales_id == sales_id).values(status="invoiced"))
-            self.conn.execute(
-                update(orm.sales_lines)
-                .where(orm.sales_lines.c.sales_id == sales_id)
-                .values(status=LineStatus.CLOSED.value)
-            )
+            for statement in invoicing_effects("WHERE child_sales_id = :sales_id", "WHERE sales_id = :sales_id"):
+                self.conn.execute(text(statement), {"sales_id": sales_id})
 
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
         self.conn.execute(
@@ -257,13 +258,13 @@ class OrderRepository:
     ) -> None:
         """Move an installment; an authorized one names the authorization holding its money."""
         t = orm.installments
-        values: dict[str, object] = {"status": status.value}
+        values: dict[str, object] = {}
         if authorization_key is not None:
             values["authorization_key"] = authorization_key
         self.conn.execute(
-            update(t)
-            .where(t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq)
-            .values(**values)
+            update_status(
+                t, status, t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq, **values
+            )
         )
 
     def add_fulfilment_child(
@@ -353,10 +354,9 @@ class OrderRepository:
         ]
 
     def save_payment(self, payment: Payment) -> None:
+        t = orm.payments
         self.conn.execute(
-            update(orm.payments)
-            .where(orm.payments.c.payment_id == payment.payment_id)
-            .values(status=payment.status.value, reason=payment.reason)
+            update_status(t, payment.status, t.c.payment_id == payment.payment_id, keep=True, reason=payment.reason)
         )
 
     # -- attempts -----------------------------------------------------------------------
@@ -408,20 +408,13 @@ class OrderRepository:
     def finish_attempt(self, key: str, status: AttemptStatus, reason: str, reference: str) -> None:
         t = orm.payment_attempts
         self.conn.execute(
-            update(t)
-            .where(t.c.idempotency_key == key)
-            .values(status=status.value, reason=reason, gateway_reference=reference or None)
+            update_status(t, status, t.c.idempotency_key == key, reason=reason, gateway_reference=reference or None)
         )
 
     def attempts(self, sales_id: str) -> list[AttemptRecord]:
         t = orm.payment_attempts
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.attempt_id))
         return [_record(AttemptRecord, r) for r in rows]
-
-
-def attempt_key(subject: str, sales_id: str, line_no: int, seq: int, operation: str, attempt_no: int) -> str:
-    """The gateway idempotency key of an attempt: derived from its natural key, never random."""
-    return f"{subject}:{sales_id}:{line_no}:{seq}:{operation}:{attempt_no}"
 
 
 def _line(r: Row[Any]) -> SalesLine:
@@ -514,38 +507,44 @@ class ServicingRepository:
             price_minor=o.price.minor,
             currency=o.price.currency,
             ship_date=o.ship_date,
-            status=s.status.value,
             date_basis=o.basis,
             date_basis_args=json.dumps(o.basis_args, sort_keys=True, default=str),
         )
         if insert_it:
             return self.conn.execute(
-                insert(t).values(sales_id=sales_id, line_no=line_no, seq=o.seq, child_sales_id=None, **values)
+                insert(t).values(
+                    sales_id=sales_id, line_no=line_no, seq=o.seq, child_sales_id=None, status=s.status.value, **values
+                )
             ).rowcount
         # only a pending or paused row is ever changed: history is never rewritten
         open_ = (OccurrenceStatus.PENDING.value, OccurrenceStatus.PAUSED.value)
-        return self.conn.execute(
-            update(t)
-            .where(t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == o.seq, t.c.status.in_(open_))
-            .values(**values)
-        ).rowcount
+        where = (t.c.sales_id == sales_id, t.c.line_no == line_no, t.c.seq == o.seq, t.c.status.in_(open_))
+        return self.conn.execute(update_status(t, s.status, *where, keep=True, **values)).rowcount
 
     def set_line(self, sales_id: str, line_no: int, **values: object) -> None:
+        """A continuity line's terms; its status (``status=``) only as its transition table allows."""
         t = orm.continuity_lines
-        self.conn.execute(update(t).where(t.c.sales_id == sales_id, t.c.line_no == line_no).values(**values))
+        where = (t.c.sales_id == sales_id, t.c.line_no == line_no)
+        status = values.pop("status", None)
+        if status is not None:
+            self.conn.execute(update_status(t, LineStatus(status), *where, keep=True, **values))
+        elif values:
+            self.conn.execute(update(t).where(*where).values(**values))
 
     def set_installment(self, inst: Installment, amount: Money, status: PaymentStatus) -> int:
         """Change an installment that is still in the status it was read in; returns the rows changed."""
         t = orm.installments
         return self.conn.execute(
-            update(t)
-            .where(
+            update_status(
+                t,
+                status,
                 t.c.sales_id == inst.sales_id,
                 t.c.line_no == inst.line_no,
                 t.c.seq == inst.seq,
                 t.c.status == inst.status.value,
+                keep=True,
+                amount_minor=amount.minor,
             )
-            .values(amount_minor=amount.minor, status=status.value)
         ).rowcount
 
     def child_charges(self, sales_id: str) -> list[Installment]:
@@ -556,7 +555,7 @@ class ServicingRepository:
             .where(
                 t.c.parent_sales_id == sales_id,
                 t.c.sales_id != sales_id,
-                t.c.status.notin_([PaymentStatus.PAID.value, PaymentStatus.CANCELLED.value]),
+                t.c.status.notin_([s.value for s in FINAL]),
             )
             .order_by(t.c.sales_id)
         )
@@ -572,27 +571,13 @@ class ServicingRepository:
             for r in rows
         ]
 
-    def charges_in_flight(self, sales_id: str) -> set[tuple[int, int]]:
-        """(line_no, seq) of the order's installments with a charge attempt committed and its outcome not
-        recorded yet ('pending': a payment worker is at it or died; 'unknown': no answer yet)."""
-        t = orm.payment_attempts
-        rows = self.conn.execute(
-            select(t.c.line_no, t.c.seq).where(
-                t.c.sales_id == sales_id,
-                t.c.subject == "installment",
-                t.c.operation.in_(("capture", "authorize")),
-                t.c.status.in_((AttemptStatus.PENDING.value, AttemptStatus.UNKNOWN.value)),
-            )
-        )
-        return {(r.line_no, r.seq) for r in rows}
-
     def unknown_attempts(self, sales_id: str) -> list[AttemptRecord]:
         t = orm.payment_attempts
         rows = self.conn.execute(
             select(t).where(
                 t.c.sales_id == sales_id,
                 t.c.subject == "installment",
-                t.c.operation.in_(("capture", "authorize")),
+                t.c.operation.in_([op.value for op in CHARGES]),
                 t.c.status == AttemptStatus.UNKNOWN.value,
             )
         )

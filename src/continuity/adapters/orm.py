@@ -21,6 +21,8 @@ from sqlalchemy import (
     text,
 )
 
+from continuity.adapters.sql_rules import claimable_status
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -251,7 +253,7 @@ payments = Table(
     _partial_index("ix_payments_authorized", "payment_id", where="status = 'authorized'"),
 )
 
-_CLAIMABLE = "status IN ('not_submitted', 'authorized', 'declined')"
+_CLAIMABLE = claimable_status(None)  # status IN ('not_submitted', 'authorized', 'declined'): migration 0005
 
 installments = Table(
     "installments",

@@ -8,9 +8,8 @@ from typing import Any
 import stripe
 
 from continuity.domain.card import Card, Expiry
-from continuity.services.ports import GatewayOutcome, GatewayResult
+from continuity.services.ports import GatewayOutcome, GatewayResult, never_received
 
-NO_SUCH_TRANSACTION = "no such transaction at the gateway"  # the lookup contract: never received, re-send
 AUTHENTICATION_REQUIRED = "authentication_required: the customer must confirm this card"
 
 
@@ -21,7 +20,7 @@ def intent_result(intent: Any, mode: str = "") -> GatewayResult:
     if status == "succeeded" or (status == "requires_capture" and mode != "capture"):
         return GatewayResult(GatewayOutcome.APPROVED, intent.id)
     if status == "requires_capture":
-        return GatewayResult(GatewayOutcome.DECLINED, "", NO_SUCH_TRANSACTION)
+        return never_received()
     if status == "processing":
         return GatewayResult(GatewayOutcome.UNKNOWN, intent.id, "processing at Stripe")
     if status == "requires_action":

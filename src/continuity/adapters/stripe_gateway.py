@@ -25,7 +25,6 @@ from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, Setup
 
 from continuity.adapters.stripe_answers import (
     AUTHENTICATION_REQUIRED,
-    NO_SUCH_TRANSACTION,
     card_of,
     declined,
     intent_result,
@@ -34,7 +33,7 @@ from continuity.adapters.stripe_answers import (
 from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
-from continuity.services.ports import CardSetup, GatewayCustomer, GatewayOutcome, GatewayResult
+from continuity.services.ports import CardSetup, GatewayCustomer, GatewayOutcome, GatewayResult, never_received
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,7 +167,7 @@ class StripeGateway:
         refunds = [r for r in self._all(self.client.v1.refunds.list, {"limit": 100}) if _meta(r, KEY) == key]
         if refunds:
             return GatewayResult(GatewayOutcome.APPROVED, ",".join(r.id for r in refunds))
-        return GatewayResult(GatewayOutcome.DECLINED, "", NO_SUCH_TRANSACTION)
+        return never_received()
 
     # -- the calls ---------------------------------------------------------------------------------------
     def _charge(
@@ -371,7 +370,7 @@ class StripeGateway:
             found = self._lookup(key)
         except (NoAnswer, stripe.StripeError):
             return no_answer()
-        return no_answer() if found.reason == NO_SUCH_TRANSACTION else found
+        return no_answer() if not found.received else found
 
 
 def _best(intents: list[Any]) -> Any:

@@ -31,7 +31,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
 from continuity.domain.errors import CardExpired, ValidationFailed
 from continuity.domain.money import Money
-from continuity.services.ports import CardSetup, GatewayBusy, GatewayCustomer, GatewayOutcome, GatewayResult
+from continuity.services.ports import (
+    CardSetup,
+    GatewayBusy,
+    GatewayCustomer,
+    GatewayOutcome,
+    GatewayResult,
+    never_received,
+)
 
 BEHAVIOUR = {
     "4111111111111111": "approve",
@@ -119,7 +126,7 @@ class TestConnector:
         recorded = self._recorded(idempotency_key)
         self._wait()
         if recorded is None:
-            return GatewayResult(GatewayOutcome.DECLINED, "", "no such transaction at the gateway")
+            return never_received()
         return recorded
 
     def _call(self, operation: str, token: str, amount: Money, key: str, authorization: str = "") -> GatewayResult:

@@ -31,10 +31,20 @@ class Expiry:
         return end_of_month(self.year, self.month)
 
     def is_expired_on(self, day: date) -> bool:
-        return self.last_day() < day
+        return is_expired(self.year, self.month, day)
 
     def __str__(self) -> str:
         return f"{self.month:02d}/{self.year % 100:02d}"
+
+
+def month_index(year: int, month: int) -> int:
+    """Months since year 0: a card valid through its expiry month compares by this number."""
+    return year * 12 + month
+
+
+def is_expired(expiry_year: int, expiry_month: int, day: date) -> bool:
+    """A card is expired on ``day`` once its expiry month has ended (the SQL form: adapters/sql_rules.py)."""
+    return month_index(expiry_year, expiry_month) < month_index(day.year, day.month)
 
 
 @dataclass(frozen=True)

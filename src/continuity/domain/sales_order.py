@@ -48,6 +48,14 @@ class LineStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: Sales lines and continuity lines: a line closes (or is cancelled) once and stays so.
+LINE_TRANSITIONS: dict[LineStatus, frozenset[LineStatus]] = {
+    LineStatus.OPEN: frozenset({LineStatus.CLOSED, LineStatus.CANCELLED}),
+    LineStatus.CLOSED: frozenset(),
+    LineStatus.CANCELLED: frozenset(),
+}
+
+
 class BillingMode(StrEnum):
     """The four cases of DOMAIN-REFERENCE §4 reduced to what is charged when."""
 

@@ -41,6 +41,21 @@ def check_occurrence_transition(current: OccurrenceStatus, target: OccurrenceSta
         raise InvalidTransition("occurrence", current.value, target.value)
 
 
+def due_until(as_of: date, lead_days: int) -> date:
+    """The last ship date a run on ``as_of`` makes child orders for (they are made ``lead_days`` ahead)."""
+    return add_days(as_of, lead_days)
+
+
+def is_due(status: OccurrenceStatus, ship_date: date, until: date) -> bool:
+    """An occurrence whose child order a run makes: pending, shipping on or before ``until`` (due_until)."""
+    return status == OccurrenceStatus.PENDING and ship_date <= until
+
+
+def first_due_run(ship_date: date, lead_days: int, today: date) -> date:
+    """The first run (today or later) that finds an occurrence shipping on ``ship_date`` due."""
+    return max(add_days(ship_date, -lead_days), today)
+
+
 @dataclass(frozen=True)
 class Occurrence:
     seq: int

@@ -53,6 +53,13 @@ def call_lookup(gateway: PaymentGateway, key: str) -> GatewayResult:
     return _answer(lambda: gateway.lookup(key), f"lookup of key {key}")
 
 
+def look_up(gateway: PaymentGateway, key: str, resend: Callable[[], GatewayResult]) -> GatewayResult:
+    """What became of the attempt under ``key`` (no answer: UNKNOWN, ask again later); one the gateway never
+    received is sent again under that same key (``resend``), never under a new one."""
+    found = call_lookup(gateway, key)
+    return found if found.received else resend()
+
+
 def call_void(gateway: PaymentGateway, token: str, reference: str, key: str) -> GatewayResult:
     """Release an authorization (``reference``) under ``key``; no answer is UNKNOWN, never a retry."""
     return _answer(lambda: gateway.void(token, reference, key), f"void under key {key}")

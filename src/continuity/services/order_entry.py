@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from continuity.domain.calendar import add_days, add_days_within_calendar
+from continuity.domain.calendar import add_days_within_calendar
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.payments import Installment
@@ -15,6 +15,7 @@ from continuity.domain.sales_order import BillingMode, ContinuityTerms, OrderSta
 from continuity.domain.schedule import (
     Occurrence,
     PlannedInstallment,
+    due_until,
     materialise,
     plan_installments,
     plan_occurrences,
@@ -201,9 +202,9 @@ def _write_schedule(
     plan: list[Occurrence],
 ) -> None:
     params = uow.setup.parameters()
-    due_until = add_days(order.order_date, params.delivery_lead_days)  # what the next run finds due
+    until = due_until(order.order_date, params.delivery_lead_days)  # what the next run finds due
     uow.orders.add_occurrences(
-        order.sales_id, line.line_no, materialise(plan, params.repeat_threshold, terms.bill_up_front, due_until)
+        order.sales_id, line.line_no, materialise(plan, params.repeat_threshold, terms.bill_up_front, until)
     )
     mode = terms.billing_mode
     if mode == BillingMode.INSTALLMENTS and terms.payment_schedule_id is not None:

@@ -10,7 +10,7 @@ from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.free_text import checked_name
 from continuity.domain.money import Money, parse_amount, total
-from continuity.domain.payments import Payment, PaymentStatus, check_payment_transition
+from continuity.domain.payments import AttemptOperation, Payment, PaymentStatus, check_payment_transition, next_status
 from continuity.domain.sales_order import OrderStatus, SalesOrder
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.order_entry import amount_due_now
@@ -170,16 +170,20 @@ def submit(uow_factory: UowFactory, gateway: PaymentGateway, clock: Clock, sales
         order = uow.orders.get(sales_id)
         for payment, key, result in outcomes:
             uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-            new_status = {
-                GatewayOutcome.APPROVED: PaymentStatus.AUTHORIZED,
-                GatewayOutcome.DECLINED: PaymentStatus.DECLINED,
-            }.get(result.outcome, PaymentStatus.UNKNOWN)
+            new_status = _after(result)
             check_payment_transition(payment.status, new_status)
             payment.status, payment.reason = new_status, result.reason
             uow.orders.save_payment(payment)
         _settle_order(uow, order, outcomes, clock.now())
         uow.commit()
     return SubmitResult(order.sales_id, order.status.value, order.hold_reason)
+
+
+def _after(result: GatewayResult) -> PaymentStatus:
+    """A submit payment's status once its authorization's answer is ``result``."""
+    status = next_status(AttemptOperation.AUTHORIZE, ATTEMPT_STATUS[result.outcome])
+    assert status is not None  # an authorization always moves its payment
+    return status
 
 
 def _prepare_submit(uow_factory: UowFactory, clock: Clock, sales_id: str) -> list[tuple[Payment, str]]:
@@ -335,9 +339,7 @@ def record_submit_outcome(
         ):
             uow.commit()
             return
-        payment.status = (
-            PaymentStatus.AUTHORIZED if result.outcome == GatewayOutcome.APPROVED else PaymentStatus.DECLINED
-        )
+        payment.status = _after(result)
         payment.reason = reason
         uow.orders.save_payment(payment)
         if order.status in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTING):

@@ -38,6 +38,13 @@ class GatewayResult:
     outcome: GatewayOutcome
     reference: str = ""
     reason: str = ""
+    #: False: a lookup found no transaction under the key; the gateway never got it (send it again, same key)
+    received: bool = True
+
+
+def never_received() -> GatewayResult:
+    """A lookup's answer when the gateway has no transaction under the key (a decline: nothing happened)."""
+    return GatewayResult(GatewayOutcome.DECLINED, "", "no such transaction at the gateway", received=False)
 
 
 class GatewayBusy(Exception):
@@ -398,8 +405,6 @@ class ServicingRepo(Protocol):
     def set_installment(self, inst: Installment, amount: Money, status: PaymentStatus) -> int: ...
 
     def child_charges(self, sales_id: str) -> list[Installment]: ...
-
-    def charges_in_flight(self, sales_id: str) -> set[tuple[int, int]]: ...
 
     def unknown_attempts(self, sales_id: str) -> list[AttemptRecord]: ...
 

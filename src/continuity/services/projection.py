@@ -15,18 +15,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import groupby
 
-from continuity.domain.calendar import add_days
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
-from continuity.domain.payments import Installment, PaymentStatus
+from continuity.domain.payments import UNSETTLED, Installment
 from continuity.domain.program import ContinuityParameters
 from continuity.domain.sales_order import BillingMode, OrderStatus, SalesLine, SalesOrder
-from continuity.domain.schedule import OccurrenceStatus, plan_occurrences
+from continuity.domain.schedule import OccurrenceStatus, first_due_run, plan_occurrences
 from continuity.domain.servicing import LineSchedule, Slot, line_value
 from continuity.services.ports import UowFactory
 
 DEFAULT_COUNT = 6
-UNSETTLED = (PaymentStatus.NOT_SUBMITTED, PaymentStatus.AUTHORIZED, PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)
 
 
 @dataclass
@@ -203,7 +201,7 @@ def _shipment_charges(ls: LineState, lead: int, today: date) -> list[dict]:
     """One charge per child order: a pending occurrence's child is created on ship date − lead days (the
     next run when that is past); with consolidate_past_orders, one child takes every occurrence of the
     line due on that run (create-child-orders: pending, ship date <= as_of + lead)."""
-    due = [(max(add_days(s.occ.ship_date, -lead), today), s) for s in ls.schedule.slots() if s.is_pending]
+    due = [(first_due_run(s.occ.ship_date, lead, today), s) for s in ls.schedule.slots() if s.is_pending]
     if ls.consolidate:
         children = [
             [s for _, s in group]

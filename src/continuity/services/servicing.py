@@ -23,11 +23,19 @@ from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.free_text import masked_reason
 from continuity.domain.money import Money, total
-from continuity.domain.payments import Installment, PaymentStatus
+from continuity.domain.payments import (
+    PAYMENT_TRANSITIONS,
+    RESHAREABLE,
+    SETTLED,
+    Installment,
+    PaymentStatus,
+    is_in_flight,
+    next_status,
+)
 from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule, Slot
 from continuity.services.authorizations import settle_authorizations
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_refund, call_void, each, look_up
 from continuity.services.ports import (
     AttemptRecord,
     Clock,
@@ -190,8 +198,7 @@ def _plan(uow: UnitOfWork, state: OrderState, change: Change, today: date) -> _O
             line_values={"status": "open"},
         )
     if kind == "cancel":
-        settling = replace(state, installments=_settling_seen_as_unknown(uow, state))
-        return _cancel(settling, ls, change.on or today, today)
+        return _cancel(state, ls, change.on or today, today)
     if line.open_pause() is not None and kind != "skip":
         raise RuleViolation(f"order {state.order.sales_id} is paused; resume it first", "order_paused")
     adj = _adjustment(uow, line, change, today)
@@ -199,7 +206,7 @@ def _plan(uow: UnitOfWork, state: OrderState, change: Change, today: date) -> _O
     after = state.with_line(_line(ls, new_line, status=ls.status))
     outcome = _Outcome(after, ls.line.line_no, adjustment=adj)
     if kind in ("skip", "substitute"):
-        outcome.installments = _reshared(ls, new_line, _settling_seen_as_unknown(uow, state), state.order.currency)
+        outcome.installments = _reshared(ls, new_line, state.installments, state.order.currency)
         after.installments = _apply_installments(state.installments, outcome.installments)
     return outcome
 
@@ -218,24 +225,13 @@ def _adjustment(uow: UnitOfWork, line: LineSchedule, change: Change, today: date
     return rules.pause(line, change.on or today, today)
 
 
-def _settling_seen_as_unknown(uow: UnitOfWork, state: OrderState) -> list[Installment]:
-    """The order's installments, those with a charge in flight (its attempt committed, the answer not
-    recorded yet) as UNKNOWN: the gateway may take the attempt's amount at any moment, so a change
-    neither re-shares nor cancels them (a cancel waits until the outcome is recorded)."""
-    flying = uow.servicing.charges_in_flight(state.order.sales_id)
-    return [
-        replace(i, status=P.UNKNOWN) if (i.line_no, i.seq) in flying and i.status != P.PAID else i
-        for i in state.installments
-    ]
-
-
 def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) -> _Outcome:
     line = ls.schedule
     pause = line.open_pause()
     if pause is not None and pause.pause_from is not None:
         cancel_from = min(cancel_from, pause.pause_from)
     mine = [i for i in state.installments if i.line_no == ls.line.line_no]
-    unknown = [i for i in mine if i.status == P.UNKNOWN]
+    unknown = [i for i in mine if is_in_flight(i.status)]
     if unknown:
         raise RuleViolation(
             f"installment {unknown[0].seq} has a charge whose outcome is unknown; run "
@@ -249,7 +245,7 @@ def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) ->
     paid = total([i.amount for i in mine if i.status == P.PAID], state.order.currency)
     owed = kept - paid if kept > paid else Money.zero(state.order.currency)
     changes, owed = _authorized_after_cancel(mine, owed)
-    for inst in (i for i in mine if i.status in (P.NOT_SUBMITTED, P.DECLINED)):
+    for inst in (i for i in mine if i.status in RESHAREABLE):
         if owed.amount > 0:
             changes.append((inst, owed, inst.status))
             owed = Money.zero(owed.currency)
@@ -293,8 +289,8 @@ def _reshared(
     if ls.mode == BillingMode.PAY_ALL_LATER:
         return []
     mine = [i for i in installments if i.line_no == ls.line.line_no]
-    settled = total([i.amount for i in mine if i.status in (P.PAID, P.AUTHORIZED, P.UNKNOWN)], currency)
-    unpaid = [i for i in mine if i.status in (P.NOT_SUBMITTED, P.DECLINED)]
+    settled = total([i.amount for i in mine if i.status in SETTLED], currency)
+    unpaid = [i for i in mine if i.status in RESHAREABLE]
     shares = rules.share_unpaid(rules.line_value(new_line.slots(), currency), settled, len(unpaid))
     return [(i, share, i.status) for i, share in zip(unpaid, shares) if share != i.amount]
 
@@ -525,25 +521,25 @@ def resolve_unknown(
 def _look_up(gateway: PaymentGateway, a: AttemptRecord) -> GatewayResult:
     """What became of an attempt (no answer: stays unknown for reconcile); sent again, same key, when the
     gateway never got it."""
-    found = call_lookup(gateway, a.idempotency_key)
-    if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
-        found = call_gateway(
+    return look_up(
+        gateway,
+        a.idempotency_key,
+        lambda: call_gateway(
             gateway,
             a.operation,
             a.card_token,
             Money.from_minor(a.amount_minor, a.currency),
             a.idempotency_key,
-        )
-    return found
+        ),
+    )
 
 
 def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: AttemptRecord, found: GatewayResult) -> None:
-    approved = found.outcome == GatewayOutcome.APPROVED
-    status = (P.PAID if a.operation == "capture" else P.AUTHORIZED) if approved else P.DECLINED
+    status = next_status(a.operation, ATTEMPT_STATUS[found.outcome])
     with uow_factory() as uow:
         uow.orders.finish_attempt(a.idempotency_key, ATTEMPT_STATUS[found.outcome], found.reason, found.reference)
         inst = next(i for i in uow.orders.installments(a.sales_id) if (i.line_no, i.seq) == (a.line_no, a.seq))
-        if inst.status in (P.UNKNOWN, P.NOT_SUBMITTED, P.DECLINED, P.AUTHORIZED) and inst.status != status:
+        if status is not None and inst.status != status and status in PAYMENT_TRANSITIONS[inst.status]:
             uow.servicing.set_installment(inst, inst.amount, status)
             uow.audit.add(
                 AuditEntry(

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 
+from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.payments import PARENT_PAYMENT_HOLD
 from continuity.adapters.batch.sql import (
     as_text,
@@ -29,7 +30,14 @@ from continuity.adapters.batch.sql import (
     sql_text,
     temp_table,
 )
+from continuity.domain.card import month_index
+from continuity.domain.payments import PaymentStatus
+from continuity.domain.sales_order import LineStatus, OrderStatus
+from continuity.domain.schedule import OccurrenceStatus
 from continuity.services.jobs.records import ChildOrderQuery, ChunkResult
+
+#: Open continuity lines of open parent orders make child orders.
+_OPEN_LINE = f"{R.equals('cl.status', LineStatus.OPEN)} AND {R.equals('so.status', OrderStatus.OPEN)}"
 
 DUE_COLUMNS = """
     sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, item_id VARCHAR(40), quantity INTEGER,
@@ -49,11 +57,7 @@ class ChildOrderStore:
             count: int = conn.execute(
                 sql_text(
                     "SELECT COUNT(*) FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
-                    "WHERE cl.status = 'open' AND so.status = 'open'"
-                    + filters_sql(q.item_id, q.sales_id)
-                    + " AND EXISTS ("
-                    + _DUE_OCCURRENCE
-                    + ")"
+                    "WHERE " + _OPEN_LINE + filters_sql(q.item_id, q.sales_id) + " AND EXISTS (" + _DUE_OCCURRENCE + ")"
                 ),
                 _params(q),
             ).scalar_one()
@@ -85,7 +89,7 @@ def _plan_by_key(conn: Connection) -> None:
 
 _DUE_OCCURRENCE = (
     "SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no "
-    "AND o.status = 'pending' AND o.ship_date <= :due_until"
+    f"AND {R.occurrence_due('o')}"
 )
 
 
@@ -96,7 +100,7 @@ def _params(q: ChildOrderQuery) -> dict[str, object]:
         "item_id": q.item_id,
         "sales_id": q.sales_id,
         "chunk": q.chunk_size,
-        "month_index": q.as_of.year * 12 + q.as_of.month,
+        "month_index": month_index(q.as_of.year, q.as_of.month),
     }
 
 
@@ -132,7 +136,7 @@ def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | No
     cursor = " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)" if after else ""
     order = (
         "(SELECT MIN(o.ship_date) FROM schedule_occurrences o WHERE o.sales_id = cl.sales_id "
-        "AND o.line_no = cl.line_no AND o.status = 'pending'), "
+        f"AND o.line_no = cl.line_no AND {R.equals('o.status', OccurrenceStatus.PENDING)}), "
         if q.cap
         else ""
     )
@@ -140,7 +144,8 @@ def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | No
         "SELECT cl.sales_id, cl.line_no, cl.item_id, cl.program_id, cl.card_token, so.account, "
         "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END AS pay_later "
         "FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
-        "WHERE cl.status = 'open' AND so.status = 'open'"
+        "WHERE "
+        + _OPEN_LINE
         + filters_sql(q.item_id, q.sales_id)
         + cursor
         + " AND EXISTS ("
@@ -154,7 +159,7 @@ def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | No
 _OWN_CHILD = "o.sales_id || '-' || " + as_text("o.line_no") + " || '-' || "
 _SAME_LINE_DUE = (
     "FROM schedule_occurrences o2 WHERE o2.sales_id = o.sales_id AND o2.line_no = o.line_no "
-    "AND o2.status = 'pending' AND o2.ship_date <= :due_until"
+    f"AND {R.occurrence_due('o2')}"
 )
 # The claimed lines (a subquery: ORDER BY … LIMIT, FOR UPDATE SKIP LOCKED on PostgreSQL) drive the
 # join; CROSS JOIN keeps SQLite from scanning schedule_occurrences (or building a Bloom filter over
@@ -176,12 +181,11 @@ _STAGE = (
     "CASE WHEN p.consolidate_past_orders THEN (SELECT SUM(o2.price_minor * o2.quantity) "
     f"{_SAME_LINE_DUE}) ELSE o.price_minor * o.quantity END, "
     "t.account, t.item_id, t.pay_later, 0, "
-    "CASE WHEN c.expiry_year * 12 + c.expiry_month < :month_index THEN 1 ELSE 0 END "
+    f"CASE WHEN {R.card_expired('c')} THEN 1 ELSE 0 END "
     "FROM ({claim}) t CROSS JOIN schedule_occurrences o "
     "JOIN programs p ON p.program_id = t.program_id "
     "LEFT JOIN cards c ON c.token = t.card_token "
-    "WHERE o.sales_id = t.sales_id AND o.line_no = t.line_no AND o.status = 'pending' "
-    "AND o.ship_date <= :due_until"
+    f"WHERE o.sales_id = t.sales_id AND o.line_no = t.line_no AND {R.occurrence_due('o')}"
 )
 
 
@@ -191,7 +195,7 @@ def _mark_held(conn: Connection, q: ChildOrderQuery) -> int:
     return conn.execute(
         sql_text(
             "UPDATE tmp_due SET held = 1 WHERE sales_id IN (SELECT i.parent_sales_id FROM installments i "
-            "WHERE i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
+            f"WHERE {R.payment_problem('i')} AND i.due_date <= :as_of)"
         ),
         {"as_of": q.as_of},
     ).rowcount
@@ -211,7 +215,8 @@ def _keep_first_children(conn: Connection, cap: int) -> None:
 _INSERT_CHILDREN = (
     "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
     "is_continuity_parent, parent_sales_id, created_at) "
-    "SELECT child_sales_id, account, :as_of, currency, CASE WHEN held = 1 THEN 'on_hold' ELSE 'open' END, "
+    f"SELECT child_sales_id, account, :as_of, currency, CASE WHEN held = 1 THEN {R.lit(OrderStatus.ON_HOLD)} "
+    f"ELSE {R.lit(OrderStatus.OPEN)} END, "
     "CASE WHEN held = 1 THEN :hold_reason ELSE '' END, FALSE, sales_id, :now FROM tmp_due WHERE is_lead = 1{only} "
     "ON CONFLICT DO NOTHING"
 )
@@ -224,7 +229,7 @@ def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime, any_he
     params = {"as_of": q.as_of, "now": now, "hold_reason": PARENT_PAYMENT_HOLD}
     if q.want_ids:
         rows = conn.execute(sql_text(_INSERT_CHILDREN.format(only="") + " RETURNING sales_id, status"), params).all()
-        return len(rows), sum(1 for r in rows if r[1] == "on_hold"), [r[0] for r in rows]
+        return len(rows), sum(1 for r in rows if r[1] == OrderStatus.ON_HOLD), [r[0] for r in rows]
     if not any_held:
         return conn.execute(sql_text(_INSERT_CHILDREN.format(only="")), params).rowcount, 0, []
     held = conn.execute(sql_text(_INSERT_CHILDREN.format(only=" AND held = 1")), params).rowcount
@@ -236,16 +241,16 @@ def _insert_lines_and_charges(conn: Connection, q: ChildOrderQuery) -> None:
         sql_text(
             "INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, status, "
             "parent_sales_id, parent_line_no, parent_seq) "
-            "SELECT child_sales_id, child_line_no, item_id, quantity, price_minor, currency, 'open', sales_id, line_no, "
-            "seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
+            f"SELECT child_sales_id, child_line_no, item_id, quantity, price_minor, currency, {R.lit(LineStatus.OPEN)}, "
+            "sales_id, line_no, seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
         )
     )
     conn.execute(
         sql_text(
             "INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
             "parent_sales_id, parent_line_no, item_id) "
-            "SELECT child_sales_id, 0, 1, :as_of, child_amount, currency, 'not_submitted', sales_id, line_no, "
-            "parent_item_id FROM tmp_due WHERE pay_later = 1 AND is_lead = 1 ON CONFLICT DO NOTHING"
+            f"SELECT child_sales_id, 0, 1, :as_of, child_amount, currency, {R.lit(PaymentStatus.NOT_SUBMITTED)}, "
+            "sales_id, line_no, parent_item_id FROM tmp_due WHERE pay_later = 1 AND is_lead = 1 ON CONFLICT DO NOTHING"
         ),
         {"as_of": q.as_of},
     )
@@ -254,21 +259,29 @@ def _insert_lines_and_charges(conn: Connection, q: ChildOrderQuery) -> None:
 def _mark_occurrences(conn: Connection) -> None:
     """SQLite looks the chunk's occurrences up by key (its UPDATE … FROM scans the whole table);
     PostgreSQL joins (a correlated subquery per row costs it more than the join)."""
+    created = OccurrenceStatus.CHILD_CREATED  # from pending only (its transition table)
     if is_postgres(conn):
         conn.execute(
             sql_text(
-                "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = d.child_sales_id "
-                "FROM tmp_due d WHERE schedule_occurrences.sales_id = d.sales_id "
-                "AND schedule_occurrences.line_no = d.line_no AND schedule_occurrences.seq = d.seq "
-                "AND schedule_occurrences.status = 'pending'"
+                R.set_status(
+                    "schedule_occurrences",
+                    created,
+                    "FROM tmp_due d WHERE schedule_occurrences.sales_id = d.sales_id "
+                    "AND schedule_occurrences.line_no = d.line_no AND schedule_occurrences.seq = d.seq",
+                    also="child_sales_id = d.child_sales_id",
+                )
             )
         )
         return
     conn.execute(
         sql_text(
-            "UPDATE schedule_occurrences SET status = 'child_created', child_sales_id = (SELECT d.child_sales_id "
-            "FROM tmp_due d WHERE d.sales_id = schedule_occurrences.sales_id "
-            "AND d.line_no = schedule_occurrences.line_no AND d.seq = schedule_occurrences.seq) "
-            "WHERE (sales_id, line_no, seq) IN (SELECT sales_id, line_no, seq FROM tmp_due) AND status = 'pending'"
+            R.set_status(
+                "schedule_occurrences",
+                created,
+                "WHERE (sales_id, line_no, seq) IN (SELECT sales_id, line_no, seq FROM tmp_due)",
+                also="child_sales_id = (SELECT d.child_sales_id FROM tmp_due d WHERE d.sales_id = "
+                "schedule_occurrences.sales_id AND d.line_no = schedule_occurrences.line_no "
+                "AND d.seq = schedule_occurrences.seq)",
+            )
         )
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
+from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.audit import audit_select, status_json
 from continuity.adapters.batch.sql import (
     as_text,
@@ -18,7 +19,12 @@ from continuity.adapters.batch.sql import (
     temp_table,
     transaction,
 )
+from continuity.domain.payments import FINAL, PaymentStatus
+from continuity.domain.sales_order import LineStatus, OrderStatus
+from continuity.domain.schedule import OccurrenceStatus
 from continuity.services.ports import Clock
+
+S, L, Occ = OrderStatus, LineStatus, OccurrenceStatus
 
 _BY_CHILD = "ix_schedule_occurrences_child_sales_id"
 
@@ -31,9 +37,9 @@ class LifecycleStore:
     def fulfil_due_children(self, as_of: date, item_id: str | None) -> int:
         """Stand-in for the warehouse: release and ship open child orders whose ship date has come."""
         where = (
-            "WHERE status IN ('open', 'released') AND parent_sales_id IS NOT NULL "
+            f"WHERE {R.among('status', (S.OPEN, S.RELEASED))} AND parent_sales_id IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = sales_orders.sales_id "
-            " AND i.status NOT IN ('paid', 'authorized')) "
+            f" AND {R.not_among('i.status', (PaymentStatus.PAID, PaymentStatus.AUTHORIZED))}) "
             "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.child_sales_id = sales_orders.sales_id"
             " AND o.ship_date > :as_of)"
         )
@@ -45,11 +51,17 @@ class LifecycleStore:
         params = {"as_of": as_of, "item_id": item_id}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_orders(conn, self.clock.now(), "fulfil-children", "shipped", where, params)
+            _audit_orders(conn, self.clock.now(), "fulfil-children", S.SHIPPED, where, params)
+            # released, then shipped: the two steps of the order's transition table, in one transaction
+            conn.execute(sql_text(R.set_status("sales_orders", S.RELEASED, where, also="released_on = :as_of")), params)
             return conn.execute(
                 sql_text(
-                    "UPDATE sales_orders SET status = 'shipped', released_on = :as_of, shipped_on = :as_of, "
-                    "tracking_number = 'AUTO-' || sales_id " + where
+                    R.set_status(
+                        "sales_orders",
+                        S.SHIPPED,
+                        where,
+                        also="shipped_on = :as_of, tracking_number = 'AUTO-' || sales_id",
+                    )
                 ),
                 params,
             ).rowcount
@@ -64,23 +76,24 @@ class LifecycleStore:
             temp_table(conn, "tmp_invoicing", "sales_id VARCHAR(60) PRIMARY KEY")
             count = conn.execute(
                 sql_text(
-                    "INSERT INTO tmp_invoicing (sales_id) SELECT sales_id FROM sales_orders WHERE status = 'shipped' "
-                    "AND shipped_on <= :as_of AND parent_sales_id IS NOT NULL"
+                    "INSERT INTO tmp_invoicing (sales_id) SELECT sales_id FROM sales_orders "
+                    f"WHERE {R.equals('status', S.SHIPPED)} AND shipped_on <= :as_of AND parent_sales_id IS NOT NULL"
                 ),
                 {"as_of": as_of},
             ).rowcount
             if not count:
                 return 0
             invoicing = "SELECT sales_id FROM tmp_invoicing"
-            where = "WHERE " + key_in(conn, "sales_id", invoicing) + " AND status = 'shipped'"
-            _audit_orders(conn, self.clock.now(), "invoice-shipped", "invoiced", where, {})
+            where = "WHERE " + key_in(conn, "sales_id", invoicing) + " AND " + R.equals("status", S.SHIPPED)
+            _audit_orders(conn, self.clock.now(), "invoice-shipped", S.INVOICED, where, {})
             conn.execute(
-                sql_text("UPDATE sales_orders SET status = 'invoiced', invoiced_on = :as_of " + where), {"as_of": as_of}
+                sql_text(R.set_status("sales_orders", S.INVOICED, where, also="invoiced_on = :as_of")),
+                {"as_of": as_of},
             )
             # by their child's key (SQLite: INDEXED BY, as statistics taken before any child was made
             # would have it read every occurrence)
             table = "schedule_occurrences" + ("" if is_postgres(conn) else " INDEXED BY " + _BY_CHILD)
-            occurrences = "WHERE " + key_in(conn, "child_sales_id", invoicing) + " AND status = 'child_created'"
+            occurrences = "WHERE " + key_in(conn, "child_sales_id", invoicing)
             audit_select(
                 conn,
                 self.clock.now(),
@@ -93,18 +106,17 @@ class LifecycleStore:
                 + as_text("schedule_occurrences.seq"),
                 sales_id="schedule_occurrences.sales_id",
                 before=status_json("status"),
-                after=status_json("'invoiced'"),
-                source=table + " " + occurrences,
+                after=status_json(R.lit(Occ.INVOICED)),
+                source=table
+                + " "
+                + occurrences
+                + " AND "
+                + R.among("status", R.sources("schedule_occurrences", Occ.INVOICED)),
                 params={},
             )
-            conn.execute(sql_text("UPDATE " + table + " SET status = 'invoiced' " + occurrences))
-            conn.execute(
-                sql_text(
-                    "UPDATE sales_lines SET status = 'closed' WHERE "
-                    + key_in(conn, "sales_id", invoicing)
-                    + " AND status = 'open'"
-                )
-            )
+            lines = "WHERE " + key_in(conn, "sales_id", invoicing)
+            for statement in R.invoicing_effects(occurrences, lines, occurrences_source=table):
+                conn.execute(sql_text(statement))
         return count
 
     def close_orders(self) -> dict[str, int]:
@@ -123,7 +135,9 @@ class LifecycleStore:
                     + _CLOSABLE_LINES
                 )
             ).rowcount
-            closing = "WHERE (sales_id, line_no) IN (SELECT sales_id, line_no FROM tmp_closing) AND status = 'open'"
+            closing = "WHERE (sales_id, line_no) IN (SELECT sales_id, line_no FROM tmp_closing) AND " + R.equals(
+                "status", L.OPEN
+            )
             if lines:
                 audit_select(
                     conn,
@@ -135,19 +149,19 @@ class LifecycleStore:
                     sales_id="sales_id",
                     program_id="program_id",
                     before=status_json("status"),
-                    after=status_json("'closed'"),
+                    after=status_json(R.lit(L.CLOSED)),
                     source="continuity_lines " + closing,
                     params={},
                 )
-                conn.execute(sql_text("UPDATE continuity_lines SET status = 'closed' " + closing))
-                conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + closing))
+                conn.execute(sql_text(R.set_status("continuity_lines", L.CLOSED, closing)))
+                conn.execute(sql_text(R.set_status("sales_lines", L.CLOSED, closing)))
             lines += _close_ordinary_lines(conn, now)
             orders_where = (  # the open parents, through ix_sales_orders_open_parents (migration 0009)
-                "WHERE status = 'open' AND is_continuity_parent "
+                f"WHERE {R.equals('status', S.OPEN)} AND is_continuity_parent "
                 "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sales_orders.sales_id "
-                " AND cl.status = 'open') "
+                f" AND {R.equals('cl.status', L.OPEN)}) "
                 "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = sales_orders.sales_id "
-                " AND sl.status = 'open' AND " + _ORDINARY.format(line="sl") + ")"
+                f" AND {R.equals('sl.status', L.OPEN)} AND " + _ORDINARY.format(line="sl") + ")"
             )
             audit_select(
                 conn,
@@ -158,23 +172,23 @@ class LifecycleStore:
                 key="sales_id",
                 sales_id="sales_id",
                 before=status_json("status"),
-                after=status_json("'closed'"),
+                after=status_json(R.lit(S.CLOSED)),
                 source="sales_orders " + orders_where,
                 params={},
             )
-            orders = conn.execute(sql_text("UPDATE sales_orders SET status = 'closed' " + orders_where)).rowcount
+            orders = conn.execute(sql_text(R.set_status("sales_orders", S.CLOSED, orders_where))).rowcount
         return {"lines_closed": lines, "orders_closed": orders}
 
 
 #: Open parent lines with every occurrence made and none still to ship, and nothing left to charge.
 _CLOSABLE_LINES = (
-    "WHERE status = 'open' "
+    f"WHERE {R.equals('status', L.OPEN)} "
     "AND planned_count <= (SELECT COUNT(*) FROM schedule_occurrences o "
     " WHERE o.sales_id = continuity_lines.sales_id AND o.line_no = continuity_lines.line_no) "
     "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o WHERE o.sales_id = continuity_lines.sales_id "
-    " AND o.line_no = continuity_lines.line_no AND o.status IN ('pending', 'paused', 'child_created')) "
+    f" AND o.line_no = continuity_lines.line_no AND {R.among('o.status', (Occ.PENDING, Occ.PAUSED, Occ.CHILD_CREATED))}) "
     "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.parent_sales_id = continuity_lines.sales_id "
-    " AND i.parent_line_no = continuity_lines.line_no AND i.status NOT IN ('paid', 'cancelled'))"
+    f" AND i.parent_line_no = continuity_lines.line_no AND {R.not_among('i.status', FINAL)})"
 )
 
 
@@ -184,14 +198,14 @@ _ORDINARY = (
 )
 #: The open ordinary lines of open (mixed) parents whose child order is invoiced and fully charged.
 _CLOSABLE_ORDINARY = (
-    "WHERE status = 'open' AND sales_id IN (SELECT sales_id FROM sales_orders WHERE status = 'open' "
-    " AND is_continuity_parent) "
+    f"WHERE {R.equals('status', L.OPEN)} AND sales_id IN (SELECT sales_id FROM sales_orders "
+    f"WHERE {R.equals('status', S.OPEN)} AND is_continuity_parent) "
     "AND " + _ORDINARY.format(line="sales_lines") + " "
     "AND EXISTS (SELECT 1 FROM sales_lines c WHERE c.parent_sales_id = sales_lines.sales_id "
-    " AND c.parent_line_no = sales_lines.line_no AND c.status = 'closed') "
+    f" AND c.parent_line_no = sales_lines.line_no AND {R.equals('c.status', L.CLOSED)}) "
     "AND NOT EXISTS (SELECT 1 FROM sales_lines c JOIN installments i ON i.sales_id = c.sales_id "
     " WHERE c.parent_sales_id = sales_lines.sales_id AND c.parent_line_no = sales_lines.line_no "
-    " AND i.status NOT IN ('paid', 'cancelled'))"
+    f" AND {R.not_among('i.status', FINAL)})"
 )
 
 
@@ -206,15 +220,15 @@ def _close_ordinary_lines(conn: Connection, now: datetime) -> int:
         key="sales_lines.sales_id || ':' || " + as_text("sales_lines.line_no"),
         sales_id="sales_id",
         before=status_json("status"),
-        after=status_json("'closed'"),
+        after=status_json(R.lit(L.CLOSED)),
         source="sales_lines " + _CLOSABLE_ORDINARY,
         params={},
     )
-    return conn.execute(sql_text("UPDATE sales_lines SET status = 'closed' " + _CLOSABLE_ORDINARY)).rowcount
+    return conn.execute(sql_text(R.set_status("sales_lines", L.CLOSED, _CLOSABLE_ORDINARY))).rowcount
 
 
 def _audit_orders(
-    conn: Connection, now: datetime, job: str, target: str, where: str, params: Mapping[str, object]
+    conn: Connection, now: datetime, job: str, target: OrderStatus, where: str, params: Mapping[str, object]
 ) -> None:
     """One audit entry per child order the UPDATE with this ``where`` moves to ``target``."""
     audit_select(
@@ -222,11 +236,11 @@ def _audit_orders(
         now,
         job,
         "order",
-        target,
+        target.value,
         key="sales_id",
         sales_id="sales_id",
         before=status_json("status"),
-        after=status_json("'" + target + "'"),
+        after=status_json(R.lit(target)),
         source="sales_orders " + where,
         params=params,
     )

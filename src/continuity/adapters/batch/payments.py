@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, Engine, bindparam
 
+from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.audit import audit_select, status_json
 from continuity.adapters.batch.sql import (
     as_text,
@@ -26,22 +27,18 @@ from continuity.adapters.batch.sql import (
     transaction,
     typed_columns,
 )
+from continuity.domain.payments import UNANSWERED, AttemptOperation, AttemptStatus, PaymentStatus, next_status
+from continuity.domain.sales_order import OrderStatus
 from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt, ClaimedChunk, ClaimKey, ClaimQuery
 from continuity.services.ports import Clock
+
+A, P, S = AttemptStatus, PaymentStatus, OrderStatus
 
 PARENT_PAYMENT_HOLD = "an installment of the parent order is declined or unresolved"
 OWN_PAYMENT_HOLD = "the charge for this shipment was declined or is unresolved"
 
 
-_KEY = (
-    "'installment:' || x.sales_id || ':' || "
-    + as_text("x.line_no")
-    + " || ':' || "
-    + as_text("x.seq")
-    + " || ':' || :op || ':' || "
-    + as_text("x.attempt_no")
-)
-_CLAIMABLE = {"capture": "('not_submitted', 'authorized', 'declined')", "authorize": "('not_submitted')"}
+_KEY = R.attempt_key("'installment'", "x.sales_id", "x.line_no", "x.seq", ":op", "x.attempt_no")
 _ATTEMPT_COLUMNS = (
     "idempotency_key, subject, sales_id, line_no, seq, operation, card_token, amount_minor, currency, "
     "authorization_reference"
@@ -53,7 +50,7 @@ _CLAIM_COLUMNS = (
     "card_token VARCHAR(80), amount_minor BIGINT, currency VARCHAR(3), auth_reference VARCHAR(80), "
     "PRIMARY KEY (sales_id, line_no, seq)"
 )
-_CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE status IN _CLAIMABLE["capture"] (0005)
+_CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE R.claimable_status (capture) (0005)
 
 
 def _plan_by_key(conn: Connection, in_claim_order: bool) -> None:
@@ -74,9 +71,10 @@ def _plan_by_key(conn: Connection, in_claim_order: bool) -> None:
 # the line's card is now (a change of card applies to later charges); any other charge (a first try, or
 # a retry after a declined capture) goes to the line's current card, or to the card of the authorization
 # when the charge has no continuity line (the ordinary lines of a mixed order).
-_FROM_AUTHORIZATION = "au.card_token IS NOT NULL AND (i.status = 'authorized' OR cl.card_token IS NULL)"
+_AUTHORIZED = R.equals("i.status", P.AUTHORIZED)
+_FROM_AUTHORIZATION = f"au.card_token IS NOT NULL AND ({_AUTHORIZED} OR cl.card_token IS NULL)"
 _CHARGE_CARD = f"CASE WHEN {_FROM_AUTHORIZATION} THEN au.card_token ELSE cl.card_token END"
-_CHARGE_AUTHORIZATION = "CASE WHEN au.card_token IS NOT NULL AND i.status = 'authorized' THEN au.gateway_reference END"
+_CHARGE_AUTHORIZATION = f"CASE WHEN au.card_token IS NOT NULL AND {_AUTHORIZED} THEN au.gateway_reference END"
 
 
 def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) -> ClaimKey | None:
@@ -87,8 +85,8 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
     SQLite would rather sort every due installment for each chunk)."""
     temp_table(conn, "tmp_claim", _CLAIM_COLUMNS)
     where = " AND i.item_id = :item_id" if claim.item_id else ""
-    if claim.operation != "capture":
-        where += " AND i.status IN " + _CLAIMABLE[claim.operation]
+    if claim.operation != AttemptOperation.CAPTURE:
+        where += " AND " + R.claimable_status("i", AttemptOperation(claim.operation))
     if after is not None:
         where += " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
     source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
@@ -102,9 +100,9 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
         "ON cl.sales_id = i.parent_sales_id AND cl.line_no = i.parent_line_no "
         "LEFT JOIN payment_attempts au ON au.idempotency_key = i.authorization_key "
         "WHERE so.sales_id = i.sales_id "
-        "AND i.due_date <= :as_of AND i.status IN " + _CLAIMABLE["capture"] + where + " "
-        f"AND {_CHARGE_CARD} IS NOT NULL AND so.status NOT IN ('draft', 'cancelled') "
-        "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
+        "AND " + R.installment_claimable("i") + where + " "
+        f"AND {_CHARGE_CARD} IS NOT NULL AND {R.not_among('so.status', (S.DRAFT, S.CANCELLED))} "
+        f"AND (so.parent_sales_id IS NOT NULL OR {R.among('so.status', (S.OPEN, S.CLOSED))}) "
         "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c"
     )
     if after is not None:
@@ -138,18 +136,39 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
 _INSERT_ATTEMPTS = (
     f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, status, reason, as_of, created_at) "
     f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
-    "x.currency, x.auth_reference, x.attempt_no, 'pending', '', :as_of, :now FROM ("
+    f"x.currency, x.auth_reference, x.attempt_no, {R.lit(A.PENDING)}, '', :as_of, :now FROM ("
     "SELECT t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.auth_reference, "
     "SUM(CASE WHEN a.operation = :op THEN 1 ELSE 0 END) + 1 AS attempt_no "
     "FROM tmp_claim t LEFT JOIN payment_attempts a ON a.subject = 'installment' AND a.sales_id = t.sales_id "
     "AND a.line_no = t.line_no AND a.seq = t.seq "
     "GROUP BY t.sales_id, t.line_no, t.seq "
-    "HAVING SUM(CASE WHEN a.status IN ('pending', 'unknown') OR (t.status = 'declined' AND a.as_of >= :as_of "
-    "AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
+    f"HAVING SUM(CASE WHEN {R.among('a.status', UNANSWERED)} OR ({R.equals('t.status', P.DECLINED)} "
+    "AND a.as_of >= :as_of AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
     "AND SUM(CASE WHEN a.operation = :op AND a.card_token = t.card_token THEN 1 ELSE 0 END) < :max_attempts"
     ") x WHERE 1 = 1 ON CONFLICT DO NOTHING "
     f"RETURNING {_ATTEMPT_COLUMNS}"
 )
+
+
+def _mark_in_flight(conn: Connection) -> str:
+    """The staged installments that just got their attempt are in flight from this commit on, before any
+    gateway call: every reader sees it in their status, and no later claim takes them."""
+    attempted = (
+        "EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = t.sales_id "
+        f"AND a.line_no = t.line_no AND a.seq = t.seq AND a.operation = :op AND {R.equals('a.status', A.PENDING)})"
+    )
+    if is_postgres(conn):
+        return R.set_status(
+            "installments",
+            P.IN_FLIGHT,
+            "FROM tmp_claim t WHERE installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
+            f"AND installments.seq = t.seq AND {attempted}",
+        )
+    return R.set_status(
+        "installments",
+        P.IN_FLIGHT,
+        f"WHERE (sales_id, line_no, seq) IN (SELECT t.sales_id, t.line_no, t.seq FROM tmp_claim t WHERE {attempted})",
+    )
 
 
 class PaymentStore:
@@ -187,6 +206,8 @@ class PaymentStore:
                 sql_text(_INSERT_ATTEMPTS),
                 {"as_of": claim.as_of, "now": now, "op": claim.operation, "max_attempts": claim.retry_limit + 1},
             ).all()
+            if rows:
+                conn.execute(sql_text(_mark_in_flight(conn)), {"op": claim.operation})
         return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]:
@@ -195,7 +216,8 @@ class PaymentStore:
             rows = conn.execute(
                 sql_text(
                     f"SELECT {_ATTEMPT_COLUMNS} FROM payment_attempts WHERE idempotency_key > :after "
-                    "AND (status = 'unknown' OR (status = 'pending' AND created_at < :older)) "
+                    f"AND ({R.equals('status', A.UNKNOWN)} OR ({R.equals('status', A.PENDING)} "
+                    "AND created_at < :older)) "
                     "ORDER BY idempotency_key LIMIT :limit"
                 ),
                 {"older": older_than, "after": after_key, "limit": limit},
@@ -217,19 +239,27 @@ class PaymentStore:
             )
             conn.execute(
                 sql_text(
-                    "UPDATE payment_attempts SET status = t.status, reason = t.reason, gateway_reference = t.reference "
-                    "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key "
-                    "AND payment_attempts.status IN ('pending', 'unknown')"
+                    R.set_status_to(
+                        "payment_attempts",
+                        "t.status",
+                        AttemptStatus,
+                        "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key",
+                        also="reason = t.reason, gateway_reference = t.reference",
+                    )
                 )
             )
             conn.execute(
                 sql_text(
-                    "UPDATE installments SET status = t.next_status, authorization_key = CASE WHEN t.next_status = "
-                    "'authorized' THEN t.idempotency_key ELSE installments.authorization_key END "
-                    "FROM tmp_outcome t WHERE t.subject = 'installment' "
-                    "AND t.next_status IS NOT NULL "
-                    "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
-                    "AND installments.seq = t.seq AND installments.status NOT IN ('paid', 'cancelled')"
+                    R.set_status_to(
+                        "installments",
+                        "t.next_status",
+                        PaymentStatus,
+                        "FROM tmp_outcome t WHERE t.subject = 'installment' AND t.next_status IS NOT NULL "
+                        "AND installments.sales_id = t.sales_id AND installments.line_no = t.line_no "
+                        "AND installments.seq = t.seq",
+                        also=f"authorization_key = CASE WHEN {R.equals('t.next_status', P.AUTHORIZED)} "
+                        "THEN t.idempotency_key ELSE installments.authorization_key END",
+                    )
                 )
             )
             _write_notices(conn, as_of, retry_limit)
@@ -239,17 +269,17 @@ class PaymentStore:
         orders are found through the partial index ix_sales_orders_held (hold_reason <> '', migration
         0008): the few held orders, never every order."""
         where = (
-            "WHERE hold_reason <> '' AND status = 'on_hold' AND hold_reason IN (:r1, :r2) "  # children's reasons only
-            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
+            f"WHERE hold_reason <> '' AND {R.equals('status', S.ON_HOLD)} AND hold_reason IN (:r1, :r2) "  # children's
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "  # reasons only
             " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
-            " AND i.status IN ('declined', 'unknown') AND i.due_date <= :as_of)"
+            f" AND {R.payment_problem('i')} AND i.due_date <= :as_of)"
         )
         params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_status(conn, self.clock.now(), job, "released", where, params, "open")
+            _audit_status(conn, self.clock.now(), job, "released", where, params, S.OPEN)
             return conn.execute(
-                sql_text("UPDATE sales_orders SET status = 'open', hold_reason = '' " + where), params
+                sql_text(R.set_status("sales_orders", S.OPEN, where, also="hold_reason = ''")), params
             ).rowcount
 
     def hold_declined_children(self, as_of: date | None = None, job: str = "process-payments") -> int:
@@ -263,20 +293,21 @@ class PaymentStore:
             own = "WHERE " + key_in(
                 conn,
                 "sales_id",
-                "SELECT i.sales_id FROM installments i WHERE i.status IN "
-                "('declined', 'unknown') AND i.sales_id <> i.parent_sales_id",
+                f"SELECT i.sales_id FROM installments i WHERE {R.payment_problem('i')} "
+                "AND i.sales_id <> i.parent_sales_id",
             )
-            own += " AND status = 'open'"
+            own += " AND " + R.equals("status", S.OPEN)
             parents = (
                 "WHERE "
                 + key_in(
                     conn,
                     "sales_id",
                     "SELECT c.sales_id FROM installments i CROSS JOIN "
-                    "sales_orders c WHERE c.parent_sales_id = i.parent_sales_id AND i.status IN "
-                    "('declined', 'unknown') AND i.due_date <= :as_of",
+                    f"sales_orders c WHERE c.parent_sales_id = i.parent_sales_id AND {R.payment_problem('i')} "
+                    "AND i.due_date <= :as_of",
                 )
-                + " AND status = 'open'"
+                + " AND "
+                + R.equals("status", S.OPEN)
             )
             steps: list[tuple[str, str, dict[str, object]]] = [(own, OWN_PAYMENT_HOLD, {})]
             if as_of is not None:
@@ -284,9 +315,9 @@ class PaymentStore:
             held = 0
             for where, reason, params in steps:
                 params["reason"] = reason
-                _audit_status(conn, self.clock.now(), job, "held", where, params, "on_hold", reason)
+                _audit_status(conn, self.clock.now(), job, "held", where, params, S.ON_HOLD, reason)
                 held += conn.execute(
-                    sql_text("UPDATE sales_orders SET status = 'on_hold', hold_reason = :reason " + where), params
+                    sql_text(R.set_status("sales_orders", S.ON_HOLD, where, also="hold_reason = :reason")), params
                 ).rowcount
             return held
 
@@ -306,23 +337,13 @@ class PaymentStore:
                     '|| \'", "due_date": "\' || ' + as_text("i.due_date") + " || '\"}', :as_of, 0, '' "
                     "FROM installments i JOIN sales_orders so ON so.sales_id = i.sales_id "
                     "JOIN customers c ON c.account = so.account "
-                    "WHERE i.status IN ('not_submitted', 'authorized') AND i.due_date > :as_of "
-                    "AND i.due_date <= :until AND so.status NOT IN ('draft', 'cancelled')"
+                    f"WHERE {R.among('i.status', (P.NOT_SUBMITTED, P.AUTHORIZED))} AND i.due_date > :as_of "
+                    f"AND i.due_date <= :until AND {R.not_among('so.status', (S.DRAFT, S.CANCELLED))}"
                     + where
                     + " ON CONFLICT DO NOTHING"
                 ),
                 {"as_of": as_of, "until": notice_until, "item_id": item_id},
             ).rowcount
-
-
-_NEXT_STATUS = {
-    ("capture", "approved"): "paid",
-    ("authorize", "approved"): "authorized",
-    ("capture", "declined"): "declined",
-    ("authorize", "declined"): "declined",
-}
-#: Attempts that do not move their installment (a void releases an authorization of a cancelled one).
-_NO_STATUS = ("void",)
 
 
 _OUTCOME_COLUMNS = (
@@ -339,6 +360,7 @@ _NOTICE = {
 
 def _outcome_row(o: AttemptOutcome) -> dict[str, object]:
     a = o.attempt
+    moved_to = next_status(a.operation, AttemptStatus(o.status))
     return {
         "key": a.idempotency_key,
         "subject": a.subject,
@@ -346,7 +368,7 @@ def _outcome_row(o: AttemptOutcome) -> dict[str, object]:
         "line_no": a.line_no,
         "seq": a.seq,
         "status": o.status,
-        "next_status": None if a.operation in _NO_STATUS else _NEXT_STATUS.get((a.operation, o.status), "unknown"),
+        "next_status": None if moved_to is None else moved_to.value,
         "reason": o.reason,
         "reference": o.reference or None,
         "notice_kind": _NOTICE.get((a.operation, o.status)),
@@ -382,7 +404,8 @@ def _write_notices(conn: Connection, as_of: date, retry_limit: int | None) -> No
             "'retries_exhausted', c.account, so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' "
             f"{_NOTICE_FROM} AND t.notice_kind = 'payment_declined' AND (SELECT COUNT(*) FROM payment_attempts b "
             "WHERE b.subject = 'installment' AND b.sales_id = t.sales_id AND b.line_no = t.line_no AND b.seq = t.seq "
-            "AND b.operation = a.operation AND b.card_token = a.card_token AND b.status = 'declined') >= :max_attempts "
+            f"AND b.operation = a.operation AND b.card_token = a.card_token AND {R.equals('b.status', A.DECLINED)}) "
+            ">= :max_attempts "
             "ON CONFLICT DO NOTHING"
         ),
         {"as_of": as_of, "max_attempts": retry_limit + 1},
@@ -402,7 +425,7 @@ def _audit_status(
     action: str,
     where: str,
     params: Mapping[str, object],
-    target: str,
+    target: OrderStatus,
     reason: str = "",
 ) -> None:
     audit_select(
@@ -414,7 +437,7 @@ def _audit_status(
         key="sales_id",
         sales_id="sales_id",
         before=status_json("status"),
-        after=status_json("'" + target + "'"),
+        after=status_json(R.lit(target)),
         source="sales_orders " + where,
         params=params,
         reason=reason,

@@ -6,10 +6,16 @@ from dataclasses import asdict, fields
 
 from sqlalchemy import Connection, Date, Engine
 
+from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.audit import audit_rows
 from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, typed_columns
+from continuity.domain.payments import RESHAREABLE
+from continuity.domain.sales_order import LineStatus, OrderStatus
+from continuity.domain.schedule import OccurrenceStatus
 from continuity.services.jobs.records import AdjustmentRow, InstallmentRow, LineState, OccurrenceRow, ScheduleWrites
 from continuity.services.ports import Clock
+
+_PENDING = R.equals("status", OccurrenceStatus.PENDING)
 
 _LINE_COLUMNS = (
     "cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
@@ -59,7 +65,8 @@ class ScheduleStore:
                 typed_columns(
                     sql_text(
                         f"SELECT {_LINE_COLUMNS} FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
-                        "WHERE cl.status = 'open' AND so.status IN ('open', 'on_hold')"
+                        f"WHERE {R.equals('cl.status', LineStatus.OPEN)} "
+                        f"AND {R.among('so.status', (OrderStatus.OPEN, OrderStatus.ON_HOLD))}"
                         + where
                         + " ORDER BY cl.sales_id, cl.line_no LIMIT :chunk"
                     ),
@@ -81,7 +88,7 @@ class ScheduleStore:
                     sql_text(
                         "DELETE FROM schedule_occurrences WHERE sales_id = :sales_id "
                         "AND line_no = :line_no "
-                        "AND seq = :seq AND status = 'pending'"
+                        f"AND seq = :seq AND {_PENDING}"
                     ),
                     [asdict(d) for d in w.deletes],
                 )
@@ -92,7 +99,7 @@ class ScheduleStore:
                         "price_minor = :price_minor, currency = :currency, ship_date = :ship_date, "
                         "date_basis = :date_basis, "
                         "date_basis_args = :date_basis_args WHERE sales_id = :sales_id "
-                        "AND line_no = :line_no AND seq = :seq AND status = 'pending'"
+                        f"AND line_no = :line_no AND seq = :seq AND {_PENDING}"
                     ),
                     [asdict(u) for u in w.updates],
                 )
@@ -102,8 +109,8 @@ class ScheduleStore:
                         "INSERT INTO schedule_occurrences (sales_id, line_no, seq, event_id, item_id, quantity, "
                         "price_minor, "
                         "currency, ship_date, status, date_basis, date_basis_args) VALUES (:sales_id, :line_no, :seq, "
-                        ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, 'pending', :date_basis, "
-                        ":date_basis_args) ON CONFLICT DO NOTHING"
+                        ":event_id, :item_id, :quantity, :price_minor, :currency, :ship_date, "
+                        f"{R.lit(OccurrenceStatus.PENDING)}, :date_basis, :date_basis_args) ON CONFLICT DO NOTHING"
                     ),
                     [asdict(i) for i in w.inserts],
                 )
@@ -128,26 +135,21 @@ class ScheduleStore:
                 conn.execute(
                     sql_text(
                         "UPDATE installments SET amount_minor = :amount_minor WHERE sales_id = :sales_id "
-                        "AND line_no = :line_no AND seq = :seq AND status IN ('not_submitted', 'declined')"
+                        f"AND line_no = :line_no AND seq = :seq AND {R.among('status', RESHAREABLE)}"
                     ),
                     [asdict(i) for i in w.installments],
                 )
 
     def installments_of(self, lines: list[LineState]) -> dict[tuple[str, int], list[InstallmentRow]]:
         """The installments of a chunk of lines (one range query), by (sales_id, line_no). One whose charge
-        is in flight (an attempt committed, its answer not recorded yet) reads 'unknown': the gateway may
-        take the attempt's amount at any moment, so it is settled, not re-shared."""
+        is in flight reads so (domain.payments.IN_FLIGHT): it is settled, not re-shared."""
         result: dict[tuple[str, int], list[InstallmentRow]] = {(ln.sales_id, ln.line_no): [] for ln in lines}
         if not lines:
             return result
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sql_text(
-                    "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, CASE WHEN i.status <> 'paid' AND EXISTS ("
-                    "SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' AND a.sales_id = i.sales_id "
-                    "AND a.line_no = i.line_no AND a.seq = i.seq AND a.operation IN ('capture', 'authorize') "
-                    "AND a.status IN ('pending', 'unknown')) THEN 'unknown' ELSE i.status END AS status "
-                    "FROM installments i WHERE i.sales_id >= :first AND i.sales_id <= :last "
+                    "SELECT i.sales_id, i.line_no, i.seq, i.amount_minor, i.status FROM installments i WHERE i.sales_id >= :first AND i.sales_id <= :last "
                     "ORDER BY i.sales_id, i.line_no, i.seq"
                 ),
                 {"first": lines[0].sales_id, "last": lines[-1].sales_id},

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 
 from continuity.domain.money import Money
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_lookup, call_refund, call_void, each
+from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_refund, call_void, each, look_up
 from continuity.services.jobs.context import JobDeps
 from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt
 from continuity.services.ports import GatewayOutcome, GatewayResult
@@ -81,10 +81,9 @@ def _redrive_inputs(deps: JobDeps, stale: list[ClaimedAttempt]) -> dict[str, obj
 
 
 def _look_up(deps: JobDeps, attempt: ClaimedAttempt, inputs: dict[str, object]) -> GatewayResult:
-    found = call_lookup(deps.gateway, attempt.idempotency_key)
-    if found.outcome == GatewayOutcome.DECLINED and found.reason.startswith("no such transaction"):
-        return _redrive(deps, attempt, inputs.get(attempt.idempotency_key))
-    return found
+    return look_up(
+        deps.gateway, attempt.idempotency_key, lambda: _redrive(deps, attempt, inputs.get(attempt.idempotency_key))
+    )
 
 
 def _redrive(deps: JobDeps, attempt: ClaimedAttempt, read: object) -> GatewayResult:

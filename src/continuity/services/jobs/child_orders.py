@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from continuity.domain.calendar import add_days
+from continuity.domain.schedule import due_until
 from continuity.services.card_expiry import write_card_expiry_notices
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress, is_silent
@@ -17,7 +17,7 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
         params = uow.setup.parameters()
     query = ChildOrderQuery(
         req.as_of,
-        add_days(req.as_of, params.delivery_lead_days),
+        due_until(req.as_of, params.delivery_lead_days),
         req.item_id,
         req.sales_id,
         req.chunk_size,

@@ -7,12 +7,14 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from continuity.domain.audit import Actor, AuditEntry, Entity
-from continuity.domain.calendar import add_days
 from continuity.domain.money import Money
+from continuity.domain.payments import RESHAREABLE, SETTLED, PaymentStatus
 from continuity.domain.program import Program
 from continuity.domain.schedule import (
     Occurrence,
     OccurrenceStatus,
+    due_until,
+    is_due,
     materialise,
     occurrences_to_extend,
     plan_occurrences,
@@ -132,7 +134,7 @@ def _added(job_rows: list[OccurrenceRow]) -> list[AuditRow]:
 def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
     """Top up repeats beyond the repeat threshold, never beyond the event's times_to_repeat."""
     plans = _Plans(deps)
-    due_until = add_days(req.as_of, plans.lead_days)
+    until = due_until(req.as_of, plans.lead_days)
     counts: Counter[str] = Counter(lines=0, occurrences_added=0)
     progress.start("extend-lines", None)
     after = None
@@ -147,7 +149,11 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
             # catch-up: repeats already due are materialised too (else a run after a gap creates only
             # `repeat_threshold` of them and the rest wait for later runs)
             seqs = {o.seq for o in added}
-            added += [o for o in plan if o.seq not in statuses and o.seq not in seqs and o.ship_date <= due_until]
+            added += [
+                o
+                for o in plan
+                if o.seq not in statuses and o.seq not in seqs and is_due(OccurrenceStatus.PENDING, o.ship_date, until)
+            ]
             writes.inserts += [_row(line, occ) for occ in added]
             counts["lines"] += bool(added)
         writes.audit = _added(writes.inserts)
@@ -278,8 +284,8 @@ def _recompute_installments(
     """Unpaid installments share what the order now costs minus what is paid or authorized."""
     currency = future[0].price.currency if future else next((o.currency for o in history.values()), "EUR")
     total_minor = sum(o.price_minor * o.quantity for o in history.values()) + sum(o.amount.minor for o in future)
-    settled = sum(i.amount_minor for i in installments if i.status in ("paid", "authorized", "unknown"))
-    unpaid = [i for i in installments if i.status in ("not_submitted", "declined")]
+    settled = sum(i.amount_minor for i in installments if PaymentStatus(i.status) in SETTLED)
+    unpaid = [i for i in installments if PaymentStatus(i.status) in RESHAREABLE]
     if not unpaid:
         return
     shares = Money.from_minor(max(total_minor - settled, 0), currency).split(len(unpaid))
