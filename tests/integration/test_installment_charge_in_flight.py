@@ -3,7 +3,8 @@
 process-payments commits the attempt (its idempotency key and amount) before it calls the gateway and
 records the answer afterwards; a worker that dies in between leaves the attempt 'pending' until
 reconcile-payments looks it up (and re-sends it under the same key when the gateway never got it).
-Meanwhile the installment itself still reads 'not_submitted'. A skip (or substitute) that re-shared it,
+Meanwhile the installment itself read 'not_submitted' (since issue 12 it reads 'in_flight', set in
+the attempt's transaction, and every reader sees it). A skip (or substitute) that re-shared it,
 or a cancel that cancelled it or lowered it to what is still owed, changed an installment whose charge
 of the old amount then went through: the ledger captured 9.83 for an installment recorded as paid 7.08
 (or for one cancelled), and the cancel's refund never counted it. continuity-update re-shared it the
