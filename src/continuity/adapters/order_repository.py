@@ -258,14 +258,11 @@ class OrderRepository:
     ) -> None:
         """Move an installment; an authorized one names the authorization holding its money."""
         t = orm.installments
-        values: dict[str, object] = {}
-        if authorization_key is not None:
-            values["authorization_key"] = authorization_key
-        self.conn.execute(
-            update_status(
-                t, status, t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq, **values
-            )
-        )
+        where = (t.c.sales_id == inst.sales_id, t.c.line_no == inst.line_no, t.c.seq == inst.seq)
+        if authorization_key is None:
+            self.conn.execute(update_status(t, status, *where))
+        else:
+            self.conn.execute(update_status(t, status, *where, authorization_key=authorization_key))
 
     def add_fulfilment_child(
         self, parent: SalesOrder, lines: list[SalesLine], authorization_key: str, now: datetime
@@ -527,7 +524,7 @@ class ServicingRepository:
         where = (t.c.sales_id == sales_id, t.c.line_no == line_no)
         status = values.pop("status", None)
         if status is not None:
-            self.conn.execute(update_status(t, LineStatus(status), *where, keep=True, **values))
+            self.conn.execute(update_status(t, LineStatus(str(status)), *where, keep=True, **values))
         elif values:
             self.conn.execute(update(t).where(*where).values(**values))
 

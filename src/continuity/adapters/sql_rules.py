@@ -64,7 +64,7 @@ def not_among(column: str, values: Iterable[StrEnum]) -> str:
 
 
 def _ordered(values: Iterable[StrEnum]) -> list[StrEnum]:
-    return sorted(values, key=lambda v: list(type(v)).index(v))
+    return sorted(values, key=lambda v: list(type(v).__members__).index(v.name))
 
 
 def equals(column: str, value: StrEnum) -> str:

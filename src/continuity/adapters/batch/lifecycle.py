@@ -60,7 +60,7 @@ class LifecycleStore:
                         "sales_orders",
                         S.SHIPPED,
                         where,
-                        also="shipped_on = :as_of, tracking_number = 'AUTO-' || sales_id",
+                        also="released_on = :as_of, shipped_on = :as_of, tracking_number = 'AUTO-' || sales_id",
                     )
                 ),
                 params,

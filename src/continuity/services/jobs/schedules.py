@@ -19,7 +19,7 @@ from continuity.domain.schedule import (
     occurrences_to_extend,
     plan_occurrences,
 )
-from continuity.domain.servicing import HISTORY, Adjustment, AdjustmentKind, Slot, apply_all
+from continuity.domain.servicing import HISTORY, Adjustment, AdjustmentKind, Slot, apply_all, share_unpaid
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
 from continuity.services.jobs.records import (
     AdjustmentRow,
@@ -288,7 +288,7 @@ def _recompute_installments(
     unpaid = [i for i in installments if PaymentStatus(i.status) in RESHAREABLE]
     if not unpaid:
         return
-    shares = Money.from_minor(max(total_minor - settled, 0), currency).split(len(unpaid))
+    shares = share_unpaid(Money.from_minor(total_minor, currency), Money.from_minor(settled, currency), len(unpaid))
     for inst, share in zip(unpaid, shares):
         if inst.amount_minor != share.minor:
             change.installments.append(
