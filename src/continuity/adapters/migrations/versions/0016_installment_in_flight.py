@@ -5,15 +5,15 @@ call, and the recorded answer moves it on. Before, "in flight" was worked out by
 attempts. Installments whose charge attempt is pending (a worker at it, or one that died) take the
 status now; the others keep theirs. No schema change: the status column is a VARCHAR(20).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 10:40:00
 """
 from alembic import op
 
 
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
