@@ -33,6 +33,7 @@ from continuity.services import servicing
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
+from continuity.services.projection import load
 from continuity.services.servicing import Change
 
 SECOND_DUE = date(2026, 12, 23)  # installment 2 of 3X (19.66, 19.66, 19.67)
@@ -114,3 +115,18 @@ def test_continuity_update_leaves_an_installment_whose_charge_is_in_flight_as_it
     ]
     assert value == 5899 - 1375 + 111
     assert sum(amount for _, amount, _ in installments(app, parent)) == value
+
+
+def test_the_claim_records_the_charge_in_flight_before_the_gateway_is_called(demo_app):
+    """Issue 12 item 3: 'in flight' is the installment's own status, committed with its attempt (before
+    any gateway call) and moved on by the recorded answer; readers need not look at the attempts."""
+    app = demo_app
+    parent, deps, claimed = _charge_in_flight(app)
+    assert [status for _, _, status in installments(app, parent)] == ["paid", "in_flight", "not_submitted"]
+    assert _captured(app, parent) == {1: 1966}  # the gateway has not seen the second charge yet
+    with app.uow() as uow:
+        assert {i.seq: i.status for i in load(uow, parent).installments}[2] == "in_flight"
+
+    charge_claimed(deps, claimed, SECOND_DUE)
+
+    assert [status for _, _, status in installments(app, parent)] == ["paid", "paid", "not_submitted"]

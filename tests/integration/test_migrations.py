@@ -81,3 +81,46 @@ def test_alembic_command_line_builds_the_schema_on_an_empty_database(empty_datab
     )
     assert done.returncode == 0, done.stderr
     _assert_schema_built(empty_database_url)
+
+
+def test_0016_records_the_charges_in_flight(empty_database_url):
+    """Installments whose capture or authorize attempt is pending read in_flight after 0016; the others keep
+    their status (an unknown outcome stays unknown; a void does not charge)."""
+    from sqlalchemy import text
+
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0015")
+        installments = {
+            1: ("not_submitted", "capture", "pending"),
+            2: ("declined", "capture", "pending"),
+            3: ("authorized", "capture", "pending"),
+            4: ("unknown", "capture", "unknown"),
+            5: ("authorized", "void", "pending"),
+            6: ("paid", "capture", "approved"),
+        }
+        with engine.begin() as conn:
+            for seq, (status, operation, attempt) in installments.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO installments (sales_id, line_no, seq, due_date, amount_minor, currency, status, "
+                        "parent_sales_id, parent_line_no, item_id) VALUES ('SO-1', 1, :seq, '2026-12-01', 100, 'EUR', "
+                        ":status, 'SO-1', 1, 'BOOK')"
+                    ),
+                    {"seq": seq, "status": status},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO payment_attempts (idempotency_key, subject, sales_id, line_no, seq, operation, "
+                        "attempt_no, card_token, amount_minor, currency, status, reason, as_of, created_at) VALUES "
+                        "(:key, 'installment', 'SO-1', 1, :seq, :op, 1, 'tok', 100, 'EUR', :status, '', '2026-12-01', "
+                        "'2026-12-01 10:00:00')"
+                    ),
+                    {"key": f"k{seq}", "seq": seq, "op": operation, "status": attempt},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT seq, status FROM installments ORDER BY seq")).all())
+        assert found == {1: "in_flight", 2: "in_flight", 3: "in_flight", 4: "unknown", 5: "authorized", 6: "paid"}
+    finally:
+        engine.dispose()
