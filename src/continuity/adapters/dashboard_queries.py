@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, case, func, literal, select, union_all
 
 from continuity.adapters import orm
+from continuity.domain.schedule import OccurrenceStatus
 
 O = orm.schedule_occurrences  # noqa: E741
 L = orm.continuity_lines
@@ -65,7 +66,7 @@ class DashboardQueries:
             .join(L, and_(L.c.sales_id == O.c.sales_id, L.c.line_no == O.c.line_no))
             .where(
                 _in_range(O.c.ship_date, starts),
-                O.c.status == "pending",
+                O.c.status == OccurrenceStatus.PENDING.value,
                 L.c.payment_schedule_id.is_(None),
                 L.c.bill_up_front.is_(False),
             )

@@ -21,7 +21,9 @@ from sqlalchemy import (
     text,
 )
 
-from continuity.adapters.sql_rules import claimable_status
+from continuity.adapters.sql_rules import claimable_status, equals
+from continuity.domain.payments import PaymentStatus
+from continuity.domain.sales_order import OrderStatus
 
 metadata = MetaData(
     naming_convention={
@@ -177,9 +179,13 @@ sales_orders = Table(
     # the few orders with a hold reason, for the jobs that release holds (migration 0008)
     _partial_index("ix_sales_orders_held", "sales_id", where="hold_reason <> ''"),
     # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
-    _partial_index("ix_sales_orders_shipped", "shipped_on", "sales_id", where="status = 'shipped'"),
+    _partial_index("ix_sales_orders_shipped", "shipped_on", "sales_id", where=equals("status", OrderStatus.SHIPPED)),
     # the open parent orders, for close-orders (migration 0009)
-    _partial_index("ix_sales_orders_open_parents", "sales_id", where="status = 'open' AND is_continuity_parent"),
+    _partial_index(
+        "ix_sales_orders_open_parents",
+        "sales_id",
+        where=equals("status", OrderStatus.OPEN) + " AND is_continuity_parent",
+    ),
 )
 
 sales_lines = Table(
@@ -250,7 +256,7 @@ payments = Table(
     Column("status", String(20), nullable=False),
     Column("reason", Text, nullable=False),
     # the few submit authorizations not yet settled (migration 0010)
-    _partial_index("ix_payments_authorized", "payment_id", where="status = 'authorized'"),
+    _partial_index("ix_payments_authorized", "payment_id", where=equals("status", PaymentStatus.AUTHORIZED)),
 )
 
 _CLAIMABLE = claimable_status(None)  # status IN ('not_submitted', 'authorized', 'declined'): migration 0005

@@ -10,7 +10,14 @@ from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.free_text import checked_name
 from continuity.domain.money import Money, parse_amount, total
-from continuity.domain.payments import AttemptOperation, Payment, PaymentStatus, check_payment_transition, next_status
+from continuity.domain.payments import (
+    AttemptOperation,
+    AttemptStatus,
+    Payment,
+    PaymentStatus,
+    check_payment_transition,
+    next_status,
+)
 from continuity.domain.sales_order import OrderStatus, SalesOrder
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway
 from continuity.services.order_entry import amount_due_now
@@ -312,7 +319,7 @@ def _earlier_authorization(uow: UnitOfWork, sales_id: str) -> tuple[Payment, str
         if a.subject == "payment"
         and a.seq == payment.payment_id
         and a.operation == "authorize"
-        and a.status == "approved"
+        and a.status == AttemptStatus.APPROVED
     )
     return payment, key, None
 

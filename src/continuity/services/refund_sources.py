@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from continuity.domain.payments import AttemptStatus
 from continuity.services.ports import UnitOfWork
 
 
@@ -11,7 +12,7 @@ def captures_of_line(uow: UnitOfWork, sales_id: str, line_no: int) -> tuple[str,
     approved = [
         (a.line_no, a.gateway_reference)
         for a in uow.orders.attempts(sales_id)
-        if a.operation == "capture" and a.status == "approved" and a.gateway_reference
+        if a.operation == "capture" and a.status == AttemptStatus.APPROVED and a.gateway_reference
     ]
     mine = [a for a in approved if a[0] == line_no] or approved
     return tuple(dict.fromkeys(reference for _, reference in reversed(mine)))

@@ -113,8 +113,8 @@ class AdjustmentRow:
 
 @dataclass(frozen=True)
 class InstallmentRow:
-    """An installment of a line as continuity-update re-shares it; ``status`` reads 'unknown' while a
-    charge of it is in flight."""
+    """An installment of a line as continuity-update re-shares it (``status``: a PaymentStatus value; one
+    whose charge is in flight reads in_flight or unknown, domain.payments.IN_FLIGHT)."""
 
     sales_id: str
     line_no: int
