@@ -36,8 +36,9 @@ from sqlalchemy.exc import DBAPIError
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor, ActorKind, AuditEntry, Entity
 from continuity.domain.money import Money
+from continuity.entrypoints.wording import charge_for, why_text
 from continuity.services import history, servicing
-from continuity.services.projection import order_projection
+from continuity.services.projection import ChargeFor, ChargeSubject, order_projection
 from continuity.services.servicing import Change
 
 ANN = Actor("agent-ann", ActorKind.AGENT)
@@ -156,9 +157,10 @@ def test_skip_substitute_and_reschedule_show_in_the_schedule_and_the_installment
     # 12.99 shipped + 14.95 + 17.00 = 44.94; 19.66 paid; the two unpaid share 25.28
     assert [a for _, a, _ in installments(app, parent)] == [1966, 1264, 1264]
     assert (
-        history.explain(app.uow, parent, 4)["text"] == "Occurrence 4 ships on 2027-03-01: rescheduled from 2027-02-26."
+        why_text(history.explain(app.uow, parent, 4).why)
+        == "Occurrence 4 ships on 2027-03-01: rescheduled from 2027-02-26."
     )
-    assert history.explain(app.uow, parent, 2)["code"] == "skipped"
+    assert history.explain(app.uow, parent, 2).why.code == "skipped"
 
 
 def _d(app: App, iso: str):  # type: ignore[no-untyped-def]
@@ -324,17 +326,17 @@ def test_pause_across_a_month_end_and_a_leap_day_then_resume_moves_the_dates_and
     parent = enter_order(app, "0041", start_date=date(2027, 12, 31))
     dates = [s["ship_date"] for s in order_projection(app.uow, app.clock.today(), parent)["shipments"]]
     assert dates == ["2027-12-31", "2028-01-31", "2028-02-29", "2028-03-31", "2028-04-30", "2028-05-31"]
-    assert history.explain(app.uow, parent, 3)["text"] == (
+    assert why_text(history.explain(app.uow, parent, 3).why) == (
         "Occurrence 3 ships on 2028-02-29: 1 month after the previous shipment on 2028-01-31; that month has no "
         "day 31, so it ships on the month's last day."
     )
-    assert history.explain(app.uow, parent, 4)["code"] == "month_day"
+    assert history.explain(app.uow, parent, 4).why.code == "month_day"
     for day in (date(2027, 12, 26), date(2027, 12, 31)):
         nightly(app, day)
 
     paused_day = make_app(date(2028, 1, 20))
     apply(paused_day, parent, Change("pause", on=date(2028, 1, 31)))
-    assert history.explain(app.uow, parent, 2)["code"] == "pause_open"
+    assert history.explain(app.uow, parent, 2).why.code == "pause_open"
     for day in (date(2028, 1, 26), date(2028, 2, 10), date(2028, 2, 24)):
         nightly(paused_day, day)
     assert len(children(app, parent)) == 1  # nothing is created while paused
@@ -343,15 +345,15 @@ def test_pause_across_a_month_end_and_a_leap_day_then_resume_moves_the_dates_and
     apply(resumed_day, parent, Change("resume", on=date(2028, 3, 1)))  # 30 days: Jan 31 → Mar 1 over Feb 29
     shipments = order_projection(app.uow, resumed_day.clock.today(), parent)["shipments"]
     assert [s["ship_date"] for s in shipments] == ["2028-03-01", "2028-03-30", "2028-04-30", "2028-05-30", "2028-06-30"]
-    assert history.explain(app.uow, parent, 2)["text"] == (
+    assert why_text(history.explain(app.uow, parent, 2).why) == (
         "Occurrence 2 ships on 2028-03-01: moved 30 day(s) from 2028-01-31 because the order was paused from "
         "2028-01-31 and resumed on 2028-03-01."
     )
-    assert history.explain(app.uow, parent, 5)["text"] == (
+    assert why_text(history.explain(app.uow, parent, 5).why) == (
         "Occurrence 5 ships on 2028-05-30: moved 30 day(s) from 2028-04-30 because the order was paused from "
         "2028-01-31 and resumed on 2028-03-01."
     )
-    assert history.explain(app.uow, parent, 1)["code"] == "start"
+    assert history.explain(app.uow, parent, 1).why.code == "start"
 
     nightly(resumed_day, date(2028, 2, 25))  # 2028-03-01 − 5 lead days: the child of occurrence 2 is due
     assert [c[3] for c in children(app, parent)] == [1, 2]
@@ -491,8 +493,8 @@ def test_pause_from_a_later_date_ships_the_earlier_occurrences_and_holds_the_res
     assert applied["after"]["lines"][0]["status"] == "paused"
     assert applied["after"]["lines"][0]["paused_from"] == "2027-01-01"
     assert _statuses(app, parent) == ["child_created", "pending", "paused", "paused"]
-    assert history.explain(app.uow, parent, 2)["code"] == "interval"
-    assert history.explain(app.uow, parent, 3)["code"] == "pause_open"
+    assert history.explain(app.uow, parent, 2).why.code == "interval"
+    assert history.explain(app.uow, parent, 3).why.code == "pause_open"
     job(app, "extend-lines", START)
     job(app, "continuity-update", START)
     assert order_projection(app.uow, START, parent) == preview["after"]
@@ -519,7 +521,7 @@ def test_pause_from_a_later_date_ships_the_earlier_occurrences_and_holds_the_res
         (4, "2027-04-26", "pending"),
     ]  # + 59 days (2027-01-01 → 2027-03-01)
     assert applied["after"]["lines"][0]["status"] == "open"
-    assert history.explain(app.uow, parent, 3)["text"] == (
+    assert why_text(history.explain(app.uow, parent, 3).why) == (
         "Occurrence 3 ships on 2027-03-26: moved 59 day(s) from 2027-01-26 because the order was paused from "
         "2027-01-01 and resumed on 2027-03-01."
     )
@@ -553,15 +555,15 @@ def test_pause_from_a_later_date_across_a_month_end_and_a_leap_day(make_app):
     apply(resumed_day, parent, Change("resume", on=date(2028, 3, 2)))  # 30 days: Feb 1 → Mar 2 over Feb 29
     shipments = order_projection(resumed_day.uow, resumed_day.clock.today(), parent)["shipments"]
     assert [s["ship_date"] for s in shipments] == ["2028-03-30", "2028-04-30", "2028-05-30", "2028-06-30"]
-    assert history.explain(app.uow, parent, 3)["text"] == (
+    assert why_text(history.explain(app.uow, parent, 3).why) == (
         "Occurrence 3 ships on 2028-03-30: moved 30 day(s) from 2028-02-29 because the order was paused from "
         "2028-02-01 and resumed on 2028-03-02."
     )
-    assert history.explain(app.uow, parent, 6)["text"] == (
+    assert why_text(history.explain(app.uow, parent, 6).why) == (
         "Occurrence 6 ships on 2028-06-30: moved 30 day(s) from 2028-05-31 because the order was paused from "
         "2028-02-01 and resumed on 2028-03-02."
     )
-    assert history.explain(app.uow, parent, 2)["code"] == "interval"
+    assert history.explain(app.uow, parent, 2).why.code == "interval"
     nightly(resumed_day, date(2028, 3, 25))
     assert [c[3] for c in children(app, parent)] == [1, 2, 3]
 
@@ -677,7 +679,8 @@ def test_the_projection_consolidates_overdue_occurrences_into_one_charge_as_the_
         ("2026-12-16", str(Money.from_minor(price, "EUR").amount)),
         ("2026-12-23", str(Money.from_minor(price, "EUR").amount)),
     ]
-    assert charges[0]["for"] == "shipments 1, 2, 3 (0022, 0022, 0022) in one child order"
+    assert charges[0]["subject"] == ChargeSubject(ChargeFor.SHIPMENTS, (1, 2, 3), ("0022", "0022", "0022"))
+    assert charge_for(charges[0]["subject"]) == "shipments 1, 2, 3 (0022, 0022, 0022) in one child order"
 
     day = date(2026, 12, 8)
     while day <= date(2026, 12, 28):

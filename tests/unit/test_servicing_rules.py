@@ -13,7 +13,18 @@ from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.program import Event, OrderStart, Program
 from continuity.domain.schedule import OccurrenceStatus, plan_occurrences
-from continuity.domain.servicing import LineSchedule, Slot, cancel, explanation, pause, reschedule, skip
+from continuity.domain.servicing import (
+    Explanation,
+    LineSchedule,
+    Slot,
+    Why,
+    cancel,
+    explanation,
+    pause,
+    reschedule,
+    skip,
+)
+from continuity.entrypoints.wording import why_text
 
 EUR = Money.from_minor(990, "EUR")
 
@@ -55,7 +66,9 @@ def test_pause_then_resume_moves_stored_and_planned_pending_occurrences_by_the_p
         "2028-06-30",
     ]
     assert resumed.slots()[0] == line.slots()[0]  # history is never moved
-    assert explanation(resumed.slot(4))["text"] == (
+    why = explanation(resumed.slot(4))
+    assert (why.code, why.params["from"], why.params["days"]) == (Why.PAUSED, "2028-03-31", 30)
+    assert why_text(why) == (
         "Occurrence 4 ships on 2028-04-30: moved 30 day(s) from 2028-03-31 because the order was paused from "
         "2028-01-31 and resumed on 2028-03-01."
     )
@@ -82,12 +95,13 @@ def test_reschedule_keeps_the_order_of_shipments_and_refuses_history():
         reschedule(line, 1, date(2027, 12, 1), days=2)
     shifted = line.with_adjustment(reschedule(line, 2, date(2027, 12, 1), days=3, following=True))
     assert [s.occ.ship_date.day for s in shifted.slots()][1:3] == [3, 3]  # Feb 3, Mar 3
-    assert explanation(shifted.slot(6))["code"] == "shifted"
+    assert explanation(shifted.slot(6)).code == Why.SHIFTED
 
 
 def test_a_row_without_basis_parameters_still_gets_a_sentence():
     slot = Slot(replace(_line().plan[1], basis="interval", basis_args={}), stored=True)
-    assert explanation(slot)["text"] == "Occurrence 2 ships on 2028-01-31 as planned by the program."
+    assert explanation(slot) == Explanation(2, Why.PLANNED, {"date": "2028-01-31", "seq": 2})
+    assert why_text(explanation(slot)) == "Occurrence 2 ships on 2028-01-31 as planned by the program."
 
 
 def test_a_pause_from_a_later_day_holds_only_what_ships_from_that_day_on():

@@ -1,16 +1,21 @@
-"""Domain errors. Every error carries a stable ``code`` that the CLI, API and UI map once."""
+"""Domain errors. Every error carries a stable ``code`` that the CLI, API and UI map once, and the
+parameters an entrypoint words it with (``message`` is the English fallback, never parsed)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
-    """Base of every business error; ``code`` is stable and machine-readable."""
+    """Base of every business error; ``code`` is stable and machine-readable; ``params`` (e.g. ``field``,
+    ``minimum``) say what the code is about."""
 
     code = "domain_error"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, params: Mapping[str, str | int] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.params: dict[str, str | int] = dict(params or {})
         if code is not None:
             self.code = code
 

@@ -49,7 +49,9 @@ class ContinuityParameters:
     def validate(self) -> None:
         for name in ("repeat_threshold", "reauthorization_limit"):
             if getattr(self, name) < 1:
-                raise ValidationFailed(f"{name} must be at least 1", "parameters_invalid")
+                raise ValidationFailed(
+                    f"{name} must be at least 1", "parameters_invalid", {"field": name, "minimum": 1}
+                )
         for name in (
             "delivery_lead_days",
             "max_child_orders_per_run",
@@ -57,7 +59,9 @@ class ContinuityParameters:
             "card_expiry_notice_days",
         ):
             if getattr(self, name) < 0:
-                raise ValidationFailed(f"{name} must not be negative", "parameters_invalid")
+                raise ValidationFailed(
+                    f"{name} must not be negative", "parameters_invalid", {"field": name, "minimum": 0}
+                )
 
 
 @dataclass
@@ -115,7 +119,7 @@ class Program:
     def validate(self, known_items: set[str]) -> None:
         """Refuse gaps in event IDs, repeats < 1, quantities <= 0 and unknown items."""
         if not self.program_id.strip():
-            raise ValidationFailed("program_id is required", "program_invalid")
+            raise ValidationFailed("program_id is required", "program_invalid", {"field": "program_id"})
         if not self.events:
             raise ValidationFailed(f"program {self.program_id} has no events", "program_no_events")
         ids = sorted(e.event_id for e in self.events)
@@ -125,7 +129,9 @@ class Program:
                 "event_ids_not_sequential",
             )
         if self.days_after_order < 0:
-            raise ValidationFailed("days_after_order must not be negative", "program_invalid")
+            raise ValidationFailed(
+                "days_after_order must not be negative", "program_invalid", {"field": "days_after_order", "minimum": 0}
+            )
         for event in self.events:
             _validate_event(event, known_items)
         if all(e.action == EventAction.SKIP for e in self.events):

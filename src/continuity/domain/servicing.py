@@ -309,37 +309,57 @@ def share_unpaid(line_total: Money, settled: Money, unpaid: int) -> list[Money]:
 
 
 # -- why a date is what it is ----------------------------------------------------------------------
-TEXTS = {
-    "start": "ships on {date}: the order's start date {start_date} plus {days} day(s) after order "
-    "(program {program_id})",
-    "interval": "ships on {date}: {interval} after the previous shipment on {previous} "
-    "(event {event_id} of program {program_id})",
-    "month_end": "ships on {date}: {interval} after the previous shipment on {previous}; that month has no "
-    "day {day}, so it ships on the month's last day",
-    "month_day": "ships on {date}: {interval} after the previous shipment on {previous}, back on day {day} "
-    "of the month like {anchor}",
-    "rescheduled": "ships on {date}: rescheduled from {from}",
-    "shifted": "ships on {date}: moved {days} day(s) from {from} when occurrence {first_seq} and the later ones "
-    "were rescheduled",
-    "paused": "ships on {date}: moved {days} day(s) from {from} because the order was paused from "
-    "{pause_from} and resumed on {resume_on}",
-    "pause_open": "is on hold: the order is paused from {pause_from}; it would ship on {date} and moves by "
-    "the length of the pause when the order is resumed",
-    "skipped": "was skipped and will not ship (it was planned for {date})",
-    "cancelled": "was cancelled and will not ship (it was planned for {date})",
+class Why(StrEnum):
+    """Why an occurrence ships when it does (or not at all): the code an entrypoint words."""
+
+    START = "start"  # the order's start date plus the program's days after order
+    INTERVAL = "interval"  # the event's interval after the previous shipment
+    MONTH_END = "month_end"  # that interval, clamped to a shorter month's last day
+    MONTH_DAY = "month_day"  # that interval, back on the day of the month of the anchor
+    RESCHEDULED = "rescheduled"
+    SHIFTED = "shifted"  # moved with an earlier occurrence and the later ones
+    PAUSED = "paused"  # moved by a pause's length when the order was resumed
+    PAUSE_OPEN = "pause_open"  # held by a pause that is still open
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    PLANNED = "planned"  # a row written before its basis was known
+
+
+#: the parameters each code is worded with, besides ``date`` (the ship date) and ``seq``
+PARAMS: dict[Why, tuple[str, ...]] = {
+    Why.START: ("start_date", "days", "program_id"),
+    Why.INTERVAL: ("interval", "previous", "event_id", "program_id"),
+    Why.MONTH_END: ("interval", "previous", "day"),
+    Why.MONTH_DAY: ("interval", "previous", "day", "anchor"),
+    Why.RESCHEDULED: ("from",),
+    Why.SHIFTED: ("days", "from", "first_seq"),
+    Why.PAUSED: ("days", "from", "pause_from", "resume_on"),
+    Why.PAUSE_OPEN: ("pause_from",),
+    Why.SKIPPED: (),
+    Why.CANCELLED: (),
+    Why.PLANNED: (),
 }
 
+_CODES = {w.value for w in Why}
 
-def explanation(slot: Slot) -> dict[str, Any]:
-    """One sentence (English) plus the code and parameters it is built from (for translation)."""
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why occurrence ``seq`` ships on its date: a code and the parameters it is worded with (dates as
+    ISO text, as stored); each entrypoint has its own words for it."""
+
+    seq: int
+    code: Why
+    params: dict[str, Any]
+
+
+def explanation(slot: Slot) -> Explanation:
     occ = slot.occ
-    code = slot.status.value if slot.status in (S.SKIPPED, S.CANCELLED) else occ.basis
+    basis = slot.status.value if slot.status in (S.SKIPPED, S.CANCELLED) else occ.basis
+    code = Why(basis) if basis in _CODES else Why.INTERVAL
     params = {**occ.basis_args, "date": occ.ship_date.isoformat(), "seq": occ.seq}
     params.pop("args", None)
     params.pop("basis", None)
-    template = TEXTS.get(code, TEXTS["interval"])
-    try:
-        text = template.format(**params)
-    except KeyError:  # a row written before its basis was known
-        code, text = "planned", f"ships on {occ.ship_date.isoformat()} as planned by the program"
-    return {"seq": occ.seq, "code": code, "params": params, "text": f"Occurrence {occ.seq} {text}."}
+    if any(name not in params for name in PARAMS[code]):  # a row written before its basis was known
+        code = Why.PLANNED
+    return Explanation(occ.seq, code, params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -263,7 +264,7 @@ def orders_show(sales_id: str, as_json: Json = False) -> None:
 DateOption = Annotated[str | None, typer.Option("--date", help="Business date (default: today).")]
 
 
-def _child_step(step, sales_id: str, date_: str | None, as_json: bool, *args: str) -> None:  # type: ignore[no-untyped-def]
+def _child_step(step: Callable[..., None], sales_id: str, date_: str | None, as_json: bool, *args: str) -> None:
     from continuity.entrypoints.cli_servicing import cli_actor
 
     a = _app()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from continuity.bootstrap import bootstrap
 from continuity.domain.calendar import parse_date
@@ -38,7 +38,7 @@ class RichProgress:
             console=console,
             transient=True,
         )
-        self.task = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> RichProgress:
         self.bar.start()
@@ -55,7 +55,7 @@ class RichProgress:
             self.bar.advance(self.task, count)
 
 
-def _progress(as_json: bool):  # type: ignore[no-untyped-def]
+def _progress(as_json: bool) -> RichProgress | _Quiet:
     return RichProgress() if sys.stdout.isatty() and not as_json else _Quiet()
 
 
@@ -67,7 +67,7 @@ class _Quiet(NoProgress):
         return None
 
 
-def _render_runs(runs: list[dict]) -> None:
+def _render_runs(runs: list[dict[str, Any]]) -> None:
     table(
         "Job runs",
         ["run", "job", "as_of", "status", "counts"],
@@ -83,7 +83,7 @@ def _render_runs(runs: list[dict]) -> None:
                 console.print(f"  seq {c['before']['seq']}: {c['before']} → {c['after']}")
 
 
-def _outcome(run: dict) -> str:
+def _outcome(run: dict[str, Any]) -> str:
     """The counts; for a run that did not succeed, why (abandoned: no heartbeat since …)."""
     counts = ", ".join(f"{k}={v}" for k, v in run["counts"].items() if v)
     if run["status"] == "succeeded":

@@ -70,7 +70,7 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     console.print(t)
 
 
-def render_order(o: dict) -> None:
+def render_order(o: dict[str, Any]) -> None:
     console.print(
         f"[bold]Sales order {escape(o['sales_id'])}[/bold]  {escape(o['name'])} ({escape(o['account'])})  "
         f"status [bold]{o['status']}[/bold]  date {o['order_date']}  "

@@ -19,6 +19,7 @@ from continuity.domain.audit import Actor, ActorKind
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.free_text import checked_name
+from continuity.entrypoints import wording
 from continuity.entrypoints.cli_output import console, emit, handles_errors, table
 from continuity.services import history, servicing
 from continuity.services.projection import DEFAULT_COUNT, order_projection
@@ -65,10 +66,10 @@ def _run(sales_id: str, change: Change, preview: bool, actor: str | None, as_jso
         result = servicing.preview(a.uow, a.clock, sales_id, change)
     else:
         result = servicing.apply(a.uow, a.gateway, a.clock, sales_id, change, cli_actor(actor))
-    emit(result, as_json, _render_change)
+    emit(wording.change_json(result), as_json, _render_change)
 
 
-def _render_change(r: dict) -> None:
+def _render_change(r: dict[str, Any]) -> None:
     verb = "applied" if r["applied"] else "preview (nothing written)"
     console.print(f"[bold]{escape(r['change'])}[/bold] on {escape(r['sales_id'])}: {verb}", highlight=False)
     if r["applied"]:
@@ -84,7 +85,7 @@ def _render_change(r: dict) -> None:
         )
 
 
-def render_projection(p: dict, label: str = "") -> None:
+def render_projection(p: dict[str, Any], label: str = "") -> None:
     title = f" ({label})" if label else ""
     for line in p.get("lines", []):
         if line.get("paused_from"):
@@ -244,7 +245,11 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     def orders_explain(sales_id: str, seq: int, line: Line = None, as_json: Json = False) -> None:
         """Why an occurrence ships on its date, in one sentence."""
         data = history.explain(_app().uow, sales_id, seq, line)
-        emit(data, as_json, lambda d: console.print(escape(d["text"]), highlight=False, soft_wrap=True))
+        emit(
+            wording.explanation_json(data),
+            as_json,
+            lambda d: console.print(escape(d["text"]), highlight=False, soft_wrap=True),
+        )
 
     @orders_app.command("projection")
     @handles_errors
@@ -257,7 +262,8 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     ) -> None:
         """The next shipments and charges of a continuity order, as the batch jobs will make them."""
         a = _app()
-        emit(order_projection(a.uow, a.clock.today(), sales_id, count), as_json, render_projection)
+        projection = order_projection(a.uow, a.clock.today(), sales_id, count)
+        emit(wording.projection_json(projection), as_json, render_projection)
 
     @programs_app.command("history")
     @handles_errors
@@ -266,7 +272,7 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
         _history(history.program_history(_app().uow, program_id), f"History of program {program_id}", as_json)
 
 
-def _history(entries: list[dict], title: str, as_json: bool) -> None:
+def _history(entries: list[history.HistoryEntry], title: str, as_json: bool) -> None:
     emit(
         entries,
         as_json,
@@ -290,7 +296,7 @@ def _history(entries: list[dict], title: str, as_json: bool) -> None:
     )
 
 
-def _short(value: dict | None) -> str:
+def _short(value: dict[str, Any] | None) -> str:
     if not value:
         return ""
     return ", ".join(f"{k}={v}" for k, v in value.items())[:80]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -33,7 +33,7 @@ COLUMNS = {
 
 def simulate_on_copy(
     source: App, start: date, months: int, sales_id: str | None = None, progress: Progress | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Copy the data (or one parent order's family) to a scratch database, run the nightly jobs there
     for every day of ``months`` months from ``start`` and summarise; the source is only read."""
     days = simulation_days(start, months)
@@ -76,7 +76,7 @@ class _Quiet(NoProgress):
         return None
 
 
-def render_summary(s: dict) -> None:
+def render_summary(s: dict[str, Any]) -> None:
     scope = f"sales order {s['sales_order']}" if s["sales_order"] else "all orders"
     console.print(
         f"Simulated {s['months']} month(s) of nightly runs for {scope}, {s['start']} to {s['end']} "
@@ -112,6 +112,6 @@ def render_summary(s: dict) -> None:
         )
 
 
-def _figures(figures: dict, columns: list[str]) -> list:
+def _figures(figures: dict[str, Any], columns: list[str]) -> list[Any]:
     values = [figures[COLUMNS[c][0]] for c in columns]
     return [", ".join(f"{a} {cur}" for cur, a in v.items()) or "-" if isinstance(v, dict) else v for v in values]

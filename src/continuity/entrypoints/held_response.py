@@ -21,7 +21,8 @@ class HeldResponse:
 
     @property
     def status(self) -> int:
-        return self.start.get("status", 500)
+        status: int = self.start.get("status", 500)
+        return status
 
     @property
     def headers(self) -> Headers:

@@ -3,16 +3,33 @@ their own history (child orders created, payment attempts)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypedDict
 
 from continuity.domain.audit import AuditEntry
 from continuity.domain.money import Money
-from continuity.domain.servicing import Slot, explanation
+from continuity.domain.servicing import Explanation, Slot, explanation
 from continuity.services.ports import UowFactory
 from continuity.services.projection import load
 
 
-def order_history(uow_factory: UowFactory, sales_id: str) -> list[dict]:
+class HistoryEntry(TypedDict):
+    """One thing that happened, as JSON-ready values; ``before`` and ``after``: the changed values."""
+
+    occurred_at: datetime
+    actor: str
+    actor_kind: str
+    entity: str
+    entity_key: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+    source: str  # audit_entries, child_orders or payment_attempts
+
+
+def order_history(uow_factory: UowFactory, sales_id: str) -> list[HistoryEntry]:
     with uow_factory() as uow:
         uow.orders.get(sales_id)
         entries = [entry_view(e) for e in uow.audit.for_order(sales_id)]
@@ -61,13 +78,13 @@ def order_history(uow_factory: UowFactory, sales_id: str) -> list[dict]:
     return sorted(entries, key=lambda e: e["occurred_at"], reverse=True)
 
 
-def program_history(uow_factory: UowFactory, program_id: str) -> list[dict]:
+def program_history(uow_factory: UowFactory, program_id: str) -> list[HistoryEntry]:
     with uow_factory() as uow:
         uow.setup.program(program_id)
         return [entry_view(e) for e in uow.audit.for_program(program_id)]
 
 
-def entry_view(e: AuditEntry) -> dict:
+def entry_view(e: AuditEntry) -> HistoryEntry:
     return {
         "occurred_at": _aware(e.occurred_at),
         "actor": e.actor.name,
@@ -82,19 +99,34 @@ def entry_view(e: AuditEntry) -> dict:
     }
 
 
-def explain(uow_factory: UowFactory, sales_id: str, seq: int, line_no: int | None = None) -> dict:
-    """Why occurrence ``seq`` ships when it does: one sentence, plus its code and parameters."""
+@dataclass(frozen=True)
+class ExplainedOccurrence:
+    """Why an occurrence ships on its date: its code and parameters (``why``), for the entrypoint to word."""
+
+    sales_id: str
+    line_no: int
+    status: str  # the occurrence's status; paused while a pause holds it
+    ship_date: date
+    why: Explanation
+
+    @property
+    def seq(self) -> int:
+        return self.why.seq
+
+
+def explain(uow_factory: UowFactory, sales_id: str, seq: int, line_no: int | None = None) -> ExplainedOccurrence:
+    """Why occurrence ``seq`` ships when it does: a code and its parameters."""
     with uow_factory() as uow:
         state = load(uow, sales_id)
     ls = state.line(line_no)
     slot: Slot = ls.schedule.slot(seq)
-    return {
-        "sales_id": sales_id,
-        "line_no": ls.line.line_no,
-        "status": "paused" if slot.is_paused else slot.status.value,
-        "ship_date": slot.occ.ship_date.isoformat(),
-        **explanation(slot),
-    }
+    return ExplainedOccurrence(
+        sales_id,
+        ls.line.line_no,
+        "paused" if slot.is_paused else slot.status.value,
+        slot.occ.ship_date,
+        explanation(slot),
+    )
 
 
 def _aware(value: datetime | None) -> datetime:

@@ -13,18 +13,95 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from itertools import groupby
+from typing import TypedDict
 
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
 from continuity.domain.payments import UNSETTLED, Installment
 from continuity.domain.program import ContinuityParameters
-from continuity.domain.sales_order import BillingMode, OrderStatus, SalesLine, SalesOrder
+from continuity.domain.sales_order import BillingMode, ContinuityTerms, OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import OccurrenceStatus, first_due_run, plan_occurrences
 from continuity.domain.servicing import LineSchedule, Slot, line_value
-from continuity.services.ports import UowFactory
+from continuity.services.ports import UnitOfWork, UowFactory
 
 DEFAULT_COUNT = 6
+
+
+class ChargeFor(StrEnum):
+    """What a projected charge pays for."""
+
+    CHILD_ORDER = "child_order"  # an unpaid charge of a child order already created
+    INSTALLMENT = "installment"  # one of the line's installments
+    SHIPMENT = "shipment"  # pay per shipment: the child order of one occurrence
+    SHIPMENTS = "shipments"  # pay per shipment, consolidated: several occurrences in one child order
+
+
+@dataclass(frozen=True)
+class ChargeSubject:
+    """What a charge is for, as a code and its parameters; each entrypoint has its own words for it.
+    ``seqs``: the occurrences (shipment, shipments) or the installment; ``of``: how many installments the
+    line has; ``item_ids``: the items of the occurrences; ``sales_id``: the child order."""
+
+    code: ChargeFor
+    seqs: tuple[int, ...] = ()
+    item_ids: tuple[str, ...] = ()
+    of: int = 0
+    sales_id: str = ""
+
+    def params(self) -> dict[str, int | str | list[int] | list[str]]:
+        """The parameters as JSON values."""
+        if self.code == ChargeFor.CHILD_ORDER:
+            return {"sales_id": self.sales_id}
+        if self.code == ChargeFor.INSTALLMENT:
+            return {"seq": self.seqs[0], "of": self.of}
+        if self.code == ChargeFor.SHIPMENT:
+            return {"seq": self.seqs[0], "item_id": self.item_ids[0]}
+        return {"seqs": list(self.seqs), "item_ids": list(self.item_ids)}
+
+    def sort_key(self) -> tuple[int, tuple[int, ...], str]:
+        return list(ChargeFor).index(self.code), self.seqs, self.sales_id
+
+
+class ProjectedLine(TypedDict):
+    line_no: int
+    status: str  # open, paused (an open pause, also before its first day), closed, …
+    billing_mode: str
+    paused_from: str | None  # ISO date: the open pause's first day
+
+
+class ProjectedShipment(TypedDict):
+    line_no: int
+    seq: int
+    ship_date: str  # ISO date
+    item_id: str
+    quantity: int
+    price: str
+    amount: str
+    status: str
+    child_sales_id: str | None
+
+
+class ProjectedCharge(TypedDict):
+    due_date: str  # ISO date
+    amount: str
+    currency: str
+    subject: ChargeSubject
+    line_no: int  # 0: a child order's charge
+
+
+class Projection(TypedDict):
+    """The next shipments and charges of a parent continuity order (JSON-ready but for each charge's
+    ``subject``, which the entrypoint words)."""
+
+    sales_id: str
+    status: str
+    currency: str
+    as_of: str  # ISO date
+    lines: list[ProjectedLine]
+    shipments: list[ProjectedShipment]
+    charges: list[ProjectedCharge]
 
 
 @dataclass
@@ -37,8 +114,15 @@ class LineState:
     consolidate: bool = False  # the program's consolidate_past_orders
 
     @property
+    def terms(self) -> ContinuityTerms:
+        """The line's continuity terms (a LineState is only made for a continuity line)."""
+        if self.line.continuity is None:
+            raise NotFound(f"line {self.line.line_no} is not a continuity line", "continuity_line_not_found")
+        return self.line.continuity
+
+    @property
     def mode(self) -> BillingMode:
-        return self.line.continuity.billing_mode  # type: ignore[union-attr]
+        return self.terms.billing_mode
 
 
 @dataclass
@@ -61,19 +145,22 @@ class OrderState:
         return replace(self, lines=lines, installments=self.installments if installments is None else installments)
 
 
-def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
+def load(uow: UnitOfWork, sales_id: str) -> OrderState:
     """Everything the projection and the servicing rules need, read in the caller's transaction."""
     order = uow.orders.get(sales_id)
     if not order.is_continuity_parent:
         raise NotFound(f"{sales_id} is not a continuity (parent) order", "continuity_order_not_found")
     prices = {p.item_id: p.price for p in uow.setup.products()}
     lines = []
-    for line in (ln for ln in order.lines if ln.continuity):
+    for line in order.lines:
+        terms = line.continuity
+        if terms is None:
+            continue
         row = uow.servicing.line(sales_id, line.line_no)
-        program = uow.setup.program(line.continuity.program_id)
+        program = uow.setup.program(terms.program_id)
         plan = [
             replace(o, quantity=o.quantity * line.quantity)
-            for o in plan_occurrences(program, prices, line.continuity.start_date, line.continuity.start_event)
+            for o in plan_occurrences(program, prices, terms.start_date, terms.start_event)
         ]
         schedule = LineSchedule(
             sales_id,
@@ -92,7 +179,7 @@ def load(uow, sales_id: str) -> OrderState:  # type: ignore[no-untyped-def]
         own,
         uow.servicing.child_charges(sales_id),
         uow.setup.parameters(),
-        [ln.line.continuity.program_id for ln in lines],
+        [ln.terms.program_id for ln in lines],
     )
 
 
@@ -115,19 +202,19 @@ def standing(state: OrderState) -> str:
     return status.value
 
 
-def order_projection(uow_factory: UowFactory, today: date, sales_id: str, count: int = DEFAULT_COUNT) -> dict:
+def order_projection(uow_factory: UowFactory, today: date, sales_id: str, count: int = DEFAULT_COUNT) -> Projection:
     with uow_factory() as uow:
         state = load(uow, sales_id)
     return project(state, today, count)
 
 
-def project(state: OrderState, today: date, count: int = DEFAULT_COUNT) -> dict:
+def project(state: OrderState, today: date, count: int = DEFAULT_COUNT) -> Projection:
     order = state.order
     shipments = sorted(
         (_shipment(ls, s) for ls in state.lines for s in ls.schedule.slots() if _upcoming(s, today)),
         key=lambda x: (x["ship_date"], x["line_no"], x["seq"]),
     )
-    charges = sorted(_charges(state, today), key=lambda c: (c["due_date"], c["for"]))
+    charges = sorted(_charges(state, today), key=lambda c: (c["due_date"], c["subject"].sort_key()))
     return {
         "sales_id": order.sales_id,
         "status": order.status.value,
@@ -139,7 +226,7 @@ def project(state: OrderState, today: date, count: int = DEFAULT_COUNT) -> dict:
     }
 
 
-def _line_view(ls: LineState) -> dict:
+def _line_view(ls: LineState) -> ProjectedLine:
     """A line with an open pause shows as paused (also before the pause's first day, when the earlier
     occurrences still ship): only a resume, a skip, a card change or a cancel apply to it."""
     pause = ls.schedule.open_pause()
@@ -158,7 +245,7 @@ def _upcoming(s: Slot, today: date) -> bool:
     return s.status == OccurrenceStatus.CHILD_CREATED and s.occ.ship_date >= today
 
 
-def _shipment(ls: LineState, s: Slot) -> dict:
+def _shipment(ls: LineState, s: Slot) -> ProjectedShipment:
     o = s.occ
     return {
         "line_no": ls.line.line_no,
@@ -173,14 +260,15 @@ def _shipment(ls: LineState, s: Slot) -> dict:
     }
 
 
-def _charges(state: OrderState, today: date) -> list[dict]:
-    result = []
+def _charges(state: OrderState, today: date) -> list[ProjectedCharge]:
+    result: list[ProjectedCharge] = []
     lead = state.params.delivery_lead_days
     for ls in state.lines:
         if ls.mode == BillingMode.PAY_ALL_LATER:
             result += _shipment_charges(ls, lead, today)
     for inst in state.child_charges:
-        result.append(_charge(max(inst.due_date, today), inst.amount, f"child order {inst.sales_id}", 0))
+        subject = ChargeSubject(ChargeFor.CHILD_ORDER, sales_id=inst.sales_id)
+        result.append(_charge(max(inst.due_date, today), inst.amount, subject, 0))
     per_line: dict[int, int] = {}
     for inst in state.installments:
         per_line[inst.line_no] = per_line.get(inst.line_no, 0) + 1
@@ -190,14 +278,14 @@ def _charges(state: OrderState, today: date) -> list[dict]:
                 _charge(
                     max(inst.due_date, today),
                     inst.amount,
-                    f"installment {inst.seq} of {per_line[inst.line_no]}",
+                    ChargeSubject(ChargeFor.INSTALLMENT, (inst.seq,), of=per_line[inst.line_no]),
                     inst.line_no,
                 )
             )
     return result
 
 
-def _shipment_charges(ls: LineState, lead: int, today: date) -> list[dict]:
+def _shipment_charges(ls: LineState, lead: int, today: date) -> list[ProjectedCharge]:
     """One charge per child order: a pending occurrence's child is created on ship date − lead days (the
     next run when that is past); with consolidate_past_orders, one child takes every occurrence of the
     line due on that run (create-child-orders: pending, ship date <= as_of + lead)."""
@@ -213,21 +301,20 @@ def _shipment_charges(ls: LineState, lead: int, today: date) -> list[dict]:
     result = []
     for child in children:
         amount = total([s.occ.amount for s in child], child[0].occ.amount.currency)
-        what = (
-            f"shipment {child[0].seq} ({child[0].occ.item_id})"
-            if len(child) == 1
-            else f"shipments {', '.join(str(s.seq) for s in child)} ({', '.join(s.occ.item_id for s in child)}) "
-            "in one child order"
+        what = ChargeSubject(
+            ChargeFor.SHIPMENT if len(child) == 1 else ChargeFor.SHIPMENTS,
+            tuple(s.seq for s in child),
+            tuple(s.occ.item_id for s in child),
         )
         result.append(_charge(dues[child[0].seq], amount, what, ls.line.line_no))
     return result
 
 
-def _charge(due: date, amount: Money, what: str, line_no: int) -> dict:
+def _charge(due: date, amount: Money, what: ChargeSubject, line_no: int) -> ProjectedCharge:
     return {
         "due_date": due.isoformat(),
         "amount": str(amount.amount),
         "currency": amount.currency,
-        "for": what,
+        "subject": what,
         "line_no": line_no,
     }

@@ -50,7 +50,7 @@ def create_sales_order(
 
 def list_orders(
     uow_factory: UowFactory, parent: str | None, account: str | None, after: str | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[views.OrderView]:
     """Orders by sales_id (only the children of ``parent`` / only ``account``'s when given)."""
     with uow_factory() as uow:
         if parent is not None:
@@ -66,8 +66,8 @@ def continuity_order(uow_factory: UowFactory, sales_id: str) -> dict[str, Any]:
     order = views.order_view(uow_factory, sales_id)
     if not order["is_continuity_parent"]:
         raise NotFound(f"{sales_id} is not a continuity (parent) order", "continuity_order_not_found")
-    lines = [line for line in order["lines"] if line["continuity"]]
-    children = [o["child_sales_id"] for line in lines for o in line["continuity"]["schedule"] if o["child_sales_id"]]
+    lines = [(line, line["continuity"]) for line in order["lines"] if line["continuity"] is not None]
+    children = [o["child_sales_id"] for _, terms in lines for o in terms["schedule"] if o["child_sales_id"]]
     with uow_factory() as uow:
         statuses = uow.order_queries.statuses(children)
     return {
@@ -82,17 +82,17 @@ def continuity_order(uow_factory: UowFactory, sales_id: str) -> dict[str, Any]:
                 "line_no": line["line_no"],
                 "item_id": line["item_id"],
                 "quantity": line["quantity"],
-                **{k: v for k, v in line["continuity"].items() if k != "schedule"},
+                **{k: v for k, v in terms.items() if k != "schedule"},
                 "schedule": [
                     {
                         **o,
                         "currency": order["currency"],
                         "child_status": statuses.get(o["child_sales_id"]) if o["child_sales_id"] else None,
                     }
-                    for o in line["continuity"]["schedule"]
+                    for o in terms["schedule"]
                 ],
             }
-            for line in lines
+            for line, terms in lines
         ],
         "installments": order["installments"],
     }

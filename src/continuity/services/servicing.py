@@ -47,7 +47,7 @@ from continuity.services.ports import (
     UnitOfWork,
     UowFactory,
 )
-from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, load, project
+from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, Projection, load, project
 from continuity.services.refund_sources import captures_of_line
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ class ChangeResult(TypedDict):
     sales_id: str
     change: str
     applied: bool
-    before: dict[str, Any]  # services.projection.project
-    after: dict[str, Any]
+    before: Projection
+    after: Projection
     refund: str | None
     voided: list[VoidedInstallment]
 

@@ -12,7 +12,7 @@ from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program, check_currencies
 from continuity.services.ports import UnitOfWork, UowFactory
-from continuity.services.setup_documents import ParametersDoc, SetupDoc, explain
+from continuity.services.setup_documents import ParametersDoc, SetupDoc, explain, where
 
 T = TypeVar("T")
 
@@ -89,7 +89,7 @@ def change_parameters(
     try:
         doc = ParametersDoc.model_validate(changes)
     except ValidationError as exc:
-        raise ValidationFailed(explain(exc), "parameters_invalid") from None
+        raise ValidationFailed(explain(exc), "parameters_invalid", where(exc)) from None
     with uow_factory() as uow:
         params = doc.apply_to(uow.setup.parameters())
         params.validate()

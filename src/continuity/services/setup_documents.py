@@ -179,3 +179,13 @@ def explain(exc: ValidationError) -> str:
     where = ".".join(str(p) for p in first["loc"])
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"
+
+
+def where(exc: ValidationError) -> dict[str, str | int]:
+    """The field of a document's first error and, for a number too small, its minimum."""
+    first = exc.errors()[0]
+    found: dict[str, str | int] = {"field": ".".join(str(p) for p in first["loc"])}
+    minimum = (first.get("ctx") or {}).get("ge")
+    if isinstance(minimum, int):
+        found["minimum"] = minimum
+    return found

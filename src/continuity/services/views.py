@@ -1,41 +1,187 @@
-"""Read side: plain JSON-ready dicts for the CLI, API and UI (keys are the concept names)."""
+"""Read side: plain JSON-ready dicts for the CLI, API and UI (keys are the concept names), typed as
+TypedDicts (the shapes the API's response models and the templates read)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from typing import TypedDict, overload
 
 from continuity.domain.card import Card
 from continuity.domain.customer import Customer
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
-from continuity.domain.sales_order import SalesOrder
+from continuity.domain.sales_order import SalesLine, SalesOrder
 from continuity.services.order_entry import amount_due_now
 from continuity.services.payment_entry import EDITABLE
-from continuity.services.ports import UowFactory
+from continuity.services.ports import UnitOfWork, UowFactory
 from continuity.services.projection import line_values, load, standing
+
+
+class AddressView(TypedDict):
+    purpose: str
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+
+class CustomerView(TypedDict):
+    account: str
+    name: str
+    phone: str
+    email: str
+    language: str
+    addresses: list[AddressView]
+
+
+class CardView(TypedDict):
+    token: str
+    brand: str
+    last4: str
+    expiry: str  # MM/YY
+
+
+class ProductView(TypedDict):
+    item_id: str
+    name: str
+    price: str
+    currency: str
+    continuity_program_id: str | None
+
+
+class ScheduleView(TypedDict):
+    payment_schedule_id: str
+    description: str
+    number_of_payments: int
+    interval: str
+    allocation: str
+
+
+class EventView(TypedDict):
+    event_id: int
+    item_id: str
+    quantity: int
+    price: str | None
+    currency: str | None
+    times_to_repeat: int
+    interval: str
+    start_date: str | None
+    action: str
+
+
+class ProgramView(TypedDict):
+    program_id: str
+    description: str
+    order_start: str
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    prompt_for_start_date: bool
+    prompt_for_payment_schedule: bool
+    days_after_order: int
+    consolidate_past_orders: bool
+    active: bool
+    current_event: int | None
+    events: list[EventView]
+
+
+class ScheduledView(TypedDict):
+    """A stored occurrence of a continuity line."""
+
+    seq: int
+    event_id: int
+    item_id: str
+    quantity: int
+    price: str
+    ship_date: str
+    status: str
+    child_sales_id: str | None
+
+
+class ContinuityView(TypedDict):
+    program_id: str
+    start_date: str
+    start_event: int
+    bill_up_front: bool
+    payment_schedule_id: str | None
+    billing_mode: str
+    schedule: list[ScheduledView]
+
+
+class LineView(TypedDict):
+    line_no: int
+    item_id: str
+    quantity: int
+    unit_price: str
+    amount: str
+    status: str
+    continuity: ContinuityView | None
+
+
+class InstallmentView(TypedDict):
+    line_no: int
+    seq: int
+    due_date: str
+    amount: str
+    status: str
+
+
+class PaymentView(TypedDict):
+    payment_id: int
+    method: str
+    card: str
+    amount: str
+    status: str
+    reason: str
+
+
+class OrderView(TypedDict):
+    sales_id: str
+    account: str
+    name: str
+    order_date: str
+    status: str
+    standing: str  # paused or cancelled while a continuity order's lines are; else its status
+    hold_reason: str
+    currency: str
+    parent_sales_id: str | None
+    is_continuity_parent: bool
+    amount_due_now: str
+    lines: list[LineView]
+    installments: list[InstallmentView]
+    payments: list[PaymentView]
+
+
+@overload
+def money(value: Money) -> str: ...
+
+
+@overload
+def money(value: Money | None) -> str | None: ...
 
 
 def money(value: Money | None) -> str | None:
     return None if value is None else str(value.amount)
 
 
-def customer_view(c: Customer) -> dict:
+def customer_view(c: Customer) -> CustomerView:
     return {
         "account": c.account,
         "name": c.name,
         "phone": c.phone,
         "email": c.email,
         "language": c.language,
-        "addresses": [asdict(a) for a in c.addresses],
+        "addresses": [
+            AddressView(purpose=a.purpose, street=a.street, city=a.city, postal_code=a.postal_code, country=a.country)
+            for a in c.addresses
+        ],
     }
 
 
-def card_view(card: Card) -> dict:
+def card_view(card: Card) -> CardView:
     return {"token": card.token, "brand": card.brand, "last4": card.last4, "expiry": str(card.expiry)}
 
 
-def product_view(p: Product) -> dict:
+def product_view(p: Product) -> ProductView:
     return {
         "item_id": p.item_id,
         "name": p.name,
@@ -45,7 +191,7 @@ def product_view(p: Product) -> dict:
     }
 
 
-def schedule_view(s: PaymentSchedule) -> dict:
+def schedule_view(s: PaymentSchedule) -> ScheduleView:
     return {
         "payment_schedule_id": s.payment_schedule_id,
         "description": s.description,
@@ -55,7 +201,7 @@ def schedule_view(s: PaymentSchedule) -> dict:
     }
 
 
-def program_view(p: Program) -> dict:
+def program_view(p: Program) -> ProgramView:
     return {
         "program_id": p.program_id,
         "description": p.description,
@@ -105,7 +251,7 @@ def _due_and_unpaid(order: SalesOrder, installments: list[Installment]) -> Money
     )
 
 
-def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
+def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
         customer = uow.customers.get(order.account)
@@ -152,10 +298,10 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> dict:
     }
 
 
-def _line_view(uow, sales_id: str, line, value: Money | None) -> dict:  # type: ignore[no-untyped-def]
+def _line_view(uow: UnitOfWork, sales_id: str, line: SalesLine, value: Money | None) -> LineView:
     """A continuity line's amount is what it will be charged in all (``value``), its unit price what it was
     sold at."""
-    view = {
+    view: LineView = {
         "line_no": line.line_no,
         "item_id": line.item_id,
         "quantity": line.quantity,
@@ -174,7 +320,16 @@ def _line_view(uow, sales_id: str, line, value: Money | None) -> dict:  # type: 
             "payment_schedule_id": t.payment_schedule_id,
             "billing_mode": t.billing_mode.value,
             "schedule": [
-                {**asdict(occ), "price": money(occ.price), "ship_date": occ.ship_date.isoformat()}
+                ScheduledView(
+                    seq=occ.seq,
+                    event_id=occ.event_id,
+                    item_id=occ.item_id,
+                    quantity=occ.quantity,
+                    price=money(occ.price),
+                    ship_date=occ.ship_date.isoformat(),
+                    status=occ.status,
+                    child_sales_id=occ.child_sales_id,
+                )
                 for occ in uow.orders.schedule(sales_id, line.line_no)
             ],
         }

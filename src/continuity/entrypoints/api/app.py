@@ -47,7 +47,7 @@ def create_app(app: App | None = None) -> FastAPI:
         v1.include_router(module.router)
     v1.add_api_route("/health", health, methods=["GET"], tags=["health"], summary="Liveness (no token needed)")
     api.include_router(v1)
-    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]  # FastAPI's documented override
     include_web(api, continuity)  # the web UI (server-rendered pages) on the same app
     return api
 

@@ -20,7 +20,8 @@ bearer = HTTPBearer(auto_error=False, description="`continuity users add NAME --
 
 
 def get_app(request: Request) -> App:
-    return request.app.state.continuity
+    app: App = request.app.state.continuity
+    return app
 
 
 AppDep = Annotated[App, Depends(get_app)]
@@ -70,7 +71,9 @@ def decode_cursor(cursor: str | None, check: Callable[[Any], bool]) -> Any:
     return value
 
 
-def page(items: list, limit: int, key: Callable[[Any], Any], view: Callable[[Any], Any] = lambda x: x) -> dict:
+def page(
+    items: list[Any], limit: int, key: Callable[[Any], Any], view: Callable[[Any], Any] = lambda x: x
+) -> dict[str, Any]:
     """``items`` holds up to limit + 1 entries; the extra one only says that there is a next page."""
     shown = items[:limit]
     more = len(items) > limit

@@ -64,7 +64,7 @@ class IdempotencyMiddleware:
             return
         token = _bearer(headers.get("authorization", ""))
         user = await run_in_threadpool(users.authenticate, self.continuity.uow, token) if token else None
-        if user is None:  # the route answers 401; nothing to remember
+        if not token or user is None:  # the route answers 401; nothing to remember
             await self.app(scope, receive, send)
             return
         limit = self.continuity.settings.max_body_bytes

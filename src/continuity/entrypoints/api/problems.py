@@ -86,7 +86,7 @@ def problem(
     code: str,
     detail: str,
     request_id: str | None,
-    errors: list[dict] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -112,6 +112,7 @@ def domain_status(exc: DomainError) -> int:
 
 
 def install(api: FastAPI) -> None:
+    # arg-type: Starlette types a handler as taking any Exception; each of these takes its own class
     api.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     api.add_exception_handler(ApiProblem, _api_problem)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

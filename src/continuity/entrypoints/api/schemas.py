@@ -69,15 +69,16 @@ BusinessDate = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_in_ra
 
 
 def _text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)]
+    """A text field's constraints (use as ``Annotated[str, _text(...)]``): bounded, no control characters."""
+    return Field(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)
 
 
-Name = _text(200, 1)
-Text200 = _text(200)
-City = _text(100, 1)
-PostalCode = _text(20, 1)
-Phone = _text(40)
-Tracking = _text(80, 1)
+Name = Annotated[str, _text(200, 1)]
+Text200 = Annotated[str, _text(200)]
+City = Annotated[str, _text(100, 1)]
+PostalCode = Annotated[str, _text(20, 1)]
+Phone = Annotated[str, _text(40)]
+Tracking = Annotated[str, _text(80, 1)]
 
 
 class In(BaseModel):

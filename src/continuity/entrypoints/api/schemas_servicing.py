@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 from continuity.entrypoints.api.schemas import BusinessDate, Id, In, _text
 
 Seq = Annotated[StrictInt, Field(ge=1, le=100000, description="The occurrence's sequence number.")]
-Reason = _text(500)
+Reason = Annotated[str, _text(500)]
 
 
 class ChangeIn(In):
@@ -98,7 +98,12 @@ class ChargeOut(BaseModel):
     due_date: date
     amount: str
     currency: str
-    for_: str = Field(alias="for")
+    for_: str = Field(alias="for", description="What the charge is for, in English.")
+    for_code: str = Field(description="What the charge is for: child_order, installment, shipment or shipments.")
+    for_params: dict[str, Any] = Field(
+        description="The code's parameters: sales_id (child_order); seq and of (installment); seq and item_id "
+        "(shipment); seqs and item_ids (shipments)."
+    )
     line_no: int
 
 
@@ -157,6 +162,9 @@ class ExplanationOut(BaseModel):
     seq: int
     status: str
     ship_date: date
-    code: str
+    code: str = Field(
+        description="start, interval, month_end, month_day, rescheduled, shifted, paused, pause_open, skipped, "
+        "cancelled or planned."
+    )
     params: dict[str, Any]
-    text: str
+    text: str = Field(description="The explanation in English.")

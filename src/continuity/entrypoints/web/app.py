@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,7 +44,7 @@ def include_web(api: FastAPI, app: App) -> None:
     _install_error_pages(api)
 
 
-def _manager_routes() -> list:  # type: ignore[type-arg]
+def _manager_routes() -> list[APIRouter]:
     from continuity.entrypoints.web.routes import dashboard, jobs_page, setup_pages
 
     return [setup_pages.router, jobs_page.router, dashboard.router]
@@ -71,6 +71,7 @@ def _install_error_pages(api: FastAPI) -> None:
         status = 404 if isinstance(exc, NotFound) else 422
         return render(request, "error.html", status, kind="domain", status=status, message=exc.message)
 
+    # arg-type: Starlette types a handler as taking any Exception; each of these takes its own class
     api.add_exception_handler(LoginRequired, login_required)  # type: ignore[arg-type]
     api.add_exception_handler(RoleTooLow, role_too_low)  # type: ignore[arg-type]
     api.add_exception_handler(CsrfRefused, csrf_refused)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -127,7 +128,9 @@ class SecurityHeadersMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _docs_page(self, scope: Scope, receive: Receive, send: Send, add_headers) -> None:  # type: ignore[no-untyped-def]
+    async def _docs_page(
+        self, scope: Scope, receive: Receive, send: Send, add_headers: Callable[[Message], MutableHeaders]
+    ) -> None:
         """The page is small: held whole, so that its policy can name its inline script's hash."""
         held = HeldResponse()
         await self.app(scope, receive, held)

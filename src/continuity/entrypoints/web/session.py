@@ -29,7 +29,8 @@ class WebState:
 
 
 def web_state(request: Request) -> WebState:
-    return request.app.state.web
+    state: WebState = request.app.state.web
+    return state
 
 
 def session_of(request: Request) -> Session | None:
@@ -40,7 +41,7 @@ def session_of(request: Request) -> Session | None:
             state.store, state.clock, request.cookies.get(SESSION_COOKIE), state.idle_timeout, state.max_age
         )
         request.state.web_session = cached
-    return cached  # type: ignore[return-value]
+    return cached if isinstance(cached, web_auth.Session) else None
 
 
 def user_of(request: Request) -> User | None:
@@ -50,7 +51,7 @@ def user_of(request: Request) -> User | None:
 
 def language_of(request: Request) -> str:
     chosen = getattr(request.state, "language", None)
-    if chosen:
+    if isinstance(chosen, str) and chosen:
         return chosen
     session = session_of(request)
     return (

@@ -3,6 +3,7 @@ translations, ``csrf_field()`` and the locale-aware filters ``money``, ``date`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from continuity.domain.card import looks_like_card_number
@@ -84,13 +86,17 @@ def format_number(value: int | Decimal | None, locale: Any) -> str:
     return "" if value is None else format_decimal(value, locale=locale)
 
 
-def _filter(name: str):  # type: ignore[no-untyped-def]
+#: the template filters that need the page's locale (values as the templates pass them)
+FORMATTERS: dict[str, Callable[[Any, Any], str]] = {"money": format_money, "date": format_day, "number": format_number}
+
+
+def _filter(name: str) -> Callable[[Context, Any], str]:
     """Filters that need the page's locale read it from the template context."""
-    formatters = {"money": format_money, "date": format_day, "number": format_number}
+    format_value = FORMATTERS[name]
 
     @pass_context
-    def apply(ctx, value):  # type: ignore[no-untyped-def]
-        return formatters[name](value, ctx.get("locale") or i18n.locale(i18n.DEFAULT))
+    def apply(ctx: Context, value: Any) -> str:
+        return format_value(value, ctx.get("locale") or i18n.locale(i18n.DEFAULT))
 
     return apply
 

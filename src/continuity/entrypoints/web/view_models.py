@@ -9,8 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from continuity.bootstrap import App
+from continuity.domain.card import Card
+from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
 from continuity.services import customers, sales_orders, views
+from continuity.services import history as history_service
 
 FIRST_SHIPMENTS = 3
 
@@ -38,7 +41,7 @@ def customer_page(app: App, account: str) -> dict[str, Any]:
     }
 
 
-def distinct_cards(cards: list) -> list:  # type: ignore[type-arg]
+def distinct_cards(cards: list[Card]) -> list[Card]:
     """One entry per card as the caller knows it (brand, last 4, expiry): the newest token of each.
     Entering the same card twice makes two tokens; the agent should see one card."""
     newest = {(c.brand, c.last4, c.expiry): c for c in cards}
@@ -56,12 +59,12 @@ class OrderSummary:
     items: str
 
 
-def order_summary(o: dict) -> OrderSummary:
+def order_summary(o: views.OrderView) -> OrderSummary:
     cur = o["currency"]
     total = sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0"))
     return OrderSummary(
         o["sales_id"],
-        day(o["order_date"]),
+        date.fromisoformat(o["order_date"]),
         o["standing"],
         Money(total, cur),
         o["is_continuity_parent"],
@@ -85,7 +88,7 @@ def order_details(app: App, sales_id: str) -> dict[str, Any]:
                 "ship_date": day(occ["ship_date"]),
                 "name": names.get(occ["item_id"], occ["item_id"]),
             }
-            for occ in (cont or {}).get("schedule", [])
+            for occ in (cont["schedule"] if cont else [])
         ]
         lines.append(
             {
@@ -122,6 +125,8 @@ def continuity_step(
     with app.uow() as uow:
         found = uow.customers.get(account)
         product = uow.setup.product(item_id)
+        if product.continuity_program_id is None:
+            raise NotFound(f"no continuity program for item {item_id!r}", "program_not_found")
         program = uow.setup.program(product.continuity_program_id)
         products = uow.setup.products()
         prices = {p.item_id: p.price for p in products}
@@ -202,17 +207,12 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
     }
 
 
-def history(app: App, sales_id: str) -> list[dict] | None:
+def history(app: App, sales_id: str) -> list[dict[str, Any]] | None:
     """The audit trail of the order from the servicing change (services.history), or None without it."""
-    try:
-        from continuity.services import history as history_service  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    read = getattr(history_service, "order_history", None)
-    return None if read is None else [{**e, "details": details(e.get("after"))} for e in read(app.uow, sales_id)]
+    return [{**e, "details": details(e.get("after"))} for e in history_service.order_history(app.uow, sales_id)]
 
 
-def details(after: dict | None) -> list[tuple[str, Any]]:
+def details(after: dict[str, Any] | None) -> list[tuple[str, Any]]:
     """What a history entry changed, as (name, value) pairs; an amount with its currency becomes Money."""
     if not isinstance(after, dict):
         return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
@@ -30,28 +30,28 @@ def search_customers(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict:
+) -> dict[str, Any]:
     found = customers.search(app.uow, q, decode_cursor(cursor, is_id), limit + 1)
     return page(found, limit, lambda c: c.account, views.customer_view)
 
 
 @router.post("/customers", status_code=201, response_model=CustomerOut, responses=errors(*WRITE))
-def create_customer(body: CustomerIn, app: AppDep, _: Agent) -> dict:
+def create_customer(body: CustomerIn, app: AppDep, _: Agent) -> views.CustomerView:
     return views.customer_view(customers.create_customer(app.uow, body.to_domain()))
 
 
 @router.get("/customers/{account}", response_model=CustomerOut, responses=errors(*READ))
-def get_customer(account: Account, app: AppDep, _: Agent) -> dict:
+def get_customer(account: Account, app: AppDep, _: Agent) -> views.CustomerView:
     return views.customer_view(customers.customer(app.uow, account))
 
 
 @router.get("/customers/{account}/cards", response_model=list[CardOut], responses=errors(*READ))
-def customer_cards(account: Account, app: AppDep, _: Agent) -> list[dict]:
+def customer_cards(account: Account, app: AppDep, _: Agent) -> list[views.CardView]:
     return [views.card_view(c) for c in customers.cards(app.uow, account)]
 
 
 @router.post("/cards", status_code=201, response_model=CardOut, responses=errors(*WRITE, 402))
-def tokenize_card(body: CardIn, app: AppDep, _: Agent) -> dict:
+def tokenize_card(body: CardIn, app: AppDep, _: Agent) -> views.CardView:
     """Save a card at the gateway: only the token (Stripe: the PaymentMethod id), brand, last 4 and expiry
     are kept. Test gateway: send card_number and expiry (never stored, echoed or logged); stripe: send
     payment_method, the card having been entered at Stripe."""

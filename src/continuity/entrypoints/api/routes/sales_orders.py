@@ -3,7 +3,7 @@ and /continuity-orders/{sales_id} (the schedule with each occurrence's child ord
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["sales orders"])
 
 
 @router.post("/sales-orders", status_code=201, response_model=SalesOrderOut, responses=errors(*WRITE))
-def create_sales_order(body: SalesOrderIn, app: AppDep, _: Agent) -> dict:
+def create_sales_order(body: SalesOrderIn, app: AppDep, _: Agent) -> views.OrderView:
     """A draft order with its lines; a continuity (parent) item makes it a continuity order with its
     schedule (the continuity step: start date, payment schedule)."""
     terms = body.continuity
@@ -53,35 +53,35 @@ def list_sales_orders(
     customer: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this account's orders.")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> dict:
+) -> dict[str, Any]:
     after = decode_cursor(cursor, is_id)
     orders = sales_orders.list_orders(app.uow, parent, customer, after, limit + 1)
     return page(orders, limit, lambda o: o["sales_id"])
 
 
 @router.get("/sales-orders/{sales_id}", response_model=SalesOrderOut, responses=errors(*READ))
-def get_sales_order(sales_id: SalesId, app: AppDep, _: Agent) -> dict:
+def get_sales_order(sales_id: SalesId, app: AppDep, _: Agent) -> views.OrderView:
     return views.order_view(app.uow, sales_id)
 
 
 @router.post(
     "/sales-orders/{sales_id}/payments", status_code=201, response_model=SalesOrderOut, responses=errors(*WRITE, 402)
 )
-def add_payment(sales_id: SalesId, body: PaymentIn, app: AppDep, _: Agent) -> dict:
+def add_payment(sales_id: SalesId, body: PaymentIn, app: AppDep, _: Agent) -> views.OrderView:
     """A card payment by token (POST /cards first); the amount defaults to what is due now."""
     payment_entry.add_token_payment(app.uow, app.clock, sales_id, body.card_token, body.amount)
     return views.order_view(app.uow, sales_id)
 
 
 @router.post("/sales-orders/{sales_id}/submit", response_model=SalesOrderOut, responses=errors(*WRITE, 402))
-def submit(sales_id: SalesId, app: AppDep, _: Agent) -> dict:
+def submit(sales_id: SalesId, app: AppDep, _: Agent) -> views.OrderView:
     """Authorize the payments: approved → `open`; declined or unanswered → `on_hold` with `hold_reason`."""
     payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
     return views.order_view(app.uow, sales_id)
 
 
 @router.post("/sales-orders/{sales_id}/release", response_model=SalesOrderOut, responses=errors(*WRITE))
-def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> dict:
+def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> views.OrderView:
     """Release a child order to the warehouse (the warehouse role or a manager)."""
     fulfilment.release(
         app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now()
@@ -90,7 +90,7 @@ def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn 
 
 
 @router.post("/sales-orders/{sales_id}/ship", response_model=SalesOrderOut, responses=errors(*WRITE))
-def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> dict:
+def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> views.OrderView:
     """Ship a released child order with its tracking number."""
     fulfilment.ship(
         app.uow,
@@ -104,7 +104,7 @@ def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> dict:
 
 
 @router.post("/sales-orders/{sales_id}/invoice", response_model=SalesOrderOut, responses=errors(*WRITE))
-def invoice(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> dict:
+def invoice(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> views.OrderView:
     """Invoice a shipped child order (its occurrences become `invoiced`)."""
     fulfilment.invoice(
         app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now()
@@ -113,6 +113,6 @@ def invoice(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn 
 
 
 @router.get("/continuity-orders/{sales_id}", response_model=ContinuityOrderOut, responses=errors(*READ))
-def continuity_order(sales_id: SalesId, app: AppDep, _: Agent) -> dict:
+def continuity_order(sales_id: SalesId, app: AppDep, _: Agent) -> dict[str, Any]:
     """A parent continuity order: its continuity lines, each occurrence with its child order."""
     return sales_orders.continuity_order(app.uow, sales_id)

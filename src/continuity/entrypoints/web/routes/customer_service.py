@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from continuity.bootstrap import App
 from continuity.domain.card import looks_like_card_number
 from continuity.domain.errors import DomainError, NotFound
 from continuity.entrypoints.web import i18n
@@ -48,7 +49,7 @@ def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)]
     )
 
 
-def _expiring_cards(app) -> list:  # type: ignore[no-untyped-def]
+def _expiring_cards(app: App) -> list[card_expiry.ExpiringCard]:
     """The worklist: cards to update before the next shipment they pay for (as the nightly notice)."""
     with app.uow() as uow:
         params = uow.setup.parameters()
@@ -59,7 +60,7 @@ def _(request: Request, msgid: str) -> str:
     return i18n.translations(language_of(request)).gettext(msgid)
 
 
-def _order_numbered(app, text: str) -> str | None:  # type: ignore[no-untyped-def]
+def _order_numbered(app: App, text: str) -> str | None:
     """The sales order whose number is exactly ``text`` (any case): an order number opens the order."""
     if len(text) > 40:
         return None

@@ -4,8 +4,9 @@ job runs. No JavaScript: the chart's geometry is computed here and drawn by the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from babel.dates import format_interval, format_skeleton
 from fastapi import APIRouter, Request
@@ -84,7 +85,7 @@ def dashboard_page(request: Request, app: AppDep, user: Manager) -> Response:
     )
 
 
-def chart(outlook: Outlook, short_date) -> Chart:  # type: ignore[no-untyped-def]
+def chart(outlook: Outlook, short_date: Callable[[date], str]) -> Chart:
     """Bars for the shipments on the left scale, the revenue line on the right scale."""
     currency = outlook.currency
     top_ships = nice_ceiling(max((w.shipments for w in outlook.weeks), default=0))

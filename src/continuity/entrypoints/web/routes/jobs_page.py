@@ -75,7 +75,7 @@ def run(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
     return _page(request, app, form, {}, result=_readable(record))
 
 
-def _read(form: dict) -> tuple[str, JobRequest]:
+def _read(form: dict[str, Any]) -> tuple[str, JobRequest]:
     r = FormReader(form)
     name = r.choice("name", list(JOBS))
     as_of = r.day("as_of")
@@ -93,10 +93,10 @@ def _read(form: dict) -> tuple[str, JobRequest]:
 def _page(
     request: Request,
     app: Any,
-    values: dict,
-    errors: dict,
+    values: dict[str, Any],
+    errors: dict[str, Any],
     status_code: int = 200,
-    result: dict | None = None,
+    result: dict[str, Any] | None = None,
     before: int | None = None,
 ) -> Response:
     runs = [_readable(r) for r in job_runs.job_runs(app.job_deps().runs, before, PAGE + 1)]
@@ -117,7 +117,7 @@ def _page(
     )
 
 
-def _readable(record: dict) -> dict:
+def _readable(record: dict[str, Any]) -> dict[str, Any]:
     """Instants as datetimes (the page formats them for the locale)."""
     shown = dict(record)
     for key in ("started_at", "finished_at"):

@@ -5,11 +5,12 @@ Submit → the order number. Every step's form has its field focused and submits
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from continuity.bootstrap import App
 from continuity.domain.errors import CardExpired, CardInvalid, DomainError, PaymentError
 from continuity.domain.sales_order import OrderStatus
 from continuity.entrypoints.web.auth import Agent
@@ -18,14 +19,16 @@ from continuity.entrypoints.web.templating import render
 from continuity.entrypoints.web.view_models import continuity_step, customer_page, entry_page
 from continuity.services import agent_order_entry, order_entry, payment_entry
 from continuity.services.order_entry import MAX_LINE_QUANTITY
+from continuity.services.ports import CardSetup
 
 router = APIRouter(include_in_schema=False)
 Quantity = Annotated[int, Form(ge=1, le=MAX_LINE_QUANTITY)]
 EDITABLE = (OrderStatus.DRAFT.value, OrderStatus.ON_HOLD.value)
 
 
-def _continuity(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.continuity
+def _continuity(request: Request) -> App:
+    app: App = request.app.state.continuity
+    return app
 
 
 @router.post("/customers/{account}/orders")
@@ -147,7 +150,7 @@ def submit(
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)
 
 
-def _card_setup(app, page: dict):  # type: ignore[no-untyped-def]
+def _card_setup(app: App, page: dict[str, Any]) -> CardSetup | None:
     """Under stripe the card is typed into Stripe.js (a SetupIntent for the customer), never sent to us."""
     if payment_entry.takes_card_numbers(app.gateway):
         return None

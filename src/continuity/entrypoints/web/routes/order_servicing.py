@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ from continuity.domain.calendar import Interval
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.payments import PaymentStatus
+from continuity.domain.program import Product
+from continuity.domain.servicing import Why
 from continuity.domain.users import User
 from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.auth import Agent
@@ -44,7 +46,15 @@ from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import env, format_day, render
 from continuity.services import history, payment_entry, servicing
-from continuity.services.projection import load, order_projection
+from continuity.services.history import ExplainedOccurrence
+from continuity.services.projection import (
+    ChargeFor,
+    ChargeSubject,
+    ProjectedShipment,
+    Projection,
+    load,
+    order_projection,
+)
 from continuity.services.servicing import ChangeResult
 
 router = APIRouter(include_in_schema=False)
@@ -129,45 +139,47 @@ CHANGED = N_(
 )
 #: "Why this date?": the sentence of each explanation code, with the service's parameters.
 WHY = {
-    "start": N_(
+    Why.START: N_(
         "Ships on %(date)s: the order's start date %(start_date)s plus %(days)s day(s) after the order "
         "(program %(program_id)s)."
     ),
-    "interval": N_(
+    Why.INTERVAL: N_(
         "Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s (event "
         "%(event_id)s of program %(program_id)s)."
     ),
-    "month_end": N_(
+    Why.MONTH_END: N_(
         "Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s; that month has "
         "no day %(day)s, so it ships on the month's last day."
     ),
-    "month_day": N_(
+    Why.MONTH_DAY: N_(
         "Ships on %(date)s: %(interval)s after the previous shipment on %(previous)s, back on day "
         "%(day)s of the month like %(anchor)s."
     ),
-    "rescheduled": N_("Ships on %(date)s: rescheduled from %(from)s."),
-    "shifted": N_(
+    Why.RESCHEDULED: N_("Ships on %(date)s: rescheduled from %(from)s."),
+    Why.SHIFTED: N_(
         "Ships on %(date)s: moved %(days)s day(s) from %(from)s when shipment %(first_seq)s and the "
         "later ones were rescheduled."
     ),
-    "paused": N_(
+    Why.PAUSED: N_(
         "Ships on %(date)s: moved %(days)s day(s) from %(from)s because the order was paused from "
         "%(pause_from)s and resumed on %(resume_on)s."
     ),
-    "pause_open": N_(
+    Why.PAUSE_OPEN: N_(
         "On hold: the order is paused from %(pause_from)s; it would ship on %(date)s and moves by "
         "the length of the pause when the order is resumed."
     ),
-    "skipped": N_("Skipped: it will not ship (it was planned for %(date)s)."),
-    "cancelled": N_("Cancelled: it will not ship (it was planned for %(date)s)."),
-    "planned": N_("Ships on %(date)s as planned by the program."),
+    Why.SKIPPED: N_("Skipped: it will not ship (it was planned for %(date)s)."),
+    Why.CANCELLED: N_("Cancelled: it will not ship (it was planned for %(date)s)."),
+    Why.PLANNED: N_("Ships on %(date)s as planned by the program."),
 }
 DATE_PARAMS = ("date", "start_date", "previous", "anchor", "from", "pause_from", "resume_on")
-CHARGE_TEXTS = (
-    (re.compile(r"^shipment (\d+) \((.*)\)$"), N_("shipment %(seq)s (%(item)s)"), ("seq", "item")),
-    (re.compile(r"^installment (\d+) of (\d+)$"), N_("installment %(seq)s of %(count)s"), ("seq", "count")),
-    (re.compile(r"^child order (.+)$"), N_("child order %(order)s"), ("order",)),
-)
+#: What a projected charge is for, by the service's code.
+CHARGE_TEXTS = {
+    ChargeFor.SHIPMENT: N_("shipment %(seq)s (%(item)s)"),
+    ChargeFor.SHIPMENTS: N_("shipments %(seqs)s (%(items)s) in one child order"),
+    ChargeFor.INSTALLMENT: N_("installment %(seq)s of %(count)s"),
+    ChargeFor.CHILD_ORDER: N_("child order %(order)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -220,31 +232,28 @@ def to_change(
 ) -> servicing.Change:
     """The service's Change for the typed values (input errors raise InputError)."""
     line_no = _int(v.line, "line_invalid") if v.line else None
-    common = {"reason": v.reason, "line_no": line_no}
+    change = servicing.Change(kind, reason=v.reason, line_no=line_no)
     if kind in ("skip", "reschedule", "substitute"):
         if not v.seq:
             raise InputError("seq_required")
-        common["seq"] = _int(v.seq, "seq_required")
+        change = replace(change, seq=_int(v.seq, "seq_required"))
     if kind == "reschedule":
         by_days = v.how == "days"
-        return servicing.Change(
-            kind,
+        return replace(
+            change,
             new_date=None if by_days else _date(v.new_date),
             days=_int(v.days, "days_invalid") if by_days else None,
             following=v.following == "1",
-            **common,
         )
     if kind == "substitute":
-        return servicing.Change(kind, item_id=v.item_id or None, **common)
+        return replace(change, item_id=v.item_id or None)
     if kind in ("pause", "resume"):
-        return servicing.Change(kind, on=_date(v.on), **common)
+        return replace(change, on=_date(v.on))
     if kind == "cancel":
-        return servicing.Change(kind, on=_date(v.on, required=False), **common)
+        return replace(change, on=_date(v.on, required=False))
     if kind == "change_card":
-        return servicing.Change(
-            kind, card_number=card_number, expiry=expiry, payment_method=payment_method or None, **common
-        )
-    return servicing.Change(kind, **common)
+        return replace(change, card_number=card_number, expiry=expiry, payment_method=payment_method or None)
+    return change
 
 
 def _kind(slug: str) -> str:
@@ -314,7 +323,12 @@ def _post(
 
 
 def _preview_page(
-    request: Request, app: App, context: dict, status: int = 200, notice: str | None = None, error: str | None = None
+    request: Request,
+    app: App,
+    context: dict[str, Any],
+    status: int = 200,
+    notice: str | None = None,
+    error: str | None = None,
 ) -> Response:
     if context["kind"] == "change_card" and not payment_entry.takes_card_numbers(app.gateway):
         with app.uow() as uow:  # stripe: the new card is typed into Stripe.js (a SetupIntent), never sent to us
@@ -338,7 +352,9 @@ def _preview_page(
     )
 
 
-def _save(request: Request, app: App, user: User, context: dict, card: tuple[str, str, str], expected: str) -> Response:
+def _save(
+    request: Request, app: App, user: User, context: dict[str, Any], card: tuple[str, str, str], expected: str
+) -> Response:
     kind, sales_id = context["kind"], context["sales_id"]
     try:
         current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), SHOWN)
@@ -369,11 +385,11 @@ def _defaults(app: App, sales_id: str, kind: str, query: Any) -> Values:
     )
 
 
-def _shipments(app: App, sales_id: str) -> list[dict]:
+def _shipments(app: App, sales_id: str) -> list[ProjectedShipment]:
     return order_projection(app.uow, app.clock.today(), sales_id, ALL)["shipments"]
 
 
-def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict:
+def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict[str, Any]:
     with app.uow() as uow:
         state = load(uow, sales_id)
         products = uow.setup.products()
@@ -418,10 +434,17 @@ def digest(result: ChangeResult) -> str:
         "refund": result["refund"],
         "voided": result.get("voided"),
     }
-    return hashlib.sha256(json.dumps(promised, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(promised, sort_keys=True, default=_plain).encode()).hexdigest()
 
 
-def preview_view(context: dict, result: ChangeResult) -> dict:
+def _plain(value: object) -> object:
+    """A charge's subject (a dataclass) as JSON, for the digest."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def preview_view(context: dict[str, Any], result: ChangeResult) -> dict[str, Any]:
     names = context["names"]
     before = projection_view(result["before"], names)
     after = projection_view(result["after"], names)
@@ -441,7 +464,7 @@ def preview_view(context: dict, result: ChangeResult) -> dict:
     }
 
 
-def projection_view(proj: dict, names: dict[str, str]) -> dict:
+def projection_view(proj: Projection, names: dict[str, str]) -> dict[str, Any]:
     cur = proj["currency"]
     shipments = [
         {
@@ -458,7 +481,7 @@ def projection_view(proj: dict, names: dict[str, str]) -> dict:
         {
             **c,
             "due_date": date.fromisoformat(c["due_date"]),
-            "key": (c["line_no"], c["for"]),
+            "key": (c["line_no"], c["subject"]),
             "amount": Money(Decimal(c["amount"]), c["currency"]),
             "changed": False,
         }
@@ -467,7 +490,7 @@ def projection_view(proj: dict, names: dict[str, str]) -> dict:
     return {"shipments": shipments, "charges": charges, "lines": proj["lines"], "status": proj["status"]}
 
 
-def mark_changes(before: dict, after: dict) -> None:
+def mark_changes(before: dict[str, Any], after: dict[str, Any]) -> None:
     """Rows of the "after" side that differ from (or are not on) the "before" side are marked."""
     for part, compared in (
         ("shipments", ("ship_date", "item_id", "status", "amount")),
@@ -479,21 +502,24 @@ def mark_changes(before: dict, after: dict) -> None:
             row["changed"] = was is None or any(was[k] != row[k] for k in compared)
 
 
-def charge_text(gettext, what: str) -> str:  # type: ignore[no-untyped-def]
-    for pattern, msgid, names in CHARGE_TEXTS:
-        match = pattern.match(what)
-        if match:
-            return gettext(msgid) % dict(zip(names, match.groups()))
-    return what
+def charge_text(gettext: Callable[[str], str], subject: ChargeSubject) -> str:
+    """What a charge is for, in the agent's language."""
+    params = {
+        "seq": subject.seqs[0] if subject.seqs else "",
+        "seqs": ", ".join(str(seq) for seq in subject.seqs),
+        "item": subject.item_ids[0] if subject.item_ids else "",
+        "items": ", ".join(subject.item_ids),
+        "count": subject.of,
+        "order": subject.sales_id,
+    }
+    return gettext(CHARGE_TEXTS[subject.code]) % params
 
 
-def why_text(request: Request, explained: dict) -> str:
-    """The explanation sentence in the agent's language (the service's English sentence when a code or a
-    parameter is not known here)."""
+def why_text(request: Request, explained: ExplainedOccurrence) -> str:
+    """The explanation sentence in the agent's language ("as planned" when a parameter does not fit)."""
     lang = language_of(request)
     tr, locale = i18n.translations(lang), i18n.locale(lang)
-    msgid = WHY.get(explained.get("code", ""))
-    params = dict(explained.get("params") or {})
+    params = dict(explained.why.params)
     try:
         for name in DATE_PARAMS:
             if name in params:
@@ -506,14 +532,12 @@ def why_text(request: Request, explained: dict) -> str:
                 else tr.ngettext("%(num)d day", "%(num)d days", interval.count)
             )
             params["interval"] = unit % {"num": interval.count}
-        if msgid is not None:
-            return tr.gettext(msgid) % params
+        return tr.gettext(WHY[explained.why.code]) % params
     except (KeyError, ValueError, TypeError, DomainError):
-        pass
-    return str(explained.get("text", ""))
+        return tr.gettext(WHY[Why.PLANNED]) % {"date": format_day(explained.ship_date, locale)}
 
 
-def servicing_view(request: Request, order: dict) -> dict | None:
+def servicing_view(request: Request, order: dict[str, Any]) -> dict[str, Any] | None:
     """What the order page shows of servicing (None for an order that is not a continuity parent)."""
     if not order.get("is_continuity_parent"):
         return None
@@ -546,12 +570,12 @@ def servicing_view(request: Request, order: dict) -> dict | None:
     }
 
 
-def _products(app: App) -> list:
+def _products(app: App) -> list[Product]:
     with app.uow() as uow:
         return uow.setup.products()
 
 
-def _actions(order: dict, proj: dict) -> list[dict]:
+def _actions(order: dict[str, Any], proj: dict[str, Any]) -> list[dict[str, Any]]:
     """The servicing buttons of each continuity line (none once the order is no longer open or held)."""
     if order["status"] not in ("open", "on_hold"):
         return []

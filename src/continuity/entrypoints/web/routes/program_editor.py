@@ -9,6 +9,7 @@ moving, copying or deleting one renumbers the rest.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -78,7 +79,7 @@ def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> 
         try:
             catalog.save_program_doc(
                 app.uow,
-                ProgramDoc(**header, events=[event]),
+                ProgramDoc.model_validate({**header, "events": [event]}),
                 app.clock.today(),
                 create=True,
                 actor=Actor.for_user(user),
@@ -89,7 +90,9 @@ def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> 
     return _new_page(request, app, form, errors, status_code=422)
 
 
-def _new_page(request: Request, app: App, values: dict, errors: dict, status_code: int = 200) -> Response:
+def _new_page(
+    request: Request, app: App, values: dict[str, Any], errors: dict[str, Any], status_code: int = 200
+) -> Response:
     return render(
         request,
         "manager/program_new.html",
@@ -119,7 +122,7 @@ def save_header(request: Request, program_id: str, app: AppDep, user: Manager, f
 def add_event(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
 
-    def append(doc: dict) -> None:
+    def append(doc: dict[str, Any]) -> None:
         doc["events"].append(event_doc(form, len(doc["events"]) + 1, _currency_of(app, str(form.get("item_id", "")))))
 
     return _change(request, app, user, program, "add", form, append, done="added", anchor="events")
@@ -129,7 +132,7 @@ def add_event(request: Request, program_id: str, app: AppDep, user: Manager, for
 def save_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
 
-    def replace(doc: dict) -> None:
+    def replace(doc: dict[str, Any]) -> None:
         index = _index(doc, event_id)
         doc["events"][index] = event_doc(form, event_id, _currency_of(app, str(form.get("item_id", ""))))
 
@@ -141,7 +144,7 @@ def move_event(request: Request, program_id: str, event_id: int, app: AppDep, us
     program = catalog.program(app.uow, program_id)
     step = -1 if form.get("direction") == "up" else 1
 
-    def move(doc: dict) -> None:
+    def move(doc: dict[str, Any]) -> None:
         index = _index(doc, event_id)
         if 0 <= index + step < len(doc["events"]):
             events = doc["events"]
@@ -155,7 +158,7 @@ def move_event(request: Request, program_id: str, event_id: int, app: AppDep, us
 def copy_event(request: Request, program_id: str, event_id: int, app: AppDep, user: Manager, form: Form) -> Response:
     program = catalog.program(app.uow, program_id)
 
-    def duplicate(doc: dict) -> None:
+    def duplicate(doc: dict[str, Any]) -> None:
         index = _index(doc, event_id)
         doc["events"].insert(index + 1, copy.deepcopy(doc["events"][index]))
 
@@ -184,7 +187,7 @@ def _change(
     user: User,
     program: Program,
     scope: str,
-    form: dict,
+    form: dict[str, Any],
     edit: Any,
     done: str = "saved",
     anchor: str = "",
@@ -209,8 +212,8 @@ def _editor(
     app: App,
     program: Program,
     scope: str = "",
-    form: dict | None = None,
-    errors: dict | None = None,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, Any] | None = None,
     done: str = "",
     status_code: int = 200,
 ) -> Response:
@@ -236,24 +239,22 @@ def _editor(
 
 
 # -- documents and form values --------------------------------------------------------------------
-def _document(program: Program) -> dict:
+def _document(program: Program) -> dict[str, Any]:
     """The program as the ProgramDoc the services validate (the same shape the API sends)."""
-    doc = views.program_view(program)
-    doc.pop("current_event")
-    for event in doc["events"]:
-        if event["currency"] is None:
-            event.pop("currency")
+    view = views.program_view(program)
+    doc: dict[str, Any] = {k: v for k, v in view.items() if k != "current_event"}
+    doc["events"] = [{k: v for k, v in e.items() if k != "currency" or v is not None} for e in view["events"]]
     return doc
 
 
-def _index(doc: dict, event_id: int) -> int:
+def _index(doc: dict[str, Any], event_id: int) -> int:
     for index, event in enumerate(doc["events"]):
         if event["event_id"] == event_id:
             return index
     raise FormRefused({"": FieldError("This event no longer exists; the page was out of date.")})
 
 
-def _header_values(program: Program) -> dict:
+def _header_values(program: Program) -> dict[str, Any]:
     values: dict[str, Any] = {
         "program_id": program.program_id,
         "description": program.description,
@@ -272,7 +273,7 @@ def _header_values(program: Program) -> dict:
     return values
 
 
-def _event_values(event: Any) -> dict:
+def _event_values(event: Any) -> dict[str, Any]:
     return {
         "item_id": event.item_id,
         "quantity": str(event.quantity),
@@ -285,7 +286,7 @@ def _event_values(event: Any) -> dict:
     }
 
 
-def _event_defaults() -> dict:
+def _event_defaults() -> dict[str, Any]:
     return {
         "quantity": "1",
         "times_to_repeat": "1",
@@ -298,7 +299,7 @@ def _event_defaults() -> dict:
     }
 
 
-def _choices(app: App) -> dict:
+def _choices(app: App) -> dict[str, Any]:
     products = catalog.products(app.uow, None, 100_000)
     return {
         "items": [p for p in products if not p.is_parent],
@@ -313,7 +314,7 @@ def _currency_of(app: App, item_id: str) -> str:
         return "EUR"  # an unknown item is refused by the program's validation, next to the field
 
 
-def _collect(errors: dict[str, FieldError], read: Any) -> dict:
+def _collect(errors: dict[str, FieldError], read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return read()
     except FormRefused as refused:

@@ -134,7 +134,7 @@ class FormReader:
 
 
 # -- documents from forms ---------------------------------------------------------------------
-def parameters_doc(form: Mapping[str, Any]) -> dict:
+def parameters_doc(form: Mapping[str, Any]) -> dict[str, Any]:
     r = FormReader(form)
     doc = {
         name: r.integer(name)
@@ -152,7 +152,7 @@ def parameters_doc(form: Mapping[str, Any]) -> dict:
     return doc
 
 
-def payment_schedule_doc(form: Mapping[str, Any], schedule_id: str | None = None) -> dict:
+def payment_schedule_doc(form: Mapping[str, Any], schedule_id: str | None = None) -> dict[str, Any]:
     r = FormReader(form)
     doc = {
         "payment_schedule_id": schedule_id or r.identifier("payment_schedule_id"),
@@ -164,7 +164,7 @@ def payment_schedule_doc(form: Mapping[str, Any], schedule_id: str | None = None
     return doc
 
 
-def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict:
+def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict[str, Any]:
     r = FormReader(form)
     doc = {
         "item_id": item_id or r.identifier("item_id"),
@@ -186,7 +186,7 @@ PROGRAM_FLAGS = (
 )
 
 
-def program_header(form: Mapping[str, Any], program_id: str | None = None) -> dict:
+def program_header(form: Mapping[str, Any], program_id: str | None = None) -> dict[str, Any]:
     """The program's own fields (not its events)."""
     r = FormReader(form)
     doc: dict[str, Any] = {
@@ -201,7 +201,7 @@ def program_header(form: Mapping[str, Any], program_id: str | None = None) -> di
     return doc
 
 
-def event_doc(form: Mapping[str, Any], event_id: int, currency: str) -> dict:
+def event_doc(form: Mapping[str, Any], event_id: int, currency: str) -> dict[str, Any]:
     """One event of the editor; an empty price means the item's own price."""
     r = FormReader(form)
     doc = {
@@ -264,10 +264,16 @@ def refusal(exc: DomainError | ValidationError) -> FormRefused:
     if exc.code in _BY_CODE:
         name, message = _BY_CODE[exc.code]
         return FormRefused({name: FieldError(message)})
-    for name in _FIELD_NAMED:
-        if exc.message.startswith(name):
-            rule = "Must be at least 1." if "at least 1" in exc.message else "Must not be negative."
-            return FormRefused({name: FieldError(rule)})
+    named = str(exc.params.get("field", ""))
+    if named in _FIELD_NAMED:
+        minimum = exc.params.get("minimum")
+        if minimum is None:
+            return FormRefused({named: FieldError("Required.")})
+        if minimum == 0:
+            return FormRefused({named: FieldError("Must not be negative.")})
+        if minimum == 1:
+            return FormRefused({named: FieldError("Must be at least 1.")})
+        return FormRefused({named: FieldError("Must be at least %(min)s.", {"min": minimum})})
     return FormRefused({"": FieldError("Not saved: %(reason)s", {"reason": exc.message})})
 
 

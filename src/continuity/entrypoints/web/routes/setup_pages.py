@@ -32,7 +32,7 @@ router.include_router(program_editor.router)
 PAGE = 50
 
 
-def _saving(save: Callable[[], Any], done_url: str, again: Callable[[dict], Response]) -> Response:
+def _saving(save: Callable[[], Any], done_url: str, again: Callable[[dict[str, Any]], Response]) -> Response:
     """Run one save; redirect on success, else the form again with the errors (status 422)."""
     try:
         save()
@@ -69,7 +69,7 @@ def parameters_page(request: Request, app: AppDep, user: Manager, done: str = ""
 
 @router.post("/setup/parameters")
 def save_parameters(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
-    def again(errors: dict) -> Response:
+    def again(errors: dict[str, Any]) -> Response:
         return render(request, "manager/parameters.html", 422, section="parameters", values=form, errors=errors)
 
     def save() -> None:
@@ -126,8 +126,8 @@ def replace_schedule(request: Request, schedule_id: str, app: AppDep, user: Mana
     return _save_schedule(request, app, user, form, schedule_id)
 
 
-def _save_schedule(request: Request, app: Any, user: Any, form: dict, schedule_id: str | None) -> Response:
-    def again(errors: dict) -> Response:
+def _save_schedule(request: Request, app: Any, user: Any, form: dict[str, Any], schedule_id: str | None) -> Response:
+    def again(errors: dict[str, Any]) -> Response:
         return render(
             request,
             "manager/schedule_form.html",
@@ -193,7 +193,7 @@ def replace_product(request: Request, item_id: str, app: AppDep, user: Manager, 
     return _save_product(request, app, user, form, item_id)
 
 
-def _save_product(request: Request, app: Any, user: Any, form: dict, item_id: str | None) -> Response:
+def _save_product(request: Request, app: Any, user: Any, form: dict[str, Any], item_id: str | None) -> Response:
     def save() -> None:
         catalog.save_product(
             app.uow, ProductDoc(**product_doc(form, item_id)), create=item_id is None, actor=Actor.for_user(user)
@@ -208,7 +208,12 @@ def _save_product(request: Request, app: Any, user: Any, form: dict, item_id: st
 
 
 def _product_form(
-    request: Request, app: Any, item_id: str | None, values: dict, errors: dict, status_code: int = 200
+    request: Request,
+    app: Any,
+    item_id: str | None,
+    values: dict[str, Any],
+    errors: dict[str, Any],
+    status_code: int = 200,
 ) -> Response:
     return render(
         request,
