@@ -41,7 +41,7 @@ def session_of(request: Request) -> Session | None:
             state.store, state.clock, request.cookies.get(SESSION_COOKIE), state.idle_timeout, state.max_age
         )
         request.state.web_session = cached
-    return cached if isinstance(cached, web_auth.Session) else None
+    return cached if isinstance(cached, Session) else None
 
 
 def user_of(request: Request) -> User | None:
