@@ -45,6 +45,7 @@ from continuity.config import Settings
 from continuity.domain.calendar import add_days, add_months
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.records import ClaimQuery
 from continuity.services.jobs.registry import run_job
 
 AS_OF = date(2026, 11, 23)
@@ -742,7 +743,7 @@ def test_the_same_attempts_charged_twice_at_once_reach_the_gateway_once(any_url)
     app = _app(any_url)
     _payment_data(app, 40)
     deps = app.job_deps()
-    claimed = deps.payments.claim_due_installments(AS_OF, None, 3, 500, deps.clock.now())
+    claimed = deps.payments.claim_next_chunk(ClaimQuery(AS_OF, None, 3, 500), None, deps.clock.now()).attempts
     assert len(claimed) == due_installments(app)
     errors: list[BaseException] = []
 

@@ -32,6 +32,7 @@ from continuity.domain.errors import RuleViolation
 from continuity.services import servicing
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobRequest
+from continuity.services.jobs.records import ClaimQuery
 from continuity.services.jobs.registry import run_job
 from continuity.services.projection import load
 from continuity.services.servicing import Change
@@ -46,7 +47,7 @@ def _charge_in_flight(app):  # type: ignore[no-untyped-def]
     nightly(app, START)
     app.clock.day = SECOND_DUE
     deps = app.job_deps()
-    claimed = deps.payments.claim_due_installments(SECOND_DUE, None, 3, 10, app.clock.now())
+    claimed = deps.payments.claim_next_chunk(ClaimQuery(SECOND_DUE, None, 3, 10), None, app.clock.now()).attempts
     assert [(a.seq, a.amount_minor) for a in claimed] == [(2, 1966)]
     return parent, deps, claimed
 

@@ -9,7 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, DateTime, bindparam
 
+from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.sql import sql_text
+from continuity.domain.sales_order import OrderStatus
 from continuity.services.jobs.records import AuditRow
 
 _COLUMNS = "occurred_at, actor, actor_kind, entity, entity_key, sales_id, program_id, action, before, after, reason"
@@ -47,6 +49,33 @@ def audit_select(
             "audit_reason": reason,
         },
     ).rowcount
+
+
+def audit_orders(
+    conn: Connection,
+    now: datetime,
+    job: str,
+    action: str,
+    where: str,
+    params: Mapping[str, object],
+    target: OrderStatus,
+    reason: str = "",
+) -> None:
+    """One audit entry per sales order the status UPDATE with this ``where`` moves to ``target``."""
+    audit_select(
+        conn,
+        now,
+        job,
+        "order",
+        action,
+        key="sales_id",
+        sales_id="sales_id",
+        before=status_json("status"),
+        after=status_json(R.lit(target)),
+        source="sales_orders " + where,
+        params=params,
+        reason=reason,
+    )
 
 
 def audit_rows(conn: Connection, now: datetime, job: str, entries: list[AuditRow]) -> None:

@@ -3,13 +3,12 @@ the audit trail by one INSERT … SELECT with the change's own WHERE, in its tra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
 from continuity.adapters import sql_rules as R
-from continuity.adapters.batch.audit import audit_select, status_json
+from continuity.adapters.batch.audit import audit_orders, audit_select, status_json
 from continuity.adapters.batch.sql import (
     as_text,
     is_postgres,
@@ -51,7 +50,7 @@ class LifecycleStore:
         params = {"as_of": as_of, "item_id": item_id}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_orders(conn, self.clock.now(), "fulfil-children", S.SHIPPED, where, params)
+            audit_orders(conn, self.clock.now(), "fulfil-children", S.SHIPPED.value, where, params, S.SHIPPED)
             # released, then shipped: the two steps of the order's transition table, in one transaction
             conn.execute(sql_text(R.set_status("sales_orders", S.RELEASED, where, also="released_on = :as_of")), params)
             return conn.execute(
@@ -85,7 +84,7 @@ class LifecycleStore:
                 return 0
             invoicing = "SELECT sales_id FROM tmp_invoicing"
             where = "WHERE " + key_in(conn, "sales_id", invoicing) + " AND " + R.equals("status", S.SHIPPED)
-            _audit_orders(conn, self.clock.now(), "invoice-shipped", S.INVOICED, where, {})
+            audit_orders(conn, self.clock.now(), "invoice-shipped", S.INVOICED.value, where, {}, S.INVOICED)
             conn.execute(
                 sql_text(R.set_status("sales_orders", S.INVOICED, where, also="invoiced_on = :as_of")),
                 {"as_of": as_of},
@@ -225,22 +224,3 @@ def _close_ordinary_lines(conn: Connection, now: datetime) -> int:
         params={},
     )
     return conn.execute(sql_text(R.set_status("sales_lines", L.CLOSED, _CLOSABLE_ORDINARY))).rowcount
-
-
-def _audit_orders(
-    conn: Connection, now: datetime, job: str, target: OrderStatus, where: str, params: Mapping[str, object]
-) -> None:
-    """One audit entry per child order the UPDATE with this ``where`` moves to ``target``."""
-    audit_select(
-        conn,
-        now,
-        job,
-        "order",
-        target.value,
-        key="sales_id",
-        sales_id="sales_id",
-        before=status_json("status"),
-        after=status_json(R.lit(target)),
-        source="sales_orders " + where,
-        params=params,
-    )

@@ -9,13 +9,12 @@ a later as_of, up to the reauthorization limit).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, Engine, bindparam
 
 from continuity.adapters import sql_rules as R
-from continuity.adapters.batch.audit import audit_select, status_json
+from continuity.adapters.batch.audit import audit_orders
 from continuity.adapters.batch.sql import (
     as_text,
     is_postgres,
@@ -176,21 +175,6 @@ class PaymentStore:
         self.engine = engine
         self.clock = clock  # the audit entries' time
 
-    def claim_due_installments(
-        self,
-        as_of: date,
-        item_id: str | None,
-        retry_limit: int,
-        chunk: int,
-        now: datetime,
-        operation: str = "capture",
-        sales_ids: list[str] | None = None,
-    ) -> list[ClaimedAttempt]:
-        """Insert the next attempt of the first ``chunk`` due installments in claim order (all of
-        ``sales_ids``' when given, at most ``chunk`` of them) and commit; returns them."""
-        claim = ClaimQuery(as_of, item_id, retry_limit, chunk, operation, sales_ids)
-        return self.claim_next_chunk(claim, None, now).attempts
-
     def claim_next_chunk(self, claim: ClaimQuery, after: ClaimKey | None, now: datetime) -> ClaimedChunk:
         """Look at the next ``claim.chunk`` due installments after the keyset cursor ``after`` (claim
         order: due_date, sales_id, line_no, seq), insert the next attempt of those that may be charged
@@ -277,7 +261,7 @@ class PaymentStore:
         params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
         with transaction(self.engine) as conn:
             one_worker_at_a_time(conn)
-            _audit_status(conn, self.clock.now(), job, "released", where, params, S.OPEN)
+            audit_orders(conn, self.clock.now(), job, "released", where, params, S.OPEN)
             return conn.execute(
                 sql_text(R.set_status("sales_orders", S.OPEN, where, also="hold_reason = ''")), params
             ).rowcount
@@ -315,7 +299,7 @@ class PaymentStore:
             held = 0
             for where, reason, params in steps:
                 params["reason"] = reason
-                _audit_status(conn, self.clock.now(), job, "held", where, params, S.ON_HOLD, reason)
+                audit_orders(conn, self.clock.now(), job, "held", where, params, S.ON_HOLD, reason)
                 held += conn.execute(
                     sql_text(R.set_status("sales_orders", S.ON_HOLD, where, also="hold_reason = :reason")), params
                 ).rowcount
@@ -416,29 +400,3 @@ def _ids_table(conn: Connection, ids: list[str]) -> None:
     temp_table(conn, "tmp_ids", "value VARCHAR(60)")
     if ids:
         conn.execute(sql_text("INSERT INTO tmp_ids (value) VALUES (:v)"), [{"v": i} for i in ids])
-
-
-def _audit_status(
-    conn: Connection,
-    now: datetime,
-    job: str,
-    action: str,
-    where: str,
-    params: Mapping[str, object],
-    target: OrderStatus,
-    reason: str = "",
-) -> None:
-    audit_select(
-        conn,
-        now,
-        job,
-        "order",
-        action,
-        key="sales_id",
-        sales_id="sales_id",
-        before=status_json("status"),
-        after=status_json(R.lit(target)),
-        source="sales_orders " + where,
-        params=params,
-        reason=reason,
-    )

@@ -12,15 +12,22 @@ from continuity.adapters.batch.sql import filters_sql, sql_text, transaction, ty
 from continuity.domain.payments import RESHAREABLE
 from continuity.domain.sales_order import LineStatus, OrderStatus
 from continuity.domain.schedule import OccurrenceStatus
-from continuity.services.jobs.records import AdjustmentRow, InstallmentRow, LineState, OccurrenceRow, ScheduleWrites
+from continuity.services.jobs.records import (
+    AdjustmentRow,
+    InstallmentRow,
+    LineQuery,
+    LineState,
+    OccurrenceRow,
+    ScheduleWrites,
+)
 from continuity.services.ports import Clock
 
 _PENDING = R.equals("status", OccurrenceStatus.PENDING)
 
 _LINE_COLUMNS = (
     "cl.sales_id, cl.line_no, cl.program_id, cl.item_id, cl.quantity, cl.planned_count, cl.start_date, "
-    "cl.start_event, cl.bill_up_front, cl.payment_schedule_id"
-)
+    "cl.start_event, cl.bill_up_front, cl.payment_schedule_id, cl.card_token, cl.status"
+)  # LineState's fields, in order
 
 
 _ADJUSTMENT_COLUMNS = ", ".join(f"a.{f.name}" for f in fields(AdjustmentRow))  # in AdjustmentRow's order
@@ -31,21 +38,10 @@ class ScheduleStore:
         self.engine = engine
         self.clock = clock  # the audit entries' time
 
-    def open_lines(
-        self,
-        after: tuple[str, int] | None,
-        chunk: int,
-        *,
-        item_id: str | None = None,
-        sales_id: str | None = None,
-        program_id: str | None = None,
-        needs_extension: bool = False,
-    ) -> list[LineState]:
+    def open_lines(self, q: LineQuery, after: tuple[str, int] | None) -> list[LineState]:
         """A chunk of open continuity lines of open parents (keyset order), with their occurrences."""
-        where = filters_sql(item_id, sales_id)
-        if program_id:
-            where += " AND cl.program_id = :program_id"
-        if needs_extension:
+        where = filters_sql(q.item_id, q.sales_id)
+        if q.needs_extension:
             where += (
                 " AND NOT cl.bill_up_front AND cl.planned_count > (SELECT COUNT(*) FROM schedule_occurrences o"
                 " WHERE o.sales_id = cl.sales_id AND o.line_no = cl.line_no)"
@@ -53,10 +49,9 @@ class ScheduleStore:
         if after:
             where += " AND (cl.sales_id, cl.line_no) > (:after_id, :after_line)"
         params = {
-            "item_id": item_id,
-            "sales_id": sales_id,
-            "program_id": program_id,
-            "chunk": chunk,
+            "item_id": q.item_id,
+            "sales_id": q.sales_id,
+            "chunk": q.chunk,
             "after_id": after[0] if after else None,
             "after_line": after[1] if after else None,
         }

@@ -93,15 +93,8 @@ def _redrive(deps: JobDeps, attempt: ClaimedAttempt, read: object) -> GatewayRes
         if not isinstance(read, str):
             return GatewayResult(GatewayOutcome.DECLINED, "", "no authorization on record to void")
         return call_void(deps.gateway, attempt.card_token, read, attempt.idempotency_key)
-    amount = Money.from_minor(attempt.amount_minor, attempt.currency)
     if attempt.operation == "refund":  # rare: the refund never reached the gateway
         captures = read if isinstance(read, tuple) else ()
+        amount = Money.from_minor(attempt.amount_minor, attempt.currency)
         return call_refund(deps.gateway, attempt.card_token, amount, attempt.idempotency_key, captures)
-    return call_gateway(
-        deps.gateway,
-        attempt.operation,
-        attempt.card_token,
-        amount,
-        attempt.idempotency_key,
-        attempt.authorization_reference or "",
-    )
+    return _charge(deps, attempt)

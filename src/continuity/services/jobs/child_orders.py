@@ -8,7 +8,7 @@ from continuity.domain.schedule import due_until
 from continuity.services.card_expiry import write_card_expiry_notices
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress, is_silent
-from continuity.services.jobs.records import ChildOrderQuery
+from continuity.services.jobs.records import ChildOrderQuery, ClaimQuery
 
 
 def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -55,14 +55,7 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
 def _authorize(deps: JobDeps, req: JobRequest, children: list[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for start in range(0, len(children), req.chunk_size):
-        claimed = deps.payments.claim_due_installments(
-            req.as_of,
-            None,
-            0,
-            req.chunk_size,
-            deps.clock.now(),
-            operation="authorize",
-            sales_ids=children[start : start + req.chunk_size],
-        )
+        claim = ClaimQuery(req.as_of, None, 0, req.chunk_size, "authorize", children[start : start + req.chunk_size])
+        claimed = deps.payments.claim_next_chunk(claim, None, deps.clock.now()).attempts  # all of these orders'
         counts.update({f"authorize_{k}": v for k, v in charge_claimed(deps, claimed, req.as_of).items()})
     return counts

@@ -20,6 +20,7 @@ from continuity.services.jobs.records import (
     InstallmentRow,
     JobRun,
     JobRunStatus,
+    LineQuery,
     LineState,
     OutboxMessage,
     ScheduleWrites,
@@ -55,17 +56,6 @@ class ChildOrders(Protocol):
 class Payments(Protocol):
     """Claiming due installments as committed attempts, recording gateway outcomes, holds and notices."""
 
-    def claim_due_installments(
-        self,
-        as_of: date,
-        item_id: str | None,
-        retry_limit: int,
-        chunk: int,
-        now: datetime,
-        operation: str = "capture",
-        sales_ids: list[str] | None = None,
-    ) -> list[ClaimedAttempt]: ...
-
     def claim_next_chunk(self, claim: ClaimQuery, after: ClaimKey | None, now: datetime) -> ClaimedChunk: ...
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]: ...
@@ -82,16 +72,7 @@ class Payments(Protocol):
 class Schedules(Protocol):
     """Chunks of open continuity lines with their occurrences, and bulk writes of schedule changes."""
 
-    def open_lines(
-        self,
-        after: tuple[str, int] | None,
-        chunk: int,
-        *,
-        item_id: str | None = None,
-        sales_id: str | None = None,
-        program_id: str | None = None,
-        needs_extension: bool = False,
-    ) -> list[LineState]: ...
+    def open_lines(self, q: LineQuery, after: tuple[str, int] | None) -> list[LineState]: ...
 
     def write(self, w: ScheduleWrites, job: str = "continuity-update") -> None: ...
 

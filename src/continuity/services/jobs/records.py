@@ -10,6 +10,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from continuity.services.ports import ContinuityLineRecord
+
 #: A job-run record as the entrypoints show it (JSON: instants and dates as ISO text).
 JobRunJson = dict[str, Any]
 
@@ -123,18 +125,21 @@ class InstallmentRow:
     status: str
 
 
-@dataclass
-class LineState:
-    sales_id: str
-    line_no: int
-    program_id: str
-    item_id: str
-    quantity: int
-    planned_count: int
-    start_date: date
-    start_event: int
-    bill_up_front: bool
-    payment_schedule_id: str | None
+@dataclass(frozen=True)
+class LineQuery:
+    """Which open continuity lines of open parents a schedule job walks, a chunk at a time."""
+
+    chunk: int
+    item_id: str | None
+    sales_id: str | None
+    needs_extension: bool = False  # only lines with fewer occurrences than planned (extend-lines)
+
+
+@dataclass(frozen=True)
+class LineState(ContinuityLineRecord):
+    """An open continuity line as stored, with its schedule: the occurrences and servicing changes (the
+    store fills both in as it reads them)."""
+
     occurrences: dict[int, OccurrenceRow] = field(default_factory=dict)  # by seq
     adjustments: list[AdjustmentRow] = field(default_factory=list)  # servicing changes, in the order made
 

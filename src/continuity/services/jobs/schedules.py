@@ -26,6 +26,7 @@ from continuity.services.jobs.records import (
     AuditRow,
     InstallmentAmount,
     InstallmentRow,
+    LineQuery,
     LineState,
     OccurrenceKey,
     OccurrenceRow,
@@ -138,9 +139,8 @@ def extend_lines(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutco
     counts: Counter[str] = Counter(lines=0, occurrences_added=0)
     progress.start("extend-lines", None)
     after = None
-    while lines := deps.schedules.open_lines(
-        after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id, needs_extension=True
-    ):
+    query = LineQuery(req.chunk_size, req.item_id, req.sales_id, needs_extension=True)
+    while lines := deps.schedules.open_lines(query, after):
         writes = ScheduleWrites()
         for line in lines:
             statuses = {seq: OccurrenceStatus(o.status) for seq, o in line.occurrences.items()}
@@ -171,7 +171,8 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
     details: list[dict[str, object]] = []
     progress.start("continuity-update", None)
     after = None
-    while lines := deps.schedules.open_lines(after, req.chunk_size, item_id=req.item_id, sales_id=req.sales_id):
+    query = LineQuery(req.chunk_size, req.item_id, req.sales_id)
+    while lines := deps.schedules.open_lines(query, after):
         writes = ScheduleWrites()
         installments = deps.schedules.installments_of(
             [ln for ln in lines if ln.payment_schedule_id or ln.bill_up_front]
