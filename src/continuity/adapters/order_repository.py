@@ -140,17 +140,7 @@ class OrderRepository:
                 self.conn.execute(text(statement), {"sales_id": sales_id})
 
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
-        self.conn.execute(
-            insert(orm.sales_lines).values(
-                sales_id=sales_id,
-                line_no=line.line_no,
-                item_id=line.item_id,
-                quantity=line.quantity,
-                unit_price_minor=line.unit_price.minor,
-                currency=line.unit_price.currency,
-                status=line.status.value,
-            )
-        )
+        self.conn.execute(insert(orm.sales_lines).values(_line_row(sales_id, line.line_no, line, line.status)))
         if line.continuity:
             t = line.continuity
             self.conn.execute(
@@ -222,17 +212,8 @@ class OrderRepository:
         self.conn.execute(
             insert(orm.installments),
             [
-                dict(
-                    sales_id=sales_id,
-                    line_no=line_no,
-                    seq=p.seq,
-                    due_date=p.due_date,
-                    amount_minor=p.amount.minor,
-                    currency=p.amount.currency,
-                    status=PaymentStatus.NOT_SUBMITTED.value,
-                    parent_sales_id=sales_id,
-                    parent_line_no=line_no,
-                    item_id=item_id,
+                _installment_row(
+                    sales_id, line_no, p.seq, p.due_date, p.amount, PaymentStatus.NOT_SUBMITTED, line_no, item_id
                 )
                 for p in planned
             ],
@@ -241,17 +222,7 @@ class OrderRepository:
     def installments(self, sales_id: str) -> list[Installment]:
         t = orm.installments
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.line_no, t.c.seq))
-        return [
-            Installment(
-                r.sales_id,
-                r.line_no,
-                r.seq,
-                r.due_date,
-                Money.from_minor(r.amount_minor, r.currency),
-                PaymentStatus(r.status),
-            )
-            for r in rows
-        ]
+        return [_installment(r) for r in rows]
 
     def set_installment_status(
         self, inst: Installment, status: PaymentStatus, authorization_key: str | None = None
@@ -284,52 +255,24 @@ class OrderRepository:
         self.conn.execute(
             insert(orm.sales_lines),
             [
-                dict(
-                    sales_id=child_id,
-                    line_no=n,
-                    item_id=ln.item_id,
-                    quantity=ln.quantity,
-                    unit_price_minor=ln.unit_price.minor,
-                    currency=ln.unit_price.currency,
-                    status=LineStatus.OPEN.value,
-                    parent_sales_id=parent.sales_id,
-                    parent_line_no=ln.line_no,
-                    parent_seq=1,
-                )
+                _line_row(child_id, n, ln, LineStatus.OPEN, parent_sales_id=parent.sales_id, parent_line_no=ln.line_no)
                 for n, ln in enumerate(lines, start=1)
             ],
         )
         amount = total([ln.amount for ln in lines], parent.currency)
-        self.conn.execute(
-            insert(orm.installments).values(
-                sales_id=child_id,
-                line_no=0,
-                seq=1,
-                due_date=parent.order_date,
-                amount_minor=amount.minor,
-                currency=amount.currency,
-                status=PaymentStatus.AUTHORIZED.value,
-                parent_sales_id=parent.sales_id,
-                parent_line_no=lines[0].line_no,
-                item_id=lines[0].item_id,
-                authorization_key=authorization_key,
-            )
+        first = lines[0]
+        charge = _installment_row(
+            child_id, 0, 1, parent.order_date, amount, PaymentStatus.AUTHORIZED, first.line_no, first.item_id
         )
+        charge.update(parent_sales_id=parent.sales_id, authorization_key=authorization_key)
+        self.conn.execute(insert(orm.installments).values(charge))
         return child_id
 
     # -- payments -----------------------------------------------------------------------
     def add_payment(self, sales_id: str, method: str, token: str, amount: Money) -> int:
         payment_id: int = self.conn.execute(
             insert(orm.payments)
-            .values(
-                sales_id=sales_id,
-                method=method,
-                card_token=token,
-                amount_minor=amount.minor,
-                currency=amount.currency,
-                status=PaymentStatus.NOT_SUBMITTED.value,
-                reason="",
-            )
+            .values(sales_id=sales_id, method=method, **_unanswered(token, amount, PaymentStatus.NOT_SUBMITTED))
             .returning(orm.payments.c.payment_id)
         ).scalar_one()
         return payment_id
@@ -391,13 +334,9 @@ class OrderRepository:
                 seq=seq,
                 attempt_no=attempt_no,
                 operation=operation,
-                card_token=token,
-                amount_minor=amount.minor,
-                currency=amount.currency,
-                status=AttemptStatus.PENDING.value,
-                reason="",
                 as_of=as_of,
                 created_at=now,
+                **_unanswered(token, amount, AttemptStatus.PENDING),
             )
         )
         return key
@@ -412,6 +351,57 @@ class OrderRepository:
         t = orm.payment_attempts
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.attempt_id))
         return [_record(AttemptRecord, r) for r in rows]
+
+
+def _line_row(sales_id: str, line_no: int, line: SalesLine, status: LineStatus, **parent: object) -> dict[str, object]:
+    """The sales_lines row of ``line`` as line ``line_no`` of ``sales_id`` (a child's names its parent line:
+    ``parent_sales_id`` and ``parent_line_no``, the one occurrence it ships being ``parent_seq`` 1)."""
+    row: dict[str, object] = {
+        "sales_id": sales_id,
+        "line_no": line_no,
+        "item_id": line.item_id,
+        "quantity": line.quantity,
+        "unit_price_minor": line.unit_price.minor,
+        "currency": line.unit_price.currency,
+        "status": status.value,
+    }
+    return row | ({**parent, "parent_seq": 1} if parent else {})
+
+
+def _installment_row(
+    sales_id: str, line_no: int, seq: int, due: date, amount: Money, status: PaymentStatus, of_line: int, item_id: str
+) -> dict[str, object]:
+    """The installments row charging ``amount`` for line ``of_line`` (``item_id``) of ``sales_id``, its own
+    parent (a child order's charge names the parent instead: the caller sets ``parent_sales_id``)."""
+    return {
+        "sales_id": sales_id,
+        "line_no": line_no,
+        "seq": seq,
+        "due_date": due,
+        "amount_minor": amount.minor,
+        "currency": amount.currency,
+        "status": status.value,
+        "parent_sales_id": sales_id,
+        "parent_line_no": of_line,
+        "item_id": item_id,
+    }
+
+
+def _unanswered(token: str, amount: Money, status: PaymentStatus | AttemptStatus) -> dict[str, object]:
+    """What a payment and a payment attempt hold alike before the gateway answers: the card, the amount."""
+    return {
+        "card_token": token,
+        "amount_minor": amount.minor,
+        "currency": amount.currency,
+        "status": status.value,
+        "reason": "",
+    }
+
+
+def _installment(r: Row[Any]) -> Installment:
+    return Installment(
+        r.sales_id, r.line_no, r.seq, r.due_date, Money.from_minor(r.amount_minor, r.currency), PaymentStatus(r.status)
+    )
 
 
 def _line(r: Row[Any]) -> SalesLine:
@@ -556,17 +546,7 @@ class ServicingRepository:
             )
             .order_by(t.c.sales_id)
         )
-        return [
-            Installment(
-                r.sales_id,
-                r.line_no,
-                r.seq,
-                r.due_date,
-                Money.from_minor(r.amount_minor, r.currency),
-                PaymentStatus(r.status),
-            )
-            for r in rows
-        ]
+        return [_installment(r) for r in rows]
 
     def unknown_attempts(self, sales_id: str) -> list[AttemptRecord]:
         t = orm.payment_attempts
