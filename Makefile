@@ -20,12 +20,12 @@ run: $(STAMP)
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	CONTINUITY_DATABASE_URL=sqlite:///$(DEMO_DB) bash scripts/seed-004.sh
 
-# the gates first (seconds): lint, the layers (import-linter, pyproject [tool.importlinter]), types of the domain
+# the gates first (seconds): ruff (lint and format), the layers (import-linter, pyproject [tool.importlinter]), mypy (strict on the domain and the services, pyproject [tool.mypy])
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
-	$(BIN)/mypy -p continuity.domain
+	$(BIN)/mypy -p continuity
 
 # --dist loadfile: a file's tests run on one worker, in order (a browser module's last test reads what its
 # earlier tests left on their server; xdist_group has no effect with pytest 9)
