@@ -8,10 +8,10 @@ import logging
 from collections import Counter
 from datetime import date
 
-from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
+from continuity.domain.audit import SYSTEM, Actor
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, PaymentStatus, check_payment_transition
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_void, each
+from continuity.services.gateway_calls import call_void, each, record_answer
 from continuity.services.ports import (
     Clock,
     GatewayOutcome,
@@ -84,25 +84,7 @@ def _record_release(
     uow: UnitOfWork, clock: Clock, auth: SettleableAuthorization, key: str, result: GatewayResult, actor: Actor
 ) -> None:
     left = Money.from_minor(auth.left_minor, auth.currency)
-    uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-    uow.audit.add(
-        AuditEntry(
-            actor,
-            Entity.PAYMENT,
-            key,
-            f"void_{result.outcome.value}",
-            None,
-            {
-                "authorization": auth.reference,
-                "amount": str(left.amount),
-                "currency": left.currency,
-                "outcome": result.outcome.value,
-            },
-            result.reason,
-            auth.sales_id,
-        ),
-        clock.now(),
-    )
+    record_answer(uow, actor, "void", key, auth.sales_id, left, result, clock.now(), auth.reference)
     if result.outcome == GatewayOutcome.DECLINED:
         log.warning(
             "release of authorization %s (payment %s) declined: %s", auth.reference, auth.payment_id, result.reason

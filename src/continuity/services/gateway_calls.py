@@ -7,12 +7,14 @@ import logging
 import random
 import time
 from collections.abc import Callable, Hashable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
+from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus
 from continuity.services.gateway_pool import PooledGateway
-from continuity.services.ports import GatewayBusy, GatewayOutcome, GatewayResult, PaymentGateway
+from continuity.services.ports import GatewayBusy, GatewayOutcome, GatewayResult, PaymentGateway, UnitOfWork
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,6 +28,27 @@ ATTEMPT_STATUS = {
 BUSY_RETRIES = 6  # "too many requests" this many times more: the call is left UNKNOWN (reconcile asks again)
 BUSY_BACKOFF = 0.05  # seconds before the first retry, doubled each time (with jitter), at most BUSY_MAX_WAIT
 BUSY_MAX_WAIT = 5.0
+
+
+def record_answer(
+    uow: UnitOfWork,
+    actor: Actor,
+    operation: str,
+    key: str,
+    sales_id: str,
+    amount: Money,
+    result: GatewayResult,
+    now: datetime,
+    authorization: str | None = None,
+) -> None:
+    """The attempt under ``key`` is finished with the gateway's ``result``, and the audit trail has it as
+    ``<operation>_<outcome>`` with its amount (and the authorization it released, if any)."""
+    uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
+    after = {"amount": str(amount.amount), "currency": amount.currency, "outcome": result.outcome.value}
+    if authorization is not None:
+        after["authorization"] = authorization
+    action = f"{operation}_{result.outcome.value}"
+    uow.audit.add(AuditEntry(actor, Entity.PAYMENT, key, action, None, after, result.reason, sales_id), now)
 
 
 def call_gateway(

@@ -35,7 +35,15 @@ from continuity.domain.payments import (
 from continuity.domain.sales_order import BillingMode, OrderStatus
 from continuity.domain.servicing import Adjustment, AdjustmentKind, LineSchedule, Slot
 from continuity.services.authorizations import settle_authorizations
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_refund, call_void, each, look_up
+from continuity.services.gateway_calls import (
+    ATTEMPT_STATUS,
+    call_gateway,
+    call_refund,
+    call_void,
+    each,
+    look_up,
+    record_answer,
+)
 from continuity.services.ports import (
     AttemptRecord,
     Clock,
@@ -441,26 +449,8 @@ def _send_voids(
     )
     with uow_factory() as uow:
         for void, result in zip(voids, results):
-            inst = void.installment
-            uow.orders.finish_attempt(void.key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-            uow.audit.add(
-                AuditEntry(
-                    actor,
-                    Entity.PAYMENT,
-                    void.key,
-                    f"void_{result.outcome.value}",
-                    None,
-                    {
-                        "authorization": void.authorization.reference,
-                        "amount": str(inst.amount.amount),
-                        "currency": inst.amount.currency,
-                        "outcome": result.outcome.value,
-                    },
-                    result.reason,
-                    sales_id,
-                ),
-                clock.now(),
-            )
+            amount, released = void.installment.amount, void.authorization.reference
+            record_answer(uow, actor, "void", void.key, sales_id, amount, result, clock.now(), released)
         uow.commit()
 
 
@@ -481,24 +471,7 @@ def _send_refund(
         raise RuleViolation("the order has no card to refund to", "card_missing")
     result = call_refund(gateway, token, refund, key, captures)
     with uow_factory() as uow:
-        uow.orders.finish_attempt(key, ATTEMPT_STATUS[result.outcome], result.reason, result.reference)
-        uow.audit.add(
-            AuditEntry(
-                actor,
-                Entity.PAYMENT,
-                key,
-                f"refund_{result.outcome.value}",
-                None,
-                {
-                    "amount": str(refund.amount),
-                    "currency": refund.currency,
-                    "outcome": result.outcome.value,
-                },
-                result.reason,
-                sales_id,
-            ),
-            clock.now(),
-        )
+        record_answer(uow, actor, "refund", key, sales_id, refund, result, clock.now())
         uow.commit()
 
 
