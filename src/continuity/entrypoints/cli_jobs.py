@@ -5,7 +5,9 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import Annotated, Any
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -13,7 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from continuity.bootstrap import bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.entrypoints.cli_output import console, emit, handles_errors, table
-from continuity.services.jobs.context import JobRequest, NoProgress
+from continuity.services.jobs.context import JobDeps, JobRequest, NoProgress
+from continuity.services.jobs.context import Progress as JobProgress
 from continuity.services.jobs.liveness import reap_abandoned
 from continuity.services.jobs.registry import JOBS, run_all, run_job
 
@@ -23,6 +26,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Business date of the run (default: today).")]
 Item = Annotated[str | None, typer.Option("--item", help="Only this continuity (parent) item.")]
 SalesOrder = Annotated[str | None, typer.Option("--sales-order", help="Only this parent sales order.")]
+T = TypeVar("T")
 Chunk = Annotated[int, typer.Option("--chunk-size", min=1, help="Rows per chunk (one transaction each).")]
 
 
@@ -57,6 +61,15 @@ class RichProgress:
 
 def _progress(as_json: bool) -> RichProgress | _Quiet:
     return RichProgress() if sys.stdout.isatty() and not as_json else _Quiet()
+
+
+def _on_day(as_of: str | None, as_json: bool, run: Callable[[JobDeps, date, JobProgress], T]) -> T:
+    """``run`` with the jobs' collaborators on the business date ``as_of`` (default: today), with a
+    progress bar on a terminal."""
+    app = bootstrap()
+    day = parse_date(as_of) if as_of else app.clock.today()
+    with _progress(as_json) as progress:
+        return run(app.job_deps(), day, progress)
 
 
 class _Quiet(NoProgress):
@@ -104,10 +117,13 @@ def _register(name: str) -> None:
         chunk_size: Chunk = 2000,
         as_json: Json = False,
     ) -> None:
-        app = bootstrap()
-        day = parse_date(as_of) if as_of else app.clock.today()
-        with _progress(as_json) as progress:
-            record = run_job(app.job_deps(), name, JobRequest(day, item, sales_order, dry_run, chunk_size), progress)
+        record = _on_day(
+            as_of,
+            as_json,
+            lambda deps, day, progress: run_job(
+                deps, name, JobRequest(day, item, sales_order, dry_run, chunk_size), progress
+            ),
+        )
         emit(record, as_json, lambda r: _render_runs([r]))
 
 
@@ -126,10 +142,11 @@ def jobs_run_all(
     as_json: Json = False,
 ) -> None:
     """The nightly sequence for one as-of date."""
-    app = bootstrap()
-    day = parse_date(as_of) if as_of else app.clock.today()
-    with _progress(as_json) as progress:
-        runs = run_all(app.job_deps(), JobRequest(day, chunk_size=chunk_size), progress, fulfil=fulfil)
+    runs = _on_day(
+        as_of,
+        as_json,
+        lambda deps, day, progress: run_all(deps, JobRequest(day, chunk_size=chunk_size), progress, fulfil=fulfil),
+    )
     emit(runs, as_json, _render_runs)
 
 
