@@ -25,10 +25,8 @@ from continuity.domain.payments import (
     PAYMENT_TRANSITIONS,
     PROBLEM,
     AttemptOperation,
-    AttemptStatus,
-    PaymentStatus,
 )
-from continuity.domain.sales_order import LINE_TRANSITIONS, ORDER_TRANSITIONS, LineStatus, OrderStatus
+from continuity.domain.sales_order import LINE_TRANSITIONS, ORDER_TRANSITIONS, LineStatus
 from continuity.domain.schedule import OCCURRENCE_TRANSITIONS, OccurrenceStatus
 
 Transitions = Mapping[Any, frozenset[Any]]
@@ -174,27 +172,3 @@ def invoicing_effects(occurrences_where: str, lines_where: str, occurrences_sour
         set_status("schedule_occurrences", OccurrenceStatus.INVOICED, occurrences_where, source=occurrences_source),
         set_status("sales_lines", LineStatus.CLOSED, lines_where),
     ]
-
-
-__all__ = [
-    "AttemptStatus",
-    "LineStatus",
-    "OccurrenceStatus",
-    "OrderStatus",
-    "PaymentStatus",
-    "among",
-    "attempt_key",
-    "card_expired",
-    "equals",
-    "installment_claimable",
-    "installment_in_flight",
-    "invoicing_effects",
-    "lit",
-    "not_among",
-    "occurrence_due",
-    "payment_problem",
-    "set_status",
-    "set_status_to",
-    "sources",
-    "update_status",
-]
