@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -25,6 +25,8 @@ from continuity.entrypoints.web.messages import MESSAGES
 
 INTERVAL_UNITS = ("days", "months")
 ACTIONS = ("normal", "skip", "end")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,7 @@ class FormReader:
             if default is None:
                 self.errors[name] = FieldError("Required.")
             return default
-        try:
-            return int(value)
-        except ValueError:
-            self.errors[name] = FieldError("Enter a whole number.")
-            return None
+        return self._parsed(name, value, int, "Enter a whole number.")
 
     def amount(self, name: str, required: bool = False) -> str | None:
         value = self.raw(name)
@@ -90,20 +88,21 @@ class FormReader:
             if required:
                 self.errors[name] = FieldError("Required.")
             return None
-        try:
-            return str(parse_amount(value))
-        except DomainError:
-            self.errors[name] = FieldError("Enter an amount with at most 2 decimals, e.g. 14.95.")
-            return None
+        amount = self._parsed(name, value, parse_amount, "Enter an amount with at most 2 decimals, e.g. 14.95.")
+        return None if amount is None else str(amount)
 
     def day(self, name: str) -> date | None:
         value = self.raw(name)
         if not value:
             return None
+        return self._parsed(name, value, parse_date, "Enter a date as YYYY-MM-DD.")
+
+    def _parsed(self, name: str, value: str, parse: Callable[[str], T], refusal: str) -> T | None:
+        """``parse(value)``; when it refuses the value, ``refusal`` (a msgid) is the field's error."""
         try:
-            return parse_date(value)
-        except DomainError:
-            self.errors[name] = FieldError("Enter a date as YYYY-MM-DD.")
+            return parse(value)
+        except (ValueError, DomainError):
+            self.errors[name] = FieldError(refusal)
             return None
 
     def checkbox(self, name: str) -> bool:
@@ -134,47 +133,57 @@ class FormReader:
 
 
 # -- documents from forms ---------------------------------------------------------------------
-def parameters_doc(form: Mapping[str, Any]) -> dict[str, Any]:
+def read_form(form: Mapping[str, Any], fields: Callable[[FormReader], dict[str, Any]]) -> dict[str, Any]:
+    """The document ``fields`` reads off ``form``; every refused field at once (FormRefused)."""
     r = FormReader(form)
-    doc = {
-        name: r.integer(name)
-        for name in (
-            "repeat_threshold",
-            "delivery_lead_days",
-            "max_child_orders_per_run",
-            "reauthorization_limit",
-            "upcoming_charge_notice_days",
-            "card_expiry_notice_days",
-        )
-    }
-    doc["authorize_child_orders"] = r.checkbox("authorize_child_orders")
+    doc = fields(r)
     r.check()
     return doc
+
+
+PARAMETER_NUMBERS = (
+    "repeat_threshold",
+    "delivery_lead_days",
+    "max_child_orders_per_run",
+    "reauthorization_limit",
+    "upcoming_charge_notice_days",
+    "card_expiry_notice_days",
+)
+
+
+def parameters_doc(form: Mapping[str, Any]) -> dict[str, Any]:
+    return read_form(
+        form,
+        lambda r: (
+            {name: r.integer(name) for name in PARAMETER_NUMBERS}
+            | {"authorize_child_orders": r.checkbox("authorize_child_orders")}
+        ),
+    )
 
 
 def payment_schedule_doc(form: Mapping[str, Any], schedule_id: str | None = None) -> dict[str, Any]:
-    r = FormReader(form)
-    doc = {
-        "payment_schedule_id": schedule_id or r.identifier("payment_schedule_id"),
-        "description": r.text("description"),
-        "number_of_payments": r.integer("number_of_payments"),
-        "interval": r.interval("interval"),
-    }
-    r.check()
-    return doc
+    return read_form(
+        form,
+        lambda r: {
+            "payment_schedule_id": schedule_id or r.identifier("payment_schedule_id"),
+            "description": r.text("description"),
+            "number_of_payments": r.integer("number_of_payments"),
+            "interval": r.interval("interval"),
+        },
+    )
 
 
 def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict[str, Any]:
-    r = FormReader(form)
-    doc = {
-        "item_id": item_id or r.identifier("item_id"),
-        "name": r.text("name", required=True),
-        "price": r.amount("price", required=True),
-        "currency": r.text("currency").upper() or "EUR",
-        "continuity_program_id": r.text("continuity_program_id") or None,
-    }
-    r.check()
-    return doc
+    return read_form(
+        form,
+        lambda r: {
+            "item_id": item_id or r.identifier("item_id"),
+            "name": r.text("name", required=True),
+            "price": r.amount("price", required=True),
+            "currency": r.text("currency").upper() or "EUR",
+            "continuity_program_id": r.text("continuity_program_id") or None,
+        },
+    )
 
 
 PROGRAM_FLAGS = (
@@ -188,35 +197,37 @@ PROGRAM_FLAGS = (
 
 def program_header(form: Mapping[str, Any], program_id: str | None = None) -> dict[str, Any]:
     """The program's own fields (not its events)."""
-    r = FormReader(form)
-    doc: dict[str, Any] = {
-        "program_id": program_id or r.identifier("program_id"),
-        "description": r.text("description"),
-        "order_start": r.choice("order_start", ("first_event", "current_event"), "first_event"),
-        "payment_schedule_id": r.text("payment_schedule_id") or None,
-        "days_after_order": r.integer("days_after_order", default=0),
-    }
-    doc.update({flag: r.checkbox(flag) for flag in PROGRAM_FLAGS})
-    r.check()
-    return doc
+    return read_form(
+        form,
+        lambda r: (
+            {
+                "program_id": program_id or r.identifier("program_id"),
+                "description": r.text("description"),
+                "order_start": r.choice("order_start", ("first_event", "current_event"), "first_event"),
+                "payment_schedule_id": r.text("payment_schedule_id") or None,
+                "days_after_order": r.integer("days_after_order", default=0),
+            }
+            | {flag: r.checkbox(flag) for flag in PROGRAM_FLAGS}
+        ),
+    )
 
 
 def event_doc(form: Mapping[str, Any], event_id: int, currency: str) -> dict[str, Any]:
     """One event of the editor; an empty price means the item's own price."""
-    r = FormReader(form)
-    doc = {
-        "event_id": event_id,
-        "item_id": r.text("item_id", required=True),
-        "quantity": r.integer("quantity", default=1),
-        "price": r.amount("price"),
-        "currency": currency,
-        "times_to_repeat": r.integer("times_to_repeat", default=1),
-        "interval": r.interval("interval"),
-        "start_date": r.day("start_date"),
-        "action": r.choice("action", ACTIONS, "normal"),
-    }
-    r.check()
-    return doc
+    return read_form(
+        form,
+        lambda r: {
+            "event_id": event_id,
+            "item_id": r.text("item_id", required=True),
+            "quantity": r.integer("quantity", default=1),
+            "price": r.amount("price"),
+            "currency": currency,
+            "times_to_repeat": r.integer("times_to_repeat", default=1),
+            "interval": r.interval("interval"),
+            "start_date": r.day("start_date"),
+            "action": r.choice("action", ACTIONS, "normal"),
+        },
+    )
 
 
 # -- refusals of the services, next to their field --------------------------------------------
@@ -243,12 +254,7 @@ _BY_CODE: dict[str, tuple[str, str]] = {
     "event_ids_not_sequential": ("", "The events must be numbered 1, 2, 3 … without gaps."),
 }
 _FIELD_NAMED = (
-    "repeat_threshold",
-    "delivery_lead_days",
-    "max_child_orders_per_run",
-    "reauthorization_limit",
-    "upcoming_charge_notice_days",
-    "card_expiry_notice_days",
+    *PARAMETER_NUMBERS,
     "days_after_order",
     "number_of_payments",
     "program_id",
