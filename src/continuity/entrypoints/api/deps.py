@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Generic, TypedDict, TypeGuard, TypeVar, overload
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -55,15 +55,29 @@ Cursor = Annotated[
 ]
 
 
-def encode_cursor(value: Any) -> str:
+T = TypeVar("T")
+V = TypeVar("V")
+#: What a cursor holds: the key of the last item of the page before (an id, or a job run's number).
+CursorKey = str | int
+
+
+class PageView(TypedDict, Generic[V]):
+    """A page of a list (the JSON of schemas.Page)."""
+
+    items: list[V]
+    next_cursor: str | None
+
+
+def encode_cursor(value: CursorKey) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, check: Callable[[Any], bool]) -> Any:
+def decode_cursor(cursor: str | None, check: Callable[[object], TypeGuard[T]]) -> T | None:
+    """The key ``cursor`` holds; ``check`` says whether it is one this list could have given out."""
     if cursor is None:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value: object = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         value = None
     if value is None or not check(value):
@@ -71,14 +85,24 @@ def decode_cursor(cursor: str | None, check: Callable[[Any], bool]) -> Any:
     return value
 
 
+@overload
+def page(items: Sequence[T], limit: int, key: Callable[[T], CursorKey]) -> PageView[T]: ...
+
+
+@overload
+def page(items: Sequence[T], limit: int, key: Callable[[T], CursorKey], view: Callable[[T], V]) -> PageView[V]: ...
+
+
 def page(
-    items: list[Any], limit: int, key: Callable[[Any], Any], view: Callable[[Any], Any] = lambda x: x
-) -> dict[str, Any]:
+    items: Sequence[T], limit: int, key: Callable[[T], CursorKey], view: Callable[[T], V] | None = None
+) -> PageView[T] | PageView[V]:
     """``items`` holds up to limit + 1 entries; the extra one only says that there is a next page."""
     shown = items[:limit]
-    more = len(items) > limit
-    return {"items": [view(i) for i in shown], "next_cursor": encode_cursor(key(shown[-1])) if more else None}
+    next_cursor = encode_cursor(key(shown[-1])) if len(items) > limit else None
+    if view is None:
+        return {"items": list(shown), "next_cursor": next_cursor}
+    return {"items": [view(i) for i in shown], "next_cursor": next_cursor}
 
 
-def is_id(value: Any) -> bool:
+def is_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= 40

@@ -12,7 +12,7 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -81,12 +81,20 @@ class ApiProblem(Exception):
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
+class FieldProblem(TypedDict):
+    """One entry of a 422's ``errors`` (schemas.FieldError): where, what (never the value sent), its type."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
 def problem(
     status: int,
     code: str,
     detail: str,
     request_id: str | None,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -102,9 +110,10 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 
-def request_id(scope_or_request: Any) -> str | None:
+def request_id(scope_or_request: Request | Scope) -> str | None:
     scope = scope_or_request.scope if isinstance(scope_or_request, Request) else scope_or_request
-    return (scope.get("state") or {}).get("request_id")
+    rid: str | None = (scope.get("state") or {}).get("request_id")
+    return rid
 
 
 def domain_status(exc: DomainError) -> int:
@@ -129,15 +138,15 @@ async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [
+    errors: list[FieldProblem] = [
         {
             "loc": [_safe(part) for part in e.get("loc", ())],
-            "msg": _safe(e.get("msg", "")),
+            "msg": _scrubbed(str(e.get("msg", ""))),
             "type": e.get("type", "invalid"),
         }
         for e in exc.errors()
     ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    first = errors[0] if errors else FieldProblem(loc=[], msg="invalid request", type="invalid")
     where = ".".join(str(p) for p in first["loc"])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return problem(422, "request_invalid", f"{where}: {first['msg']}{more}", request_id(request), errors)
@@ -166,11 +175,14 @@ async def _integrity_error(request: Request, exc: IntegrityError) -> JSONRespons
     )
 
 
-def _safe(part: Any) -> str | int:
+def _safe(part: object) -> str | int:
+    """A location part without what the caller sent (see _scrubbed); an index stays a number."""
+    return part if isinstance(part, int) else _scrubbed(str(part))
+
+
+def _scrubbed(text: str) -> str:
     """A location or message part without what the caller sent: no long digit runs, only valid text."""
-    if isinstance(part, int):
-        return part
-    text = str(part).encode("utf-8", "replace").decode("utf-8")[:200]
+    text = text.encode("utf-8", "replace").decode("utf-8")[:200]
     return re.sub(r"\d[\d -]{10,}\d", "…", text)
 
 

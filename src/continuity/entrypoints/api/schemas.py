@@ -48,7 +48,7 @@ IntervalText = Annotated[
 ]
 
 
-def _iso_text(value: Any) -> Any:
+def _iso_text(value: object) -> object:
     if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
         return value
     raise ValueError("a date YYYY-MM-DD is expected")

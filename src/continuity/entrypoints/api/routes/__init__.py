@@ -19,11 +19,12 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def id_path(example: str, description: str) -> Any:
-    return Annotated[str, Path(pattern=ID_PATTERN, examples=[example], description=description)]
+    """A path parameter's id constraints (use as ``Annotated[str, id_path(...)]``); Any: FastAPI's Path is typed so."""
+    return Path(pattern=ID_PATTERN, examples=[example], description=description)
 
 
-Account = id_path("004007", "The customer's account.")
-SalesId = id_path("SO-000001", "A sales order.")
-ItemId = id_path("88000", "An item number.")
-ProgramId = id_path("BOOKCLUB", "A continuity program.")
-ScheduleId = id_path("3X", "A payment schedule.")
+Account = Annotated[str, id_path("004007", "The customer's account.")]
+SalesId = Annotated[str, id_path("SO-000001", "A sales order.")]
+ItemId = Annotated[str, id_path("88000", "An item number.")]
+ProgramId = Annotated[str, id_path("BOOKCLUB", "A continuity program.")]
+ScheduleId = Annotated[str, id_path("3X", "A payment schedule.")]

@@ -5,12 +5,10 @@ Agents may read the catalog (they take the orders); changing it takes a manager.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from continuity.domain.audit import Actor
-from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Manager, decode_cursor, is_id, page
+from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Manager, PageView, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, ItemId, ProgramId, ScheduleId, errors
 from continuity.entrypoints.api.schemas import (
     Page,
@@ -31,11 +29,12 @@ from continuity.services import catalog, setup, views
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 
 router = APIRouter(tags=["setup"])
+ParametersJson = dict[str, int | bool]  # schemas.ParametersOut: the fields of domain.program.ContinuityParameters
 
 
 # -- products -------------------------------------------------------------------------------------
 @router.get("/products", response_model=Page[ProductOut], responses=errors(*READ))
-def list_products(app: AppDep, _: Agent, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+def list_products(app: AppDep, _: Agent, limit: Limit = 50, cursor: Cursor = None) -> PageView[views.ProductView]:
     found = catalog.products(app.uow, decode_cursor(cursor, is_id), limit + 1)
     return page(found, limit, lambda p: p.item_id, views.product_view)
 
@@ -61,7 +60,7 @@ def replace_product(item_id: ItemId, body: ProductFields, app: AppDep, user: Man
 
 # -- programs -------------------------------------------------------------------------------------
 @router.get("/programs", response_model=Page[ProgramOut], responses=errors(*READ))
-def list_programs(app: AppDep, _: Agent, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+def list_programs(app: AppDep, _: Agent, limit: Limit = 50, cursor: Cursor = None) -> PageView[views.ProgramView]:
     found = catalog.programs(app.uow, decode_cursor(cursor, is_id), limit + 1)
     return page(found, limit, lambda p: p.program_id, views.program_view)
 
@@ -91,7 +90,9 @@ def replace_program(program_id: ProgramId, body: ProgramFields, app: AppDep, use
 
 # -- payment schedules ----------------------------------------------------------------------------
 @router.get("/payment-schedules", response_model=Page[PaymentScheduleOut], responses=errors(*READ))
-def list_payment_schedules(app: AppDep, _: Agent, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+def list_payment_schedules(
+    app: AppDep, _: Agent, limit: Limit = 50, cursor: Cursor = None
+) -> PageView[views.ScheduleView]:
     found = catalog.payment_schedules(app.uow, decode_cursor(cursor, is_id), limit + 1)
     return page(found, limit, lambda s: s.payment_schedule_id, views.schedule_view)
 
@@ -121,17 +122,17 @@ def replace_payment_schedule(
 
 # -- parameters -----------------------------------------------------------------------------------
 @router.get("/parameters/continuity", response_model=ParametersOut, responses=errors(401, 403, 500))
-def get_parameters(app: AppDep, _: Manager) -> dict[str, Any]:
+def get_parameters(app: AppDep, _: Manager) -> ParametersJson:
     return vars(catalog.parameters(app.uow))
 
 
 @router.put("/parameters/continuity", response_model=ParametersOut, responses=errors(400, 401, 403, 413, 422, 500))
-def put_parameters(body: ParametersIn, app: AppDep, user: Manager) -> dict[str, Any]:
+def put_parameters(body: ParametersIn, app: AppDep, user: Manager) -> ParametersJson:
     """Replace the whole document: every parameter is required (a missing one → 422 naming it)."""
     return vars(catalog.save_parameters(app.uow, ParametersDoc(**body.model_dump()), actor=Actor.for_user(user)))
 
 
 @router.patch("/parameters/continuity", response_model=ParametersOut, responses=errors(400, 401, 403, 413, 422, 500))
-def patch_parameters(body: ParametersPatch, app: AppDep, user: Manager) -> dict[str, Any]:
+def patch_parameters(body: ParametersPatch, app: AppDep, user: Manager) -> ParametersJson:
     """Change only the parameters named in the body; the others keep their values."""
     return vars(setup.change_parameters(app.uow, body.model_dump(exclude_unset=True), actor=Actor.for_user(user)))

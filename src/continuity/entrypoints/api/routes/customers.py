@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
-from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, decode_cursor, is_id, page
+from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, PageView, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, Account, errors
 from continuity.entrypoints.api.schemas import NO_CONTROL, CardIn, CardOut, CustomerIn, CustomerOut, Page
 from continuity.services import customers, payment_entry, views
@@ -30,7 +30,7 @@ def search_customers(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> PageView[views.CustomerView]:
     found = customers.search(app.uow, q, decode_cursor(cursor, is_id), limit + 1)
     return page(found, limit, lambda c: c.account, views.customer_view)
 

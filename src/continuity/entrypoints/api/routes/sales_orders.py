@@ -8,7 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from continuity.domain.audit import Actor
-from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, Warehouse, decode_cursor, is_id, page
+from continuity.entrypoints.api.deps import (
+    Agent,
+    AppDep,
+    Cursor,
+    Limit,
+    PageView,
+    Warehouse,
+    decode_cursor,
+    is_id,
+    page,
+)
 from continuity.entrypoints.api.routes import READ, WRITE, SalesId, errors
 from continuity.entrypoints.api.schemas import (
     ID_PATTERN,
@@ -53,7 +63,7 @@ def list_sales_orders(
     customer: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this account's orders.")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> PageView[views.OrderView]:
     after = decode_cursor(cursor, is_id)
     orders = sales_orders.list_orders(app.uow, parent, customer, after, limit + 1)
     return page(orders, limit, lambda o: o["sales_id"])
