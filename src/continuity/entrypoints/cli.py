@@ -380,8 +380,10 @@ def users_add(
     emit(
         {"name": user.name, "role": user.role.value, "token": token, "web_login": secret is not None},
         as_json,
-        lambda d: console.print(
-            f"user {escape(d['name'])} ({d['role']}); token (shown once): {d['token']}", highlight=False, soft_wrap=True
+        lambda _: console.print(
+            f"user {escape(user.name)} ({user.role.value}); token (shown once): {token}",
+            highlight=False,
+            soft_wrap=True,
         ),
     )
 
@@ -399,7 +401,7 @@ def users_set_password(name: str, password_stdin: PasswordStdin = False, as_json
     emit(
         {"name": user.name, "web_login": True, "token_revoked": not user.has_token},
         as_json,
-        lambda d: console.print(f"web password set for {escape(d['name'])}", highlight=False),
+        lambda _: console.print(f"web password set for {escape(user.name)}", highlight=False),
     )
 
 
@@ -417,8 +419,8 @@ def users_revoke_token(
     emit(
         {"name": user.name, "token": token},
         as_json,
-        lambda d: console.print(
-            f"token of {escape(d['name'])} revoked" + (f"; new token (shown once): {d['token']}" if d["token"] else ""),
+        lambda _: console.print(
+            f"token of {escape(user.name)} revoked" + (f"; new token (shown once): {token}" if token else ""),
             highlight=False,
             soft_wrap=True,
         ),
@@ -436,7 +438,7 @@ def users_disable(name: str, as_json: Json = False) -> None:
     emit(
         {"name": user.name, "disabled": user.disabled},
         as_json,
-        lambda d: console.print(f"user {escape(d['name'])} disabled; sessions ended, token revoked", highlight=False),
+        lambda _: console.print(f"user {escape(user.name)} disabled; sessions ended, token revoked", highlight=False),
     )
 
 
@@ -450,12 +452,12 @@ def users_enable(name: str, as_json: Json = False) -> None:
     emit(
         {"name": user.name, "disabled": user.disabled, "has_token": user.has_token},
         as_json,
-        lambda d: console.print(
-            f"user {escape(d['name'])} enabled"
+        lambda _: console.print(
+            f"user {escape(user.name)} enabled"
             + (
                 ""
-                if d["has_token"]
-                else f"; `continuity users revoke-token {escape(d['name'])} --new` gives an API token"
+                if user.has_token
+                else f"; `continuity users revoke-token {escape(user.name)} --new` gives an API token"
             ),
             highlight=False,
         ),

@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -18,6 +18,7 @@ from continuity.entrypoints.cli_output import console, emit, handles_errors, tab
 from continuity.services.jobs.context import JobDeps, JobRequest, NoProgress
 from continuity.services.jobs.context import Progress as JobProgress
 from continuity.services.jobs.liveness import reap_abandoned
+from continuity.services.jobs.records import JobRunJson
 from continuity.services.jobs.registry import JOBS, run_all, run_job
 
 jobs_app = typer.Typer(help="The continuity batch jobs (each records a job run).", no_args_is_help=True)
@@ -80,7 +81,7 @@ class _Quiet(NoProgress):
         return None
 
 
-def _render_runs(runs: list[dict[str, Any]]) -> None:
+def _render_runs(runs: list[JobRunJson]) -> None:
     table(
         "Job runs",
         ["run", "job", "as_of", "status", "counts"],
@@ -96,7 +97,7 @@ def _render_runs(runs: list[dict[str, Any]]) -> None:
                 console.print(f"  seq {c['before']['seq']}: {c['before']} → {c['after']}")
 
 
-def _outcome(run: dict[str, Any]) -> str:
+def _outcome(run: JobRunJson) -> str:
     """The counts; for a run that did not succeed, why (abandoned: no heartbeat since …)."""
     counts = ", ".join(f"{k}={v}" for k, v in run["counts"].items() if v)
     if run["status"] == "succeeded":

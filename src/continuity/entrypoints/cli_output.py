@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,13 +16,15 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from continuity.domain.errors import DomainError
+from continuity.services.views import OrderView
 
 log = logging.getLogger(__name__)
 console = Console()
 err_console = Console(stderr=True)
+T = TypeVar("T")
 
 
-def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+def emit(data: T, as_json: bool, render: Callable[[T], None]) -> None:
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
@@ -70,7 +72,7 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     console.print(t)
 
 
-def render_order(o: dict[str, Any]) -> None:
+def render_order(o: OrderView) -> None:
     console.print(
         f"[bold]Sales order {escape(o['sales_id'])}[/bold]  {escape(o['name'])} ({escape(o['account'])})  "
         f"status [bold]{o['status']}[/bold]  date {o['order_date']}  "
@@ -89,7 +91,7 @@ def render_order(o: dict[str, Any]) -> None:
                 ln["unit_price"],
                 ln["amount"],
                 ln["status"],
-                (ln["continuity"] or {}).get("program_id"),
+                ln["continuity"]["program_id"] if ln["continuity"] else None,
             ]
             for ln in o["lines"]
         ],

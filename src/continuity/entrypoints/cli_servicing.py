@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -54,7 +55,7 @@ def _os_user() -> str:
         return "cli"
 
 
-def _date(text: str | None) -> Any:
+def _date(text: str | None) -> date | None:
     if text is None:
         return None
     return parse_date(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 import typer
 
@@ -14,11 +14,22 @@ from continuity.domain.calendar import parse_date
 from continuity.entrypoints.cli_jobs import RichProgress
 from continuity.entrypoints.cli_output import console, emit, table
 from continuity.services.jobs.context import NoProgress, Progress
-from continuity.services.simulation import SimulationClock, play, simulation_days, summarise
+from continuity.services.simulation import Figures, SimulationClock, Summary, play, simulation_days, summarise
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+FigureName = Literal[
+    "children_created",
+    "shipments",
+    "items_shipped",
+    "charges",
+    "charged",
+    "declined",
+    "unresolved",
+    "refunds",
+    "refunded",
+]
 #: column → (figure, optional: shown only when its total is not zero)
-COLUMNS = {
+COLUMNS: dict[str, tuple[FigureName, bool]] = {
     "created": ("children_created", False),
     "shipped": ("shipments", False),
     "items": ("items_shipped", False),
@@ -31,9 +42,16 @@ COLUMNS = {
 }
 
 
+class SimulationResult(Summary):
+    """The summary, with the days played and the job runs they made."""
+
+    days: int
+    job_runs: int
+
+
 def simulate_on_copy(
     source: App, start: date, months: int, sales_id: str | None = None, progress: Progress | None = None
-) -> dict[str, Any]:
+) -> SimulationResult:
     """Copy the data (or one parent order's family) to a scratch database, run the nightly jobs there
     for every day of ``months`` months from ``start`` and summarise; the source is only read."""
     days = simulation_days(start, months)
@@ -76,7 +94,7 @@ class _Quiet(NoProgress):
         return None
 
 
-def render_summary(s: dict[str, Any]) -> None:
+def render_summary(s: SimulationResult) -> None:
     scope = f"sales order {s['sales_order']}" if s["sales_order"] else "all orders"
     console.print(
         f"Simulated {s['months']} month(s) of nightly runs for {scope}, {s['start']} to {s['end']} "
@@ -112,6 +130,6 @@ def render_summary(s: dict[str, Any]) -> None:
         )
 
 
-def _figures(figures: dict[str, Any], columns: list[str]) -> list[Any]:
+def _figures(figures: Figures, columns: list[str]) -> list[object]:
     values = [figures[COLUMNS[c][0]] for c in columns]
     return [", ".join(f"{a} {cur}" for cur, a in v.items()) or "-" if isinstance(v, dict) else v for v in values]
