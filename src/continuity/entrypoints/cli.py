@@ -15,7 +15,7 @@ from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
 from continuity.entrypoints.cli_jobs import jobs_app, worker
-from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table
+from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table, table_of
 from continuity.entrypoints.cli_servicing import ActorOption, cli_actor
 from continuity.entrypoints.cli_servicing import register as register_servicing
 from continuity.entrypoints.cli_simulate import simulate
@@ -147,26 +147,11 @@ def programs_show(program_id: str, as_json: Json = False) -> None:
     emit(
         data,
         as_json,
-        lambda p: table(
+        lambda p: table_of(
             f"Program {p['program_id']} — {p['description']} (starts at {p['order_start']}, current event "
             f"{p['current_event']})",
             ["event_id", "item_id", "quantity", "price", "times_to_repeat", "interval", "start_date", "action"],
-            [
-                [
-                    e[k]
-                    for k in (
-                        "event_id",
-                        "item_id",
-                        "quantity",
-                        "price",
-                        "times_to_repeat",
-                        "interval",
-                        "start_date",
-                        "action",
-                    )
-                ]
-                for e in p["events"]
-            ],
+            p["events"],
         ),
     )
 

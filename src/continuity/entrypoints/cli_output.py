@@ -6,7 +6,7 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import typer
@@ -72,6 +72,11 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     console.print(t)
 
 
+def table_of(title: str, keys: list[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """A table of these fields of each row, headed by their names."""
+    table(title, keys, [[row[k] for k in keys] for row in rows])
+
+
 def render_order(o: OrderView) -> None:
     console.print(
         f"[bold]Sales order {escape(o['sales_id'])}[/bold]  {escape(o['name'])} ({escape(o['account'])})  "
@@ -99,26 +104,11 @@ def render_order(o: OrderView) -> None:
     for ln in o["lines"]:
         if ln["continuity"]:
             c = ln["continuity"]
-            table(
+            table_of(
                 f"Continuity schedule of line {ln['line_no']} — program {c['program_id']}, "
                 f"starts {c['start_date']} at event {c['start_event']}, {c['billing_mode']}",
                 ["seq", "event_id", "item_id", "quantity", "price", "ship_date", "status", "child_sales_id"],
-                [
-                    [
-                        s[k]
-                        for k in (
-                            "seq",
-                            "event_id",
-                            "item_id",
-                            "quantity",
-                            "price",
-                            "ship_date",
-                            "status",
-                            "child_sales_id",
-                        )
-                    ]
-                    for s in c["schedule"]
-                ],
+                c["schedule"],
             )
     if o["installments"]:
         table(

@@ -3,11 +3,14 @@ and /continuity-orders/{sales_id} (the schedule with each occurrence's child ord
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from continuity.bootstrap import App
 from continuity.domain.audit import Actor
+from continuity.domain.users import User
 from continuity.entrypoints.api.deps import (
     Agent,
     AppDep,
@@ -34,6 +37,7 @@ from continuity.services import fulfilment, payment_entry, sales_orders, views
 from continuity.services.sales_orders import NewLine
 
 router = APIRouter(tags=["sales orders"])
+ChildStep = Callable[..., None]  # fulfilment.release / invoice: (uow, sales_id, on, *, actor, now)
 
 
 @router.post("/sales-orders", status_code=201, response_model=SalesOrderOut, responses=errors(*WRITE))
@@ -93,10 +97,7 @@ def submit(sales_id: SalesId, app: AppDep, _: Agent) -> views.OrderView:
 @router.post("/sales-orders/{sales_id}/release", response_model=SalesOrderOut, responses=errors(*WRITE))
 def release(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> views.OrderView:
     """Release a child order to the warehouse (the warehouse role or a manager)."""
-    fulfilment.release(
-        app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now()
-    )
-    return views.order_view(app.uow, sales_id)
+    return _child_step(fulfilment.release, sales_id, app, user, body)
 
 
 @router.post("/sales-orders/{sales_id}/ship", response_model=SalesOrderOut, responses=errors(*WRITE))
@@ -116,9 +117,12 @@ def ship(sales_id: SalesId, body: ShipIn, app: AppDep, user: Warehouse) -> views
 @router.post("/sales-orders/{sales_id}/invoice", response_model=SalesOrderOut, responses=errors(*WRITE))
 def invoice(sales_id: SalesId, app: AppDep, user: Warehouse, body: FulfilmentIn | None = None) -> views.OrderView:
     """Invoice a shipped child order (its occurrences become `invoiced`)."""
-    fulfilment.invoice(
-        app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now()
-    )
+    return _child_step(fulfilment.invoice, sales_id, app, user, body)
+
+
+def _child_step(step: ChildStep, sales_id: str, app: App, user: User, body: FulfilmentIn | None) -> views.OrderView:
+    """One step of a child order on the body's date (default: today), by this user; the order after it."""
+    step(app.uow, sales_id, (body and body.date_) or app.clock.today(), actor=Actor.for_user(user), now=app.clock.now())
     return views.order_view(app.uow, sales_id)
 
 
