@@ -41,7 +41,15 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
     sales_id, pm, order = enter(c, h, localstripe, "88000", VISA)
     assert order["status"] == "open" and [p["status"] for p in order["payments"]] == ["authorized"]
     assert c.get(f"{API}/customers/{KAREN}/cards", headers=h).json() == [
-        {"token": pm, "brand": "visa", "last4": "4242", "expiry": "12/30"}
+        {
+            "token": pm,
+            "brand": "visa",
+            "last4": "4242",
+            "expiry": "12/30",
+            "expired": False,
+            "declined": False,
+            "replaced": [],
+        }
     ]
     customer = localstripe.customer_of(pm)
     assert localstripe.intents(customer) == []  # pay per shipment: the card was checked, nothing held

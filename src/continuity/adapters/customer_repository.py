@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_
 
 from continuity.adapters import orm
-from continuity.domain.card import Card, Expiry
+from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import NotFound, ValidationFailed
+from continuity.domain.payments import CHARGES, AttemptStatus
 
 MAX_RESULTS = 50
 
@@ -116,6 +117,20 @@ class CustomerRepository:
 
     def cards(self, account: str) -> list[Card]:
         return [_card(r) for r in self.conn.execute(select(orm.cards).where(orm.cards.c.account == account))]
+
+    def last_charges(self, account: str) -> dict[str, LastCharge]:
+        """Per card token of the customer: its last answered charge (authorize or capture) attempt."""
+        a = orm.payment_attempts
+        answered = (
+            a.c.card_token.in_(select(orm.cards.c.token).where(orm.cards.c.account == account)),
+            a.c.operation.in_([op.value for op in CHARGES]),
+            a.c.status.in_([AttemptStatus.APPROVED.value, AttemptStatus.DECLINED.value]),
+        )
+        last = select(func.max(a.c.attempt_id).label("attempt_id")).where(*answered).group_by(a.c.card_token)
+        rows = self.conn.execute(
+            select(a.c.card_token, a.c.attempt_id, a.c.status).where(a.c.attempt_id.in_(last.scalar_subquery()))
+        )
+        return {r.card_token: (r.attempt_id, r.status == AttemptStatus.DECLINED.value) for r in rows}
 
 
 def _card(row: Row[Any]) -> Card:

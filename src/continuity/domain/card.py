@@ -101,3 +101,58 @@ def brand_of(digits: str) -> str:
     if digits[:2] in {"34", "37"}:
         return "amex"
     return "card"
+
+
+# -- saved cards as the agent sees them ----------------------------------------------------------
+#: The last answered charge (authorize or capture) on a token: its attempt number in the order attempts
+#: were written (higher is later) and whether it was declined.
+LastCharge = tuple[int, bool]
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """One physical card of a customer, as offered and listed to the agent.
+
+    A physical card is one brand and last 4 of one customer: the gateway gives each entry of the same
+    number a new token and we keep no number nor fingerprint, so brand + last 4 is what tells two entries
+    apart (the caller reads out the same). Every row stays in the database; the entry shows the newest
+    expiry and lists the older rows as ``replaced``."""
+
+    card: Card
+    expired: bool  # expired on the day asked about (the listing's today)
+    declined: bool  # the last answered charge on this card (its newest expiry) was declined
+    replaced: tuple[Card, ...] = ()  # the same card's older expiries, newest first
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return (self.card.token, *(c.token for c in self.replaced))
+
+
+def physical_card(card: Card) -> tuple[str, str]:
+    """What tells one physical card of a customer from another (see SavedCard)."""
+    return (card.brand, card.last4)
+
+
+def saved_cards(cards: list[Card], last_charges: dict[str, LastCharge], day: date) -> list[SavedCard]:
+    """One SavedCard per physical card, in the order the cards were first given.
+
+    The entry is the newest expiry; among rows with that expiry, the one charged last (else the last one
+    saved). It is declined when the last answered charge on any row with that expiry was declined; a new
+    expiry (the card reissued) starts clean."""
+    groups: dict[tuple[str, str], list[Card]] = {}
+    for card in cards:
+        groups.setdefault(physical_card(card), []).append(card)
+    entries = []
+    for rows in groups.values():
+        newest = max(month_index(c.expiry.year, c.expiry.month) for c in rows)
+        current = [c for c in rows if month_index(c.expiry.year, c.expiry.month) == newest]
+        charged = [last_charges[c.token] + (c,) for c in current if c.token in last_charges]
+        last = max(charged, key=lambda t: t[0]) if charged else None
+        card = last[2] if last else current[-1]
+        replaced = sorted(
+            (c for c in rows if c is not card),
+            key=lambda c: month_index(c.expiry.year, c.expiry.month),
+            reverse=True,
+        )
+        entries.append(SavedCard(card, card.expiry.is_expired_on(day), bool(last and last[1]), tuple(replaced)))
+    return entries

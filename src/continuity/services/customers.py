@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from continuity.domain.card import Card
+from datetime import date
+
+from continuity.domain.card import Card, SavedCard, saved_cards
 from continuity.domain.customer import Customer
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
 from continuity.services.ports import UowFactory
@@ -44,3 +46,11 @@ def cards(uow_factory: UowFactory, account: str) -> list[Card]:
     with uow_factory() as uow:
         uow.customers.get(account)
         return uow.customers.cards(account)
+
+
+def saved(uow_factory: UowFactory, account: str, day: date) -> list[SavedCard]:
+    """The customer's cards as offered and listed to the agent: one per physical card (its newest expiry,
+    the older rows as replaced), marked expired on ``day`` and declined when its last charge was."""
+    with uow_factory() as uow:
+        uow.customers.get(account)
+        return saved_cards(uow.customers.cards(account), uow.customers.last_charges(account), day)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from continuity.domain.audit import AuditEntry
-from continuity.domain.card import Card, Expiry
+from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Customer
 from continuity.domain.login_throttle import Failures
 from continuity.domain.money import Money
@@ -258,6 +258,10 @@ class CustomerRepo(Protocol):
     def card(self, token: str) -> Card: ...
 
     def cards(self, account: str) -> list[Card]: ...
+
+    def last_charges(self, account: str) -> dict[str, LastCharge]:
+        """Per card token of the customer: its last answered charge attempt (authorize or capture)."""
+        ...
 
 
 class OrderRepo(Protocol):

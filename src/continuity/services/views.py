@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict, overload
 
-from continuity.domain.card import Card
+from continuity.domain.card import Card, SavedCard
 from continuity.domain.customer import Customer
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
@@ -39,6 +39,19 @@ class CardView(TypedDict):
     brand: str
     last4: str
     expiry: str  # MM/YY
+
+
+class ReplacedCardView(TypedDict):
+    token: str
+    expiry: str  # MM/YY
+
+
+class SavedCardView(CardView):
+    """One physical card: its newest entry, marked, with the older entries it replaced."""
+
+    expired: bool
+    declined: bool
+    replaced: list[ReplacedCardView]
 
 
 class ProductView(TypedDict):
@@ -179,6 +192,19 @@ def customer_view(c: Customer) -> CustomerView:
 
 def card_view(card: Card) -> CardView:
     return {"token": card.token, "brand": card.brand, "last4": card.last4, "expiry": str(card.expiry)}
+
+
+def saved_card_view(saved: SavedCard) -> SavedCardView:
+    c = saved.card
+    return {
+        "token": c.token,
+        "brand": c.brand,
+        "last4": c.last4,
+        "expiry": str(c.expiry),
+        "expired": saved.expired,
+        "declined": saved.declined,
+        "replaced": [{"token": r.token, "expiry": str(r.expiry)} for r in saved.replaced],
+    }
 
 
 def product_view(p: Product) -> ProductView:

@@ -199,6 +199,19 @@ class CardOut(BaseModel):
     expiry: str
 
 
+class ReplacedCardOut(BaseModel):
+    token: str
+    expiry: str
+
+
+class SavedCardOut(CardOut):
+    """One physical card of the customer (same brand and last 4): its newest entry, marked."""
+
+    expired: bool = Field(description="expired today")
+    declined: bool = Field(description="the last charge on this card (its newest expiry) was declined")
+    replaced: list[ReplacedCardOut] = Field(description="the same card's older entries (older expiries)")
+
+
 # -- sales orders ---------------------------------------------------------------------------------
 class OrderLineIn(In):
     item_id: Id

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from continuity.bootstrap import App
-from continuity.domain.card import Card
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
 from continuity.services import customers, sales_orders, views
@@ -36,16 +35,9 @@ def customer_page(app: App, account: str) -> dict[str, Any]:
     orders = sales_orders.list_orders(app.uow, None, account, None, 100)
     return {
         "customer": found,
-        "cards": distinct_cards(customers.cards(app.uow, account)),
+        "cards": customers.saved(app.uow, account, app.clock.today()),
         "orders": [order_summary(o) for o in reversed(orders)],
     }
-
-
-def distinct_cards(cards: list[Card]) -> list[Card]:
-    """One entry per card as the caller knows it (brand, last 4, expiry): the newest token of each.
-    Entering the same card twice makes two tokens; the agent should see one card."""
-    newest = {(c.brand, c.last4, c.expiry): c for c in cards}
-    return list(newest.values())
 
 
 @dataclass
@@ -173,7 +165,7 @@ def entry_page(app: App, sales_id: str) -> dict[str, Any]:
     return {
         "order": order,
         "customer": found,
-        "cards": distinct_cards(customers.cards(app.uow, order["account"])),
+        "cards": customers.saved(app.uow, order["account"], app.clock.today()),
         "first_shipments": first,
         "declined": last_declined,
     }

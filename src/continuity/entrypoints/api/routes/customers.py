@@ -9,7 +9,15 @@ from fastapi.exceptions import RequestValidationError
 
 from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, PageView, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, Account, errors
-from continuity.entrypoints.api.schemas import NO_CONTROL, CardIn, CardOut, CustomerIn, CustomerOut, Page
+from continuity.entrypoints.api.schemas import (
+    NO_CONTROL,
+    CardIn,
+    CardOut,
+    CustomerIn,
+    CustomerOut,
+    Page,
+    SavedCardOut,
+)
 from continuity.services import customers, payment_entry, views
 
 router = APIRouter(tags=["customers"])
@@ -45,9 +53,11 @@ def get_customer(account: Account, app: AppDep, _: Agent) -> views.CustomerView:
     return views.customer_view(customers.customer(app.uow, account))
 
 
-@router.get("/customers/{account}/cards", response_model=list[CardOut], responses=errors(*READ))
-def customer_cards(account: Account, app: AppDep, _: Agent) -> list[views.CardView]:
-    return [views.card_view(c) for c in customers.cards(app.uow, account)]
+@router.get("/customers/{account}/cards", response_model=list[SavedCardOut], responses=errors(*READ))
+def customer_cards(account: Account, app: AppDep, _: Agent) -> list[views.SavedCardView]:
+    """One entry per physical card (same brand and last 4): the newest expiry, marked expired or declined;
+    the older entries are listed under ``replaced`` (all are kept)."""
+    return [views.saved_card_view(c) for c in customers.saved(app.uow, account, app.clock.today())]
 
 
 @router.post("/cards", status_code=201, response_model=CardOut, responses=errors(*WRITE, 402))

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.calendar import Interval
+from continuity.domain.card import saved_cards
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.payments import PaymentStatus
@@ -394,10 +395,12 @@ def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict[st
         state = load(uow, sales_id)
         products = uow.setup.products()
         account = uow.customers.get(state.order.account)
-        cards = {c.token: c.masked for c in uow.customers.cards(state.order.account)}
+        cards = {c.token: c for c in uow.customers.cards(state.order.account)}
+        last_charges = uow.customers.last_charges(state.order.account)
     if len(state.lines) > 1 and not values.line:  # a change is always for one line
         values = replace(values, line=str(state.lines[0].line.line_no))
     token = next((ls.card_token for ls in state.lines if not values.line or str(ls.line.line_no) == values.line), None)
+    current = cards.get(token or "")
     names = {p.item_id: p.name for p in products}
     currency = state.order.currency
     occurrences = [
@@ -423,7 +426,7 @@ def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict[st
         "names": names,
         "retried": retried,
         "multi_line": len(state.lines) > 1,
-        "current_card": cards.get(token or "", ""),
+        "current_card": saved_cards([current], last_charges, app.clock.today())[0] if current else None,
     }
 
 
