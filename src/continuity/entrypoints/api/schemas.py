@@ -256,13 +256,18 @@ class OccurrenceOut(BaseModel):
     child_sales_id: str | None
 
 
-class ContinuityOut(BaseModel):
+class ContinuityTermsOut(BaseModel):
+    """What a continuity line was sold under."""
+
     program_id: str
     start_date: date
     start_event: int
     bill_up_front: bool
     payment_schedule_id: str | None
     billing_mode: str
+
+
+class ContinuityOut(ContinuityTermsOut):
     schedule: list[OccurrenceOut]
 
 
@@ -319,16 +324,10 @@ class ScheduledOccurrenceOut(OccurrenceOut):
     child_status: str | None = Field(description="Status of the child order, when there is one.")
 
 
-class ContinuityLineOut(BaseModel):
+class ContinuityLineOut(ContinuityTermsOut):
     line_no: int
     item_id: str
     quantity: int
-    program_id: str
-    start_date: date
-    start_event: int
-    bill_up_front: bool
-    payment_schedule_id: str | None
-    billing_mode: str
     schedule: list[ScheduledOccurrenceOut]
 
 
