@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from jobs_support import APPROVE, DECLINE, START, enter_order, nightly, rows, snapshot  # noqa: E402
+from jobs_support import APPROVE, DECLINE, START, enter_order, nightly, rows, snapshot, use_card  # noqa: E402
 from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
 
 from continuity.entrypoints.web import i18n  # noqa: E402
@@ -343,13 +343,38 @@ def test_change_card_posts_the_number_once_and_never_shows_it(agent, web_app):
 
 def test_change_card_preview_lists_the_declined_charges_it_settles(agent, web_app):
     sales_id = enter_order(web_app, "88000")
-    from jobs_support import use_card
-
     use_card(web_app, sales_id, DECLINE)
     nightly(web_app, START)  # shipment 1's child order: its charge is declined with the old card
     form = agent.get(f"/orders/{sales_id}/service/change-card").text
     retried = re.search(r'<ul id="retried">(.*?)</ul>', form, re.S)
     assert retried and "declined" in retried.group(1), form
+
+
+# -- a child order's page ---------------------------------------------------------------------------
+def test_a_held_child_whose_charge_was_captured_owes_nothing_and_shows_the_charge(agent, web_app):
+    """Issue 18 item 6: a child on hold for its parent (here BOOKCLUB's installment 1, declined on a new
+    card) while its own charge (the book 0015 of the mixed order, €12.99) was captured read "paid" in its
+    installments, "Due now €12.99" and "No payments"."""
+    from continuity.services import order_entry, payment_entry
+
+    sales_id = order_entry.create_order_with_line(web_app.uow, web_app.clock, "004007", "88000", 1, START, "3X")
+    order_entry.add_line(web_app.uow, sales_id, "0015")  # an ordinary line: the child SO-…-2-1 ships it
+    payment_entry.add_card_payment(web_app.uow, web_app.gateway, web_app.clock, sales_id, APPROVE, "12/30")
+    assert payment_entry.submit(web_app.uow, web_app.gateway, web_app.clock, sales_id).status == "open"
+    use_card(web_app, sales_id, DECLINE)  # installment 1 is charged afresh, on a card that declines
+    nightly(web_app, START)
+    child = f"{sales_id}-2-1"
+    assert rows(web_app, "SELECT status FROM sales_orders WHERE sales_id = :s", s=child) == [("on_hold",)]
+    assert rows(web_app, "SELECT status FROM installments WHERE sales_id = :s", s=child) == [("paid",)]
+
+    assert views.order_view(web_app.uow, child)["amount_due_now"] == "0.00"
+    page = agent.get(f"/orders/{child}").text
+    lines, payments = (page.split(f'id="{s}"')[1].split("</section>")[0] for s in ("lines-title", "payments-title"))
+    due = [r for r in visible_rows(lines) if r.startswith("Due now")]
+    assert due and due[0].endswith("€0.00"), due
+    assert "No payments." not in payments
+    assert visible_rows(payments)[1:] == ["Nov 23, 2026 | charge | visa •••• 1111 | €12.99 | approved"]
+    assert f"/orders/{child}/entry" not in page  # a child order is not entered by the agent
 
 
 # -- catalogs -------------------------------------------------------------------------------------

@@ -264,8 +264,9 @@ _UNSETTLED = (PaymentStatus.DECLINED, PaymentStatus.UNKNOWN)
 def _due_and_unpaid(order: SalesOrder, installments: list[Installment]) -> Money:
     """Before submit, what the payment must cover; after it, what is due and neither paid nor held by an
     authorization: the installments whose charge was declined or is unresolved, and any due at order date
-    not yet charged."""
-    if order.status in EDITABLE:
+    not yet charged. A child order is never entered (its own installments are its charges, taken by the
+    jobs): on hold or not, only its unpaid charges are due, so a captured one is not due again."""
+    if order.status in EDITABLE and order.parent_sales_id is None:
         return amount_due_now(order, installments, order.order_date)
     return total(
         [

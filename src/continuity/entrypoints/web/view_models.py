@@ -173,7 +173,8 @@ def entry_page(app: App, sales_id: str) -> dict[str, Any]:
 
 def order_page(app: App, sales_id: str) -> dict[str, Any]:
     """The continuity order page: lines with schedules (child order links and statuses), installments,
-    payments, the gateway attempts and, when the servicing change provides it, the history."""
+    payments (a child order's: the charges of its installment), the gateway attempts and, when the
+    servicing change provides it, the history."""
     order = order_details(app, sales_id)
     children = [
         occ["child_sales_id"]
@@ -195,6 +196,8 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
         "customer": customers.customer(app.uow, order["account"]),
         "child_statuses": statuses,
         "attempts": attempts,
+        # a child order has no payment of its own: what pays it is the charge of its installment
+        "charges": [a for a in attempts if a["subject"] == "installment"],
         "history": history(app, sales_id),
     }
 
