@@ -13,10 +13,9 @@ from continuity.adapters.batch.sql import (
     as_text,
     is_postgres,
     key_in,
-    one_worker_at_a_time,
     sql_text,
+    status_updates,
     temp_table,
-    transaction,
 )
 from continuity.domain.payments import FINAL, PaymentStatus
 from continuity.domain.sales_order import LineStatus, OrderStatus
@@ -48,8 +47,7 @@ class LifecycleStore:
                 " AND cl.item_id = :item_id)"
             )
         params = {"as_of": as_of, "item_id": item_id}
-        with transaction(self.engine) as conn:
-            one_worker_at_a_time(conn)
+        with status_updates(self.engine) as conn:
             audit_orders(conn, self.clock.now(), "fulfil-children", S.SHIPPED.value, where, params, S.SHIPPED)
             # released, then shipped: the two steps of the order's transition table, in one transaction
             conn.execute(sql_text(R.set_status("sales_orders", S.RELEASED, where, also="released_on = :as_of")), params)
@@ -70,8 +68,7 @@ class LifecycleStore:
         shipped orders are found through the partial index ix_sales_orders_shipped (migration 0009)
         and kept in a scratch table that drives every statement by key: the work grows with what was
         shipped since the last run, never with the years of children already invoiced."""
-        with transaction(self.engine) as conn:
-            one_worker_at_a_time(conn)
+        with status_updates(self.engine) as conn:
             temp_table(conn, "tmp_invoicing", "sales_id VARCHAR(60) PRIMARY KEY")
             count = conn.execute(
                 sql_text(
@@ -125,8 +122,7 @@ class LifecycleStore:
         (their continuity lines, and their orders through a partial index): never the child orders or
         their lines, which grow with every month of history."""
         now = self.clock.now()
-        with transaction(self.engine) as conn:
-            one_worker_at_a_time(conn)
+        with status_updates(self.engine) as conn:
             temp_table(conn, "tmp_closing", "sales_id VARCHAR(40), line_no INTEGER, PRIMARY KEY (sales_id, line_no)")
             lines = conn.execute(
                 sql_text(
@@ -138,20 +134,7 @@ class LifecycleStore:
                 "status", L.OPEN
             )
             if lines:
-                audit_select(
-                    conn,
-                    now,
-                    "close-orders",
-                    "line",
-                    "closed",
-                    key="continuity_lines.sales_id || ':' || " + as_text("continuity_lines.line_no"),
-                    sales_id="sales_id",
-                    program_id="program_id",
-                    before=status_json("status"),
-                    after=status_json(R.lit(L.CLOSED)),
-                    source="continuity_lines " + closing,
-                    params={},
-                )
+                _audit_closed_lines(conn, now, "continuity_lines", closing, program_id="program_id")
                 conn.execute(sql_text(R.set_status("continuity_lines", L.CLOSED, closing)))
                 conn.execute(sql_text(R.set_status("sales_lines", L.CLOSED, closing)))
             lines += _close_ordinary_lines(conn, now)
@@ -210,17 +193,23 @@ _CLOSABLE_ORDINARY = (
 
 def _close_ordinary_lines(conn: Connection, now: datetime) -> int:
     """A mixed order's ordinary lines close once the child order that ships them is invoiced and paid."""
+    _audit_closed_lines(conn, now, "sales_lines", _CLOSABLE_ORDINARY)
+    return conn.execute(sql_text(R.set_status("sales_lines", L.CLOSED, _CLOSABLE_ORDINARY))).rowcount
+
+
+def _audit_closed_lines(conn: Connection, now: datetime, table: str, where: str, program_id: str = "NULL") -> None:
+    """One audit entry per line of ``table`` (continuity_lines or sales_lines) the UPDATE with ``where`` closes."""
     audit_select(
         conn,
         now,
         "close-orders",
         "line",
-        "closed",
-        key="sales_lines.sales_id || ':' || " + as_text("sales_lines.line_no"),
+        L.CLOSED.value,
+        key=f"{table}.sales_id || ':' || " + as_text(f"{table}.line_no"),
         sales_id="sales_id",
+        program_id=program_id,
         before=status_json("status"),
         after=status_json(R.lit(L.CLOSED)),
-        source="sales_lines " + _CLOSABLE_ORDINARY,
+        source=f"{table} {where}",
         params={},
     )
-    return conn.execute(sql_text(R.set_status("sales_lines", L.CLOSED, _CLOSABLE_ORDINARY))).rowcount

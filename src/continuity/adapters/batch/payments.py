@@ -19,9 +19,9 @@ from continuity.adapters.batch.sql import (
     as_text,
     is_postgres,
     key_in,
-    one_worker_at_a_time,
     skip_locked,
     sql_text,
+    status_updates,
     temp_table,
     transaction,
     typed_columns,
@@ -259,8 +259,7 @@ class PaymentStore:
             f" AND {R.payment_problem('i')} AND i.due_date <= :as_of)"
         )
         params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
-        with transaction(self.engine) as conn:
-            one_worker_at_a_time(conn)
+        with status_updates(self.engine) as conn:
             audit_orders(conn, self.clock.now(), job, "released", where, params, S.OPEN)
             return conn.execute(
                 sql_text(R.set_status("sales_orders", S.OPEN, where, also="hold_reason = ''")), params
@@ -271,8 +270,7 @@ class PaymentStore:
         (made earlier) whose parent now has such an installment due on or before as_of. Both are driven
         by the (few) problem installments (ix_installments_due), then each order by key: never a walk
         over every open child order, which grows with every night's children."""
-        with transaction(self.engine) as conn:
-            one_worker_at_a_time(conn)
+        with status_updates(self.engine) as conn:
             # a child's own charge is the installment whose order is not its parent order
             own = "WHERE " + key_in(
                 conn,

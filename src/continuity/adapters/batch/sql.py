@@ -59,6 +59,14 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def status_updates(engine: Engine) -> Iterator[Connection]:
+    """transaction() for the whole-table status updates, one worker at a time (one_worker_at_a_time)."""
+    with transaction(engine) as conn:
+        one_worker_at_a_time(conn)
+        yield conn
+
+
+@contextmanager
 def bulk_transaction(engine: Engine) -> Iterator[Connection]:
     """transaction() for a chunk that copies existing rows into new ones (child orders from their
     parents): every reference a new row gets (account, parent order, item) is read from a row of
