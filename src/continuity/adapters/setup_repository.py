@@ -31,6 +31,19 @@ _PARAM_FIELDS = (
     "card_expiry_notice_days",
 )
 
+#: The columns of programs stored as the Program's fields are (order_start is stored by its value).
+_PROGRAM_FIELDS = (
+    "description",
+    "bill_up_front",
+    "payment_schedule_id",
+    "prompt_for_start_date",
+    "prompt_for_payment_schedule",
+    "days_after_order",
+    "consolidate_past_orders",
+    "active",
+    "current_event",
+)
+
 
 class SetupRepository:
     def __init__(self, conn: Connection) -> None:
@@ -123,17 +136,9 @@ class SetupRepository:
         )
         return Program(
             program_id=row.program_id,
-            description=row.description,
             order_start=OrderStart(row.order_start),
-            bill_up_front=row.bill_up_front,
-            days_after_order=row.days_after_order,
             events=[_event(e) for e in events],
-            payment_schedule_id=row.payment_schedule_id,
-            prompt_for_start_date=row.prompt_for_start_date,
-            prompt_for_payment_schedule=row.prompt_for_payment_schedule,
-            consolidate_past_orders=row.consolidate_past_orders,
-            active=row.active,
-            current_event=row.current_event,
+            **{f: getattr(row, f) for f in _PROGRAM_FIELDS},
         )
 
     def programs(self) -> list[Program]:
@@ -142,18 +147,7 @@ class SetupRepository:
 
     def save_program(self, p: Program) -> None:
         table, events = orm.programs, orm.program_events
-        values = dict(
-            description=p.description,
-            order_start=p.order_start.value,
-            bill_up_front=p.bill_up_front,
-            payment_schedule_id=p.payment_schedule_id,
-            prompt_for_start_date=p.prompt_for_start_date,
-            prompt_for_payment_schedule=p.prompt_for_payment_schedule,
-            days_after_order=p.days_after_order,
-            consolidate_past_orders=p.consolidate_past_orders,
-            active=p.active,
-            current_event=p.current_event,
-        )
+        values = {"order_start": p.order_start.value, **{f: getattr(p, f) for f in _PROGRAM_FIELDS}}
         if self.conn.execute(select(table.c.program_id).where(table.c.program_id == p.program_id)).first():
             self.conn.execute(update(table).where(table.c.program_id == p.program_id).values(**values))
         else:
