@@ -166,11 +166,7 @@ def customers_search(text: str, as_json: Json = False) -> None:
     emit(
         data,
         as_json,
-        lambda d: table(
-            f"{len(d)} customer(s) matching {text!r}",
-            ["account", "name", "phone", "email"],
-            [[c["account"], c["name"], c["phone"], c["email"]] for c in d],
-        ),
+        lambda d: table_of(f"{len(d)} customer(s) matching {text!r}", ["account", "name", "phone", "email"], d),
     )
 
 
@@ -264,11 +260,16 @@ def _child_step(step: Callable[..., None], sales_id: str, date_: str | None, as_
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 
 
-@orders_app.command("release")
-@handles_errors
-def orders_release(sales_id: str, date_: DateOption = None, as_json: Json = False) -> None:
-    """Release a child order to the warehouse (its charge must be taken)."""
-    _child_step(fulfilment.release, sales_id, date_, as_json)
+def _child_step_command(name: str, step: Callable[..., None], doc: str) -> None:
+    """A command that takes a child order one fulfilment step on (release, invoice) and shows it."""
+
+    @orders_app.command(name, help=doc)
+    @handles_errors
+    def command(sales_id: str, date_: DateOption = None, as_json: Json = False) -> None:
+        _child_step(step, sales_id, date_, as_json)
+
+
+_child_step_command("release", fulfilment.release, "Release a child order to the warehouse (its charge must be taken).")
 
 
 @orders_app.command("ship")
@@ -283,11 +284,7 @@ def orders_ship(
     _child_step(fulfilment.ship, sales_id, date_, as_json, tracking)
 
 
-@orders_app.command("invoice")
-@handles_errors
-def orders_invoice(sales_id: str, date_: DateOption = None, as_json: Json = False) -> None:
-    """Invoice a shipped child order (its occurrences become invoiced)."""
-    _child_step(fulfilment.invoice, sales_id, date_, as_json)
+_child_step_command("invoice", fulfilment.invoice, "Invoice a shipped child order (its occurrences become invoiced).")
 
 
 @app.command("serve")

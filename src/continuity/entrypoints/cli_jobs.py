@@ -64,13 +64,16 @@ def _progress(as_json: bool) -> RichProgress | _Quiet:
     return RichProgress() if sys.stdout.isatty() and not as_json else _Quiet()
 
 
-def _on_day(as_of: str | None, as_json: bool, run: Callable[[JobDeps, date, JobProgress], T]) -> T:
+def _on_day(
+    as_of: str | None, as_json: bool, run: Callable[[JobDeps, date, JobProgress], T], render: Callable[[T], None]
+) -> None:
     """``run`` with the jobs' collaborators on the business date ``as_of`` (default: today), with a
-    progress bar on a terminal."""
+    progress bar on a terminal; then print what it returns (``render``, or JSON)."""
     app = bootstrap()
     day = parse_date(as_of) if as_of else app.clock.today()
     with _progress(as_json) as progress:
-        return run(app.job_deps(), day, progress)
+        result = run(app.job_deps(), day, progress)
+    emit(result, as_json, render)
 
 
 class _Quiet(NoProgress):
@@ -118,14 +121,14 @@ def _register(name: str) -> None:
         chunk_size: Chunk = 2000,
         as_json: Json = False,
     ) -> None:
-        record = _on_day(
+        _on_day(
             as_of,
             as_json,
             lambda deps, day, progress: run_job(
                 deps, name, JobRequest(day, item, sales_order, dry_run, chunk_size), progress
             ),
+            lambda r: _render_runs([r]),
         )
-        emit(record, as_json, lambda r: _render_runs([r]))
 
 
 for _name in JOBS:
@@ -143,12 +146,12 @@ def jobs_run_all(
     as_json: Json = False,
 ) -> None:
     """The nightly sequence for one as-of date."""
-    runs = _on_day(
+    _on_day(
         as_of,
         as_json,
         lambda deps, day, progress: run_all(deps, JobRequest(day, chunk_size=chunk_size), progress, fulfil=fulfil),
+        _render_runs,
     )
-    emit(runs, as_json, _render_runs)
 
 
 @jobs_app.command("runs")

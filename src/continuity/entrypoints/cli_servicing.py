@@ -8,7 +8,10 @@ nothing) and --json; who made it is --actor (default $CONTINUITY_USER, else the 
 from __future__ import annotations
 
 import getpass
+import inspect
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,7 +24,7 @@ from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.free_text import checked_name
 from continuity.entrypoints import wording
-from continuity.entrypoints.cli_output import console, emit, handles_errors, table
+from continuity.entrypoints.cli_output import console, emit, handles_errors, table, table_of
 from continuity.services import history, servicing
 from continuity.services.projection import DEFAULT_COUNT, order_projection
 from continuity.services.servicing import Change
@@ -35,6 +38,21 @@ ActorOption = Annotated[
 ]
 Line = Annotated[int | None, typer.Option("--line", help="Continuity line (default: the first one).")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")]
+
+
+def _parameter(name: str, annotation: object, default: object = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation, default=default)
+
+
+# What every change command takes: the order first, then (after its own options) these.
+_SALES_ID = _parameter("sales_id", str)
+_CHANGE_OPTIONS = [
+    _parameter("preview", Preview, False),
+    _parameter("reason", Reason, ""),
+    _parameter("line", Line, None),
+    _parameter("actor", ActorOption, None),
+    _parameter("as_json", Json, False),
+]
 
 
 def _app() -> App:
@@ -70,6 +88,25 @@ def _run(sales_id: str, change: Change, preview: bool, actor: str | None, as_jso
     emit(wording.change_json(result), as_json, _render_change)
 
 
+def _change_command(group: typer.Typer, name: str) -> Callable[[Callable[..., Change]], object]:
+    """Register a change of an order as the command `name` of `group`: the decorated function makes the Change
+    from the command's own arguments. The command takes the sales id first and, after its own options, those
+    of every change (_CHANGE_OPTIONS: --preview, --reason, --line, --actor, --json), which _run applies."""
+
+    def register(build: Callable[..., Change]) -> object:
+        def command(
+            sales_id: str, preview: bool, reason: str, line: int | None, actor: str | None, as_json: bool, **own: Any
+        ) -> None:
+            _run(sales_id, replace(build(**own), reason=reason, line_no=line), preview, actor, as_json)
+
+        own = inspect.signature(build, eval_str=True).parameters.values()
+        vars(command)["__signature__"] = inspect.Signature([_SALES_ID, *own, *_CHANGE_OPTIONS])  # Typer reads it
+        command.__name__, command.__doc__ = build.__name__, build.__doc__
+        return group.command(name)(handles_errors(command))
+
+    return register
+
+
 def _render_change(r: dict[str, Any]) -> None:
     verb = "applied" if r["applied"] else "preview (nothing written)"
     console.print(f"[bold]{escape(r['change'])}[/bold] on {escape(r['sales_id'])}: {verb}", highlight=False)
@@ -99,73 +136,38 @@ def render_projection(p: dict[str, Any], label: str = "") -> None:
             for s in p["shipments"]
         ],
     )
-    table(
-        f"Next charges of {p['sales_id']}{title}",
-        ["due_date", "amount", "currency", "for"],
-        [[c["due_date"], c["amount"], c["currency"], c["for"]] for c in p["charges"]],
-    )
+    table_of(f"Next charges of {p['sales_id']}{title}", ["due_date", "amount", "currency", "for"], p["charges"])
 
 
 def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
     """Add the servicing commands to the `orders` and `programs` groups."""
 
-    @orders_app.command("skip")
-    @handles_errors
-    def orders_skip(
-        sales_id: str,
-        seq: int,
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+    @_change_command(orders_app, "skip")
+    def orders_skip(seq: int) -> Change:
         """Skip one pending occurrence (it never ships)."""
-        _run(sales_id, Change("skip", seq=seq, reason=reason, line_no=line), preview, actor, as_json)
+        return Change("skip", seq=seq)
 
-    @orders_app.command("reschedule")
-    @handles_errors
+    @_change_command(orders_app, "reschedule")
     def orders_reschedule(
-        sales_id: str,
         seq: int,
         date_: Annotated[str | None, typer.Option("--date", help="New ship date (YYYY-MM-DD).")] = None,
         days: Annotated[int | None, typer.Option("--days", help="Move by this many days (may be negative).")] = None,
         following: Annotated[bool, typer.Option("--following", help="Move the later occurrences too.")] = False,
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+    ) -> Change:
         """Move one occurrence (or it and all later ones with --following) to --date or by --days."""
         if (date_ is None) == (days is None):
             raise ValidationFailed("give exactly one of --date and --days", "reschedule_invalid")
-        change = Change(
-            "reschedule", seq=seq, new_date=_date(date_), days=days, following=following, reason=reason, line_no=line
-        )
-        _run(sales_id, change, preview, actor, as_json)
+        return Change("reschedule", seq=seq, new_date=_date(date_), days=days, following=following)
 
-    @orders_app.command("substitute")
-    @handles_errors
+    @_change_command(orders_app, "substitute")
     def orders_substitute(
-        sales_id: str,
-        seq: int,
-        item: Annotated[str, typer.Option("--item", help="The item to ship instead.")],
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+        seq: int, item: Annotated[str, typer.Option("--item", help="The item to ship instead.")]
+    ) -> Change:
         """Ship another item (at its price) for one pending occurrence."""
-        _run(
-            sales_id, Change("substitute", seq=seq, item_id=item, reason=reason, line_no=line), preview, actor, as_json
-        )
+        return Change("substitute", seq=seq, item_id=item)
 
-    @orders_app.command("change-card")
-    @handles_errors
+    @_change_command(orders_app, "change-card")
     def orders_change_card(
-        sales_id: str,
         card: Annotated[
             str | None, typer.Option("--card", help="Card number, test gateway (only its token is kept).")
         ] = None,
@@ -173,67 +175,38 @@ def register(orders_app: typer.Typer, programs_app: typer.Typer) -> None:
         payment_method: Annotated[
             str | None, typer.Option("--payment-method", help="Stripe: the card entered at Stripe (pm_…).")
         ] = None,
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+    ) -> Change:
         """Charge a new card from now on; declined installments are retried by the next process-payments,
         unknown ones are looked up under their own key first."""
-        change = Change(
-            "change_card", card_number=card, expiry=expiry, reason=reason, line_no=line, payment_method=payment_method
-        )
-        _run(sales_id, change, preview, actor, as_json)
+        return Change("change_card", card_number=card, expiry=expiry, payment_method=payment_method)
 
-    @orders_app.command("pause")
-    @handles_errors
+    @_change_command(orders_app, "pause")
     def orders_pause(
-        sales_id: str,
         from_: Annotated[str | None, typer.Option("--from", help="First paused day (default: today).")] = None,
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+    ) -> Change:
         """Pause from a day: what ships from then on is held until the order is resumed; earlier
         pending occurrences still ship."""
-        _run(sales_id, Change("pause", on=_date(from_), reason=reason, line_no=line), preview, actor, as_json)
+        return Change("pause", on=_date(from_))
 
-    @orders_app.command("resume")
-    @handles_errors
+    @_change_command(orders_app, "resume")
     def orders_resume(
-        sales_id: str,
         on: Annotated[
             str,
             typer.Option("--on", help="Resume day: pending occurrences from the pause on move by the pause's length."),
         ],
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+    ) -> Change:
         """Resume a paused order."""
-        _run(sales_id, Change("resume", on=_date(on), reason=reason, line_no=line), preview, actor, as_json)
+        return Change("resume", on=_date(on))
 
-    @orders_app.command("cancel")
-    @handles_errors
+    @_change_command(orders_app, "cancel")
     def orders_cancel(
-        sales_id: str,
         from_: Annotated[
             str | None, typer.Option("--from", help="Cancel what ships from this day on (default: today).")
         ] = None,
-        preview: Preview = False,
-        reason: Reason = "",
-        line: Line = None,
-        actor: ActorOption = None,
-        as_json: Json = False,
-    ) -> None:
+    ) -> Change:
         """Cancel: pending occurrences and unpaid installments are cancelled; what was paid and not shipped
         is refunded; close-orders then closes the order."""
-        _run(sales_id, Change("cancel", on=_date(from_), reason=reason, line_no=line), preview, actor, as_json)
+        return Change("cancel", on=_date(from_))
 
     @orders_app.command("history")
     @handles_errors
