@@ -271,10 +271,15 @@ class ContinuityOut(ContinuityTermsOut):
     schedule: list[OccurrenceOut]
 
 
-class LineOut(BaseModel):
+class LineItemOut(BaseModel):
+    """What an order line is for (each subclass adds the rest)."""
+
     line_no: int
     item_id: str
     quantity: int
+
+
+class LineOut(LineItemOut):
     unit_price: str
     amount: str
     status: str
@@ -324,10 +329,7 @@ class ScheduledOccurrenceOut(OccurrenceOut):
     child_status: str | None = Field(description="Status of the child order, when there is one.")
 
 
-class ContinuityLineOut(ContinuityTermsOut):
-    line_no: int
-    item_id: str
-    quantity: int
+class ContinuityLineOut(ContinuityTermsOut, LineItemOut):  # pydantic orders the fields: LineItemOut's, the terms
     schedule: list[ScheduledOccurrenceOut]
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -40,6 +41,8 @@ CHANGE_ERRORS = errors(*WRITE, 402)
 
 
 def _run(app: App, user: User, sales_id: str, body: ChangeIn, change: Change) -> dict[str, Any]:
+    """The change with what every change's body has (reason, line_no), previewed or applied as it says."""
+    change = replace(change, reason=body.reason, line_no=body.line_no)
     if body.preview:
         return wording.change_json(servicing.preview(app.uow, app.clock, sales_id, change))
     return wording.change_json(servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user)))
@@ -48,28 +51,20 @@ def _run(app: App, user: User, sales_id: str, body: ChangeIn, change: Change) ->
 @router.post(BASE + "/skip", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def skip(sales_id: SalesId, body: SkipIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Skip one pending occurrence: it never ships (installments are shared out again)."""
-    return _run(app, user, sales_id, body, Change("skip", seq=body.seq, reason=body.reason, line_no=body.line_no))
+    return _run(app, user, sales_id, body, Change("skip", seq=body.seq))
 
 
 @router.post(BASE + "/reschedule", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def reschedule(sales_id: SalesId, body: RescheduleIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Move one occurrence (or, with `following`, it and all later ones) to `date` or by `days`."""
-    change = Change(
-        "reschedule",
-        seq=body.seq,
-        new_date=body.date_,
-        days=body.days,
-        following=body.following,
-        reason=body.reason,
-        line_no=body.line_no,
-    )
+    change = Change("reschedule", seq=body.seq, new_date=body.date_, days=body.days, following=body.following)
     return _run(app, user, sales_id, body, change)
 
 
 @router.post(BASE + "/substitute", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def substitute(sales_id: SalesId, body: SubstituteIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Ship another item, at its price, for one pending occurrence."""
-    change = Change("substitute", seq=body.seq, item_id=body.item_id, reason=body.reason, line_no=body.line_no)
+    change = Change("substitute", seq=body.seq, item_id=body.item_id)
     return _run(app, user, sales_id, body, change)
 
 
@@ -77,14 +72,7 @@ def substitute(sales_id: SalesId, body: SubstituteIn, app: AppDep, user: Agent) 
 def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Charge a new card (tokenized by the gateway) from now on; declined installments are retried by the next
     process-payments; charges with an unknown outcome are looked up under their own key first."""
-    change = Change(
-        "change_card",
-        card_number=body.card_number,
-        expiry=body.expiry,
-        reason=body.reason,
-        line_no=body.line_no,
-        payment_method=body.payment_method,
-    )
+    change = Change("change_card", card_number=body.card_number, expiry=body.expiry, payment_method=body.payment_method)
     return _run(app, user, sales_id, body, change)
 
 
@@ -92,20 +80,20 @@ def change_card(sales_id: SalesId, body: ChangeCardIn, app: AppDep, user: Agent)
 def pause(sales_id: SalesId, body: PauseIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Pause from a day: the occurrences shipping from then on are held until the order is resumed; the
     earlier pending ones still ship."""
-    return _run(app, user, sales_id, body, Change("pause", on=body.from_, reason=body.reason, line_no=body.line_no))
+    return _run(app, user, sales_id, body, Change("pause", on=body.from_))
 
 
 @router.post(BASE + "/resume", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def resume(sales_id: SalesId, body: ResumeIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Resume a paused order: pending occurrences from the pause on move by its length."""
-    return _run(app, user, sales_id, body, Change("resume", on=body.on, reason=body.reason, line_no=body.line_no))
+    return _run(app, user, sales_id, body, Change("resume", on=body.on))
 
 
 @router.post(BASE + "/cancel", response_model=ChangeOut, responses=CHANGE_ERRORS)
 def cancel(sales_id: SalesId, body: CancelIn, app: AppDep, user: Agent) -> dict[str, Any]:
     """Cancel from a day: pending occurrences and unpaid installments are cancelled, what was paid and not
     shipped is refunded; close-orders then closes the order."""
-    return _run(app, user, sales_id, body, Change("cancel", on=body.from_, reason=body.reason, line_no=body.line_no))
+    return _run(app, user, sales_id, body, Change("cancel", on=body.from_))
 
 
 @router.get(BASE + "/projection", response_model=ProjectionOut, responses=errors(*READ))
