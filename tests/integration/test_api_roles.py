@@ -26,6 +26,8 @@ REQUIRED = {
     ("POST", "/customers"): "agent",
     ("GET", "/customers/{account}"): "agent",
     ("GET", "/customers/{account}/cards"): "agent",
+    ("POST", "/customers/{account}/cards/{token}/default"): "agent",
+    ("DELETE", "/customers/{account}/cards/{token}"): "agent",
     ("POST", "/cards"): "agent",
     ("POST", "/sales-orders"): "agent",
     ("GET", "/sales-orders"): "agent",
@@ -73,6 +75,7 @@ REQUIRED = {
 }
 PATH_VALUES = {
     "{account}": "004007",
+    "{token}": "tok_none",
     "{sales_id}": "SO-000001",
     "{item_id}": "0013",
     "{program_id}": "TRILOGY",

@@ -172,3 +172,116 @@ def test_change_card_marks_the_card_now_when_its_last_charge_was_declined(agent,
     now = form[form.index('id="current-card"') :].split("</dd>")[0]
     assert "•••• 0002" in now and "12/30" in now and "last charge declined" in now
     assert csrf_of(form)
+
+
+# -- default and remove ------------------------------------------------------------------------------
+def _audit(app, action: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return rows(app, "SELECT actor, entity, entity_key, action FROM audit_entries WHERE action = :a", a=action)
+
+
+def test_the_default_card_is_one_card_listed_first_and_audited(web_app):
+    from continuity.domain.audit import SYSTEM
+
+    visa = _tokenize(web_app, APPROVE, "12/30")
+    mastercard = _tokenize(web_app, MASTERCARD, "12/29")
+    customers.set_default_card(web_app.uow, web_app.clock, SYSTEM, KAREN, mastercard.token)
+    customers.set_default_card(web_app.uow, web_app.clock, SYSTEM, KAREN, visa.token)
+    listed = customers.saved(web_app.uow, KAREN, web_app.clock.today())
+    assert [(s.card.last4, s.default) for s in listed] == [("1111", True), ("4444", False)]
+    assert _audit(web_app, "set_default_card") == [
+        ("system", "card", f"{KAREN}:mastercard:4444", "set_default_card"),
+        ("system", "card", f"{KAREN}:visa:1111", "set_default_card"),
+    ]
+
+
+def test_a_removed_card_is_never_offered_again_and_its_rows_stay(web_app):
+    from continuity.domain.audit import SYSTEM
+    from continuity.domain.errors import DomainError
+
+    older = _tokenize(web_app, APPROVE, "12/28")
+    newer = _tokenize(web_app, APPROVE, "12/30")
+    customers.set_default_card(web_app.uow, web_app.clock, SYSTEM, KAREN, newer.token)
+    removed = customers.remove_card(web_app.uow, web_app.clock, SYSTEM, KAREN, older.token)  # any entry's token
+    assert removed.card == newer and customers.saved(web_app.uow, KAREN, web_app.clock.today()) == []
+    assert len(rows(web_app, "SELECT token FROM cards WHERE removed_at IS NOT NULL AND NOT is_default")) == 2
+    assert [a[3] for a in _audit(web_app, "remove_card")] == ["remove_card"]
+    sales_id = order_entry.create_order_with_line(web_app.uow, web_app.clock, KAREN, "88000")
+    with pytest.raises(DomainError) as refused:
+        payment_entry.add_token_payment(web_app.uow, web_app.clock, sales_id, newer.token)
+    assert refused.value.code == "card_removed"
+    with pytest.raises(DomainError) as again:
+        customers.remove_card(web_app.uow, web_app.clock, SYSTEM, KAREN, newer.token)
+    assert again.value.code == "card_not_found"
+
+
+def test_a_card_an_open_line_pays_with_is_kept_until_the_line_gets_another(web_app):
+    from continuity.domain.audit import SYSTEM
+    from continuity.domain.errors import DomainError
+
+    sales_id = enter_order(web_app, "88000")
+    [entry] = customers.saved(web_app.uow, KAREN, web_app.clock.today())
+    with pytest.raises(DomainError) as refused:
+        customers.remove_card(web_app.uow, web_app.clock, SYSTEM, KAREN, entry.card.token)
+    assert refused.value.code == "card_in_use" and sales_id in refused.value.message
+    assert customers.saved(web_app.uow, KAREN, web_app.clock.today()) == [entry]
+    token = users_of_each_role(web_app)["agent"]
+    api = client(web_app)
+    body = {"card_number": MASTERCARD, "expiry": "12/30"}
+    changed = api.post(f"{API}/continuity-orders/{sales_id}/change-card", headers=bearer(token), json=body)
+    assert changed.status_code == 200, changed.text
+    gone = api.delete(f"{API}/customers/{KAREN}/cards/{entry.card.token}", headers=bearer(token))
+    assert gone.status_code == 200 and gone.json()["last4"] == "1111"
+    assert [c["last4"] for c in api.get(f"{API}/customers/{KAREN}/cards", headers=bearer(token)).json()] == ["4444"]
+    with web_app.uow() as uow:  # the order's payment still names the removed card
+        assert entry.card.token in [p.card_token for p in uow.orders.payments(sales_id)]
+
+
+def test_the_api_sets_the_default_and_refuses_removing_a_card_in_use(web_app):
+    token = users_of_each_role(web_app)["agent"]
+    api = client(web_app)
+    sales_id = enter_order(web_app, "88000")
+    other = _tokenize(web_app, MASTERCARD, "12/29")
+    made = api.post(f"{API}/customers/{KAREN}/cards/{other.token}/default", headers=bearer(token))
+    assert made.status_code == 200 and made.json()["default"] and made.json()["last4"] == "4444"
+    listed = api.get(f"{API}/customers/{KAREN}/cards", headers=bearer(token)).json()
+    assert [(c["last4"], c["default"]) for c in listed] == [("4444", True), ("1111", False)]
+    [in_use] = [c for c in listed if c["last4"] == "1111"]
+    refused = api.delete(f"{API}/customers/{KAREN}/cards/{in_use['token']}", headers=bearer(token))
+    assert refused.status_code == 409 and refused.json()["code"] == "card_in_use" and sales_id in refused.text
+    unknown = api.post(f"{API}/customers/{KAREN}/cards/tok_nothing/default", headers=bearer(token))
+    assert unknown.status_code == 404 and unknown.json()["code"] == "card_not_found"
+    assert [a[0] for a in _audit(web_app, "set_default_card")] == ["agent-user"]
+
+
+def test_the_customer_page_sets_the_default_and_removes_a_card(agent, web_app):
+    sales_id = enter_order(web_app, "88000")
+    other = _tokenize(web_app, MASTERCARD, "12/29")
+    page = agent.get(f"/customers/{KAREN}").text
+    made = agent.post(f"/customers/{KAREN}/cards/{other.token}/default", data={"csrf_token": csrf_of(page)})
+    assert made.status_code == 303 and made.headers["location"].startswith(f"/customers/{KAREN}?card=default")
+    page = agent.get(made.headers["location"]).text
+    assert "The default card was changed." in page
+    assert page.index("•••• 4444") < page.index("•••• 1111") and "default card" in page
+    [visa] = customers.saved(web_app.uow, KAREN, web_app.clock.today())[1:]
+    refused = agent.post(f"/customers/{KAREN}/cards/{visa.card.token}/remove", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 303
+    page = agent.get(refused.headers["location"]).text
+    assert f"This card still pays for order {sales_id}." in page
+    gone = agent.post(f"/customers/{KAREN}/cards/{other.token}/remove", data={"csrf_token": csrf_of(page)})
+    page = agent.get(gone.headers["location"]).text
+    assert "The card was removed." in page and "•••• 4444" not in page and page.count('class="saved-card"') == 1
+    assert [a[0] for a in _audit(web_app, "remove_card")] == ["agent"]
+    recap_order = order_entry.create_order_with_line(web_app.uow, web_app.clock, KAREN, "88000")
+    recap = agent.get(f"/orders/{recap_order}/entry").text
+    assert "4444" not in recap
+
+
+def test_the_recap_picks_the_default_card(agent, web_app):
+    from continuity.domain.audit import SYSTEM
+
+    _tokenize(web_app, APPROVE, "12/30")
+    other = _tokenize(web_app, MASTERCARD, "12/29")
+    customers.set_default_card(web_app.uow, web_app.clock, SYSTEM, KAREN, other.token)
+    sales_id = order_entry.create_order_with_line(web_app.uow, web_app.clock, KAREN, "88000")
+    page = agent.get(f"/orders/{sales_id}/entry").text
+    assert f'<option value="{other.token}" selected>' in page

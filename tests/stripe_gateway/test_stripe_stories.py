@@ -49,6 +49,7 @@ def test_seed_004_through_the_api_charges_each_book_at_stripe(stripe_app, locals
             "expired": False,
             "declined": False,
             "replaced": [],
+            "default": False,
         }
     ]
     customer = localstripe.customer_of(pm)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_
+from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_, update
 
 from continuity.adapters import orm
 from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.domain.payments import CHARGES, AttemptStatus
+from continuity.domain.sales_order import LineStatus
 
 MAX_RESULTS = 50
 
@@ -117,6 +119,33 @@ class CustomerRepository:
 
     def cards(self, account: str) -> list[Card]:
         return [_card(r) for r in self.conn.execute(select(orm.cards).where(orm.cards.c.account == account))]
+
+    def default_card(self, account: str) -> str | None:
+        t = orm.cards
+        query = select(t.c.token).where(t.c.account == account, t.c.is_default, t.c.removed_at.is_(None))
+        return self.conn.execute(query.limit(1)).scalar()
+
+    def removed_cards(self, account: str) -> set[str]:
+        t = orm.cards
+        return set(
+            self.conn.execute(select(t.c.token).where(t.c.account == account, t.c.removed_at.is_not(None))).scalars()
+        )
+
+    def set_default_card(self, account: str, token: str | None) -> None:
+        t = orm.cards
+        self.conn.execute(
+            update(t).where(t.c.account == account).values(is_default=t.c.token == token if token else False)
+        )
+
+    def remove_cards(self, tokens: tuple[str, ...], now: datetime) -> None:
+        t = orm.cards
+        self.conn.execute(update(t).where(t.c.token.in_(tokens)).values(removed_at=now, is_default=False))
+
+    def open_orders_paying_with(self, tokens: tuple[str, ...]) -> list[str]:
+        """The orders with an open continuity line charged on one of these cards."""
+        t = orm.continuity_lines
+        query = select(t.c.sales_id).where(t.c.card_token.in_(tokens), t.c.status == LineStatus.OPEN.value)
+        return sorted(set(self.conn.execute(query).scalars()))
 
     def last_charges(self, account: str) -> dict[str, LastCharge]:
         """Per card token of the customer: its last answered charge (authorize or capture) attempt."""

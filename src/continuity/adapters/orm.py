@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -158,6 +159,9 @@ cards = Table(
     Column("expiry_month", Integer, nullable=False),
     Column("expiry_year", Integer, nullable=False),
     Column("holder", String(200), nullable=False),
+    # the customer's default card, and a card the agent removed: never offered again, its row kept (0017)
+    Column("is_default", Boolean, nullable=False, server_default=false()),
+    Column("removed_at", DateTime(timezone=True), nullable=True),
 )
 
 sales_orders = Table(

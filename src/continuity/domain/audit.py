@@ -29,6 +29,7 @@ class Entity(StrEnum):
     OCCURRENCE = "occurrence"
     INSTALLMENT = "installment"
     PAYMENT = "payment"
+    CARD = "card"  # a customer's saved card: set as default, removed (the key names no token)
 
 
 @dataclass(frozen=True)

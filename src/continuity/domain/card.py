@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from continuity.domain.calendar import end_of_month
-from continuity.domain.errors import CardExpired, CardInvalid
+from continuity.domain.errors import CardExpired, CardInvalid, NotFound, RuleViolation
 
 #: MM/YY or MM/YYYY (spaces around the slash allowed), or the digits alone: MMYY or MMYYYY
 _EXPIRY = re.compile(r"^\s*(?:(\d{1,2})\s*/\s*(\d{2}|\d{4})|(\d{2})(\d{2}|\d{4}))\s*$")
@@ -122,6 +122,7 @@ class SavedCard:
     expired: bool  # expired on the day asked about (the listing's today)
     declined: bool  # the last answered charge on this card (its newest expiry) was declined
     replaced: tuple[Card, ...] = ()  # the same card's older expiries, newest first
+    default: bool = False  # the customer's default card (any of its rows set as default)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -133,8 +134,10 @@ def physical_card(card: Card) -> tuple[str, str]:
     return (card.brand, card.last4)
 
 
-def saved_cards(cards: list[Card], last_charges: dict[str, LastCharge], day: date) -> list[SavedCard]:
-    """One SavedCard per physical card, in the order the cards were first given.
+def saved_cards(
+    cards: list[Card], last_charges: dict[str, LastCharge], day: date, default: str | None = None
+) -> list[SavedCard]:
+    """One SavedCard per physical card, the default first, then in the order the cards were first given.
 
     The entry is the newest expiry; among rows with that expiry, the one charged last (else the last one
     saved). It is declined when the last answered charge on any row with that expiry was declined; a new
@@ -154,5 +157,26 @@ def saved_cards(cards: list[Card], last_charges: dict[str, LastCharge], day: dat
             key=lambda c: month_index(c.expiry.year, c.expiry.month),
             reverse=True,
         )
-        entries.append(SavedCard(card, card.expiry.is_expired_on(day), bool(last and last[1]), tuple(replaced)))
-    return entries
+        is_default = default is not None and any(c.token == default for c in rows)
+        entries.append(
+            SavedCard(card, card.expiry.is_expired_on(day), bool(last and last[1]), tuple(replaced), is_default)
+        )
+    return sorted(entries, key=lambda e: not e.default)
+
+
+def find_saved(entries: list[SavedCard], token: str) -> SavedCard:
+    """The entry (physical card) holding ``token`` among a customer's live cards."""
+    found = next((e for e in entries if token in e.tokens), None)
+    if found is None:
+        raise NotFound("no such card for this customer (or it was removed)", "card_not_found")
+    return found
+
+
+def ensure_removable(entry: SavedCard, paying_orders: list[str]) -> None:
+    """A card still paying for an open continuity line stays until the agent gives that line another card."""
+    if paying_orders:
+        raise RuleViolation(
+            f"the card ending {entry.card.last4} still pays for order {', '.join(paying_orders)}: "
+            "change that order's card first",
+            "card_in_use",
+        )

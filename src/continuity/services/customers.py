@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from continuity.domain.card import Card, SavedCard, saved_cards
+from continuity.domain.audit import Actor, AuditEntry, Entity
+from continuity.domain.card import Card, SavedCard, ensure_removable, find_saved, saved_cards
 from continuity.domain.customer import Customer
 from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
-from continuity.services.ports import UowFactory
+from continuity.services.ports import Clock, UnitOfWork, UowFactory
 
 
 def create_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
@@ -50,7 +52,80 @@ def cards(uow_factory: UowFactory, account: str) -> list[Card]:
 
 def saved(uow_factory: UowFactory, account: str, day: date) -> list[SavedCard]:
     """The customer's cards as offered and listed to the agent: one per physical card (its newest expiry,
-    the older rows as replaced), marked expired on ``day`` and declined when its last charge was."""
+    the older rows as replaced), marked expired on ``day``, declined when its last charge was, and default;
+    a removed card is not among them."""
     with uow_factory() as uow:
         uow.customers.get(account)
-        return saved_cards(uow.customers.cards(account), uow.customers.last_charges(account), day)
+        return _saved(uow, account, day)
+
+
+def _saved(uow: UnitOfWork, account: str, day: date) -> list[SavedCard]:
+    removed = uow.customers.removed_cards(account)
+    live = [c for c in uow.customers.cards(account) if c.token not in removed]
+    return saved_cards(live, uow.customers.last_charges(account), day, uow.customers.default_card(account))
+
+
+def set_default_card(uow_factory: UowFactory, clock: Clock, actor: Actor, account: str, token: str) -> SavedCard:
+    """Make the card (any of its entries' tokens) the customer's default; audited."""
+    with uow_factory() as uow:
+        uow.customers.get(account)
+        entry = find_saved(_saved(uow, account, clock.today()), token)
+        before = uow.customers.default_card(account)
+        uow.customers.set_default_card(account, entry.card.token)
+        uow.audit.add(
+            _card_entry(
+                actor,
+                account,
+                entry,
+                "set_default_card",
+                {"default": before is not None and before in entry.tokens},
+                {"default": True},
+            ),
+            clock.now(),
+        )
+        uow.commit()
+        return replace(entry, default=True)
+
+
+def remove_card(uow_factory: UowFactory, clock: Clock, actor: Actor, account: str, token: str) -> SavedCard:
+    """Soft-remove the card (all its entries): never offered again, the rows kept for the orders that paid
+    with it. Refused (card_in_use) while an open continuity line pays with it; audited."""
+    with uow_factory() as uow:
+        uow.customers.get(account)
+        entry = find_saved(_saved(uow, account, clock.today()), token)
+        ensure_removable(entry, uow.customers.open_orders_paying_with(entry.tokens))
+        uow.customers.remove_cards(entry.tokens, clock.now())
+        uow.audit.add(
+            _card_entry(
+                actor,
+                account,
+                entry,
+                "remove_card",
+                {"removed": False, "default": entry.default},
+                {"removed": True, "default": False},
+            ),
+            clock.now(),
+        )
+        uow.commit()
+        return entry
+
+
+def orders_paying_with(uow_factory: UowFactory, clock: Clock, account: str, token: str) -> list[str]:
+    """The orders whose open continuity line pays with this card (any of its entries)."""
+    with uow_factory() as uow:
+        entry = find_saved(_saved(uow, account, clock.today()), token)
+        return uow.customers.open_orders_paying_with(entry.tokens)
+
+
+def _card_entry(
+    actor: Actor, account: str, entry: SavedCard, action: str, before: dict[str, object], after: dict[str, object]
+) -> AuditEntry:
+    card = {"card": entry.card.masked, "expiry": str(entry.card.expiry)}
+    return AuditEntry(
+        actor,
+        Entity.CARD,
+        f"{account}:{entry.card.brand}:{entry.card.last4}",
+        action,
+        {**card, **before},
+        {**card, **after},
+    )

@@ -135,6 +135,8 @@ def add_token_payment(
         card = uow.customers.card(card_token)
         if card_token not in {c.token for c in uow.customers.cards(order.account)}:
             raise ValidationFailed("that card belongs to another customer", "card_not_found")
+        if card_token in uow.customers.removed_cards(order.account):
+            raise ValidationFailed("that card was removed: ask the caller for another card", "card_removed")
         card.ensure_usable_on(clock.today())
         due = _due_now(uow, order)
         money = Money(parse_amount(amount), order.currency) if amount is not None else due

@@ -52,6 +52,7 @@ class SavedCardView(CardView):
     expired: bool
     declined: bool
     replaced: list[ReplacedCardView]
+    default: bool
 
 
 class ProductView(TypedDict):
@@ -204,6 +205,7 @@ def saved_card_view(saved: SavedCard) -> SavedCardView:
         "expired": saved.expired,
         "declined": saved.declined,
         "replaced": [{"token": r.token, "expiry": str(r.expiry)} for r in saved.replaced],
+        "default": saved.default,
     }
 
 

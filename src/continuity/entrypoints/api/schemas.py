@@ -210,6 +210,7 @@ class SavedCardOut(CardOut):
     expired: bool = Field(description="expired today")
     declined: bool = Field(description="the last charge on this card (its newest expiry) was declined")
     replaced: list[ReplacedCardOut] = Field(description="the same card's older entries (older expiries)")
+    default: bool = Field(description="the customer's default card")
 
 
 # -- sales orders ---------------------------------------------------------------------------------

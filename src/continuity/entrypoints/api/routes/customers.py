@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
 
+from continuity.domain.audit import Actor
 from continuity.entrypoints.api.deps import Agent, AppDep, Cursor, Limit, PageView, decode_cursor, is_id, page
 from continuity.entrypoints.api.routes import READ, WRITE, Account, errors
 from continuity.entrypoints.api.schemas import (
@@ -21,6 +22,7 @@ from continuity.entrypoints.api.schemas import (
 from continuity.services import customers, payment_entry, views
 
 router = APIRouter(tags=["customers"])
+CardToken = Annotated[str, Path(min_length=1, max_length=80, pattern=NO_CONTROL)]
 
 
 @router.get("/customers", response_model=Page[CustomerOut], responses=errors(*READ))
@@ -58,6 +60,22 @@ def customer_cards(account: Account, app: AppDep, _: Agent) -> list[views.SavedC
     """One entry per physical card (same brand and last 4): the newest expiry, marked expired or declined;
     the older entries are listed under ``replaced`` (all are kept)."""
     return [views.saved_card_view(c) for c in customers.saved(app.uow, account, app.clock.today())]
+
+
+@router.post("/customers/{account}/cards/{token}/default", response_model=SavedCardOut, responses=errors(*WRITE))
+def make_default_card(account: Account, token: CardToken, app: AppDep, user: Agent) -> views.SavedCardView:
+    """Make the card (the token of any of its entries) the customer's default; audited."""
+    saved = customers.set_default_card(app.uow, app.clock, Actor.for_user(user), account, token)
+    return views.saved_card_view(saved)
+
+
+@router.delete("/customers/{account}/cards/{token}", response_model=SavedCardOut, responses=errors(*WRITE))
+def remove_card(account: Account, token: CardToken, app: AppDep, user: Agent) -> views.SavedCardView:
+    """Remove the card (all its entries): it is never offered again; the rows stay for the orders that paid
+    with it. 409 ``card_in_use`` while an open continuity line pays with it: change that line's card first.
+    Answers the card as it was before removal; audited."""
+    saved = customers.remove_card(app.uow, app.clock, Actor.for_user(user), account, token)
+    return views.saved_card_view(saved)
 
 
 @router.post("/cards", status_code=201, response_model=CardOut, responses=errors(*WRITE, 402))

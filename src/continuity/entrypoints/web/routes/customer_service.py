@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from continuity.bootstrap import App
+from continuity.domain.audit import Actor
 from continuity.domain.card import looks_like_card_number
-from continuity.domain.errors import DomainError, NotFound
+from continuity.domain.errors import DomainError, NotFound, RuleViolation
 from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
@@ -71,8 +73,56 @@ def _order_numbered(app: App, text: str) -> str | None:
         return None
 
 
+#: what the last card change on the customer page did (post-redirect-get: ?card=...)
+CARD_NOTICES = ("default", "removed", "in_use", "not_found")
+
+
 @router.get("/customers/{account}")
-def customer(request: Request, user: Agent, account: str) -> Response:
+def customer(
+    request: Request,
+    user: Agent,
+    account: str,
+    card: Annotated[str, Query(max_length=20)] = "",
+    orders: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9,-]*$")] = "",
+) -> Response:
     return render(
-        request, "agent/customer.html", **customer_page(request.app.state.continuity, account), error=None, item_id=""
+        request,
+        "agent/customer.html",
+        **customer_page(request.app.state.continuity, account),
+        error=None,
+        item_id="",
+        card_notice=card if card in CARD_NOTICES else "",
+        card_orders=orders.replace(",", ", "),
     )
+
+
+@router.post("/customers/{account}/cards/{token}/default")
+def make_default_card(request: Request, user: Agent, account: str, token: str) -> Response:
+    """The agent makes this card the customer's default (audited)."""
+    app = request.app.state.continuity
+    try:
+        customers.set_default_card(app.uow, app.clock, Actor.for_user(user), account, token)
+    except NotFound as exc:
+        return _back(account, "not_found" if exc.code == "card_not_found" else "", "")
+    return _back(account, "default", "")
+
+
+@router.post("/customers/{account}/cards/{token}/remove")
+def remove_card(request: Request, user: Agent, account: str, token: str) -> Response:
+    """The agent removes the card: never offered again; refused while an open order still pays with it."""
+    app = request.app.state.continuity
+    try:
+        customers.remove_card(app.uow, app.clock, Actor.for_user(user), account, token)
+    except NotFound as exc:
+        return _back(account, "not_found" if exc.code == "card_not_found" else "", "")
+    except RuleViolation as exc:
+        if exc.code != "card_in_use":
+            raise
+        paying = customers.orders_paying_with(app.uow, app.clock, account, token)
+        return _back(account, "in_use", ",".join(paying))
+    return _back(account, "removed", "")
+
+
+def _back(account: str, notice: str, orders: str) -> Response:
+    query = f"?card={notice}" + (f"&orders={orders}" if orders else "") if notice else ""
+    return RedirectResponse(f"/customers/{quote(account)}{query}#cards-title", status_code=303)
