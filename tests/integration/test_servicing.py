@@ -128,8 +128,11 @@ def test_each_change_previews_exactly_what_it_applies_leaves_history_alone_and_i
         if e["source"] == "audit_entries" and e["actor"] == "agent-ann"
     ]
     assert entries and all(e["actor_kind"] == "agent" for e in entries)
-    refund = {"refund_requested", "refund_approved"} if name == "cancel" else set()  # 19.66 paid, 12.99 shipped
+    refund = {"refund_approved"} if name == "cancel" else set()  # 19.66 paid, 12.99 shipped
     assert {e["action"] for e in entries} == {change.kind} | refund
+    [entry] = [e for e in entries if e["action"] == change.kind]  # issue 18 item 5: one entry per change
+    if name == "cancel":  # the refund it asks for is part of the cancel
+        assert {(c["entity"], c["field"], c["before"]) for c in entry["changes"]} >= {("payment", "amount", None)}
     if change.reason:
         assert {e["reason"] for e in entries if e["action"] == change.kind} == {change.reason}
     # the jobs that expand the plan keep the change

@@ -64,3 +64,12 @@ class AuditEntry:
     program_id: str | None = None
     occurred_at: datetime | None = None
     entry_id: int | None = field(default=None, compare=False)
+
+
+#: The action of the entry written when an order is entered (the first entry of every order's history).
+ENTERED = "entered"
+
+
+def order_entered(actor: Actor, sales_id: str, account: str) -> AuditEntry:
+    """Who entered the order, for whom: the first entry of its history."""
+    return AuditEntry(actor, Entity.ORDER, sales_id, ENTERED, None, {"account": account}, sales_id=sales_id)

@@ -178,13 +178,14 @@ def orders_new(
     quantity: Annotated[int, typer.Option(help="Quantity.")] = 1,
     start_date: Annotated[str | None, typer.Option(help="Continuity start date (YYYY-MM-DD).")] = None,
     payment_schedule: Annotated[str | None, typer.Option(help="Payment schedule ID.")] = None,
+    actor: ActorOption = None,
     as_json: Json = False,
 ) -> None:
-    """Create a sales order for a customer with one line."""
+    """Create a sales order for a customer with one line (its history says who entered it: --actor)."""
     a = _app()
     start = parse_date(start_date) if start_date else None
     sales_id = order_entry.create_order_with_line(
-        a.uow, a.clock, customer, item, quantity, start, payment_schedule, a.start_date_window
+        a.uow, a.clock, customer, item, quantity, start, payment_schedule, a.start_date_window, cli_actor(actor)
     )
     emit(views.order_view(a.uow, sales_id), as_json, render_order)
 

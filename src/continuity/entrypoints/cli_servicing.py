@@ -252,16 +252,13 @@ def _history(entries: list[history.HistoryEntry], title: str, as_json: bool) -> 
         as_json,
         lambda d: table(
             title,
-            ["when", "who", "entity", "key", "action", "before", "after", "reason"],
+            ["when", "who", "action", "changes (before → after)", "reason"],
             [
                 [
                     e["occurred_at"].isoformat(timespec="seconds"),
                     e["actor"],
-                    e["entity"],
-                    e["entity_key"],
-                    e["action"],
-                    _short(e["before"]),
-                    _short(e["after"]),
+                    " ".join([e["action"], *(f"{k}={v}" for k, v in e["params"].items())]),
+                    "\n".join(_change(c) for c in e["changes"]),
                     e["reason"],
                 ]
                 for e in d
@@ -270,7 +267,9 @@ def _history(entries: list[history.HistoryEntry], title: str, as_json: bool) -> 
     )
 
 
-def _short(value: dict[str, Any] | None) -> str:
-    if not value:
-        return ""
-    return ", ".join(f"{k}={v}" for k, v in value.items())[:80]
+def _change(c: history.FieldChange) -> str:
+    """``occurrence 2 status: pending → skipped`` (no arrow for a created or removed entity)."""
+    where = " ".join(str(v) for v in (c["entity"], c["seq"] if c["seq"] is not None else c["line_no"]) if v is not None)
+    if c["before"] is None or c["after"] is None:
+        return f"{where} {c['field']}: {c['after'] if c['before'] is None else c['before']}"
+    return f"{where} {c['field']}: {c['before']} → {c['after']}"

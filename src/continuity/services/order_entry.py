@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
+from continuity.domain.audit import SYSTEM, Actor, order_entered
 from continuity.domain.calendar import add_days_within_calendar
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
@@ -59,10 +60,12 @@ def create_order_with_line(
     start_date: date | None = None,
     payment_schedule_id: str | None = None,
     window: StartDateWindow = StartDateWindow(),
+    actor: Actor = SYSTEM,
 ) -> str:
-    """Create a sales order for the customer with one line, in one transaction."""
+    """Create a sales order for the customer with one line, in one transaction; the history has who
+    entered it (``actor``)."""
     with uow_factory() as uow:
-        sales_id = _new_order(uow, clock, account)
+        sales_id = _new_order(uow, clock, account, actor)
         _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id, window)
         uow.commit()
     return sales_id
@@ -83,10 +86,12 @@ def add_line(
     return line_no
 
 
-def _new_order(uow: UnitOfWork, clock: Clock, account: str) -> str:
+def _new_order(uow: UnitOfWork, clock: Clock, account: str, actor: Actor) -> str:
     uow.customers.get(account)
     sales_id = uow.orders.next_sales_id()
-    uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR"), clock.now())
+    now = clock.now()
+    uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR"), now)
+    uow.audit.add(order_entered(actor, sales_id, account), now)
     return sales_id
 
 

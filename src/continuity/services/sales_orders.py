@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from continuity.domain.audit import SYSTEM, Actor
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services import views
 from continuity.services.order_entry import StartDateWindow, _add_line, _new_order
@@ -29,13 +30,14 @@ def create_sales_order(
     start_date: date | None = None,
     payment_schedule_id: str | None = None,
     window: StartDateWindow = StartDateWindow(),
+    actor: Actor = SYSTEM,
 ) -> str:
-    """A draft order with all its lines, or nothing. The continuity terms (start date, payment schedule)
+    """A draft order with all its lines, or nothing; the history has who entered it (``actor``). The continuity terms (start date, payment schedule)
     apply to its continuity lines; giving them for an order without one is an error."""
     if not 1 <= len(lines) <= MAX_LINES:
         raise ValidationFailed(f"an order has 1 to {MAX_LINES} lines", "order_lines_invalid")
     with uow_factory() as uow:
-        sales_id = _new_order(uow, clock, account)
+        sales_id = _new_order(uow, clock, account, actor)
         parents = {line.item_id for line in lines if uow.setup.product(line.item_id).is_parent}
         if (start_date or payment_schedule_id) and not parents:
             raise ValidationFailed(

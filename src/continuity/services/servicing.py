@@ -145,7 +145,8 @@ def apply(
         state = load(uow, sales_id)
         outcome = _plan(uow, state, change, clock.today())
         _write(uow, clock, state, outcome, card)
-        uow.audit.add_all(_audit(actor, change, state, outcome, card), clock.now())
+        old_card = _masked(uow, state, outcome.line_no) if card is not None else None
+        uow.audit.add_all(_audit(actor, change, state, outcome, card, old_card), clock.now())
         refund_key = _write_refund_attempt(uow, clock, state, outcome)
         voids = _write_void_attempts(uow, clock, state, outcome)
         uow.commit()
@@ -531,11 +532,21 @@ def _record_lookup(uow_factory: UowFactory, clock: Clock, actor: Actor, a: Attem
 
 
 # -- the audit entries of a change -----------------------------------------------------------------
-def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, card: Card | None) -> list[AuditEntry]:
+def _masked(uow: UnitOfWork, state: OrderState, line_no: int) -> str | None:
+    """The line's card as the history shows it (brand and last 4), read before the change."""
+    token = state.line(line_no).card_token
+    return next((c.masked for c in uow.customers.cards(state.order.account) if c.token == token), None)
+
+
+def _audit(
+    actor: Actor, change: Change, before: OrderState, outcome: _Outcome, card: Card | None, old_card: str | None = None
+) -> list[AuditEntry]:
+    """The entries of one change (one instant): each occurrence, line and installment it changes, before and
+    after; a card by brand and last 4 only (never its token)."""
     sales_id, line_no = before.order.sales_id, outcome.line_no
     terms = before.line(line_no).line.continuity
     program_id = terms.program_id if terms else None
-    reason = change.reason or change.kind.replace("_", " ")
+    reason = change.reason
     entries: list[AuditEntry] = []
 
     def add(entity: Entity, key: str, action: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
@@ -576,8 +587,8 @@ def _audit(actor: Actor, change: Change, before: OrderState, outcome: _Outcome, 
             Entity.LINE,
             f"{sales_id}:{line_no}",
             "change_card",
-            {"card_token": old_line.card_token},
-            {"card": card.masked, "card_token": card.token},
+            {"card": old_card},
+            {"card": card.masked},
         )
     return entries
 
@@ -599,7 +610,9 @@ def _adjustment_view(outcome: _Outcome) -> dict[str, object]:
     for name in ("days", "ship_date", "item_id", "pause_from", "resume_on"):
         value = getattr(adj, name)
         if value is not None:
-            view[name] = value.isoformat() if isinstance(value, date) else value
+            # a cancellation's date is kept in pause_from: the history names it as what it is
+            shown = "cancel_from" if name == "pause_from" and adj.kind == AdjustmentKind.CANCEL else name
+            view[shown] = value.isoformat() if isinstance(value, date) else value
     return view
 
 

@@ -143,17 +143,32 @@ class ChangeOut(BaseModel):
     )
 
 
+class FieldChangeOut(BaseModel):
+    entity: str = Field(description="occurrence (a shipment), installment, line, order, payment, program, ...")
+    entity_key: str
+    line_no: int | None
+    seq: int | None = Field(description="The shipment's or installment's number.")
+    field: str = Field(description="status, item_id, ship_date, price, amount, card (brand and last 4), ...")
+    before: Any = Field(description="None when the entity was created.")
+    after: Any = Field(description="None when the entity was removed.")
+
+
 class HistoryEntryOut(BaseModel):
+    """One change: ``before``/``after`` are the first entity's values, ``changes`` every changed field."""
+
     occurred_at: datetime
     actor: str
     actor_kind: str
     entity: str
     entity_key: str
-    action: str
+    action: str = Field(description="entered, skip, reschedule, substitute, change_card, pause, resume, cancel, ...")
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str
     source: str
+    params: dict[str, Any] = Field(description="What the action needs to be worded: seq, cancel_from, order, ...")
+    changes: list[FieldChangeOut]
+    currency: str | None = Field(description="Of the amounts and prices in changes.")
 
 
 class ExplanationOut(BaseModel):

@@ -1,9 +1,11 @@
 """Rendering pages: Jinja2 with autoescape; every template gets the user, the language and its
-translations, ``csrf_field()`` and the locale-aware filters ``money``, ``date`` and ``number``."""
+translations, ``csrf_field()`` and the locale-aware filters ``money``, ``date``, ``number`` and ``shown``
+(any value: a ``Text`` translated with its parameters shown in turn, Money, a date, a number)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -86,6 +88,34 @@ def format_number(value: int | Decimal | None, locale: Any) -> str:
     return "" if value is None else format_decimal(value, locale=locale)
 
 
+@dataclass(frozen=True)
+class Text:
+    """Words for the page, worded when shown: a msgid of the catalogs (or a code the catalogs word, such as
+    a status) and its parameters, each shown in the page's language and formats."""
+
+    msgid: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+def format_shown(value: object, locale: Any, gettext: Callable[[str], str]) -> str:
+    if isinstance(value, Text):
+        words = gettext(value.msgid)
+        return words % {k: format_shown(v, locale, gettext) for k, v in value.params.items()} if value.params else words
+    if isinstance(value, Money):
+        return format_money(value, locale)
+    if isinstance(value, date):
+        return format_day(value, locale)
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        return format_number(value, locale)
+    return "" if value is None else str(value)
+
+
+@pass_context
+def _shown(ctx: Context, value: object) -> str:
+    gettext = ctx.get("gettext") or i18n.translations(i18n.DEFAULT).gettext
+    return format_shown(value, ctx.get("locale") or i18n.locale(i18n.DEFAULT), gettext)
+
+
 #: the template filters that need the page's locale (values as the templates pass them)
 FORMATTERS: dict[str, Callable[[Any, Any], str]] = {"money": format_money, "date": format_day, "number": format_number}
 
@@ -103,5 +133,6 @@ def _filter(name: str) -> Callable[[Context, Any], str]:
 
 for _name in ("money", "date", "number"):
     env.filters[_name] = _filter(_name)
+env.filters["shown"] = _shown
 env.globals["escape"] = escape
 env.tests["money"] = lambda value: isinstance(value, Money)

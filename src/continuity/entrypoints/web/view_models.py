@@ -11,6 +11,7 @@ from typing import Any
 from continuity.bootstrap import App
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
+from continuity.entrypoints.web.history_view import HistoryRow, history_rows
 from continuity.services import customers, sales_orders, views
 from continuity.services import history as history_service
 
@@ -202,19 +203,6 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
     }
 
 
-def history(app: App, sales_id: str) -> list[dict[str, Any]] | None:
-    """The audit trail of the order from the servicing change (services.history), or None without it."""
-    return [{**e, "details": details(e.get("after"))} for e in history_service.order_history(app.uow, sales_id)]
-
-
-def details(after: dict[str, Any] | None) -> list[tuple[str, Any]]:
-    """What a history entry changed, as (name, value) pairs; an amount with its currency becomes Money."""
-    if not isinstance(after, dict):
-        return []
-    values = {k: v for k, v in after.items() if v is not None and k not in ("sales_id", "currency")}
-    if "amount" in values and after.get("currency"):
-        try:
-            values["amount"] = Money(Decimal(str(values["amount"])), after["currency"])
-        except Exception:  # noqa: BLE001 - shown as it was recorded
-            pass
-    return [(k.replace("_", " "), v) for k, v in values.items()]
+def history(app: App, sales_id: str) -> list[HistoryRow]:
+    """The order's history (services.history), one row per change, oldest first, for the page to word."""
+    return history_rows(history_service.order_history(app.uow, sales_id), product_names(app))

@@ -41,7 +41,7 @@ ChildStep = Callable[..., None]  # fulfilment.release / invoice: (uow, sales_id,
 
 
 @router.post("/sales-orders", status_code=201, response_model=SalesOrderOut, responses=errors(*WRITE))
-def create_sales_order(body: SalesOrderIn, app: AppDep, _: Agent) -> views.OrderView:
+def create_sales_order(body: SalesOrderIn, app: AppDep, user: Agent) -> views.OrderView:
     """A draft order with its lines; a continuity (parent) item makes it a continuity order with its
     schedule (the continuity step: start date, payment schedule)."""
     terms = body.continuity
@@ -53,6 +53,7 @@ def create_sales_order(body: SalesOrderIn, app: AppDep, _: Agent) -> views.Order
         terms.start_date if terms else None,
         terms.payment_schedule_id if terms else None,
         app.start_date_window,
+        Actor.for_user(user),
     )
     return views.order_view(app.uow, sales_id)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from continuity.bootstrap import App
+from continuity.domain.audit import Actor
 from continuity.domain.errors import CardExpired, CardInvalid, DomainError, PaymentError
 from continuity.domain.sales_order import OrderStatus
 from continuity.entrypoints.web.auth import Agent
@@ -44,7 +45,9 @@ def add_item(
             product = uow.setup.product(item)
         if product.is_parent:
             return RedirectResponse(f"/customers/{account}/orders/new?item={item}&quantity={quantity}", 303)
-        sales_id = order_entry.create_order_with_line(app.uow, app.clock, account, item, quantity)
+        sales_id = order_entry.create_order_with_line(
+            app.uow, app.clock, account, item, quantity, actor=Actor.for_user(user)
+        )
     except DomainError as exc:
         page = customer_page(app, account)
         return render(request, "agent/customer.html", 422, **page, item_id=item, error=error_text(request, exc))
@@ -84,7 +87,7 @@ def create_continuity_order(
         if start is None:
             raise EntryInput("start_date_invalid")
         sales_id = order_entry.create_order_with_line(
-            app.uow, app.clock, account, item_id, quantity, start, schedule, app.start_date_window
+            app.uow, app.clock, account, item_id, quantity, start, schedule, app.start_date_window, Actor.for_user(user)
         )
     except DomainError as exc:
         if exc.code == "start_date_out_of_range":  # no preview for a date outside the window
