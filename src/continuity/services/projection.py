@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from itertools import groupby
-from typing import TypedDict
+
+from typing_extensions import TypedDict  # not typing's: the API validates ProjectedShipment (pydantic, Python < 3.12)
 
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total

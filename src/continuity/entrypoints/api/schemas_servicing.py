@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator, with_config
+from pydantic.config import JsonDict
 
 from continuity.entrypoints.api.schemas import BusinessDate, Id, In, _text
+from continuity.services.projection import ProjectedShipment
 
 Seq = Annotated[StrictInt, Field(ge=1, le=100000, description="The occurrence's sequence number.")]
 Reason = Annotated[str, _text(500)]
@@ -82,16 +84,24 @@ class CancelIn(ChangeIn):
     )
 
 
-class ShipmentOut(BaseModel):
-    line_no: int
-    seq: int
-    ship_date: date
-    item_id: str
-    quantity: int
-    price: str
-    amount: str
-    status: str
-    child_sales_id: str | None
+def _dates(*names: str) -> ConfigDict:
+    """For a service's TypedDict: the OpenAPI document types these ISO date strings as dates."""
+
+    def mark(schema: JsonDict) -> None:
+        properties = schema["properties"]
+        assert isinstance(properties, dict)
+        for name in names:
+            text = properties[name]
+            assert isinstance(text, dict)
+            properties[name] = {"type": "string", "format": "date", "title": text["title"]}
+
+    return ConfigDict(json_schema_extra=mark)
+
+
+# The service's ProjectedShipment under its API name, field for field.
+@with_config(_dates("ship_date"))
+class ShipmentOut(ProjectedShipment):
+    pass
 
 
 class ChargeOut(BaseModel):
