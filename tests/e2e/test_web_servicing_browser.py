@@ -84,7 +84,8 @@ def test_an_agent_previews_a_skip_saves_it_and_sees_the_schedule_updated(web_ser
     assert "skipped" in schedule_row(page, 2)
     assert words(page.inner_text("#projection table.shipments")) == promised
     history = page.inner_text("section[aria-labelledby='history-title']")
-    assert "agent" in history and "skip" in history
+    assert "agent" in history and "Shipment 2: Status pending → skipped" in history  # issue 18 item 5
+    assert page.inner_text("#history tbody tr:first-child td:nth-child(3)").startswith("Order entered by")
     screenshot(page, "23-order-after-skip")
 
 

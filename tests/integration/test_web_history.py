@@ -195,6 +195,38 @@ def test_the_history_in_norwegian(agent, bookclub):
     assert "kr" not in skip and "€" in skip and "," in skip.split("Beløp")[1]  # € 19,66 in nb
 
 
+def test_a_child_orders_first_row_is_its_creation_from_the_parent_and_charges_name_their_card(agent, bookclub):
+    child = f"{bookclub}-1-1"
+    first = history_rows(agent.get(f"/orders/{child}").text)[0]
+    who, what = first.split(" | ")[1:3]
+    assert who == "Job create-child-orders" and what.startswith(f"Created from order {bookclub} Status open")
+    assert f'href="/orders/{bookclub}"' in agent.get(f"/orders/{child}").text.split('id="history-title"')[1]
+    [charge] = [r for r in history_rows(agent.get(f"/orders/{bookclub}").text) if "Card charge: approved" in r]
+    assert "Installment 1: Amount €19.66 · Card visa •••• 1111" in charge
+
+
+def test_an_order_entered_through_the_api_or_the_cli_records_who_entered_it(web_app, database_url, monkeypatch):
+    with client(web_app) as api:
+        made = api.post(
+            f"{API}/sales-orders",
+            headers=bearer(users_of_each_role(web_app)["agent"]),
+            json={"customer": "004007", "lines": [{"item_id": "0013", "quantity": 1}]},
+        )
+    assert made.status_code == 201, made.text
+    env = {"CONTINUITY_DATABASE_URL": database_url, "CONTINUITY_TODAY": START.isoformat()}
+    runner = CliRunner()
+    typed = runner.invoke(
+        cli_app, ["orders", "new", "--customer", "004007", "--item", "0013", "--actor", "ann", "--json"], env=env
+    )
+    assert typed.exit_code == 0, typed.output
+    for sales_id, actor, kind in (
+        (made.json()["sales_id"], "agent-user", "agent"),
+        (json.loads(typed.stdout)["sales_id"], "ann", "cli"),
+    ):
+        shown = json.loads(runner.invoke(cli_app, ["orders", "history", sales_id, "--json"], env=env).stdout)
+        assert [(e["action"], e["actor"], e["actor_kind"]) for e in shown] == [("entered", actor, kind)]
+
+
 # -- catalogs ---------------------------------------------------------------------------------------
 WEB = Path(history_view.__file__).parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

@@ -67,17 +67,22 @@ class HistoryEntry(TypedDict):
 
 
 def order_history(uow_factory: UowFactory, sales_id: str) -> list[HistoryEntry]:
+    """The order's history, newest first; its first entry says who entered it (a child order: the job that
+    created it from its parent)."""
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
         audit = uow.audit.for_order(sales_id)
         children = uow.servicing.children(sales_id)
         attempts = uow.orders.attempts(sales_id)
         cards = _cards(uow, order.account)
+        parent = order.parent_sales_id
+        made = [c for c in uow.servicing.children(parent) if c.sales_id == sales_id] if parent else []
     currency = order.currency
     entries = grouped(audit, cards, currency)
     # a call the audit trail has (a servicing change's void or refund: with its actor) is shown once
     answered = {e.entity_key for e in audit if e.entity == Entity.PAYMENT}
     entries += [_child_view(child, currency) for child in children]
+    entries += [_child_view(child, currency, parent) for child in made]
     entries += [_attempt_view(a, cards) for a in attempts if a.idempotency_key not in answered]
     return sorted(entries, key=lambda e: e["occurred_at"], reverse=True)
 
@@ -181,7 +186,8 @@ def _public(values: dict[str, Any] | None, cards: dict[str, str], currency: str 
     return shown
 
 
-def _child_view(child: ChildOrderRecord, currency: str) -> HistoryEntry:
+def _child_view(child: ChildOrderRecord, currency: str, parent: str | None = None) -> HistoryEntry:
+    """A child order created (in its parent's history), or ``created_from`` its parent (in its own)."""
     after = {"sales_id": child.sales_id, "order_date": str(child.order_date), "status": child.status}
     return {
         "occurred_at": _aware(child.created_at),
@@ -189,12 +195,12 @@ def _child_view(child: ChildOrderRecord, currency: str) -> HistoryEntry:
         "actor_kind": "job",
         "entity": "order",
         "entity_key": child.sales_id,
-        "action": "child_order_created",
+        "action": "child_order_created" if parent is None else "created_from",
         "before": None,
         "after": after,
         "reason": "",
         "source": "child_orders",
-        "params": {"order": child.sales_id},
+        "params": {"order": child.sales_id} if parent is None else {"order": parent},
         "changes": field_changes("order", child.sales_id, None, after),
         "currency": currency,
     }
@@ -209,15 +215,9 @@ def _attempt_view(a: AttemptRecord, cards: dict[str, str]) -> HistoryEntry:
         params["card"] = cards[a.card_token]
     if entity == "installment":
         params |= {"line_no": a.line_no, "seq": a.seq}
-    amount_change: FieldChange = {
-        "entity": entity,
-        "entity_key": a.idempotency_key,
-        "line_no": a.line_no if entity == "installment" else None,
-        "seq": a.seq if entity == "installment" else None,
-        "field": "amount",
-        "before": None,
-        "after": str(amount.amount),
-    }
+    changes = field_changes(entity, a.idempotency_key, None, {"amount": str(amount.amount), "card": params.get("card")})
+    if entity == "installment":
+        changes = [{**c, "line_no": a.line_no, "seq": a.seq} for c in changes]
     return {
         "occurred_at": _aware(a.created_at),
         "actor": "gateway",
@@ -230,7 +230,7 @@ def _attempt_view(a: AttemptRecord, cards: dict[str, str]) -> HistoryEntry:
         "reason": a.reason,
         "source": "payment_attempts",
         "params": params,
-        "changes": [amount_change],
+        "changes": [c for c in changes if c["after"] is not None],
         "currency": amount.currency,
     }
 

@@ -36,6 +36,7 @@ ACTIONS = {
     "change_card": N_("Card changed"),
     "refund_requested": N_("Refund requested"),
     "child_order_created": N_("Child order %(order)s created"),
+    "created_from": N_("Created from order %(order)s"),
     "gateway": N_("Card %(operation)s: %(result)s"),
     "looked_up": N_("Charge looked up at the card gateway"),
     "held": N_("Put on hold"),
@@ -131,7 +132,7 @@ def _row(e: HistoryEntry, names: Mapping[str, str]) -> HistoryRow:
         e["occurred_at"],
         who,
         _what(e["action"], {**params, "actor": who}),
-        e["entity_key"] if e["action"] == "child_order_created" else None,
+        e["params"].get("order") if e["action"] in ("child_order_created", "created_from") else None,
         subjects,
         e["reason"],
     )
