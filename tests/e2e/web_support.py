@@ -199,6 +199,27 @@ def web_client(app: App, base_url: str = "http://testserver"):  # type: ignore[n
     return TestClient(create_app(app), base_url=base_url, follow_redirects=False)
 
 
+def follow(client, response, to: str | None = None):  # type: ignore[no-untyped-def]
+    """Post-redirect-get (issue 18 item 8): a POST answers 303; the page it leads to (``to``: its path,
+    when given, must be the Location's), read with a GET as the browser does."""
+    assert response.status_code == 303, (response.status_code, response.text[:500])
+    location = response.headers["location"]
+    assert to is None or location.split("?")[0] == to, (location, to)
+    return client.get(location)
+
+
+def flash_cookie(client) -> str:  # type: ignore[no-untyped-def]
+    """The flash the last POST left, decoded to text ("" when none): what the next page shows once."""
+    import base64
+    import zlib
+
+    raw = client.cookies.get("continuity_flash")
+    if not raw:
+        return ""
+    body = raw.strip('"').rpartition(".")[0]
+    return zlib.decompress(base64.urlsafe_b64decode(body.encode())).decode()
+
+
 def csrf_of(html: str) -> str:
     match = CSRF_FIELD.search(html)
     assert match, "the page has no CSRF field"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from web_support import AGENT, add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from web_support import AGENT, add_web_users, client_login, csrf_of, flash_cookie, follow, web_client  # noqa: E402
 
 from continuity.adapters import orm  # noqa: E402
 from continuity.adapters.orm_web import web_logins, web_sessions  # noqa: E402
@@ -254,7 +254,8 @@ def test_an_invalid_card_number_is_not_echoed_back(agent):
     r = agent.post(
         f"/orders/{sales_id}/submit", data={"card_number": bad, "expiry": "12/30", "csrf_token": _token(agent)}
     )
-    assert r.status_code == 422 and "The card number is not valid" in r.text and bad not in r.text  # a form error
+    page = follow(agent, r, f"/orders/{sales_id}/entry")  # a form error, on the recap (PRG, issue 18 item 8)
+    assert page.status_code == 200 and "The card number is not valid" in page.text and bad not in page.text
 
 
 @pytest.mark.parametrize("expiry", ["1230", "12 / 2030"])
@@ -271,12 +272,44 @@ def test_a_mistyped_expiry_is_a_form_error_not_a_failed_payment(agent):
     r = agent.post(
         f"/orders/{sales_id}/submit", data={"card_number": PAN, "expiry": "13/30", "csrf_token": _token(agent)}
     )
-    assert r.status_code == 422 and "The expiry date is not valid" in r.text and PAN not in r.text
+    assert PAN not in flash_cookie(agent) and "13/30" in flash_cookie(agent)  # the expiry typed is kept
+    page = follow(agent, r, f"/orders/{sales_id}/entry")
+    assert "The expiry date is not valid" in page.text and PAN not in page.text and 'value="13/30"' in page.text
 
 
 def test_an_unknown_item_is_said_in_one_line(agent):
     r = agent.post("/customers/004007/orders", data={"item_id": "99999", "quantity": "1", "csrf_token": _token(agent)})
-    assert r.status_code == 422 and "There is no item with that number" in r.text
+    page = follow(agent, r, "/customers/004007")
+    assert "There is no item with that number" in page.text and 'value="99999"' in page.text
+
+
+def test_every_order_entry_post_answers_303_and_a_refresh_shows_the_error_once_reposting_nothing(agent, web_app):
+    """Issue 18 item 8: the error pages stayed on POST addresses (/orders/…/submit), so a refresh re-posted the
+    form. Each step's refusal now leads to the step's own page, with the error and what was typed, once."""
+    token = _token(agent)
+    declined = agent.post("/customers/004007/orders", data={"item_id": "0013", "quantity": "1", "csrf_token": token})
+    sales_id = declined.headers["location"].split("/")[2]
+    tables = (orm.sales_orders, orm.payments, orm.payment_attempts, orm.cards)
+    steps = [
+        ("/customers/004007/orders", {"item_id": "99999"}, "/customers/004007", "There is no item with that number"),
+        (
+            "/customers/004007/orders/new",
+            {"item_id": "88000", "start_date": "2027-13-01"},
+            "/customers/004007/orders/new",
+            "not a valid date",
+        ),
+        (f"/orders/{sales_id}/submit", {"card_number": DECLINE, "expiry": "12/30"}, f"/orders/{sales_id}/entry", ""),
+    ]
+    for url, fields, page_path, error in steps:
+        answer = agent.post(url, data={**fields, "quantity": "1", "csrf_token": token})
+        assert DECLINE not in flash_cookie(agent)  # a card number is never kept
+        before = [_count(web_app, t) for t in tables]
+        first = follow(agent, answer, page_path)
+        assert first.status_code == 200 and error in first.text, (url, first.text[:300])
+        again = agent.get(answer.headers["location"])  # the refresh: a GET, nothing posted again
+        assert [_count(web_app, t) for t in tables] == before
+        assert again.status_code == 200 and (not error or error not in again.text)  # shown once
+    assert "declined" in first.text  # the recap after the declined card says so (the order is on hold)
 
 
 def test_an_unknown_order_is_a_404_page_not_json(agent):

@@ -17,7 +17,7 @@ from jinja2.ext import babel_extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from jobs_support import APPROVE, DECLINE, START, enter_order, nightly, rows, snapshot, use_card  # noqa: E402
-from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from web_support import MANAGER, add_web_users, client_login, csrf_of, flash_cookie, follow, web_client  # noqa: E402
 
 from continuity.entrypoints.web import i18n  # noqa: E402
 from continuity.entrypoints.web.routes import order_servicing  # noqa: E402
@@ -90,9 +90,10 @@ def save_form(html: str) -> dict[str, str]:
 def preview(agent, sales_id: str, slug: str, values: dict):  # type: ignore[no-untyped-def]
     page = agent.get(f"/orders/{sales_id}/service/{slug}")
     assert page.status_code == 200, page.text
-    return agent.post(
+    posted = agent.post(
         f"/orders/{sales_id}/service/{slug}", data={"csrf_token": csrf_of(page.text), "action": "preview", **values}
     )
+    return follow(agent, posted, f"/orders/{sales_id}/service/{slug}")  # PRG: the preview is a GET page
 
 
 def save(agent, sales_id: str, previewed):  # type: ignore[no-untyped-def]
@@ -185,17 +186,12 @@ def test_reschedule_moves_by_the_field_the_agent_typed_into(agent, bookclub):
     shown = re.search(r'name="shown_date" value="([^"]+)"', form).group(1)
     assert shown == "2027-01-26" and 'id="how-date" name="how" value="date" checked' in form
     base = {"csrf_token": csrf_of(form), "action": "preview", "seq": "3", "shown_date": shown}
-    by_days = agent.post(
-        f"/orders/{bookclub}/service/reschedule", data={**base, "how": "date", "new_date": shown, "days": "10"}
-    )
+    url = f"/orders/{bookclub}/service/reschedule"
+    by_days = follow(agent, agent.post(url, data={**base, "how": "date", "new_date": shown, "days": "10"}))
     assert "by 10 day(s)" in by_days.text and "Feb 5, 2027" in section(by_days.text, "after")
-    by_date = agent.post(
-        f"/orders/{bookclub}/service/reschedule", data={**base, "how": "days", "new_date": "2027-02-01", "days": ""}
-    )
+    by_date = follow(agent, agent.post(url, data={**base, "how": "days", "new_date": "2027-02-01", "days": ""}))
     assert "to Feb 1, 2027" in by_date.text and "Feb 1, 2027" in section(by_date.text, "after")
-    both = agent.post(
-        f"/orders/{bookclub}/service/reschedule", data={**base, "how": "days", "new_date": "2027-02-01", "days": "3"}
-    )
+    both = follow(agent, agent.post(url, data={**base, "how": "days", "new_date": "2027-02-01", "days": "3"}))
     assert "by 3 day(s)" in both.text  # both changed: the radio button decides
 
 
@@ -221,12 +217,27 @@ def test_an_error_is_shown_in_the_agents_language_next_to_the_form_and_nothing_i
         f"/orders/{bookclub}/service/reschedule",
         data={"csrf_token": csrf_of(page.text), "action": "save", "seq": "2", "how": "date", "new_date": "2027-03-01"},
     )
-    assert out_of_order.status_code == 422 and 'id="error"' in out_of_order.text
+    shown = follow(agent, out_of_order, f"/orders/{bookclub}/service/reschedule")  # PRG: back to the form
+    assert 'id="error"' in shown.text and 'value="2027-03-01"' in shown.text
     garbage = agent.post(
         f"/orders/{bookclub}/service/pause",
         data={"csrf_token": csrf_of(page.text), "action": "save", "on": "31.12.2026"},
     )
-    assert garbage.status_code == 422 and "Skriv inn en gyldig dato" in garbage.text
+    shown = follow(agent, garbage, f"/orders/{bookclub}/service/pause")
+    assert "Skriv inn en gyldig dato" in shown.text and 'value="31.12.2026"' in shown.text
+    refreshed = agent.get(garbage.headers["location"])  # a refresh: the form again, the error said once
+    assert "Skriv inn en gyldig dato" not in refreshed.text
+    assert snapshot(web_app, TABLES) == untouched
+
+
+def test_a_preview_is_a_get_page_and_a_refresh_shows_it_again_posting_nothing(agent, web_app, bookclub):
+    """Issue 18 item 8: the preview was the answer of a POST, so a refresh re-posted the form."""
+    untouched = snapshot(web_app, TABLES)
+    shown = preview(agent, bookclub, "skip", {"seq": "2", "reason": "customer travels"})
+    assert shown.request.method == "GET" and "action=preview" in str(shown.url)
+    again = agent.get(str(shown.url))
+    assert visible_rows(section(again.text, "after")) == visible_rows(section(shown.text, "after"))
+    assert save_form(again.text)["reason"] == "customer travels"
     assert snapshot(web_app, TABLES) == untouched
 
 
@@ -252,8 +263,8 @@ def test_save_after_the_order_changed_shows_the_new_preview_instead(agent, web_a
         data={"csrf_token": csrf_of(page.text), "action": "save", "seq": "4", "item_id": "0013"},
     )
     untouched = snapshot(web_app, TABLES)
-    again = save(agent, bookclub, shown)
-    assert again.status_code == 409 and 'id="notice"' in again.text
+    again = follow(agent, save(agent, bookclub, shown), f"/orders/{bookclub}/service/skip")
+    assert 'id="notice"' in again.text
     assert snapshot(web_app, TABLES) == untouched
     assert save(agent, bookclub, again).status_code == 303  # saved once the new preview is confirmed
 
@@ -327,7 +338,9 @@ def test_change_card_posts_the_number_once_and_never_shows_it(agent, web_app):
             "expected": save_form(form.text)["expected"],
         },
     )
-    assert bad.status_code == 422 and "The card number is not valid" in bad.text
+    assert "4111111111111112" not in flash_cookie(agent)  # the number is never kept, not even for one page
+    bad = follow(agent, bad, f"/orders/{sales_id}/service/change-card")
+    assert "The card number is not valid" in bad.text
     assert "4111111111111112" not in bad.text
     assert snapshot(web_app, TABLES) == untouched
 

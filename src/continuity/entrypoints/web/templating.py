@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from continuity.domain.card import looks_like_card_number
 from continuity.domain.money import Money
 from continuity.domain.users import Role
-from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web import flash, i18n
 from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -65,6 +65,7 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     html = env.get_template(template_name).render(values)
     response = HTMLResponse(html, status_code=status_code)
     remember_anonymous_csrf(request, response)
+    flash.forget(request, response)
     return response
 
 

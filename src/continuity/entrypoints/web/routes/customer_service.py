@@ -12,7 +12,7 @@ from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.card import looks_like_card_number
 from continuity.domain.errors import DomainError, NotFound, RuleViolation
-from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web import flash, i18n
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
@@ -85,12 +85,13 @@ def customer(
     card: Annotated[str, Query(max_length=20)] = "",
     orders: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9,-]*$")] = "",
 ) -> Response:
+    typed = flash.take(request)  # after a refused item: its error and the item typed
     return render(
         request,
         "agent/customer.html",
         **customer_page(request.app.state.continuity, account),
-        error=None,
-        item_id="",
+        error=typed.error,
+        item_id=typed.value("item_id"),
         card_notice=card if card in CARD_NOTICES else "",
         card_orders=orders.replace(",", ", "),
     )

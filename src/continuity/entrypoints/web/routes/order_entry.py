@@ -1,23 +1,27 @@
 """Sales order entry, built for speed with the keyboard alone:
 item → (continuity step: start date, payment schedule when the program asks) → recap with payment →
-Submit → the order number. Every step's form has its field focused and submits with Enter."""
+Submit → the order number. Every step's form has its field focused and submits with Enter. Every POST
+answers 303: a form error goes back to the step's page with the error and what was typed (flash), never
+the card number."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor
-from continuity.domain.errors import CardExpired, CardInvalid, DomainError, PaymentError
+from continuity.domain.errors import DomainError
 from continuity.domain.sales_order import OrderStatus
+from continuity.entrypoints.web import flash
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import EntryInput, error_text
 from continuity.entrypoints.web.templating import render
-from continuity.entrypoints.web.view_models import continuity_step, customer_page, entry_page
+from continuity.entrypoints.web.view_models import continuity_step, entry_page
 from continuity.services import agent_order_entry, order_entry, payment_entry
 from continuity.services.order_entry import MAX_LINE_QUANTITY
 from continuity.services.ports import CardSetup
@@ -49,8 +53,9 @@ def add_item(
             app.uow, app.clock, account, item, quantity, actor=Actor.for_user(user)
         )
     except DomainError as exc:
-        page = customer_page(app, account)
-        return render(request, "agent/customer.html", 422, **page, item_id=item, error=error_text(request, exc))
+        return flash.redirect(
+            request, f"/customers/{account}", error=error_text(request, exc), values={"item_id": item}
+        )
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)
 
 
@@ -62,9 +67,16 @@ def continuity_step_page(
     item: Annotated[str, Query(max_length=40)],
     quantity: Annotated[int, Query(ge=1, le=MAX_LINE_QUANTITY)] = 1,
 ) -> Response:
+    """The continuity step; after a refused Create, with the error and the start date and schedule typed."""
     app = _continuity(request)
-    step = continuity_step(app, account, item, quantity, app.clock.today(), None)
-    return render(request, "agent/continuity_step.html", **step, error=None)
+    typed = flash.take(request)
+    try:
+        start = date.fromisoformat(typed.value("start_date")) if typed.data.get("preview_typed") else None
+    except ValueError:
+        start = None
+    schedule = typed.value("payment_schedule_id") or None
+    step = continuity_step(app, account, item, quantity, start or app.clock.today(), schedule)
+    return render(request, "agent/continuity_step.html", **step, error=typed.error)
 
 
 @router.post("/customers/{account}/orders/new")
@@ -90,10 +102,13 @@ def create_continuity_order(
             app.uow, app.clock, account, item_id, quantity, start, schedule, app.start_date_window, Actor.for_user(user)
         )
     except DomainError as exc:
-        if exc.code == "start_date_out_of_range":  # no preview for a date outside the window
-            start = None
-        step = continuity_step(app, account, item_id, quantity, start or app.clock.today(), schedule)
-        return render(request, "agent/continuity_step.html", 422, **step, error=error_text(request, exc))
+        step = "/customers/{}/orders/new?{}".format(account, urlencode({"item": item_id, "quantity": quantity}))
+        typed = {"start_date": start_date, "payment_schedule_id": payment_schedule_id}
+        # no preview for a date that is not one or is outside the window
+        preview = start is not None and exc.code != "start_date_out_of_range"
+        return flash.redirect(
+            request, step, error=error_text(request, exc), values=typed, data={"preview_typed": preview}
+        )
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)
 
 
@@ -103,7 +118,10 @@ def recap(request: Request, user: Agent, sales_id: str) -> Response:
     page = entry_page(app, sales_id)
     if page["order"]["status"] not in EDITABLE:
         return RedirectResponse(f"/orders/{sales_id}/done", 303)
-    return render(request, "agent/recap.html", **page, card_setup=_card_setup(app, page), error=None)
+    typed = flash.take(request)  # after a refused Submit: its error, the expiry and saved card chosen
+    return render(
+        request, "agent/recap.html", **page, card_setup=_card_setup(app, page), error=typed.error, typed=typed.values
+    )
 
 
 @router.post("/orders/{sales_id}/submit")
@@ -137,17 +155,9 @@ def submit(
     except DomainError as exc:
         if exc.code == "submit_in_progress":  # a double click: the first click's submit is under way
             return RedirectResponse(f"/orders/{sales_id}/done", 303)
-        page = entry_page(app, sales_id)
-        # a decline is 402; a card number or expiry mistyped (or a card already expired) is a form error
-        status = 402 if isinstance(exc, PaymentError) and not isinstance(exc, CardInvalid | CardExpired) else 422
-        return render(
-            request,
-            "agent/recap.html",
-            status,
-            **page,
-            card_setup=_card_setup(app, page),
-            error=error_text(request, exc),
-        )
+        # back to the recap (a refresh shows it again, re-posting nothing); the card number is typed again
+        typed = {"expiry": expiry, "saved_card": saved_card}
+        return flash.redirect(request, f"/orders/{sales_id}/entry", error=error_text(request, exc), values=typed)
     if result.status == OrderStatus.OPEN.value:
         return RedirectResponse(f"/orders/{sales_id}/done", 303)
     return RedirectResponse(f"/orders/{sales_id}/entry", 303)

@@ -1,12 +1,14 @@
 """Servicing a continuity order from its page: skip, reschedule, substitute, change card, pause, resume and
 cancel — each previewed before it is saved, and all of it without JavaScript:
 
-GET /orders/{id}/service/{kind} shows the form → POST with ``action=preview`` shows the next shipments and
-charges before and after side by side, the same values in hidden fields and a Save button → POST with
-``action=save`` applies the change (services.servicing.apply: one transaction) and redirects (303) to the
-order page, which confirms it. A domain error is shown in the agent's language next to the form and nothing
-is saved. Save first previews again: when the order changed since the preview (a job ran), the new preview
-is shown instead of saving something the caller was not told.
+GET /orders/{id}/service/{kind} shows the form → POST with ``action=preview`` redirects (303) to
+GET /orders/{id}/service/{kind}?action=preview&… (the values typed, as a query: a refresh shows the same
+preview), which shows the next shipments and charges before and after side by side, the same values in
+hidden fields and a Save button → POST with ``action=save`` applies the change (services.servicing.apply:
+one transaction) and redirects (303) to the order page, which confirms it. A refused Save redirects back to
+the form, the error (in the agent's language) and the values typed carried once in the flash; nothing is
+saved. Save first previews again: when the order changed since the preview (a job ran), it redirects to the
+new preview, with a notice, instead of saving something the caller was not told.
 
 Change card: the preview needs no card number (it shows which declined or unknown charges the new card
 settles), so the number is posted once, with Save, straight to the gateway's tokenizer inside
@@ -26,6 +28,7 @@ from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -34,14 +37,14 @@ from starlette.concurrency import run_in_threadpool
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.calendar import Interval
-from continuity.domain.card import saved_cards
+from continuity.domain.card import looks_like_card_number, saved_cards
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.payments import PaymentStatus
 from continuity.domain.program import Product
 from continuity.domain.servicing import Why
 from continuity.domain.users import User
-from continuity.entrypoints.web import i18n
+from continuity.entrypoints.web import flash, i18n
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
@@ -273,11 +276,33 @@ def _text(request: Request, exc: DomainError) -> str:
 # -- routes -----------------------------------------------------------------------------------------
 @router.get("/orders/{sales_id}/service/{slug}")
 def service_form(request: Request, user: Agent, sales_id: str, slug: str) -> Response:
+    """The form; with ``action=preview`` (where a Preview leads) the preview of the values in the query;
+    after a refused Save, the form (change card: its preview) with the error and the values typed."""
     app, kind = request.app.state.continuity, _kind(slug)
-    context = _form_context(app, sales_id, kind, _defaults(app, sales_id, kind, request.query_params))
+    typed, query = flash.take(request), request.query_params
+    if typed.values:
+        values = values_from(typed.values)
+    elif query.get("action") in ("preview", "edit"):
+        values = values_from(query)
+    else:
+        values = _defaults(app, sales_id, kind, query)
+    context = _form_context(app, sales_id, kind, values)
+    notice = typed.data.get("notice")
     if kind == "change_card":  # nothing to type before its preview: the number is asked for on Save
-        return _preview_page(request, app, context)
-    return render(request, "servicing/form.html", **context, error=None)
+        return _preview_page(request, app, context, notice=notice, error=typed.error)
+    if query.get("action") == "preview" and not typed.error:
+        return _preview_page(request, app, context, notice=notice)
+    return render(request, "servicing/form.html", **context, error=typed.error)
+
+
+def _page_url(sales_id: str, kind: str, values: Values | None = None, action: str = "") -> str:
+    """The form's address; with ``action``, the values as its query (a value looking like a card number is
+    left out: it must never travel in an address)."""
+    base = f"/orders/{sales_id}/service/{SLUG[kind]}"
+    query = {k: v for k, v in asdict(values).items() if v and not looks_like_card_number(v)} if values else {}
+    if action:
+        query["action"] = action
+    return f"{base}?{urlencode(query)}" if query else base
 
 
 @router.post("/orders/{sales_id}/service/{slug}")
@@ -315,12 +340,11 @@ def _post(
     expected: str,
 ) -> Response:
     app = request.app.state.continuity
-    context = _form_context(app, sales_id, kind, values)
-    if action == "edit" and kind != "change_card":
-        return render(request, "servicing/form.html", **context, error=None)
     if action == "save":
-        return _save(request, app, user, context, card, expected)
-    return _preview_page(request, app, context)
+        return _save(request, app, user, _form_context(app, sales_id, kind, values), card, expected)
+    if action == "edit" and kind != "change_card":
+        return RedirectResponse(_page_url(sales_id, kind, values, "edit"), 303)
+    return RedirectResponse(_page_url(sales_id, kind, values, "preview"), 303)
 
 
 def _preview_page(
@@ -359,15 +383,15 @@ def _save(
     kind, sales_id = context["kind"], context["sales_id"]
     try:
         current = servicing.preview(app.uow, app.clock, sales_id, to_change(kind, context["values"]), SHOWN)
-        if expected and digest(current) != expected:
+        if expected and digest(current) != expected:  # the new preview, with a notice, instead
             tr = i18n.translations(language_of(request))
-            return _preview_page(request, app, context, 409, notice=tr.gettext(CHANGED))
+            notice = {"notice": tr.gettext(CHANGED)}
+            return flash.redirect(request, _page_url(sales_id, kind, context["values"], "preview"), data=notice)
         change = to_change(kind, context["values"], *(card if kind == "change_card" else (None, None, None)))
         servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user), SHOWN)
-    except DomainError as exc:
-        if kind == "change_card":
-            return _preview_page(request, app, context, 422, error=_text(request, exc))
-        return render(request, "servicing/form.html", 422, **context, error=_text(request, exc))
+    except DomainError as exc:  # back to the form with the error and the values typed (never the card number)
+        typed = {k: v for k, v in asdict(context["values"]).items() if v}
+        return flash.redirect(request, _page_url(sales_id, kind), error=_text(request, exc), values=typed)
     return RedirectResponse(f"/orders/{sales_id}?saved={SLUG[kind]}", 303)
 
 
