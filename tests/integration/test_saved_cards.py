@@ -6,6 +6,7 @@ cards are listed: the service, the JSON API, the customer page, the recap's choi
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,91 @@ def test_the_recap_picks_the_default_card(agent, web_app):
     sales_id = order_entry.create_order_with_line(web_app.uow, web_app.clock, KAREN, "88000")
     page = agent.get(f"/orders/{sales_id}/entry").text
     assert f'<option value="{other.token}" selected>' in page
+
+
+# -- the order page: the card of the next charge ---------------------------------------------------------
+def _next_card(page: str) -> str:
+    return page[page.index('id="next-charge-card"') :].split("</dd>")[0]
+
+
+def test_the_order_page_shows_the_card_of_the_next_charge(agent, web_app):
+    from continuity.services.projection import next_charge_card
+
+    sales_id = enter_order(web_app, "88000")
+    shown = _next_card(agent.get(f"/orders/{sales_id}").text)
+    assert "visa •••• 1111" in shown and "expires 12/30" in shown and "charged" in shown
+    assert "expired" not in shown and "declined" not in shown
+    nxt = next_charge_card(web_app.uow, web_app.clock.today(), sales_id)
+    assert nxt is not None and nxt.card.card.last4 == "1111" and not nxt.card.expired and not nxt.card.declined
+
+
+def test_the_next_charge_card_is_marked_when_its_last_charge_was_declined(agent, web_app):
+    from jobs_support import START, nightly, use_card
+
+    sales_id = enter_order(web_app, "88000")
+    use_card(web_app, sales_id, DECLINE)
+    nightly(web_app, START)  # shipment 1's charge is declined on this card
+    shown = _next_card(agent.get(f"/orders/{sales_id}").text)
+    assert "•••• 0002" in shown and 'class="status declined"' in shown and "last charge declined" in shown
+
+
+def test_the_next_charge_card_is_marked_when_it_expires_before_that_charge(agent, web_app):
+    from jobs_support import START, nightly
+
+    from continuity.services.projection import next_charge_card
+
+    sales_id = enter_order(web_app, "88000", expiry="11/26")  # valid for shipment 1's charge, not the next
+    nightly(web_app, START)
+    nxt = next_charge_card(web_app.uow, START, sales_id)
+    assert nxt is not None and nxt.due_date > date(2026, 11, 30) and nxt.card.expired
+    shown = _next_card(agent.get(f"/orders/{sales_id}").text)
+    assert "expires 11/26" in shown and "expired by then" in shown
+
+
+def test_an_order_without_continuity_shows_no_next_charge_card(agent, web_app):
+    from continuity.services.projection import next_charge_card
+
+    sales_id = enter_order(web_app, "0013")
+    assert next_charge_card(web_app.uow, web_app.clock.today(), sales_id) is None
+    assert 'id="next-charge-card"' not in agent.get(f"/orders/{sales_id}").text
+
+
+def test_an_expired_card_cannot_be_the_default(agent, web_app):
+    old = _expired_card(web_app)
+    page = agent.get(f"/customers/{KAREN}").text
+    assert f"/cards/{old.token}/default" not in page and f"/cards/{old.token}/remove" in page
+    refused = agent.post(f"/customers/{KAREN}/cards/{old.token}/default", data={"csrf_token": csrf_of(page)})
+    assert refused.headers["location"].startswith(f"/customers/{KAREN}?card=expired")
+    assert "The card has expired." in agent.get(refused.headers["location"]).text
+    token = users_of_each_role(web_app)["agent"]
+    api = client(web_app).post(f"{API}/customers/{KAREN}/cards/{old.token}/default", headers=bearer(token))
+    assert api.status_code == 422 and api.json()["code"] == "card_expired"
+    assert customers.saved(web_app.uow, KAREN, web_app.clock.today())[0].default is False
+
+
+# -- the CLI's customers group ----------------------------------------------------------------------------
+def test_the_cli_lists_marked_cards_sets_the_default_and_removes_one(web_app, database_url, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from continuity.entrypoints.cli import app as cli
+
+    monkeypatch.setenv("CONTINUITY_DATABASE_URL", database_url)
+    monkeypatch.setenv("CONTINUITY_TODAY", "2026-11-23")
+    sales_id = enter_order(web_app, "88000")
+    other = _tokenize(web_app, MASTERCARD, "12/29")
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, ["customers", *args])
+
+    listed = json.loads(run("cards", KAREN, "--json").stdout)
+    assert sorted(c["last4"] for c in listed) == ["1111", "4444"]
+    made = run("default-card", KAREN, other.token, "--actor", "lead", "--json")
+    assert made.exit_code == 0 and json.loads(made.stdout)["default"] is True
+    [visa] = [c for c in listed if c["last4"] == "1111"]
+    refused = run("remove-card", KAREN, visa["token"])
+    assert refused.exit_code != 0 and sales_id in refused.output
+    assert run("remove-card", KAREN, other.token, "--actor", "lead").exit_code == 0
+    assert [c["last4"] for c in json.loads(run("cards", KAREN, "--json").stdout)] == ["1111"]
+    assert [a[0] for a in _audit(web_app, "remove_card")] == ["lead"]

@@ -19,7 +19,7 @@ from continuity.entrypoints.cli_output import console, emit, handles_errors, ren
 from continuity.entrypoints.cli_servicing import ActorOption, cli_actor
 from continuity.entrypoints.cli_servicing import register as register_servicing
 from continuity.entrypoints.cli_simulate import simulate
-from continuity.services import fulfilment, order_entry, payment_entry, views
+from continuity.services import customers, fulfilment, order_entry, payment_entry, views
 from continuity.services.demo import load_demo
 from continuity.services.setup import import_setup
 from continuity.services.setup_documents import parse_setup
@@ -168,6 +168,49 @@ def customers_search(text: str, as_json: Json = False) -> None:
         as_json,
         lambda d: table_of(f"{len(d)} customer(s) matching {text!r}", ["account", "name", "phone", "email"], d),
     )
+
+
+def _cards_table(title: str, cards: list[views.SavedCardView]) -> None:
+    marks = [
+        {
+            **c,
+            "marks": ", ".join(
+                m for m, on in (("default", c["default"]), ("expired", c["expired"]), ("declined", c["declined"])) if on
+            ),
+            "replaced": ", ".join(r["expiry"] for r in c["replaced"]),
+        }
+        for c in cards
+    ]
+    table_of(title, ["token", "brand", "last4", "expiry", "marks", "replaced"], marks)
+
+
+@customers_app.command("cards")
+@handles_errors
+def customers_cards(account: str, as_json: Json = False) -> None:
+    """The customer's cards: one per physical card (brand + last 4), its newest expiry, marked default,
+    expired or declined (its last charge); the older expiries it replaced."""
+    a = _app()
+    data = [views.saved_card_view(c) for c in customers.saved(a.uow, account, a.clock.today())]
+    emit(data, as_json, lambda d: _cards_table(f"{len(d)} card(s) of {account}", d))
+
+
+@customers_app.command("default-card")
+@handles_errors
+def customers_default_card(account: str, token: str, actor: ActorOption = None, as_json: Json = False) -> None:
+    """Make the card (the token of any of its entries) the customer's default (audited)."""
+    a = _app()
+    card = views.saved_card_view(customers.set_default_card(a.uow, a.clock, cli_actor(actor), account, token))
+    emit(card, as_json, lambda c: _cards_table(f"default card of {account}", [c]))
+
+
+@customers_app.command("remove-card")
+@handles_errors
+def customers_remove_card(account: str, token: str, actor: ActorOption = None, as_json: Json = False) -> None:
+    """Remove the card (all its entries): never offered again, its rows kept for the orders that paid with it.
+    Refused (card_in_use) while an open continuity line pays with it: change that order's card first."""
+    a = _app()
+    card = views.saved_card_view(customers.remove_card(a.uow, a.clock, cli_actor(actor), account, token))
+    emit(card, as_json, lambda c: _cards_table(f"removed from {account}", [c]))
 
 
 @orders_app.command("new")

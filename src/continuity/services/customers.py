@@ -66,10 +66,11 @@ def _saved(uow: UnitOfWork, account: str, day: date) -> list[SavedCard]:
 
 
 def set_default_card(uow_factory: UowFactory, clock: Clock, actor: Actor, account: str, token: str) -> SavedCard:
-    """Make the card (any of its entries' tokens) the customer's default; audited."""
+    """Make the card (any of its entries' tokens) the customer's default; audited. Not an expired one."""
     with uow_factory() as uow:
         uow.customers.get(account)
         entry = find_saved(_saved(uow, account, clock.today()), token)
+        entry.card.ensure_usable_on(clock.today())  # an expired card is no default
         before = uow.customers.default_card(account)
         uow.customers.set_default_card(account, entry.card.token)
         uow.audit.add(

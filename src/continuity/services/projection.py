@@ -18,6 +18,7 @@ from itertools import groupby
 
 from typing_extensions import TypedDict  # not typing's: the API validates ProjectedShipment (pydantic, Python < 3.12)
 
+from continuity.domain.card import SavedCard, saved_cards
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
 from continuity.domain.payments import UNSETTLED, Installment
@@ -201,6 +202,34 @@ def standing(state: OrderState) -> str:
         if any(ls.schedule.open_pause() is not None for ls in state.lines):
             return "paused"
     return status.value
+
+
+@dataclass(frozen=True)
+class NextChargeCard:
+    """The card the order's next charge will use, marked as of that charge's day: expired by then, or its
+    last charge declined."""
+
+    due_date: date
+    card: SavedCard
+
+
+def next_charge_card(uow_factory: UowFactory, today: date, sales_id: str) -> NextChargeCard | None:
+    """The card of the order's next projected charge (its line's card; a child order's charge: the first
+    line's), or None when nothing more is charged or the order is not a continuity order."""
+    with uow_factory() as uow:
+        try:
+            state = load(uow, sales_id)
+        except NotFound:
+            return None
+        charges = sorted(_charges(state, today), key=lambda c: (c["due_date"], c["subject"].sort_key()))
+        tokens = [(ls.line.line_no, ls.card_token) for ls in state.lines if ls.card_token]
+        if not charges or not tokens:
+            return None
+        token = next((t for n, t in tokens if n == charges[0]["line_no"]), tokens[0][1])
+        card = uow.customers.card(token)
+        last_charges = uow.customers.last_charges(state.order.account)
+    due = date.fromisoformat(charges[0]["due_date"])
+    return NextChargeCard(due, saved_cards([card], last_charges, due)[0])
 
 
 def order_projection(uow_factory: UowFactory, today: date, sales_id: str, count: int = DEFAULT_COUNT) -> Projection:

@@ -14,6 +14,7 @@ from continuity.domain.money import Money
 from continuity.entrypoints.web.history_view import HistoryRow, history_rows
 from continuity.services import customers, sales_orders, views
 from continuity.services import history as history_service
+from continuity.services.projection import next_charge_card
 
 FIRST_SHIPMENTS = 3
 
@@ -200,6 +201,7 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
         # a child order has no payment of its own: what pays it is the charge of its installment
         "charges": [a for a in attempts if a["subject"] == "installment"],
         "history": history(app, sales_id),
+        "next_card": next_charge_card(app.uow, app.clock.today(), sales_id),
     }
 
 

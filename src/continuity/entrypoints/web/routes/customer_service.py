@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.card import looks_like_card_number
-from continuity.domain.errors import DomainError, NotFound, RuleViolation
+from continuity.domain.errors import CardExpired, DomainError, NotFound, RuleViolation
 from continuity.entrypoints.web import flash, i18n
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
@@ -74,7 +74,7 @@ def _order_numbered(app: App, text: str) -> str | None:
 
 
 #: what the last card change on the customer page did (post-redirect-get: ?card=...)
-CARD_NOTICES = ("default", "removed", "in_use", "not_found")
+CARD_NOTICES = ("default", "removed", "in_use", "not_found", "expired")
 
 
 @router.get("/customers/{account}")
@@ -105,6 +105,8 @@ def make_default_card(request: Request, user: Agent, account: str, token: str) -
         customers.set_default_card(app.uow, app.clock, Actor.for_user(user), account, token)
     except NotFound as exc:
         return _back(account, "not_found" if exc.code == "card_not_found" else "", "")
+    except CardExpired:
+        return _back(account, "expired", "")
     return _back(account, "default", "")
 
 
