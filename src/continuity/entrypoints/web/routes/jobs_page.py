@@ -1,5 +1,7 @@
 """The jobs page: run any batch job of the registry now (with its filters and as-of date, synchronously
-for the request) and the job-run history, newest first, a page at a time."""
+for the request) and the job-run history, newest first, a page at a time. Running one answers 303 back to
+the page (post-redirect-get: a refresh never runs the job again), its outcome or the form's errors carried
+once in the flash."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from fastapi.responses import Response
 
 from continuity.domain.errors import DomainError
 from continuity.entrypoints.api.deps import AppDep
+from continuity.entrypoints.web import flash
 from continuity.entrypoints.web.auth import Form, Manager
-from continuity.entrypoints.web.routes.setup_forms import FieldError, FormReader, FormRefused
+from continuity.entrypoints.web.routes.setup_forms import FieldError, FormReader, FormRefused, flashed, unflashed
 from continuity.entrypoints.web.templating import render
 from continuity.services import catalog, job_runs
 from continuity.services.jobs.context import JobRequest
@@ -49,7 +52,16 @@ REFUSED_FIELD = {
 @router.get("/jobs")
 def jobs_page(request: Request, app: AppDep, user: Manager, before: int | None = None) -> Response:
     values = {"name": "create-child-orders", "as_of": app.clock.today().isoformat()}
-    return _page(request, app, values, {}, before=before)
+    typed = flash.take(request)  # after a run: its outcome, or why the form was refused, and what was typed
+    result = typed.data.get("result")
+    return _page(
+        request,
+        app,
+        dict(typed.values) or values,
+        unflashed(typed.data.get("errors")),
+        result=_readable(result) if isinstance(result, dict) else None,
+        before=before,
+    )
 
 
 @router.post("/jobs")
@@ -58,21 +70,22 @@ def run(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
         name, job_request = _read(form)
         check_request(app.job_deps(), job_request)  # run_job checks it too; here the error goes to its field
     except FormRefused as refused:
-        return _page(request, app, form, refused.errors, status_code=422)
+        return _back(request, form, refused.errors)
     except DomainError as exc:
         refused_field = REFUSED_FIELD.get(exc.code, "")
-        return _page(
-            request, app, form, {refused_field: FieldError("%(reason)s", {"reason": exc.message})}, status_code=422
-        )
+        return _back(request, form, {refused_field: FieldError("%(reason)s", {"reason": exc.message})})
     try:
         record = run_job(app.job_deps(), name, job_request)
     except Exception as exc:  # noqa: BLE001  run_job recorded the run as failed; the page says why in one line
         log.warning("job %s run from the web by %s failed: %s", name, user.name, exc)
         reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"[:300]
-        failed = {"": FieldError("The job failed: %(reason)s", {"reason": reason})}
-        return _page(request, app, form, failed, status_code=422 if isinstance(exc, DomainError) else 500)
+        return _back(request, form, {"": FieldError("The job failed: %(reason)s", {"reason": reason})})
     log.info("job %s run from the web by %s: %s", name, user.name, record["counts"])
-    return _page(request, app, form, {}, result=_readable(record))
+    return flash.redirect(request, "/jobs", values=form, data={"result": record})
+
+
+def _back(request: Request, form: dict[str, Any], errors: dict[str, FieldError]) -> Response:
+    return flash.redirect(request, "/jobs", values=form, data={"errors": flashed(errors)})
 
 
 def _read(form: dict[str, Any]) -> tuple[str, JobRequest]:
@@ -95,7 +108,6 @@ def _page(
     app: Any,
     values: dict[str, Any],
     errors: dict[str, Any],
-    status_code: int = 200,
     result: dict[str, Any] | None = None,
     before: int | None = None,
 ) -> Response:
@@ -104,7 +116,6 @@ def _page(
     return render(
         request,
         "manager/jobs.html",
-        status_code,
         jobs=list(JOBS),
         job_texts=JOB_TEXTS,
         values=values,

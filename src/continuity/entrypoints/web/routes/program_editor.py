@@ -2,7 +2,8 @@
 
 Every change is one small form (works without JavaScript) and one call of
 ``catalog.save_program_doc``, which validates the whole program like an import: a refused change
-saves nothing and is shown next to its fields. Events are kept numbered 1, 2, 3 … in shipping order;
+saves nothing and is shown next to its fields (post-redirect-get: the change redirects back to the editor,
+the errors and the values typed carried once in the flash). Events are kept numbered 1, 2, 3 … in shipping order;
 moving, copying or deleting one renumbers the rest.
 """
 
@@ -23,8 +24,17 @@ from continuity.domain.errors import DomainError
 from continuity.domain.program import Program
 from continuity.domain.users import User
 from continuity.entrypoints.api.deps import AppDep
+from continuity.entrypoints.web import flash
 from continuity.entrypoints.web.auth import Form, Manager
-from continuity.entrypoints.web.routes.setup_forms import FieldError, FormRefused, event_doc, program_header, refusal
+from continuity.entrypoints.web.routes.setup_forms import (
+    FieldError,
+    FormRefused,
+    event_doc,
+    flashed,
+    program_header,
+    refusal,
+    unflashed,
+)
 from continuity.entrypoints.web.templating import render
 from continuity.services import catalog, views
 from continuity.services.setup_documents import ProgramDoc
@@ -56,18 +66,16 @@ def program_list(request: Request, app: AppDep, user: Manager, after: str | None
 
 @router.get("/setup/programs/new")
 def new_program_page(request: Request, app: AppDep, user: Manager) -> Response:
-    return _new_page(
-        request,
-        app,
-        {
-            "order_start": "first_event",
-            "days_after_order": "0",
-            "active": "on",
-            "prompt_for_start_date": "on",
-            **_event_defaults(),
-        },
-        {},
-    )
+    typed = flash.take(request)  # after a refused Create: what was typed and why
+    errors = unflashed(typed.data.get("errors"))
+    values = {
+        "order_start": "first_event",
+        "days_after_order": "0",
+        "active": "on",
+        "prompt_for_start_date": "on",
+        **_event_defaults(),
+    }
+    return _new_page(request, app, dict(typed.values) if errors else values, errors)
 
 
 @router.post("/setup/programs")
@@ -87,16 +95,13 @@ def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> 
             return RedirectResponse(program_url(header["program_id"], "created"), status_code=303)
         except (DomainError, ValidationError) as exc:
             errors = refusal(exc).errors
-    return _new_page(request, app, form, errors, status_code=422)
+    return flash.redirect(request, "/setup/programs/new", values=form, data={"errors": flashed(errors)})
 
 
-def _new_page(
-    request: Request, app: App, values: dict[str, Any], errors: dict[str, Any], status_code: int = 200
-) -> Response:
+def _new_page(request: Request, app: App, values: dict[str, Any], errors: dict[str, Any]) -> Response:
     return render(
         request,
         "manager/program_new.html",
-        status_code,
         values=values,
         errors=errors,
         **_choices(app),
@@ -107,7 +112,13 @@ def _new_page(
 # -- the editor -----------------------------------------------------------------------------------
 @router.get("/setup/programs/{program_id}")
 def program_page(request: Request, program_id: str, app: AppDep, user: Manager, done: str = "") -> Response:
-    return _editor(request, app, catalog.program(app.uow, program_id), done=done)
+    """The editor; after a refused change, with the form of that change as typed and its errors."""
+    typed = flash.take(request)
+    errors = unflashed(typed.data.get("errors"))
+    program = catalog.program(app.uow, program_id)
+    if not errors:
+        return _editor(request, app, program, done=done)
+    return _editor(request, app, program, str(typed.data.get("scope", "")), dict(typed.values), errors)
 
 
 @router.post("/setup/programs/{program_id}")
@@ -203,7 +214,8 @@ def _change(
         )
     except (FormRefused, DomainError, ValidationError) as exc:
         refused = exc if isinstance(exc, FormRefused) else refusal(exc)
-        return _editor(request, app, program, scope, form, refused.errors, status_code=422)
+        data = {"errors": flashed(refused.errors), "scope": scope}
+        return flash.redirect(request, program_url(program.program_id, "", anchor), values=form, data=data)
     return RedirectResponse(program_url(program.program_id, done, anchor), status_code=303)
 
 
@@ -215,7 +227,6 @@ def _editor(
     form: dict[str, Any] | None = None,
     errors: dict[str, Any] | None = None,
     done: str = "",
-    status_code: int = 200,
 ) -> Response:
     events = [(e, _event_values(e)) for e in program.sorted_events()]
     header = _header_values(program)
@@ -224,7 +235,6 @@ def _editor(
     return render(
         request,
         "manager/program_edit.html",
-        status_code,
         program=program,
         header=header,
         events=events,

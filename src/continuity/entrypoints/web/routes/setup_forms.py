@@ -39,6 +39,18 @@ class FieldError:
         return translated % self.params if self.params else translated
 
 
+def flashed(errors: dict[str, FieldError]) -> dict[str, list[Any]]:
+    """The errors of a refused form as a flash carries them (post-redirect-get): [msgid, params] per field."""
+    return {name: [e.message, e.params] for name, e in errors.items()}
+
+
+def unflashed(data: Any) -> dict[str, FieldError]:
+    """The errors a flash carried back (see ``flashed``); none when it carried none."""
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): FieldError(str(v[0]), dict(v[1] or {})) for k, v in data.items() if isinstance(v, list) and v}
+
+
 class FormRefused(Exception):
     """The form was not saved; ``errors`` maps field names ('' = the whole form) to what is wrong."""
 

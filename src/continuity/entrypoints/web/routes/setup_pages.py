@@ -1,6 +1,7 @@
 """Setup pages for managers: continuity parameters, payment schedules, products and parent products
 (programs and their event editor are in program_editor). Everything is saved through
-services/catalog.py; a refused form saves nothing and shows why next to the fields."""
+services/catalog.py; a refused form saves nothing and redirects (303) back to its page, which shows why next
+to the fields, with what was typed (post-redirect-get: the errors and values travel once in the flash)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ from pydantic import ValidationError
 from continuity.domain.audit import Actor
 from continuity.domain.errors import DomainError
 from continuity.entrypoints.api.deps import AppDep
+from continuity.entrypoints.web import flash
 from continuity.entrypoints.web.auth import Form, Manager
 from continuity.entrypoints.web.routes import program_editor
 from continuity.entrypoints.web.routes.setup_forms import (
+    FieldError,
     FormRefused,
+    flashed,
     parameters_doc,
     payment_schedule_doc,
     product_doc,
     refusal,
+    unflashed,
 )
 from continuity.entrypoints.web.templating import render
 from continuity.services import catalog
@@ -32,15 +37,25 @@ router.include_router(program_editor.router)
 PAGE = 50
 
 
-def _saving(save: Callable[[], Any], done_url: str, again: Callable[[dict[str, Any]], Response]) -> Response:
-    """Run one save; redirect on success, else the form again with the errors (status 422)."""
+def _saving(request: Request, save: Callable[[], Any], done_url: str, form_url: str, form: dict[str, Any]) -> Response:
+    """Run one save; redirect (303) on success to ``done_url``, else to the form's page ``form_url`` with the
+    errors and the values typed in the flash (``typed`` reads them back there)."""
     try:
         save()
     except FormRefused as refused:
-        return again(refused.errors)
+        errors = refused.errors
     except (DomainError, ValidationError) as exc:
-        return again(refusal(exc).errors)
-    return RedirectResponse(done_url, status_code=303)
+        errors = refusal(exc).errors
+    else:
+        return RedirectResponse(done_url, status_code=303)
+    return flash.redirect(request, form_url, values=form, data={"errors": flashed(errors)})
+
+
+def typed(request: Request, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, FieldError]]:
+    """A form page's values and errors: after a refused save, what was typed and why it was refused."""
+    found = flash.take(request)
+    errors = unflashed(found.data.get("errors"))
+    return (dict(found.values) if errors else values), errors
 
 
 @router.get("/setup")
@@ -61,21 +76,22 @@ def setup_home(request: Request, app: AppDep, user: Manager) -> Response:
 # -- parameters -----------------------------------------------------------------------------------
 @router.get("/setup/parameters")
 def parameters_page(request: Request, app: AppDep, user: Manager, done: str = "") -> Response:
-    values = {
-        k: ("on" if v is True else "" if v is False else str(v)) for k, v in vars(catalog.parameters(app.uow)).items()
-    }
-    return render(request, "manager/parameters.html", section="parameters", values=values, errors={}, done=done)
+    values, errors = typed(
+        request,
+        {
+            k: ("on" if v is True else "" if v is False else str(v))
+            for k, v in vars(catalog.parameters(app.uow)).items()
+        },
+    )
+    return render(request, "manager/parameters.html", section="parameters", values=values, errors=errors, done=done)
 
 
 @router.post("/setup/parameters")
 def save_parameters(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
-    def again(errors: dict[str, Any]) -> Response:
-        return render(request, "manager/parameters.html", 422, section="parameters", values=form, errors=errors)
-
     def save() -> None:
         catalog.save_parameters(app.uow, ParametersDoc(**parameters_doc(form)), actor=Actor.for_user(user))
 
-    return _saving(save, "/setup/parameters?done=saved", again)
+    return _saving(request, save, "/setup/parameters?done=saved", "/setup/parameters", form)
 
 
 # -- payment schedules ------------------------------------------------------------------------------
@@ -94,24 +110,32 @@ def schedule_list(request: Request, app: AppDep, user: Manager, after: str | Non
 
 @router.get("/setup/payment-schedules/new")
 def new_schedule_page(request: Request, user: Manager) -> Response:
-    values = {"number_of_payments": "3", "interval_count": "1", "interval_unit": "months"}
+    values, errors = typed(request, {"number_of_payments": "3", "interval_count": "1", "interval_unit": "months"})
     return render(
-        request, "manager/schedule_form.html", section="schedules", schedule_id=None, values=values, errors={}
+        request, "manager/schedule_form.html", section="schedules", schedule_id=None, values=values, errors=errors
     )
 
 
 @router.get("/setup/payment-schedules/{schedule_id}")
 def schedule_page(request: Request, schedule_id: str, app: AppDep, user: Manager) -> Response:
     s = catalog.payment_schedule(app.uow, schedule_id)
-    values = {
-        "payment_schedule_id": s.payment_schedule_id,
-        "description": s.description,
-        "number_of_payments": str(s.number_of_payments),
-        "interval_count": str(s.interval.count),
-        "interval_unit": s.interval.unit,
-    }
+    values, errors = typed(
+        request,
+        {
+            "payment_schedule_id": s.payment_schedule_id,
+            "description": s.description,
+            "number_of_payments": str(s.number_of_payments),
+            "interval_count": str(s.interval.count),
+            "interval_unit": s.interval.unit,
+        },
+    )
     return render(
-        request, "manager/schedule_form.html", section="schedules", schedule_id=schedule_id, values=values, errors={}
+        request,
+        "manager/schedule_form.html",
+        section="schedules",
+        schedule_id=schedule_id,
+        values=values,
+        errors=errors,
     )
 
 
@@ -127,24 +151,14 @@ def replace_schedule(request: Request, schedule_id: str, app: AppDep, user: Mana
 
 
 def _save_schedule(request: Request, app: Any, user: Any, form: dict[str, Any], schedule_id: str | None) -> Response:
-    def again(errors: dict[str, Any]) -> Response:
-        return render(
-            request,
-            "manager/schedule_form.html",
-            422,
-            section="schedules",
-            schedule_id=schedule_id,
-            values=form,
-            errors=errors,
-        )
-
     def save() -> None:
         doc = PaymentScheduleDoc(**payment_schedule_doc(form, schedule_id))
         catalog.save_payment_schedule(
             app.uow, doc, app.clock.today(), create=schedule_id is None, actor=Actor.for_user(user)
         )
 
-    return _saving(save, "/setup/payment-schedules?done=saved", again)
+    form_url = f"/setup/payment-schedules/{schedule_id}" if schedule_id else "/setup/payment-schedules/new"
+    return _saving(request, save, "/setup/payment-schedules?done=saved", form_url, form)
 
 
 # -- products and parent products -------------------------------------------------------------------
@@ -166,7 +180,9 @@ def product_list(
 
 @router.get("/setup/products/new")
 def new_product_page(request: Request, app: AppDep, user: Manager, program: str = "") -> Response:
-    return _product_form(request, app, None, {"currency": "EUR", "price": "0.00", "continuity_program_id": program}, {})
+    return _product_form(
+        request, app, None, *typed(request, {"currency": "EUR", "price": "0.00", "continuity_program_id": program})
+    )
 
 
 @router.get("/setup/products/{item_id}")
@@ -179,7 +195,7 @@ def product_page(request: Request, item_id: str, app: AppDep, user: Manager) -> 
         "currency": p.price.currency,
         "continuity_program_id": p.continuity_program_id or "",
     }
-    return _product_form(request, app, item_id, values, {})
+    return _product_form(request, app, item_id, *typed(request, values))
 
 
 @router.post("/setup/products")
@@ -200,11 +216,8 @@ def _save_product(request: Request, app: Any, user: Any, form: dict[str, Any], i
         )
 
     parents = "&parents=1" if form.get("continuity_program_id") else ""
-    return _saving(
-        save,
-        f"/setup/products?done=saved{parents}",
-        lambda errors: _product_form(request, app, item_id, form, errors, 422),
-    )
+    form_url = f"/setup/products/{item_id}" if item_id else "/setup/products/new"
+    return _saving(request, save, f"/setup/products?done=saved{parents}", form_url, form)
 
 
 def _product_form(
@@ -213,12 +226,10 @@ def _product_form(
     item_id: str | None,
     values: dict[str, Any],
     errors: dict[str, Any],
-    status_code: int = 200,
 ) -> Response:
     return render(
         request,
         "manager/product_form.html",
-        status_code,
         section="products",
         item_id=item_id,
         values=values,
