@@ -4,7 +4,7 @@ flash: a short-lived cookie, signed with the visitor's session (its cookie's id,
 cookie) and meant for one path, read and cleared by the next page of that path.
 
 Only what a person may see again goes in: never a card number, a CVV, a password, a gateway
-reference or the CSRF token (``SECRET_FIELDS``), and never a value that looks like a card number."""
+reference or the CSRF token (``SECRET_FIELDS``), and never a value holding a card number."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
-from continuity.domain.card import looks_like_card_number
+from continuity.domain.free_text import card_number_spans
 from continuity.entrypoints.web.session import CSRF_COOKIE, SESSION_COOKIE, is_https
 
 FLASH_COOKIE = "continuity_flash"
@@ -46,11 +46,9 @@ class Flash:
 
 
 def kept(values: Mapping[str, Any]) -> dict[str, str]:
-    """The form values a flash may hold: text, not secret, not a card number."""
+    """The form values a flash may hold: text, not secret, holding no card number."""
     return {
-        k: v
-        for k, v in values.items()
-        if isinstance(v, str) and k not in SECRET_FIELDS and not looks_like_card_number(v)
+        k: v for k, v in values.items() if isinstance(v, str) and k not in SECRET_FIELDS and not card_number_spans(v)
     }
 
 
