@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from test_web_servicing import preview, save  # noqa: E402
-from web_support import MANAGER, add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from web_support import MANAGER, add_web_users, client_login, csrf_of, follow, web_client  # noqa: E402
 
 PAN, SPACED = "4111111111111111", "4111 1111 1111 1111"
 MASKED = "•••• •••• •••• 1111"
@@ -159,7 +159,8 @@ def test_the_product_form_shows_the_refusal_next_to_the_name_in_the_users_langua
                 "/setup/products",
                 data={"item_id": "FT-3", "name": name, "price": "2.00", "currency": "EUR", "csrf_token": token},
             )
-            assert page.status_code == 422, page.text
+            page = follow(manager, page)  # PRG (issue 18 item 8): the refusal is shown on the form's page
+            assert page.status_code == 200, page.text
             assert wording in page.text
     assert rows(web_app, "SELECT item_id FROM items WHERE item_id = 'FT-3'") == []
 

@@ -5,7 +5,6 @@ page's language and formats by the template's ``shown`` filter; nothing here kno
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -88,7 +87,6 @@ JOB, GATEWAY, SYSTEM = N_("Job %(job)s"), N_("Card gateway"), N_("System")
 DATES = frozenset({"ship_date", "order_date", "as_of", "pause_from", "cancel_from", "resume_on", "due_date"})
 MONEY = frozenset({"price", "amount"})
 CODES = frozenset({"status", "result", "operation"})  # values the catalogs word (statuses, gateway calls)
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -138,6 +136,29 @@ def _row(e: HistoryEntry, names: Mapping[str, str]) -> HistoryRow:
     )
 
 
+class _Named(dict[str, object]):
+    """A mapping that answers every key: formatting a msgid with it records the names it uses."""
+
+    def __missing__(self, key: str) -> str:
+        self[key] = ""
+        return ""
+
+
+def _placeholders(msgid: str) -> set[str]:
+    """The ``%(name)s`` placeholders of a catalog message (read by formatting it, not by parsing it)."""
+    named = _Named()
+    msgid % named
+    return set(named)
+
+
+def _day(value: str) -> object:
+    """A stored ISO date as a date (the page words it in its locale); anything else as it is."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
 def _what(action: str, params: dict[str, object]) -> Text:
     key = action
     if action in SERVICING and isinstance(params.get("adjustment"), str):
@@ -147,7 +168,7 @@ def _what(action: str, params: dict[str, object]) -> Text:
     msgid = ACTIONS.get(key)
     if msgid is None:
         return Text(OTHER, {"code": action})
-    wanted = set(re.findall(r"%\((\w+)\)s", msgid))
+    wanted = _placeholders(msgid)
     if not wanted <= params.keys():
         return Text(ACTIONS_PLAIN.get(key, msgid))
     return Text(msgid, {k: params[k] for k in wanted})
@@ -205,8 +226,8 @@ def _value(name: str, value: object, currency: str | None, names: Mapping[str, s
             return Money(Decimal(str(value)), currency)
         except (InvalidOperation, ValueError):
             return str(value)
-    if name in DATES and isinstance(value, str) and _ISO_DAY.match(value):
-        return date.fromisoformat(value)
+    if name in DATES and isinstance(value, str):
+        return _day(value)
     if name in CODES:
         return Text(str(value))
     if name == "item_id":

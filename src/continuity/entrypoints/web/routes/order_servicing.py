@@ -39,7 +39,7 @@ from continuity.domain.audit import Actor
 from continuity.domain.calendar import Interval
 from continuity.domain.card import saved_cards
 from continuity.domain.errors import DomainError, ValidationFailed
-from continuity.domain.free_text import card_number_spans
+from continuity.domain.free_text import mask_card_numbers
 from continuity.domain.money import Money
 from continuity.domain.payments import PaymentStatus
 from continuity.domain.program import Product
@@ -297,10 +297,10 @@ def service_form(request: Request, user: Agent, sales_id: str, slug: str) -> Res
 
 
 def _page_url(sales_id: str, kind: str, values: Values | None = None, action: str = "") -> str:
-    """The form's address; with ``action``, the values as its query (a value holding a card number is left
-    out: it must never travel in an address)."""
+    """The form's address; with ``action``, the values as its query (a card number in a value is masked, as the
+    service masks it in a reason: it must never travel in an address)."""
     base = f"/orders/{sales_id}/service/{SLUG[kind]}"
-    query = {k: v for k, v in asdict(values).items() if v and not card_number_spans(v)} if values else {}
+    query = {k: mask_card_numbers(v) for k, v in asdict(values).items() if v} if values else {}
     if action:
         query["action"] = action
     return f"{base}?{urlencode(query)}" if query else base
