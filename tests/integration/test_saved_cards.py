@@ -14,25 +14,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from api_support import API, bearer, client, users_of_each_role  # noqa: E402
 from jobs_support import APPROVE, DECLINE, KAREN, enter_order, rows  # noqa: E402
-from web_support import add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from test_web_servicing import agent, web_app  # noqa: E402, F401 (the web user fixtures)
+from web_support import csrf_of  # noqa: E402
 
 from continuity.domain.card import Card, Expiry  # noqa: E402
 from continuity.services import customers, order_entry, payment_entry  # noqa: E402
 
 MASTERCARD = "5555555555554444"
-
-
-@pytest.fixture
-def web_app(demo_app):  # type: ignore[no-untyped-def]
-    add_web_users(demo_app)
-    return demo_app
-
-
-@pytest.fixture
-def agent(web_app):  # type: ignore[no-untyped-def]
-    with web_client(web_app) as c:
-        assert client_login(c).status_code == 303
-        yield c
 
 
 def _tokenize(app, number: str, expiry: str) -> Card:  # type: ignore[no-untyped-def]

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from api_support import API, bearer, client, users_of_each_role  # noqa: E402
 from jobs_support import APPROVE, START, nightly, rows  # noqa: E402
-from test_web_servicing import preview, save, visible_rows  # noqa: E402
-from web_support import add_web_users, client_login, csrf_of, web_client  # noqa: E402
+from test_web_servicing import agent, preview, save, visible_rows, web_app  # noqa: E402, F401 (fixtures)
+from web_support import csrf_of  # noqa: E402
 
 from continuity.entrypoints import cli_output  # noqa: E402
 from continuity.entrypoints.cli import app as cli_app  # noqa: E402
@@ -28,19 +28,6 @@ from continuity.entrypoints.web import history_view, i18n  # noqa: E402
 from continuity.services import payment_entry  # noqa: E402
 
 ARROW = "→"
-
-
-@pytest.fixture
-def web_app(demo_app):  # type: ignore[no-untyped-def]
-    add_web_users(demo_app)
-    return demo_app
-
-
-@pytest.fixture
-def agent(web_app):  # type: ignore[no-untyped-def]
-    with web_client(web_app) as client_:
-        assert client_login(client_).status_code == 303
-        yield client_
 
 
 @pytest.fixture
