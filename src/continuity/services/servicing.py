@@ -55,7 +55,15 @@ from continuity.services.ports import (
     UnitOfWork,
     UowFactory,
 )
-from continuity.services.projection import DEFAULT_COUNT, LineState, OrderState, Projection, load, project
+from continuity.services.projection import (
+    DEFAULT_COUNT,
+    LineState,
+    OrderState,
+    Projection,
+    line_values,
+    load,
+    project,
+)
 from continuity.services.refund_sources import captures_of_line
 
 log = logging.getLogger(__name__)
@@ -105,6 +113,8 @@ class ChangeResult(TypedDict):
     after: Projection
     refund: str | None
     voided: list[VoidedInstallment]
+    program_before: str  # what the order's continuity lines cost in all before the change (line_values)
+    program_after: str  # … and after it: the net money change is after − before
 
 
 @dataclass
@@ -174,7 +184,15 @@ def _result(
         "after": project(outcome.after, today, count),
         "refund": str(outcome.refund.amount) if outcome.refund else None,
         "voided": [{"line_no": i.line_no, "seq": i.seq, "amount": str(i.amount.amount)} for i in outcome.voids],
+        "program_before": str(program_value(before).amount),
+        "program_after": str(program_value(outcome.after).amount),
     }
+
+
+def program_value(state: OrderState) -> Money:
+    """What the order's continuity lines will be charged in all (skipped and cancelled shipments cost
+    nothing): the "program" figure of a change's net money change."""
+    return total(list(line_values(state).values()), state.order.currency)
 
 
 # -- the rules of each change -----------------------------------------------------------------------

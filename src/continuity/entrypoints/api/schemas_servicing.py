@@ -151,6 +151,11 @@ class ChangeOut(BaseModel):
         default_factory=list,
         description="Installments authorized and not captured whose authorization a cancel releases at the gateway.",
     )
+    program_before: str = Field(
+        description="What the order's continuity lines cost in all before the change (skipped and cancelled "
+        "shipments cost nothing); the net money change is program_after − program_before."
+    )
+    program_after: str = Field(description="… and after the change.")
 
 
 class FieldChangeOut(BaseModel):

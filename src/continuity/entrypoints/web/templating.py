@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from fastapi import Request
@@ -75,6 +76,16 @@ def format_money(value: Money | None, locale: Any) -> str:
     return format_currency(value.amount, value.currency, locale=locale)
 
 
+def format_signed_money(value: Money | None, locale: Any) -> str:
+    """A change of money with its sign, in the locale's currency format: +€15.25, −15,25 €, € +15,25."""
+    if value is None:
+        return ""
+    positive, _, negative = Locale.parse(locale).currency_formats["standard"].pattern.partition(";")
+    negative = negative or "-" + positive
+    pattern = negative.replace("-", "+") + ";" + negative if value.amount > 0 else positive + ";" + negative
+    return format_currency(value.amount, value.currency, format=pattern, locale=locale)
+
+
 def format_day(value: date | datetime | str | None, locale: Any) -> str:
     if value is None or value == "":
         return ""
@@ -118,7 +129,12 @@ def _shown(ctx: Context, value: object) -> str:
 
 
 #: the template filters that need the page's locale (values as the templates pass them)
-FORMATTERS: dict[str, Callable[[Any, Any], str]] = {"money": format_money, "date": format_day, "number": format_number}
+FORMATTERS: dict[str, Callable[[Any, Any], str]] = {
+    "money": format_money,
+    "signed_money": format_signed_money,
+    "date": format_day,
+    "number": format_number,
+}
 
 
 def _filter(name: str) -> Callable[[Context, Any], str]:
@@ -132,7 +148,7 @@ def _filter(name: str) -> Callable[[Context, Any], str]:
     return apply
 
 
-for _name in ("money", "date", "number"):
+for _name in FORMATTERS:
     env.filters[_name] = _filter(_name)
 env.filters["shown"] = _shown
 env.globals["escape"] = escape

@@ -481,9 +481,14 @@ def preview_view(context: dict[str, Any], result: ChangeResult) -> dict[str, Any
     voided = [{**v, "amount": Money(Decimal(v["amount"]), currency)} for v in result.get("voided") or []]
     still = {row["key"] for row in after["shipments"] if row["status"] in ("pending", "paused")}
     dropped = [row for row in before["shipments"] if row["status"] in ("pending", "paused") and row["key"] not in still]
+    program_before = Money(Decimal(result["program_before"]), currency)
+    program_after = Money(Decimal(result["program_after"]), currency)
     return {
         "before": before,
         "after": after,
+        "program_before": program_before,
+        "program_after": program_after,
+        "net_change": program_after - program_before,
         "expected": digest(result),
         "charge_text": charge_text,
         "refund": Money(Decimal(refund), currency) if refund else None,
