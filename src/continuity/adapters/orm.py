@@ -96,6 +96,8 @@ programs = Table(
     Column("active", Boolean, nullable=False),
     Column("current_event", Integer, nullable=True),
     Column("last_checked", Date, nullable=True),
+    # what a return of a child order does to the schedule: continue, replace, cancel_remaining (0018)
+    Column("return_action", String(20), nullable=False, server_default="continue"),
 )
 
 items = Table(
@@ -381,4 +383,4 @@ idempotency_records = Table(
 )
 
 # -- tables of later changes live in their own modules, on this same metadata -------------------
-from continuity.adapters import orm_servicing, orm_web  # noqa: E402,F401  (registers their tables)
+from continuity.adapters import orm_returns, orm_servicing, orm_web  # noqa: E402,F401  (registers their tables)

@@ -20,6 +20,7 @@ from continuity.domain.program import (
     Product,
     Program,
 )
+from continuity.domain.returns import ReturnAction
 
 _PARAM_FIELDS = (
     "repeat_threshold",
@@ -31,7 +32,7 @@ _PARAM_FIELDS = (
     "card_expiry_notice_days",
 )
 
-#: The columns of programs stored as the Program's fields are (order_start is stored by its value).
+#: The columns of programs stored as the Program's fields are (order_start and return_action by their value).
 _PROGRAM_FIELDS = (
     "description",
     "bill_up_front",
@@ -137,6 +138,7 @@ class SetupRepository:
         return Program(
             program_id=row.program_id,
             order_start=OrderStart(row.order_start),
+            return_action=ReturnAction(row.return_action),
             events=[_event(e) for e in events],
             **{f: getattr(row, f) for f in _PROGRAM_FIELDS},
         )
@@ -147,7 +149,11 @@ class SetupRepository:
 
     def save_program(self, p: Program) -> None:
         table, events = orm.programs, orm.program_events
-        values = {"order_start": p.order_start.value, **{f: getattr(p, f) for f in _PROGRAM_FIELDS}}
+        values = {
+            "order_start": p.order_start.value,
+            "return_action": p.return_action.value,
+            **{f: getattr(p, f) for f in _PROGRAM_FIELDS},
+        }
         if self.conn.execute(select(table.c.program_id).where(table.c.program_id == p.program_id)).first():
             self.conn.execute(update(table).where(table.c.program_id == p.program_id).values(**values))
         else:

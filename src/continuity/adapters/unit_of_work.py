@@ -9,6 +9,7 @@ from continuity.adapters.authorization_repository import AuthorizationRepository
 from continuity.adapters.customer_repository import CustomerRepository
 from continuity.adapters.idempotency_repository import IdempotencyRepository
 from continuity.adapters.order_repository import OrderRepository, ServicingRepository
+from continuity.adapters.returns_repository import ReturnsRepository
 from continuity.adapters.sales_order_queries import SalesOrderQueries
 from continuity.adapters.setup_repository import SetupRepository
 from continuity.adapters.user_repository import UserRepository
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     audit: ports.AuditRepo
     servicing: ports.ServicingRepo
     authorizations: ports.AuthorizationRepo
+    returns: ports.ReturnsRepo
 
     def __init__(self, engine: Engine, clock: ports.Clock) -> None:
         self.engine = engine
@@ -45,6 +47,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(self.conn, self.clock)
         self.servicing = ServicingRepository(self.conn)
         self.authorizations = AuthorizationRepository(self.conn)
+        self.returns = ReturnsRepository(self.conn)
         return self
 
     def commit(self) -> None:

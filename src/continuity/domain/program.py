@@ -10,6 +10,7 @@ from enum import StrEnum
 from continuity.domain.calendar import Interval
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
+from continuity.domain.returns import ReturnAction
 
 #: Shipments of one event; a program is a plan for years, not an unbounded stream.
 MAX_REPEATS = 600
@@ -115,6 +116,8 @@ class Program:
     consolidate_past_orders: bool = False
     active: bool = True
     current_event: int | None = None
+    #: what a return of one of its child orders does to the rest of the schedule (migration 0018)
+    return_action: ReturnAction = ReturnAction.CONTINUE
 
     def validate(self, known_items: set[str]) -> None:
         """Refuse gaps in event IDs, repeats < 1, quantities <= 0 and unknown items."""

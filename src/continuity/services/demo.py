@@ -8,6 +8,7 @@ from typing import Any
 from continuity.domain.calendar import add_months
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import RuleViolation
+from continuity.domain.returns import ReturnReason
 from continuity.services.ports import UowFactory
 from continuity.services.setup import apply_setup
 from continuity.services.setup_documents import parse_setup
@@ -61,6 +62,13 @@ CUSTOMERS = [
         "sv",
         [Address("delivery", "Drottninggatan 5", "Stockholm", "111 51", "SE")],
     ),
+]
+
+#: The return reason codes of the demo (set-up data).
+RETURN_REASONS = [
+    ReturnReason("DAMAGED", "Arrived damaged"),
+    ReturnReason("WRONG_ITEM", "Wrong item shipped"),
+    ReturnReason("NOT_WANTED", "No longer wanted"),
 ]
 
 BOOKS = [
@@ -169,5 +177,7 @@ def load_demo(uow_factory: UowFactory, today: date) -> dict[str, int]:
         for customer in CUSTOMERS:
             uow.customers.save(customer)
         counts = apply_setup(uow, parse_setup(demo_document(today)), today)
+        for reason in RETURN_REASONS:
+            uow.returns.save_reason(reason)
         uow.commit()
-    return {"customers": len(CUSTOMERS), **counts}
+    return {"customers": len(CUSTOMERS), **counts, "return_reasons": len(RETURN_REASONS)}

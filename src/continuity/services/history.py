@@ -25,7 +25,11 @@ PART_OF_CHANGE = frozenset({"refund_requested", "recomputed"})
 #: what a line entry of a servicing change says about the change itself (its parameters, not its fields)
 ADJUSTMENT_KEYS = ("adjustment", "seq", "days", "ship_date", "item_id", "pause_from", "cancel_from", "resume_on")
 #: values that name the entity or are folded into another value, not fields of their own
-NOT_FIELDS = frozenset({"sales_id", "seq", "currency", "outcome", "authorization", "event_id"})
+NOT_FIELDS = frozenset(
+    {"sales_id", "seq", "currency", "outcome", "authorization", "event_id", "credit_note", "line_no"}
+)
+#: a return's own values (services/returns.py), parameters of its entry
+RETURN_KEYS = ("credit_note", "line_no")
 #: the outcomes of a gateway call (an action ``<operation>_<outcome>``)
 OUTCOMES = frozenset(s.value for s in AttemptStatus)
 #: the order fields are listed in
@@ -127,6 +131,8 @@ def _group_view(group: list[AuditEntry], cards: dict[str, str], currency: str | 
             for k, v in own.items():
                 params.setdefault(k, v)
         changes += field_changes(e.entity.value, e.entity_key, before, after)
+    if first.action == "returned" and first.after:
+        params |= {k: first.after[k] for k in RETURN_KEYS if k in first.after}
     if params.get("adjustment") == "cancel" and "pause_from" in params:  # recorded so before issue 18
         params["cancel_from"] = params.pop("pause_from")
     operation, _, result = first.action.partition("_")

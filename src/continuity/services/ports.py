@@ -15,6 +15,7 @@ from continuity.domain.login_throttle import Failures
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program
+from continuity.domain.returns import ReturnReason
 from continuity.domain.sales_order import OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import Occurrence, PlannedInstallment
 from continuity.domain.servicing import Adjustment, Slot
@@ -441,6 +442,71 @@ class AuthorizationRepo(Protocol):
     def add_release_attempt(self, auth: SettleableAuthorization, as_of: date, now: datetime) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class CreditNoteLine:
+    line_no: int  # the returned line of the child order
+    item_id: str
+    quantity: int
+    unit_price: Money
+
+    @property
+    def amount(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A return of a shipped child order (``sales_id``) and the refund it makes: an attempt under
+    ``refund_key`` against the captures of ``refund_sales_id`` (the child's own, or its parent's)."""
+
+    credit_note_id: str
+    serial: int
+    sales_id: str
+    parent_sales_id: str
+    reason_code: str
+    amount: Money
+    refund_sales_id: str
+    refund_key: str
+    schedule_action: str  # a ReturnAction value
+    replacement_sales_id: str | None
+    note: str
+    returned_on: date
+    lines: tuple[CreditNoteLine, ...] = ()
+
+
+class ReturnsRepo(Protocol):
+    """Return reasons (set-up data), credit notes and the no-charge replacement child orders."""
+
+    def reasons(self) -> list[ReturnReason]: ...
+
+    def reason(self, code: str) -> ReturnReason: ...
+
+    def save_reason(self, reason: ReturnReason) -> None: ...
+
+    def next_serial(self) -> int: ...
+
+    def add_credit_note(self, note: CreditNote, now: datetime) -> None: ...
+
+    def credit_notes(self, sales_id: str) -> list[CreditNote]:
+        """The credit notes of a child order, or of every child of a parent order, oldest first."""
+        ...
+
+    def returned_quantities(self, sales_id: str) -> dict[int, int]:
+        """Quantity returned so far per line of a child order."""
+        ...
+
+    def parent_line_of(self, sales_id: str, line_no: int) -> int | None:
+        """The parent's line a child order's line ships for (None: not a child line)."""
+        ...
+
+    def add_replacement(
+        self, credit_note_id: str, child: SalesOrder, line: SalesLine, quantity: int, today: date, now: datetime
+    ) -> str:
+        """A new open child order of the same parent shipping ``quantity`` of ``line``'s item at no charge
+        (``CHILD-R<n>``), named on the credit note; returns its sales_id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """A transaction: ``with uow_factory() as uow: ...; uow.commit()``; rolls back otherwise."""
 
@@ -453,6 +519,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepo
     servicing: ServicingRepo
     authorizations: AuthorizationRepo
+    returns: ReturnsRepo
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -26,6 +26,7 @@ from continuity.domain.program import (
     Product,
     Program,
 )
+from continuity.domain.returns import ReturnAction
 
 
 class _Doc(BaseModel):
@@ -79,6 +80,7 @@ class ProgramDoc(_Doc):
     days_after_order: int = Field(default=0, ge=0)
     consolidate_past_orders: bool = False
     active: bool = True
+    return_action: Literal["continue", "replace", "cancel_remaining"] = "continue"
     events: list[EventDoc]
 
     def to_domain(self) -> Program:
@@ -94,6 +96,7 @@ class ProgramDoc(_Doc):
             self.prompt_for_payment_schedule,
             self.consolidate_past_orders,
             self.active,
+            return_action=ReturnAction(self.return_action),
         )
 
 

@@ -95,6 +95,7 @@ class ProgramView(TypedDict):
     consolidate_past_orders: bool
     active: bool
     current_event: int | None
+    return_action: str  # continue, replace or cancel_remaining: what a return does to the schedule
     events: list[EventView]
 
 
@@ -242,6 +243,7 @@ def program_view(p: Program) -> ProgramView:
         "consolidate_past_orders": p.consolidate_past_orders,
         "active": p.active,
         "current_event": p.current_event,
+        "return_action": p.return_action.value,
         "events": [
             {
                 "event_id": e.event_id,

@@ -398,6 +398,11 @@ class ProgramFields(In):
     days_after_order: StrictInt = Field(default=0, ge=0, le=3660)
     consolidate_past_orders: StrictBool = False
     active: StrictBool = True
+    return_action: Literal["continue", "replace", "cancel_remaining"] = Field(
+        default="continue",
+        description="What a return of a child order does to the schedule: continue; replace (the same goods "
+        "shipped again as a new child order at no charge); cancel_remaining (the rest of the line cancelled).",
+    )
     events: list[EventIn] = Field(min_length=1, max_length=100)
 
 
@@ -429,6 +434,7 @@ class ProgramOut(BaseModel):
     consolidate_past_orders: bool
     active: bool
     current_event: int | None
+    return_action: str
     events: list[EventOut]
 
 
