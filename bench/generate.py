@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Date, Engine, bindparam, text
 
 from continuity.adapters.batch.sql import is_postgres, sql_text
 from continuity.domain.calendar import Interval, add_days, add_months
+from continuity.domain.name_match import name_keys
 
 WIDTH = 8  # digits of the generated numbers: ids sort like the numbers
 _TABLES = (
@@ -312,6 +313,10 @@ def _insert_all(
         "INSERT INTO customers (account, name, name_search, phone, phone_digits, email, language) "
         f"SELECT {account}, 'Generated Customer ' || {pad}, 'generated customer ' || {pad}, '+47 ' || {pad}, "
         f"'47' || {pad}, lower({account}) || '@example.com', 'en' FROM tmp_gen_numbers g",
+        *(  # the keys of "Generated Customer" (name_match.name_keys) that the agent's search looks up
+            f"INSERT INTO customer_name_keys (key, account) SELECT '{key}', {account} FROM tmp_gen_numbers g"
+            for key in sorted(name_keys("Generated Customer"))
+        ),
         "INSERT INTO cards (token, account, brand, last4, expiry_month, expiry_year, holder) "
         f"SELECT {token}, {account}, 'visa', '1111', 12, CASE WHEN {expired} THEN :expired_year "
         f"ELSE :valid_year END, 'Generated Customer ' || {pad} FROM tmp_gen_numbers g",

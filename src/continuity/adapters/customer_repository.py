@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_, update
 
 from continuity.adapters import orm
+from continuity.domain import name_match
 from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import NotFound, ValidationFailed
@@ -32,6 +33,7 @@ class CustomerRepository:
         return self.conn.execute(select(orm.customers.c.account).limit(1)).first() is not None
 
     def save(self, c: Customer) -> None:
+        self.conn.execute(delete(orm.customer_name_keys).where(orm.customer_name_keys.c.account == c.account))
         self.conn.execute(delete(orm.addresses).where(orm.addresses.c.account == c.account))
         self.conn.execute(delete(orm.customers).where(orm.customers.c.account == c.account))
         self.add(c)
@@ -51,6 +53,30 @@ class CustomerRepository:
         )
         if c.addresses:
             self.conn.execute(insert(orm.addresses), [dict(account=c.account, **a.__dict__) for a in c.addresses])
+        keys = sorted(name_match.name_keys(c.name))
+        if keys:
+            self.conn.execute(insert(orm.customer_name_keys), [{"key": k, "account": c.account} for k in keys])
+
+    def names(self, accounts: list[str]) -> dict[str, str]:
+        """The names of these customers (an unknown account is left out)."""
+        if not accounts:
+            return {}
+        t = orm.customers
+        rows = self.conn.execute(select(t.c.account, t.c.name).where(t.c.account.in_(accounts)))
+        return {r.account: r.name for r in rows}
+
+    def name_candidates(self, typed: list[str], limit: int) -> list[tuple[str, str]]:
+        """(name, account) of up to ``limit`` customers (by name) having, for every typed word, a key that
+        starts with it or is one of its typo keys: a superset of the names it matches (name_match.match
+        decides). Index look-ups only: per typed word a key range and a few equal keys of the primary key."""
+        k = orm.customer_name_keys
+        t = orm.customers
+        query = select(t.c.name, t.c.account)
+        for word in typed[: name_match.MAX_WORDS]:
+            hits = k.c.key.in_(sorted(name_match.typo_keys(word))) | ((k.c.key >= word) & (k.c.key < _after(word)))
+            query = query.where(t.c.account.in_(select(k.c.account).where(hits)))
+        rows = self.conn.execute(query.order_by(t.c.name, t.c.account).limit(limit))
+        return [(r.name, r.account) for r in rows]
 
     def search(self, text: str, limit: int = MAX_RESULTS, after: tuple[str, str] | None = None) -> list[Customer]:
         """Name (any word), phone, email, account or sales order; prefix match, '*' wildcard.
@@ -168,6 +194,11 @@ def _card(row: Row[Any]) -> Card:
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
+
+
+def _after(prefix: str) -> str:
+    """The least string above every string starting with ``prefix`` (bytewise, as the keys compare)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _pattern(text: str) -> str:

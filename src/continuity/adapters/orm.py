@@ -139,6 +139,26 @@ customers = Table(
     Column("language", String(10), nullable=False),
 )
 
+#: the keys of each customer's name that the agent's search looks up (domain.name_match.name_keys);
+#: bytewise on PostgreSQL so that a typed prefix is a key range of the primary key
+customer_name_keys = Table(
+    "customer_name_keys",
+    metadata,
+    Column("key", String(40).with_variant(String(40, collation="C"), "postgresql"), primary_key=True),
+    Column("account", ForeignKey("customers.account", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+#: what the agent noted during a call with the customer (free text, masked like a reason; audited)
+call_notes = Table(
+    "call_notes",
+    metadata,
+    Column("note_id", Integer, primary_key=True, autoincrement=True),
+    Column("account", ForeignKey("customers.account"), nullable=False, index=True),
+    Column("author", String(100), nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
 addresses = Table(
     "addresses",
     metadata,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
+from continuity.domain import name_match
 from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.card import Card, SavedCard, ensure_removable, find_saved, saved_cards
 from continuity.domain.customer import Customer
@@ -42,6 +44,32 @@ def search(uow_factory: UowFactory, text: str | None, after_account: str | None,
                     "the cursor points at a customer that no longer exists", "cursor_invalid"
                 ) from None
         return uow.customers.search(text, limit=limit, after=after) if text else uow.customers.page(after, limit)
+
+
+#: the most customers whose names are compared with the typed words for one search
+NAME_CANDIDATES = 200
+
+
+def find(uow_factory: UowFactory, text: str, limit: int) -> list[Customer]:
+    """The agent's search (as they type): what ``search`` finds (phone, e-mail, account, order number, the
+    start of the name) and the names the typed words match in any order with one typo per word
+    (name_match); exact matches first, then those with typos, each by name."""
+    typed = name_match.words(text) if not re.search(r"[\d@*]", text) else []
+    with uow_factory() as uow:
+        found = {c.account: c for c in uow.customers.search(text, limit=limit)}
+        names = uow.customers.name_candidates(typed, NAME_CANDIDATES) if typed else []
+        ranked = name_match.ranked(typed, [(c.name, c.account) for c in found.values()] + names)
+        typos = {account: cost for cost, _, account in ranked}
+        order = sorted(found, key=lambda a: (typos.get(a, 0), found[a].name, a))
+        order += [account for _, _, account in ranked if account not in found]
+        return [found[a] if a in found else uow.customers.get(a) for a in order[:limit]]
+
+
+def named(uow_factory: UowFactory, accounts: list[str]) -> list[tuple[str, str]]:
+    """(account, name) of these customers in the order given; an account no longer known is left out."""
+    with uow_factory() as uow:
+        names = uow.customers.names(accounts)
+    return [(a, names[a]) for a in accounts if a in names]
 
 
 def cards(uow_factory: UowFactory, account: str) -> list[Card]:

@@ -23,8 +23,9 @@ from markupsafe import Markup, escape
 from continuity.domain.card import looks_like_card_number
 from continuity.domain.money import Money
 from continuity.domain.users import Role
-from continuity.entrypoints.web import flash, i18n
+from continuity.entrypoints.web import flash, i18n, recent
 from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
+from continuity.services import customers
 
 TEMPLATES = Path(__file__).with_name("templates")
 env = Environment(
@@ -61,13 +62,21 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
         "csrf_field": lambda: Markup('<input type="hidden" name="csrf_token" value="%s">') % token,
         "csrf_token": token,
         "here": _here(request),
+        "recent_customers": _recent_customers(request) if user and user.role.may_act_as(Role.AGENT) else [],
         **context,
     }
     html = env.get_template(template_name).render(values)
     response = HTMLResponse(html, status_code=status_code)
     remember_anonymous_csrf(request, response)
     flash.forget(request, response)
+    recent.keep(request, response)
     return response
+
+
+def _recent_customers(request: Request) -> list[tuple[str, str]]:
+    """(account, name) of the customers this agent opened recently, for the header of every page."""
+    opened = recent.accounts(request)
+    return customers.named(request.app.state.continuity.uow, opened) if opened else []
 
 
 def format_money(value: Money | None, locale: Any) -> str:

@@ -7,6 +7,6 @@ from fastapi import APIRouter
 
 
 def agent_routes() -> list[APIRouter]:
-    from continuity.entrypoints.web.routes import customer_service, login, order_entry, order_page
+    from continuity.entrypoints.web.routes import calls, customer_service, login, order_entry, order_page
 
-    return [login.router, customer_service.router, order_entry.router, order_page.router]
+    return [login.router, customer_service.router, order_entry.router, order_page.router, calls.router]

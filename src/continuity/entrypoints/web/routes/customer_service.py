@@ -12,7 +12,7 @@ from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.card import looks_like_card_number
 from continuity.domain.errors import CardExpired, DomainError, NotFound, RuleViolation
-from continuity.entrypoints.web import flash, i18n
+from continuity.entrypoints.web import flash, i18n, recent
 from continuity.entrypoints.web.auth import Agent
 from continuity.entrypoints.web.messages import error_text
 from continuity.entrypoints.web.session import language_of
@@ -35,7 +35,7 @@ def home(request: Request, user: Agent, q: Annotated[str, Query(max_length=100)]
     if text and (order := _order_numbered(app, text)):
         return RedirectResponse(f"/orders/{order}", status_code=303)
     try:
-        found = customers.search(app.uow, text, None, MAX_RESULTS + 1) if text else []
+        found = customers.find(app.uow, text, MAX_RESULTS + 1) if text else []
     except DomainError as exc:
         return render(request, "agent/home.html", 422, q=text, results=[], more=False, error=error_text(request, exc))
     if len(found) == 1:
@@ -86,10 +86,12 @@ def customer(
     orders: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9,-]*$")] = "",
 ) -> Response:
     typed = flash.take(request)  # after a refused item: its error and the item typed
+    page = customer_page(request.app.state.continuity, account)
+    recent.remember(request, account)
     return render(
         request,
         "agent/customer.html",
-        **customer_page(request.app.state.continuity, account),
+        **page,
         error=typed.error,
         item_id=typed.value("item_id"),
         card_notice=card if card in CARD_NOTICES else "",

@@ -40,8 +40,10 @@ document.addEventListener("DOMContentLoaded", function () {
 // The search box is sent in the URL (and so in access logs): a card number typed there by mistake is not
 // sent. The hint comes from the page (data-card-warning), in the agent's language.
 document.addEventListener("DOMContentLoaded", function () {
-  var form = document.querySelector("form[data-no-card-numbers]");
-  if (!form) { return; }
+  document.querySelectorAll("form[data-no-card-numbers]").forEach(guardSearch);
+});
+
+function guardSearch(form) {
   var input = form.querySelector("input[name=q]");
   form.addEventListener("submit", function (event) {
     var digits = input.value.replace(/[\s-]/g, "");
@@ -55,11 +57,60 @@ document.addEventListener("DOMContentLoaded", function () {
     if (sum % 10 !== 0) { return; }
     event.preventDefault();
     input.value = "";
-    var note = document.getElementById("card-warning");
+    var note = form.querySelector(".card-warning") || document.getElementById("card-warning");
     note.hidden = false;
     input.focus();
   });
+}
+
+// Search as the agent types (issue 18 item 9): an input with data-live="ID" asks GET /search?q=… a
+// moment after the last key and puts the fragment into element ID (the home page's results, or the
+// header's pop-up). Enter still sends the form (a single match opens the customer). More than 6 digits
+// are never sent while typing (a card number typed by mistake stays out of the URL and logs): Enter then.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-live]").forEach(liveSearch);
 });
+
+function liveSearch(input) {
+  var box = document.getElementById(input.dataset.live);
+  var form = input.form;
+  var timer = null, asked = "", pending = null;
+  function show(html) {
+    box.innerHTML = html;
+    box.hidden = html.trim() === "";
+    document.querySelectorAll("[data-search-results]").forEach(function (s) { s.hidden = !box.hidden; });
+  }
+  function ask() {
+    var text = input.value.trim();
+    if (text === asked) { return; }
+    asked = text;
+    if (pending) { pending.abort(); }
+    if (text.length < 2 || text.replace(/\D/g, "").length > 6) { show(""); return; }
+    pending = new AbortController();
+    fetch("/search?q=" + encodeURIComponent(text), { signal: pending.signal, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { if (input.value.trim() === text) { show(html); } })
+      .catch(function () {});
+  }
+  input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 200); });
+  input.addEventListener("keydown", function (event) {
+    var links = box.querySelectorAll("a");
+    if (event.key === "ArrowDown" && links.length && !box.hidden) { event.preventDefault(); links[0].focus(); }
+    if (event.key === "Escape" && !box.hidden) { show(""); asked = ""; }
+  });
+  box.addEventListener("keydown", function (event) {
+    var links = Array.prototype.slice.call(box.querySelectorAll("a"));
+    var at = links.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && at < links.length - 1) { event.preventDefault(); links[at + 1].focus(); }
+    if (event.key === "ArrowUp") { event.preventDefault(); (at > 0 ? links[at - 1] : input).focus(); }
+    if (event.key === "Escape") { show(""); asked = ""; input.focus(); }
+  });
+  if (box.classList.contains("live-popup")) {  // the header's pop-up closes when the focus leaves the form
+    form.addEventListener("focusout", function (event) {
+      if (!form.contains(event.relatedTarget)) { box.hidden = true; asked = ""; }
+    });
+  }
+}
 
 // A new card's expiry the server would refuse is caught before the form is sent, so the card number typed
 // is never lost to a round trip (the server never sends a card number back). Runs first (capture phase).

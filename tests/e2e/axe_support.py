@@ -1,0 +1,42 @@
+"""axe-core (from npm, loaded from a file) in the browser tests: ``violations(page)`` runs it on the page.
+The file is test-artifacts/axe/axe.min.js, fetched once with `npm pack axe-core@AXE_VERSION` when missing
+(CONTINUITY_AXE may name another copy)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+from web_support import REPO
+
+AXE_VERSION = "4.14.1"
+
+
+def axe_file() -> Path:
+    named = os.environ.get("CONTINUITY_AXE")
+    if named:
+        return Path(named)
+    folder = REPO / "test-artifacts" / "axe"
+    target = folder / "axe.min.js"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=folder, check=True, capture_output=True
+        )
+        with tarfile.open(folder / f"axe-core-{AXE_VERSION}.tgz") as tgz:
+            member = tgz.extractfile("package/axe.min.js")
+            assert member is not None
+            target.write_bytes(member.read())
+    return target
+
+
+def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe's violations on the page as it is now: "rule: target" for each node. The script is served to
+    the page from its own origin (the pages' CSP allows scripts from 'self' only, and stays on)."""
+    origin = page.evaluate("location.origin")
+    page.route(f"{origin}/__axe.min.js", lambda route: route.fulfill(path=str(axe_file())))
+    page.add_script_tag(url=f"{origin}/__axe.min.js")
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [f"{v['id']}: {n['target']}" for v in found for n in v["nodes"]]
