@@ -7,8 +7,8 @@ never by reading every name. PostgreSQL compares the keys bytewise (COLLATE "C")
 range. Existing customers get their keys here. call_notes holds the agent's notes of a call on a
 customer (free text, masked like a reason), each one also in the audit trail.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 13:40:00
 """
 import re
@@ -18,8 +18,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
