@@ -38,6 +38,10 @@ REQUIRED = {
     ("POST", "/sales-orders/{sales_id}/ship"): "warehouse",
     ("POST", "/sales-orders/{sales_id}/invoice"): "warehouse",
     ("GET", "/continuity-orders/{sales_id}"): "agent",
+    ("POST", "/sales-orders/{sales_id}/returns"): "agent",
+    ("GET", "/sales-orders/{sales_id}/credit-notes"): "agent",
+    ("GET", "/return-reasons"): "agent",
+    ("PUT", "/return-reasons/{code}"): "manager",
     ("POST", "/continuity-orders/{sales_id}/skip"): "agent",
     ("POST", "/continuity-orders/{sales_id}/reschedule"): "agent",
     ("POST", "/continuity-orders/{sales_id}/substitute"): "agent",
@@ -84,6 +88,7 @@ PATH_VALUES = {
     "{run_id}": "1",
     "{seq}": "1",
     "{user_name}": "role-target",
+    "{code}": "DAMAGED",
 }
 #: Well-formed bodies, so that an allowed request is judged on its merits, not refused as malformed.
 BODIES = {
@@ -92,6 +97,8 @@ BODIES = {
     ("POST", "/sales-orders"): {"customer": "004007", "lines": [{"item_id": "0013"}]},
     ("POST", "/sales-orders/{sales_id}/payments"): {"card_token": "tok_unknown"},
     ("POST", "/sales-orders/{sales_id}/ship"): {"tracking_number": "TRACK-1"},
+    ("POST", "/sales-orders/{sales_id}/returns"): {"line_no": 1, "quantity": 1, "reason_code": "DAMAGED"},
+    ("PUT", "/return-reasons/{code}"): {"description": "Arrived damaged"},
     ("POST", "/products"): {"item_id": "R-{n}", "name": "Role item", "price": "1.00"},
     ("PUT", "/products/{item_id}"): {"name": "The Northern Lights", "price": "14.95"},
     ("POST", "/programs"): {"program_id": "R-{n}", "events": [{"event_id": 1, "item_id": "0013"}]},

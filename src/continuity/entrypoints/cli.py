@@ -16,6 +16,7 @@ from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
 from continuity.entrypoints.cli_jobs import jobs_app, worker
 from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table, table_of
+from continuity.entrypoints.cli_returns import reasons_app, register_returns
 from continuity.entrypoints.cli_servicing import ActorOption, cli_actor
 from continuity.entrypoints.cli_servicing import register as register_servicing
 from continuity.entrypoints.cli_simulate import simulate
@@ -44,6 +45,8 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 register_servicing(orders_app, programs_app)
+register_returns(orders_app, programs_app)
+app.add_typer(reasons_app, name="return-reasons")
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 

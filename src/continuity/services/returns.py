@@ -17,13 +17,16 @@ refund of what was paid and not shipped stay right), refused up front when that 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from datetime import date
+
+from typing_extensions import TypedDict
 
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
-from continuity.domain.errors import NotFound, RuleViolation
+from continuity.domain.errors import NotFound, RuleViolation, ValidationFailed
 from continuity.domain.free_text import masked_reason
 from continuity.domain.money import Money, total
 from continuity.domain.payments import AttemptStatus
+from continuity.domain.program import Program
 from continuity.domain.returns import ReturnAction, ReturnReason, check_quantity, check_refund, credit_note_number
 from continuity.domain.sales_order import LineStatus, OrderStatus, SalesLine, SalesOrder
 from continuity.services import servicing
@@ -39,6 +42,7 @@ from continuity.services.ports import (
     UowFactory,
 )
 from continuity.services.refund_sources import captures_of_line
+from continuity.services.setup import save_program
 
 #: refunds that count against what may still be refunded: approved, or maybe made (no answer yet)
 REFUNDING = frozenset({AttemptStatus.APPROVED, AttemptStatus.PENDING, AttemptStatus.UNKNOWN})
@@ -74,6 +78,37 @@ class ReturnResult(TypedDict):
     schedule_action: str
     replacement_sales_id: str | None
     cancelled: bool  # cancel_remaining cancelled the rest of the parent line
+
+
+class ReasonView(TypedDict):
+    code: str
+    description: str
+    active: bool
+
+
+class CreditNoteLineView(TypedDict):
+    line_no: int
+    item_id: str
+    quantity: int
+    unit_price: str
+    amount: str
+
+
+class CreditNoteView(TypedDict):
+    credit_note: str
+    sales_id: str
+    parent_sales_id: str
+    reason_code: str
+    amount: str
+    currency: str
+    returned_on: str
+    refund_sales_id: str
+    refund_key: str | None
+    refund_status: str | None  # the refund attempt's status now (None: nothing refunded)
+    schedule_action: str
+    replacement_sales_id: str | None
+    note: str
+    lines: list[CreditNoteLineView]
 
 
 @dataclass(frozen=True)
@@ -144,6 +179,71 @@ def credit_notes(uow_factory: UowFactory, sales_id: str) -> list[CreditNote]:
     with uow_factory() as uow:
         uow.orders.get(sales_id)
         return uow.returns.credit_notes(sales_id)
+
+
+def credit_note_views(uow_factory: UowFactory, sales_id: str) -> list[CreditNoteView]:
+    """The credit notes of an order as JSON-ready views, each with its refund's status now."""
+    with uow_factory() as uow:
+        uow.orders.get(sales_id)
+        notes = uow.returns.credit_notes(sales_id)
+        statuses = {
+            a.idempotency_key: a.status
+            for source in {n.refund_sales_id for n in notes}
+            for a in uow.orders.attempts(source)
+        }
+    return [credit_note_view(n, statuses.get(n.refund_key)) for n in notes]
+
+
+def credit_note_view(n: CreditNote, refund_status: str | None) -> CreditNoteView:
+    return {
+        "credit_note": n.credit_note_id,
+        "sales_id": n.sales_id,
+        "parent_sales_id": n.parent_sales_id,
+        "reason_code": n.reason_code,
+        "amount": str(n.amount.amount),
+        "currency": n.amount.currency,
+        "returned_on": n.returned_on.isoformat(),
+        "refund_sales_id": n.refund_sales_id,
+        "refund_key": n.refund_key or None,
+        "refund_status": refund_status,
+        "schedule_action": n.schedule_action,
+        "replacement_sales_id": n.replacement_sales_id,
+        "note": n.note,
+        "lines": [
+            {
+                "line_no": ln.line_no,
+                "item_id": ln.item_id,
+                "quantity": ln.quantity,
+                "unit_price": str(ln.unit_price.amount),
+                "amount": str(ln.amount.amount),
+            }
+            for ln in n.lines
+        ],
+    }
+
+
+def reason_view(r: ReturnReason) -> ReasonView:
+    return {"code": r.code, "description": r.description, "active": r.active}
+
+
+def set_return_action(
+    uow_factory: UowFactory, program_id: str, action: str, as_of: date, actor: Actor = SYSTEM
+) -> Program:
+    """What a return does to the schedules of a program's orders from now on (audited like any setup change)."""
+    try:
+        chosen = ReturnAction(action)
+    except ValueError:
+        raise ValidationFailed(
+            f"return action must be one of {', '.join(a.value for a in ReturnAction)}, got {action!r}",
+            "return_action_invalid",
+            {"field": "return_action"},
+        ) from None
+    with uow_factory() as uow:
+        program = uow.setup.program(program_id)
+        program.return_action = chosen
+        save_program(uow, program, as_of, actor)
+        uow.commit()
+    return program
 
 
 # -- the rules ---------------------------------------------------------------------------------------
