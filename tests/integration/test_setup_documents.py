@@ -29,6 +29,7 @@ TUNED = {
     "reauthorization_limit": 6,
     "upcoming_charge_notice_days": 7,
     "card_expiry_notice_days": 21,
+    "prices_include_tax": True,
 }
 USD_BOOK = {"item_id": "U100", "name": "American Dust", "price": "11.00", "currency": "USD"}
 

@@ -72,6 +72,7 @@ class OrderRepository:
                 is_continuity_parent=order.is_continuity_parent,
                 parent_sales_id=order.parent_sales_id,
                 created_at=now,
+                prices_include_tax=order.prices_include_tax,
             )
         )
 
@@ -88,6 +89,7 @@ class OrderRepository:
             row.hold_reason,
             row.parent_sales_id,
             self._lines(sales_id),
+            row.prices_include_tax,
         )
 
     def _lines(self, sales_id: str) -> list[SalesLine]:
@@ -138,6 +140,19 @@ class OrderRepository:
         if status == OrderStatus.INVOICED:
             for statement in invoicing_effects("WHERE child_sales_id = :sales_id", "WHERE sales_id = :sales_id"):
                 self.conn.execute(text(statement), {"sales_id": sales_id})
+
+    def set_line_amounts(self, sales_id: str, line: SalesLine) -> None:
+        """A line's shipping charge and tax (and unit price), after a rate change or a re-pricing."""
+        t = orm.sales_lines
+        self.conn.execute(
+            update(t)
+            .where(t.c.sales_id == sales_id, t.c.line_no == line.line_no)
+            .values(
+                unit_price_minor=line.unit_price.minor,
+                charge_minor=line.charge.minor if line.charge else 0,
+                tax_minor=line.tax.minor if line.tax else 0,
+            )
+        )
 
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
         self.conn.execute(insert(orm.sales_lines).values(_line_row(sales_id, line.line_no, line, line.status)))
@@ -249,6 +264,7 @@ class OrderRepository:
                 parent.currency,
                 OrderStatus.OPEN,
                 parent_sales_id=parent.sales_id,
+                prices_include_tax=parent.prices_include_tax,
             ),
             now,
         )
@@ -259,7 +275,7 @@ class OrderRepository:
                 for n, ln in enumerate(lines, start=1)
             ],
         )
-        amount = total([ln.amount for ln in lines], parent.currency)
+        amount = total([parent.line_total(ln) for ln in lines], parent.currency)
         first = lines[0]
         charge = _installment_row(
             child_id, 0, 1, parent.order_date, amount, PaymentStatus.AUTHORIZED, first.line_no, first.item_id
@@ -364,6 +380,8 @@ def _line_row(sales_id: str, line_no: int, line: SalesLine, status: LineStatus, 
         "unit_price_minor": line.unit_price.minor,
         "currency": line.unit_price.currency,
         "status": status.value,
+        "charge_minor": line.charge.minor if line.charge else 0,
+        "tax_minor": line.tax.minor if line.tax else 0,
     }
     return row | ({**parent, "parent_seq": 1} if parent else {})
 
@@ -409,7 +427,14 @@ def _line(r: Row[Any]) -> SalesLine:
     if r.program_id is not None:
         terms = ContinuityTerms(r.program_id, r.start_date, r.start_event, r.bill_up_front, r.payment_schedule_id)
     return SalesLine(
-        r.line_no, r.item_id, r.quantity, Money.from_minor(r.unit_price_minor, r.currency), LineStatus(r.status), terms
+        r.line_no,
+        r.item_id,
+        r.quantity,
+        Money.from_minor(r.unit_price_minor, r.currency),
+        LineStatus(r.status),
+        terms,
+        Money.from_minor(r.charge_minor, r.currency),
+        Money.from_minor(r.tax_minor, r.currency),
     )
 
 

@@ -45,6 +45,14 @@ def _currency() -> Column[str]:
     return Column("currency", String(3), nullable=False)
 
 
+def _shipping_charge() -> tuple[Column[str], Column[int]]:
+    """A program's or a parent product's shipping charge: none, per_order or per_unit, and its amount."""
+    return (
+        Column("shipping_kind", String(20), nullable=False, server_default="none"),
+        Column("shipping_minor", BigInteger, nullable=False, server_default="0"),
+    )
+
+
 def _partial_index(name: str, *columns: str, where: str) -> Index:
     """An index of the rows ``where`` holds only, on SQLite and PostgreSQL alike."""
     return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
@@ -61,6 +69,8 @@ continuity_parameters = Table(
     Column("reauthorization_limit", Integer, nullable=False),
     Column("upcoming_charge_notice_days", Integer, nullable=False),
     Column("card_expiry_notice_days", Integer, nullable=False, server_default="14"),
+    # prices include tax (gross) or not (net): each order keeps what it was entered under (0020)
+    Column("prices_include_tax", Boolean, nullable=False, server_default=false()),
     CheckConstraint("id = 1", name="singleton"),
 )
 
@@ -98,6 +108,7 @@ programs = Table(
     Column("last_checked", Date, nullable=True),
     # what a return of a child order does to the schedule: continue, replace, cancel_remaining (0018)
     Column("return_action", String(20), nullable=False, server_default="continue"),
+    *_shipping_charge(),
 )
 
 items = Table(
@@ -108,6 +119,20 @@ items = Table(
     _money("price"),
     _currency(),
     Column("continuity_program_id", ForeignKey("programs.program_id"), nullable=True),
+    # its tax group in the rate table, and a parent product's shipping charge (0020)
+    Column("tax_group", String(40), nullable=False, server_default=""),
+    *_shipping_charge(),
+)
+
+#: a tax group's rate in a region (an address's country code) from a day on, in millionths (0020)
+tax_rates = Table(
+    "tax_rates",
+    metadata,
+    Column("tax_group", String(40), primary_key=True),
+    Column("region", String(10), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("rate_ppm", Integer, nullable=False),
+    CheckConstraint("rate_ppm >= 0 AND rate_ppm <= 1000000", name="rate_range"),
 )
 
 program_events = Table(
@@ -202,6 +227,7 @@ sales_orders = Table(
     Column("shipped_on", Date, nullable=True),
     Column("invoiced_on", Date, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("prices_include_tax", Boolean, nullable=False, server_default=false()),  # 0020
     # the few orders with a hold reason, for the jobs that release holds (migration 0008)
     _partial_index("ix_sales_orders_held", "sales_id", where="hold_reason <> ''"),
     # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
@@ -227,6 +253,9 @@ sales_lines = Table(
     Column("parent_sales_id", String(40), nullable=True),
     Column("parent_line_no", Integer, nullable=True),
     Column("parent_seq", Integer, nullable=True),
+    # the line's shipping charge (priced as the order's prices are) and its tax, items and charge (0020)
+    Column("charge_minor", BigInteger, nullable=False, server_default="0"),
+    Column("tax_minor", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     # one child line per parent occurrence, ever: the natural key of child orders
     UniqueConstraint("parent_sales_id", "parent_line_no", "parent_seq", name="uq_sales_lines_parent_occurrence"),

@@ -21,6 +21,7 @@ from continuity.domain.program import (
     Program,
 )
 from continuity.domain.returns import ReturnAction
+from continuity.domain.tax import ChargeKind, ShippingCharge, TaxRate, TaxTable
 
 _PARAM_FIELDS = (
     "repeat_threshold",
@@ -30,6 +31,7 @@ _PARAM_FIELDS = (
     "reauthorization_limit",
     "upcoming_charge_notice_days",
     "card_expiry_notice_days",
+    "prices_include_tax",
 )
 
 #: The columns of programs stored as the Program's fields are (order_start and return_action by their value).
@@ -118,6 +120,8 @@ class SetupRepository:
             price_minor=p.price.minor,
             currency=p.price.currency,
             continuity_program_id=p.continuity_program_id,
+            tax_group=p.tax_group,
+            **_shipping_values(p.shipping),
         )
         if self.conn.execute(select(table.c.item_id).where(table.c.item_id == p.item_id)).first():
             self.conn.execute(update(table).where(table.c.item_id == p.item_id).values(**values))
@@ -140,6 +144,7 @@ class SetupRepository:
             order_start=OrderStart(row.order_start),
             return_action=ReturnAction(row.return_action),
             events=[_event(e) for e in events],
+            shipping=_shipping(row),
             **{f: getattr(row, f) for f in _PROGRAM_FIELDS},
         )
 
@@ -152,6 +157,7 @@ class SetupRepository:
         values = {
             "order_start": p.order_start.value,
             "return_action": p.return_action.value,
+            **_shipping_values(p.shipping),
             **{f: getattr(p, f) for f in _PROGRAM_FIELDS},
         }
         if self.conn.execute(select(table.c.program_id).where(table.c.program_id == p.program_id)).first():
@@ -161,9 +167,45 @@ class SetupRepository:
         self.conn.execute(delete(events).where(events.c.program_id == p.program_id))
         self.conn.execute(insert(events), [_event_row(p.program_id, e) for e in p.events])
 
+    # -- the tax rate table --------------------------------------------------------------
+    def tax_rates(self) -> TaxTable:
+        t = orm.tax_rates
+        rows = self.conn.execute(select(t).order_by(t.c.tax_group, t.c.region, t.c.valid_from))
+        return TaxTable(tuple(TaxRate(r.tax_group, r.region, r.rate_ppm, r.valid_from) for r in rows))
+
+    def save_tax_rate(self, rate: TaxRate) -> TaxRate | None:
+        """Set a group's rate in a region from a day on; returns the row it replaced (same day), if any."""
+        t = orm.tax_rates
+        key = (t.c.tax_group == rate.tax_group) & (t.c.region == rate.region) & (t.c.valid_from == rate.valid_from)
+        old = self.conn.execute(select(t).where(key)).first()
+        if old is None:
+            self.conn.execute(
+                insert(t).values(
+                    tax_group=rate.tax_group, region=rate.region, valid_from=rate.valid_from, rate_ppm=rate.rate_ppm
+                )
+            )
+            return None
+        self.conn.execute(update(t).where(key).values(rate_ppm=rate.rate_ppm))
+        return TaxRate(old.tax_group, old.region, old.rate_ppm, old.valid_from)
+
+
+def _shipping(row: Row[Any]) -> ShippingCharge:
+    return ShippingCharge(ChargeKind(row.shipping_kind), row.shipping_minor)
+
+
+def _shipping_values(charge: ShippingCharge) -> dict[str, object]:
+    return {"shipping_kind": charge.kind.value, "shipping_minor": charge.amount_minor}
+
 
 def _product(row: Row[Any]) -> Product:
-    return Product(row.item_id, row.name, Money.from_minor(row.price_minor, row.currency), row.continuity_program_id)
+    return Product(
+        row.item_id,
+        row.name,
+        Money.from_minor(row.price_minor, row.currency),
+        row.continuity_program_id,
+        row.tax_group,
+        _shipping(row),
+    )
 
 
 def _event(row: Row[Any]) -> Event:

@@ -30,6 +30,7 @@ class Entity(StrEnum):
     INSTALLMENT = "installment"
     PAYMENT = "payment"
     CARD = "card"  # a customer's saved card: set as default, removed (the key names no token)
+    TAX_RATE = "tax_rate"  # a row of the rate table (key: group:region:valid_from)
 
 
 @dataclass(frozen=True)

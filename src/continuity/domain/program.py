@@ -11,6 +11,7 @@ from continuity.domain.calendar import Interval
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.returns import ReturnAction
+from continuity.domain.tax import NO_CHARGE, ShippingCharge
 
 #: Shipments of one event; a program is a plan for years, not an unbounded stream.
 MAX_REPEATS = 600
@@ -46,6 +47,8 @@ class ContinuityParameters:
     upcoming_charge_notice_days: int = 3
     #: days before a child order would be made on an expired card that the customer is told to update it
     card_expiry_notice_days: int = 14
+    #: prices (items, events, shipping charges) include tax (gross) or not (net, the default)
+    prices_include_tax: bool = False
 
     def validate(self) -> None:
         for name in ("repeat_threshold", "reauthorization_limit"):
@@ -84,6 +87,8 @@ class Product:
     name: str
     price: Money
     continuity_program_id: str | None = None
+    tax_group: str = ""  # its row in the rate table; "" is never taxed
+    shipping: ShippingCharge = NO_CHARGE  # a parent product's charge per shipment (before its program's)
 
     @property
     def is_parent(self) -> bool:
@@ -118,6 +123,7 @@ class Program:
     current_event: int | None = None
     #: what a return of one of its child orders does to the rest of the schedule (migration 0018)
     return_action: ReturnAction = ReturnAction.CONTINUE
+    shipping: ShippingCharge = NO_CHARGE  # the charge per shipment, unless the parent product has its own
 
     def validate(self, known_items: set[str]) -> None:
         """Refuse gaps in event IDs, repeats < 1, quantities <= 0 and unknown items."""
@@ -135,6 +141,7 @@ class Program:
             raise ValidationFailed(
                 "days_after_order must not be negative", "program_invalid", {"field": "days_after_order", "minimum": 0}
             )
+        self.shipping.validate()
         for event in self.events:
             _validate_event(event, known_items)
         if all(e.action == EventAction.SKIP for e in self.events):

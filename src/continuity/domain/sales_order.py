@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from continuity.domain.errors import InvalidTransition
 from continuity.domain.money import Money
+from continuity.domain.tax import LineAmounts, summed
 
 
 class OrderStatus(StrEnum):
@@ -93,10 +94,17 @@ class SalesLine:
     unit_price: Money
     status: LineStatus = LineStatus.OPEN
     continuity: ContinuityTerms | None = None
+    #: the shipping charge (a continuity line: of all its planned shipments) and the tax of goods and charge
+    charge: Money | None = None
+    tax: Money | None = None
 
     @property
     def amount(self) -> Money:
         return self.unit_price * self.quantity
+
+    def amounts(self, included: bool) -> LineAmounts:
+        zero = Money.zero(self.unit_price.currency)
+        return LineAmounts(self.amount, self.charge or zero, self.tax or zero, included)
 
 
 @dataclass
@@ -109,6 +117,17 @@ class SalesOrder:
     hold_reason: str = ""
     parent_sales_id: str | None = None
     lines: list[SalesLine] = field(default_factory=list)
+    prices_include_tax: bool = False
+
+    def line_total(self, line: SalesLine) -> Money:
+        """The line's goods and shipping charge, plus its tax when prices are net."""
+        return line.amounts(self.prices_include_tax).total
+
+    def amounts(self) -> LineAmounts:
+        """The order's goods, charges and tax: each the sum of its lines' (tax = Σ line tax)."""
+        return summed(
+            [line.amounts(self.prices_include_tax) for line in self.lines], self.currency, self.prices_include_tax
+        )
 
     @property
     def is_continuity_parent(self) -> bool:

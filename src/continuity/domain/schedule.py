@@ -13,6 +13,7 @@ from continuity.domain.calendar import DateSequence, Interval, add_days
 from continuity.domain.errors import InvalidTransition
 from continuity.domain.money import Money, total
 from continuity.domain.program import Event, EventAction, PaymentSchedule, Program
+from continuity.domain.tax import NO_TAX, LineAmounts, Pricing, summed
 
 
 class OccurrenceStatus(StrEnum):
@@ -165,6 +166,22 @@ def occurrences_to_extend(
 
 def program_total(plan: list[Occurrence], currency: str) -> Money:
     return total([occ.amount for occ in plan], currency)
+
+
+def shipment_amounts(occ: Occurrence, pricing: Pricing) -> LineAmounts:
+    """A planned shipment as the child order line it becomes: its goods, its shipping charge (the child's
+    first line: each planned shipment is its own child) and their tax at the rate of its ship date."""
+    return pricing.line(occ.item_id, occ.amount, occ.quantity, occ.ship_date)
+
+
+def plan_amounts(plan: Iterable[Occurrence], pricing: Pricing, currency: str) -> LineAmounts:
+    """What a continuity line's shipments cost in all: each shipment taxed and rounded as its own line."""
+    return summed([shipment_amounts(o, pricing) for o in plan], currency, pricing.included)
+
+
+def plan_value(plan: Iterable[Occurrence], currency: str, pricing: Pricing = NO_TAX) -> Money:
+    """The total of the shipments: goods, shipping charges and (net prices) tax."""
+    return plan_amounts(plan, pricing, currency).total
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 from continuity.domain.calendar import add_days
 from continuity.domain.errors import RuleViolation, ValidationFailed
-from continuity.domain.money import Money, total
-from continuity.domain.schedule import Occurrence, OccurrenceStatus, check_occurrence_transition
+from continuity.domain.money import Money
+from continuity.domain.schedule import Occurrence, OccurrenceStatus, check_occurrence_transition, plan_value
+from continuity.domain.tax import NO_TAX, Pricing
 
 T = TypeVar("T")
 
@@ -297,9 +298,10 @@ def _pending(line: LineSchedule, seq: int, what: str, paused_too: bool = False) 
 
 
 # -- money after a change --------------------------------------------------------------------------
-def line_value(slots: list[Slot], currency: str) -> Money:
-    """What the line costs: shipped or created occurrences plus the pending and paused ones."""
-    return total([s.occ.amount for s in slots if s.status in HISTORY or s.is_open], currency)
+def line_value(slots: list[Slot], currency: str, pricing: Pricing = NO_TAX) -> Money:
+    """What the line costs: shipped or created occurrences plus the pending and paused ones, each with its
+    shipping charge and tax (domain.schedule.plan_value)."""
+    return plan_value([s.occ for s in slots if s.status in HISTORY or s.is_open], currency, pricing)
 
 
 def share_unpaid(line_total: Money, settled: Money, unpaid: int) -> list[Money]:

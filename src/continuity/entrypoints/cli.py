@@ -19,6 +19,7 @@ from continuity.entrypoints.cli_output import console, emit, handles_errors, ren
 from continuity.entrypoints.cli_returns import reasons_app, register_returns
 from continuity.entrypoints.cli_servicing import ActorOption, cli_actor
 from continuity.entrypoints.cli_servicing import register as register_servicing
+from continuity.entrypoints.cli_setup import setup_app
 from continuity.entrypoints.cli_simulate import simulate
 from continuity.services import customers, fulfilment, order_entry, payment_entry, views
 from continuity.services.demo import load_demo
@@ -42,6 +43,7 @@ for sub, name in (
     (customers_app, "customers"),
     (orders_app, "orders"),
     (users_app, "users"),
+    (setup_app, "setup"),
 ):
     app.add_typer(sub, name=name)
 register_servicing(orders_app, programs_app)

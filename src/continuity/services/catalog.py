@@ -33,6 +33,10 @@ def save_product(uow_factory: UowFactory, doc: ProductDoc, create: bool, actor: 
     product = doc.to_domain()
     with uow_factory() as uow:
         _check_exists(uow.setup.item_ids(), product.item_id, create, "product", "item_unknown")
+        if not create:  # a document that leaves them out keeps the tax group and the shipping charge
+            old = uow.setup.product(product.item_id)
+            product.tax_group = product.tax_group if "tax_group" in doc.model_fields_set else old.tax_group
+            product.shipping = product.shipping if "shipping_charge" in doc.model_fields_set else old.shipping
         if product.continuity_program_id:
             uow.setup.program(product.continuity_program_id)
             if any(product.item_id in {e.item_id for e in p.events} for p in uow.setup.programs()):
@@ -64,6 +68,8 @@ def save_program_doc(
     with uow_factory() as uow:
         known = {p.program_id for p in uow.setup.programs()}
         _check_exists(known, program.program_id, create, "program", "program_not_found")
+        if not create and "shipping_charge" not in doc.model_fields_set:  # left out: kept
+            program.shipping = uow.setup.program(program.program_id).shipping
         save_program(uow, program, as_of, actor)
         _check_plan_length(uow, program, as_of)
         uow.commit()

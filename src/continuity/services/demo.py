@@ -118,22 +118,35 @@ def demo_document(today: date) -> dict[str, Any]:
                 "interval": "1 month",
             },
         ],
-        "products": [{"item_id": i, "name": n, "price": p} for i, n, p in BOOKS]
+        "products": [{"item_id": i, "name": n, "price": p, "tax_group": "books"} for i, n, p in BOOKS]
         + [
-            {"item_id": "0022", "name": "Vitamin D3 (90 capsules)", "price": "9.90"},
+            {"item_id": "0022", "name": "Vitamin D3 (90 capsules)", "price": "9.90", "tax_group": "food"},
             {
                 "item_id": "88000",
                 "name": "Book of the month club",
                 "price": "0.00",
                 "continuity_program_id": "BOOKCLUB",
+                "tax_group": "books",
             },
-            {"item_id": "0016", "name": "Northern trilogy series", "price": "0.00", "continuity_program_id": "TRILOGY"},
+            {
+                "item_id": "0016",
+                "name": "Northern trilogy series",
+                "price": "0.00",
+                "continuity_program_id": "TRILOGY",
+                "tax_group": "books",
+            },
             {
                 "item_id": "0021",
                 "name": "Vitamin D3 replenishment",
                 "price": "0.00",
                 "continuity_program_id": "REPLENISH",
+                "tax_group": "food",
             },
+        ],
+        # one country has rates (Sweden: books 6 %, food 12 %); the other customers' orders are untaxed
+        "tax_rates": [
+            {"tax_group": "books", "region": "SE", "rate": "6", "valid_from": "2020-01-01"},
+            {"tax_group": "food", "region": "SE", "rate": "12", "valid_from": "2020-01-01"},
         ],
         "programs": [
             {

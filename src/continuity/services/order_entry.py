@@ -18,11 +18,14 @@ from continuity.domain.schedule import (
     PlannedInstallment,
     due_until,
     materialise,
+    plan_amounts,
     plan_installments,
     plan_occurrences,
     program_total,
 )
+from continuity.domain.tax import Pricing
 from continuity.services.ports import Clock, UnitOfWork, UowFactory
+from continuity.services.pricing import pricing_for
 
 MAX_LINE_QUANTITY = 9999
 
@@ -90,7 +93,8 @@ def _new_order(uow: UnitOfWork, clock: Clock, account: str, actor: Actor) -> str
     uow.customers.get(account)
     sales_id = uow.orders.next_sales_id()
     now = clock.now()
-    uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR"), now)
+    included = uow.setup.parameters().prices_include_tax
+    uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR", prices_include_tax=included), now)
     uow.audit.add(order_entered(actor, sales_id, account), now)
     return sales_id
 
@@ -125,6 +129,9 @@ def _add_line(
         plan = _make_continuity_line(uow, order, line, product.continuity_program_id, start_date, payment_schedule_id)
     elif start_date or payment_schedule_id:
         raise ValidationFailed(f"item {item_id} is not a continuity item", "not_continuity_item")
+    else:  # an ordinary line: its tax on the order date, no shipping charge
+        pricing = pricing_for(uow, order.account, order.prices_include_tax)
+        line.tax = pricing.line(item_id, line.amount, quantity, order.order_date, is_lead=False).tax
     uow.orders.add_line(sales_id, line, planned_count=len(plan))
     if line.continuity:
         _write_schedule(uow, order, line, line.continuity, plan)
@@ -156,7 +163,20 @@ def _make_continuity_line(
     prices = {p.item_id: p.price for p in uow.setup.products()}
     per_unit = plan_occurrences(program, prices, terms.start_date, terms.start_event)
     line.unit_price = program_total(per_unit, line.unit_price.currency)
-    return [_times(o, line.quantity) for o in per_unit]
+    plan = [_times(o, line.quantity) for o in per_unit]
+    price_line(line, plan, line_pricing(uow, order, line.item_id, program))
+    return plan
+
+
+def line_pricing(uow: UnitOfWork, order: SalesOrder, parent_item: str, program: Program) -> Pricing:
+    """The pricing of a continuity line of ``order``: its parent product's (or program's) shipping charge."""
+    return pricing_for(uow, order.account, order.prices_include_tax, uow.setup.product(parent_item), program)
+
+
+def price_line(line: SalesLine, plan: list[Occurrence], pricing: Pricing) -> None:
+    """A continuity line's shipping charge and tax: those of its planned shipments, each its own line."""
+    amounts = plan_amounts(plan, pricing, line.unit_price.currency)
+    line.charge, line.tax = amounts.charge, amounts.tax
 
 
 def _check_offered(
@@ -214,7 +234,7 @@ def _write_schedule(
     mode = terms.billing_mode
     if mode == BillingMode.INSTALLMENTS and terms.payment_schedule_id is not None:
         schedule = uow.setup.payment_schedule(terms.payment_schedule_id)
-        planned = plan_installments(line.amount, schedule, order.order_date)
+        planned = plan_installments(order.line_total(line), schedule, order.order_date)
         uow.orders.add_installments(
             order.sales_id,
             line.line_no,
@@ -223,7 +243,10 @@ def _write_schedule(
         )
     elif mode == BillingMode.PAY_ALL_NOW:
         uow.orders.add_installments(
-            order.sales_id, line.line_no, line.item_id, [PlannedInstallment(1, order.order_date, line.amount)]
+            order.sales_id,
+            line.line_no,
+            line.item_id,
+            [PlannedInstallment(1, order.order_date, order.line_total(line))],
         )
 
 
@@ -236,7 +259,7 @@ def amount_due_now(order: SalesOrder, installments: Iterable[Installment], on: d
     due = Money.zero(order.currency)
     for line in order.lines:
         if line.continuity is None and order.parent_sales_id is None:  # a child is charged by installment
-            due = due + line.amount
+            due = due + order.line_total(line)
     for inst in installments:
         if inst.due_date <= on:
             due = due + inst.amount

@@ -19,6 +19,7 @@ from continuity.domain.returns import ReturnReason
 from continuity.domain.sales_order import OrderStatus, SalesLine, SalesOrder
 from continuity.domain.schedule import Occurrence, PlannedInstallment
 from continuity.domain.servicing import Adjustment, Slot
+from continuity.domain.tax import TaxRate, TaxTable
 from continuity.domain.users import User
 
 
@@ -238,6 +239,10 @@ class SetupRepo(Protocol):
 
     def save_program(self, p: Program) -> None: ...
 
+    def tax_rates(self) -> TaxTable: ...
+
+    def save_tax_rate(self, rate: TaxRate) -> TaxRate | None: ...
+
 
 class CustomerRepo(Protocol):
     """Customers (with search) and their cards."""
@@ -304,6 +309,8 @@ class OrderRepo(Protocol):
     ) -> bool: ...
 
     def save_fulfilment(self, sales_id: str, status: OrderStatus, **values: object) -> None: ...
+
+    def set_line_amounts(self, sales_id: str, line: SalesLine) -> None: ...
 
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None: ...
 

@@ -20,13 +20,15 @@ from typing_extensions import TypedDict  # not typing's: the API validates Proje
 
 from continuity.domain.card import SavedCard, saved_cards
 from continuity.domain.errors import NotFound
-from continuity.domain.money import Money, total
+from continuity.domain.money import Money
 from continuity.domain.payments import UNSETTLED, Installment
 from continuity.domain.program import ContinuityParameters
 from continuity.domain.sales_order import BillingMode, ContinuityTerms, OrderStatus, SalesLine, SalesOrder
-from continuity.domain.schedule import OccurrenceStatus, first_due_run, plan_occurrences
-from continuity.domain.servicing import LineSchedule, Slot, line_value
+from continuity.domain.schedule import Occurrence, OccurrenceStatus, first_due_run, plan_amounts, plan_occurrences
+from continuity.domain.servicing import HISTORY, LineSchedule, Slot, line_value
+from continuity.domain.tax import NO_TAX, LineAmounts, Pricing, summed
 from continuity.services.ports import UnitOfWork, UowFactory
+from continuity.services.pricing import pricing_for
 
 DEFAULT_COUNT = 6
 
@@ -114,6 +116,7 @@ class LineState:
     card_token: str | None
     planned_count: int
     consolidate: bool = False  # the program's consolidate_past_orders
+    pricing: Pricing = NO_TAX  # its tax and shipping charge (services/pricing.py)
 
     @property
     def terms(self) -> ContinuityTerms:
@@ -171,8 +174,11 @@ def load(uow: UnitOfWork, sales_id: str) -> OrderState:
             plan,
             uow.servicing.adjustments(sales_id, line.line_no),
         )
+        pricing = pricing_for(uow, order.account, order.prices_include_tax, uow.setup.product(line.item_id), program)
         lines.append(
-            LineState(line, schedule, row.status, row.card_token, row.planned_count, program.consolidate_past_orders)
+            LineState(
+                line, schedule, row.status, row.card_token, row.planned_count, program.consolidate_past_orders, pricing
+            )
         )
     own = [i for i in uow.orders.installments(sales_id)]
     return OrderState(
@@ -188,7 +194,17 @@ def load(uow: UnitOfWork, sales_id: str) -> OrderState:
 def line_values(state: OrderState) -> dict[int, Money]:
     """What each continuity line will be charged in all, with every servicing change and price update
     applied (skipped and cancelled occurrences cost nothing)."""
-    return {ls.line.line_no: line_value(ls.schedule.slots(), state.order.currency) for ls in state.lines}
+    return {ls.line.line_no: line_value(ls.schedule.slots(), state.order.currency, ls.pricing) for ls in state.lines}
+
+
+def line_amounts(state: OrderState) -> dict[int, LineAmounts]:
+    """Each continuity line's goods, shipping charges and tax, which line_values totals."""
+    return {
+        ls.line.line_no: plan_amounts(
+            [s.occ for s in ls.schedule.slots() if s.status in HISTORY or s.is_open], ls.pricing, state.order.currency
+        )
+        for ls in state.lines
+    }
 
 
 def standing(state: OrderState) -> str:
@@ -330,7 +346,7 @@ def _shipment_charges(ls: LineState, lead: int, today: date) -> list[ProjectedCh
     dues = {s.seq: d for d, s in due}
     result = []
     for child in children:
-        amount = total([s.occ.amount for s in child], child[0].occ.amount.currency)
+        amount = child_amounts([s.occ for s in child], ls.pricing).total
         what = ChargeSubject(
             ChargeFor.SHIPMENT if len(child) == 1 else ChargeFor.SHIPMENTS,
             tuple(s.seq for s in child),
@@ -338,6 +354,14 @@ def _shipment_charges(ls: LineState, lead: int, today: date) -> list[ProjectedCh
         )
         result.append(_charge(dues[child[0].seq], amount, what, ls.line.line_no))
     return result
+
+
+def child_amounts(occurrences: list[Occurrence], pricing: Pricing) -> LineAmounts:
+    """A child order of these occurrences (in seq order): one line each, the shipping charge per order on
+    the first; each line taxed at the rate of its ship date (as create-child-orders prices it)."""
+    currency = occurrences[0].amount.currency
+    lines = [pricing.line(o.item_id, o.amount, o.quantity, o.ship_date, n == 0) for n, o in enumerate(occurrences)]
+    return summed(lines, currency, pricing.included)
 
 
 def _charge(due: date, amount: Money, what: ChargeSubject, line_no: int) -> ProjectedCharge:

@@ -268,7 +268,7 @@ def _cancel(state: OrderState, ls: LineState, cancel_from: date, today: date) ->
     adj = rules.cancel(line, cancel_from)
     new_line = line.with_adjustment(adj)
     slots = new_line.slots()
-    kept = rules.line_value(slots, state.order.currency)
+    kept = rules.line_value(slots, state.order.currency, ls.pricing)
     paid = total([i.amount for i in mine if i.status == P.PAID], state.order.currency)
     owed = kept - paid if kept > paid else Money.zero(state.order.currency)
     changes, owed = _authorized_after_cancel(mine, owed)
@@ -318,7 +318,7 @@ def _reshared(
     mine = [i for i in installments if i.line_no == ls.line.line_no]
     settled = total([i.amount for i in mine if i.status in SETTLED], currency)
     unpaid = [i for i in mine if i.status in RESHAREABLE]
-    shares = rules.share_unpaid(rules.line_value(new_line.slots(), currency), settled, len(unpaid))
+    shares = rules.share_unpaid(rules.line_value(new_line.slots(), currency, ls.pricing), settled, len(unpaid))
     return [(i, share, i.status) for i, share in zip(unpaid, shares) if share != i.amount]
 
 

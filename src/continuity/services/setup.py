@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from continuity.domain.audit import SYSTEM, Actor, AuditEntry, Entity
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.domain.program import ContinuityParameters, PaymentSchedule, Product, Program, check_currencies
+from continuity.domain.tax import TaxRate, rate_text
 from continuity.services.ports import UnitOfWork, UowFactory
 from continuity.services.setup_documents import ParametersDoc, SetupDoc, explain, where
 
@@ -59,11 +60,14 @@ def apply_setup(uow: UnitOfWork, doc: SetupDoc, as_of: date, actor: Actor = SYST
             program_id=product.continuity_program_id,
         )
     check_program_currencies(uow, {p.program_id for p in doc.programs}, {p.item_id for p in doc.products})
+    for rate_doc in doc.tax_rates:
+        save_tax_rate(uow, rate_doc.to_domain(), actor)
     return {
         "parameters": int(doc.parameters is not None),
         "payment_schedules": len(doc.payment_schedules),
         "products": len(doc.products),
         "programs": len(doc.programs),
+        "tax_rates": len(doc.tax_rates),
     }
 
 
@@ -102,6 +106,18 @@ def save_parameters(uow: UnitOfWork, params: ContinuityParameters, actor: Actor 
     before = uow.setup.parameters()
     uow.setup.save_parameters(params)
     record(uow, actor, Entity.PARAMETERS, "continuity", _view(before), _view(params))
+
+
+def save_tax_rate(uow: UnitOfWork, rate: TaxRate, actor: Actor = SYSTEM) -> None:
+    """A row of the rate table (that day's row changed if there is one), audited."""
+    rate.validate()
+    before = uow.setup.save_tax_rate(rate)
+    key = f"{rate.tax_group}:{rate.region}:{rate.valid_from.isoformat()}"
+    record(uow, actor, Entity.TAX_RATE, key, _rate(before), _rate(rate))
+
+
+def _rate(rate: TaxRate | None) -> dict[str, Any] | None:
+    return None if rate is None else {"rate": rate_text(rate.rate_ppm)}
 
 
 def save_product(uow: UnitOfWork, product: Product, actor: Actor = SYSTEM) -> None:

@@ -27,6 +27,7 @@ from continuity.domain.program import (
     Program,
 )
 from continuity.domain.returns import ReturnAction
+from continuity.domain.tax import NO_CHARGE, ChargeKind, ShippingCharge, TaxRate, parse_rate
 
 
 class _Doc(BaseModel):
@@ -69,6 +70,32 @@ class EventDoc(_Doc):
         )
 
 
+class ShippingDoc(_Doc):
+    """A shipping charge per shipment: a fixed amount per child order, or an amount per unit shipped."""
+
+    kind: Literal["none", "per_order", "per_unit"] = "none"
+    amount: Decimal | str = "0"
+
+    def to_domain(self) -> ShippingCharge:
+        charge = ShippingCharge(ChargeKind(self.kind), Money(parse_amount(self.amount), "XXX").minor)
+        charge.validate()
+        return charge
+
+
+class TaxRateDoc(_Doc):
+    """A row of the rate table: a tax group's rate (a percentage) in a region from a day on."""
+
+    tax_group: str = Field(min_length=1, max_length=40)
+    region: str = Field(min_length=2, max_length=10)
+    rate: Decimal | str
+    valid_from: date
+
+    def to_domain(self) -> TaxRate:
+        rate = TaxRate(self.tax_group.strip(), self.region.strip().upper(), parse_rate(self.rate), self.valid_from)
+        rate.validate()
+        return rate
+
+
 class ProgramDoc(_Doc):
     program_id: str = Field(min_length=1, max_length=40)
     description: str = ""
@@ -81,6 +108,7 @@ class ProgramDoc(_Doc):
     consolidate_past_orders: bool = False
     active: bool = True
     return_action: Literal["continue", "replace", "cancel_remaining"] = "continue"
+    shipping_charge: ShippingDoc | None = None
     events: list[EventDoc]
 
     def to_domain(self) -> Program:
@@ -97,6 +125,7 @@ class ProgramDoc(_Doc):
             self.consolidate_past_orders,
             self.active,
             return_action=ReturnAction(self.return_action),
+            shipping=self.shipping_charge.to_domain() if self.shipping_charge else NO_CHARGE,
         )
 
 
@@ -122,6 +151,8 @@ class ProductDoc(_Doc):
     price: Decimal | str
     currency: str = "EUR"
     continuity_program_id: str | None = None
+    tax_group: str = Field(default="", max_length=40)
+    shipping_charge: ShippingDoc | None = None  # a parent product's own, before its program's
 
     def to_domain(self) -> Product:
         return Product(
@@ -129,6 +160,8 @@ class ProductDoc(_Doc):
             checked_name(self.name, "name"),
             Money(parse_amount(self.price), self.currency),
             self.continuity_program_id,
+            checked_name(self.tax_group.strip(), "tax_group"),
+            self.shipping_charge.to_domain() if self.shipping_charge else NO_CHARGE,
         )
 
 
@@ -145,6 +178,7 @@ class ParametersDoc(_Doc):
     reauthorization_limit: int = _DEFAULT.reauthorization_limit
     upcoming_charge_notice_days: int = _DEFAULT.upcoming_charge_notice_days
     card_expiry_notice_days: int = _DEFAULT.card_expiry_notice_days
+    prices_include_tax: bool = _DEFAULT.prices_include_tax
 
     def to_domain(self) -> ContinuityParameters:
         """Every parameter: the ones not named take their defaults (a whole document, e.g. a form)."""
@@ -162,6 +196,7 @@ class SetupDoc(_Doc):
     payment_schedules: list[PaymentScheduleDoc] = []
     products: list[ProductDoc] = []
     programs: list[ProgramDoc] = []
+    tax_rates: list[TaxRateDoc] = []
 
 
 def parse_setup(data: object) -> SetupDoc:

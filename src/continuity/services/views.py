@@ -11,10 +11,11 @@ from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
 from continuity.domain.sales_order import SalesLine, SalesOrder
+from continuity.domain.tax import LineAmounts, summed
 from continuity.services.order_entry import amount_due_now
 from continuity.services.payment_entry import EDITABLE
 from continuity.services.ports import UnitOfWork, UowFactory
-from continuity.services.projection import line_values, load, standing
+from continuity.services.projection import line_amounts, load, standing
 
 
 class AddressView(TypedDict):
@@ -127,7 +128,10 @@ class LineView(TypedDict):
     item_id: str
     quantity: int
     unit_price: str
-    amount: str
+    amount: str  # the goods (a continuity line: of every shipment it will make)
+    charge: str  # shipping charges
+    tax: str
+    total: str  # goods and charges, plus the tax when prices are net
     status: str
     continuity: ContinuityView | None
 
@@ -161,6 +165,11 @@ class OrderView(TypedDict):
     parent_sales_id: str | None
     is_continuity_parent: bool
     amount_due_now: str
+    prices_include_tax: bool
+    goods: str
+    charges: str
+    tax: str  # the sum of the lines' tax, each rounded half-up per line
+    total: str
     lines: list[LineView]
     installments: list[InstallmentView]
     payments: list[PaymentView]
@@ -288,8 +297,10 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
         customer = uow.customers.get(order.account)
         installments = uow.orders.installments(sales_id)
         state = load(uow, sales_id) if order.is_continuity_parent else None
-        values = line_values(state) if state else {}
-        lines = [_line_view(uow, sales_id, line, values.get(line.line_no)) for line in order.lines]
+        values = line_amounts(state) if state else {}
+        amounts = [values.get(line.line_no) or line.amounts(order.prices_include_tax) for line in order.lines]
+        lines = [_line_view(uow, sales_id, line, a) for line, a in zip(order.lines, amounts)]
+        totals = summed(amounts, order.currency, order.prices_include_tax)
         payments = uow.orders.payments(sales_id)
         cards = {c.token: c for c in uow.customers.cards(order.account)}
     return {
@@ -304,6 +315,11 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
         "parent_sales_id": order.parent_sales_id,
         "is_continuity_parent": order.is_continuity_parent,
         "amount_due_now": money(_due_and_unpaid(order, installments)),
+        "prices_include_tax": order.prices_include_tax,
+        "goods": money(totals.goods),
+        "charges": money(totals.charge),
+        "tax": money(totals.tax),
+        "total": money(totals.total),
         "lines": lines,
         "installments": [
             {
@@ -329,15 +345,18 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
     }
 
 
-def _line_view(uow: UnitOfWork, sales_id: str, line: SalesLine, value: Money | None) -> LineView:
-    """A continuity line's amount is what it will be charged in all (``value``), its unit price what it was
+def _line_view(uow: UnitOfWork, sales_id: str, line: SalesLine, value: LineAmounts) -> LineView:
+    """A continuity line's amounts are what it will be charged in all (``value``), its unit price what it was
     sold at."""
     view: LineView = {
         "line_no": line.line_no,
         "item_id": line.item_id,
         "quantity": line.quantity,
         "unit_price": money(line.unit_price),
-        "amount": money(line.amount if value is None else value),
+        "amount": money(value.goods),
+        "charge": money(value.charge),
+        "tax": money(value.tax),
+        "total": money(value.total),
         "status": line.status.value,
         "continuity": None,
     }

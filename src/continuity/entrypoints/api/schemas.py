@@ -282,7 +282,10 @@ class LineItemOut(BaseModel):
 
 class LineOut(LineItemOut):
     unit_price: str
-    amount: str
+    amount: str = Field(description="The goods (a continuity line: of every shipment it will make).")
+    charge: str = Field(description="Shipping charges.")
+    tax: str = Field(description="Tax of the goods and the charges, each rounded half-up per line.")
+    total: str = Field(description="Goods and charges, plus the tax when prices are net.")
     status: str
     continuity: ContinuityOut | None
 
@@ -320,6 +323,11 @@ class SalesOrderOut(BaseModel):
     parent_sales_id: str | None
     is_continuity_parent: bool
     amount_due_now: str
+    prices_include_tax: bool
+    goods: str
+    charges: str
+    tax: str = Field(description="The sum of the lines' tax.")
+    total: str
     lines: list[LineOut]
     installments: list[InstallmentOut]
     payments: list[PaymentOut]
@@ -471,6 +479,9 @@ class ParametersIn(In):
         le=365,
         description="Days ahead of a child order on an expired card that the customer is told to update it.",
     )
+    prices_include_tax: StrictBool = Field(
+        description="Prices (items, events, shipping charges) include tax (gross); false: net, tax added."
+    )
 
 
 def _unnamed(schema: dict[str, Any]) -> None:
@@ -492,9 +503,11 @@ class ParametersPatch(In):
     reauthorization_limit: StrictInt = _may_leave_out(ge=1, le=100)
     upcoming_charge_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
     card_expiry_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
+    prices_include_tax: StrictBool = _may_leave_out()
 
 
 class ParametersOut(BaseModel):
+    prices_include_tax: bool
     repeat_threshold: int
     delivery_lead_days: int
     max_child_orders_per_run: int
