@@ -28,6 +28,7 @@ from continuity.domain.payments import (
 )
 from continuity.domain.sales_order import LINE_TRANSITIONS, ORDER_TRANSITIONS, LineStatus
 from continuity.domain.schedule import OCCURRENCE_TRANSITIONS, OccurrenceStatus
+from continuity.domain.tax import MILLION, ChargeKind
 
 Transitions = Mapping[Any, frozenset[Any]]
 
@@ -172,3 +173,30 @@ def invoicing_effects(occurrences_where: str, lines_where: str, occurrences_sour
         set_status("schedule_occurrences", OccurrenceStatus.INVOICED, occurrences_where, source=occurrences_source),
         set_status("sales_lines", LineStatus.CLOSED, lines_where),
     ]
+
+
+# -- taxes and shipping charges (domain/tax.py) ------------------------------------------------------
+def tax_minor(amount: str, rate: str, included: str) -> str:
+    """domain.tax.tax_minor: a line's tax in minor units, half-up; ``included`` is 1 for gross prices.
+    Integer arithmetic over non-negative values, so SQLite's and PostgreSQL's division agree with Python's."""
+    m = MILLION
+    return (
+        f"(CASE WHEN {included} = 1 THEN (2 * ({amount}) * ({rate}) + {m} + ({rate})) / (2 * ({m} + ({rate}))) "
+        f"ELSE (({amount}) * ({rate}) + {m // 2}) / {m} END)"
+    )
+
+
+def rate_in_force(group: str, region: str, day: str) -> str:
+    """domain.tax.TaxTable.rate_on: the rate of the latest row valid on ``day`` (none: 0)."""
+    return (
+        f"COALESCE((SELECT r.rate_ppm FROM tax_rates r WHERE r.tax_group = {group} AND r.region = {region} "
+        f"AND r.valid_from <= {day} ORDER BY r.valid_from DESC LIMIT 1), 0)"
+    )
+
+
+def charge_minor(kind: str, amount: str, quantity: str, is_lead: str) -> str:
+    """domain.tax.ShippingCharge.minor_for: per unit on every line, per order on the child's first."""
+    return (
+        f"(CASE WHEN {kind} = {lit(ChargeKind.PER_UNIT)} THEN ({amount}) * ({quantity}) "
+        f"WHEN {kind} = {lit(ChargeKind.PER_ORDER)} AND {is_lead} = 1 THEN {amount} ELSE 0 END)"
+    )

@@ -34,6 +34,7 @@ from continuity.domain.card import month_index
 from continuity.domain.payments import PaymentStatus
 from continuity.domain.sales_order import LineStatus, OrderStatus
 from continuity.domain.schedule import OccurrenceStatus
+from continuity.domain.tax import ChargeKind
 from continuity.services.jobs.records import ChildOrderQuery, ChunkResult
 
 #: Open continuity lines of open parent orders make child orders.
@@ -44,6 +45,8 @@ DUE_COLUMNS = """
     price_minor BIGINT, currency VARCHAR(3), ship_date DATE, child_sales_id VARCHAR(60),
     child_line_no INTEGER, is_lead INTEGER, child_amount BIGINT, account VARCHAR(40),
     parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER,
+    program_id VARCHAR(40), included INTEGER, region VARCHAR(10), ship_kind VARCHAR(20),
+    ship_minor BIGINT, charge_minor BIGINT, tax_minor BIGINT,
     PRIMARY KEY (sales_id, line_no, seq)
 """
 
@@ -71,6 +74,8 @@ class ChildOrderStore:
                 return ChunkResult(0, 0, 0, 0, None, [])
             if q.cap:
                 _keep_first_children(conn, q.cap)
+            if _priced(conn):
+                _price_lines(conn)
             created, held, ids = _insert_children(conn, q, now, any_held)
             _insert_lines_and_charges(conn, q)
             _mark_occurrences(conn)
@@ -142,7 +147,8 @@ def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | No
     )
     return (
         "SELECT cl.sales_id, cl.line_no, cl.item_id, cl.program_id, cl.card_token, so.account, "
-        "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END AS pay_later "
+        "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END AS pay_later, "
+        "CASE WHEN so.prices_include_tax THEN 1 ELSE 0 END AS included "
         "FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
         "WHERE "
         + _OPEN_LINE
@@ -169,7 +175,8 @@ _SAME_LINE_DUE = (
 # consolidate_past_orders all due occurrences of a line share one child (the subqueries then run).
 _STAGE = (
     "INSERT INTO tmp_due (sales_id, line_no, seq, item_id, quantity, price_minor, currency, ship_date, "
-    "child_sales_id, child_line_no, is_lead, child_amount, account, parent_item_id, pay_later, held, expired) "
+    "child_sales_id, child_line_no, is_lead, child_amount, account, parent_item_id, pay_later, held, expired, "
+    "program_id, included, charge_minor, tax_minor) "
     "SELECT o.sales_id, o.line_no, o.seq, o.item_id, o.quantity, o.price_minor, o.currency, o.ship_date, "
     f"CASE WHEN p.consolidate_past_orders THEN {_OWN_CHILD}"
     + as_text(f"(SELECT MIN(o2.seq) {_SAME_LINE_DUE})")
@@ -181,7 +188,8 @@ _STAGE = (
     "CASE WHEN p.consolidate_past_orders THEN (SELECT SUM(o2.price_minor * o2.quantity) "
     f"{_SAME_LINE_DUE}) ELSE o.price_minor * o.quantity END, "
     "t.account, t.item_id, t.pay_later, 0, "
-    f"CASE WHEN {R.card_expired('c')} THEN 1 ELSE 0 END "
+    f"CASE WHEN {R.card_expired('c')} THEN 1 ELSE 0 END, "
+    "t.program_id, t.included, 0, 0 "
     "FROM ({claim}) t CROSS JOIN schedule_occurrences o "
     "JOIN programs p ON p.program_id = t.program_id "
     "LEFT JOIN cards c ON c.token = t.card_token "
@@ -212,12 +220,70 @@ def _keep_first_children(conn: Connection, cap: int) -> None:
     )
 
 
+_PRICED = (
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM tax_rates) OR EXISTS (SELECT 1 FROM programs WHERE shipping_kind <> "
+    f"{R.lit(ChargeKind.NONE)}) OR EXISTS (SELECT 1 FROM items WHERE shipping_kind <> {R.lit(ChargeKind.NONE)}) "
+    "THEN 1 ELSE 0 END"
+)
+
+
+def _priced(conn: Connection) -> bool:
+    """Whether any rate or shipping charge is set up at all (else every charge and tax is 0: nothing to do)."""
+    return bool(conn.execute(sql_text(_PRICED)).scalar_one())
+
+
+_FIRST_ADDRESS = (
+    "(SELECT UPPER(a.country) FROM addresses a WHERE a.account = tmp_due.account "
+    "ORDER BY CASE WHEN a.purpose = 'delivery' THEN 0 ELSE 1 END, a.id LIMIT 1)"
+)
+_PARENT_CHARGE = (
+    f"FROM items i WHERE i.item_id = tmp_due.parent_item_id AND i.shipping_kind <> {R.lit(ChargeKind.NONE)}"
+)
+_ITEM_RATE = R.rate_in_force(
+    "(SELECT i.tax_group FROM items i WHERE i.item_id = tmp_due.item_id)", "tmp_due.region", "tmp_due.ship_date"
+)
+_CHARGE_RATE = R.rate_in_force(
+    "(SELECT i.tax_group FROM items i WHERE i.item_id = tmp_due.parent_item_id)", "tmp_due.region", "tmp_due.ship_date"
+)
+
+
+def _price_lines(conn: Connection) -> None:
+    """Each staged line's shipping charge and tax (domain.tax.Pricing.line, in SQL: the parent product's
+    own charge, else its program's; each line taxed at the rate of its ship date in the customer's region,
+    goods and charge rounded half-up apart), then each child's amount: the sum of its lines' totals."""
+    conn.execute(
+        sql_text(
+            f"UPDATE tmp_due SET region = COALESCE({_FIRST_ADDRESS}, ''), "
+            f"ship_kind = COALESCE((SELECT i.shipping_kind {_PARENT_CHARGE}), "
+            "(SELECT p.shipping_kind FROM programs p WHERE p.program_id = tmp_due.program_id)), "
+            f"ship_minor = COALESCE((SELECT i.shipping_minor {_PARENT_CHARGE}), "
+            "(SELECT p.shipping_minor FROM programs p WHERE p.program_id = tmp_due.program_id))"
+        )
+    )
+    conn.execute(
+        sql_text(
+            "UPDATE tmp_due SET charge_minor = " + R.charge_minor("ship_kind", "ship_minor", "quantity", "is_lead")
+        )
+    )
+    goods_tax = R.tax_minor("price_minor * quantity", _ITEM_RATE, "included")
+    charge_tax = R.tax_minor("charge_minor", _CHARGE_RATE, "included")
+    conn.execute(sql_text(f"UPDATE tmp_due SET tax_minor = {goods_tax} + {charge_tax}"))
+    conn.execute(
+        sql_text(
+            "UPDATE tmp_due SET child_amount = (SELECT SUM(d.price_minor * d.quantity + d.charge_minor + "
+            "CASE WHEN d.included = 1 THEN 0 ELSE d.tax_minor END) FROM tmp_due d "
+            "WHERE d.child_sales_id = tmp_due.child_sales_id) WHERE is_lead = 1"
+        )
+    )
+
+
 _INSERT_CHILDREN = (
     "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
-    "is_continuity_parent, parent_sales_id, created_at) "
+    "is_continuity_parent, parent_sales_id, created_at, prices_include_tax) "
     f"SELECT child_sales_id, account, :as_of, currency, CASE WHEN held = 1 THEN {R.lit(OrderStatus.ON_HOLD)} "
     f"ELSE {R.lit(OrderStatus.OPEN)} END, "
-    "CASE WHEN held = 1 THEN :hold_reason ELSE '' END, FALSE, sales_id, :now FROM tmp_due WHERE is_lead = 1{only} "
+    "CASE WHEN held = 1 THEN :hold_reason ELSE '' END, FALSE, sales_id, :now, included = 1 "
+    "FROM tmp_due WHERE is_lead = 1{only} "
     "ON CONFLICT DO NOTHING"
 )
 
@@ -240,9 +306,9 @@ def _insert_lines_and_charges(conn: Connection, q: ChildOrderQuery) -> None:
     conn.execute(
         sql_text(
             "INSERT INTO sales_lines (sales_id, line_no, item_id, quantity, unit_price_minor, currency, status, "
-            "parent_sales_id, parent_line_no, parent_seq) "
+            "parent_sales_id, parent_line_no, parent_seq, charge_minor, tax_minor) "
             f"SELECT child_sales_id, child_line_no, item_id, quantity, price_minor, currency, {R.lit(LineStatus.OPEN)}, "
-            "sales_id, line_no, seq FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
+            "sales_id, line_no, seq, charge_minor, tax_minor FROM tmp_due WHERE 1 = 1 ON CONFLICT DO NOTHING"
         )
     )
     conn.execute(
