@@ -259,5 +259,5 @@ def test_every_action_the_services_record_has_its_words():
     """The actions written by the services, jobs and gateway calls (a new one needs its words here)."""
     written = {"entered", "skip", "reschedule", "substitute", "change_card", "pause", "resume", "cancel"}
     written |= {"refund_requested", "child_order_created", "looked_up", "held", "released", "shipped", "invoiced"}
-    written |= {"closed", "added", "changed", "removed", "recomputed"}
+    written |= {"closed", "added", "changed", "removed", "recomputed", "returned"}
     assert written <= set(history_view.ACTIONS)

@@ -14,7 +14,7 @@ from continuity.bootstrap import App
 from continuity.domain.errors import DomainError, NotFound
 from continuity.entrypoints.api import problems
 from continuity.entrypoints.web.auth import CsrfRefused, LoginRequired, RoleTooLow, verify_csrf
-from continuity.entrypoints.web.routes import agent_routes, order_servicing
+from continuity.entrypoints.web.routes import agent_routes, order_returns, order_servicing
 from continuity.entrypoints.web.security import CSP, SecurityHeadersMiddleware, card_entry_csp, is_web_path
 from continuity.entrypoints.web.session import WebState
 from continuity.entrypoints.web.templating import render
@@ -39,7 +39,7 @@ def include_web(api: FastAPI, app: App) -> None:
         web_csp=web_csp,
     )
     csrf = [Depends(verify_csrf)]
-    for router in agent_routes() + _manager_routes() + [order_servicing.router]:
+    for router in agent_routes() + _manager_routes() + [order_servicing.router, order_returns.router]:
         api.include_router(router, dependencies=csrf)
     _install_error_pages(api)
 

@@ -47,6 +47,7 @@ ACTIONS = {
     "changed": N_("Schedule changed"),
     "removed": N_("Shipments removed from the schedule"),
     "recomputed": N_("Installments recomputed"),
+    "returned": N_("Goods returned: credit note %(credit_note)s"),
 }
 ACTIONS_PLAIN = {
     "skip": N_("Shipment skipped"),
@@ -58,6 +59,7 @@ ACTIONS_PLAIN = {
     "cancel": N_("Order cancelled"),
     "child_order_created": N_("Child order created"),
     "gateway": N_("Card gateway call"),
+    "returned": N_("Goods returned"),
 }
 OTHER = N_("Other change (%(code)s)")
 #: The servicing changes, worded by the kind of adjustment they recorded (a reschedule may be a shift).
@@ -74,6 +76,8 @@ FIELDS = {
     "card": N_("Card"),
     "account": N_("Customer"),
     "current_event": N_("Current event"),
+    "return_reason": N_("Return reason"),
+    "replacement": N_("Replacement order"),
 }
 OTHER_FIELD = N_("Other")
 

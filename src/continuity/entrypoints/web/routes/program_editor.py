@@ -70,6 +70,7 @@ def new_program_page(request: Request, app: AppDep, user: Manager) -> Response:
     errors = unflashed(typed.data.get("errors"))
     values = {
         "order_start": "first_event",
+        "return_action": "continue",
         "days_after_order": "0",
         "active": "on",
         "prompt_for_start_date": "on",
@@ -269,6 +270,7 @@ def _header_values(program: Program) -> dict[str, Any]:
         "program_id": program.program_id,
         "description": program.description,
         "order_start": program.order_start.value,
+        "return_action": program.return_action.value,
         "payment_schedule_id": program.payment_schedule_id or "",
         "days_after_order": str(program.days_after_order),
     }

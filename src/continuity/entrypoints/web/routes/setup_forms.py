@@ -20,6 +20,7 @@ from continuity.domain.calendar import parse_date
 from continuity.domain.errors import DomainError
 from continuity.domain.free_text import TextRefused
 from continuity.domain.money import parse_amount
+from continuity.domain.returns import ReturnAction
 from continuity.entrypoints.api.schemas import ID_PATTERN
 from continuity.entrypoints.web.messages import MESSAGES
 
@@ -198,6 +199,7 @@ def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict[str
     )
 
 
+RETURN_ACTIONS = tuple(a.value for a in ReturnAction)
 PROGRAM_FLAGS = (
     "bill_up_front",
     "prompt_for_start_date",
@@ -216,6 +218,7 @@ def program_header(form: Mapping[str, Any], program_id: str | None = None) -> di
                 "program_id": program_id or r.identifier("program_id"),
                 "description": r.text("description"),
                 "order_start": r.choice("order_start", ("first_event", "current_event"), "first_event"),
+                "return_action": r.choice("return_action", RETURN_ACTIONS, "continue"),
                 "payment_schedule_id": r.text("payment_schedule_id") or None,
                 "days_after_order": r.integer("days_after_order", default=0),
             }
