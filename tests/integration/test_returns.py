@@ -292,3 +292,25 @@ def test_return_reasons_are_set_up_data(demo):
     with pytest.raises(DomainError) as inactive:
         ret(app, child, reason="DAMAGED")
     assert inactive.value.code == "return_reason_inactive"
+
+
+def test_the_dashboard_counts_the_returns_and_what_the_gateway_refunded(demo):
+    from continuity.services import dashboard
+
+    app = demo
+    _, child = shipped_child(app, quantity=2)
+    ret(app, child, 1)
+    silent = App(app.settings, app.engine, app.uow, _SilentRefunds(app.gateway), app.clock)
+    returns.return_goods(silent.uow, silent.gateway, BACK, ReturnRequest(child, 1, 1, "WRONG_ITEM"), ANN)
+
+    summary = dashboard.returns_summary(app.dashboard_reads(), SHIPPED)
+    assert summary.count == 2
+    assert [str(m) for m in summary.credited] == ["29.90 EUR"]
+    assert [str(m) for m in summary.refunded] == ["14.95 EUR"]  # the unanswered refund is not counted yet
+    assert [(r.reason_code, r.count, [str(m) for m in r.refunded]) for r in summary.reasons] == [
+        ("DAMAGED", 1, ["14.95 EUR"]),
+        ("WRONG_ITEM", 1, ["0.00 EUR"]),
+    ]
+    job(app, "reconcile-payments", SHIPPED, deps=app.job_deps(stale_after_seconds=0))
+    assert [str(m) for m in dashboard.returns_summary(app.dashboard_reads(), SHIPPED).refunded] == ["29.90 EUR"]
+    assert dashboard.returns_summary(app.dashboard_reads(), date(2027, 1, 30)).count == 0  # older than 30 days

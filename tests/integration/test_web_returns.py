@@ -145,3 +145,13 @@ def test_returns_po_redefines_no_other_catalogs_string():
             if other.name != "returns.po":
                 with other.open("rb") as fp:
                     assert not mine & {m.id for m in read_po(fp, locale=lang) if m.id}, (lang, other.name)
+
+
+def test_the_dashboard_shows_the_returns_of_the_last_30_days(agent, web_app, shipped):
+    _, child = shipped
+    follow(agent, post_return(agent, child, quantity="2"))
+    with web_client(web_app) as manager:
+        assert client_login(manager, MANAGER).status_code == 303
+        page = manager.get("/dashboard").text
+    section = page[page.index('id="returns"') :]
+    assert "€29.90" in section[: section.index("</section>")] and "DAMAGED" in section

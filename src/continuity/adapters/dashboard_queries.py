@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, case, func, literal, select, union_all
 
-from continuity.adapters import orm
+from continuity.adapters import orm, orm_returns
+from continuity.domain.payments import AttemptStatus
 from continuity.domain.schedule import OccurrenceStatus
 
 O = orm.schedule_occurrences  # noqa: E741
@@ -20,6 +21,8 @@ I = orm.installments  # noqa: E741
 P = orm.payments
 S = orm.sales_orders
 C = orm.customers
+N = orm_returns.credit_notes
+A = orm.payment_attempts
 
 #: Occurrences that will not ship: they are not upcoming shipments.
 NOT_SHIPPING = ("cancelled", "skipped")
@@ -75,6 +78,25 @@ class DashboardQueries:
         query = select(rows.c.week, rows.c.currency, func.sum(rows.c.minor)).group_by(rows.c.week, rows.c.currency)
         with self.engine.connect() as conn:
             return [(r[0], r[1], int(r[2])) for r in conn.execute(query)]
+
+    def returns_since(self, since: date) -> list[tuple[str, str, int, int, int]]:
+        """Per reason and currency: credit notes made on or after ``since``, what they credited, and what
+        their refunds returned (the approved ones)."""
+        approved = A.c.status == AttemptStatus.APPROVED.value
+        query = (
+            select(
+                N.c.reason_code,
+                N.c.currency,
+                func.count(),
+                func.sum(N.c.amount_minor),
+                func.sum(case((approved, N.c.amount_minor), else_=0)),
+            )
+            .select_from(N.outerjoin(A, A.c.idempotency_key == N.c.refund_key))
+            .where(N.c.returned_on >= since)
+            .group_by(N.c.reason_code, N.c.currency)
+        )
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in conn.execute(query)]
 
     def payments_needing_attention(self, limit: int) -> tuple[list[dict[str, object]], int]:
         """Declined or unresolved installments and order payments (of orders still on hold), oldest

@@ -16,12 +16,18 @@ from continuity.domain.calendar import add_days
 from continuity.domain.money import Money
 
 WEEKS = 12
+RETURN_DAYS = 30  # the dashboard's returns cover the last 30 days
 
 
 class DashboardReads(Protocol):
     def shipments_per_week(self, starts: list[date]) -> list[tuple[int, int]]: ...
 
     def revenue_per_week(self, starts: list[date]) -> list[tuple[int, str, int]]: ...
+
+    def returns_since(self, since: date) -> list[tuple[str, str, int, int, int]]:
+        """(reason_code, currency, credit notes, credited minor units, refunded minor units: approved refunds)
+        of the returns made on or after ``since``."""
+        ...
 
     def payments_needing_attention(self, limit: int) -> tuple[Sequence[Mapping[str, Any]], int]:
         """Rows with the columns kind, sales_id, parent_sales_id, seq, due_date, amount_minor, currency,
@@ -57,6 +63,56 @@ class AttentionItem:
     status: str
     account: str
     customer_name: str
+
+
+@dataclass(frozen=True)
+class ReturnsByReason:
+    reason_code: str
+    count: int
+    credited: tuple[Money, ...]  # one amount per currency
+    refunded: tuple[Money, ...]  # what the gateway approved
+
+
+@dataclass(frozen=True)
+class ReturnsSummary:
+    since: date
+    count: int
+    credited: tuple[Money, ...]
+    refunded: tuple[Money, ...]
+    reasons: list[ReturnsByReason]
+
+
+def returns_summary(reads: DashboardReads, today: date, days: int = RETURN_DAYS) -> ReturnsSummary:
+    """Returns of the last ``days`` days: how many, what they credited and what the gateway refunded, in all
+    and per reason."""
+    since = add_days(today, -days)
+    rows = reads.returns_since(since)
+    per: dict[str, list[tuple[str, int, int, int]]] = defaultdict(list)
+    for reason, currency, count, credited, refunded in rows:
+        per[reason].append((currency, count, credited, refunded))
+    reasons = [
+        ReturnsByReason(
+            reason,
+            sum(n for _, n, _, _ in found),
+            _amounts((c, m) for c, _, m, _ in found),
+            _amounts((c, m) for c, _, _, m in found),
+        )
+        for reason, found in sorted(per.items())
+    ]
+    return ReturnsSummary(
+        since,
+        sum(r.count for r in reasons),
+        _amounts((c, m) for _, c, _, m, _ in rows),
+        _amounts((c, m) for _, c, _, _, m in rows),
+        reasons,
+    )
+
+
+def _amounts(pairs: Any) -> tuple[Money, ...]:
+    summed: dict[str, int] = defaultdict(int)
+    for currency, minor in pairs:
+        summed[currency] += int(minor)
+    return tuple(Money.from_minor(m, c) for c, m in sorted(summed.items()))
 
 
 def week_starts(today: date, weeks: int = WEEKS) -> list[date]:

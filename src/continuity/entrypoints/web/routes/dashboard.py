@@ -80,6 +80,7 @@ def dashboard_page(request: Request, app: AppDep, user: Manager) -> Response:
         chart=chart(outlook, lambda d: format_skeleton("MMMd", d, locale=locale)),
         attention=attention,
         attention_total=attention_total,
+        returns=dashboard.returns_summary(reads, today),
         runs=runs,
         week_labels=[format_interval(w.start, w.end, "yMMMd", locale=locale) for w in outlook.weeks],
     )
