@@ -124,3 +124,57 @@ def test_0016_records_the_charges_in_flight(empty_database_url):
         assert found == {1: "in_flight", 2: "in_flight", 3: "in_flight", 4: "unknown", 5: "authorized", 6: "paid"}
     finally:
         engine.dispose()
+
+
+def test_0021_gives_every_existing_hold_its_hold_code_and_lists_the_codes(empty_database_url):
+    """The holds before 0021 were payment holds named by their reason only: each gets its code (the note
+    stays); an order not on hold gets none; hold_codes lists the built-in codes."""
+    from sqlalchemy import text
+
+    from continuity.adapters.batch.payments import OWN_PAYMENT_HOLD, PARENT_PAYMENT_HOLD
+    from continuity.domain.holds import BUILT_IN
+
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0020")
+        orders = {
+            "SO-1": ("on_hold", PARENT_PAYMENT_HOLD),
+            "SO-2": ("on_hold", OWN_PAYMENT_HOLD),
+            "SO-3": ("on_hold", "card declined (insufficient funds): ask the caller for another card"),
+            "SO-4": ("on_hold", "the card authorization got no answer; it is resolved by reconcile-payments"),
+            "SO-5": ("open", ""),
+        }
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO customers (account, name, name_search, phone, phone_digits, email, language) "
+                    "VALUES ('A1', 'Ann', 'ann', '', '', '', 'en')"
+                )
+            )
+            for sales_id, (status, reason) in orders.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
+                        "is_continuity_parent, created_at) VALUES (:s, 'A1', '2026-12-01', 'EUR', :status, :reason, "
+                        "FALSE, '2026-12-01 10:00:00')"
+                    ),
+                    {"s": sales_id, "status": status, "reason": reason},
+                )
+        upgrade(engine)
+        with engine.connect() as conn:
+            found = {
+                r[0]: (r[1], r[2])
+                for r in conn.execute(text("SELECT sales_id, hold_code, hold_reason FROM sales_orders"))
+            }
+            codes = {r[0] for r in conn.execute(text("SELECT code FROM hold_codes"))}
+        assert {k: v[0] for k, v in found.items()} == {
+            "SO-1": "parent_payment",
+            "SO-2": "charge_declined",
+            "SO-3": "payment_declined",
+            "SO-4": "payment_unanswered",
+            "SO-5": "",
+        }
+        assert found["SO-3"][1] == orders["SO-3"][1]
+        assert codes == {c.code for c in BUILT_IN}
+    finally:
+        engine.dispose()

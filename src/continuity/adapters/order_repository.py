@@ -69,6 +69,7 @@ class OrderRepository:
                 currency=order.currency,
                 status=order.status.value,
                 hold_reason=order.hold_reason,
+                hold_code=order.hold_code,
                 is_continuity_parent=order.is_continuity_parent,
                 parent_sales_id=order.parent_sales_id,
                 created_at=now,
@@ -90,6 +91,7 @@ class OrderRepository:
             row.parent_sales_id,
             self._lines(sales_id),
             row.prices_include_tax,
+            row.hold_code,
         )
 
     def _lines(self, sales_id: str) -> list[SalesLine]:
@@ -118,6 +120,7 @@ class OrderRepository:
                 t.c.sales_id == order.sales_id,
                 keep=True,
                 hold_reason=order.hold_reason,
+                hold_code=order.hold_code,
                 currency=order.currency,
                 is_continuity_parent=order.is_continuity_parent,
             )

@@ -219,7 +219,8 @@ sales_orders = Table(
     Column("order_date", Date, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("hold_reason", Text, nullable=False),
+    Column("hold_reason", Text, nullable=False),  # the hold's note
+    Column("hold_code", String(40), nullable=False, server_default=""),  # while on hold (0021), else ''
     Column("is_continuity_parent", Boolean, nullable=False),
     Column("parent_sales_id", ForeignKey("sales_orders.sales_id"), nullable=True, index=True),
     Column("tracking_number", String(80), nullable=True),
@@ -228,8 +229,8 @@ sales_orders = Table(
     Column("invoiced_on", Date, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("prices_include_tax", Boolean, nullable=False, server_default=false()),  # 0020
-    # the few orders with a hold reason, for the jobs that release holds (migration 0008)
-    _partial_index("ix_sales_orders_held", "sales_id", where="hold_reason <> ''"),
+    # the few held orders, for the jobs that release holds (migration 0008; by hold code from 0021)
+    _partial_index("ix_sales_orders_held", "sales_id", where="hold_code <> ''"),
     # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
     _partial_index("ix_sales_orders_shipped", "shipped_on", "sales_id", where=equals("status", OrderStatus.SHIPPED)),
     # the open parent orders, for close-orders (migration 0009)
@@ -238,6 +239,15 @@ sales_orders = Table(
         "sales_id",
         where=equals("status", OrderStatus.OPEN) + " AND is_continuity_parent",
     ),
+)
+
+#: the hold codes (set-up data, 0021): domain/holds.py has the built-in ones
+hold_codes = Table(
+    "hold_codes",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("kind", String(20), nullable=False),
 )
 
 sales_lines = Table(

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from continuity.adapters.audit_repository import AuditRepository
 from continuity.adapters.authorization_repository import AuthorizationRepository
 from continuity.adapters.customer_repository import CustomerRepository
+from continuity.adapters.hold_code_repository import HoldCodeRepository
 from continuity.adapters.idempotency_repository import IdempotencyRepository
 from continuity.adapters.order_repository import OrderRepository, ServicingRepository
 from continuity.adapters.returns_repository import ReturnsRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     servicing: ports.ServicingRepo
     authorizations: ports.AuthorizationRepo
     returns: ports.ReturnsRepo
+    hold_codes: ports.HoldCodeRepo
 
     def __init__(self, engine: Engine, clock: ports.Clock) -> None:
         self.engine = engine
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
         self.servicing = ServicingRepository(self.conn)
         self.authorizations = AuthorizationRepository(self.conn)
         self.returns = ReturnsRepository(self.conn)
+        self.hold_codes = HoldCodeRepository(self.conn)
         return self
 
     def commit(self) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from continuity.domain.errors import InvalidTransition
+from continuity.domain.errors import InvalidTransition, RuleViolation
 from continuity.domain.money import Money
 from continuity.domain.tax import LineAmounts, summed
 
@@ -129,11 +129,38 @@ class SalesOrder:
             [line.amounts(self.prices_include_tax) for line in self.lines], self.currency, self.prices_include_tax
         )
 
+    hold_code: str = ""  # the hold code while on hold (domain/holds.py), else ""
+
     @property
     def is_continuity_parent(self) -> bool:
         return any(line.continuity for line in self.lines)
 
-    def move_to(self, target: OrderStatus, reason: str = "") -> None:
+    def move_to(self, target: OrderStatus, reason: str = "", code: str = "") -> None:
+        """Move to ``target``; on hold, the hold's ``code`` and its note ``reason`` (kept only while on hold)."""
         check_transition(self.status, target)
         self.status = target
-        self.hold_reason = reason if target == OrderStatus.ON_HOLD else ""
+        held = target == OrderStatus.ON_HOLD
+        self.hold_reason = reason if held else ""
+        self.hold_code = code if held else ""
+
+    def hold(self, code: str, note: str) -> None:
+        """Put an open or released order on hold with ``code``; an order already on hold is refused."""
+        if self.status not in HOLDABLE:
+            raise RuleViolation(
+                f"order {self.sales_id} is {self.status.value}: only an open or released order is put on hold",
+                "order_not_holdable",
+                {"status": self.status.value},
+            )
+        self.move_to(OrderStatus.ON_HOLD, note, code)
+
+    def clear_hold(self) -> str:
+        """Clear the hold (the order is open again); returns the code it had."""
+        if self.status != OrderStatus.ON_HOLD:
+            raise RuleViolation(f"order {self.sales_id} is not on hold", "order_not_on_hold")
+        code = self.hold_code
+        self.move_to(OrderStatus.OPEN)
+        return code
+
+
+#: The statuses an agent or manager may put on hold (the transition table allows these to ON_HOLD).
+HOLDABLE = (OrderStatus.OPEN, OrderStatus.RELEASED)

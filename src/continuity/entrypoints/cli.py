@@ -14,6 +14,7 @@ from rich.markup import escape
 from continuity.bootstrap import App, bootstrap
 from continuity.domain.calendar import parse_date
 from continuity.domain.errors import ValidationFailed
+from continuity.entrypoints.cli_holds import register as register_holds
 from continuity.entrypoints.cli_jobs import jobs_app, worker
 from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table, table_of
 from continuity.entrypoints.cli_returns import reasons_app, register_returns
@@ -49,6 +50,7 @@ for sub, name in (
 register_servicing(orders_app, programs_app)
 register_returns(orders_app, programs_app)
 app.add_typer(reasons_app, name="return-reasons")
+register_holds(app, orders_app)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 

@@ -83,8 +83,8 @@ def render_order(o: OrderView) -> None:
         f"status [bold]{o['status']}[/bold]  date {o['order_date']}  "
         f"due now {o['amount_due_now']} {o['currency']}"
     )
-    if o["hold_reason"]:
-        console.print(f"[yellow]On hold:[/yellow] {escape(o['hold_reason'])}")
+    if o["status"] == "on_hold":
+        console.print(f"[yellow]On hold ({escape(o['hold_code'])}):[/yellow] {escape(o['hold_reason'])}")
     table(
         "Lines",
         ["line", "item", "qty", "unit price", "amount", "status", "program"],

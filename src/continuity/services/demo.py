@@ -8,6 +8,7 @@ from typing import Any
 from continuity.domain.calendar import add_months
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import RuleViolation
+from continuity.domain.holds import BUILT_IN
 from continuity.domain.returns import ReturnReason
 from continuity.services.ports import UowFactory
 from continuity.services.setup import apply_setup
@@ -192,5 +193,7 @@ def load_demo(uow_factory: UowFactory, today: date) -> dict[str, int]:
         counts = apply_setup(uow, parse_setup(demo_document(today)), today)
         for reason in RETURN_REASONS:
             uow.returns.save_reason(reason)
+        # the built-in hold codes (migration 0021 lists them; a database emptied since gets them back)
+        codes = sum(uow.hold_codes.add(code) for code in BUILT_IN)
         uow.commit()
-    return {"customers": len(CUSTOMERS), **counts, "return_reasons": len(RETURN_REASONS)}
+    return {"customers": len(CUSTOMERS), **counts, "return_reasons": len(RETURN_REASONS), "hold_codes": codes}

@@ -9,6 +9,7 @@ from datetime import datetime
 from continuity.domain.card import Card, Expiry
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.free_text import checked_name
+from continuity.domain.holds import PAYMENT_DECLINED, PAYMENT_UNANSWERED
 from continuity.domain.money import Money, parse_amount, total
 from continuity.domain.payments import (
     AttemptOperation,
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 EDITABLE = (OrderStatus.DRAFT, OrderStatus.ON_HOLD)
 LIVE = (PaymentStatus.NOT_SUBMITTED, PaymentStatus.AUTHORIZED)
+#: the holds a submit puts on (and a new payment and submit clear); "" before migration 0021 named codes
+SUBMIT_CODES = (PAYMENT_DECLINED, PAYMENT_UNANSWERED, "")
 
 
 def tokenize_card(
@@ -262,7 +265,7 @@ def lock_editable(uow: UnitOfWork, order: SalesOrder) -> None:
 def _ensure_submittable(order: SalesOrder) -> None:
     if order.status == OrderStatus.SUBMITTING:
         raise _in_progress(order.sales_id)
-    if order.status not in EDITABLE:
+    if order.status not in EDITABLE or (order.status == OrderStatus.ON_HOLD and order.hold_code not in SUBMIT_CODES):
         raise RuleViolation(f"order {order.sales_id} is already {order.status.value}", "order_not_editable")
 
 
@@ -285,12 +288,14 @@ def _settle_order(
             OrderStatus.ON_HOLD,
             f"card declined ({declined[0].reason}): ask the caller for another "
             "card, add it as a payment and submit again",
+            PAYMENT_DECLINED,
         )
     elif unknown:
         order.move_to(
             OrderStatus.ON_HOLD,
             "the card authorization got no answer; it is resolved by "
             "reconcile-payments — do not take the payment again",
+            PAYMENT_UNANSWERED,
         )
     else:
         order.move_to(OrderStatus.OPEN)

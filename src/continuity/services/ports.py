@@ -11,6 +11,7 @@ from typing import Protocol
 from continuity.domain.audit import AuditEntry
 from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Customer
+from continuity.domain.holds import HoldCode
 from continuity.domain.login_throttle import Failures
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus, Installment, Payment, PaymentStatus
@@ -420,6 +421,14 @@ class AuditRepo(Protocol):
     def for_program(self, program_id: str) -> list[AuditEntry]: ...
 
 
+class HoldCodeRepo(Protocol):
+    """The hold codes set up in the database (domain/holds.BUILT_IN are known without them)."""
+
+    def listed(self) -> list[HoldCode]: ...
+
+    def add(self, code: HoldCode) -> bool: ...
+
+
 class ServicingRepo(Protocol):
     """What servicing reads and writes of a continuity line."""
 
@@ -534,6 +543,7 @@ class UnitOfWork(Protocol):
     servicing: ServicingRepo
     authorizations: AuthorizationRepo
     returns: ReturnsRepo
+    hold_codes: HoldCodeRepo
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -78,6 +78,7 @@ def continuity_order(uow_factory: UowFactory, sales_id: str) -> dict[str, Any]:
         "name": order["name"],
         "status": order["status"],
         "hold_reason": order["hold_reason"],
+        "hold_code": order["hold_code"],
         "currency": order["currency"],
         "lines": [
             {

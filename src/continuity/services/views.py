@@ -160,7 +160,8 @@ class OrderView(TypedDict):
     order_date: str
     status: str
     standing: str  # paused or cancelled while a continuity order's lines are; else its status
-    hold_reason: str
+    hold_reason: str  # the hold's note
+    hold_code: str  # while on hold (domain/holds.py), else ""
     currency: str
     parent_sales_id: str | None
     is_continuity_parent: bool
@@ -311,6 +312,7 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
         "status": order.status.value,
         "standing": standing(state) if state else order.status.value,
         "hold_reason": order.hold_reason,
+        "hold_code": order.hold_code,
         "currency": order.currency,
         "parent_sales_id": order.parent_sales_id,
         "is_continuity_parent": order.is_continuity_parent,

@@ -31,14 +31,22 @@ from continuity.adapters.batch.sql import (
     temp_table,
 )
 from continuity.domain.card import month_index
+from continuity.domain.holds import PARENT_PAYMENT, PAYMENT_DECLINED, PAYMENT_UNANSWERED
 from continuity.domain.payments import PaymentStatus
 from continuity.domain.sales_order import LineStatus, OrderStatus
 from continuity.domain.schedule import OccurrenceStatus
 from continuity.domain.tax import ChargeKind
 from continuity.services.jobs.records import ChildOrderQuery, ChunkResult
 
-#: Open continuity lines of open parent orders make child orders.
-_OPEN_LINE = f"{R.equals('cl.status', LineStatus.OPEN)} AND {R.equals('so.status', OrderStatus.OPEN)}"
+#: Open continuity lines of open parent orders make child orders, and so do those of a parent held by hand
+#: (its children are made on hold with its code); a parent held by its submit's payment makes none.
+_HELD_BY_HAND = (
+    f"{R.equals('so.status', OrderStatus.ON_HOLD)} AND so.hold_code <> '' "
+    f"AND so.hold_code NOT IN ('{PAYMENT_DECLINED}', '{PAYMENT_UNANSWERED}')"
+)
+_OPEN_LINE = (
+    f"{R.equals('cl.status', LineStatus.OPEN)} AND ({R.equals('so.status', OrderStatus.OPEN)} OR ({_HELD_BY_HAND}))"
+)
 
 DUE_COLUMNS = """
     sales_id VARCHAR(40), line_no INTEGER, seq INTEGER, item_id VARCHAR(40), quantity INTEGER,
@@ -47,6 +55,7 @@ DUE_COLUMNS = """
     parent_item_id VARCHAR(40), pay_later INTEGER, held INTEGER, expired INTEGER,
     program_id VARCHAR(40), included INTEGER, region VARCHAR(10), ship_kind VARCHAR(20),
     ship_minor BIGINT, charge_minor BIGINT, tax_minor BIGINT,
+    hold_code VARCHAR(40), hold_note TEXT,
     PRIMARY KEY (sales_id, line_no, seq)
 """
 
@@ -146,7 +155,8 @@ def _claim_sql(conn: Connection, q: ChildOrderQuery, after: tuple[str, int] | No
         else ""
     )
     return (
-        "SELECT cl.sales_id, cl.line_no, cl.item_id, cl.program_id, cl.card_token, so.account, "
+        "SELECT cl.sales_id, cl.line_no, cl.item_id, cl.program_id, cl.card_token, so.account, so.hold_code, "
+        "so.hold_reason, "
         "CASE WHEN cl.payment_schedule_id IS NULL AND NOT cl.bill_up_front THEN 1 ELSE 0 END AS pay_later, "
         "CASE WHEN so.prices_include_tax THEN 1 ELSE 0 END AS included "
         "FROM continuity_lines cl JOIN sales_orders so ON so.sales_id = cl.sales_id "
@@ -176,7 +186,7 @@ _SAME_LINE_DUE = (
 _STAGE = (
     "INSERT INTO tmp_due (sales_id, line_no, seq, item_id, quantity, price_minor, currency, ship_date, "
     "child_sales_id, child_line_no, is_lead, child_amount, account, parent_item_id, pay_later, held, expired, "
-    "program_id, included, charge_minor, tax_minor) "
+    "program_id, included, charge_minor, tax_minor, hold_code, hold_note) "
     "SELECT o.sales_id, o.line_no, o.seq, o.item_id, o.quantity, o.price_minor, o.currency, o.ship_date, "
     f"CASE WHEN p.consolidate_past_orders THEN {_OWN_CHILD}"
     + as_text(f"(SELECT MIN(o2.seq) {_SAME_LINE_DUE})")
@@ -187,9 +197,9 @@ _STAGE = (
     f"CASE WHEN p.consolidate_past_orders AND EXISTS (SELECT 1 {_SAME_LINE_DUE} AND o2.seq < o.seq) THEN 0 ELSE 1 END, "
     "CASE WHEN p.consolidate_past_orders THEN (SELECT SUM(o2.price_minor * o2.quantity) "
     f"{_SAME_LINE_DUE}) ELSE o.price_minor * o.quantity END, "
-    "t.account, t.item_id, t.pay_later, 0, "
+    "t.account, t.item_id, t.pay_later, CASE WHEN t.hold_code <> '' THEN 1 ELSE 0 END, "
     f"CASE WHEN {R.card_expired('c')} THEN 1 ELSE 0 END, "
-    "t.program_id, t.included, 0, 0 "
+    "t.program_id, t.included, 0, 0, t.hold_code, t.hold_reason "
     "FROM ({claim}) t CROSS JOIN schedule_occurrences o "
     "JOIN programs p ON p.program_id = t.program_id "
     "LEFT JOIN cards c ON c.token = t.card_token "
@@ -198,15 +208,19 @@ _STAGE = (
 
 
 def _mark_held(conn: Connection, q: ChildOrderQuery) -> int:
-    """Children of a parent with an installment declined or unresolved and due are created on hold.
-    The (usually few) such installments come from ix_installments_due, once per chunk."""
-    return conn.execute(
+    """Children of a parent held by hand are on hold with its code and note (staged so); those of a parent
+    with an installment declined or unresolved and due are created on hold for it. The (usually few) such
+    installments come from ix_installments_due, once per chunk. Returns how many staged rows are held."""
+    conn.execute(
         sql_text(
-            "UPDATE tmp_due SET held = 1 WHERE sales_id IN (SELECT i.parent_sales_id FROM installments i "
+            "UPDATE tmp_due SET held = 1, hold_code = :code, hold_note = :note WHERE hold_code = '' "
+            "AND sales_id IN (SELECT i.parent_sales_id FROM installments i "
             f"WHERE {R.payment_problem('i')} AND i.due_date <= :as_of)"
         ),
-        {"as_of": q.as_of},
-    ).rowcount
+        {"as_of": q.as_of, "code": PARENT_PAYMENT, "note": PARENT_PAYMENT_HOLD},
+    )
+    held: int = conn.execute(sql_text("SELECT COUNT(*) FROM tmp_due WHERE held = 1")).scalar_one()
+    return held
 
 
 def _keep_first_children(conn: Connection, cap: int) -> None:
@@ -278,12 +292,12 @@ def _price_lines(conn: Connection) -> None:
 
 
 _INSERT_CHILDREN = (
-    "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, "
+    "INSERT INTO sales_orders (sales_id, account, order_date, currency, status, hold_reason, hold_code, "
     "is_continuity_parent, parent_sales_id, created_at, prices_include_tax) "
     f"SELECT child_sales_id, account, :as_of, currency, CASE WHEN held = 1 THEN {R.lit(OrderStatus.ON_HOLD)} "
     f"ELSE {R.lit(OrderStatus.OPEN)} END, "
-    "CASE WHEN held = 1 THEN :hold_reason ELSE '' END, FALSE, sales_id, :now, included = 1 "
-    "FROM tmp_due WHERE is_lead = 1{only} "
+    "CASE WHEN held = 1 THEN hold_note ELSE '' END, CASE WHEN held = 1 THEN hold_code ELSE '' END, FALSE, "
+    "sales_id, :now, included = 1 FROM tmp_due WHERE is_lead = 1{only} "
     "ON CONFLICT DO NOTHING"
 )
 
@@ -292,7 +306,7 @@ def _insert_children(conn: Connection, q: ChildOrderQuery, now: datetime, any_he
     """Insert the chunk's child orders; returns (created, created on hold, their ids if wanted).
     The ids come back (RETURNING) only when the caller wants them: fetching a row per child costs
     more than inserting it. Otherwise the counts are row counts (held and not held apart)."""
-    params = {"as_of": q.as_of, "now": now, "hold_reason": PARENT_PAYMENT_HOLD}
+    params = {"as_of": q.as_of, "now": now}
     if q.want_ids:
         rows = conn.execute(sql_text(_INSERT_CHILDREN.format(only="") + " RETURNING sales_id, status"), params).all()
         return len(rows), sum(1 for r in rows if r[1] == OrderStatus.ON_HOLD), [r[0] for r in rows]

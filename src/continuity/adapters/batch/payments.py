@@ -26,6 +26,7 @@ from continuity.adapters.batch.sql import (
     transaction,
     typed_columns,
 )
+from continuity.domain.holds import BUILT_IN, CHARGE_DECLINED, CHILD_PAYMENT_CODES, PARENT_PAYMENT, HoldKind
 from continuity.domain.payments import UNANSWERED, AttemptOperation, AttemptStatus, PaymentStatus, next_status
 from continuity.domain.sales_order import OrderStatus
 from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt, ClaimedChunk, ClaimKey, ClaimQuery
@@ -33,9 +34,15 @@ from continuity.services.ports import Clock
 
 A, P, S = AttemptStatus, PaymentStatus, OrderStatus
 
+#: the notes of the payment holds of child orders (their codes: domain/holds.CHILD_PAYMENT_CODES)
 PARENT_PAYMENT_HOLD = "an installment of the parent order is declined or unresolved"
 OWN_PAYMENT_HOLD = "the charge for this shipment was declined or is unresolved"
 
+
+#: an order held by hand (a manual hold code) is not charged until its hold is cleared
+_NOT_HELD_BY_HAND = (
+    "so.hold_code IN ('', " + ", ".join(f"'{c.code}'" for c in BUILT_IN if c.kind == HoldKind.PAYMENT) + ")"
+)
 
 _KEY = R.attempt_key("'installment'", "x.sales_id", "x.line_no", "x.seq", ":op", "x.attempt_no")
 _ATTEMPT_COLUMNS = (
@@ -102,6 +109,7 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
         "AND " + R.installment_claimable("i") + where + " "
         f"AND {_CHARGE_CARD} IS NOT NULL AND {R.not_among('so.status', (S.DRAFT, S.CANCELLED))} "
         f"AND (so.parent_sales_id IS NOT NULL OR {R.among('so.status', (S.OPEN, S.CLOSED))}) "
+        f"AND {_NOT_HELD_BY_HAND} "
         "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c"
     )
     if after is not None:
@@ -249,20 +257,21 @@ class PaymentStore:
             _write_notices(conn, as_of, retry_limit)
 
     def release_child_holds(self, as_of: date, job: str = "process-payments") -> int:
-        """Child orders held for a payment problem go back to open once nothing due is unpaid. The held
-        orders are found through the partial index ix_sales_orders_held (hold_reason <> '', migration
-        0008): the few held orders, never every order."""
+        """Child orders held for a payment problem (the codes CHILD_PAYMENT_CODES) go back to open once
+        nothing due is unpaid; a hold put on by hand stays. The held orders are found through the partial
+        index ix_sales_orders_held (hold_code <> '', migrations 0008 and 0021): the few held orders, never
+        every order."""
         where = (
-            f"WHERE hold_reason <> '' AND {R.equals('status', S.ON_HOLD)} AND hold_reason IN (:r1, :r2) "  # children's
-            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "  # reasons only
+            f"WHERE hold_code <> '' AND {R.equals('status', S.ON_HOLD)} AND hold_code IN (:c1, :c2) "
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE "
             " (i.parent_sales_id = sales_orders.parent_sales_id OR i.sales_id = sales_orders.sales_id) "
             f" AND {R.payment_problem('i')} AND i.due_date <= :as_of)"
         )
-        params = {"as_of": as_of, "r1": PARENT_PAYMENT_HOLD, "r2": OWN_PAYMENT_HOLD}
+        params = {"as_of": as_of, "c1": CHILD_PAYMENT_CODES[0], "c2": CHILD_PAYMENT_CODES[1]}
         with status_updates(self.engine) as conn:
             audit_orders(conn, self.clock.now(), job, "released", where, params, S.OPEN)
             return conn.execute(
-                sql_text(R.set_status("sales_orders", S.OPEN, where, also="hold_reason = ''")), params
+                sql_text(R.set_status("sales_orders", S.OPEN, where, also="hold_reason = '', hold_code = ''")), params
             ).rowcount
 
     def hold_declined_children(self, as_of: date | None = None, job: str = "process-payments") -> int:
@@ -291,15 +300,16 @@ class PaymentStore:
                 + " AND "
                 + R.equals("status", S.OPEN)
             )
-            steps: list[tuple[str, str, dict[str, object]]] = [(own, OWN_PAYMENT_HOLD, {})]
+            steps: list[tuple[str, str, dict[str, object]]] = [(own, OWN_PAYMENT_HOLD, {"code": CHARGE_DECLINED})]
             if as_of is not None:
-                steps.append((parents, PARENT_PAYMENT_HOLD, {"as_of": as_of}))
+                steps.append((parents, PARENT_PAYMENT_HOLD, {"as_of": as_of, "code": PARENT_PAYMENT}))
             held = 0
+            also = "hold_reason = :reason, hold_code = :code"
             for where, reason, params in steps:
                 params["reason"] = reason
                 audit_orders(conn, self.clock.now(), job, "held", where, params, S.ON_HOLD, reason)
                 held += conn.execute(
-                    sql_text(R.set_status("sales_orders", S.ON_HOLD, where, also="hold_reason = :reason")), params
+                    sql_text(R.set_status("sales_orders", S.ON_HOLD, where, also=also)), params
                 ).rowcount
             return held
 

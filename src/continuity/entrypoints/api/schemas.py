@@ -318,7 +318,8 @@ class SalesOrderOut(BaseModel):
         "line is cancelled, `paused` while one is paused (status stays open until close-orders); "
         "else the status."
     )
-    hold_reason: str
+    hold_reason: str = Field(description="The hold's note (while on hold).")
+    hold_code: str = Field(description="The hold code while on hold (see /hold-codes), else empty.")
     currency: str
     parent_sales_id: str | None
     is_continuity_parent: bool
@@ -347,7 +348,8 @@ class ContinuityOrderOut(BaseModel):
     account: str
     name: str
     status: str
-    hold_reason: str
+    hold_reason: str = Field(description="The hold's note (while on hold).")
+    hold_code: str = Field(description="The hold code while on hold (see /hold-codes), else empty.")
     currency: str
     lines: list[ContinuityLineOut]
     installments: list[InstallmentOut]

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from continuity.domain.audit import ENTERED
 from continuity.domain.money import Money
+from continuity.entrypoints.web.messages import HOLD_CODE_TEXTS
 from continuity.entrypoints.web.templating import Text
 from continuity.services.history import FieldChange, HistoryEntry
 
@@ -39,6 +40,7 @@ ACTIONS = {
     "gateway": N_("Card %(operation)s: %(result)s"),
     "looked_up": N_("Charge looked up at the card gateway"),
     "held": N_("Put on hold"),
+    "hold_cleared": N_("Hold cleared"),
     "released": N_("Released"),
     "shipped": N_("Shipped"),
     "invoiced": N_("Invoiced"),
@@ -74,6 +76,7 @@ FIELDS = {
     "price": N_("Price"),
     "amount": N_("Amount"),
     "card": N_("Card"),
+    "hold_code": N_("Hold code"),
     "account": N_("Customer"),
     "current_event": N_("Current event"),
     "return_reason": N_("Return reason"),
@@ -236,4 +239,6 @@ def _value(name: str, value: object, currency: str | None, names: Mapping[str, s
         return Text(str(value))
     if name == "item_id":
         return f"{value} {names[str(value)]}" if str(value) in names else str(value)
+    if name == "hold_code" and str(value) in HOLD_CODE_TEXTS:
+        return Text(HOLD_CODE_TEXTS[str(value)])
     return value

@@ -41,6 +41,24 @@ MESSAGES = {
     "search_text_empty": N_("Type at least one letter or digit to search."),
     "text_control_character": N_("Remove the control or text-direction character from this text."),
     "card_number_in_text": N_("This looks like a card number. A card number goes only in the card field."),
+    "hold_code_not_found": N_("There is no such hold code."),
+    "hold_code_not_manual": N_("This hold is put on and cleared by the payments, not by hand."),
+    "hold_note_required": N_("Write a note: why the order is put on hold, or why the hold is cleared."),
+    "note_too_long": N_("The note is too long (500 characters at most)."),
+    "order_not_holdable": N_("Only an open or released order can be put on hold."),
+    "order_not_on_hold": N_("The order is not on hold."),
+}
+
+#: The built-in hold codes in words (a code a manager adds is shown by its description).
+HOLD_CODE_TEXTS = {
+    "fraud_review": N_("Fraud review"),
+    "address_check": N_("Address check"),
+    "customer_request": N_("Customer request"),
+    "payment_review": N_("Payment review"),
+    "payment_declined": N_("Card payment declined at submit"),
+    "payment_unanswered": N_("Card payment unanswered at submit"),
+    "charge_declined": N_("Charge of this shipment declined or unresolved"),
+    "parent_payment": N_("Installment of the parent order declined or unresolved"),
 }
 
 

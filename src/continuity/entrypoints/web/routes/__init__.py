@@ -7,6 +7,13 @@ from fastapi import APIRouter
 
 
 def agent_routes() -> list[APIRouter]:
-    from continuity.entrypoints.web.routes import calls, customer_service, login, order_entry, order_page
+    from continuity.entrypoints.web.routes import calls, customer_service, holds_page, login, order_entry, order_page
 
-    return [login.router, customer_service.router, order_entry.router, order_page.router, calls.router]
+    return [
+        login.router,
+        customer_service.router,
+        order_entry.router,
+        order_page.router,
+        calls.router,
+        holds_page.router,
+    ]
