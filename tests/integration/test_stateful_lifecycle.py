@@ -92,7 +92,7 @@ from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind
 from continuity.domain.errors import DomainError, ValidationFailed
-from continuity.services import order_entry, payment_entry, servicing
+from continuity.services import order_entry, payment_entry, returns, servicing
 from continuity.services.demo import load_demo
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import NIGHTLY, run_job
@@ -458,18 +458,30 @@ class LifecycleMachine(RuleBasedStateMachine):
     def cancel(self, parent: Parent, offset: int | None) -> None:
         """Cancel from today (or a later date); the refund must be what was paid and not kept (shipped,
         created or still to ship before the cancel date), to the cent."""
-        sid = parent.sales_id
         on = None if offset is None else self.clock.today() + timedelta(days=offset)
-        paid = self.q(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE sales_id = :s AND status = 'paid'", s=sid
-        )[0][0]
-        history = {seq for seq, status, *_ in self.occurrences(sid) if status in HISTORY}
-        watermark = self.q("SELECT COALESCE(MAX(attempt_id), 0) FROM payment_attempts")[0][0]
+        before = self.before_cancel(parent)
         result = self.apply(
             parent, Change("cancel", on=on, reason="no more, thanks"), allowed=("payment_outcome_unknown",)
         )
         if result is None:
             return
+        self.cancelled(parent, before, None if result["refund"] is None else int(round(float(result["refund"]) * 100)))
+
+    def before_cancel(self, parent: Parent) -> tuple[int, set[int], int]:
+        """What a cancel's refund is checked against: paid, the shipped occurrences, the last attempt."""
+        sid = parent.sales_id
+        paid = self.q(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM installments WHERE sales_id = :s AND status = 'paid'", s=sid
+        )[0][0]
+        history = {seq for seq, status, *_ in self.occurrences(sid) if status in HISTORY}
+        watermark = self.q("SELECT COALESCE(MAX(attempt_id), 0) FROM payment_attempts")[0][0]
+        return paid, history, watermark
+
+    def cancelled(self, parent: Parent, before: tuple[int, set[int], int], got: int | None) -> None:
+        """The model of a cancel just made (by an agent, or by a return under cancel_remaining): its refund
+        ``got`` is what was paid and not kept, to the cent."""
+        sid = parent.sales_id
+        paid, history, watermark = before
         cancel_from = _day(
             self.q("SELECT pause_from FROM schedule_adjustments WHERE sales_id = :s AND kind = 'cancel'", s=sid)[0][0]
         )
@@ -479,8 +491,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             if _day(ship) >= cancel_from and seq not in history:
                 assert status in ("cancelled", "skipped"), (sid, seq, status, cancel_from)
         expected_refund = None if parent.pay_per_shipment or paid <= kept else paid - kept
-        got = None if result["refund"] is None else int(round(float(result["refund"]) * 100))
-        assert got == expected_refund, (sid, result["refund"], paid, kept)
+        assert got == expected_refund, (sid, got, paid, kept)
         children = {r[0] for r in self.q("SELECT sales_id FROM sales_orders WHERE parent_sales_id = :s", s=sid)}
         parent.cancel = {
             "day": self.clock.today(),
@@ -491,6 +502,82 @@ class LifecycleMachine(RuleBasedStateMachine):
             "refund": expected_refund or 0,
             "watermark": watermark,
         }
+
+    # -- returns ------------------------------------------------------------------------------------
+    def returnable(self) -> list[tuple[str, str, int, int, int]]:
+        """(child, parent, line, shipped, returned) of every invoiced child order line of our parents."""
+        return self.q(
+            "SELECT so.sales_id, so.parent_sales_id, sl.line_no, sl.quantity, COALESCE((SELECT SUM(cl.quantity) "
+            "FROM credit_note_lines cl JOIN credit_notes cn ON cn.credit_note_id = cl.credit_note_id "
+            "WHERE cn.sales_id = so.sales_id AND cl.line_no = sl.line_no), 0) "
+            "FROM sales_orders so JOIN sales_lines sl ON sl.sales_id = so.sales_id "
+            "WHERE so.status = 'invoiced' AND so.parent_sales_id IS NOT NULL ORDER BY so.sales_id, sl.line_no"
+        )
+
+    def refundable(self, child: str, parent: str) -> tuple[str, int]:
+        """The order a return of ``child`` refunds from (its own approved captures, else its parent's) and what
+        it may still refund: approved captures − refunds approved or without an answer yet."""
+
+        def captured(sid: str) -> int:
+            return self.q(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM payment_attempts WHERE sales_id = :s "
+                "AND operation = 'capture' AND status = 'approved'",
+                s=sid,
+            )[0][0]
+
+        source = child if captured(child) else parent
+        refunded = self.q(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM payment_attempts WHERE sales_id = :s "
+            "AND operation = 'refund' AND status IN ('approved', 'pending', 'unknown')",
+            s=source,
+        )[0][0]
+        return source, captured(source) - refunded
+
+    @precondition(lambda self: self.returnable())
+    @rule(pick=st.integers(0, 63), more=st.integers(0, 2), reason=st.sampled_from(["DAMAGED", "WRONG_ITEM"]))
+    def return_goods(self, pick, more, reason) -> None:  # type: ignore[no-untyped-def]
+        """The customer sends goods of a shipped child order back (``more`` 2: one more than is left); the
+        program says what follows (TRILOGY replace, REPLENISH cancel_remaining, BOOKCLUB continue). A return
+        beyond what shipped, or refunding beyond what the paying order captured, is refused and writes nothing."""
+        lines = self.returnable()
+        child, parent_id, line, shipped, returned = lines[pick % len(lines)]
+        left = shipped - returned
+        quantity = left + 1 if more == 2 or left == 0 else max(1, left - more)
+        price = self.q("SELECT unit_price_minor FROM sales_lines WHERE sales_id = :c AND line_no = :l", c=child, l=line)
+        amount = price[0][0] * quantity
+        source, refundable = self.refundable(child, parent_id)
+        parent = next((p for p in self.parents if p.sales_id == parent_id), None)
+        before_cancel = self.before_cancel(parent) if parent else None
+        refunds_before = self.q("SELECT COUNT(*) FROM payment_attempts WHERE subject = 'refund'")[0][0]
+        before = snapshot(self.app, (*ALL_TABLES, "credit_notes", "credit_note_lines"))
+        request = returns.ReturnRequest(child, line, quantity, reason)
+        try:
+            result = returns.return_goods(self.app.uow, self.app.gateway, self.clock, request, ANN)
+        except DomainError as exc:
+            expected = "return_quantity_exceeds_shipped" if quantity > left else "refund_exceeds_captured"
+            assert exc.code in (expected, "payment_outcome_unknown"), (child, quantity, left, amount, refundable, exc)
+            assert exc.code != "payment_outcome_unknown" or self.program_of(parent_id) == "REPLENISH", exc
+            assert snapshot(self.app, (*ALL_TABLES, "credit_notes", "credit_note_lines")) == before
+            event(f"return refused: {exc.code}")
+            return
+        assert quantity <= left and amount <= refundable, (child, quantity, left, amount, refundable)
+        assert (result["refund_sales_id"], int(round(float(result["amount"]) * 100))) == (source, amount)
+        event(f"return {result['schedule_action']}: refund {result['refund_status']}")
+        if result["cancelled"] and parent is not None and before_cancel is not None:
+            made = self.q(
+                "SELECT amount_minor FROM payment_attempts WHERE subject = 'refund' AND sales_id = :s "
+                "ORDER BY attempt_id",
+                s=parent_id,
+            )
+            assert (
+                len(made) <= 1
+                and refunds_before + len(made)
+                == self.q("SELECT COUNT(*) FROM payment_attempts WHERE subject = 'refund'")[0][0]
+            )
+            self.cancelled(parent, before_cancel, made[0][0] if made else None)
+
+    def program_of(self, parent: str) -> str:
+        return self.q("SELECT program_id FROM continuity_lines WHERE sales_id = :s", s=parent)[0][0]
 
     # -- the merchandiser -----------------------------------------------------------------------------
     @precondition(lambda self: any(p.item == "88000" for p in self.parents))
@@ -679,9 +766,11 @@ class LifecycleMachine(RuleBasedStateMachine):
             "WHERE cl.sales_id = sl.parent_sales_id AND cl.line_no = sl.parent_line_no) "
             "AND NOT EXISTS (SELECT 1 FROM schedule_occurrences o "
             "WHERE o.sales_id = sl.parent_sales_id AND o.line_no = sl.parent_line_no "
-            "AND o.seq = sl.parent_seq)"
+            "AND o.seq = sl.parent_seq) "
+            "AND NOT EXISTS (SELECT 1 FROM credit_notes cn WHERE cn.replacement_sales_id = sl.sales_id)"
         )
-        assert not orphans, f"child lines for no occurrence: {orphans}"  # a mixed order's ordinary lines aside
+        # a mixed order's ordinary lines aside, and a return's replacement (no occurrence: a re-shipment)
+        assert not orphans, f"child lines for no occurrence: {orphans}"
         empty = self.q(
             "SELECT so.sales_id FROM sales_orders so WHERE so.parent_sales_id IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM sales_lines sl WHERE sl.sales_id = so.sales_id)"
@@ -703,9 +792,11 @@ class LifecycleMachine(RuleBasedStateMachine):
             children = {
                 r[0]: _day(r[1])
                 for r in self.q(
-                    "SELECT sales_id, order_date FROM sales_orders WHERE parent_sales_id = :s", s=p.sales_id
+                    "SELECT sales_id, order_date FROM sales_orders WHERE parent_sales_id = :s AND sales_id NOT IN "
+                    "(SELECT replacement_sales_id FROM credit_notes WHERE replacement_sales_id IS NOT NULL)",
+                    s=p.sales_id,
                 )
-            }
+            }  # a return's replacement re-ships a shipped occurrence: it is none of these
             for seq in p.skipped:
                 assert occ[seq][0] == "skipped", (p.sales_id, seq, occ[seq])
             for pause in p.pauses:
@@ -762,8 +853,9 @@ class LifecycleMachine(RuleBasedStateMachine):
                 settled_captures += amount_captured
         assert paid_total == settled_captures
         refunded = self.q(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM test_gateway_ledger "
-            "WHERE operation = 'refund' AND outcome = 'approved'"
+            "SELECT COALESCE(SUM(g.amount_minor), 0) FROM test_gateway_ledger g JOIN payment_attempts a "
+            "ON a.idempotency_key = g.idempotency_key WHERE g.operation = 'refund' AND g.outcome = 'approved' "
+            "AND a.subject = 'refund'"
         )[0][0]
         assert refunded == sum(p.cancel["refund"] for p in self.parents if p.cancel), "refunds the cancels did not make"
         for p in self.parents:
@@ -786,6 +878,38 @@ class LifecycleMachine(RuleBasedStateMachine):
                 w=p.cancel["watermark"],
             )[0][0]
             assert late <= p.cancel["owed"], f"{p.sales_id} charged {late} after its cancel, owed {p.cancel['owed']}"
+
+    @invariant()
+    def refunds_never_exceed_captures(self) -> None:
+        """Per order, from the gateway's own ledger: Σ approved refunds ≤ Σ approved captures; every refund of
+        a return is its credit note's amount, under the key the credit note names, and no return refund is
+        made twice (one ledger row per credit note)."""
+        per_order = self.q(
+            "SELECT a.sales_id, SUM(CASE WHEN g.operation = 'capture' THEN g.amount_minor ELSE 0 END), "
+            "SUM(CASE WHEN g.operation = 'refund' THEN g.amount_minor ELSE 0 END) FROM test_gateway_ledger g "
+            "JOIN payment_attempts a ON a.idempotency_key = g.idempotency_key WHERE g.outcome = 'approved' "
+            "GROUP BY a.sales_id"
+        )
+        assert not [r for r in per_order if r[2] > r[1]], f"refunded more than captured: {per_order}"
+        wrong = self.q(
+            "SELECT a.idempotency_key, g.amount_minor, cn.amount_minor FROM payment_attempts a "
+            "JOIN test_gateway_ledger g ON g.idempotency_key = a.idempotency_key "
+            "LEFT JOIN credit_notes cn ON cn.refund_key = a.idempotency_key "
+            "WHERE a.subject = 'return' AND (cn.credit_note_id IS NULL OR cn.amount_minor <> g.amount_minor)"
+        )
+        assert not wrong, f"return refunds that are not their credit note's: {wrong}"
+        twice = self.q(
+            "SELECT cn.credit_note_id FROM credit_notes cn JOIN payment_attempts a ON a.sales_id = cn.refund_sales_id "
+            "AND a.subject = 'return' AND a.seq = cn.serial GROUP BY cn.credit_note_id HAVING COUNT(*) > 1"
+        )
+        assert not twice, f"credit notes refunded under more than one key: {twice}"
+        over = self.q(
+            "SELECT cn.sales_id, cl.line_no, SUM(cl.quantity), MAX(sl.quantity) FROM credit_note_lines cl "
+            "JOIN credit_notes cn ON cn.credit_note_id = cl.credit_note_id "
+            "JOIN sales_lines sl ON sl.sales_id = cn.sales_id AND sl.line_no = cl.line_no "
+            "GROUP BY cn.sales_id, cl.line_no HAVING SUM(cl.quantity) > MAX(sl.quantity)"
+        )
+        assert not over, f"returned more than shipped: {over}"
 
     @invariant()
     def no_run_left_running(self) -> None:
@@ -840,6 +964,17 @@ def demo_template(tmp_path_factory) -> str:
     upgrade(app.engine)
     create_ledger(app.engine)  # the test connector's own table: the invariants read it from the first step
     load_demo(app.uow, START)
+    # what a return does: TRILOGY ships the goods again, REPLENISH cancels the rest, BOOKCLUB continues
+    programs = demo_programs()
+    set_up(
+        app,
+        {
+            "programs": [
+                programs["TRILOGY"] | {"return_action": "replace"},
+                programs["REPLENISH"] | {"return_action": "cancel_remaining"},
+            ]
+        },
+    )
     app.engine.dispose()
     return str(path)
 
