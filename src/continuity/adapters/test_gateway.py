@@ -10,7 +10,9 @@ Latency (CONTINUITY_TEST_GATEWAY_LATENCY_MS ± CONTINUITY_TEST_GATEWAY_JITTER_MS
 a request when it arrives (its ledger row, with ``received_at``, the connector's own wall clock) and
 answers after the latency, the worst case for a caller that dies waiting. It is safe to call from many
 threads: a key has one row (the primary key; a second concurrent call replays the first), and the
-calls against one authorization are checked and written one at a time.
+calls against one authorization are checked and written one at a time. Lean, since it runs inside the
+worker and competes with it for the CPU: each ledger statement is built once, and on PostgreSQL written
+in one round trip through an engine of its own (``ledger_engine``).
 
 The ledger is the connector's own table, not part of the application's schema (migration 0015 took it
 out): the connector creates it on first use (``create_ledger``), in whatever database it is given.
@@ -25,7 +27,22 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Engine, MetaData, String, Table, Text, insert, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
@@ -65,6 +82,41 @@ gateway_ledger = Table(
 )
 
 
+# built once: each call only binds its values (no statement built, no cache key worked out per call)
+_INSERT = insert(gateway_ledger)
+_BY_KEY = select(gateway_ledger.c.outcome, gateway_ledger.c.reference, gateway_ledger.c.reason).where(
+    gateway_ledger.c.idempotency_key == bindparam("key")
+)
+_AUTHORIZATION = select(gateway_ledger).where(
+    gateway_ledger.c.reference == bindparam("reference"), gateway_ledger.c.operation == "authorize"
+)
+_AGAINST = select(gateway_ledger).where(
+    (gateway_ledger.c.reference == bindparam("reference"))
+    | (gateway_ledger.c.authorization_reference == bindparam("reference"))
+)
+
+
+def ledger_engine(engine: Engine) -> Engine:
+    """Where the connector writes its ledger. On PostgreSQL an engine of its own on the same database, in
+    autocommit (a ledger row is one statement: one round trip, no BEGIN and COMMIT), without the
+    application's ping before each checkout, and with synchronous_commit off: a row is visible to every
+    session (and outlives the worker) once written, but the write does not wait for the disk, which the
+    connector's writes, one at a time, would otherwise do for every call (only a crash of PostgreSQL
+    itself could lose the last moment of the stand-in gateway's ledger; the application's own writes are
+    as durable as ever). Disposed with ``engine``. On SQLite ``engine`` itself (in process: each write
+    its own BEGIN IMMEDIATE; WAL with synchronous=NORMAL already does not wait for the disk)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    own = create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=1,
+        connect_args={"options": "-c synchronous_commit=off"},
+    )
+    event.listen(engine, "engine_disposed", lambda _engine: own.dispose())
+    return own
+
+
 def create_ledger(engine: Engine) -> None:
     """Create the ledger table and its indexes unless they exist. Safe when several threads or worker
     processes do it at once: SQLite has one writer (BEGIN IMMEDIATE), and on PostgreSQL the loser of a
@@ -86,10 +138,12 @@ class TestConnector:
     def __init__(self, engine: Engine, latency_ms: int = 0, jitter_ms: int = 0) -> None:
         self.engine = engine
         self.latency_ms, self.jitter_ms = latency_ms, jitter_ms
-        self._writes = threading.Lock()  # one check-and-write at a time in this process (SQLite: one writer)
+        # one ledger statement (or check-and-write) at a time in this process: SQLite has one writer, and
+        # the connector needs one connection only
+        self._writes = threading.Lock()
         self._turned_away: set[str] = set()  # keys the busy card has answered "too many requests" once
         self._ledger_made = threading.Lock()
-        self._has_ledger = False
+        self._db: Engine | None = None  # ledger_engine(engine), once the ledger is there
 
     def save_payment_method(self, payment_method: str, customer: GatewayCustomer, today: date) -> Card:
         raise ValidationFailed(
@@ -146,91 +200,89 @@ class TestConnector:
         if self.latency_ms or self.jitter_ms:
             time.sleep(max(0.0, self.latency_ms + random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000)
 
-    def _ledger(self) -> None:
-        """The ledger table exists (created by the first call of this connector that needs it)."""
+    def ledger(self) -> Engine:
+        """The engine of the ledger, whose table exists (created by the first call of this connector that
+        needs it)."""
         with self._ledger_made:
-            if not self._has_ledger:
+            if self._db is None:
                 create_ledger(self.engine)
-                self._has_ledger = True
+                self._db = ledger_engine(self.engine)
+            return self._db
 
     def _recorded(self, key: str) -> GatewayResult | None:
         """The answer recorded under ``key`` (None: no call under it reached the gateway)."""
-        self._ledger()
-        t = gateway_ledger
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.c.outcome, t.c.reference, t.c.reason).where(t.c.idempotency_key == key)).first()
+        db = self.ledger()
+        with self._writes:
+            return self._read(db, key)
+
+    def _read(self, db: Engine, key: str) -> GatewayResult | None:
+        with db.connect() as conn:
+            row = conn.execute(_BY_KEY, {"key": key}).first()
         return None if row is None else GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
 
     def _record(
         self, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
     ) -> GatewayResult:
-        self._ledger()
+        db = self.ledger()
         with self._writes:
-            return self._write(operation, token, amount, key, authorization, received)
+            return self._write(db, operation, token, amount, key, authorization, received)
 
     def _write(
-        self, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
+        self, db: Engine, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
     ) -> GatewayResult:
         declined = _behaviour(token) == "decline" and operation in ("authorize", "capture") and not authorization
-        refusal = self._against(authorization, operation, token, amount) if authorization else ""
+        refusal = self._against(db, authorization, operation, token, amount) if authorization else ""
         if operation == "void" and authorization and not refusal:
-            amount = self._left(authorization)
+            amount = self._left(db, authorization)
         result = GatewayResult(
             GatewayOutcome.DECLINED if declined or refusal else GatewayOutcome.APPROVED,
             f"gw_{secrets.token_hex(6)}",
             refusal or ("do not honour" if declined else ""),
         )
         try:
-            with self.engine.begin() as conn:
+            with db.begin() as conn:
                 conn.execute(
-                    insert(gateway_ledger).values(
-                        idempotency_key=key,
-                        operation=operation,
-                        card_token=token,
-                        amount_minor=amount.minor,
-                        currency=amount.currency,
-                        outcome=result.outcome.value,
-                        reference=result.reference,
-                        reason=result.reason,
-                        authorization_reference=authorization or None,
-                        received_at=received,
-                    )
+                    _INSERT,
+                    {
+                        "idempotency_key": key,
+                        "operation": operation,
+                        "card_token": token,
+                        "amount_minor": amount.minor,
+                        "currency": amount.currency,
+                        "outcome": result.outcome.value,
+                        "reference": result.reference,
+                        "reason": result.reason,
+                        "authorization_reference": authorization or None,
+                        "received_at": received,
+                    },
                 )
         except IntegrityError:  # a repeated key (also two at once): the first call's answer is replayed
-            recorded = self._recorded(key)
+            recorded = self._read(db, key)
             if recorded is None:
                 raise
             return recorded
         return result
 
-    def _against(self, reference: str, operation: str, token: str, amount: Money) -> str:
+    def _against(self, db: Engine, reference: str, operation: str, token: str, amount: Money) -> str:
         """Why a capture or void of the authorization ``reference`` is refused ('' when it is not): it
         must be an approved authorization on this very card, and a capture no more than is left of it."""
-        with self.engine.connect() as conn:
-            auth = conn.execute(
-                select(gateway_ledger).where(
-                    gateway_ledger.c.reference == reference, gateway_ledger.c.operation == "authorize"
-                )
-            ).first()
+        with db.connect() as conn:
+            auth = conn.execute(_AUTHORIZATION, {"reference": reference}).first()
         if auth is None or auth.outcome != GatewayOutcome.APPROVED.value:
             return "no such authorization"
         if auth.card_token != token:
             return "the authorization belongs to another card"
-        left = self._left(reference)
+        left = self._left(db, reference)
         if operation == "capture" and (amount.currency != auth.currency or amount.minor > left.minor):
             return f"the authorization has {left} left"
         if left.minor == 0:
             return "the authorization is already settled"
         return ""
 
-    def _left(self, reference: str) -> Money:
+    def _left(self, db: Engine, reference: str) -> Money:
         """What is left of an authorization: authorized minus approved captures and voids against it."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(gateway_ledger).where(
-                    (gateway_ledger.c.reference == reference) | (gateway_ledger.c.authorization_reference == reference)
-                )
-            ).all()
+        with db.connect() as conn:
+            rows = conn.execute(_AGAINST, {"reference": reference}).all()
         auth = next(r for r in rows if r.reference == reference)
         used = sum(
             r.amount_minor
