@@ -220,7 +220,7 @@ def _subject(c: FieldChange) -> Text | None:
     if entity == "line" and line is not None:
         return Text(LINE, {"line": line})
     if entity == "payment":
-        return Text(REFUND if c["entity_key"].startswith("refund") else PAYMENT)
+        return Text(REFUND if c["entity_key"].startswith(("refund", "return:")) else PAYMENT)
     return None
 
 
