@@ -21,13 +21,14 @@ from continuity.adapters.card_expiry_queries import CardExpiryQueries
 from continuity.adapters.clock import FixedClock, SystemClock
 from continuity.adapters.dashboard_queries import DashboardQueries
 from continuity.adapters.db import make_engine
+from continuity.adapters.payment_review_queries import PaymentReviewQueries
 from continuity.adapters.smtp_mailer import SmtpMailer
 from continuity.adapters.test_gateway import TestConnector
 from continuity.adapters.unit_of_work import SqlUnitOfWork
 from continuity.config import Settings
 from continuity.services.gateway_pool import PooledGateway
 from continuity.services.jobs.context import JobDeps
-from continuity.services.jobs.ports import CardExpiryReads, Mailer
+from continuity.services.jobs.ports import CardExpiryReads, Mailer, PaymentReviewReads
 from continuity.services.order_entry import StartDateWindow
 from continuity.services.ports import ChargeRow, ChildOrderRow, Clock, PaymentGateway, UowFactory, WebAuthStore
 
@@ -80,6 +81,9 @@ class App:
 
     def card_expiry_reads(self) -> CardExpiryReads:
         return CardExpiryQueries(self.engine)
+
+    def payment_review_reads(self) -> PaymentReviewReads:
+        return PaymentReviewQueries(self.engine)
 
     def dashboard_reads(self) -> DashboardQueries:
         """The read side of the manager dashboard (weekly aggregates)."""

@@ -44,6 +44,17 @@ _NOT_HELD_BY_HAND = (
     "so.hold_code IN ('', " + ", ".join(f"'{c.code}'" for c in BUILT_IN if c.kind == HoldKind.PAYMENT) + ")"
 )
 
+#: the orders whose installments process-payments charges: a parent open or closed, any child, neither held by
+#: hand; an agent's retry (ClaimQuery.manual) charges a held order too
+_CHARGED_ORDERS = (
+    f"{R.not_among('so.status', (S.DRAFT, S.CANCELLED))} "
+    f"AND (so.parent_sales_id IS NOT NULL OR {R.among('so.status', (S.OPEN, S.CLOSED))}) AND {_NOT_HELD_BY_HAND}"
+)
+_MANUAL_ORDERS = (
+    f"{R.not_among('so.status', (S.DRAFT, S.CANCELLED))} "
+    f"AND (so.parent_sales_id IS NOT NULL OR {R.among('so.status', (S.OPEN, S.CLOSED, S.ON_HOLD))})"
+)
+
 _KEY = R.attempt_key("'installment'", "x.sales_id", "x.line_no", "x.seq", ":op", "x.attempt_no")
 _ATTEMPT_COLUMNS = (
     "idempotency_key, subject, sales_id, line_no, seq, operation, card_token, amount_minor, currency, "
@@ -56,6 +67,7 @@ _CLAIM_COLUMNS = (
     "card_token VARCHAR(80), amount_minor BIGINT, currency VARCHAR(3), auth_reference VARCHAR(80), "
     "PRIMARY KEY (sales_id, line_no, seq)"
 )
+_NO_LIMIT = 1_000_000
 _CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE R.claimable_status (capture) (0005)
 
 
@@ -98,6 +110,9 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
     source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
     if claim.sales_ids is not None:  # a few given orders: looked up by key, one by one
         source, where = "tmp_ids ids CROSS JOIN installments i", where + " AND i.sales_id = ids.value"
+    if claim.installment is not None:
+        where += " AND i.line_no = :line_no AND i.seq = :seq"
+    orders = _MANUAL_ORDERS if claim.manual else _CHARGED_ORDERS
     statement = sql_text(
         "INSERT INTO tmp_claim (due_date, sales_id, line_no, seq, status, card_token, amount_minor, currency, "
         "auth_reference) SELECT * FROM (SELECT i.due_date, i.sales_id, i.line_no, i.seq, i.status, "
@@ -107,9 +122,7 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
         "LEFT JOIN payment_attempts au ON au.idempotency_key = i.authorization_key "
         "WHERE so.sales_id = i.sales_id "
         "AND " + R.installment_claimable("i") + where + " "
-        f"AND {_CHARGE_CARD} IS NOT NULL AND {R.not_among('so.status', (S.DRAFT, S.CANCELLED))} "
-        f"AND (so.parent_sales_id IS NOT NULL OR {R.among('so.status', (S.OPEN, S.CLOSED))}) "
-        f"AND {_NOT_HELD_BY_HAND} "
+        f"AND {_CHARGE_CARD} IS NOT NULL AND {orders} "
         "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c"
     )
     if after is not None:
@@ -120,6 +133,8 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
             "as_of": claim.as_of,
             "item_id": claim.item_id,
             "chunk": claim.chunk,
+            "line_no": claim.installment[0] if claim.installment else None,
+            "seq": claim.installment[1] if claim.installment else None,
             **dict(zip(("after_due", "after_id", "after_line", "after_seq"), after or (None,) * 4)),
         },
     )
@@ -150,7 +165,7 @@ _INSERT_ATTEMPTS = (
     "AND a.line_no = t.line_no AND a.seq = t.seq "
     "GROUP BY t.sales_id, t.line_no, t.seq "
     f"HAVING SUM(CASE WHEN {R.among('a.status', UNANSWERED)} OR ({R.equals('t.status', P.DECLINED)} "
-    "AND a.as_of >= :as_of AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
+    "AND a.as_of >= :tried_since AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
     "AND SUM(CASE WHEN a.operation = :op AND a.card_token = t.card_token THEN 1 ELSE 0 END) < :max_attempts"
     ") x WHERE 1 = 1 ON CONFLICT DO NOTHING "
     f"RETURNING {_ATTEMPT_COLUMNS}"
@@ -196,7 +211,14 @@ class PaymentStore:
                 return ClaimedChunk([], None)
             rows = conn.execute(
                 sql_text(_INSERT_ATTEMPTS),
-                {"as_of": claim.as_of, "now": now, "op": claim.operation, "max_attempts": claim.retry_limit + 1},
+                {
+                    "as_of": claim.as_of,
+                    "now": now,
+                    "op": claim.operation,
+                    # an agent's retry: whatever the limit and however often it was tried today
+                    "max_attempts": _NO_LIMIT if claim.manual else claim.retry_limit + 1,
+                    "tried_since": date.max if claim.manual else claim.as_of,
+                },
             ).all()
             if rows:
                 conn.execute(sql_text(_mark_in_flight(conn)), {"op": claim.operation})

@@ -23,6 +23,7 @@ from continuity.services.jobs.records import (
     LineQuery,
     LineState,
     OutboxMessage,
+    ReviewInstallment,
     ScheduleWrites,
 )
 
@@ -107,6 +108,14 @@ class Mailer(Protocol):
     def send(self, to: str, subject: str, body: str, message_id: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+class PaymentReviewReads(Protocol):
+    """The installments of the payment review worklist (services/payment_review.py)."""
+
+    def exhausted(self, max_attempts: int) -> list[ReviewInstallment]: ...
+
+    def unknown_since(self, tried_by: date) -> list[ReviewInstallment]: ...
 
 
 class CardExpiryReads(Protocol):

@@ -70,6 +70,10 @@ class ClaimQuery:
     chunk: int
     operation: str = "capture"
     sales_ids: list[str] | None = None  # only these orders' installments (at most ``chunk`` of them)
+    installment: tuple[int, int] | None = None  # only this one (line_no, seq) of the one order in sales_ids
+    #: an agent's retry from the payment review: past the reauthorization limit and the one try per day,
+    #: on a held order too; never while the installment's charge is in flight (the same claim as the job's)
+    manual: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,25 @@ class OutboxMessage:
     language: str
     email: str
     payload: dict[str, object]  # JSON
+
+
+@dataclass(frozen=True)
+class ReviewInstallment:
+    """An installment in payment review: its retries used up on its card, or its charge's outcome unknown."""
+
+    sales_id: str
+    line_no: int
+    seq: int
+    due_date: date
+    amount_minor: int
+    currency: str
+    status: str  # declined or unknown
+    account: str
+    name: str
+    attempts: int  # charge attempts on its current card
+    last_reason: str
+    last_tried: date
+    card: str  # brand and last 4 of the card of the last attempt
 
 
 @dataclass(frozen=True)
