@@ -314,3 +314,28 @@ def test_the_dashboard_counts_the_returns_and_what_the_gateway_refunded(demo):
     job(app, "reconcile-payments", SHIPPED, deps=app.job_deps(stale_after_seconds=0))
     assert [str(m) for m in dashboard.returns_summary(app.dashboard_reads(), SHIPPED).refunded] == ["29.90 EUR"]
     assert dashboard.returns_summary(app.dashboard_reads(), date(2027, 1, 30)).count == 0  # older than 30 days
+
+
+def test_a_return_refunds_its_share_of_the_shipping_charge_and_tax_and_the_whole_line_refunds_the_whole_capture(
+    demo,
+):
+    """Erik (Sweden, taxed) buys two of TRILOGY with a shipping charge per order: the child's charge is its
+    books, shipping and tax; two returns of one refund it all, to the cent, and never more."""
+    from continuity.domain.tax import ChargeKind, ShippingCharge
+    from continuity.services import taxes
+
+    app = demo
+    taxes.set_program_shipping(app.uow, "TRILOGY", ShippingCharge(ChargeKind.PER_ORDER, 351), START)
+    parent, child = shipped_child(app, account="004053", quantity=2)
+    charged = ledger_money(app)[child]["capture"]
+    goods, charge, tax = rows(
+        app, "SELECT quantity * unit_price_minor, charge_minor, tax_minor FROM sales_lines WHERE sales_id = :c", c=child
+    )[0]
+    assert charge == 351 and tax > 0 and charged == goods + charge + tax  # net prices: tax on top
+
+    first, second = ret(app, child, 1), ret(app, child, 1)
+
+    assert int(first["amount"].replace(".", "")) == charged // 2  # half the line's total, rounded down
+    assert int(first["amount"].replace(".", "")) + int(second["amount"].replace(".", "")) == charged
+    assert ledger_money(app)[child] == {"capture": charged, "refund": charged}
+    assert [m for _, m, _ in refund_ledger(app)] == [charged // 2, charged - charged // 2]

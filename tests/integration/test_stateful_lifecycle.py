@@ -543,8 +543,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         child, parent_id, line, shipped, returned = lines[pick % len(lines)]
         left = shipped - returned
         quantity = left + 1 if more == 2 or left == 0 else max(1, left - more)
-        price = self.q("SELECT unit_price_minor FROM sales_lines WHERE sales_id = :c AND line_no = :l", c=child, l=line)
-        amount = price[0][0] * quantity
+        goods, charge, tax, included = self.q(
+            "SELECT sl.unit_price_minor * sl.quantity, sl.charge_minor, sl.tax_minor, so.prices_include_tax "
+            "FROM sales_lines sl JOIN sales_orders so ON so.sales_id = sl.sales_id "
+            "WHERE sl.sales_id = :c AND sl.line_no = :l",
+            c=child,
+            l=line,
+        )[0]
+        total = goods + charge + (0 if included else tax)  # the line as charged
+        amount = total * (returned + quantity) // shipped - total * returned // shipped
         source, refundable = self.refundable(child, parent_id)
         parent = next((p for p in self.parents if p.sales_id == parent_id), None)
         before_cancel = self.before_cancel(parent) if parent else None
@@ -745,7 +752,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         due (ship date − delivery_lead_days); skipped, cancelled, paused and pending ones have none."""
         dupes = self.q(
             "SELECT parent_sales_id, parent_line_no, parent_seq FROM sales_lines "
-            "WHERE parent_sales_id IS NOT NULL GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
+            "WHERE parent_sales_id IS NOT NULL AND parent_seq IS NOT NULL GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
         )
         assert not dupes, f"two child lines for one occurrence: {dupes}"
         wrong = self.q(

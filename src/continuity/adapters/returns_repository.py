@@ -102,7 +102,11 @@ class ReturnsRepository:
             ):
                 lines.setdefault(ln.credit_note_id, []).append(
                     CreditNoteLine(
-                        ln.line_no, ln.item_id, ln.quantity, Money.from_minor(ln.unit_price_minor, ln.currency)
+                        ln.line_no,
+                        ln.item_id,
+                        ln.quantity,
+                        Money.from_minor(ln.unit_price_minor, ln.currency),
+                        Money.from_minor(ln.amount_minor, ln.currency),
                     )
                 )
         return [_note(r, tuple(lines.get(r.credit_note_id, ()))) for r in rows]

@@ -58,6 +58,16 @@ def check_quantity(sales_id: str, line_no: int, quantity: int, shipped: int, ret
         )
 
 
+def returned_share(total: Money, shipped: int, returned: int, quantity: int) -> Money:
+    """What returning ``quantity`` of a line that shipped ``shipped`` (``returned`` of them back already) gives
+    back: that share of the line's total as charged (goods, shipping charge and tax: LineAmounts.total).
+    Each return takes the cents up to its running share, so the returns of a whole line add up to its
+    total exactly, to the cent, however it is split; with no charge and no tax it is unit price × quantity."""
+    upto = total.minor * (returned + quantity) // shipped
+    before = total.minor * returned // shipped
+    return Money.from_minor(upto - before, total.currency)
+
+
 def refundable(captured: Money, refunded: Money) -> Money:
     """What may still be refunded: what was captured minus what is refunded or being refunded."""
     left = captured - refunded

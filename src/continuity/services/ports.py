@@ -471,10 +471,7 @@ class CreditNoteLine:
     item_id: str
     quantity: int
     unit_price: Money
-
-    @property
-    def amount(self) -> Money:
-        return self.unit_price * self.quantity
+    amount: Money  # its share of the line's total as charged: goods, shipping charge and tax
 
 
 @dataclass(frozen=True)

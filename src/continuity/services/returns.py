@@ -27,7 +27,14 @@ from continuity.domain.free_text import masked_reason
 from continuity.domain.money import Money, total
 from continuity.domain.payments import AttemptStatus
 from continuity.domain.program import Program
-from continuity.domain.returns import ReturnAction, ReturnReason, check_quantity, check_refund, credit_note_number
+from continuity.domain.returns import (
+    ReturnAction,
+    ReturnReason,
+    check_quantity,
+    check_refund,
+    credit_note_number,
+    returned_share,
+)
 from continuity.domain.sales_order import LineStatus, OrderStatus, SalesLine, SalesOrder
 from continuity.services import servicing
 from continuity.services.gateway_calls import call_refund, record_answer
@@ -269,7 +276,8 @@ def _plan(uow: UnitOfWork, request: ReturnRequest) -> _Plan:
         raise RuleViolation(f"return reason {reason.code} is no longer used", "return_reason_inactive")
     returned = uow.returns.returned_quantities(child.sales_id).get(line.line_no, 0)
     check_quantity(child.sales_id, line.line_no, request.quantity, line.quantity, returned)
-    amount = line.unit_price * request.quantity
+    charged = line.amounts(child.prices_include_tax).total  # goods, shipping charge and tax
+    amount = returned_share(charged, line.quantity, returned, request.quantity)
     parent_line = uow.returns.parent_line_of(child.sales_id, line.line_no)
     source, source_line, captured = _money_source(uow, child, parent_line)
     refunded = total(
@@ -349,7 +357,7 @@ def _write(uow: UnitOfWork, clock: Clock, request: ReturnRequest, plan: _Plan, a
         None,
         request.note,
         today,
-        (CreditNoteLine(line.line_no, line.item_id, request.quantity, line.unit_price),),
+        (CreditNoteLine(line.line_no, line.item_id, request.quantity, line.unit_price, plan.amount),),
     )
     uow.returns.add_credit_note(note, now)
     replacement = None
