@@ -21,7 +21,8 @@ from continuity.services.demo import load_demo
 from continuity.services.idempotency import request_hash
 
 TODAY = date(2026, 11, 23)
-ORDER = {"customer": "004007", "lines": [{"item_id": "88000"}]}
+#: the same BOOKCLUB order each time: the caller wants another one (else the second is a 409 duplicate)
+ORDER = {"customer": "004007", "lines": [{"item_id": "88000"}], "confirm_duplicate": True}
 
 
 class MovableClock(FixedClock):

@@ -29,7 +29,7 @@ def program_value(app, sales_id: str) -> Decimal:  # type: ignore[no-untyped-def
 
 
 def net_change(html: str) -> str:
-    match = re.search(r'<dd id="net-change">(.*?)</dd>', html, re.S)
+    match = re.search(r'<dd id="net-change"[^>]*>(.*?)</dd>', html, re.S)
     assert match, "the preview states no net money change"
     return re.sub(r"[ \t\n]+", " ", unescape(re.sub(r"<[^>]+>", "", match.group(1)))).strip()
 

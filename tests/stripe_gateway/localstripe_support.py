@@ -211,7 +211,10 @@ def api_client(app):  # type: ignore[no-untyped-def]
 
 def new_order(client, headers, item_id: str) -> str:  # type: ignore[no-untyped-def]
     done = client.post(
-        f"{API}/sales-orders", headers=headers, json={"customer": KAREN, "lines": [{"item_id": item_id, "quantity": 1}]}
+        f"{API}/sales-orders",
+        headers=headers,
+        # several orders of one item for Karen: the caller wants another one (else a 409 duplicate)
+        json={"customer": KAREN, "lines": [{"item_id": item_id, "quantity": 1}], "confirm_duplicate": True},
     )
     assert done.status_code == 201, done.text
     return done.json()["sales_id"]

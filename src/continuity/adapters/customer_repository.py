@@ -38,6 +38,46 @@ class CustomerRepository:
         self.conn.execute(delete(orm.customers).where(orm.customers.c.account == c.account))
         self.add(c)
 
+    def update(self, c: Customer) -> None:
+        """The customer's name, contact details, language and addresses as given (its cards and orders stay)."""
+        t = orm.customers
+        self.conn.execute(
+            update(t)
+            .where(t.c.account == c.account)
+            .values(
+                name=c.name,
+                name_search=c.name.lower(),
+                phone=c.phone,
+                phone_digits=_digits(c.phone),
+                email=c.email.lower(),
+                language=c.language,
+            )
+        )
+        self.conn.execute(delete(orm.addresses).where(orm.addresses.c.account == c.account))
+        self.conn.execute(delete(orm.customer_name_keys).where(orm.customer_name_keys.c.account == c.account))
+        self._add_addresses(c)
+        self._add_name_keys(c)
+
+    def next_account(self) -> str:
+        """A new account number (six digits, from the "customer" number sequence), never one in use."""
+        seq = orm.number_sequences
+        while True:
+            value = self.conn.execute(
+                update(seq)
+                .where(seq.c.name == "customer")
+                .values(next_value=seq.c.next_value + 1)
+                .returning(seq.c.next_value)
+            ).scalar()
+            if value is None:
+                self.conn.execute(insert(seq).values(name="customer", next_value=1))
+                value = 1
+            account = f"{value:06d}"
+            if (
+                self.conn.execute(select(orm.customers.c.account).where(orm.customers.c.account == account)).first()
+                is None
+            ):
+                return account
+
     def add(self, c: Customer) -> None:
         """A new customer; the primary key refuses a second one with the same account (even at once)."""
         self.conn.execute(
@@ -51,8 +91,14 @@ class CustomerRepository:
                 language=c.language,
             )
         )
+        self._add_addresses(c)
+        self._add_name_keys(c)
+
+    def _add_addresses(self, c: Customer) -> None:
         if c.addresses:
             self.conn.execute(insert(orm.addresses), [dict(account=c.account, **a.__dict__) for a in c.addresses])
+
+    def _add_name_keys(self, c: Customer) -> None:
         keys = sorted(name_match.name_keys(c.name))
         if keys:
             self.conn.execute(insert(orm.customer_name_keys), [{"key": k, "account": c.account} for k in keys])

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, func, insert, select, text, update
 from continuity.adapters import orm
 from continuity.adapters.orm_servicing import schedule_adjustments
 from continuity.adapters.sql_rules import invoicing_effects, update_status
+from continuity.domain.customer import Address
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
 from continuity.domain.payments import (
@@ -74,8 +75,13 @@ class OrderRepository:
                 parent_sales_id=order.parent_sales_id,
                 created_at=now,
                 prices_include_tax=order.prices_include_tax,
+                **_ship_to_columns(order.ship_to),
             )
         )
+
+    def set_ship_to(self, sales_id: str, address: Address | None) -> None:
+        t = orm.sales_orders
+        self.conn.execute(update(t).where(t.c.sales_id == sales_id).values(**_ship_to_columns(address)))
 
     def get(self, sales_id: str) -> SalesOrder:
         row = self.conn.execute(select(orm.sales_orders).where(orm.sales_orders.c.sales_id == sales_id)).first()
@@ -92,6 +98,7 @@ class OrderRepository:
             self._lines(sales_id),
             row.prices_include_tax,
             row.hold_code,
+            _ship_to(row),
         )
 
     def _lines(self, sales_id: str) -> list[SalesLine]:
@@ -618,3 +625,19 @@ class ServicingRepository:
             .order_by(t.c.sales_id)
         )
         return [_record(ChildOrderRecord, r) for r in rows]
+
+
+def _ship_to_columns(address: Address | None) -> dict[str, str | None]:
+    a = address
+    return {
+        "ship_street": a.street if a else None,
+        "ship_city": a.city if a else None,
+        "ship_postal_code": a.postal_code if a else None,
+        "ship_country": a.country if a else None,
+    }
+
+
+def _ship_to(row: Row[Any]) -> Address | None:
+    if row.ship_street is None:
+        return None
+    return Address("delivery", row.ship_street, row.ship_city, row.ship_postal_code, row.ship_country)

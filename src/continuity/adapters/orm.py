@@ -231,6 +231,11 @@ sales_orders = Table(
     Column("prices_include_tax", Boolean, nullable=False, server_default=false()),  # 0020
     # the few held orders, for the jobs that release holds (migration 0008; by hold code from 0021)
     _partial_index("ix_sales_orders_held", "sales_id", where="hold_code <> ''"),
+    # where the order ships: a copy of the address chosen at order entry (0022)
+    Column("ship_street", String(200), nullable=True),
+    Column("ship_city", String(100), nullable=True),
+    Column("ship_postal_code", String(20), nullable=True),
+    Column("ship_country", String(2), nullable=True),
     # the child orders shipped and not yet invoiced, for invoice-shipped (migration 0009)
     _partial_index("ix_sales_orders_shipped", "shipped_on", "sales_id", where=equals("status", OrderStatus.SHIPPED)),
     # the open parent orders, for close-orders (migration 0009)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from continuity.adapters import orm
+from continuity.domain.sales_order import STILL_ORDERED, LineStatus
 
 T = orm.sales_orders
 
@@ -28,3 +29,13 @@ class SalesOrderQueries:
             return {}
         rows = self.conn.execute(select(T.c.sales_id, T.c.status).where(T.c.sales_id.in_(sales_ids)))
         return {r.sales_id: r.status for r in rows}
+
+    def still_ordered(self, account: str, item_id: str) -> list[str]:
+        lines = orm.sales_lines
+        with_item = select(lines.c.sales_id).where(lines.c.item_id == item_id, lines.c.status == LineStatus.OPEN.value)
+        query = select(T.c.sales_id).where(
+            T.c.account == account,
+            T.c.status.in_(sorted(s.value for s in STILL_ORDERED)),
+            T.c.sales_id.in_(with_item),
+        )
+        return list(self.conn.execute(query.order_by(T.c.sales_id)).scalars())

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from continuity.domain.customer import Address
 from continuity.domain.errors import InvalidTransition, RuleViolation
 from continuity.domain.money import Money
 from continuity.domain.tax import LineAmounts, summed
@@ -36,6 +37,10 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
 }
+
+
+#: the orders a customer still has: a new order for the same continuity item is asked about first
+STILL_ORDERED = frozenset({S.DRAFT, S.SUBMITTING, S.OPEN, S.ON_HOLD})
 
 
 def check_transition(current: OrderStatus, target: OrderStatus, entity: str = "sales order") -> None:
@@ -130,6 +135,7 @@ class SalesOrder:
         )
 
     hold_code: str = ""  # the hold code while on hold (domain/holds.py), else ""
+    ship_to: Address | None = None  # where it ships (a copy of the address chosen at order entry)
 
     @property
     def is_continuity_parent(self) -> bool:

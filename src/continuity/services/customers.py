@@ -26,6 +26,26 @@ def create_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
     raise RuleViolation(f"there is already a customer with account {customer.account!r}", "customer_exists")
 
 
+def register_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
+    """A new customer with a new account number (the one given is ignored): the web's "New customer"."""
+    customer.checked()
+    with uow_factory() as uow:
+        created = replace(customer, account=uow.customers.next_account())
+        uow.customers.add(created)
+        uow.commit()
+        return created
+
+
+def update_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
+    """Change a customer's name, contact details, language and addresses (the account stays)."""
+    customer.checked()
+    with uow_factory() as uow:
+        uow.customers.get(customer.account)
+        uow.customers.update(customer)
+        uow.commit()
+        return customer
+
+
 def customer(uow_factory: UowFactory, account: str) -> Customer:
     with uow_factory() as uow:
         return uow.customers.get(account)

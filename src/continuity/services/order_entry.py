@@ -8,6 +8,7 @@ from datetime import date
 
 from continuity.domain.audit import SYSTEM, Actor, order_entered
 from continuity.domain.calendar import add_days_within_calendar
+from continuity.domain.customer import Address
 from continuity.domain.errors import RuleViolation, ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.payments import Installment
@@ -26,6 +27,7 @@ from continuity.domain.schedule import (
 from continuity.domain.tax import Pricing
 from continuity.services.ports import Clock, UnitOfWork, UowFactory
 from continuity.services.pricing import pricing_for
+from continuity.services.projection import load
 
 MAX_LINE_QUANTITY = 9999
 
@@ -51,7 +53,18 @@ def check_start_date(start: date, order_date: date, window: StartDateWindow) -> 
             f"{latest.isoformat()} ({window.days_back} days before to {window.days_ahead} days after the "
             f"order date {order_date.isoformat()})",
             "start_date_out_of_range",
+            {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
         )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an agent's order entry adds to the order itself: where it ships (default: the customer's
+    first delivery address) and whether to ask before a second order of the same continuity item
+    (``check_duplicates``: the web and the API ask; ``confirm_duplicate`` is the agent's yes)."""
+
+    ship_to: Address | None = None
+    check_duplicates: bool = False
 
 
 def create_order_with_line(
@@ -64,11 +77,14 @@ def create_order_with_line(
     payment_schedule_id: str | None = None,
     window: StartDateWindow = StartDateWindow(),
     actor: Actor = SYSTEM,
+    entry: Entry = Entry(),
 ) -> str:
     """Create a sales order for the customer with one line, in one transaction; the history has who
     entered it (``actor``)."""
     with uow_factory() as uow:
-        sales_id = _new_order(uow, clock, account, actor)
+        if entry.check_duplicates:
+            refuse_duplicates(uow, account, [item_id])
+        sales_id = _new_order(uow, clock, account, actor, entry.ship_to)
         _add_line(uow, sales_id, item_id, quantity, start_date, payment_schedule_id, window)
         uow.commit()
     return sales_id
@@ -89,12 +105,58 @@ def add_line(
     return line_no
 
 
-def _new_order(uow: UnitOfWork, clock: Clock, account: str, actor: Actor) -> str:
-    uow.customers.get(account)
+def still_ordered(uow: UnitOfWork, account: str, item_id: str) -> list[str]:
+    """The customer's orders still going (draft, being submitted, open or on hold, not wholly cancelled)
+    with an open line of this continuity item."""
+    found = []
+    for sales_id in uow.order_queries.still_ordered(account, item_id):
+        state = load(uow, sales_id)
+        lines = [ls for ls in state.lines if ls.line.item_id == item_id]
+        if not lines or not all(ls.schedule.is_cancelled() for ls in lines):
+            found.append(sales_id)
+    return found
+
+
+def duplicates(uow_factory: UowFactory, account: str, item_id: str) -> list[str]:
+    with uow_factory() as uow:
+        return still_ordered(uow, account, item_id) if uow.setup.product(item_id).is_parent else []
+
+
+def refuse_duplicates(uow: UnitOfWork, account: str, item_ids: Iterable[str]) -> None:
+    """Refuses (409 duplicate_continuity_order) a new order of a continuity item the customer still has
+    an order for: the agent confirms with the caller first (``confirm_duplicate``)."""
+    for item_id in dict.fromkeys(item_ids):
+        if not uow.setup.product(item_id).is_parent:
+            continue
+        orders = still_ordered(uow, account, item_id)
+        if orders:
+            raise RuleViolation(
+                f"customer {account} already has order {', '.join(orders)} for continuity item {item_id}; "
+                "confirm with the caller that another one is wanted (confirm_duplicate)",
+                "duplicate_continuity_order",
+                {"orders": ", ".join(orders), "item_id": item_id},
+            )
+
+
+def set_ship_to(uow_factory: UowFactory, sales_id: str, address: Address) -> None:
+    """Where an order being entered ships (draft or on hold; a child order ships where its parent does)."""
+    address.checked("ship_to")
+    with uow_factory() as uow:
+        order = uow.orders.get(sales_id)
+        if order.status not in (OrderStatus.DRAFT, OrderStatus.ON_HOLD) or order.parent_sales_id:
+            raise RuleViolation(f"order {sales_id} is {order.status.value}; its address is set", "order_not_editable")
+        uow.orders.set_ship_to(sales_id, address)
+        uow.commit()
+
+
+def _new_order(uow: UnitOfWork, clock: Clock, account: str, actor: Actor, ship_to: Address | None = None) -> str:
+    customer = uow.customers.get(account)
+    ship_to = ship_to.checked("ship_to") if ship_to else customer.ship_to()
     sales_id = uow.orders.next_sales_id()
     now = clock.now()
     included = uow.setup.parameters().prices_include_tax
-    uow.orders.add(SalesOrder(sales_id, account, clock.today(), currency="EUR", prices_include_tax=included), now)
+    order = SalesOrder(sales_id, account, clock.today(), currency="EUR", prices_include_tax=included, ship_to=ship_to)
+    uow.orders.add(order, now)
     uow.audit.add(order_entered(actor, sales_id, account), now)
     return sales_id
 

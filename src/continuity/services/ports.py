@@ -10,7 +10,7 @@ from typing import Protocol
 
 from continuity.domain.audit import AuditEntry
 from continuity.domain.card import Card, Expiry, LastCharge
-from continuity.domain.customer import Customer
+from continuity.domain.customer import Address, Customer
 from continuity.domain.holds import HoldCode
 from continuity.domain.login_throttle import Failures
 from continuity.domain.money import Money
@@ -256,6 +256,14 @@ class CustomerRepo(Protocol):
 
     def add(self, c: Customer) -> None: ...
 
+    def update(self, c: Customer) -> None:
+        """Its name, contact details, language and addresses as given (cards and orders stay)."""
+        ...
+
+    def next_account(self) -> str:
+        """A new account number, never one in use."""
+        ...
+
     def search(self, text: str, limit: int = ..., after: tuple[str, str] | None = None) -> list[Customer]: ...
 
     def page(self, after: tuple[str, str] | None, limit: int) -> list[Customer]: ...
@@ -304,6 +312,8 @@ class OrderRepo(Protocol):
     def get(self, sales_id: str) -> SalesOrder: ...
 
     def save_header(self, order: SalesOrder) -> None: ...
+
+    def set_ship_to(self, sales_id: str, address: Address | None) -> None: ...
 
     def lock_if_in(
         self, sales_id: str, statuses: tuple[OrderStatus, ...], move_to: OrderStatus | None = None
@@ -365,6 +375,10 @@ class OrderQueries(Protocol):
     def sales_ids(self, parent: str | None, account: str | None, after: str | None, limit: int) -> list[str]: ...
 
     def statuses(self, sales_ids: list[str]) -> dict[str, str]: ...
+
+    def still_ordered(self, account: str, item_id: str) -> list[str]:
+        """The customer's orders still ordered (STILL_ORDERED) with an open line for this item."""
+        ...
 
 
 class UserRepo(Protocol):

@@ -10,7 +10,7 @@ from typing import Any
 from continuity.domain.audit import SYSTEM, Actor
 from continuity.domain.errors import NotFound, ValidationFailed
 from continuity.services import views
-from continuity.services.order_entry import StartDateWindow, _add_line, _new_order
+from continuity.services.order_entry import Entry, StartDateWindow, _add_line, _new_order, refuse_duplicates
 from continuity.services.ports import Clock, UowFactory
 
 MAX_LINES = 50
@@ -31,13 +31,16 @@ def create_sales_order(
     payment_schedule_id: str | None = None,
     window: StartDateWindow = StartDateWindow(),
     actor: Actor = SYSTEM,
+    entry: Entry = Entry(),
 ) -> str:
     """A draft order with all its lines, or nothing; the history has who entered it (``actor``). The continuity terms (start date, payment schedule)
     apply to its continuity lines; giving them for an order without one is an error."""
     if not 1 <= len(lines) <= MAX_LINES:
         raise ValidationFailed(f"an order has 1 to {MAX_LINES} lines", "order_lines_invalid")
     with uow_factory() as uow:
-        sales_id = _new_order(uow, clock, account, actor)
+        if entry.check_duplicates:
+            refuse_duplicates(uow, account, [line.item_id for line in lines])
+        sales_id = _new_order(uow, clock, account, actor, entry.ship_to)
         parents = {line.item_id for line in lines if uow.setup.product(line.item_id).is_parent}
         if (start_date or payment_schedule_id) and not parents:
             raise ValidationFailed(

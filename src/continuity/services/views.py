@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TypedDict, overload
 
 from continuity.domain.card import Card, SavedCard
-from continuity.domain.customer import Customer
+from continuity.domain.customer import Address, Customer
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
@@ -153,6 +153,19 @@ class PaymentView(TypedDict):
     reason: str
 
 
+class ShipToView(TypedDict):
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+
+def ship_to_view(a: Address | None) -> ShipToView | None:
+    if a is None:
+        return None
+    return {"street": a.street, "city": a.city, "postal_code": a.postal_code, "country": a.country}
+
+
 class OrderView(TypedDict):
     sales_id: str
     account: str
@@ -171,6 +184,7 @@ class OrderView(TypedDict):
     charges: str
     tax: str  # the sum of the lines' tax, each rounded half-up per line
     total: str
+    ship_to: ShipToView | None  # a child order ships where its parent does
     lines: list[LineView]
     installments: list[InstallmentView]
     payments: list[PaymentView]
@@ -304,6 +318,7 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
         totals = summed(amounts, order.currency, order.prices_include_tax)
         payments = uow.orders.payments(sales_id)
         cards = {c.token: c for c in uow.customers.cards(order.account)}
+        ship_to = order.ship_to or (uow.orders.get(order.parent_sales_id).ship_to if order.parent_sales_id else None)
     return {
         "sales_id": order.sales_id,
         "account": order.account,
@@ -322,6 +337,7 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
         "charges": money(totals.charge),
         "tax": money(totals.tax),
         "total": money(totals.total),
+        "ship_to": ship_to_view(ship_to),
         "lines": lines,
         "installments": [
             {

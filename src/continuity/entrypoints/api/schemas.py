@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from continuity.domain.customer import Address, Customer
+from continuity.services.order_entry import Entry
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
@@ -121,6 +122,13 @@ class AddressIn(In):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
+class ShipToIn(In):
+    street: Name
+    city: City
+    postal_code: PostalCode
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
 class CustomerIn(In):
     account: Id
     name: Name
@@ -142,6 +150,13 @@ class CustomerIn(In):
 
 class AddressOut(BaseModel):
     purpose: str
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+
+class ShipToOut(BaseModel):
     street: str
     city: str
     postal_code: str
@@ -230,6 +245,20 @@ class SalesOrderIn(In):
     continuity: ContinuityTermsIn | None = Field(
         default=None, description="The continuity step, for the order's continuity (parent) lines."
     )
+    ship_to: ShipToIn | None = Field(
+        default=None, description="Where the order ships. Default: the customer's first delivery address."
+    )
+    confirm_duplicate: StrictBool = Field(
+        default=False,
+        description="The caller wants another order of a continuity item they still have an order for "
+        "(draft, open or on hold, not cancelled). Without it such an order is refused: 409 "
+        "duplicate_continuity_order, naming the orders.",
+    )
+
+    def entry(self) -> Entry:
+        ship_to = self.ship_to
+        address = Address("delivery", **ship_to.model_dump()) if ship_to else None
+        return Entry(address, check_duplicates=not self.confirm_duplicate)
 
 
 class PaymentIn(In):
@@ -329,6 +358,7 @@ class SalesOrderOut(BaseModel):
     charges: str
     tax: str = Field(description="The sum of the lines' tax.")
     total: str
+    ship_to: ShipToOut | None = Field(description="Where the order ships (a child order: its parent's address).")
     lines: list[LineOut]
     installments: list[InstallmentOut]
     payments: list[PaymentOut]

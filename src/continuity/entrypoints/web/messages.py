@@ -47,6 +47,22 @@ MESSAGES = {
     "note_too_long": N_("The note is too long (500 characters at most)."),
     "order_not_holdable": N_("Only an open or released order can be put on hold."),
     "order_not_on_hold": N_("The order is not on hold."),
+    # issue 18 items 2 and 13 (their words are in customers.po)
+    "start_date_format": N_("Type the start date as YYYY-MM-DD, for example 2026-12-01."),
+    "start_date_out_of_range": N_("The start date must be from %(earliest)s to %(latest)s (YYYY-MM-DD)."),
+    "duplicate_continuity_order": N_(
+        "This customer already has order %(orders)s of this item. Ask the caller, then tick "
+        "“The caller wants another one” to go on."
+    ),
+    "customer_name_required": N_("Type the customer's name."),
+    "email_invalid": N_("The e-mail address is not valid: type it as name@example.com."),
+    "address_incomplete": N_("Each address needs a street, a postal code and a city (or clear the whole row)."),
+    "country_invalid": N_("The country is two letters, for example NO, SE or NL."),
+    "text_too_long": N_("A field is too long: shorten it."),
+    "language_invalid": N_("Pick one of the languages in the list."),
+    "too_many_addresses": N_("A customer has at most five addresses."),
+    "address_purpose_invalid": N_("Pick delivery or invoice for each address."),
+    "ship_to_required": N_("Choose where the order ships, or type the address."),
 }
 
 #: The built-in hold codes in words (a code a manager adds is shown by its description).
@@ -73,4 +89,10 @@ def error_text(request: Request, exc: DomainError) -> str:
     msgid = MESSAGES.get(exc.code)
     if msgid is None:
         return exc.message
-    return i18n.translations(language_of(request)).gettext(msgid)
+    words = i18n.translations(language_of(request)).gettext(msgid)
+    if "%(" not in msgid:
+        return words
+    try:
+        return words % exc.params
+    except (KeyError, ValueError, TypeError):  # an error raised without the parameters its words need
+        return exc.message

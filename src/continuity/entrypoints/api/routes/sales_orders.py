@@ -43,7 +43,8 @@ ChildStep = Callable[..., None]  # fulfilment.release / invoice: (uow, sales_id,
 @router.post("/sales-orders", status_code=201, response_model=SalesOrderOut, responses=errors(*WRITE))
 def create_sales_order(body: SalesOrderIn, app: AppDep, user: Agent) -> views.OrderView:
     """A draft order with its lines; a continuity (parent) item makes it a continuity order with its
-    schedule (the continuity step: start date, payment schedule)."""
+    schedule (the continuity step: start date, payment schedule). 409 duplicate_continuity_order when the
+    customer still has an order of one of its continuity items, unless confirm_duplicate is true."""
     terms = body.continuity
     sales_id = sales_orders.create_sales_order(
         app.uow,
@@ -54,6 +55,7 @@ def create_sales_order(body: SalesOrderIn, app: AppDep, user: Agent) -> views.Or
         terms.payment_schedule_id if terms else None,
         app.start_date_window,
         Actor.for_user(user),
+        body.entry(),
     )
     return views.order_view(app.uow, sales_id)
 

@@ -7,10 +7,19 @@ from fastapi import APIRouter
 
 
 def agent_routes() -> list[APIRouter]:
-    from continuity.entrypoints.web.routes import calls, customer_service, holds_page, login, order_entry, order_page
+    from continuity.entrypoints.web.routes import (
+        calls,
+        customer_form,
+        customer_service,
+        holds_page,
+        login,
+        order_entry,
+        order_page,
+    )
 
     return [
         login.router,
+        customer_form.router,  # first: /customers/new is not the page of a customer numbered "new"
         customer_service.router,
         order_entry.router,
         order_page.router,

@@ -95,6 +95,7 @@ def customer(
         error=typed.error,
         item_id=typed.value("item_id"),
         card_notice=card if card in CARD_NOTICES else "",
+        customer_notice=typed.data.get("customer", ""),  # after a new customer or a change was saved
         card_orders=orders.replace(",", ", "),
     )
 

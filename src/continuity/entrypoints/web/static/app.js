@@ -128,3 +128,35 @@ document.addEventListener("submit", function (event) {
   expiry.focus();
   expiry.select();
 }, true);
+
+// The continuity step: a start date typed in full (YYYY-MM-DD) refreshes the shipment preview in place
+// (the page for that date, fetched; without JavaScript the "Show the shipments" button does the same).
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.querySelector("form[data-start-preview]");
+  var field = document.getElementById("start_date");
+  var shown = document.getElementById("start-date-shown");
+  if (!form || !field || !window.fetch || !window.DOMParser) { return; }
+  var asked = "";
+  function refresh() {
+    var value = field.value.trim();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || value === asked) { return; }
+    asked = value;
+    var url = new URL(window.location.href);
+    url.searchParams.set("start", value);
+    var schedule = form.querySelector("[name=payment_schedule_id]");
+    url.searchParams.set("schedule", schedule ? schedule.value : "");
+    fetch(url.toString(), { credentials: "same-origin" }).then(function (answer) {
+      return answer.ok ? answer.text() : null;
+    }).then(function (html) {
+      if (html === null || asked !== value) { return; }
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var fresh = page.getElementById("shipment-preview");
+      var now = document.getElementById("shipment-preview");
+      if (fresh && now) { now.innerHTML = fresh.innerHTML; }
+      var freshShown = page.getElementById("start-date-shown");
+      if (freshShown && shown) { shown.textContent = freshShown.textContent; }
+    });
+  }
+  field.addEventListener("input", refresh);
+  field.addEventListener("change", refresh);
+});
