@@ -51,7 +51,7 @@ def test_every_job_run_a_second_time_for_the_same_as_of_creates_and_charges_noth
     deps = app.job_deps(mailer=mailer)
     cut = NIGHTLY.index("invoice-shipped")
     nightly = NIGHTLY[:cut] + ["fulfil-children"] + NIGHTLY[cut:]  # run_all(fulfil=True), job by job
-    assert set(nightly) | {"continuity-update"} == set(JOBS)
+    assert set(nightly) | {"continuity-update", "tax-rate-change"} == set(JOBS)
     did_work: set[str] = set()
 
     for step, as_of in enumerate([START, date(2026, 12, 23), date(2027, 2, 23)]):  # the last one catches up
@@ -60,7 +60,11 @@ def test_every_job_run_a_second_time_for_the_same_as_of_creates_and_charges_noth
             book_club = demo_programs()["BOOKCLUB"]
             book_club["events"][4]["price"] = "11.11"
             set_up(app, {"programs": [book_club]})
-            sequence = ["continuity-update"] + nightly
+            # and Norway taxes books from the next month: tax-rate-change re-prices the open orders
+            set_up(
+                app, {"tax_rates": [{"tax_group": "books", "region": "NO", "rate": "12", "valid_from": "2027-01-01"}]}
+            )
+            sequence = ["continuity-update", "tax-rate-change"] + nightly
         for name in sequence:
             first = job(app, name, as_of, deps=deps)
             if any(v for k, v in first["counts"].items() if k not in STATE_COUNTS):

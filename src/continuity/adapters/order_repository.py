@@ -164,6 +164,31 @@ class OrderRepository:
             )
         )
 
+    def repriceable(self, after: str | None, limit: int) -> list[str]:
+        """The next orders a rate change may re-price, by key: parents and children being entered or entered
+        and not yet shipped (draft, open, on hold or released)."""
+        t = orm.sales_orders
+        statuses = [s.value for s in (OrderStatus.DRAFT, OrderStatus.OPEN, OrderStatus.ON_HOLD, OrderStatus.RELEASED)]
+        query = select(t.c.sales_id).where(t.c.status.in_(statuses))
+        if after is not None:
+            query = query.where(t.c.sales_id > after)
+        return list(self.conn.execute(query.order_by(t.c.sales_id).limit(limit)).scalars())
+
+    def child_line_origins(self, sales_id: str) -> dict[int, tuple[int, date]]:
+        """A child order's lines: the parent line each ships and its occurrence's ship date (its tax point)."""
+        lines, occ = orm.sales_lines, orm.schedule_occurrences
+        rows = self.conn.execute(
+            select(lines.c.line_no, lines.c.parent_line_no, occ.c.ship_date)
+            .join(
+                occ,
+                (occ.c.sales_id == lines.c.parent_sales_id)
+                & (occ.c.line_no == lines.c.parent_line_no)
+                & (occ.c.seq == lines.c.parent_seq),
+            )
+            .where(lines.c.sales_id == sales_id)
+        )
+        return {r.line_no: (r.parent_line_no, r.ship_date) for r in rows}
+
     def add_line(self, sales_id: str, line: SalesLine, planned_count: int = 0) -> None:
         self.conn.execute(insert(orm.sales_lines).values(_line_row(sales_id, line.line_no, line, line.status)))
         if line.continuity:

@@ -149,6 +149,10 @@ class Pricing:
     def line(self, item_id: str, goods: Money, quantity: int, on: date, is_lead: bool = True) -> LineAmounts:
         """One line shipped on ``on`` (the tax point): its item's tax and its charge's tax, each half-up."""
         charge = Money.from_minor(self.shipping.minor_for(quantity, is_lead), goods.currency)
+        return self.taxed(item_id, goods, charge, on)
+
+    def taxed(self, item_id: str, goods: Money, charge: Money, on: date) -> LineAmounts:
+        """A line of ``goods`` and ``charge`` taxed on ``on``: goods and charge rounded half-up apart."""
         item_rate = self.table.rate_on(self.groups.get(item_id, ""), self.region, on)
         charge_rate = self.table.rate_on(self.shipping_group, self.region, on)
         tax = line_tax(goods, item_rate, self.included) + line_tax(charge, charge_rate, self.included)

@@ -117,7 +117,9 @@ def _register(name: str) -> None:
         as_of: AsOf = None,
         item: Item = None,
         sales_order: SalesOrder = None,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="continuity-update: list, write nothing.")] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="continuity-update, tax-rate-change: list the changes, write nothing.")
+        ] = False,
         chunk_size: Chunk = 2000,
         as_json: Json = False,
     ) -> None:

@@ -13,7 +13,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from continuity.bootstrap import App, bootstrap
 from continuity.entrypoints.api import problems
 from continuity.entrypoints.api.idempotency import IdempotencyMiddleware
-from continuity.entrypoints.api.routes import catalog, customers, holds, jobs, returns, sales_orders, servicing, users
+from continuity.entrypoints.api.routes import (
+    catalog,
+    customers,
+    holds,
+    jobs,
+    returns,
+    sales_orders,
+    servicing,
+    taxes,
+    users,
+)
 from continuity.entrypoints.web.app import include_web
 from continuity.services import users as user_service
 
@@ -43,7 +53,7 @@ def create_app(app: App | None = None) -> FastAPI:
     api.add_middleware(problems.BodyLimitMiddleware, max_bytes=continuity.settings.max_body_bytes)
     api.add_middleware(problems.RequestIdMiddleware)  # ids, request log, last-resort 500 (then the web's headers)
     v1 = APIRouter(prefix=PREFIX)
-    for module in (customers, sales_orders, holds, servicing, returns, catalog, jobs, users):
+    for module in (customers, sales_orders, holds, servicing, returns, catalog, taxes, jobs, users):
         v1.include_router(module.router)
     v1.add_api_route("/health", health, methods=["GET"], tags=["health"], summary="Liveness (no token needed)")
     api.include_router(v1)

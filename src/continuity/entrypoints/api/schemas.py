@@ -560,7 +560,9 @@ class JobIn(In):
     )
     item_id: Id | None = Field(default=None, description="Only this continuity (parent) item (it must exist).")
     sales_id: Id | None = Field(default=None, description="Only this parent sales order (it must exist).")
-    dry_run: StrictBool = Field(default=False, description="continuity-update: list the changes, write nothing.")
+    dry_run: StrictBool = Field(
+        default=False, description="continuity-update, tax-rate-change: list the changes, write nothing."
+    )
 
 
 class JobRunOut(BaseModel):

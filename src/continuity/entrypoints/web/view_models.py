@@ -12,7 +12,7 @@ from continuity.bootstrap import App
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
 from continuity.entrypoints.web.history_view import HistoryRow, history_rows
-from continuity.services import customers, sales_orders, views
+from continuity.services import customers, quotes, sales_orders, views
 from continuity.services import history as history_service
 from continuity.services.projection import next_charge_card
 
@@ -97,7 +97,7 @@ def order_details(app: App, sales_id: str) -> dict[str, Any]:
         )
     installments = [{**i, "due_date": day(i["due_date"]), "amount": money(i["amount"], cur)} for i in o["installments"]]
     payments = [{**p, "amount": money(p["amount"], cur)} for p in o["payments"]]
-    total = Money(sum((Decimal(line["amount"]) for line in o["lines"]), Decimal("0")), cur)
+    total = money(o["total"], cur)  # goods, shipping charges and (net prices) tax
     return {
         **o,
         "order_date": day(o["order_date"]),
@@ -114,7 +114,7 @@ def continuity_step(
 ) -> dict[str, Any]:
     """The continuity step: the program, its start date, payment schedules (when the program asks) and a
     preview of the first shipments for the chosen start date."""
-    from continuity.domain.schedule import plan_occurrences, program_total
+    from continuity.domain.schedule import plan_occurrences
 
     with app.uow() as uow:
         found = uow.customers.get(account)
@@ -148,7 +148,19 @@ def continuity_step(
         "schedule_id": schedule_id or program.payment_schedule_id or "",
         "preview": preview,
         "shipments": len(plan),
-        "program_total": Money(program_total(plan, currency).amount * quantity, currency),
+        **_priced(app, account, item_id, quantity, start, schedule_id, currency),
+    }
+
+
+def _priced(
+    app: App, account: str, item_id: str, quantity: int, start: date, schedule_id: str | None, currency: str
+) -> dict[str, Money]:
+    """The program's total as the order will cost it (services/quotes.py): shipping and tax included."""
+    q = quotes.quote(app.uow, app.clock.today(), account, item_id, quantity, start, schedule_id or None)
+    return {
+        "program_total": Money(Decimal(q["total"]), currency),
+        "program_charges": Money(Decimal(q["charges"]), currency),
+        "program_tax": Money(Decimal(q["tax"]), currency),
     }
 
 

@@ -15,6 +15,7 @@ from continuity.services.jobs.notifications import send_notifications
 from continuity.services.jobs.payments import process_payments, reconcile_payments
 from continuity.services.jobs.records import JobRunJson, JobRunStatus
 from continuity.services.jobs.schedules import continuity_update, extend_lines, update_event_period
+from continuity.services.jobs.tax_rates import tax_rate_change
 
 log = logging.getLogger(__name__)
 Job = Callable[[JobDeps, JobRequest, Progress], JobOutcome]
@@ -41,6 +42,7 @@ JOBS: dict[str, Job] = {
     "process-payments": process_payments,
     "extend-lines": extend_lines,
     "continuity-update": continuity_update,
+    "tax-rate-change": tax_rate_change,
     "close-orders": close_orders,
     "reconcile-payments": reconcile_payments,
     "send-notifications": send_notifications,

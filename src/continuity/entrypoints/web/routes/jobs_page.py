@@ -33,6 +33,9 @@ JOB_TEXTS = {
     "process-payments": "Charge the installments due on or before the as-of date and write the notices.",
     "extend-lines": "Add the next repeats of events beyond the repeat threshold.",
     "continuity-update": "Push program changes into the pending shipments of open orders (dry run: only list them).",
+    "tax-rate-change": (
+        "Re-price open orders after a tax rate change: their tax and unpaid installments (dry run: only list them)."
+    ),
     "close-orders": "Close parent orders whose shipments are all invoiced, skipped or cancelled.",
     "reconcile-payments": "Ask the gateway about payments whose outcome is unknown.",
     "send-notifications": "Send the customer notifications waiting in the outbox.",

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.errors import DomainError
+from continuity.domain.money import Money
 from continuity.domain.program import Program
 from continuity.domain.users import User
 from continuity.entrypoints.api.deps import AppDep
@@ -273,6 +274,8 @@ def _header_values(program: Program) -> dict[str, Any]:
         "return_action": program.return_action.value,
         "payment_schedule_id": program.payment_schedule_id or "",
         "days_after_order": str(program.days_after_order),
+        "shipping_kind": program.shipping.kind.value,
+        "shipping_amount": str(Money.from_minor(program.shipping.amount_minor, "XXX").amount),
     }
     for flag in (
         "bill_up_front",

@@ -170,6 +170,7 @@ def parameters_doc(form: Mapping[str, Any]) -> dict[str, Any]:
         lambda r: (
             {name: r.integer(name) for name in PARAMETER_NUMBERS}
             | {"authorize_child_orders": r.checkbox("authorize_child_orders")}
+            | {"prices_include_tax": r.checkbox("prices_include_tax")}
         ),
     )
 
@@ -200,6 +201,9 @@ def product_doc(form: Mapping[str, Any], item_id: str | None = None) -> dict[str
 
 
 RETURN_ACTIONS = tuple(a.value for a in ReturnAction)
+#: a program's shipping charge per shipment (domain.tax.ChargeKind)
+SHIPPING_KINDS = ("none", "per_order", "per_unit")
+
 PROGRAM_FLAGS = (
     "bill_up_front",
     "prompt_for_start_date",
@@ -221,6 +225,10 @@ def program_header(form: Mapping[str, Any], program_id: str | None = None) -> di
                 "return_action": r.choice("return_action", RETURN_ACTIONS, "continue"),
                 "payment_schedule_id": r.text("payment_schedule_id") or None,
                 "days_after_order": r.integer("days_after_order", default=0),
+                "shipping_charge": {
+                    "kind": r.choice("shipping_kind", SHIPPING_KINDS, "none"),
+                    "amount": r.amount("shipping_amount") or "0",
+                },
             }
             | {flag: r.checkbox(flag) for flag in PROGRAM_FLAGS}
         ),
