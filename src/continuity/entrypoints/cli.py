@@ -18,6 +18,7 @@ from continuity.entrypoints.cli_holds import register as register_holds
 from continuity.entrypoints.cli_jobs import jobs_app, worker
 from continuity.entrypoints.cli_output import console, emit, handles_errors, render_order, table, table_of
 from continuity.entrypoints.cli_returns import reasons_app, register_returns
+from continuity.entrypoints.cli_review import review_app
 from continuity.entrypoints.cli_servicing import ActorOption, cli_actor
 from continuity.entrypoints.cli_servicing import register as register_servicing
 from continuity.entrypoints.cli_setup import setup_app
@@ -51,6 +52,7 @@ register_servicing(orders_app, programs_app)
 register_returns(orders_app, programs_app)
 app.add_typer(reasons_app, name="return-reasons")
 register_holds(app, orders_app)
+app.add_typer(review_app, name="payment-review")
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 

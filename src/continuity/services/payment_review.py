@@ -243,6 +243,15 @@ def _look_up(deps: JobDeps, inst: Installment, actor: Actor) -> ActionView:
     return _action(inst, "looked_up", status, outcomes[0].status, outcomes[0].reason)
 
 
+def installment_line(uow_factory: UowFactory, sales_id: str, seq: int, line_no: int | None = None) -> int:
+    """The line of the order's installment ``seq`` (``line_no`` None: the one line that has it)."""
+    with uow_factory() as uow:
+        found = [i.line_no for i in uow.orders.installments(sales_id) if i.seq == seq and line_no in (None, i.line_no)]
+    if len(found) != 1:
+        raise NotFound(f"order {sales_id} has no one installment {seq}: give its line", "installment_not_found")
+    return found[0]
+
+
 def _installment(uow: UnitOfWork, sales_id: str, line_no: int, seq: int) -> Installment:
     for inst in uow.orders.installments(sales_id):
         if (inst.line_no, inst.seq) == (line_no, seq):

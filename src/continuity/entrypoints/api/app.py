@@ -19,6 +19,7 @@ from continuity.entrypoints.api.routes import (
     holds,
     jobs,
     returns,
+    review,
     sales_orders,
     servicing,
     taxes,
@@ -53,7 +54,7 @@ def create_app(app: App | None = None) -> FastAPI:
     api.add_middleware(problems.BodyLimitMiddleware, max_bytes=continuity.settings.max_body_bytes)
     api.add_middleware(problems.RequestIdMiddleware)  # ids, request log, last-resort 500 (then the web's headers)
     v1 = APIRouter(prefix=PREFIX)
-    for module in (customers, sales_orders, holds, servicing, returns, catalog, taxes, jobs, users):
+    for module in (customers, sales_orders, holds, review, servicing, returns, catalog, taxes, jobs, users):
         v1.include_router(module.router)
     v1.add_api_route("/health", health, methods=["GET"], tags=["health"], summary="Liveness (no token needed)")
     api.include_router(v1)
