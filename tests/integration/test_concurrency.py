@@ -43,6 +43,7 @@ from continuity.adapters.test_gateway import create_ledger, ledger_metadata
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.calendar import add_days, add_months
+from continuity.domain.dunning import DunningPolicy
 from continuity.services.jobs.charging import charge_claimed
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.records import ClaimQuery
@@ -743,7 +744,9 @@ def test_the_same_attempts_charged_twice_at_once_reach_the_gateway_once(any_url)
     app = _app(any_url)
     _payment_data(app, 40)
     deps = app.job_deps()
-    claimed = deps.payments.claim_next_chunk(ClaimQuery(AS_OF, None, 3, 500), None, deps.clock.now()).attempts
+    claimed = deps.payments.claim_next_chunk(
+        ClaimQuery(AS_OF, None, DunningPolicy(), 500), None, deps.clock.now()
+    ).attempts
     assert len(claimed) == due_installments(app)
     errors: list[BaseException] = []
 

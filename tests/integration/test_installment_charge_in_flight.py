@@ -28,6 +28,7 @@ from jobs_support import (
     snapshot,
 )
 
+from continuity.domain.dunning import DunningPolicy
 from continuity.domain.errors import RuleViolation
 from continuity.services import servicing
 from continuity.services.jobs.charging import charge_claimed
@@ -47,7 +48,9 @@ def _charge_in_flight(app):  # type: ignore[no-untyped-def]
     nightly(app, START)
     app.clock.day = SECOND_DUE
     deps = app.job_deps()
-    claimed = deps.payments.claim_next_chunk(ClaimQuery(SECOND_DUE, None, 3, 10), None, app.clock.now()).attempts
+    claimed = deps.payments.claim_next_chunk(
+        ClaimQuery(SECOND_DUE, None, DunningPolicy(), 10), None, app.clock.now()
+    ).attempts
     assert [(a.seq, a.amount_minor) for a in claimed] == [(2, 1966)]
     return parent, deps, claimed
 

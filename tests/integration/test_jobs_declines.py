@@ -1,4 +1,5 @@
-"""A declined card: retried only on later runs up to reauthorization_limit; children held, then released.
+"""A declined card: a soft decline retried on the dunning schedule (days 1, 3, 5, 7 after the first decline,
+within 14 days); children held, then released.
 
 The cards approve at submit; the card on the continuity line is then swapped for one that declines
 (and later for one that approves) with SQL via jobs_support.use_card, as there is no change-card
@@ -31,21 +32,36 @@ from continuity.services.jobs.registry import run_job
 DAY = timedelta(days=1)
 
 
-def test_a_declined_installment_is_retried_once_per_later_run_up_to_the_reauthorization_limit_then_never(demo_app):
-    app = demo_app  # demo parameters: reauthorization_limit 3
+def test_a_soft_decline_is_retried_on_days_1_3_5_and_7_after_the_first_decline_then_never(demo_app):
+    app = demo_app  # the default dunning schedule: days 1, 3, 5, 7 within 14 days
     parent = enter_order(app, "0021")  # REPLENISH: 3 installments, the first due at order entry
-    use_card(app, parent, DECLINE)
+    use_card(app, parent, DECLINE)  # a generic decline: soft
 
     job(app, "process-payments", START)
     job(app, "process-payments", START)  # the same as_of again: no retry
     assert [(n, s) for n, _, s, _ in attempts(app, parent)] == [(1, "declined")]
 
-    for k in range(1, 7):
+    for k in range(1, 16):
         job(app, "process-payments", START + k * DAY)
+        job(app, "process-payments", START + k * DAY)  # every re-run changes nothing
 
-    assert attempts(app, parent) == [(n, "capture", "declined", START + (n - 1) * DAY) for n in (1, 2, 3, 4)]
+    tried = [START + d * DAY for d in (0, 1, 3, 5, 7)]
+    assert attempts(app, parent) == [(n, "capture", "declined", d) for n, d in enumerate(tried, 1)]
     assert installments(app, parent)[0] == (1, 1980, "declined")
-    assert captures(app) == 4  # the first try and three retries, each under its own key
+    assert captures(app) == 5  # the first try and four retries, each under its own key
+
+
+def test_missed_retry_days_are_caught_up_one_retry_a_run_within_the_window(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, DECLINE)
+    job(app, "process-payments", START)
+
+    for day in (6, 7, 8, 15, 16):  # no run on days 1 to 5: retries 1 to 3 are due on day 6
+        job(app, "process-payments", START + day * DAY)
+
+    tried = [d for _, _, _, d in attempts(app, parent)]
+    assert tried == [START + d * DAY for d in (0, 6, 7, 8)]  # day 15 is after the 14-day window
 
 
 def test_the_next_child_of_a_parent_with_a_declined_installment_is_created_on_hold_and_released_once_paid(demo_app):
@@ -81,8 +97,9 @@ def test_a_declined_child_charge_holds_that_child_and_the_next_one_until_a_later
     assert status_of(app, first) == ("on_hold", OWN_PAYMENT_HOLD)
     assert installments(app, first) == [(1, 1299, "declined")]
 
+    nightly(app, START + DAY)  # the first retry (day 1) declines too
     december = START + 30 * DAY
-    nightly(app, december)  # the retry declines too; the next child is made, on hold
+    nightly(app, december)  # past the 14-day window: no retry; the next child is made, on hold
     second = children(app, parent)[1][0]
     assert [(n, s) for n, _, s, _ in attempts(app, first)] == [(1, "declined"), (2, "declined")]
     assert status_of(app, second) == ("on_hold", PARENT_PAYMENT_HOLD)
@@ -103,16 +120,16 @@ def test_installments_that_used_up_their_retries_do_not_keep_other_due_installme
     app = demo_app
     exhausted = enter_order(app, "0021")
     use_card(app, exhausted, DECLINE)
-    for k in range(4):
+    for k in (0, 1, 3, 5, 7):
         job(app, "process-payments", START + k * DAY)
-    assert len(attempts(app, exhausted)) == 4
+    assert len(attempts(app, exhausted)) == 5
     other = enter_order(app, "0021")  # due on the same day, sorted after the exhausted one
 
-    result = run_job(app.job_deps(), "process-payments", JobRequest(START + 5 * DAY, chunk_size=1))
+    result = run_job(app.job_deps(), "process-payments", JobRequest(START + 9 * DAY, chunk_size=1))
 
     assert result["counts"]["approved"] == 1
     assert installments(app, other)[0] == (1, 1980, "paid")
-    assert len(attempts(app, exhausted)) == 4
+    assert len(attempts(app, exhausted)) == 5
 
 
 def test_a_child_made_before_its_parents_installment_was_declined_is_put_on_hold_and_not_shipped(demo_app):

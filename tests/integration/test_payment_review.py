@@ -38,12 +38,12 @@ ANN = Actor("ann", ActorKind.AGENT)
 
 
 def _exhaust(app, parent: str) -> date:  # type: ignore[no-untyped-def]
-    """Installment 1 declined on the first try and the 3 retries (demo reauthorization_limit 3)."""
+    """Installment 1 declined on the first try and the 4 retries of the dunning schedule (days 1, 3, 5, 7)."""
     use_card(app, parent, DECLINE)
-    for k in range(4):
+    for k in range(8):
         job(app, "process-payments", START + k * DAY)
-    app.clock.day = START + 4 * DAY
-    return START + 4 * DAY
+    app.clock.day = START + 8 * DAY
+    return START + 8 * DAY
 
 
 def _worklist(app):  # type: ignore[no-untyped-def]
@@ -77,7 +77,7 @@ def test_an_installment_whose_retries_are_used_up_is_listed_and_an_agent_retries
     assert status_of(app, child)[0] == "on_hold"
 
     listed = [i for i in _worklist(app) if i["kind"] == "retries_exhausted"]
-    assert [(i["sales_id"], i["seq"], i["attempts"], i["amount"]) for i in listed] == [(parent, 1, 4, "19.80")]
+    assert [(i["sales_id"], i["seq"], i["attempts"], i["amount"]) for i in listed] == [(parent, 1, 5, "19.80")]
 
     # the same card once more: declined again, still listed
     again = payment_review.retry_now(app.job_deps(), parent, 1, 1, ANN)
@@ -86,7 +86,7 @@ def test_an_installment_whose_retries_are_used_up_is_listed_and_an_agent_retries
     done = payment_review.change_card_and_retry(app.job_deps(), parent, 1, 1, ANN, APPROVE, "12/31")
 
     assert (done["outcome"], done["status"]) == ("approved", "paid")
-    assert [o for _, o in _charges_of(app, parent)] == ["declined"] * 5 + ["approved"]
+    assert [o for _, o in _charges_of(app, parent)] == ["declined"] * 6 + ["approved"]
     assert status_of(app, child)[0] == "open"  # released: nothing due is unpaid
     assert not [i for i in _worklist(app) if i["sales_id"] == parent]
     actions = [e["action"] for e in history.order_history(app.uow, parent) if e["actor"] == "ann"]
@@ -105,8 +105,8 @@ def test_waive_cancels_the_installment_with_a_reason_and_releases_its_children(d
 
     assert waived["status"] == "cancelled" and installments(app, parent)[0][2] == "cancelled"
     assert status_of(app, child)[0] == "open"
-    job(app, "process-payments", START + 5 * DAY)
-    assert len(attempts(app, parent)) == 4  # nothing more is charged for it
+    job(app, "process-payments", START + 9 * DAY)
+    assert len(attempts(app, parent)) == 5  # nothing more is charged for it
     entry = next(e for e in history.order_history(app.uow, parent) if e["action"] == "waived")
     assert (entry["actor"], entry["reason"]) == ("ann", "goodwill: parcel lost")
 
@@ -182,6 +182,35 @@ class _SlowGateway:
             return found(*args, **kwargs)
 
         return slow
+
+
+def test_a_hard_decline_is_listed_at_once_and_retry_now_on_the_same_card_is_refused(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, "4000000000009987")  # a lost card
+    job(app, "process-payments", START)
+    app.clock.day = START + DAY
+
+    listed = [i for i in _worklist(app) if i["kind"] == "retries_exhausted"]
+    assert [(i["sales_id"], i["seq"], i["attempts"]) for i in listed] == [(parent, 1, 1)]
+    assert _error(lambda: payment_review.retry_now(app.job_deps(), parent, 1, 1, ANN))  # never after a hard code
+    assert len(attempts(app, parent)) == 1
+
+    done = payment_review.change_card_and_retry(app.job_deps(), parent, 1, 1, ANN, APPROVE, "12/31")
+    assert (done["outcome"], done["status"]) == ("approved", "paid")
+
+
+def test_an_installment_left_past_the_retry_window_is_listed(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, DECLINE)
+    job(app, "process-payments", START)  # no run again until after the 14-day window
+    app.clock.day = START + 10 * DAY
+    assert not [i for i in _worklist(app) if i["kind"] == "retries_exhausted"]
+
+    app.clock.day = START + 15 * DAY
+    listed = [i for i in _worklist(app) if i["kind"] == "retries_exhausted"]
+    assert [(i["sales_id"], i["attempts"]) for i in listed] == [(parent, 1)]
 
 
 def test_a_manual_retry_and_the_nightly_run_of_the_same_installment_charge_it_once(demo_app):

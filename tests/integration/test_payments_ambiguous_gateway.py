@@ -41,6 +41,7 @@ from continuity.adapters.test_gateway import TestConnector
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.calendar import add_days
+from continuity.domain.dunning import DunningPolicy
 from continuity.domain.money import Money
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import run_job
@@ -50,6 +51,7 @@ AS_OF = date(2026, 11, 23)
 SEED = 20261123
 STALE_AFTER = 60  # JobDeps.stale_after_seconds (the default): pending attempts this old are reconciled
 MAX_NIGHTS = 12
+LAST_RETRY_DAY = DunningPolicy().retry_days[-1]  # the dunning schedule's last retry (day 7 after the first decline)
 FAULTS = ("timeout_after", "reset_before", "reset_after", "slow")
 BUGS = ("bug_before", "bug_after")  # a gateway client bug: RuntimeError before / after the request was made
 
@@ -275,7 +277,7 @@ def run_nights(
                 "oldest_unresolved_days": max(((day - d).days for d in left), default=-1),
             }
         )
-        if nights[-1]["unresolved"] == 0 and new_attempts == 0:
+        if nights[-1]["unresolved"] == 0 and new_attempts == 0 and k > LAST_RETRY_DAY:
             return nights
     raise AssertionError(f"not settled after {max_nights} nights: {nights[-3:]}")
 
@@ -358,10 +360,11 @@ def problems(app: App, gateway: FaultyGateway, limit: int, as_of: date) -> dict[
             found["approved attempts differ from approved ledger captures"] += 1
         if attempts > ledger_captures:
             found["attempts that never reached the gateway"] += 1
-        # (4) a declining card is tried at most reauthorization_limit + 1 times, and never charged
+        # (4) a declining card (a soft decline) is tried at most once and then once per scheduled retry
+        # (``limit``: the dunning schedule's retries), and never charged
         if behaviour == "decline":
             if ledger_captures > limit + 1 or attempts > limit + 1:
-                found["declining card tried more than reauthorization_limit + 1 times"] += 1
+                found["declining card tried more than once and then once per scheduled retry"] += 1
             if approved_captures:
                 found["declining card charged"] += 1
             if status != "declined" and attempts:
@@ -429,7 +432,7 @@ def test_an_ambiguous_gateway_never_causes_a_double_charge_and_every_unknown_is_
     started = time.monotonic()
     due = generate(app)
     with app.uow() as uow:
-        limit = uow.setup.parameters().reauthorization_limit
+        limit = len(uow.setup.parameters().retry_days)
 
     nights = run_nights(app, clock)
 
@@ -438,7 +441,7 @@ def test_an_ambiguous_gateway_never_causes_a_double_charge_and_every_unknown_is_
     # the janitor schedule: an attempt in doubt is settled by the reconcile run of its night or of one
     # of the next two (each re-drive of a request that never arrived can be lost again)
     assert max(n["oldest_unresolved_days"] for n in nights) <= 2, nights
-    assert len(nights) <= 8, nights
+    assert len(nights) <= LAST_RETRY_DAY + 3, nights
     # every fault path was taken, on the first calls and on re-drives
     assert all(gateway.fired[kind] for kind in FAULTS), gateway.fired
     first_night = nights[0]
@@ -449,7 +452,7 @@ def test_an_ambiguous_gateway_never_causes_a_double_charge_and_every_unknown_is_
     lost, redriven = keys_redriven_after_a_lost_request(gateway)
     assert lost >= 20 and redriven == lost  # every lost request was sent again under its own key
     assert sum(1 for k, n in gateway.sent.items() if n > 1) >= lost
-    # declines: retried once a night on the same card up to the limit (then left alone)
+    # declines: retried on the same card on the dunning schedule's days (then left alone)
     exhausted = _scalar(
         app,
         (
@@ -496,7 +499,7 @@ def test_failed_lookups_and_gateway_client_bugs_leave_answers_unknown_and_later_
     app, gateway, clock = make_faulty(**profile)
     generate(app, trilogy=300, replenish=150)
     with app.uow() as uow:
-        limit = uow.setup.parameters().reauthorization_limit
+        limit = len(uow.setup.parameters().retry_days)
 
     nights = run_nights(app, clock)
 

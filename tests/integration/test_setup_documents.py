@@ -30,7 +30,19 @@ TUNED = {
     "upcoming_charge_notice_days": 7,
     "card_expiry_notice_days": 21,
     "prices_include_tax": True,
+    "retry_days": [2, 4, 8],
+    "retry_window_days": 10,
+    "card_retry_budget": 12,
+    "card_retry_budget_days": 28,
 }
+
+
+def _stored(app) -> dict:  # type: ignore[no-untyped-def]
+    """The stored parameters as a JSON document has them (retry_days a list)."""
+    params = vars(catalog.parameters(app.uow))
+    return {**params, "retry_days": list(params["retry_days"])}
+
+
 USD_BOOK = {"item_id": "U100", "name": "American Dust", "price": "11.00", "currency": "USD"}
 
 
@@ -90,7 +102,7 @@ def test_importing_a_partial_parameters_document_changes_only_the_parameters_it_
     code, printed = import_doc({"parameters": {"repeat_threshold": 4}})
 
     assert code == 0 and printed["parameters"] == 1
-    assert vars(catalog.parameters(demo_app.uow)) == {**TUNED, "repeat_threshold": 4}
+    assert _stored(demo_app) == {**TUNED, "repeat_threshold": 4}
 
 
 def test_an_invalid_partial_parameters_document_is_refused_and_changes_nothing(demo_app, import_doc):
@@ -101,7 +113,7 @@ def test_an_invalid_partial_parameters_document_is_refused_and_changes_nothing(d
     )
 
     assert "delivery_lead_days" in message
-    assert vars(catalog.parameters(demo_app.uow)) == TUNED
+    assert _stored(demo_app) == TUNED
 
 
 def test_put_parameters_needs_the_whole_document_and_names_the_missing_fields(demo_app, api):
@@ -121,7 +133,7 @@ def test_put_parameters_needs_the_whole_document_and_names_the_missing_fields(de
     assert [e["loc"][-1] for e in partial.json()["errors"]] == ["upcoming_charge_notice_days"]
     assert only_one.status_code == 422
     assert sorted(e["loc"][-1] for e in only_one.json()["errors"]) == sorted(set(TUNED) - {"repeat_threshold"})
-    assert vars(catalog.parameters(demo_app.uow)) == TUNED
+    assert _stored(demo_app) == TUNED
 
 
 def test_patch_parameters_changes_only_the_parameters_it_names(demo_app, api):
@@ -135,7 +147,7 @@ def test_patch_parameters_changes_only_the_parameters_it_names(demo_app, api):
     assert patched.status_code == 200
     expected = {**TUNED, "repeat_threshold": 4, "authorize_child_orders": False}
     assert patched.json() == expected
-    assert vars(catalog.parameters(demo_app.uow)) == expected
+    assert _stored(demo_app) == expected
     assert c.get(f"{API}/parameters/continuity", headers=manager).json() == expected
 
 
@@ -150,12 +162,12 @@ def test_patch_parameters_changes_only_the_parameters_it_names(demo_app, api):
 )
 def test_patch_parameters_refuses_a_bad_value_and_changes_nothing(demo_app, api, body):
     c, manager = api
-    before = vars(catalog.parameters(demo_app.uow))
+    before = _stored(demo_app)
 
     response = c.patch(f"{API}/parameters/continuity", headers=manager, json=body)
 
     assert response.status_code == 422 and response.json()["code"] == "request_invalid"
-    assert vars(catalog.parameters(demo_app.uow)) == before
+    assert _stored(demo_app) == before
 
 
 def test_patch_parameters_needs_a_manager(demo_app, api):
@@ -165,7 +177,7 @@ def test_patch_parameters_needs_a_manager(demo_app, api):
     agent = c.patch(f"{API}/parameters/continuity", headers=c.agent, json={"repeat_threshold": 4})
 
     assert (anonymous.status_code, agent.status_code) == (401, 403)
-    assert vars(catalog.parameters(demo_app.uow))["repeat_threshold"] == 3
+    assert _stored(demo_app)["repeat_threshold"] == 3
 
 
 # -- 5. one currency per program --------------------------------------------------------------------

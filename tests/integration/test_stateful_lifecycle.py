@@ -188,9 +188,9 @@ class FaultyPayments:
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self.inner, name)
 
-    def record_outcomes(self, outcomes, as_of, retry_limit=None):  # type: ignore[no-untyped-def]
+    def record_outcomes(self, outcomes, as_of, policy=None):  # type: ignore[no-untyped-def]
         if not outcomes:
-            return self.inner.record_outcomes(outcomes, as_of, retry_limit)
+            return self.inner.record_outcomes(outcomes, as_of, policy)
         self.fired = True
         raise self.exc
 

@@ -71,6 +71,10 @@ continuity_parameters = Table(
     Column("card_expiry_notice_days", Integer, nullable=False, server_default="14"),
     # prices include tax (gross) or not (net): each order keeps what it was entered under (0020)
     Column("prices_include_tax", Boolean, nullable=False, server_default=false()),
+    Column("retry_days", String(40), nullable=False, server_default="1,3,5,7"),
+    Column("retry_window_days", Integer, nullable=False, server_default="14"),
+    Column("card_retry_budget", Integer, nullable=False, server_default="15"),
+    Column("card_retry_budget_days", Integer, nullable=False, server_default="30"),
     CheckConstraint("id = 1", name="singleton"),
 )
 
@@ -109,6 +113,7 @@ programs = Table(
     # what a return of a child order does to the schedule: continue, replace, cancel_remaining (0018)
     Column("return_action", String(20), nullable=False, server_default="continue"),
     *_shipping_charge(),
+    Column("upcoming_charge_notice_days", Integer, nullable=True),  # None: the parameters' days
 )
 
 items = Table(
@@ -373,6 +378,9 @@ payment_attempts = Table(
     Column("authorization_reference", String(80), nullable=True),  # a capture: the authorization it settles
     Column("as_of", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decline_code", String(30), nullable=False, server_default=""),  # domain.dunning.DeclineCode
+    Column("retry_no", Integer, nullable=False, server_default="0"),  # 0: the first try on its card; k: k-th retry
+    Index("ix_payment_attempts_card", "card_token", "as_of"),  # a card's hard declines and retry budget
     _partial_index(
         "ix_payment_attempts_authorization", "authorization_reference", where="authorization_reference IS NOT NULL"
     ),

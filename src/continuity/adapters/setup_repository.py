@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from continuity.adapters import orm
 from continuity.domain.calendar import Interval
+from continuity.domain.dunning import format_retry_days, parse_retry_days
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
 from continuity.domain.program import (
@@ -32,6 +33,9 @@ _PARAM_FIELDS = (
     "upcoming_charge_notice_days",
     "card_expiry_notice_days",
     "prices_include_tax",
+    "retry_window_days",
+    "card_retry_budget",
+    "card_retry_budget_days",
 )
 
 #: The columns of programs stored as the Program's fields are (order_start and return_action by their value).
@@ -57,10 +61,12 @@ class SetupRepository:
         row = self.conn.execute(select(orm.continuity_parameters)).first()
         if row is None:
             return ContinuityParameters()
-        return ContinuityParameters(**{f: getattr(row, f) for f in _PARAM_FIELDS})
+        return ContinuityParameters(
+            **{f: getattr(row, f) for f in _PARAM_FIELDS}, retry_days=parse_retry_days(row.retry_days)
+        )
 
     def save_parameters(self, params: ContinuityParameters) -> None:
-        values = {f: getattr(params, f) for f in _PARAM_FIELDS}
+        values = {f: getattr(params, f) for f in _PARAM_FIELDS} | {"retry_days": format_retry_days(params.retry_days)}
         table = orm.continuity_parameters
         if self.conn.execute(select(table.c.id)).first() is None:
             self.conn.execute(insert(table).values(id=1, **values))

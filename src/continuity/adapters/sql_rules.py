@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, Update, update
 
+from continuity.domain.dunning import HARD_CODES
 from continuity.domain.payments import (
     ATTEMPT_TRANSITIONS,
     CHARGES,
@@ -96,6 +97,11 @@ def installment_in_flight(alias: str = "i") -> str:
 def payment_problem(alias: str = "i") -> str:
     """domain.payments.PROBLEM: declined, or its outcome unknown (its child orders are held)."""
     return among(f"{alias}.status", PROBLEM)
+
+
+def hard_decline(column: str = "a.decline_code") -> str:
+    """domain.dunning.decline_class is HARD: the card is never charged again."""
+    return among(column, HARD_CODES)
 
 
 def charge_operation(column: str = "a.operation") -> str:

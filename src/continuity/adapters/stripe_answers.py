@@ -8,9 +8,45 @@ from typing import Any
 import stripe
 
 from continuity.domain.card import Card, Expiry
+from continuity.domain.dunning import DeclineCode
 from continuity.services.ports import GatewayOutcome, GatewayResult, never_received
 
 AUTHENTICATION_REQUIRED = "authentication_required: the customer must confirm this card"
+
+_D = DeclineCode
+#: Stripe's decline codes (https://docs.stripe.com/declines/codes) in our classes; any other: generic.
+DECLINE_CODES: dict[str, DeclineCode] = {
+    "insufficient_funds": _D.INSUFFICIENT_FUNDS,
+    "withdrawal_count_limit_exceeded": _D.INSUFFICIENT_FUNDS,
+    "card_velocity_exceeded": _D.INSUFFICIENT_FUNDS,
+    "issuer_not_available": _D.ISSUER_UNAVAILABLE,
+    "processing_error": _D.ISSUER_UNAVAILABLE,
+    "try_again_later": _D.ISSUER_UNAVAILABLE,
+    "reenter_transaction": _D.ISSUER_UNAVAILABLE,
+    "lost_card": _D.LOST_CARD,
+    "stolen_card": _D.STOLEN_CARD,
+    "expired_card": _D.EXPIRED_CARD,
+    "fraudulent": _D.FRAUD,
+    "pickup_card": _D.FRAUD,
+    "merchant_blacklist": _D.FRAUD,
+    "security_violation": _D.FRAUD,
+    "invalid_account": _D.INVALID_ACCOUNT,
+    "incorrect_number": _D.INVALID_ACCOUNT,
+    "invalid_number": _D.INVALID_ACCOUNT,
+    "new_account_information_available": _D.INVALID_ACCOUNT,
+    "card_not_supported": _D.INVALID_ACCOUNT,
+    "restricted_card": _D.INVALID_ACCOUNT,
+    "stop_payment_order": _D.INVALID_ACCOUNT,
+    "revocation_of_authorization": _D.INVALID_ACCOUNT,
+    "revocation_of_all_authorizations": _D.INVALID_ACCOUNT,
+    "transaction_not_allowed": _D.INVALID_ACCOUNT,
+}
+
+
+def decline_code_of(code: str | None, decline_code: str | None) -> DeclineCode:
+    """Our code for a Stripe decline: its decline_code, else its error code (expired_card comes as the
+    error code), else generic."""
+    return DECLINE_CODES.get(decline_code or "") or DECLINE_CODES.get(code or "") or _D.GENERIC
 
 
 def intent_result(intent: Any, mode: str = "") -> GatewayResult:
@@ -27,12 +63,12 @@ def intent_result(intent: Any, mode: str = "") -> GatewayResult:
         return GatewayResult(GatewayOutcome.DECLINED, intent.id, AUTHENTICATION_REQUIRED)
     error = getattr(intent, "last_payment_error", None)
     if status == "requires_payment_method" and error is not None:
+        code, decline = getattr(error, "code", None), getattr(error, "decline_code", None)
         return GatewayResult(
             GatewayOutcome.DECLINED,
             intent.id,
-            _reason(
-                getattr(error, "code", None), getattr(error, "decline_code", None), getattr(error, "message", None)
-            ),
+            _reason(code, decline, getattr(error, "message", None)),
+            decline_code=decline_code_of(code, decline),
         )
     return GatewayResult(GatewayOutcome.DECLINED, intent.id, f"the payment intent is {status}")
 
@@ -43,10 +79,12 @@ def declined(exc: stripe.CardError) -> GatewayResult:
     code = getattr(exc, "code", None) or getattr(error, "code", None)
     if code == "authentication_required" or getattr(error, "decline_code", None) == "authentication_required":
         return GatewayResult(GatewayOutcome.DECLINED, _intent_id(error), AUTHENTICATION_REQUIRED)
+    decline = getattr(error, "decline_code", None)
     return GatewayResult(
         GatewayOutcome.DECLINED,
         _intent_id(error),
-        _reason(code, getattr(error, "decline_code", None), exc.user_message),
+        _reason(code, decline, exc.user_message),
+        decline_code=decline_code_of(code, decline),
     )
 
 

@@ -1,8 +1,11 @@
 """The built-in test connector: deterministic test cards, a ledger of every call.
 
-4111111111111111 approves, 4000000000000002 declines, 4000000000000119 times out (the
+4111111111111111 approves, 4000000000000002 declines (generic: soft), 4000000000000119 times out (the
 charge is made but no answer comes back: UNKNOWN until looked up), 4000000000000424 answers "too
 many requests" (GatewayBusy, nothing done) to the first request under each key, then approves.
+The decline classes of dunning (domain/dunning.py), Stripe's test numbers: 4000000000009995 declines
+for insufficient funds (soft), 4000000000009987 as a lost card, 4000000000009979 as a stolen card and
+4000000000000069 as an expired card (hard: never retried; the customer gives another card).
 Any other valid number approves. Tokens carry the test behaviour, never the number; the ledger keeps
 one row per idempotency key, so a repeated key returns the first result and never charges again.
 
@@ -46,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
+from continuity.domain.dunning import DeclineCode
 from continuity.domain.errors import CardExpired, ValidationFailed
 from continuity.domain.money import Money
 from continuity.services.ports import (
@@ -62,6 +66,19 @@ BEHAVIOUR = {
     "4000000000000002": "decline",
     "4000000000000119": "timeout",
     "4000000000000424": "busy",
+    "4000000000009995": "nofunds",
+    "4000000000009987": "lost",
+    "4000000000009979": "stolen",
+    "4000000000000069": "expired",
+}
+
+#: The declining behaviours: the decline's reason and its stable code (domain.dunning.DeclineCode).
+DECLINES = {
+    "decline": ("do not honour", DeclineCode.GENERIC),
+    "nofunds": ("insufficient funds", DeclineCode.INSUFFICIENT_FUNDS),
+    "lost": ("lost card", DeclineCode.LOST_CARD),
+    "stolen": ("stolen card", DeclineCode.STOLEN_CARD),
+    "expired": ("expired card", DeclineCode.EXPIRED_CARD),
 }
 
 LEDGER = "test_gateway_ledger"
@@ -218,7 +235,10 @@ class TestConnector:
     def _read(self, db: Engine, key: str) -> GatewayResult | None:
         with db.connect() as conn:
             row = conn.execute(_BY_KEY, {"key": key}).first()
-        return None if row is None else GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason)
+        if row is None:
+            return None
+        code = _decline_code(row.reason) if row.outcome == GatewayOutcome.DECLINED.value else ""
+        return GatewayResult(GatewayOutcome(row.outcome), row.reference, row.reason, decline_code=code)
 
     def _record(
         self, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
@@ -230,14 +250,18 @@ class TestConnector:
     def _write(
         self, db: Engine, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
     ) -> GatewayResult:
-        declined = _behaviour(token) == "decline" and operation in ("authorize", "capture") and not authorization
+        decline = (
+            DECLINES.get(_behaviour(token)) if operation in ("authorize", "capture") and not authorization else None
+        )
         refusal = self._against(db, authorization, operation, token, amount) if authorization else ""
         if operation == "void" and authorization and not refusal:
             amount = self._left(db, authorization)
+        reason, code = decline or (refusal, DeclineCode.GENERIC if refusal else "")
         result = GatewayResult(
-            GatewayOutcome.DECLINED if declined or refusal else GatewayOutcome.APPROVED,
+            GatewayOutcome.DECLINED if decline or refusal else GatewayOutcome.APPROVED,
             f"gw_{secrets.token_hex(6)}",
-            refusal or ("do not honour" if declined else ""),
+            reason,
+            decline_code=code,
         )
         try:
             with db.begin() as conn:
@@ -290,6 +314,11 @@ class TestConnector:
             if r.authorization_reference == reference and r.outcome == GatewayOutcome.APPROVED.value
         )
         return Money.from_minor(auth.amount_minor - used, auth.currency)
+
+
+def _decline_code(reason: str) -> str:
+    """The code of a recorded decline, from its reason (the ledger keeps the reason only)."""
+    return next((code for known, code in DECLINES.values() if known == reason), DeclineCode.GENERIC)
 
 
 def _behaviour(token: str) -> str:

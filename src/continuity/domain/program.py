@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from continuity.domain.calendar import Interval
+from continuity.domain.dunning import DunningPolicy
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.money import Money
 from continuity.domain.returns import ReturnAction
@@ -49,8 +50,21 @@ class ContinuityParameters:
     card_expiry_notice_days: int = 14
     #: prices (items, events, shipping charges) include tax (gross) or not (net, the default)
     prices_include_tax: bool = False
+    #: dunning (domain/dunning.py): a soft decline is retried these days after the first decline ...
+    retry_days: tuple[int, ...] = DunningPolicy.retry_days
+    #: ... never later than this many days after it
+    retry_window_days: int = DunningPolicy.window_days
+    #: a card takes at most this many retries (all of its orders) in card_retry_budget_days
+    card_retry_budget: int = DunningPolicy.card_budget
+    card_retry_budget_days: int = DunningPolicy.budget_days
+
+    def dunning(self) -> DunningPolicy:
+        return DunningPolicy(
+            tuple(self.retry_days), self.retry_window_days, self.card_retry_budget, self.card_retry_budget_days
+        )
 
     def validate(self) -> None:
+        self.dunning().validate()
         for name in ("repeat_threshold", "reauthorization_limit"):
             if getattr(self, name) < 1:
                 raise ValidationFailed(

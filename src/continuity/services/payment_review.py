@@ -1,7 +1,7 @@
 """The payment review worklist and what an agent does from it.
 
-The worklist lists installments whose retries are used up (declined ``reauthorization_limit`` + 1 times on
-their current card), cards that expire before the next shipment they pay for (services/card_expiry.py),
+The worklist lists installments whose retries are used up (the dunning policy retries them no more on their
+current card: a hard decline, every scheduled retry declined, or the retry window over), cards that expire before the next shipment they pay for (services/card_expiry.py),
 and charges whose outcome is unknown for more than a day. From it an agent can:
 
 - **retry now**: the installment's next attempt is claimed exactly as process-payments claims one (the
@@ -77,7 +77,8 @@ def worklist(deps: JobDeps, reads: PaymentReviewReads, as_of: date) -> list[Revi
     unknown for more than a day."""
     with deps.uow() as uow:
         params = uow.setup.parameters()
-    items = [_item(EXHAUSTED, r) for r in reads.exhausted(params.reauthorization_limit + 1)]
+    policy = params.dunning()
+    items = [_item(EXHAUSTED, r) for r in reads.exhausted(len(policy.retry_days) + 1, policy.window_from(as_of))]
     items += [
         {
             "kind": EXPIRING,
@@ -126,11 +127,11 @@ def retry_now(deps: JobDeps, sales_id: str, line_no: int, seq: int, actor: Actor
         params = uow.setup.parameters()
     if inst.status == PaymentStatus.UNKNOWN:
         return _look_up(deps, inst, actor)
-    claim = ClaimQuery(as_of, None, params.reauthorization_limit, 1, sales_ids=[sales_id], installment=(line_no, seq))
+    claim = ClaimQuery(as_of, None, params.dunning(), 1, sales_ids=[sales_id], installment=(line_no, seq))
     claimed = deps.payments.claim_next_chunk(_manual(claim), None, deps.clock.now()).attempts
     if not claimed:
         raise _not_retryable(inst)
-    outcome = charge_claimed(deps, claimed, as_of, params.reauthorization_limit)
+    outcome = charge_claimed(deps, claimed, as_of, params.dunning())
     answer = next(iter(outcome))
     status = _status_of(deps, sales_id, line_no, seq)
     _audit(deps.uow, actor, inst, "retried", status, f"agent retry: {answer}")
@@ -215,7 +216,7 @@ def _manual(claim: ClaimQuery) -> ClaimQuery:
     return ClaimQuery(
         claim.as_of,
         claim.item_id,
-        claim.retry_limit,
+        claim.policy,
         claim.chunk,
         claim.operation,
         claim.sales_ids,

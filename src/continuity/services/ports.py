@@ -43,6 +43,8 @@ class GatewayResult:
     reason: str = ""
     #: False: a lookup found no transaction under the key; the gateway never got it (send it again, same key)
     received: bool = True
+    #: a decline's stable code (domain.dunning.DeclineCode; '' : generic, soft)
+    decline_code: str = ""
 
 
 def never_received() -> GatewayResult:

@@ -179,6 +179,10 @@ class ParametersDoc(_Doc):
     upcoming_charge_notice_days: int = _DEFAULT.upcoming_charge_notice_days
     card_expiry_notice_days: int = _DEFAULT.card_expiry_notice_days
     prices_include_tax: bool = _DEFAULT.prices_include_tax
+    retry_days: tuple[int, ...] = _DEFAULT.retry_days
+    retry_window_days: int = _DEFAULT.retry_window_days
+    card_retry_budget: int = _DEFAULT.card_retry_budget
+    card_retry_budget_days: int = _DEFAULT.card_retry_budget_days
 
     def to_domain(self) -> ContinuityParameters:
         """Every parameter: the ones not named take their defaults (a whole document, e.g. a form)."""

@@ -3,7 +3,7 @@
 An attempt row (natural key: installment + operation + attempt number; idempotency key derived
 from it) is committed before the gateway is called. Two workers can never insert the same
 attempt; a re-run for the same as_of finds nothing due (a declined installment is retried only on
-a later as_of, up to the reauthorization limit).
+a later as_of, as the dunning policy says: domain/dunning.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from continuity.adapters.batch.sql import (
     transaction,
     typed_columns,
 )
+from continuity.domain.dunning import DeclineClass, DunningPolicy, decline_class, decline_code
 from continuity.domain.holds import BUILT_IN, CHARGE_DECLINED, CHILD_PAYMENT_CODES, PARENT_PAYMENT, HoldKind
 from continuity.domain.payments import UNANSWERED, AttemptOperation, AttemptStatus, PaymentStatus, next_status
 from continuity.domain.sales_order import OrderStatus
@@ -67,7 +68,6 @@ _CLAIM_COLUMNS = (
     "card_token VARCHAR(80), amount_minor BIGINT, currency VARCHAR(3), auth_reference VARCHAR(80), "
     "PRIMARY KEY (sales_id, line_no, seq)"
 )
-_NO_LIMIT = 1_000_000
 _CLAIM_INDEX = "ix_installments_claimable"  # partial index: WHERE R.claimable_status (capture) (0005)
 
 
@@ -151,25 +151,76 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
 
 
 # The staged installments that may be charged now get their next attempt, in one read of each one's
-# earlier attempts (all operations): none pending or unknown; a declined one not yet tried on this
-# as_of with its current card (a new card may retry at once); fewer than reauthorization_limit + 1
-# attempts on its current card (a new card gets its own limit). Exhausted installments stay behind
-# the cursor instead of filling a chunk.
-_INSERT_ATTEMPTS = (
-    f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, status, reason, as_of, created_at) "
-    f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
-    f"x.currency, x.auth_reference, x.attempt_no, {R.lit(A.PENDING)}, '', :as_of, :now FROM ("
-    "SELECT t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.auth_reference, "
-    "SUM(CASE WHEN a.operation = :op THEN 1 ELSE 0 END) + 1 AS attempt_no "
-    "FROM tmp_claim t LEFT JOIN payment_attempts a ON a.subject = 'installment' AND a.sales_id = t.sales_id "
-    "AND a.line_no = t.line_no AND a.seq = t.seq "
-    "GROUP BY t.sales_id, t.line_no, t.seq "
-    f"HAVING SUM(CASE WHEN {R.among('a.status', UNANSWERED)} OR ({R.equals('t.status', P.DECLINED)} "
-    "AND a.as_of >= :tried_since AND a.card_token = t.card_token) THEN 1 ELSE 0 END) = 0 "
-    "AND SUM(CASE WHEN a.operation = :op AND a.card_token = t.card_token THEN 1 ELSE 0 END) < :max_attempts"
-    ") x WHERE 1 = 1 ON CONFLICT DO NOTHING "
-    f"RETURNING {_ATTEMPT_COLUMNS}"
-)
+# earlier attempts (all operations): none pending or unknown; none declined on this as_of with its current
+# card; no hard decline on its current card (for any order: domain.dunning); a first try on that card, or
+# a retry the dunning schedule has due now (missed days caught up, one retry a run), within its window and
+# the card's retry budget (the retries of all its orders in budget_days, counted with the chunk's own
+# retries of the card in claim order). A new card starts a new episode: tried at once. Installments the
+# policy leaves alone stay behind the cursor instead of filling a chunk. An agent's retry (``manual``) is
+# not bound to the schedule, its window nor the one try a day, but never follows a hard decline and
+# stays within the card's budget.
+def _insert_attempts(policy: DunningPolicy, manual: bool = False) -> str:
+    on_card = "a.operation = :op AND a.card_token = t.card_token"
+    declined_on_card = f"{on_card} AND {R.equals('a.status', A.DECLINED)}"
+    due = " + ".join(f"CASE WHEN x.first_declined <= :cut{k} THEN 1 ELSE 0 END" for k in range(len(policy.retry_days)))
+    episodes = (
+        "SELECT t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.auth_reference, "
+        "SUM(CASE WHEN a.operation = :op THEN 1 ELSE 0 END) + 1 AS attempt_no, "
+        f"SUM(CASE WHEN {declined_on_card} THEN 1 ELSE 0 END) AS declines, "
+        f"MIN(CASE WHEN {declined_on_card} THEN a.as_of END) AS first_declined "
+        "FROM tmp_claim t LEFT JOIN payment_attempts a ON a.subject = 'installment' AND a.sales_id = t.sales_id "
+        "AND a.line_no = t.line_no AND a.seq = t.seq "
+        "GROUP BY t.sales_id, t.line_no, t.seq, t.card_token, t.amount_minor, t.currency, t.auth_reference "
+        f"HAVING SUM(CASE WHEN {R.among('a.status', UNANSWERED)} OR ({declined_on_card} "
+        "AND a.as_of >= :tried_since) THEN 1 ELSE 0 END) = 0"
+    )
+    hard_card = (
+        "EXISTS (SELECT 1 FROM payment_attempts h WHERE h.card_token = x.card_token "
+        f"AND {R.equals('h.status', A.DECLINED)} AND {R.hard_decline('h.decline_code')})"
+    )
+    on_schedule = f"(x.declines = 0 OR (x.first_declined >= :window_from AND x.declines <= {due or '0'}))"
+    due_now = (
+        f"SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.card_token, CASE WHEN x.declines > 0 THEN 1 ELSE 0 END "
+        f"ORDER BY x.sales_id, x.line_no, x.seq) AS card_rank FROM ({episodes}) x WHERE NOT {hard_card}"
+        + ("" if manual else f" AND {on_schedule}")
+    )
+    budget_used = (
+        "(SELECT COUNT(*) FROM payment_attempts b WHERE b.card_token = y.card_token AND b.retry_no > 0 "
+        "AND b.as_of > :budget_from)"
+    )
+    return (
+        f"INSERT INTO payment_attempts ({_ATTEMPT_COLUMNS}, attempt_no, retry_no, status, reason, as_of, created_at) "
+        f"SELECT {_KEY}, 'installment', x.sales_id, x.line_no, x.seq, :op, x.card_token, x.amount_minor, "
+        f"x.currency, x.auth_reference, x.attempt_no, x.declines, {R.lit(A.PENDING)}, '', :as_of, :now FROM "
+        f"(SELECT y.* FROM ({due_now}) y WHERE y.declines = 0 OR y.card_rank + {budget_used} <= :budget) x "
+        f"WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING {_ATTEMPT_COLUMNS}"
+    )
+
+
+def _claim_params(claim: ClaimQuery, now: datetime) -> dict[str, object]:
+    policy = claim.policy
+    return {
+        "as_of": claim.as_of,
+        "now": now,
+        "op": claim.operation,
+        "window_from": policy.window_from(claim.as_of),
+        "budget_from": policy.budget_from(claim.as_of),
+        "budget": policy.card_budget,
+        "tried_since": date.max if claim.manual else claim.as_of,  # an agent's retry: however often tried today
+        **{f"cut{k}": cut for k, cut in enumerate(policy.retry_cutoffs(claim.as_of))},
+    }
+
+
+def _lock_cards(conn: Connection) -> None:
+    """PostgreSQL: the staged cards are locked (in one order: no deadlock) until this chunk commits, so
+    two workers never both take a card's last retry of its budget. SQLite has one writer."""
+    if is_postgres(conn):
+        conn.execute(
+            sql_text(
+                "SELECT pg_advisory_xact_lock(hashtext(c.card_token)) FROM "
+                "(SELECT DISTINCT card_token FROM tmp_claim ORDER BY card_token) c"
+            )
+        )
 
 
 def _mark_in_flight(conn: Connection) -> str:
@@ -209,17 +260,8 @@ class PaymentStore:
             last_key = _stage_claim(conn, claim, after)
             if last_key is None:
                 return ClaimedChunk([], None)
-            rows = conn.execute(
-                sql_text(_INSERT_ATTEMPTS),
-                {
-                    "as_of": claim.as_of,
-                    "now": now,
-                    "op": claim.operation,
-                    # an agent's retry: whatever the limit and however often it was tried today
-                    "max_attempts": _NO_LIMIT if claim.manual else claim.retry_limit + 1,
-                    "tried_since": date.max if claim.manual else claim.as_of,
-                },
-            ).all()
+            _lock_cards(conn)
+            rows = conn.execute(sql_text(_insert_attempts(claim.policy, claim.manual)), _claim_params(claim, now)).all()
             if rows:
                 conn.execute(sql_text(_mark_in_flight(conn)), {"op": claim.operation})
         return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
@@ -238,7 +280,7 @@ class PaymentStore:
             ).all()
         return [ClaimedAttempt(*r) for r in rows]
 
-    def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date, retry_limit: int | None = None) -> None:
+    def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date, policy: DunningPolicy | None = None) -> None:
         """Write a chunk's gateway answers in one transaction: stage them, then three set statements."""
         if not outcomes:
             return
@@ -247,7 +289,7 @@ class PaymentStore:
             conn.execute(
                 sql_text(
                     "INSERT INTO tmp_outcome VALUES (:key, :subject, :sales_id, :line_no, :seq, :status, :next_status, "
-                    ":reason, :reference, :notice_kind, :payload)"
+                    ":reason, :reference, :notice_kind, :payload, :decline_code)"
                 ),
                 [_outcome_row(o) for o in outcomes],
             )
@@ -258,7 +300,7 @@ class PaymentStore:
                         "t.status",
                         AttemptStatus,
                         "FROM tmp_outcome t WHERE payment_attempts.idempotency_key = t.idempotency_key",
-                        also="reason = t.reason, gateway_reference = t.reference",
+                        also="reason = t.reason, gateway_reference = t.reference, decline_code = t.decline_code",
                     )
                 )
             )
@@ -276,7 +318,7 @@ class PaymentStore:
                     )
                 )
             )
-            _write_notices(conn, as_of, retry_limit)
+            _write_notices(conn, as_of, policy)
 
     def release_child_holds(self, as_of: date, job: str = "process-payments") -> int:
         """Child orders held for a payment problem (the codes CHILD_PAYMENT_CODES) go back to open once
@@ -363,7 +405,7 @@ class PaymentStore:
 _OUTCOME_COLUMNS = (
     "idempotency_key VARCHAR(120) PRIMARY KEY, subject VARCHAR(20), sales_id VARCHAR(40), line_no INTEGER, "
     "seq INTEGER, status VARCHAR(20), next_status VARCHAR(20), reason TEXT, reference VARCHAR(80), "
-    "notice_kind VARCHAR(30), payload TEXT"
+    "notice_kind VARCHAR(30), payload TEXT, decline_code VARCHAR(30)"
 )
 _NOTICE = {
     ("capture", "approved"): "paid",
@@ -375,6 +417,10 @@ _NOTICE = {
 def _outcome_row(o: AttemptOutcome) -> dict[str, object]:
     a = o.attempt
     moved_to = next_status(a.operation, AttemptStatus(o.status))
+    code = decline_code(o.decline_code).value if o.status == A.DECLINED else ""
+    kind = _NOTICE.get((a.operation, o.status))
+    if kind == "payment_declined" and decline_class(code) == DeclineClass.HARD:
+        kind = "update_card"  # a hard decline: never retried; the customer is asked for another card
     return {
         "key": a.idempotency_key,
         "subject": a.subject,
@@ -385,8 +431,11 @@ def _outcome_row(o: AttemptOutcome) -> dict[str, object]:
         "next_status": None if moved_to is None else moved_to.value,
         "reason": o.reason,
         "reference": o.reference or None,
-        "notice_kind": _NOTICE.get((a.operation, o.status)),
-        "payload": json.dumps({"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason}),
+        "notice_kind": kind,
+        "payload": json.dumps(
+            {"amount_minor": a.amount_minor, "currency": a.currency, "reason": o.reason, "decline_code": code}
+        ),
+        "decline_code": code,
     }
 
 
@@ -399,30 +448,29 @@ _NOTICE_FROM = (
 )
 
 
-def _write_notices(conn: Connection, as_of: date, retry_limit: int | None) -> None:
-    """Paid notices one per charge; a decline one per episode (installment and card: the daily retries
-    of the same card send nothing more), and a final notice once that card's retries are used up."""
+def _write_notices(conn: Connection, as_of: date, policy: DunningPolicy | None) -> None:
+    """Paid notices one per charge; a decline one per episode (installment and card: its retries send
+    nothing more), 'payment_declined' for a soft decline and 'update_card' for a hard one (which ends the
+    episode); and a final 'retries_exhausted' once the last scheduled retry of a soft episode is declined."""
     conn.execute(
         sql_text(
-            f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT t.notice_kind || ':' || CASE WHEN t.notice_kind = "
-            f"'payment_declined' THEN {_EPISODE} ELSE t.idempotency_key END, t.notice_kind, c.account, so.sales_id, "
-            f"c.language, c.email, t.payload, :as_of, 0, '' {_NOTICE_FROM} ON CONFLICT DO NOTHING"
+            f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT t.notice_kind || ':' || CASE WHEN t.notice_kind IN "
+            f"('payment_declined', 'update_card') THEN {_EPISODE} ELSE t.idempotency_key END, t.notice_kind, "
+            f"c.account, so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' {_NOTICE_FROM} "
+            "ON CONFLICT DO NOTHING"
         ),
         {"as_of": as_of},
     )
-    if retry_limit is None:
+    if policy is None:
         return
     conn.execute(
         sql_text(
             f"INSERT INTO notifications ({_NOTICE_COLUMNS}) SELECT 'retries_exhausted:' || {_EPISODE}, "
             "'retries_exhausted', c.account, so.sales_id, c.language, c.email, t.payload, :as_of, 0, '' "
-            f"{_NOTICE_FROM} AND t.notice_kind = 'payment_declined' AND (SELECT COUNT(*) FROM payment_attempts b "
-            "WHERE b.subject = 'installment' AND b.sales_id = t.sales_id AND b.line_no = t.line_no AND b.seq = t.seq "
-            f"AND b.operation = a.operation AND b.card_token = a.card_token AND {R.equals('b.status', A.DECLINED)}) "
-            ">= :max_attempts "
+            f"{_NOTICE_FROM} AND t.notice_kind = 'payment_declined' AND a.retry_no >= :last_retry "
             "ON CONFLICT DO NOTHING"
         ),
-        {"as_of": as_of, "max_attempts": retry_limit + 1},
+        {"as_of": as_of, "last_retry": len(policy.retry_days)},
     )
 
 

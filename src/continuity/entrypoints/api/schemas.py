@@ -497,6 +497,11 @@ class PaymentScheduleOut(BaseModel):
     allocation: str
 
 
+_RETRY_DAYS = "Days after a soft decline's first decline that it is retried, increasing (hard declines: never)."
+_RETRY_WINDOW = "No retry later than this many days after the first decline."
+_BUDGET = "Retries of one card (all of its orders) allowed in card_retry_budget_days."
+
+
 class ParametersIn(In):
     """PUT: the whole document, every parameter required (PATCH changes only what it names)."""
 
@@ -514,6 +519,10 @@ class ParametersIn(In):
     prices_include_tax: StrictBool = Field(
         description="Prices (items, events, shipping charges) include tax (gross); false: net, tax added."
     )
+    retry_days: list[StrictInt] = Field(max_length=10, description=_RETRY_DAYS)
+    retry_window_days: StrictInt = Field(ge=1, le=365, description=_RETRY_WINDOW)
+    card_retry_budget: StrictInt = Field(ge=0, le=1000, description=_BUDGET)
+    card_retry_budget_days: StrictInt = Field(ge=1, le=365)
 
 
 def _unnamed(schema: dict[str, Any]) -> None:
@@ -536,6 +545,10 @@ class ParametersPatch(In):
     upcoming_charge_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
     card_expiry_notice_days: StrictInt = _may_leave_out(ge=0, le=365)
     prices_include_tax: StrictBool = _may_leave_out()
+    retry_days: list[StrictInt] = _may_leave_out(max_length=10, description=_RETRY_DAYS)
+    retry_window_days: StrictInt = _may_leave_out(ge=1, le=365, description=_RETRY_WINDOW)
+    card_retry_budget: StrictInt = _may_leave_out(ge=0, le=1000, description=_BUDGET)
+    card_retry_budget_days: StrictInt = _may_leave_out(ge=1, le=365)
 
 
 class ParametersOut(BaseModel):
@@ -547,6 +560,10 @@ class ParametersOut(BaseModel):
     reauthorization_limit: int
     upcoming_charge_notice_days: int
     card_expiry_notice_days: int
+    retry_days: list[int]
+    retry_window_days: int
+    card_retry_budget: int
+    card_retry_budget_days: int
 
 
 # -- jobs -----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 from datetime import date
 
+from continuity.domain.dunning import DunningPolicy
 from continuity.domain.money import Money
 from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_refund, call_void, each, look_up
 from continuity.services.jobs.context import JobDeps
@@ -17,16 +18,18 @@ log = logging.getLogger(__name__)
 
 
 def charge_claimed(
-    deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date, retry_limit: int | None = None
+    deps: JobDeps, claimed: list[ClaimedAttempt], as_of: date, policy: DunningPolicy | None = None
 ) -> Counter[str]:
     """One gateway call per claimed (committed) attempt under its own key, the chunk's calls concurrently
     (captures of one authorization in turn); the chunk's answers in one write, on this thread."""
     results = each(deps.gateway, lambda attempt: _charge(deps, attempt), claimed, _authorization)
     outcomes = [
-        AttemptOutcome(attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference)
+        AttemptOutcome(
+            attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference, result.decline_code
+        )
         for attempt, result in zip(claimed, results)
     ]
-    deps.payments.record_outcomes(outcomes, as_of, retry_limit)
+    deps.payments.record_outcomes(outcomes, as_of, policy)
     return Counter(o.status for o in outcomes)
 
 
@@ -36,7 +39,7 @@ def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -
     inputs = _redrive_inputs(deps, stale)
     results = each(deps.gateway, lambda attempt: _look_up(deps, attempt, inputs), stale, _authorization)
     outcomes = [
-        AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference)
+        AttemptOutcome(attempt, ATTEMPT_STATUS[found.outcome].value, found.reason, found.reference, found.decline_code)
         for attempt, found in zip(stale, results)
     ]
     # installment charges, servicing refunds and releases are recorded here; submit authorizations by

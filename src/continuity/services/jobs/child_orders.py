@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from continuity.domain.dunning import DunningPolicy
 from continuity.domain.schedule import due_until
 from continuity.services.card_expiry import write_card_expiry_notices
 from continuity.services.jobs.charging import charge_claimed
@@ -55,7 +56,9 @@ def create_child_orders(deps: JobDeps, req: JobRequest, progress: Progress) -> J
 def _authorize(deps: JobDeps, req: JobRequest, children: list[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for start in range(0, len(children), req.chunk_size):
-        claim = ClaimQuery(req.as_of, None, 0, req.chunk_size, "authorize", children[start : start + req.chunk_size])
+        claim = ClaimQuery(
+            req.as_of, None, DunningPolicy(), req.chunk_size, "authorize", children[start : start + req.chunk_size]
+        )
         claimed = deps.payments.claim_next_chunk(claim, None, deps.clock.now()).attempts  # all of these orders'
         counts.update({f"authorize_{k}": v for k, v in charge_claimed(deps, claimed, req.as_of).items()})
     return counts

@@ -14,12 +14,14 @@ from continuity.services.jobs.records import ClaimQuery
 
 
 def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
-    """Charge every installment due on or before as_of (child charges included); write notices."""
+    """Charge every installment due on or before as_of (child charges included), and retry the declined
+    ones the dunning policy retries today (domain/dunning.py); write notices."""
     with deps.uow() as uow:
         params = uow.setup.parameters()
     counts: Counter[str] = Counter(approved=0, declined=0, unknown=0)
     progress.start("process-payments", None)
-    claim = ClaimQuery(req.as_of, req.item_id, params.reauthorization_limit, req.chunk_size)
+    policy = params.dunning()
+    claim = ClaimQuery(req.as_of, req.item_id, policy, req.chunk_size)
     after, claimed_in_pass = None, 0
     while True:
         chunk = deps.payments.claim_next_chunk(claim, after, deps.clock.now())
@@ -33,7 +35,7 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
             continue
         after, claimed_in_pass = chunk.last_key, claimed_in_pass + len(chunk.attempts)
         if chunk.attempts:
-            counts.update(charge_claimed(deps, chunk.attempts, req.as_of, params.reauthorization_limit))
+            counts.update(charge_claimed(deps, chunk.attempts, req.as_of, policy))
             progress.advance(len(chunk.attempts))
     counts.update(_settle(deps, req))
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Protocol
 
+from continuity.domain.dunning import DunningPolicy
 from continuity.services.jobs.records import (
     AttemptOutcome,
     CardExpiryCandidate,
@@ -61,7 +62,9 @@ class Payments(Protocol):
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]: ...
 
-    def record_outcomes(self, outcomes: list[AttemptOutcome], as_of: date, retry_limit: int | None = None) -> None: ...
+    def record_outcomes(
+        self, outcomes: list[AttemptOutcome], as_of: date, policy: DunningPolicy | None = None
+    ) -> None: ...
 
     def release_child_holds(self, as_of: date, job: str = "process-payments") -> int: ...
 
@@ -113,7 +116,7 @@ class Mailer(Protocol):
 class PaymentReviewReads(Protocol):
     """The installments of the payment review worklist (services/payment_review.py)."""
 
-    def exhausted(self, max_attempts: int) -> list[ReviewInstallment]: ...
+    def exhausted(self, max_attempts: int, window_from: date) -> list[ReviewInstallment]: ...
 
     def unknown_since(self, tried_by: date) -> list[ReviewInstallment]: ...
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from continuity.domain.dunning import DunningPolicy
 from continuity.services.ports import ContinuityLineRecord
 
 #: A job-run record as the entrypoints show it (JSON: instants and dates as ISO text).
@@ -57,6 +58,7 @@ class AttemptOutcome:
     status: str  # approved / declined / unknown
     reason: str
     reference: str
+    decline_code: str = ""  # a decline's domain.dunning.DeclineCode
 
 
 ClaimKey = tuple[date, str, int, int]  # (due_date, sales_id, line_no, seq): the claim order
@@ -66,13 +68,14 @@ ClaimKey = tuple[date, str, int, int]  # (due_date, sales_id, line_no, seq): the
 class ClaimQuery:
     as_of: date
     item_id: str | None
-    retry_limit: int  # reauthorization_limit: attempts per card after the first
+    policy: DunningPolicy  # when a declined installment is retried, and a card's retry budget
     chunk: int
     operation: str = "capture"
     sales_ids: list[str] | None = None  # only these orders' installments (at most ``chunk`` of them)
     installment: tuple[int, int] | None = None  # only this one (line_no, seq) of the one order in sales_ids
-    #: an agent's retry from the payment review: past the reauthorization limit and the one try per day,
-    #: on a held order too; never while the installment's charge is in flight (the same claim as the job's)
+    #: an agent's retry from the payment review: past the retry schedule, its window and the one try per
+    #: day, on a held order too; never while the installment's charge is in flight (the same claim as the
+    #: job's), never after a hard decline of the card, never beyond the card's retry budget
     manual: bool = False
 
 

@@ -29,7 +29,9 @@ from continuity.services import catalog, setup, views
 from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc, ProgramDoc
 
 router = APIRouter(tags=["setup"])
-ParametersJson = dict[str, int | bool]  # schemas.ParametersOut: the fields of domain.program.ContinuityParameters
+ParametersJson = dict[
+    str, int | bool | tuple[int, ...]
+]  # schemas.ParametersOut: the fields of domain.program.ContinuityParameters
 
 
 # -- products -------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from continuity.entrypoints.web.routes.setup_forms import (
     unflashed,
 )
 from continuity.entrypoints.web.templating import render
-from continuity.services import catalog
-from continuity.services.setup_documents import ParametersDoc, PaymentScheduleDoc, ProductDoc
+from continuity.services import catalog, setup
+from continuity.services.setup_documents import PaymentScheduleDoc, ProductDoc
 
 router = APIRouter(include_in_schema=False)
 router.include_router(program_editor.router)
@@ -89,7 +89,8 @@ def parameters_page(request: Request, app: AppDep, user: Manager, done: str = ""
 @router.post("/setup/parameters")
 def save_parameters(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
     def save() -> None:
-        catalog.save_parameters(app.uow, ParametersDoc(**parameters_doc(form)), actor=Actor.for_user(user))
+        # the form's parameters; the others (the dunning schedule) keep their values
+        setup.change_parameters(app.uow, parameters_doc(form), actor=Actor.for_user(user))
 
     return _saving(request, save, "/setup/parameters?done=saved", "/setup/parameters", form)
 

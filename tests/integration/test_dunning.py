@@ -1,0 +1,158 @@
+"""Dunning that follows the decline (issue 17 part 2), on SQLite and PostgreSQL: the test cards of each
+class, a hard decline never retried (on any order of its card) and the card-update path, the card's
+retry budget shared by its orders, the notices of an episode."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from jobs_support import (
+    APPROVE,
+    START,
+    attempts,
+    enter_order,
+    execute,
+    installments,
+    job,
+    rows,
+    scalar,
+    use_card,
+)
+
+from continuity.services import servicing
+from continuity.services.servicing import Change
+
+DAY = timedelta(days=1)
+NO_FUNDS = "4000000000009995"  # insufficient funds: soft
+LOST = "4000000000009987"  # lost card: hard
+EXPIRED = "4000000000000069"  # the issuer says expired: hard
+
+
+def _run_days(app, days) -> None:  # type: ignore[no-untyped-def]
+    for day in days:
+        job(app, "process-payments", START + day * DAY)
+
+
+def _codes(app, sales_id: str) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    return rows(
+        app,
+        "SELECT retry_no, status, decline_code FROM payment_attempts WHERE subject = 'installment' "
+        "AND sales_id = :s ORDER BY attempt_no",
+        s=sales_id,
+    )
+
+
+def _notices(app, sales_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        k
+        for (k,) in rows(
+            app,
+            "SELECT kind FROM notifications WHERE sales_id = :s AND kind <> 'upcoming_charge' ORDER BY kind",
+            s=sales_id,
+        )
+    ]
+
+
+def test_insufficient_funds_is_soft_retried_on_the_schedule_with_one_notice_and_one_final_notice(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, NO_FUNDS)
+
+    _run_days(app, range(16))
+
+    assert _codes(app, parent) == [(k, "declined", "insufficient_funds") for k in range(5)]
+    assert [d for *_, d in attempts(app, parent)] == [START + d * DAY for d in (0, 1, 3, 5, 7)]
+    assert _notices(app, parent) == ["payment_declined", "retries_exhausted"]
+
+
+def test_a_lost_card_is_never_retried_and_asks_for_another_card(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, LOST)
+
+    _run_days(app, range(16))
+
+    assert _codes(app, parent) == [(0, "declined", "lost_card")]
+    assert installments(app, parent)[0] == (1, 1980, "declined")
+    assert _notices(app, parent) == ["update_card"]
+
+
+def test_after_a_hard_decline_the_card_is_not_charged_for_any_other_order(demo_app):
+    app = demo_app
+    first, second = enter_order(app, "0021"), enter_order(app, "0021")
+    token = use_card(app, first, LOST)
+    job(app, "process-payments", START)  # the first order's charge: lost card
+    execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=second)
+    execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=second)
+
+    second_due = date(2026, 12, 23)  # installment 2 of each order
+
+    job(app, "process-payments", second_due)
+
+    assert [n for n, *_ in attempts(app, second)] == [1]  # installment 1, paid at START on its own card
+    assert installments(app, second)[1] == (2, 1980, "not_submitted")  # not even a first try on the lost card
+    assert installments(app, first)[1] == (2, 1980, "not_submitted")
+
+
+def test_an_expired_card_is_hard_and_the_new_card_from_change_card_is_charged_on_the_next_run(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, EXPIRED)
+    _run_days(app, range(3))
+    assert _codes(app, parent) == [(0, "declined", "expired_card")]
+    assert _notices(app, parent) == ["update_card"]
+
+    servicing.apply(app.uow, app.gateway, app.clock, parent, Change("change_card", card_number=APPROVE, expiry="11/31"))
+    _run_days(app, [3])
+
+    assert _codes(app, parent) == [(0, "declined", "expired_card"), (0, "approved", "")]
+    assert installments(app, parent)[0] == (1, 1980, "paid")
+
+
+def test_a_cards_retry_budget_is_shared_by_all_of_its_orders(demo_app):
+    app = demo_app
+    with app.uow() as uow:  # a small budget: 3 retries of one card in 30 days
+        params = uow.setup.parameters()
+        params.card_retry_budget = 3
+        uow.setup.save_parameters(params)
+        uow.commit()
+    orders = [enter_order(app, "0021") for _ in range(3)]
+    token = use_card(app, orders[0], NO_FUNDS)
+    for sales_id in orders[1:]:
+        execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=sales_id)
+        execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=sales_id)
+
+    _run_days(app, range(16))
+
+    retries = scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE card_token = :t AND retry_no > 0", t=token)
+    firsts = scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE card_token = :t AND retry_no = 0", t=token)
+    assert (firsts, retries) == (3, 3)  # day 1: one retry each, then the budget is spent
+    assert [len(attempts(app, s)) for s in orders] == [2, 2, 2]
+
+
+def test_the_budget_counts_only_the_last_budget_days(demo_app):
+    app = demo_app
+    with app.uow() as uow:  # 1 retry in 2 days: the second retry (day 3) is allowed again
+        params = uow.setup.parameters()
+        params.card_retry_budget, params.card_retry_budget_days = 1, 2
+        uow.setup.save_parameters(params)
+        uow.commit()
+    parent = enter_order(app, "0021")
+    use_card(app, parent, NO_FUNDS)
+
+    _run_days(app, range(16))
+
+    assert [d for *_, d in attempts(app, parent)] == [START + d * DAY for d in (0, 1, 3, 5, 7)]
+
+
+def test_a_rerun_for_the_same_day_changes_nothing(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")
+    use_card(app, parent, NO_FUNDS)
+    _run_days(app, [0, 1])
+    before = (_codes(app, parent), _notices(app, parent))
+
+    again = job(app, "process-payments", START + DAY)
+
+    assert again["counts"]["declined"] == 0 and again["counts"]["approved"] == 0
+    assert (_codes(app, parent), _notices(app, parent)) == before
