@@ -4,6 +4,7 @@ retry budget shared by its orders, the notices of an episode."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 from jobs_support import (
@@ -19,7 +20,10 @@ from jobs_support import (
     use_card,
 )
 
+from continuity.adapters.batch import payments as batch_payments
+from continuity.domain.dunning import DunningPolicy
 from continuity.services import servicing
+from continuity.services.jobs.records import ClaimQuery
 from continuity.services.servicing import Change
 
 DAY = timedelta(days=1)
@@ -116,11 +120,7 @@ def test_a_cards_retry_budget_is_shared_by_all_of_its_orders(demo_app):
         params.card_retry_budget = 3
         uow.setup.save_parameters(params)
         uow.commit()
-    orders = [enter_order(app, "0021") for _ in range(3)]
-    token = use_card(app, orders[0], NO_FUNDS)
-    for sales_id in orders[1:]:
-        execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=sales_id)
-        execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=sales_id)
+    token, orders = _one_card_for(app, 3)
 
     _run_days(app, range(16))
 
@@ -156,3 +156,48 @@ def test_a_rerun_for_the_same_day_changes_nothing(demo_app):
 
     assert again["counts"]["declined"] == 0 and again["counts"]["approved"] == 0
     assert (_codes(app, parent), _notices(app, parent)) == before
+
+
+def test_two_claims_at_the_same_moment_take_no_more_than_the_cards_budget(demo_app, monkeypatch):
+    """Two claims of one card's retries meet inside their transactions (a barrier after the card lock):
+    on PostgreSQL the second waits for the first's commit (the card's advisory lock) and then counts its
+    retries, so the two take 15 retries between them, never 20. (SQLite has one writer: the same.)"""
+    app = demo_app
+    token, _ = _one_card_for(app, 20)
+    job(app, "process-payments", START)  # 20 first tries, declined
+    meet = threading.Barrier(2)
+    lock_cards = batch_payments._lock_cards
+
+    def lock_then_meet(conn) -> None:  # type: ignore[no-untyped-def]
+        lock_cards(conn)
+        try:
+            meet.wait(timeout=2)  # the other claim is here too, unless it waits for this card's lock
+        except threading.BrokenBarrierError:
+            pass
+
+    monkeypatch.setattr(batch_payments, "_lock_cards", lock_then_meet)
+    deps = app.job_deps()
+    claimed: list[int] = []
+
+    def claim() -> None:
+        query = ClaimQuery(START + DAY, None, DunningPolicy(), 10)
+        claimed.append(len(deps.payments.claim_next_chunk(query, None, deps.clock.now()).attempts))
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(claimed) == [5, 10]
+    assert scalar(app, "SELECT COUNT(*) FROM payment_attempts WHERE card_token = :t AND retry_no > 0", t=token) == 15
+
+
+def _one_card_for(app, count: int) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """``count`` orders paying with one insufficient-funds card."""
+    orders = [enter_order(app, "0021") for _ in range(count)]
+    token = use_card(app, orders[0], NO_FUNDS)
+    for sales_id in orders[1:]:
+        execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=sales_id)
+        execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=sales_id)
+    return token, orders
