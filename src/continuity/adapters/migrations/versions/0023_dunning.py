@@ -7,16 +7,16 @@ schedule, its window and the card's retry budget; a program may set its own upco
 The retry_no of the attempts made before: the declined attempts of the same installment, operation and
 card before them.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07 13:40:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0022'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
