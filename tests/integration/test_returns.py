@@ -339,3 +339,30 @@ def test_a_return_refunds_its_share_of_the_shipping_charge_and_tax_and_the_whole
     assert int(first["amount"].replace(".", "")) + int(second["amount"].replace(".", "")) == charged
     assert ledger_money(app)[child] == {"capture": charged, "refund": charged}
     assert [m for _, m, _ in refund_ledger(app)] == [charged // 2, charged - charged // 2]
+
+
+def test_two_agents_returning_the_same_goods_at_once_make_one_return_and_one_refund(demo, make_app):
+    """The child order's row is locked for the return's transaction: the second return waits, then sees the
+    first and is refused (never two credit notes, never two refunds of the same goods)."""
+    import threading
+
+    app = demo
+    _, child = shipped_child(app)
+    start, outcomes = threading.Barrier(2), []
+
+    def agent() -> None:
+        mine = make_app(SHIPPED)
+        start.wait()
+        try:
+            outcomes.append(ret(mine, child)["credit_note"])
+        except DomainError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=agent) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["CN-000001", "return_quantity_exceeds_shipped"]
+    assert [m for _, m, _ in refund_ledger(app)] == [1495]
+    assert scalar(app, "SELECT COUNT(*) FROM credit_notes") == 1

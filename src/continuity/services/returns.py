@@ -146,7 +146,10 @@ def return_goods(
         _cancel_would_apply(uow_factory, clock, plan)  # refused here, before anything is written
     with uow_factory() as uow:
         uow.orders.lock_if_in(request.sales_id, (OrderStatus.INVOICED,))  # one return of the order at a time
-        plan = _plan(uow, request)  # again, under the lock
+        source = _plan(uow, request).source
+        if source != request.sales_id:  # the parent's captures: one refund from them at a time
+            uow.orders.lock_if_in(source, tuple(OrderStatus))
+        plan = _plan(uow, request)  # again, under the locks
         note = _write(uow, clock, request, plan, actor)
         uow.commit()
     refund_status = None
