@@ -4,10 +4,33 @@ customers; axe finds no violation on these pages."""
 
 from __future__ import annotations
 
+import pytest
 from axe_support import violations
-from web_support import AGENT, browser, login, page, screenshot, web_server  # noqa: F401
+from web_support import AGENT, TODAY, browser, login, page, screenshot, web_server  # noqa: F401
+
+from continuity.adapters.clock import FixedClock
+from continuity.bootstrap import bootstrap
+from continuity.config import Settings
+from continuity.services import order_entry, payment_entry
 
 SHOTS = "/tmp/search-{}.png"
+
+
+@pytest.fixture(scope="module")
+def bookclub(web_server) -> str:  # noqa: F811
+    """Karen Berg's BOOKCLUB order (item 88000, four books from Nov 26, 2026) paid in three installments."""
+    app = bootstrap(Settings(web_server.database_url, None, None), clock=FixedClock(TODAY))
+    try:
+        sales_id = order_entry.create_order_with_line(app.uow, app.clock, "004007", "88000", 1, TODAY, "3X")
+        payment_entry.add_card_payment(app.uow, app.gateway, app.clock, sales_id, "4111111111111111", "12/30")
+        payment_entry.submit(app.uow, app.gateway, app.clock, sales_id)
+    finally:
+        app.engine.dispose()
+    return sales_id
+
+
+def _focused(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate("document.activeElement.textContent.trim()")
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -50,3 +73,64 @@ def test_the_header_search_and_the_recent_customers_on_every_page(web_server, pa
     assert violations(page) == []
     page.keyboard.press("Escape")
     assert page.locator("#find-results").is_hidden()
+
+
+def test_the_order_page_starts_on_its_first_action_and_the_shortcuts(web_server, page, bookclub):
+    login(page, web_server, AGENT)
+    page.goto(f"{web_server.url}/orders/{bookclub}")
+    page.locator("#servicing a.button:focus").wait_for()
+    assert _focused(page) == "Skip a shipment"  # not the body
+    page.keyboard.press("?")
+    dialog = page.locator("dialog#shortcuts")
+    dialog.wait_for(state="visible")
+    assert "Skip the next shipment" in dialog.inner_text() and _focused(page) == "Close"
+    _shot(page, "shortcuts-dialog")
+    assert violations(page) == []
+    page.keyboard.press("s")  # no shortcut while the list is open
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.url.endswith(f"/orders/{bookclub}")
+    page.keyboard.press("h")
+    assert page.evaluate("document.activeElement.id") == "history-title"
+    with page.expect_navigation():
+        page.keyboard.press("s")
+    assert page.url.endswith(f"/orders/{bookclub}/service/skip")
+    page.go_back()
+    with page.expect_navigation():
+        page.keyboard.press("c")
+    assert page.url.endswith(f"/orders/{bookclub}/service/change-card")
+
+
+def test_no_shortcut_while_typing_in_a_field(web_server, page, bookclub):
+    login(page, web_server, AGENT)
+    page.goto(f"{web_server.url}/orders/{bookclub}")
+    page.locator("#servicing a.button:focus").wait_for()
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "find"
+    page.keyboard.type("sch")  # s, c and h are shortcuts, but typed into the search box
+    assert page.input_value("#find") == "sch" and page.url.endswith(f"/orders/{bookclub}")
+    page.keyboard.press("Escape")  # closes the results
+    page.keyboard.press("Escape")  # leaves the field
+    with page.expect_navigation():
+        page.keyboard.press("n")  # a new order for this customer: the item field
+    assert page.url.endswith("/customers/004007")
+    page.locator("#item_id:focus").wait_for()
+    page.keyboard.type("h")
+    assert page.input_value("#item_id") == "h"
+
+
+def test_the_customer_timeline_with_a_note_and_quick_actions(web_server, page, bookclub):
+    login(page, web_server, AGENT)
+    page.goto(f"{web_server.url}/customers/004007")
+    page.locator("#item_id:focus").wait_for()
+    page.keyboard.press("Escape")
+    page.keyboard.press("h")  # the timeline
+    assert page.evaluate("document.activeElement.id") == "timeline-title"
+    page.fill("#note", "Asked when the next book ships.")
+    with page.expect_navigation():
+        page.click("text=Save the note")
+    page.locator("#note-saved").wait_for()
+    assert "Asked when the next book ships." in page.locator("ol.timeline li").first.inner_text()
+    assert page.locator(f"a[href='/orders/{bookclub}/service/skip']").inner_text() == "Skip the next shipment"
+    _shot(page, "customer-timeline")
+    assert violations(page) == []

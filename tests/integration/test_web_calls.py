@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from test_web_servicing import agent, visible_rows, web_app  # noqa: E402, F401 (fixtures)
-from web_support import client_login, web_client  # noqa: E402
+from jobs_support import START, nightly, rows  # noqa: E402
+from test_web_servicing import agent, bookclub, visible_rows, web_app  # noqa: E402, F401 (fixtures)
+from web_support import client_login, csrf_of, follow, web_client  # noqa: E402
 
 from continuity.entrypoints.web import i18n  # noqa: E402
 from continuity.entrypoints.web.routes import calls  # noqa: E402
@@ -88,6 +90,96 @@ def test_at_most_five_recent_customers(agent):
 def _recent(html: str) -> list[str]:
     found = re.search(r'<nav class="recent".*?</nav>', html, re.S)
     return re.findall(r'<a href="/customers/\d+"[^>]*>([^<]+)</a>', found.group(0)) if found else []
+
+
+# -- item 10: keyboard ----------------------------------------------------------------------------
+
+
+def test_the_order_page_starts_on_its_first_action_and_marks_its_shortcuts(agent, bookclub):
+    page = agent.get(f"/orders/{bookclub}").text
+    actions = re.findall(r'<a class="button secondary" href="[^"]+"[^>]*>', page)
+    assert "autofocus" in actions[0] and not any("autofocus" in a for a in actions[1:])
+    assert re.search(r'href="/orders/[^"]+/service/skip"[^>]*data-shortcut="s"', page)
+    assert re.search(r'href="/orders/[^"]+/service/change-card"[^>]*data-shortcut="c"', page)
+    assert 'id="history-title" data-shortcut="h"' in page and 'data-shortcut="n"' in page
+    assert '<dialog id="shortcuts"' in page
+
+
+# -- item 11: the customer's timeline, call notes, quick actions --------------------------------------
+
+
+def _note(agent, text: str, account: str = "004007"):  # type: ignore[no-untyped-def]
+    token = csrf_of(agent.get(f"/customers/{account}").text)
+    return agent.post(f"/customers/{account}/notes", data={"csrf_token": token, "note": text})
+
+
+def _timeline(html: str) -> list[str]:
+    found = re.search(r'<ol class="timeline">.*?</ol>', html, re.S)
+    return (
+        [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in re.findall(r"<li.*?</li>", found.group(0), re.S)]
+        if found
+        else []
+    )
+
+
+def test_a_call_note_is_saved_audited_and_shown_first_on_the_timeline(agent, web_app, bookclub):
+    posted = _note(agent, "Asked about the December book.\nCard 4111 1111 1111 1111 read out by mistake")
+    assert posted.status_code == 303 and posted.headers["location"] == "/customers/004007?note=saved#timeline-title"
+    page = follow(agent, posted, "/customers/004007").text
+    assert 'id="note-saved"' in page
+    first = _timeline(page)[0]
+    assert "Note by agent Asked about the December book." in first  # dated by the clock's now
+    assert "4111 1111" not in page and "•••• •••• •••• 1111" in first
+    notes = rows(web_app, "SELECT account, author, body FROM call_notes")
+    assert [(r[0], r[1]) for r in notes] == [("004007", "agent")] and "\n" in notes[0][2]
+    audit = rows(web_app, "SELECT actor, action, \"after\" FROM audit_entries WHERE entity = 'call_note'")
+    assert [(r[0], r[1]) for r in audit] == [("agent", "add_note")] and "4111 1111" not in audit[0][2]
+
+
+def test_a_refused_note_comes_back_with_its_text_and_writes_nothing(agent, web_app):
+    posted = _note(agent, "   ")
+    assert posted.status_code == 303 and posted.headers["location"] == "/customers/004007"
+    page = follow(agent, posted, "/customers/004007").text
+    assert "Write what the call was about before saving the note." in page and 'id="note-error"' in page
+    assert rows(web_app, "SELECT note_id FROM call_notes") == []
+    posted = _note(agent, "keep this text \u202e please")
+    page = follow(agent, posted, "/customers/004007").text
+    assert "Remove the control or text-direction character from the note." in page
+    assert "keep this text" in page.split('id="note"')[1].split("</textarea>")[0]
+    assert "Remove the control" not in page.split('id="new-order-title"')[1].split("</section>")[0]
+
+
+def test_the_timeline_shows_orders_payments_and_notices_newest_first(agent, web_app, bookclub):
+    nightly(web_app, START)
+    page = agent.get("/customers/004007").text
+    events = _timeline(page)
+    assert any(f"Order {bookclub} entered" in e for e in events)
+    assert any(f"Shipment order {bookclub}-1-1 of {bookclub}" in e for e in events)
+    assert any("Card authorization: €19.66, visa •••• 1111" in e and "approved" in e for e in events)
+    assert any("Card charge: €19.66, visa •••• 1111" in e for e in events)
+    assert any("Notice waiting to be sent: payment received" in e for e in events)
+    _note(agent, "Called back")
+    events = _timeline(agent.get("/customers/004007").text)
+    days = [datetime.strptime(" ".join(e.split(" ")[0:3]), "%b %d, %Y") for e in events]
+    assert "Called back" in events[0] and days == sorted(days, reverse=True)
+
+
+def test_an_open_continuity_order_has_its_quick_actions_on_the_customer_page(agent, bookclub):
+    page = agent.get("/customers/004007").text
+    row = re.search(rf'<tr>\s*<td><a href="/orders/{bookclub}">.*?</tr>', page, re.S).group(0)
+    links = re.findall(r'href="(/orders/[^"]+/service/[a-z-]+)"', row)
+    assert links == [f"/orders/{bookclub}/service/{s}" for s in ("skip", "change-card", "cancel")]
+    assert "Skip the next shipment" in row and "Change card" in row and "Cancel the order" in row
+    skip = agent.get(links[0])
+    assert skip.status_code == 200 and 'name="seq"' in skip.text
+
+
+def test_the_timeline_and_quick_actions_are_translated(agent, bookclub):
+    agent.post("/language", data={"csrf_token": csrf_of(agent.get("/").text), "language": "nb", "next": "/"})
+    _note(agent, "Ringte om desember")
+    page = agent.get("/customers/004007").text
+    for words in ("Tidslinje", "Notat av agent", "Hopp over neste forsendelse", "Bytt kort", "Hurtighandlinger"):
+        assert words in page, words
 
 
 # -- catalogs ---------------------------------------------------------------------------------

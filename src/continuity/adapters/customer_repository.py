@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_, update
 
 from continuity.adapters import orm
 from continuity.domain import name_match
+from continuity.domain.call_note import CallNote
 from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Address, Customer
 from continuity.domain.errors import NotFound, ValidationFailed
@@ -102,6 +103,24 @@ class CustomerRepository:
         keys = sorted(name_match.name_keys(c.name))
         if keys:
             self.conn.execute(insert(orm.customer_name_keys), [{"key": k, "account": c.account} for k in keys])
+
+    def add_note(self, note: CallNote) -> int:
+        t = orm.call_notes
+        values = dict(account=note.account, author=note.author, written_at=note.written_at, body=note.body)
+        return int(self.conn.execute(insert(t).values(**values).returning(t.c.note_id)).scalar_one())
+
+    def notes(self, account: str) -> list[CallNote]:
+        """The customer's call notes, newest first."""
+        t = orm.call_notes
+        rows = self.conn.execute(select(t).where(t.c.account == account).order_by(t.c.note_id.desc()))
+        return [CallNote(r.account, r.author, r.written_at, r.body, r.note_id) for r in rows]
+
+    def notices(self, account: str) -> list[tuple[str, str, date, datetime | None]]:
+        """(kind, sales_id, as_of, delivered_at) of the notices made for the customer, newest first."""
+        t = orm.notifications
+        query = select(t.c.kind, t.c.sales_id, t.c.as_of, t.c.delivered_at).where(t.c.account == account)
+        rows = self.conn.execute(query.order_by(t.c.notification_id.desc()))
+        return [(r.kind, r.sales_id, r.as_of, r.delivered_at) for r in rows]
 
     def names(self, accounts: list[str]) -> dict[str, str]:
         """The names of these customers (an unknown account is left out)."""

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from continuity.domain.audit import AuditEntry
+from continuity.domain.call_note import CallNote
 from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Address, Customer
 from continuity.domain.holds import HoldCode
@@ -271,6 +272,14 @@ class CustomerRepo(Protocol):
     def page(self, after: tuple[str, str] | None, limit: int) -> list[Customer]: ...
 
     def names(self, accounts: list[str]) -> dict[str, str]: ...
+
+    def add_note(self, note: CallNote) -> int: ...
+
+    def notes(self, account: str) -> list[CallNote]: ...
+
+    def notices(self, account: str) -> list[tuple[str, str, date, datetime | None]]:
+        """(kind, sales_id, as_of, delivered_at) of the notices made for the customer, newest first."""
+        ...
 
     def name_candidates(self, typed: list[str], limit: int) -> list[tuple[str, str]]:
         """(name, account) of up to ``limit`` customers, by name, whose name may match the typed words

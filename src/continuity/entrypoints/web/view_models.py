@@ -12,6 +12,7 @@ from continuity.bootstrap import App
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
 from continuity.entrypoints.web.history_view import HistoryRow, history_rows
+from continuity.services import customer_timeline as timeline_service
 from continuity.services import customers, quotes, sales_orders, views
 from continuity.services import history as history_service
 from continuity.services.projection import next_charge_card
@@ -34,12 +35,24 @@ def product_names(app: App) -> dict[str, str]:
 
 def customer_page(app: App, account: str) -> dict[str, Any]:
     found = customers.customer(app.uow, account)
-    orders = sales_orders.list_orders(app.uow, None, account, None, 100)
+    orders = [order_summary(o) for o in reversed(sales_orders.list_orders(app.uow, None, account, None, 100))]
     return {
         "customer": found,
         "cards": customers.saved(app.uow, account, app.clock.today()),
-        "orders": [order_summary(o) for o in reversed(orders)],
+        "orders": orders,
+        "timeline": customer_timeline(app, account, orders),
     }
+
+
+#: the quick actions of an open continuity order on the customer page: (servicing slug, title)
+QUICK_ACTIONS = (("skip", "Skip the next shipment"), ("change-card", "Change card"), ("cancel", "Cancel the order"))
+
+
+def customer_timeline(app: App, account: str, orders: list[OrderSummary]) -> list[timeline_service.Event]:
+    """The customer's orders, payments, notices and call notes, newest first (issue 18 item 11)."""
+    entered = [timeline_service.Event("order", o.order_date, None, o.sales_id, {"order": o}) for o in orders]
+    others = timeline_service.timeline(app.uow, account)
+    return sorted(entered + others, key=timeline_service.Event.sort_key, reverse=True)
 
 
 @dataclass
@@ -51,6 +64,11 @@ class OrderSummary:
     is_parent: bool
     parent_sales_id: str | None
     items: str
+
+    @property
+    def quick_actions(self) -> tuple[tuple[str, str], ...]:
+        """Skip the next shipment, change card, cancel: for an open (or held) continuity order."""
+        return QUICK_ACTIONS if self.is_parent and self.status in ("open", "on_hold", "paused") else ()
 
 
 def order_summary(o: views.OrderView) -> OrderSummary:

@@ -92,7 +92,10 @@ def customer(
         request,
         "agent/customer.html",
         **page,
-        error=typed.error,
+        error=None if typed.data.get("form") == "note" else typed.error,
+        note_error=typed.error if typed.data.get("form") == "note" else None,
+        note_text=typed.value("note"),
+        note_saved=request.query_params.get("note") == "saved",
         item_id=typed.value("item_id"),
         card_notice=card if card in CARD_NOTICES else "",
         customer_notice=typed.data.get("customer", ""),  # after a new customer or a change was saved

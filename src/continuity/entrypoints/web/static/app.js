@@ -96,7 +96,7 @@ function liveSearch(input) {
   input.addEventListener("keydown", function (event) {
     var links = box.querySelectorAll("a");
     if (event.key === "ArrowDown" && links.length && !box.hidden) { event.preventDefault(); links[0].focus(); }
-    if (event.key === "Escape" && !box.hidden) { show(""); asked = ""; }
+    if (event.key === "Escape" && !box.hidden) { event.preventDefault(); show(""); asked = ""; }
   });
   box.addEventListener("keydown", function (event) {
     var links = Array.prototype.slice.call(box.querySelectorAll("a"));
@@ -159,4 +159,40 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   field.addEventListener("input", refresh);
   field.addEventListener("change", refresh);
+});
+
+// Keyboard shortcuts (issue 18 item 10): "/" the search box, "?" the list of shortcuts (a modal dialog),
+// and each key a page offers on an element with data-shortcut="key" (the first one in the page): a link
+// is followed, a field gets the focus, anything else is scrolled to and focused. Never while typing in a
+// field (Escape leaves the field first), never with Ctrl, Alt or Meta, never while a dialog is open.
+document.addEventListener("DOMContentLoaded", function () {
+  var dialog = document.getElementById("shortcuts");
+  if (!dialog) { return; }
+  document.querySelectorAll("[data-open-shortcuts]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { dialog.showModal(); });
+  });
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (document.querySelector("dialog[open]")) { return; }
+    if (typing) {
+      if (event.key === "Escape") { target.blur(); }
+      return;
+    }
+    if (event.key === "?") { event.preventDefault(); dialog.showModal(); return; }
+    var element = event.key === "/"
+      ? document.getElementById("find") || document.getElementById("q")
+      : document.querySelector('[data-shortcut="' + (/^[a-z]$/.test(event.key) ? event.key : "-") + '"]');
+    if (!element) { return; }
+    event.preventDefault();
+    if (element.tagName === "A") { element.click(); return; }
+    if (!/^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(element.tagName) && !element.hasAttribute("tabindex")) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.scrollIntoView({ block: "start" });
+    element.focus();
+    if (element.select) { element.select(); }
+  });
 });
