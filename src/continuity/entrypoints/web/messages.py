@@ -47,6 +47,15 @@ MESSAGES = {
     "note_too_long": N_("The note is too long (500 characters at most)."),
     "order_not_holdable": N_("Only an open or released order can be put on hold."),
     "order_not_on_hold": N_("The order is not on hold."),
+    "installment_not_found": N_("There is no such installment."),
+    "installment_not_retryable": N_(
+        "This installment cannot be charged now: it is not due, already settled, its charge is at the card "
+        "gateway, or its order is not charged."
+    ),
+    "installment_not_open": N_("This installment is already settled or cancelled."),
+    "payment_method_invalid": N_("Pick how the customer paid."),
+    "reason_required": N_("Write why (500 characters at most)."),
+    "reference_required": N_("Write the payment's reference (500 characters at most)."),
     # issue 18 items 2 and 13 (their words are in customers.po)
     "start_date_format": N_("Type the start date as YYYY-MM-DD, for example 2026-12-01."),
     "start_date_out_of_range": N_("The start date must be from %(earliest)s to %(latest)s (YYYY-MM-DD)."),

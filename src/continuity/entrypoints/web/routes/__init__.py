@@ -15,6 +15,7 @@ def agent_routes() -> list[APIRouter]:
         login,
         order_entry,
         order_page,
+        review_page,
     )
 
     return [
@@ -25,4 +26,5 @@ def agent_routes() -> list[APIRouter]:
         order_page.router,
         calls.router,
         holds_page.router,
+        review_page.router,
     ]
