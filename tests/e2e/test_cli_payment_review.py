@@ -29,13 +29,13 @@ def _declined_order(cli: Cli) -> str:
 def test_the_payment_review_story(cli):
     parents = [_declined_order(cli) for _ in range(3)]
     cli.ok("jobs", "create-child-orders", "--as-of", "2026-11-23")
-    for day in ("2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"):
+    for day in ("2026-11-23", "2026-11-24", "2026-11-26", "2026-11-28", "2026-11-30"):  # the dunning schedule
         cli.ok("jobs", "process-payments", "--as-of", day)
-    cli.env["CONTINUITY_TODAY"] = "2026-11-27"
+    cli.env["CONTINUITY_TODAY"] = "2026-12-01"
 
     listed = [i for i in cli.ok("payment-review", "list") if i["kind"] == "retries_exhausted"]
     orders = [i["sales_id"] for i in listed]
-    assert [(i["seq"], i["attempts"]) for i in listed] == [(1, 4)] * 3
+    assert [(i["seq"], i["attempts"]) for i in listed] == [(1, 5)] * 3  # the first try and 4 retries
     assert sorted(o.rsplit("-", 2)[0] for o in orders) == sorted(parents)  # the child orders' own charges
     assert "Payment review" in cli.invoke("payment-review", "list").stdout
 

@@ -37,13 +37,14 @@ def test_the_worklist_and_each_action_through_the_api(demo_app):
             f"{API}/payment-review/{second}/installments/1/1/waive", headers=agent, json={"reason": "goodwill"}
         )
         assert waived.status_code == 200 and waived.json()["status"] == "cancelled"
+        tried = len(attempts(app, third))
         settled = c.post(
             f"{API}/payment-review/{third}/installments/1/1/settle",
             headers=agent,
             json={"method": "cheque", "reference": "CHQ 0042"},
         )
         assert settled.status_code == 200 and settled.json()["status"] == "paid"
-        assert installments(app, third)[0][2] == "paid" and len(attempts(app, third)) == 4
+        assert installments(app, third)[0][2] == "paid" and len(attempts(app, third)) == tried
 
         before = snapshot(app, TABLES)
         for path, body, status, code in [
