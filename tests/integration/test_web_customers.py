@@ -19,7 +19,7 @@ from jinja2.ext import babel_extract
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from api_support import API, bearer, client, users_of_each_role  # noqa: E402
 from jobs_support import scalar  # noqa: E402
-from test_web_servicing import agent, web_app  # noqa: E402, F401 (fixtures)
+from test_web_servicing import agent, bookclub, preview, web_app  # noqa: E402, F401 (fixtures)
 from web_support import csrf_of, follow  # noqa: E402
 
 from continuity.entrypoints.web import i18n  # noqa: E402
@@ -339,6 +339,18 @@ def test_the_date_field_its_error_examples_and_the_shown_dates_agree(agent):
     page = agent.get(far.headers["location"])
     assert alert(page.text) == "The start date must be from 2025-11-23 to 2031-11-22 (YYYY-MM-DD)."
     assert "First shipments from Nov 23, 2026" in page.text, "no preview from a date the order cannot have"
+
+
+def test_the_servicing_date_fields_say_the_same_format_as_their_errors(agent, bookclub):
+    form = agent.get(f"/orders/{bookclub}/service/pause")
+    assert re.search(r'<input id="on" name="on" value="2026-11-23"[^>]*placeholder="YYYY-MM-DD"', form.text)
+    assert 'type="date"' not in form.text, "the browser's own date format would differ from the page's"
+    reschedule = agent.get(f"/orders/{bookclub}/service/reschedule")
+    assert re.search(
+        r'<input id="new_date" name="new_date" value="\d{4}-\d\d-\d\d"[^>]*placeholder="YYYY-MM-DD"', reschedule.text
+    )
+    refused = preview(agent, bookclub, "pause", {"on": "23/12/2026"})
+    assert "Type a valid date, for example 2027-01-31." in refused.text
 
 
 def test_the_date_words_are_translated(agent):

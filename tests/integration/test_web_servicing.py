@@ -417,9 +417,10 @@ def _servicing_msgids() -> set[str]:
 
 
 def _catalogs(lang: str) -> dict:
-    """servicing.po and agent.po of a language (the templates also use a few of the agent's strings)."""
+    """servicing.po and agent.po of a language (the templates also use a few of the agent's strings), and
+    customers.po (the date fields' YYYY-MM-DD, issue 18 item 13)."""
     found: dict = {}
-    for domain in ("agent", "servicing"):
+    for domain in ("agent", "servicing", "customers"):
         with (WEB / "locales" / lang / "LC_MESSAGES" / f"{domain}.po").open("rb") as fp:
             found.update({m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(fp, locale=lang) if m.id})
     return found
