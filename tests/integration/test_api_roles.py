@@ -25,6 +25,7 @@ REQUIRED = {
     ("GET", "/customers"): "agent",
     ("POST", "/customers"): "agent",
     ("GET", "/customers/{account}"): "agent",
+    ("PUT", "/customers/{account}"): "agent",
     ("GET", "/customers/{account}/cards"): "agent",
     ("POST", "/customers/{account}/cards/{token}/default"): "agent",
     ("DELETE", "/customers/{account}/cards/{token}"): "agent",
@@ -108,6 +109,7 @@ PATH_VALUES = {
 #: Well-formed bodies, so that an allowed request is judged on its merits, not refused as malformed.
 BODIES = {
     ("POST", "/customers"): {"account": "ROLE-{n}", "name": "Role Test {n}"},
+    ("PUT", "/customers/{account}"): {"name": "Karen Berg", "phone": "+47 22 33 44 55"},
     ("POST", "/cards"): {"customer": "004007", "card_number": "4111111111111111", "expiry": "12/30"},
     ("POST", "/sales-orders"): {"customer": "004007", "lines": [{"item_id": "0013"}]},
     ("POST", "/sales-orders/{sales_id}/payments"): {"card_token": "tok_unknown"},

@@ -178,6 +178,27 @@ def test_an_unknown_customer_cannot_be_edited(agent):
     assert agent.get("/customers/NOPE/edit").status_code == 404
 
 
+def test_the_api_changes_a_customer_by_the_same_rules(web_app):
+    tokens = users_of_each_role(web_app)
+    headers = bearer(tokens["agent"])
+    body = {
+        "name": "Karen Berg",
+        "email": "karen@example.no",
+        "language": "nb",
+        "addresses": [
+            {"purpose": "delivery", "street": "Nygata 3", "city": "Oslo", "postal_code": "0160", "country": "NO"}
+        ],
+    }
+    with client(web_app) as c:
+        changed = c.put(f"{API}/customers/004007", headers=headers, json=body)
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["addresses"][0]["street"] == "Nygata 3" and changed.json()["phone"] == ""
+        refused = c.put(f"{API}/customers/004007", headers=headers, json={**body, "email": "karen.example.no"})
+        assert refused.status_code == 422 and refused.json()["code"] == "email_invalid"
+        assert c.put(f"{API}/customers/NOPE", headers=headers, json=body).status_code == 404
+    assert customers.customer(web_app.uow, "004007").email == "karen@example.no"
+
+
 # -- item 2: ship-to address per order ----------------------------------------------------------------------
 def test_an_order_ships_to_the_customers_delivery_address_unless_another_is_chosen(agent, web_app):
     account = new_customer(agent)

@@ -148,6 +148,20 @@ class CustomerIn(In):
         )
 
 
+class CustomerChangeIn(In):
+    """A customer's details as they are to be (the account stays): every field is replaced."""
+
+    name: Name
+    phone: Phone = ""
+    email: Text200 = ""
+    language: Literal["en", "nb", "nl", "it", "fr", "sv"] = "en"
+    addresses: list[AddressIn] = Field(default=[], max_length=5)
+
+    def to_domain(self, account: str) -> Customer:
+        addresses = [Address(**a.model_dump()) for a in self.addresses]
+        return Customer(account, self.name, self.phone, self.email, self.language, addresses)
+
+
 class AddressOut(BaseModel):
     purpose: str
     street: str

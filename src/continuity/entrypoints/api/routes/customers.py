@@ -14,6 +14,7 @@ from continuity.entrypoints.api.schemas import (
     NO_CONTROL,
     CardIn,
     CardOut,
+    CustomerChangeIn,
     CustomerIn,
     CustomerOut,
     Page,
@@ -53,6 +54,13 @@ def create_customer(body: CustomerIn, app: AppDep, _: Agent) -> views.CustomerVi
 @router.get("/customers/{account}", response_model=CustomerOut, responses=errors(*READ))
 def get_customer(account: Account, app: AppDep, _: Agent) -> views.CustomerView:
     return views.customer_view(customers.customer(app.uow, account))
+
+
+@router.put("/customers/{account}", response_model=CustomerOut, responses=errors(*WRITE))
+def update_customer(account: Account, body: CustomerChangeIn, app: AppDep, _: Agent) -> views.CustomerView:
+    """Replace the customer's name, contact details, language and addresses (the account, cards and orders
+    stay); the same rules as a new customer."""
+    return views.customer_view(customers.update_customer(app.uow, body.to_domain(account)))
 
 
 @router.get("/customers/{account}/cards", response_model=list[SavedCardOut], responses=errors(*READ))
