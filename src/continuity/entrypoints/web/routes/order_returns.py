@@ -55,7 +55,6 @@ MESSAGES = {
 TEXTS = (
     N_("Return"),
     N_("Return goods"),
-    N_("Note"),
     N_("Returns and credit notes"),
     N_("Credit note"),
     N_("Returned"),
