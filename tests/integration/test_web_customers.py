@@ -107,6 +107,8 @@ def test_the_agent_creates_a_customer_who_is_found_and_shown(agent, web_app):
         ("Storgata 1", "0155", "Oslo", "NO")
     ]
     assert [c.account for c in customers.search(web_app.uow, "Nordmann", None, 5)] == [account]
+    created = f"SELECT actor || ' ' || action FROM audit_entries WHERE entity = 'customer' AND entity_key = '{account}'"
+    assert scalar(web_app, created) == "agent create_customer"
     assert account not in {"004007", "004011"} and len(account) == 6
 
 
@@ -165,6 +167,11 @@ def test_the_agent_edits_a_customer_from_the_customer_page(agent, web_app):
     karen = customers.customer(web_app.uow, "004007")
     assert (karen.name, karen.language) == ("Karen Berg-Hansen", "sv")
     assert [(a.purpose, a.street) for a in karen.addresses] == [("delivery", "Storgata 12"), ("invoice", "Postboks 7")]
+    audited = scalar(
+        web_app,
+        "SELECT actor || ' ' || action FROM audit_entries WHERE entity = 'customer' AND entity_key = '004007'",
+    )
+    assert audited == "agent update_customer", "who changed the customer is kept"
     cleared = agent.post("/customers/004007/edit", data={**data, "street_1": "", "postal_code_1": "", "city_1": ""})
     assert cleared.status_code == 303
     assert [a.street for a in customers.customer(web_app.uow, "004007").addresses] == ["Storgata 12"]

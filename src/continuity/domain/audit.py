@@ -32,6 +32,7 @@ class Entity(StrEnum):
     CARD = "card"  # a customer's saved card: set as default, removed (the key names no token)
     TAX_RATE = "tax_rate"  # a row of the rate table (key: group:region:valid_from)
     CALL_NOTE = "call_note"  # an agent's note of a call (the key: account:note_id)
+    CUSTOMER = "customer"  # a customer created or changed by an agent (the key: the account)
 
 
 @dataclass(frozen=True)

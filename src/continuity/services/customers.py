@@ -26,24 +26,42 @@ def create_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
     raise RuleViolation(f"there is already a customer with account {customer.account!r}", "customer_exists")
 
 
-def register_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
-    """A new customer with a new account number (the one given is ignored): the web's "New customer"."""
+def register_customer(uow_factory: UowFactory, clock: Clock, actor: Actor, customer: Customer) -> Customer:
+    """A new customer with a new account number (the one given is ignored): the web's "New customer";
+    audited."""
     customer.checked()
     with uow_factory() as uow:
         created = replace(customer, account=uow.customers.next_account())
         uow.customers.add(created)
+        entry = AuditEntry(actor, Entity.CUSTOMER, created.account, "create_customer", None, _details(created))
+        uow.audit.add(entry, clock.now())
         uow.commit()
         return created
 
 
-def update_customer(uow_factory: UowFactory, customer: Customer) -> Customer:
-    """Change a customer's name, contact details, language and addresses (the account stays)."""
+def update_customer(uow_factory: UowFactory, clock: Clock, actor: Actor, customer: Customer) -> Customer:
+    """Change a customer's name, contact details, language and addresses (the account stays); audited,
+    before and after."""
     customer.checked()
     with uow_factory() as uow:
-        uow.customers.get(customer.account)
+        before = uow.customers.get(customer.account)
         uow.customers.update(customer)
+        entry = AuditEntry(
+            actor, Entity.CUSTOMER, customer.account, "update_customer", _details(before), _details(customer)
+        )
+        uow.audit.add(entry, clock.now())
         uow.commit()
         return customer
+
+
+def _details(c: Customer) -> dict[str, object]:
+    return {
+        "name": c.name,
+        "phone": c.phone,
+        "email": c.email,
+        "language": c.language,
+        "addresses": [f"{a.purpose}: {a.one_line}" for a in c.addresses],
+    }
 
 
 def customer(uow_factory: UowFactory, account: str) -> Customer:

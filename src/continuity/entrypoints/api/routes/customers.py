@@ -57,10 +57,11 @@ def get_customer(account: Account, app: AppDep, _: Agent) -> views.CustomerView:
 
 
 @router.put("/customers/{account}", response_model=CustomerOut, responses=errors(*WRITE))
-def update_customer(account: Account, body: CustomerChangeIn, app: AppDep, _: Agent) -> views.CustomerView:
+def update_customer(account: Account, body: CustomerChangeIn, app: AppDep, user: Agent) -> views.CustomerView:
     """Replace the customer's name, contact details, language and addresses (the account, cards and orders
-    stay); the same rules as a new customer."""
-    return views.customer_view(customers.update_customer(app.uow, body.to_domain(account)))
+    stay); the same rules as a new customer; audited."""
+    changed = customers.update_customer(app.uow, app.clock, Actor.for_user(user), body.to_domain(account))
+    return views.customer_view(changed)
 
 
 @router.get("/customers/{account}/cards", response_model=list[SavedCardOut], responses=errors(*READ))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from continuity.domain.audit import Actor
 from continuity.domain.customer import LANGUAGES, MAX_ADDRESSES, PURPOSES, Address, Customer
 from continuity.domain.errors import DomainError
 from continuity.entrypoints.web import flash
@@ -43,7 +44,10 @@ def new_customer(request: Request, user: Agent, q: Annotated[str, Query(max_leng
 async def create_customer(request: Request, user: Agent) -> Response:
     values = _typed(await request.form())
     try:
-        created = await run_in_threadpool(customers.register_customer, _app(request).uow, customer_of("", values))
+        app = _app(request)
+        created = await run_in_threadpool(
+            customers.register_customer, app.uow, app.clock, Actor.for_user(user), customer_of("", values)
+        )
     except DomainError as exc:
         return flash.redirect(request, "/customers/new", error=error_text(request, exc), values=values)
     return flash.redirect(request, f"/customers/{quote(created.account)}", data={"customer": "created"})
@@ -60,7 +64,9 @@ def edit_customer(request: Request, user: Agent, account: str) -> Response:
 async def save_customer(request: Request, user: Agent, account: str) -> Response:
     values = _typed(await request.form())
     try:
-        await run_in_threadpool(customers.update_customer, _app(request).uow, customer_of(account, values))
+        app = _app(request)
+        changed = customer_of(account, values)
+        await run_in_threadpool(customers.update_customer, app.uow, app.clock, Actor.for_user(user), changed)
     except DomainError as exc:
         here = f"/customers/{quote(account)}/edit"
         return flash.redirect(request, here, error=error_text(request, exc), values=values)
