@@ -201,3 +201,28 @@ def _one_card_for(app, count: int) -> tuple[str, list[str]]:  # type: ignore[no-
         execute(app, "UPDATE continuity_lines SET card_token = :t WHERE sales_id = :s", t=token, s=sales_id)
         execute(app, "UPDATE installments SET authorization_key = NULL WHERE sales_id = :s", s=sales_id)
     return token, orders
+
+
+def _upcoming(app, sales_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        k
+        for (k,) in rows(
+            app, "SELECT dedupe_key FROM notifications WHERE sales_id = :s AND kind = 'upcoming_charge'", s=sales_id
+        )
+    ]
+
+
+def test_the_upcoming_charge_notice_days_come_from_the_program_then_the_parameters(demo_app):
+    app = demo_app
+    parent = enter_order(app, "0021")  # installment 2 is due 2026-12-23; the parameters say 3 days ahead
+    job(app, "process-payments", date(2026, 12, 13))
+    assert _upcoming(app, parent) == []  # 10 days ahead: not yet
+
+    with app.uow() as uow:
+        program = uow.setup.program(uow.setup.product("0021").continuity_program_id or "")
+        program.upcoming_charge_notice_days = 10
+        uow.setup.save_program(program)
+        uow.commit()
+    job(app, "process-payments", date(2026, 12, 13))
+
+    assert _upcoming(app, parent) == [f"upcoming:{parent}:1:2"]

@@ -20,6 +20,7 @@ from continuity.domain.dunning import (
 )
 from continuity.domain.errors import ValidationFailed
 from continuity.domain.program import ContinuityParameters
+from continuity.services.notification_texts import TEXTS, render
 
 FIRST = date(2026, 11, 23)
 DAY = timedelta(days=1)
@@ -139,3 +140,12 @@ def test_stripes_decline_codes_map_to_our_codes(code, decline, ours):
     error = SimpleNamespace(code=code, decline_code=decline, message="declined")
     intent = SimpleNamespace(id="pi_1", status="requires_payment_method", last_payment_error=error)
     assert intent_result(intent).decline_code == ours
+
+
+# -- the notices' texts ----------------------------------------------------------------------------
+@pytest.mark.parametrize("language", sorted(TEXTS))
+def test_every_payment_notice_has_its_text_in_every_language(language):
+    kinds = {"upcoming_charge", "paid", "payment_declined", "retries_exhausted", "update_card", "card_expiring"}
+    assert kinds <= set(TEXTS[language])
+    subject, body = render("update_card", language, "SO-1", {"amount_minor": 1980, "currency": "EUR"})
+    assert "SO-1" in subject and "19.80 EUR" in body

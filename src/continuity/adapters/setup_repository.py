@@ -49,6 +49,7 @@ _PROGRAM_FIELDS = (
     "consolidate_past_orders",
     "active",
     "current_event",
+    "upcoming_charge_notice_days",
 )
 
 

@@ -138,6 +138,8 @@ class Program:
     #: what a return of one of its child orders does to the rest of the schedule (migration 0018)
     return_action: ReturnAction = ReturnAction.CONTINUE
     shipping: ShippingCharge = NO_CHARGE  # the charge per shipment, unless the parent product has its own
+    #: days ahead of a charge that the customer is told of it; None: the parameters' upcoming_charge_notice_days
+    upcoming_charge_notice_days: int | None = None
 
     def validate(self, known_items: set[str]) -> None:
         """Refuse gaps in event IDs, repeats < 1, quantities <= 0 and unknown items."""
@@ -150,6 +152,12 @@ class Program:
             raise ValidationFailed(
                 f"event IDs of program {self.program_id} must be 1..{len(ids)} without gaps, got {ids}",
                 "event_ids_not_sequential",
+            )
+        if self.upcoming_charge_notice_days is not None and self.upcoming_charge_notice_days < 0:
+            raise ValidationFailed(
+                "upcoming_charge_notice_days must not be negative",
+                "program_invalid",
+                {"field": "upcoming_charge_notice_days", "minimum": 0},
             )
         if self.days_after_order < 0:
             raise ValidationFailed(

@@ -20,6 +20,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Card to update for order {sales_id}",
             "We tried several times to charge {amount} {currency} and your card was declined each time. Please call us with another card.",
         ),
+        "update_card": (
+            "Please update your card for order {sales_id}",
+            "Your card was refused for {amount} {currency} and cannot be charged again (lost, stolen, closed or expired). Please give us another card.",
+        ),
         "card_expiring": (
             "Card expiring for order {sales_id}",
             "Your card ending {last4} expires {expiry}, before your next shipment on {ship_date}. Please call us to update it.",
@@ -38,6 +42,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "retries_exhausted": (
             "Kortet må oppdateres for ordre {sales_id}",
             "Vi har prøvd flere ganger å belaste {amount} {currency}, og kortet ble avvist hver gang. Ring oss med et annet kort.",
+        ),
+        "update_card": (
+            "Oppdater kortet ditt for ordre {sales_id}",
+            "Kortet ditt ble avvist for {amount} {currency} og kan ikke belastes igjen (mistet, stjålet, avsluttet eller utløpt). Gi oss et annet kort.",
         ),
         "card_expiring": (
             "Kortet utløper for ordre {sales_id}",
@@ -58,6 +66,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Kaart bijwerken voor order {sales_id}",
             "We hebben meermaals geprobeerd {amount} {currency} af te schrijven en uw kaart werd telkens geweigerd. Bel ons met een andere kaart.",
         ),
+        "update_card": (
+            "Werk uw kaart bij voor order {sales_id}",
+            "Uw kaart is geweigerd voor {amount} {currency} en kan niet opnieuw worden belast (verloren, gestolen, opgeheven of verlopen). Geef ons een andere kaart.",
+        ),
         "card_expiring": (
             "Kaart verloopt voor order {sales_id}",
             "Uw kaart eindigend op {last4} verloopt {expiry}, vóór uw volgende zending op {ship_date}. Bel ons om deze bij te werken.",
@@ -76,6 +88,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "retries_exhausted": (
             "Carta da aggiornare per l'ordine {sales_id}",
             "Abbiamo provato più volte ad addebitare {amount} {currency} e la sua carta è stata sempre rifiutata. Ci chiami con un'altra carta.",
+        ),
+        "update_card": (
+            "Aggiorni la sua carta per l'ordine {sales_id}",
+            "La sua carta è stata rifiutata per {amount} {currency} e non può essere addebitata di nuovo (smarrita, rubata, chiusa o scaduta). Ci fornisca un'altra carta.",
         ),
         "card_expiring": (
             "Carta in scadenza per l'ordine {sales_id}",
@@ -96,6 +112,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Carte à mettre à jour pour la commande {sales_id}",
             "Nous avons essayé plusieurs fois de débiter {amount} {currency} et votre carte a été refusée à chaque fois. Appelez-nous avec une autre carte.",
         ),
+        "update_card": (
+            "Veuillez mettre à jour votre carte pour la commande {sales_id}",
+            "Votre carte a été refusée pour {amount} {currency} et ne peut plus être débitée (perdue, volée, clôturée ou expirée). Merci de nous donner une autre carte.",
+        ),
         "card_expiring": (
             "Carte bientôt expirée pour la commande {sales_id}",
             "Votre carte se terminant par {last4} expire {expiry}, avant votre prochain envoi du {ship_date}. Appelez-nous pour la mettre à jour.",
@@ -114,6 +134,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "retries_exhausted": (
             "Kortet behöver uppdateras för order {sales_id}",
             "Vi har försökt dra {amount} {currency} flera gånger och ditt kort nekades varje gång. Ring oss med ett annat kort.",
+        ),
+        "update_card": (
+            "Uppdatera ditt kort för order {sales_id}",
+            "Ditt kort nekades för {amount} {currency} och kan inte debiteras igen (förlorat, stulet, avslutat eller utgånget). Ge oss ett annat kort.",
         ),
         "card_expiring": (
             "Kortet går ut för order {sales_id}",

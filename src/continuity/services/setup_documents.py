@@ -109,6 +109,7 @@ class ProgramDoc(_Doc):
     active: bool = True
     return_action: Literal["continue", "replace", "cancel_remaining"] = "continue"
     shipping_charge: ShippingDoc | None = None
+    upcoming_charge_notice_days: int | None = Field(default=None, ge=0)  # None: the parameters'
     events: list[EventDoc]
 
     def to_domain(self) -> Program:
@@ -126,6 +127,7 @@ class ProgramDoc(_Doc):
             self.active,
             return_action=ReturnAction(self.return_action),
             shipping=self.shipping_charge.to_domain() if self.shipping_charge else NO_CHARGE,
+            upcoming_charge_notice_days=self.upcoming_charge_notice_days,
         )
 
 

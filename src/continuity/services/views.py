@@ -97,6 +97,7 @@ class ProgramView(TypedDict):
     active: bool
     current_event: int | None
     return_action: str  # continue, replace or cancel_remaining: what a return does to the schedule
+    upcoming_charge_notice_days: int | None  # None: the parameters'
     events: list[EventView]
 
 
@@ -268,6 +269,7 @@ def program_view(p: Program) -> ProgramView:
         "active": p.active,
         "current_event": p.current_event,
         "return_action": p.return_action.value,
+        "upcoming_charge_notice_days": p.upcoming_charge_notice_days,
         "events": [
             {
                 "event_id": e.event_id,

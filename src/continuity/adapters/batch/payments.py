@@ -9,6 +9,7 @@ a later as_of, as the dunning policy says: domain/dunning.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, Engine, bindparam
@@ -377,9 +378,22 @@ class PaymentStore:
                 ).rowcount
             return held
 
-    def write_upcoming_notices(self, as_of: date, notice_until: date, item_id: str | None) -> int:
+    def write_upcoming_notices(
+        self, as_of: date, notice_until: date, item_id: str | None, until_by_program: Mapping[str, date] | None = None
+    ) -> int:
+        """An upcoming-charge notice per installment due after as_of and no later than its program's
+        ``until_by_program`` day (a program with its own lead days), else ``notice_until`` (the parameters')."""
         where = " AND i.item_id = :item_id" if item_id else ""
+        leads = dict(until_by_program or {})
         with transaction(self.engine) as conn:
+            temp_table(conn, "tmp_lead", "program_id VARCHAR(40) PRIMARY KEY, until_date DATE")
+            if leads:
+                conn.execute(
+                    sql_text("INSERT INTO tmp_lead (program_id, until_date) VALUES (:p, :u)").bindparams(
+                        bindparam("u", type_=Date())
+                    ),
+                    [{"p": p, "u": u} for p, u in leads.items()],
+                )
             return conn.execute(
                 sql_text(
                     "INSERT INTO notifications (dedupe_key, kind, account, sales_id, language, email, payload, as_of, "
@@ -392,13 +406,18 @@ class PaymentStore:
                     "'{\"amount_minor\": ' || " + as_text("i.amount_minor") + ' || \', "currency": "\' || i.currency '
                     '|| \'", "due_date": "\' || ' + as_text("i.due_date") + " || '\"}', :as_of, 0, '' "
                     "FROM installments i JOIN sales_orders so ON so.sales_id = i.sales_id "
-                    "JOIN customers c ON c.account = so.account "
+                    "JOIN customers c ON c.account = so.account LEFT JOIN items it ON it.item_id = i.item_id "
+                    "LEFT JOIN tmp_lead l ON l.program_id = it.continuity_program_id "
                     f"WHERE {R.among('i.status', (P.NOT_SUBMITTED, P.AUTHORIZED))} AND i.due_date > :as_of "
-                    f"AND i.due_date <= :until AND {R.not_among('so.status', (S.DRAFT, S.CANCELLED))}"
-                    + where
-                    + " ON CONFLICT DO NOTHING"
+                    "AND i.due_date <= :max_until AND i.due_date <= COALESCE(l.until_date, :until) "
+                    f"AND {R.not_among('so.status', (S.DRAFT, S.CANCELLED))}" + where + " ON CONFLICT DO NOTHING"
                 ),
-                {"as_of": as_of, "until": notice_until, "item_id": item_id},
+                {
+                    "as_of": as_of,
+                    "until": notice_until,
+                    "max_until": max([notice_until, *leads.values()]),
+                    "item_id": item_id,
+                },
             ).rowcount
 
 

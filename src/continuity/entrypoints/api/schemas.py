@@ -457,6 +457,12 @@ class ProgramFields(In):
         description="What a return of a child order does to the schedule: continue; replace (the same goods "
         "shipped again as a new child order at no charge); cancel_remaining (the rest of the line cancelled).",
     )
+    upcoming_charge_notice_days: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="Days ahead of a charge that the customer is told of it; null: the parameters' days.",
+    )
     events: list[EventIn] = Field(min_length=1, max_length=100)
 
 
@@ -489,6 +495,7 @@ class ProgramOut(BaseModel):
     active: bool
     current_event: int | None
     return_action: str
+    upcoming_charge_notice_days: int | None
     events: list[EventOut]
 
 

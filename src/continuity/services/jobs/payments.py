@@ -18,6 +18,7 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
     ones the dunning policy retries today (domain/dunning.py); write notices."""
     with deps.uow() as uow:
         params = uow.setup.parameters()
+        leads = {p.program_id: p.upcoming_charge_notice_days for p in uow.setup.programs()}
     counts: Counter[str] = Counter(approved=0, declined=0, unknown=0)
     progress.start("process-payments", None)
     policy = params.dunning()
@@ -41,7 +42,10 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
     counts["children_released"] = deps.payments.release_child_holds(req.as_of)
     counts["upcoming_notices"] = deps.payments.write_upcoming_notices(
-        req.as_of, add_days(req.as_of, params.upcoming_charge_notice_days), req.item_id
+        req.as_of,
+        add_days(req.as_of, params.upcoming_charge_notice_days),
+        req.item_id,
+        {program: add_days(req.as_of, days) for program, days in leads.items() if days is not None},
     )
     return JobOutcome(dict(counts))
 

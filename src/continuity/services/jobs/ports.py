@@ -70,7 +70,9 @@ class Payments(Protocol):
 
     def hold_declined_children(self, as_of: date | None = None, job: str = "process-payments") -> int: ...
 
-    def write_upcoming_notices(self, as_of: date, notice_until: date, item_id: str | None) -> int: ...
+    def write_upcoming_notices(
+        self, as_of: date, notice_until: date, item_id: str | None, until_by_program: Mapping[str, date] | None = None
+    ) -> int: ...
 
 
 class Schedules(Protocol):
