@@ -155,3 +155,23 @@ def test_the_dashboard_shows_the_returns_of_the_last_30_days(agent, web_app, shi
         page = manager.get("/dashboard").text
     section = page[page.index('id="returns"') :]
     assert "€29.90" in section[: section.index("</section>")] and "DAMAGED" in section
+
+
+def test_a_replacement_order_shows_on_the_pages_of_the_parent_the_child_and_itself(agent, web_app):
+    from api_support import API, bearer, users_of_each_role
+    from test_returns import with_action
+
+    with_action(web_app, "TRILOGY", "replace")
+    parent = enter_order(web_app, "0016")
+    nightly(web_app, START)
+    nightly(web_app, SHIPPED)
+    child = rows(web_app, "SELECT sales_id FROM sales_orders WHERE parent_sales_id = :p", p=parent)[0][0]
+    follow(agent, post_return(agent, child, reason_code="WRONG_ITEM"))
+    replacement = f"{child}-R1"
+    assert replacement in agent.get(f"/orders/{child}").text
+    assert "CN-000001" in agent.get(f"/orders/{parent}").text
+    page = agent.get(f"/orders/{replacement}")
+    assert page.status_code == 200 and "0013" in page.text and "/return" not in page.text  # not invoiced yet
+    token = users_of_each_role(web_app)["agent"]
+    continuity = agent.get(f"{API}/continuity-orders/{parent}", headers=bearer(token))
+    assert continuity.status_code == 200, continuity.text
