@@ -101,29 +101,36 @@ def test_upgrade_drops_an_old_ledger_and_downgrade_keeps_the_connectors_own(empt
 
 
 def test_the_ledger_is_written_without_waiting_for_the_application_s_ways(empty_database_url):
-    """Issue 13 (CPU per charge): on PostgreSQL the connector writes its ledger through an engine of its own,
-    in autocommit (one statement a row, no BEGIN/COMMIT) with synchronous_commit off, and leaves the
-    application's engine as it was; it is disposed with the application's engine. On SQLite it is the
-    application's engine (in process). A row is visible to another connection as soon as the call returns."""
+    """Issue 13 (CPU per charge): on PostgreSQL the connector writes its ledger straight on the driver through
+    an engine of its own, in autocommit (one statement a row, no BEGIN/COMMIT) with synchronous_commit off,
+    and leaves the application's engine as it was; it is disposed with the application's engine. On SQLite
+    it is the application's engine, by Core. Either way a row is visible to another connection as soon as
+    the call returns, and a repeated key replays the first answer."""
     engine = make_engine(empty_database_url)
     try:
         upgrade(engine)
         connector = TestConnector(engine)
-        connector.capture("tok_test_approve_1", Money.from_minor(300, "EUR"), "key-1")
+        first = connector.capture("tok_test_approve_1", Money.from_minor(300, "EUR"), "key-1")
         assert _ledger_rows(engine) == 1  # committed: another connection reads it
-        ledger = connector.ledger()
+        assert connector.capture("tok_test_approve_1", Money.from_minor(300, "EUR"), "key-1") == first
+        assert connector.lookup("key-1") == first
+        with engine.connect() as conn:
+            row = conn.execute(select(gateway_ledger)).one()
+        assert (row.amount_minor, row.currency, row.outcome, row.reference) == (300, "EUR", "approved", first.reference)
+        assert row.received_at is not None
+        sql = connector.ledger()
         if engine.dialect.name != "postgresql":
-            assert ledger is engine
+            assert sql.db is engine and not sql.direct
             return
-        assert ledger is not engine
-        with ledger.connect() as conn:
+        assert sql.db is not engine and sql.direct
+        with sql.db.connect() as conn:
             assert conn.connection.driver_connection.autocommit is True
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
         with engine.connect() as conn:
             assert conn.connection.driver_connection.autocommit is False
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
-        assert ledger.pool.checkedin() == 1
+        assert sql.db.pool.checkedin() == 1
         engine.dispose()
-        assert ledger.pool.checkedin() == 0
+        assert sql.db.pool.checkedin() == 0
     finally:
         engine.dispose()
