@@ -8,22 +8,33 @@ with CONTINUITY_GATEWAY_RATE=100 (on min(N, BENCH_RATE_N=2000) charges), and 2 a
 PostgreSQL database. charges/s is read from the test connector's own ledger: N / (last arrival − first
 arrival + one latency); CPU s is the workers' (the test connector, standing for the gateway, runs in
 them: on a real gateway its share is not ours); "vs limit" is that over workers × min(concurrency /
-latency, rate); "busiest 1 s" the most captures that reached the connector in any one-second window.
+latency, rate); "busiest 1 s" the most captures that reached the connector in any one-second window;
+"vs 1 worker" the PostgreSQL charges/s over the one-worker PostgreSQL figure of the same run.
 Peak RSS is the largest worker's.
+
+CPU per charge, a figure the load of a shared machine does not change: the workers' and (PostgreSQL on
+this machine) the database's backends' CPU, read from /proc/<pid>/stat every SAMPLE seconds while the
+workers run, over the window from the first to the last capture (so a worker's start, ~1 s of imports,
+and the rest of its nightly sequence are left out), divided by the captures in that window. "worker ms"
+includes the test connector (~0.1 ms a call: building and sending its ledger row), "PG ms" the ledger's
+inserts (~0.05 ms a call).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from datetime import UTC, date
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, create_engine, select, text
 
 from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
@@ -39,7 +50,75 @@ AS_OF = date(2026, 11, 23)
 CLI = str(Path(sys.executable).with_name("continuity"))
 UNLIMITED = 1_000_000.0
 CONCURRENCY = 32
-console = Console(width=130)
+SAMPLE = 0.1  # seconds between two readings of the processes' CPU
+TICK = os.sysconf("SC_CLK_TCK")
+console = Console(width=200)
+
+
+class CpuSampler:
+    """The CPU seconds used so far by the worker processes and by the PostgreSQL backends serving the
+    database ``url`` (found in pg_stat_activity through the ``postgres`` database, so the sampler's own
+    backend is not counted), read every SAMPLE seconds from /proc: ``samples`` is (time, workers' CPU,
+    backends' CPU). A backend that ended keeps its last reading; one /proc cannot show (PostgreSQL on
+    another machine) leaves the backends' figure at None."""
+
+    def __init__(self, url: str, pids: list[int]) -> None:
+        self.pids, self.samples = pids, []  # type: ignore[var-annotated]
+        self.database = url.rsplit("/", 1)[1] if url.startswith("postgresql") else None
+        self.admin: Engine | None = create_engine(url.rsplit("/", 1)[0] + "/postgres") if self.database else None
+        self._cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self.admin is not None:
+            self.admin.dispose()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            workers = sum(_cpu_of(pid) or 0.0 for pid in self.pids)
+            self.samples.append((time.time(), workers, self._backends()))
+            self._stop.wait(SAMPLE)
+
+    def _backends(self) -> float | None:
+        if self.admin is None:
+            return None
+        with self.admin.connect() as conn:
+            pids = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :db"), {"db": self.database}
+            ).scalars()
+            for pid in pids:
+                cpu = _cpu_of(pid)
+                if cpu is None:
+                    return None  # not on this machine
+                self._cpu[pid] = cpu
+        return sum(self._cpu.values())
+
+    def per_charge(self, arrivals: list[float]) -> tuple[float | None, float | None]:
+        """(workers' ms, backends' ms) of CPU per capture, between the first sample after the first capture
+        and the last sample before the last one."""
+        inside = [s for s in self.samples if arrivals[0] <= s[0] <= arrivals[-1]]
+        if len(inside) < 2:
+            return None, None
+        (t0, w0, b0), (t1, w1, b1) = inside[0], inside[-1]
+        charges = bisect.bisect_right(arrivals, t1) - bisect.bisect_right(arrivals, t0)
+        if not charges:
+            return None, None
+        backends = None if b0 is None or b1 is None else (b1 - b0) * 1000 / charges
+        return (w1 - w0) * 1000 / charges, backends
+
+
+def _cpu_of(pid: int) -> float | None:
+    """The user + system CPU seconds of process ``pid`` so far (None: no such process here)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int) -> list[str]:
@@ -61,11 +140,15 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
             )
             for _ in range(workers)
         ]
+        sampler = CpuSampler(url, [proc.pid for proc in procs])
         rss, cpu = 0.0, 0.0
-        for proc in procs:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            rss, cpu = max(rss, usage.ru_maxrss / 1024), cpu + usage.ru_utime + usage.ru_stime
+        try:
+            for proc in procs:
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                rss, cpu = max(rss, usage.ru_maxrss / 1024), cpu + usage.ru_utime + usage.ru_stime
+        finally:
+            sampler.stop()
         if any(proc.returncode != 0 for proc in procs):
             err.seek(0)
             raise SystemExit(f"{label}: a worker failed: {err.read()[-2000:]}")
@@ -74,6 +157,7 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
         raise SystemExit(f"{label}: {len(arrivals)} captures at the gateway for {n} due charges")
     seconds = arrivals[-1] - arrivals[0] + latency_ms / 1000
     limit = workers * min(CONCURRENCY / (latency_ms / 1000), rate) if latency_ms else workers * rate
+    worker_ms, backend_ms = sampler.per_charge(arrivals)
     return [
         label,
         f"{n:,}",
@@ -81,13 +165,21 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
         "none" if rate >= UNLIMITED else f"{rate:g}/s",
         f"{seconds:.2f}",
         f"{n / seconds:,.0f}",
+        "-",  # vs 1 worker: filled in by main
         f"{limit:,.0f}",
         f"{n / seconds / limit:.0%}",
         str(_busiest_second(arrivals)),
         f"{cpu:.1f}",
+        _ms(worker_ms),
+        _ms(backend_ms),
+        _ms(None if worker_ms is None else worker_ms + (backend_ms or 0.0)),
         f"{rss:.0f}",
         f"{os.getloadavg()[0]:.1f}",
     ]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _prepare(url: str, n: int) -> None:
@@ -142,14 +234,19 @@ def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
             rows.append(run("SQLite", f"sqlite:///{tmp}/a.db", n, 1, UNLIMITED, latency_ms))
             rows.append(run("SQLite", f"sqlite:///{tmp}/b.db", rate_n, 1, 100.0, latency_ms))
+    one_worker = None
     for workers in (1, 2, 4):
         url = postgres_url()
         if url is None:
             break
         try:
-            rows.append(run("PostgreSQL", url, n, workers, UNLIMITED, latency_ms))
+            row = run("PostgreSQL", url, n, workers, UNLIMITED, latency_ms)
         finally:
             drop(url)
+        rate = float(row[5].replace(",", ""))
+        one_worker = one_worker or rate
+        row[6] = f"{rate / one_worker:.2f}x"
+        rows.append(row)
     table = Table(
         title=f"process-payments-latency: {latency_ms} ms per gateway call, concurrency {CONCURRENCY} "
         "per worker (`continuity worker --once` processes; figures from the connector's ledger)"
@@ -161,10 +258,14 @@ def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
         "rate limit",
         "seconds",
         "charges/s",
+        "vs 1 worker",
         "limit/s",
         "vs limit",
         "busiest 1 s",
         "CPU s",
+        "worker ms/charge",
+        "PG ms/charge",
+        "CPU ms/charge",
         "peak RSS MB",
         "load",
     ):
