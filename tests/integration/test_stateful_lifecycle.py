@@ -92,7 +92,8 @@ from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind
 from continuity.domain.errors import DomainError, ValidationFailed
-from continuity.services import order_entry, payment_entry, returns, servicing
+from continuity.domain.holds import BUILT_IN, HoldKind
+from continuity.services import holds, order_entry, payment_entry, payment_review, returns, servicing
 from continuity.services.demo import load_demo
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import NIGHTLY, run_job
@@ -107,6 +108,8 @@ RECONCILE_AFTER = timedelta(seconds=60)  # JobDeps.stale_after_seconds: a pendin
 STALE_RUN = timedelta(minutes=15)  # CONTINUITY_JOB_STALE_MINUTES: a running run with no heartbeat is abandoned
 ANN = Actor("agent-ann", ActorKind.AGENT)
 ALL_TABLES = (*WORK_TABLES, "continuity_lines", "schedule_adjustments", "audit_entries", "cards", "payments")
+#: the manual hold codes (an order held by hand is not charged; its new children are made on hold), as SQL
+MANUAL_CODES = ", ".join(f"'{c.code}'" for c in BUILT_IN if c.kind == HoldKind.MANUAL)
 SEQUENCE = (
     NIGHTLY[: NIGHTLY.index("invoice-shipped")] + ["fulfil-children"] + NIGHTLY[NIGHTLY.index("invoice-shipped") :]
 )
@@ -256,6 +259,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.app: App = bootstrap(Settings(f"sqlite:///{self.path}", None, None), clock=self.clock)
         self.parents: list[Parent] = []
         self.crashed_runs: set[int] = set()  # runs that raised (failed) or were killed (left running)
+        self.held: dict[str, tuple[str, datetime]] = {}  # parents held by hand: code, when
+        self.agent_attempts: set[str] = set()  # the attempt keys of the agents' retries
 
     def teardown(self) -> None:
         self.app.engine.dispose()
@@ -374,6 +379,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             r[0]
             for r in self.q(
                 "SELECT so.sales_id FROM sales_orders so WHERE so.status = 'on_hold' AND so.is_continuity_parent "
+                "AND so.hold_code = 'payment_declined' "  # not an order held by hand
                 "AND EXISTS (SELECT 1 FROM payments p WHERE p.sales_id = so.sales_id AND p.status = 'declined') "
                 "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.sales_id = so.sales_id "
                 "AND p.status IN ('unknown', 'not_submitted'))"
@@ -600,6 +606,92 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert record["status"] == "succeeded", record
         event(f"book club price changed, continuity-update: {'changed' if record['counts']['changed'] else 'nothing'}")
 
+    # -- holds and the payment review -----------------------------------------------------------------
+    @precondition(lambda self: self.serviceable())
+    @rule(pick=st.integers(0, 63), code=st.sampled_from(["fraud_review", "address_check", "customer_request"]))
+    def hold_or_clear(self, pick, code) -> None:  # type: ignore[no-untyped-def]
+        """An agent puts an open parent on hold with a code and a note, or clears the hold it put on; a
+        payment hold is never cleared by hand (refused, nothing written)."""
+        parents = self.serviceable()
+        parent = parents[pick % len(parents)]
+        status, held_code = self.q("SELECT status, hold_code FROM sales_orders WHERE sales_id = :s", s=parent.sales_id)[
+            0
+        ]
+        before = snapshot(self.app, ALL_TABLES)
+        if status == "open":
+            holds.put_on_hold(self.app.uow, self.clock, parent.sales_id, code, "model: on hold", ANN)
+            self.held[parent.sales_id] = (code, self.clock.instant)
+            event("held by hand")
+        elif parent.sales_id in self.held:
+            done = holds.clear_hold(self.app.uow, self.clock, parent.sales_id, "model: cleared", ANN)
+            assert done["status"] == "open"
+            del self.held[parent.sales_id]
+            event("hold cleared")
+        else:
+            try:
+                holds.clear_hold(self.app.uow, self.clock, parent.sales_id, "model: cleared", ANN)
+            except DomainError as exc:
+                assert exc.code == "hold_code_not_manual" and held_code, (held_code, exc.code)
+                assert snapshot(self.app, ALL_TABLES) == before, "a refused clear wrote something"
+                event("payment hold not cleared by hand")
+            else:
+                raise AssertionError(f"a payment hold ({held_code}) was cleared by hand")
+
+    def retryable(self) -> list[tuple[str, int, int]]:
+        return [
+            (r[0], r[1], r[2])
+            for r in self.q(
+                "SELECT sales_id, line_no, seq FROM installments WHERE status IN ('declined', 'unknown') "
+                "ORDER BY sales_id, line_no, seq"
+            )
+        ]
+
+    @precondition(lambda self: self.retryable())
+    @rule(pick=st.integers(0, 63))
+    def agent_retries(self, pick) -> None:  # type: ignore[no-untyped-def]
+        """From the payment review an agent retries a declined installment now (or looks up an unknown one):
+        claimed as the nightly claims it, so never a second charge of one installment."""
+        sales_id, line_no, seq = self.retryable()[pick % len(self.retryable())]
+        keys = {r[0] for r in self.q("SELECT idempotency_key FROM payment_attempts")}
+        try:
+            done = payment_review.retry_now(self.deps(), sales_id, line_no, seq, ANN)
+        except DomainError as exc:
+            assert exc.code == "installment_not_retryable", exc.code
+            assert {r[0] for r in self.q("SELECT idempotency_key FROM payment_attempts")} == keys
+            event("agent retry refused")
+            return
+        self.agent_attempts |= {r[0] for r in self.q("SELECT idempotency_key FROM payment_attempts")} - keys
+        event(f"agent retry: {done['action']} {done['outcome']}")
+
+    @invariant()
+    def one_hold_model_and_held_orders_are_not_charged(self) -> None:
+        """Every held order names its hold code, and no other order has one; a parent held by hand is charged
+        by no job while held (only an agent's retry), and its children made meanwhile are on hold with its code."""
+        wrong = self.q(
+            "SELECT sales_id, status, hold_code FROM sales_orders WHERE (status = 'on_hold') <> (hold_code <> '')"
+        )
+        assert not wrong, f"holds without a code, or codes without a hold: {wrong}"
+        for sales_id, (code, since) in self.held.items():
+            charged = [
+                r[0]
+                for r in self.q(
+                    "SELECT idempotency_key, created_at FROM payment_attempts WHERE sales_id = :s "
+                    "AND operation IN ('capture', 'authorize') AND subject = 'installment'",
+                    s=sales_id,
+                )
+                if _instant(r[1]) >= since and r[0] not in self.agent_attempts
+            ]
+            assert not charged, f"{sales_id} held by hand ({code}) and charged by a job: {charged}"
+            made = [
+                (r[0], r[1], r[2])
+                for r in self.q(
+                    "SELECT sales_id, status, hold_code, created_at FROM sales_orders WHERE parent_sales_id = :s",
+                    s=sales_id,
+                )
+                if _instant(r[3]) >= since
+            ]
+            assert all(status == "on_hold" and held == code for _, status, held in made), (sales_id, code, made)
+
     # -- the clock and the batch jobs ------------------------------------------------------------------
     @rule(days=st.integers(1, 40), every_day=st.booleans())
     def advance_and_run_nightly(self, days, every_day) -> None:  # type: ignore[no-untyped-def]
@@ -726,6 +818,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             "WHERE i.due_date <= :d AND i.status IN ('not_submitted', 'authorized') AND cl.card_token IS NOT NULL "
             "AND so.status NOT IN ('draft', 'cancelled') "
             "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
+            f"AND so.hold_code NOT IN ({MANUAL_CODES}) "  # an order held by hand is not charged
             "AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
             "AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
             "AND a.status IN ('pending', 'unknown'))",
