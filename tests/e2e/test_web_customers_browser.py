@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from axe_support import violations
 from web_support import AGENT, TODAY, WebServer, browser, login, page, web_server  # noqa: F401
 
 from continuity.adapters.clock import FixedClock
@@ -79,6 +80,7 @@ def test_a_new_caller_is_created_and_orders_twice_with_a_duplicate_warning(web_s
     hands.fill("#postal_code_0", "0155")
     hands.fill("#city_0", "Oslo")
     shot(page, "01-new-customer-nb")
+    assert violations(page) == [], "axe on the new-customer form"
     hands.click("button[type=submit] >> text=Opprett kunde")
     account = page.url.rsplit("/", 1)[1]
     assert "Kunden er opprettet" in page.inner_text("#customer-notice")
@@ -107,6 +109,7 @@ def test_a_new_caller_is_created_and_orders_twice_with_a_duplicate_warning(web_s
     warning = page.inner_text("#duplicate-warning")
     assert f"Ola Nordmann har allerede en ordre på denne varen: {first}." in warning
     shot(page, "03-duplicate-warning-nb")
+    assert violations(page) == [], "axe on the continuity step with its warning"
     page.keyboard.press("Enter")  # not confirmed: the browser keeps the agent on the step
     assert "/orders/new" in page.url
     page.check("#confirm_duplicate")
@@ -121,6 +124,7 @@ def test_a_new_caller_is_created_and_orders_twice_with_a_duplicate_warning(web_s
     page.fill("#card_number", PAN)
     page.fill("#expiry", "12/30")
     shot(page, "04-recap-ship-to-nb")
+    assert violations(page) == [], "axe on the recap with the ship-to choice"
     with page.expect_navigation():
         page.press("#expiry", "Enter")
     second = page.inner_text("#order-number")
@@ -158,6 +162,7 @@ def test_the_agent_edits_the_customer(web_server, page):
     page.fill("#country_1", "NO")
     page.select_option("#purpose_1", "invoice")
     shot(page, "07-edit-customer")
+    assert violations(page) == [], "axe on the edit form"
     with page.expect_navigation():
         page.click("button[type=submit] >> text=Save")
     assert "The customer's changes were saved." in page.inner_text("#customer-notice")
