@@ -13,6 +13,7 @@ from continuity.adapters import orm
 from continuity.adapters.orm_servicing import schedule_adjustments
 from continuity.adapters.sql_rules import invoicing_effects, update_status
 from continuity.domain.customer import Address
+from continuity.domain.dunning import DeclineEpisode
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money, total
 from continuity.domain.payments import (
@@ -273,6 +274,29 @@ class OrderRepository:
         t = orm.installments
         rows = self.conn.execute(select(t).where(t.c.sales_id == sales_id).order_by(t.c.line_no, t.c.seq))
         return [_installment(r) for r in rows]
+
+    def decline_episodes(self, sales_id: str) -> dict[tuple[int, int], DeclineEpisode]:
+        """Per declined installment: its charge attempts on the card of its last one (domain/dunning.py)."""
+        a, i = orm.payment_attempts, orm.installments
+        rows = self.conn.execute(
+            select(a.c.line_no, a.c.seq, a.c.card_token, a.c.status, a.c.as_of, a.c.decline_code)
+            .join(i, (i.c.sales_id == a.c.sales_id) & (i.c.line_no == a.c.line_no) & (i.c.seq == a.c.seq))
+            .where(
+                a.c.sales_id == sales_id,
+                a.c.subject == "installment",
+                a.c.operation.in_([op.value for op in CHARGES]),
+                i.c.status == PaymentStatus.DECLINED.value,
+            )
+            .order_by(a.c.line_no, a.c.seq, a.c.attempt_no.desc())
+        ).all()
+        episodes: dict[tuple[int, int], DeclineEpisode] = {}
+        for key in dict.fromkeys((r.line_no, r.seq) for r in rows):
+            mine = [r for r in rows if (r.line_no, r.seq) == key]
+            declined = [r for r in mine if r.card_token == mine[0].card_token and r.status == AttemptStatus.DECLINED]
+            if declined:
+                days = [r.as_of for r in declined]
+                episodes[key] = DeclineEpisode(min(days), max(days), len(declined), declined[0].decline_code)
+        return episodes
 
     def set_installment_status(
         self, inst: Installment, status: PaymentStatus, authorization_key: str | None = None

@@ -130,6 +130,25 @@ class DunningPolicy:
         return add_days(as_of, -self.window_days)
 
 
+@dataclass(frozen=True)
+class DeclineEpisode:
+    """An installment's declines on the card of its last attempt (what the order's page and JSON show)."""
+
+    first_decline: date
+    last_tried: date
+    declines: int
+    code: str  # the last decline's DeclineCode
+
+    @property
+    def decline_class(self) -> DeclineClass:
+        return decline_class(self.code)
+
+    def next_retry(self, policy: DunningPolicy) -> date | None:
+        """The day the nightly run tries it again on this card (None: never; the payment review's)."""
+        hard = self.decline_class == DeclineClass.HARD
+        return policy.next_retry(self.first_decline, self.declines, self.last_tried, hard)
+
+
 _FIELD = {"card_retry_budget": "card_budget", "card_retry_budget_days": "budget_days"}
 
 

@@ -113,8 +113,11 @@ def render_order(o: OrderView) -> None:
     if o["installments"]:
         table(
             "Installments",
-            ["line", "seq", "due_date", "amount", "status"],
-            [[i["line_no"], i["seq"], i["due_date"], i["amount"], i["status"]] for i in o["installments"]],
+            ["line", "seq", "due_date", "amount", "status", "decline", "next_retry"],
+            [
+                [i["line_no"], i["seq"], i["due_date"], i["amount"], i["status"], _decline(i), i["next_retry"] or ""]
+                for i in o["installments"]
+            ],
         )
     if o["payments"]:
         table(
@@ -122,3 +125,8 @@ def render_order(o: OrderView) -> None:
             ["id", "method", "card", "amount", "status", "reason"],
             [[p["payment_id"], p["method"], p["card"], p["amount"], p["status"], p["reason"]] for p in o["payments"]],
         )
+
+
+def _decline(i: Mapping[str, Any]) -> str:
+    """A declined installment's last decline code and its class, e.g. 'lost_card (hard)'."""
+    return f"{i['decline_code']} ({i['decline_class']})" if i["decline_code"] else ""

@@ -12,6 +12,7 @@ from continuity.domain.audit import AuditEntry
 from continuity.domain.call_note import CallNote
 from continuity.domain.card import Card, Expiry, LastCharge
 from continuity.domain.customer import Address, Customer
+from continuity.domain.dunning import DeclineEpisode
 from continuity.domain.holds import HoldCode
 from continuity.domain.login_throttle import Failures
 from continuity.domain.money import Money
@@ -351,6 +352,10 @@ class OrderRepo(Protocol):
     ) -> None: ...
 
     def installments(self, sales_id: str) -> list[Installment]: ...
+
+    def decline_episodes(self, sales_id: str) -> dict[tuple[int, int], DeclineEpisode]:
+        """The declined installments' episodes by (line_no, seq): their declines on their last card."""
+        ...
 
     def set_installment_status(
         self, inst: Installment, status: PaymentStatus, authorization_key: str | None = None

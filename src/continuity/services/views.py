@@ -7,6 +7,7 @@ from typing import TypedDict, overload
 
 from continuity.domain.card import Card, SavedCard
 from continuity.domain.customer import Address, Customer
+from continuity.domain.dunning import DeclineEpisode, DunningPolicy
 from continuity.domain.money import Money, total
 from continuity.domain.payments import Installment, PaymentStatus
 from continuity.domain.program import PaymentSchedule, Product, Program
@@ -143,6 +144,9 @@ class InstallmentView(TypedDict):
     due_date: str
     amount: str
     status: str
+    decline_code: str | None  # a declined installment's last decline (domain.dunning.DeclineCode)
+    decline_class: str | None  # hard (never retried) or soft
+    next_retry: str | None  # the day the nightly run tries it again on its card; None: never
 
 
 class PaymentView(TypedDict):
@@ -308,11 +312,27 @@ def _due_and_unpaid(order: SalesOrder, installments: list[Installment]) -> Money
     )
 
 
+def _installment_view(i: Installment, episode: DeclineEpisode | None, policy: DunningPolicy) -> InstallmentView:
+    retry = episode.next_retry(policy) if episode else None
+    return {
+        "line_no": i.line_no,
+        "seq": i.seq,
+        "due_date": i.due_date.isoformat(),
+        "amount": money(i.amount),
+        "status": i.status.value,
+        "decline_code": episode.code if episode else None,
+        "decline_class": episode.decline_class.value if episode else None,
+        "next_retry": retry.isoformat() if retry else None,
+    }
+
+
 def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
     with uow_factory() as uow:
         order = uow.orders.get(sales_id)
         customer = uow.customers.get(order.account)
         installments = uow.orders.installments(sales_id)
+        episodes = uow.orders.decline_episodes(sales_id)
+        policy = uow.setup.parameters().dunning()
         state = load(uow, sales_id) if order.is_continuity_parent else None
         values = line_amounts(state) if state else {}
         amounts = [values.get(line.line_no) or line.amounts(order.prices_include_tax) for line in order.lines]
@@ -341,16 +361,7 @@ def order_view(uow_factory: UowFactory, sales_id: str) -> OrderView:
         "total": money(totals.total),
         "ship_to": ship_to_view(ship_to),
         "lines": lines,
-        "installments": [
-            {
-                "line_no": i.line_no,
-                "seq": i.seq,
-                "due_date": i.due_date.isoformat(),
-                "amount": money(i.amount),
-                "status": i.status.value,
-            }
-            for i in installments
-        ],
+        "installments": [_installment_view(i, episodes.get((i.line_no, i.seq)), policy) for i in installments],
         "payments": [
             {
                 "payment_id": p.payment_id,

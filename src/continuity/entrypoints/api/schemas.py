@@ -339,6 +339,12 @@ class InstallmentOut(BaseModel):
     due_date: date
     amount: str
     status: str
+    decline_code: str | None = Field(
+        description="A declined installment's last decline: insufficient_funds, issuer_unavailable, generic "
+        "(soft); lost_card, stolen_card, invalid_account, fraud, expired_card (hard)."
+    )
+    decline_class: str | None = Field(description="hard (never retried: a new card is needed) or soft.")
+    next_retry: date | None = Field(description="The day process-payments tries it again; null: never.")
 
 
 class PaymentOut(BaseModel):
