@@ -20,6 +20,42 @@ from continuity.services import catalog, order_entry, payment_entry  # noqa: E40
 NARROW = {"width": 390, "height": 844}
 
 
+class Keyboard:
+    """The manager's hands: types into the focused field and presses keys; counts every interaction (a
+    field's value typed is one, as in test_web_agent_browser)."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.page, self.count = page, 0
+
+    def type(self, text: str) -> None:
+        self.count += 1
+        self.page.keyboard.type(text)
+
+    def press(self, key: str, navigates: bool = False) -> None:
+        self.count += 1
+        if navigates:
+            with self.page.expect_navigation():
+                self.page.keyboard.press(key)
+        else:
+            self.page.keyboard.press(key)
+
+
+def focused(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def _text(page) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"[\u00a0\u202f]", " ", page.inner_text("body"))
+
+
+def products(database_url: str):  # type: ignore[no-untyped-def]
+    app = bootstrap(Settings(database_url, None, None), clock=FixedClock(TODAY))
+    try:
+        return catalog.products(app.uow, None, 1000)
+    finally:
+        app.engine.dispose()
+
+
 def take_an_order(database_url: str, item_id: str, account: str = "004007", **line: object) -> str:
     """An agent's order for a parent item (entered through the services, as the agent pages do)."""
     app = bootstrap(Settings(database_url, None, None), clock=FixedClock(TODAY))
@@ -46,29 +82,53 @@ def test_a_manager_defines_a_program_and_runs_create_child_orders(page, web_serv
     assert page.locator("h1").inner_text() == "Setup"
     screenshot(page, "manager-setup")
 
-    # a new program with its first event
+    # a new program with three events, with the keyboard alone (issue 18 item 14: at most 25 interactions)
     page.click("text=New program")
-    page.fill("#program_id", "E2ECLUB")
-    page.fill("#description", "Three books, the last one ends the order")
-    page.fill("#days_after_order", "0")
-    page.fill("#item_id", "0013")
-    page.click("button:has-text('Create program')")
+    page.wait_for_url(re.compile(r"/setup/programs/new$"))
+    assert focused(page) == "program_id"
+    keys = Keyboard(page)
+    keys.type("E2ECLUB")
+    keys.press("Tab")
+    keys.type("Three books, the last one ends the order")
+    keys.press("Tab")
+    assert focused(page) == "item_id-1"
+    keys.type("0013")
+    for _ in range(5):  # action, times to repeat, interval, unit: the next row
+        keys.press("Tab")
+    assert focused(page) == "item_id-2"
+    keys.type("0014")  # twice, a month apart
+    keys.press("Tab")
+    keys.press("Tab")
+    keys.type("2")
+    keys.press("Tab")
+    keys.type("1")
+    keys.press("Tab")
+    keys.press("m")  # the unit: months
+    keys.press("Tab")
+    assert focused(page) == "item_id-3"
+    keys.type("0015")  # which ends the order
+    keys.press("Tab")
+    keys.press("e")  # End after this event
+    screenshot(page, "manager-program-new")
+    keys.press("Shift+Tab")
+    keys.press("Enter", navigates=True)
     page.wait_for_url(re.compile(r"/setup/programs/E2ECLUB\?done=created"))
-
-    # two more events: 0014 twice a month apart, then 0015 which ends the order
-    page.fill("#new-item_id", "0014")
-    page.fill("#new-times_to_repeat", "2")
-    page.fill("#new-interval_count", "1")
-    page.select_option("#new-interval_unit", "months")
-    page.click("button:has-text('Add event')")
-    page.wait_for_url(re.compile(r"done=added"))
-    page.fill("#new-item_id", "0015")
-    page.select_option("#new-action", "end")
-    page.click("button:has-text('Add event')")
-    page.wait_for_url(re.compile(r"done=added"))
+    assert keys.count <= 25, f"{keys.count} interactions for a program with 3 events"
+    print(f"a program with 3 events: {keys.count} keyboard interactions")
+    assert program_events(web_server.database_url, "E2ECLUB") == [
+        (1, "0013", "normal"),
+        (2, "0014", "normal"),
+        (3, "0015", "end"),
+    ]
+    # the editor names the items and shows each event's price per shipment, its total and the program's
+    names = {p.item_id: p.name for p in products(web_server.database_url)}
+    summaries = page.locator(".event-summary").all_inner_texts()
+    assert [names["0013"] in summaries[0], names["0014"] in summaries[1], names["0015"] in summaries[2]] == [True] * 3
+    assert "per shipment" in summaries[1] and "Event total" in summaries[1]
+    assert re.search(r"Program total: €[\d.,]+ · 4 shipments", _text(page)), _text(page)[:400]
 
     # the end event moves up before the 0014 event
-    page.click("button[aria-label='Move event 3 up']")
+    page.click("#event-3 button:has-text('Move up')")
     page.wait_for_url(re.compile(r"done=moved"))
     assert page.input_value("#e2-item_id") == "0015" and page.input_value("#e3-item_id") == "0014"
     assert page.input_value("#e2-action") == "end"
@@ -98,11 +158,20 @@ def test_a_manager_defines_a_program_and_runs_create_child_orders(page, web_serv
     page.click("button:has-text('Run job')")
     result = page.locator("section.result")
     result.wait_for()
-    assert "create-child-orders" in result.inner_text()
+    assert "Create child orders" in result.inner_text()
     assert re.search(r"Created\s+1\b", result.inner_text())
     history = page.locator("table.runs").inner_text()
     assert "create-child-orders" in history and "Item: 77777" in history
+    # the run links to the child order it created; the child waits for its charge: run process-payments
+    child = f"{parent}-1-1"
+    assert result.locator(f"a[href='/orders/{child}']").count() == 1
+    waiting = page.locator("section.waiting")
+    assert child in waiting.inner_text() and "run process-payments" in waiting.inner_text()
     screenshot(page, "manager-jobs")
+    waiting.locator("button").click()
+    page.locator("section.result").wait_for()
+    assert "Process payments" in page.locator("section.result").inner_text()
+    assert page.locator("section.waiting").count() == 0
 
     # more orders, so that the dashboard has weeks to show
     take_an_order(web_server.database_url, "0021", "004020", payment_schedule_id="3X")
@@ -113,6 +182,13 @@ def test_a_manager_defines_a_program_and_runs_create_child_orders(page, web_serv
     assert len(weeks) == 12 and int(weeks[0][1]) >= 2, weeks  # this week: our child shipment and more
     assert sum(int(w[1]) for w in weeks) >= 8
     assert page.locator("svg rect.bar").count() == 12
+    # one date basis, stated; axis titles; the subtitle names the week's Monday; the chart fills the card
+    assert "counted by charge date" in _text(page) and "from the week of Nov 23, 2026" in _text(page)  # a Monday
+    titles = page.locator("svg text.axis-title").all_text_contents()
+    assert titles == ["Week (Monday)", "Shipments (by ship date)", "Expected revenue, EUR (by charge date)"]
+    card = page.locator("figure.chart").bounding_box()
+    drawn = page.locator("figure.chart svg").bounding_box()
+    assert card and drawn and drawn["width"] >= card["width"] - 2 and drawn["height"] > 250
     screenshot(page, "manager-dashboard")
     assert parent
 

@@ -186,7 +186,7 @@ def test_a_child_orders_first_row_is_its_creation_from_the_parent_and_charges_na
     child = f"{bookclub}-1-1"
     first = history_rows(agent.get(f"/orders/{child}").text)[0]
     who, what = first.split(" | ")[1:3]
-    assert who == "Job create-child-orders" and what.startswith(f"Created from order {bookclub} Status open")
+    assert who == "Create child orders (job)" and what.startswith(f"Created from order {bookclub} Status open")
     assert f'href="/orders/{bookclub}"' in agent.get(f"/orders/{child}").text.split('id="history-title"')[1]
     [charge] = [r for r in history_rows(agent.get(f"/orders/{bookclub}").text) if "Card charge: approved" in r]
     assert "Installment 1: Amount €19.66 · Card visa •••• 1111" in charge

@@ -72,6 +72,16 @@ def event_form(item: str, **fields: str) -> dict:
     }
 
 
+def row(k: int, item: str, **fields: str) -> dict:
+    """Row ``k`` of an events table (the new program's, the editor's Add events): its fields ``<name>-<k>``."""
+    return {f"{name}-{k}": value for name, value in event_form(item, **fields).items()}
+
+
+def add(item: str, **fields: str) -> dict:
+    """The editor's Add events form with one row."""
+    return row(1, item, **fields)
+
+
 NEW_PROGRAM = {
     "program_id": "WEBCLUB",
     "description": "Made in the editor",
@@ -79,8 +89,10 @@ NEW_PROGRAM = {
     "days_after_order": "2",
     "active": "on",
     "prompt_for_start_date": "on",
-    **event_form("0013"),
+    **row(1, "0013"),
+    **row(2, ""),
 }
+HEADER = {k: v for k, v in NEW_PROGRAM.items() if "-" not in k}
 
 
 # -- roles ------------------------------------------------------------------------------------------
@@ -138,7 +150,7 @@ def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
     added = post(
         manager,
         f"{url}/events",
-        event_form(
+        add(
             "0014",
             price="9,99",
             times_to_repeat="2",
@@ -149,8 +161,7 @@ def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
         page=url,
     )
     assert added.status_code == 303
-    post(manager, f"{url}/events", event_form("0015", action="end"), page=url)
-    post(manager, f"{url}/events", event_form("0017", action="skip"), page=url)
+    post(manager, f"{url}/events", {**add("0015", action="end"), **row(2, "0017", action="skip")}, page=url)
     # reorder: the end event (3) moves up before the 0014 event; the skipped one moves up once
     assert post(manager, f"{url}/events/3/move", {"direction": "up"}, page=url).status_code == 303
     post(manager, f"{url}/events/4/move", {"direction": "up"}, page=url)
@@ -160,7 +171,7 @@ def test_a_program_built_in_the_event_editor_round_trips(manager, web_app):
     saved = post(manager, f"{url}/events/2", event_form("0013", quantity="2", times_to_repeat="3"), page=url)
     assert saved.status_code == 303
     header = {
-        **{k: v for k, v in NEW_PROGRAM.items() if k != "program_id"},
+        **{k: v for k, v in HEADER.items() if k != "program_id"},
         "description": "Renamed",
         "consolidate_past_orders": "on",
         "payment_schedule_id": "3X",
@@ -196,7 +207,7 @@ def test_the_editor_keeps_a_price_a_month_interval_and_a_start_date(manager, web
     post(
         manager,
         f"{url}/events",
-        event_form(
+        add(
             "0014",
             price="9.99",
             times_to_repeat="2",
@@ -218,18 +229,19 @@ def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(manager,
     bad = post(
         manager,
         "/setup/programs",
-        {**NEW_PROGRAM, "quantity": "two", "days_after_order": "-1"},
+        {**NEW_PROGRAM, "times_to_repeat-1": "two", "days_after_order": "-1"},
         page="/setup/programs/new",
     )
     bad = follow(manager, bad)  # PRG: the refusal is shown on the form's page
     assert bad.status_code == 200
-    assert re.search(r'id="quantity"[^>]*aria-invalid="true"', bad.text)
+    assert re.search(r'id="times_to_repeat-1"[^>]*aria-invalid="true"', bad.text)
     assert "Enter a whole number." in bad.text
     assert "WEBCLUB" not in {p.program_id for p in catalog.programs(web_app.uow, None, 100)}
 
-    unknown = post(manager, "/setup/programs", {**NEW_PROGRAM, "item_id": "NOPE"}, page="/setup/programs/new")
+    unknown = post(manager, "/setup/programs", {**NEW_PROGRAM, "item_id-2": "NOPE"}, page="/setup/programs/new")
     unknown = follow(manager, unknown)  # PRG: the refusal is shown on the form's page
     assert unknown.status_code == 200 and "No product with this item number." in unknown.text
+    assert re.search(r'id="item_id-2"[^>]*aria-invalid="true"', unknown.text)
     assert "WEBCLUB" not in {p.program_id for p in catalog.programs(web_app.uow, None, 100)}
 
     before = events_of(web_app, "TRILOGY")
@@ -239,7 +251,7 @@ def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_saved(manager,
     assert refused.status_code == 200
     assert re.search(r'id="e2-times_to_repeat"[^>]*aria-invalid="true"', refused.text)
     assert "Must be between 1 and 600." in refused.text
-    parent = post(manager, f"{url}/events", event_form("88000"), page=url)
+    parent = post(manager, f"{url}/events", add("88000"), page=url)
     parent = follow(manager, parent)  # PRG: the refusal is shown on the form's page
     assert parent.status_code == 200 and "A parent (continuity) item cannot be shipped by a program." in parent.text
     assert events_of(web_app, "TRILOGY") == before
@@ -319,8 +331,28 @@ def test_running_create_child_orders_from_the_jobs_page_creates_them_and_records
     assert (name, str(as_of), status) == ("create-child-orders", "2026-11-23", "succeeded")
     assert '"created": 1' in counts
     history = manager.get("/jobs").text  # a refresh: the history, the job not run again
-    assert "create-child-orders" in history and "Item: 0016" in history
+    assert "Create child orders" in history and "create-child-orders" in history and "Item: 0016" in history
     assert scalar(web_app, "SELECT COUNT(*) FROM job_runs") == 1 and 'id="result-title"' not in history
+
+
+def test_a_run_links_to_the_child_orders_it_created_and_the_page_says_which_wait_for_their_charge(manager, web_app):
+    parent = enter_order(web_app, "88000")  # billed per shipment: its child order carries its own charge
+    ran = follow(manager, post(manager, "/jobs", {"name": "create-child-orders", "as_of": "2026-11-23"}), "/jobs")
+    [child] = [r[0] for r in rows(web_app, "SELECT sales_id FROM sales_orders WHERE parent_sales_id = :p", p=parent)]
+    result = re.search(r'<section class="card result".*?</section>', ran.text, re.S).group(0)
+    assert f'href="/orders/{child}"' in result and f'href="/orders/{parent}"' in result
+    run_id = scalar(web_app, "SELECT MAX(run_id) FROM job_runs")
+    run_page = manager.get(f"/jobs/runs/{run_id}").text
+    assert f'href="/orders/{child}"' in run_page and "Child orders created" in run_page
+    assert f'href="/jobs/runs/{run_id}"' in manager.get("/jobs").text
+    # the child's charge is due and not taken: the page says so and offers process-payments
+    waiting = re.search(r'<section class="card waiting".*?</section>', ran.text, re.S).group(0)
+    assert f'href="/orders/{child}"' in waiting and "run process-payments" in waiting
+    assert 'name="name" value="process-payments"' in waiting
+    follow(manager, post(manager, "/jobs", {"name": "process-payments", "as_of": "2026-11-23"}), "/jobs")
+    assert 'class="card waiting"' not in manager.get("/jobs").text
+    older = scalar(web_app, "SELECT MIN(run_id) FROM job_runs") + 1  # process-payments: no child orders of its own
+    assert "Child orders created" not in manager.get(f"/jobs/runs/{older}").text
 
 
 def test_the_jobs_page_refuses_a_bad_date_and_runs_nothing(manager, web_app):
@@ -339,7 +371,10 @@ def test_job_run_history_pages_back_through_older_runs(manager, web_app):
     first = manager.get("/jobs").text
     assert first.count('<td class="num">') >= 20 and "/jobs?before=4" in first
     older = manager.get("/jobs?before=4").text
-    assert re.findall(r'<td class="num">(\d+)</td>\s*<td class="job-name">close-orders', older) == ["3", "2", "1"]
+    assert re.findall(
+        r'<td class="num"><a [^>]*>(\d+)</a></td>\s*<td class="job-name">Close orders <code[^>]*>close-orders</code>',
+        older,
+    ) == ["3", "2", "1"]
 
 
 def test_a_run_abandoned_by_a_killed_worker_shows_as_abandoned_with_its_reason_in_each_language(manager, web_app):
@@ -361,8 +396,11 @@ def test_a_run_abandoned_by_a_killed_worker_shows_as_abandoned_with_its_reason_i
 
 # -- dashboard -------------------------------------------------------------------------------------------
 def _direct_figures(app, starts: list[date]) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-def]
-    """Shipments and expected revenue per week counted row by row (not by the dashboard's SQL)."""
+    """Shipments per week by ship date and expected revenue per week by charge date, counted row by row (not
+    by the dashboard's SQL): an installment on its due date, a pending shipment billed on its own on the day
+    create-child-orders takes it (ship date − delivery lead days; this week when that day has passed)."""
     shipments, revenue = [0] * (len(starts) - 1), [0] * (len(starts) - 1)
+    lead = catalog.parameters(app.uow).delivery_lead_days
 
     def week(day) -> int | None:  # type: ignore[no-untyped-def]
         day = day if isinstance(day, date) else date.fromisoformat(str(day))
@@ -378,8 +416,10 @@ def _direct_figures(app, starts: list[date]) -> tuple[list[int], list[int]]:  # 
         k = week(ship_date)
         if k is not None and status not in ("cancelled", "skipped"):
             shipments[k] += 1
-        if k is not None and status == "pending" and per_shipment:
-            revenue[k] += minor
+        ship = ship_date if isinstance(ship_date, date) else date.fromisoformat(str(ship_date))
+        charged = week(max(ship - timedelta(days=lead), starts[0]))
+        if ship >= starts[0] and charged is not None and status == "pending" and per_shipment:
+            revenue[charged] += minor
     for due_date, status, minor in rows(app, "SELECT due_date, status, amount_minor FROM installments"):
         k = week(due_date)
         if k is not None and status != "cancelled":
@@ -399,7 +439,7 @@ def test_dashboard_weekly_figures_match_a_direct_count(manager, web_app):
     starts = dashboard.week_starts(TODAY)
     shipments, revenue = _direct_figures(web_app, starts)
     assert sum(shipments) >= 8 and sum(1 for s in shipments if s) >= 3 and sum(revenue) > 0
-    outlook = dashboard.outlook(web_app.dashboard_reads(), TODAY)
+    outlook = dashboard.outlook(web_app.dashboard_reads(), TODAY, catalog.parameters(web_app.uow).delivery_lead_days)
     assert [w.shipments for w in outlook.weeks] == shipments
     assert [w.revenue_in("EUR").minor for w in outlook.weeks] == revenue
 
@@ -441,12 +481,12 @@ def test_an_editor_form_posted_without_the_csrf_token_changes_nothing(manager, w
 
 
 WORDS = {
-    "en": "Add an event",
-    "nb": "Legg til en hendelse",
-    "nl": "Een gebeurtenis toevoegen",
-    "it": "Aggiungi un evento",
-    "fr": "Ajouter un événement",
-    "sv": "Lägg till en händelse",
+    "en": "Add events",
+    "nb": "Legg til hendelser",
+    "nl": "Gebeurtenissen toevoegen",
+    "it": "Aggiungi eventi",
+    "fr": "Ajouter des événements",
+    "sv": "Lägg till händelser",
 }
 
 

@@ -1,4 +1,4 @@
-"""The manager pages' translations (manager.po): complete for every language, placeholders intact."""
+"""The manager pages' translations (manager.po and the others of the language): complete for every language, placeholders intact."""
 
 from __future__ import annotations
 
@@ -16,8 +16,12 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def catalog(lang: str) -> dict:
-    with (LOCALES / lang / "LC_MESSAGES" / "manager.po").open("rb") as fp:
-        return {m.id: m.string for m in read_po(fp, locale=lang) if m.id}
+    """The language's catalogs, merged as the pages read them (manager.po, jobs.po, program_editor.po, …)."""
+    messages: dict = {}
+    for path in sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fp:
+            messages |= {m.id: m.string for m in read_po(fp, locale=lang) if m.id}
+    return messages
 
 
 @pytest.mark.parametrize("lang", ["nb", "nl", "it", "fr", "sv"])

@@ -6,7 +6,7 @@ inside a sub-select and summed with GROUP BY, whatever the number of orders.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, case, func, literal, select, union_all
@@ -27,6 +27,8 @@ A = orm.payment_attempts
 #: Occurrences that will not ship: they are not upcoming shipments.
 NOT_SHIPPING = ("cancelled", "skipped")
 NEEDS_ATTENTION = ("declined", "unknown")
+#: a child order's own charge not taken yet (fulfil-children waits for it; declined and unknown ones need attention)
+CHARGE_WAITING = ("not_submitted", "in_flight")
 
 
 def _week(column: ColumnElement[date], starts: list[date]) -> ColumnElement[int]:
@@ -53,22 +55,25 @@ class DashboardQueries:
         with self.engine.connect() as conn:
             return [(r[0], r[1]) for r in conn.execute(query)]
 
-    def revenue_per_week(self, starts: list[date]) -> list[tuple[int, str, int]]:
-        """(week, currency, minor units) of money expected that week: installments due (child-order
-        charges included) that are not cancelled, plus the pending shipments of lines billed per
-        shipment (their charge is written only when the child order is created)."""
+    def revenue_per_week(self, starts: list[date], charged: list[date]) -> list[tuple[int, str, int]]:
+        """(week, currency, minor units) of money expected that week, by charge date: installments due
+        (child-order charges included) that are not cancelled, on their due date; plus the pending shipments
+        of lines billed per shipment, charged when their child order is created: the week whose ship dates
+        start at ``charged[k]`` (``starts[k]`` + the delivery lead days) is week k (one still pending from
+        before is charged by the next run: this week)."""
         due = select(_week(I.c.due_date, starts).label("week"), I.c.currency, I.c.amount_minor.label("minor")).where(
             _in_range(I.c.due_date, starts), I.c.status != "cancelled"
         )
         per_shipment = (
             select(
-                _week(O.c.ship_date, starts).label("week"),
+                _week(O.c.ship_date, charged).label("week"),
                 O.c.currency,
                 (O.c.price_minor * O.c.quantity).label("minor"),
             )
             .join(L, and_(L.c.sales_id == O.c.sales_id, L.c.line_no == O.c.line_no))
             .where(
-                _in_range(O.c.ship_date, starts),
+                O.c.ship_date >= starts[0],
+                O.c.ship_date < charged[-1],
                 O.c.status == OccurrenceStatus.PENDING.value,
                 L.c.payment_schedule_id.is_(None),
                 L.c.bill_up_front.is_(False),
@@ -106,6 +111,43 @@ class DashboardQueries:
         with self.engine.connect() as conn:
             found = [dict(r._mapping) for r in conn.execute(listed)]
             total = conn.execute(select(func.count()).select_from(rows)).scalar_one()
+        return found, total
+
+    def children_created(self, start: datetime, end: datetime, limit: int) -> tuple[list[dict[str, object]], int]:
+        """The child orders created from ``start`` to ``end`` (a job run's time): their ids, parents, order
+        dates and statuses, first created first; and how many there are in all."""
+        where = (S.c.parent_sales_id.is_not(None), S.c.created_at >= start, S.c.created_at <= end)
+        listed = (
+            select(S.c.sales_id, S.c.parent_sales_id, S.c.order_date, S.c.status)
+            .where(*where)
+            .order_by(S.c.created_at, S.c.sales_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            found = [dict(r._mapping) for r in conn.execute(listed)]
+            total = conn.execute(select(func.count()).select_from(S).where(*where)).scalar_one()
+        return found, total
+
+    def children_waiting_for_charge(self, as_of: date, limit: int) -> tuple[list[dict[str, object]], int]:
+        """Open child orders whose own charge (their installment) is due by ``as_of`` and not taken yet,
+        oldest due first; and how many there are in all."""
+        where = (
+            S.c.parent_sales_id.is_not(None),
+            S.c.status == "open",
+            I.c.status.in_(CHARGE_WAITING),
+            I.c.due_date <= as_of,
+        )
+        joined = S.join(I, I.c.sales_id == S.c.sales_id)
+        listed = (
+            select(S.c.sales_id, S.c.parent_sales_id, I.c.due_date, I.c.amount_minor, I.c.currency, I.c.status)
+            .select_from(joined)
+            .where(*where)
+            .order_by(I.c.due_date, S.c.sales_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            found = [dict(r._mapping) for r in conn.execute(listed)]
+            total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
         return found, total
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from continuity.domain.audit import ENTERED
 from continuity.domain.money import Money
+from continuity.entrypoints.web.job_words import JOB_NAMES
 from continuity.entrypoints.web.messages import HOLD_CODE_TEXTS
 from continuity.entrypoints.web.templating import Text
 from continuity.services.history import FieldChange, HistoryEntry
@@ -89,7 +90,7 @@ INSTALLMENT, INSTALLMENT_OF_LINE = N_("Installment %(seq)s"), N_("Line %(line)s,
 LINE = N_("Line %(line)s")
 REFUND, PAYMENT = N_("Refund"), N_("Payment")
 
-JOB, GATEWAY, SYSTEM = N_("Job %(job)s"), N_("Card gateway"), N_("System")
+JOB, GATEWAY, SYSTEM = N_("%(job)s (job)"), N_("Card gateway"), N_("System")  # a job by its name (jobs.po)
 
 DATES = frozenset({"ship_date", "order_date", "as_of", "pause_from", "cancel_from", "resume_on", "due_date"})
 MONEY = frozenset({"price", "amount"})
@@ -139,7 +140,7 @@ def _row(e: HistoryEntry, names: Mapping[str, str]) -> HistoryRow:
         _what(e["action"], {**params, "actor": who}),
         e["params"].get("order") if e["action"] in ("child_order_created", "created_from") else None,
         subjects,
-        e["reason"],
+        "" if e["action"] == "held" and e["actor_kind"] == "job" else e["reason"],  # a job's hold: its code says why
     )
 
 
@@ -183,7 +184,8 @@ def _what(action: str, params: dict[str, object]) -> Text:
 
 def _who(actor: str, kind: str) -> Text:
     if kind == "job" and actor.startswith("job:"):
-        return Text(JOB, {"job": actor.removeprefix("job:")})
+        name = actor.removeprefix("job:")
+        return Text(JOB, {"job": Text(JOB_NAMES[name]) if name in JOB_NAMES else name})
     if actor == "gateway":
         return Text(GATEWAY)
     if actor == "system":

@@ -24,6 +24,7 @@ from continuity.domain.card import looks_like_card_number
 from continuity.domain.money import Money
 from continuity.domain.users import Role
 from continuity.entrypoints.web import flash, i18n, recent
+from continuity.entrypoints.web.job_words import JOB_NAMES, JOB_TEXTS
 from continuity.entrypoints.web.session import csrf_token, language_of, remember_anonymous_csrf, user_of
 from continuity.services import customers
 
@@ -161,4 +162,5 @@ for _name in FORMATTERS:
     env.filters[_name] = _filter(_name)
 env.filters["shown"] = _shown
 env.globals["escape"] = escape
+env.globals["job_names"], env.globals["job_texts"] = JOB_NAMES, JOB_TEXTS
 env.tests["money"] = lambda value: isinstance(value, Money)

@@ -11,6 +11,7 @@ from typing import Any
 from continuity.bootstrap import App
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
+from continuity.entrypoints.web import gateway_words
 from continuity.entrypoints.web.history_view import HistoryRow, history_rows
 from continuity.services import customer_timeline as timeline_service
 from continuity.services import customers, quotes, sales_orders, views
@@ -194,6 +195,8 @@ def entry_page(app: App, sales_id: str) -> dict[str, Any]:
     ]
     declined = [p for p in order["payments"] if p["status"] == "declined"]
     last_declined = declined[-1] if declined and order["status"] == "on_hold" else None
+    if last_declined is not None:
+        last_declined = {**last_declined, "words": gateway_words.decline(last_declined["reason"] or "")}
     return {
         "order": order,
         "customer": found,
@@ -223,6 +226,9 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
         cards = {c.token: c.masked for c in uow.customers.cards(order["account"])}
     for a in attempts:
         a["card"] = cards.get(a["card_token"], "")
+        a["reason_words"] = gateway_words.payment_reason(a["status"], a["reason"] or "")
+    for p in order["payments"]:
+        p["reason_words"] = gateway_words.payment_reason(p["status"], p["reason"] or "")
     return {
         "order": order,
         "customer": customers.customer(app.uow, order["account"]),
@@ -232,6 +238,7 @@ def order_page(app: App, sales_id: str) -> dict[str, Any]:
         "charges": [a for a in attempts if a["subject"] == "installment"],
         "history": history(app, sales_id),
         "next_card": next_charge_card(app.uow, app.clock.today(), sales_id),
+        "hold_note": gateway_words.hold_note(order) if order["status"] == "on_hold" else None,
     }
 
 

@@ -18,13 +18,13 @@ from continuity.entrypoints.web import i18n
 from continuity.entrypoints.web.auth import Manager
 from continuity.entrypoints.web.session import language_of
 from continuity.entrypoints.web.templating import render
-from continuity.services import dashboard, job_runs
+from continuity.services import catalog, dashboard, job_runs
 from continuity.services.dashboard import Outlook
 
 router = APIRouter(include_in_schema=False)
 
-WIDTH, HEIGHT = 760, 280
-LEFT, RIGHT, TOP, BOTTOM = 48, 88, 16, 40  # margins around the plot: axis labels live there
+WIDTH, HEIGHT = 1040, 320  # about a wide card's proportions: the chart fills the card's width
+LEFT, RIGHT, TOP, BOTTOM = 72, 104, 16, 60  # margins around the plot: axis labels and titles live there
 MIN_REVENUE_SCALE = 400  # minor units: an empty chart's revenue scale still reads 0 … 4.00, not 0 … 0.04
 
 
@@ -66,7 +66,7 @@ class Chart:
 def dashboard_page(request: Request, app: AppDep, user: Manager) -> Response:
     today = app.clock.today()
     reads = app.dashboard_reads()
-    outlook = dashboard.outlook(reads, today)
+    outlook = dashboard.outlook(reads, today, catalog.parameters(app.uow).delivery_lead_days)
     attention, attention_total = dashboard.payments_needing_attention(reads, 50)
     runs = job_runs.job_runs(app.job_deps().runs, None, 8)
     for run in runs:

@@ -18,7 +18,7 @@ from continuity.entrypoints.web import flash
 from continuity.entrypoints.web.auth import Form, Manager
 from continuity.entrypoints.web.routes.setup_forms import FieldError, FormReader, FormRefused, flashed, unflashed
 from continuity.entrypoints.web.templating import render
-from continuity.services import catalog, job_runs
+from continuity.services import catalog, dashboard, job_runs
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import JOBS, check_request, run_job
 
@@ -26,22 +26,6 @@ router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 PAGE = 20
 
-#: What each job does, for the page (English msgids; manager.po translates them).
-JOB_TEXTS = {
-    "update-event-period": "Set each program's current event from its events' start dates.",
-    "create-child-orders": "Create a child sales order for every due shipment of open parent orders.",
-    "process-payments": "Charge the installments due on or before the as-of date and write the notices.",
-    "extend-lines": "Add the next repeats of events beyond the repeat threshold.",
-    "continuity-update": "Push program changes into the pending shipments of open orders (dry run: only list them).",
-    "tax-rate-change": (
-        "Re-price open orders after a tax rate change: their tax and unpaid installments (dry run: only list them)."
-    ),
-    "close-orders": "Close parent orders whose shipments are all invoiced, skipped or cancelled.",
-    "reconcile-payments": "Ask the gateway about payments whose outcome is unknown.",
-    "send-notifications": "Send the customer notifications waiting in the outbox.",
-    "invoice-shipped": "Invoice the child orders shipped on or before the as-of date.",
-    "fulfil-children": "Warehouse stand-in: release and ship paid child orders whose date has come.",
-}
 #: The form field a refused job request points at (check_request's codes).
 REFUSED_FIELD = {
     "as_of_out_of_range": "as_of",
@@ -65,6 +49,14 @@ def jobs_page(request: Request, app: AppDep, user: Manager, before: int | None =
         result=_readable(result) if isinstance(result, dict) else None,
         before=before,
     )
+
+
+@router.get("/jobs/runs/{run_id}")
+def run_page(request: Request, app: AppDep, user: Manager, run_id: int) -> Response:
+    """One job run: its outcome and what it created (a create-child-orders run: its child orders)."""
+    record = job_runs.job_run(app.job_deps().runs, run_id)
+    created, created_total = dashboard.children_created(app.dashboard_reads(), record)
+    return render(request, "manager/job_run.html", run=_readable(record), created=created, created_total=created_total)
 
 
 @router.post("/jobs")
@@ -116,11 +108,13 @@ def _page(
 ) -> Response:
     runs = [_readable(r) for r in job_runs.job_runs(app.job_deps().runs, before, PAGE + 1)]
     parents = [p for p in catalog.products(app.uow, None, 100_000) if p.is_parent]
+    reads, today = app.dashboard_reads(), app.clock.today()
+    waiting, waiting_total = dashboard.children_waiting_for_charge(reads, today)
+    created, created_total = dashboard.children_created(reads, result) if result else ([], 0)
     return render(
         request,
         "manager/jobs.html",
         jobs=list(JOBS),
-        job_texts=JOB_TEXTS,
         values=values,
         errors=errors,
         result=result,
@@ -128,6 +122,11 @@ def _page(
         parents=parents,
         before=before,
         older=runs[PAGE - 1]["run_id"] if len(runs) > PAGE else None,
+        today=today,
+        waiting=waiting,
+        waiting_total=waiting_total,
+        created=created,
+        created_total=created_total,
     )
 
 

@@ -10,7 +10,9 @@ moving, copying or deleting one renumbers the rest.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +25,7 @@ from continuity.domain.audit import Actor
 from continuity.domain.errors import DomainError
 from continuity.domain.money import Money
 from continuity.domain.program import Program
+from continuity.domain.schedule import plan_occurrences, program_total
 from continuity.domain.users import User
 from continuity.entrypoints.api.deps import AppDep
 from continuity.entrypoints.web import flash
@@ -42,6 +45,20 @@ from continuity.services.setup_documents import ProgramDoc
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
+NEW_ROWS, ADD_ROWS, MAX_ROWS = 5, 3, 50  # rows of the events tables (new program, add events); rows read at most
+#: the fields of an events table's row: ``<name>-<row>`` (the new program's table leaves out the last three:
+#: quantity 1, the item's price, no start date)
+ROW_FIELDS = (
+    "item_id",
+    "action",
+    "times_to_repeat",
+    "interval_count",
+    "interval_unit",
+    "quantity",
+    "price",
+    "start_date",
+)
+SEVERAL_ITEMS = re.compile(r"[\s,;]+")
 
 
 def program_url(program_id: str, done: str = "", anchor: str = "") -> str:
@@ -75,7 +92,7 @@ def new_program_page(request: Request, app: AppDep, user: Manager) -> Response:
         "days_after_order": "0",
         "active": "on",
         "prompt_for_start_date": "on",
-        **_event_defaults(),
+        **_row_defaults(NEW_ROWS),
     }
     return _new_page(request, app, dict(typed.values) if errors else values, errors)
 
@@ -84,12 +101,14 @@ def new_program_page(request: Request, app: AppDep, user: Manager) -> Response:
 def create_program(request: Request, app: AppDep, user: Manager, form: Form) -> Response:
     errors: dict[str, FieldError] = {}
     header = _collect(errors, lambda: program_header(form))
-    event = _collect(errors, lambda: event_doc(form, 1, _currency_of(app, str(form.get("item_id", "")))))
+    events = _collect_rows(errors, app, form, 1)
+    if not errors and not events:
+        errors["item_id-1"] = FieldError("Required.")
     if not errors:
         try:
             catalog.save_program_doc(
                 app.uow,
-                ProgramDoc.model_validate({**header, "events": [event]}),
+                ProgramDoc.model_validate({**header, "events": events}),
                 app.clock.today(),
                 create=True,
                 actor=Actor.for_user(user),
@@ -106,6 +125,7 @@ def _new_page(request: Request, app: App, values: dict[str, Any], errors: dict[s
         "manager/program_new.html",
         values=values,
         errors=errors,
+        rows=_rows_of(values, NEW_ROWS),
         **_choices(app),
         section="programs",
     )
@@ -132,11 +152,18 @@ def save_header(request: Request, program_id: str, app: AppDep, user: Manager, f
 
 
 @router.post("/setup/programs/{program_id}/events")
-def add_event(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
+def add_events(request: Request, program_id: str, app: AppDep, user: Manager, form: Form) -> Response:
+    """The rows of the Add events table (an item cell may hold several items, pasted): each a new event."""
     program = catalog.program(app.uow, program_id)
 
     def append(doc: dict[str, Any]) -> None:
-        doc["events"].append(event_doc(form, len(doc["events"]) + 1, _currency_of(app, str(form.get("item_id", "")))))
+        errors: dict[str, FieldError] = {}
+        events = _collect_rows(errors, app, form, len(doc["events"]) + 1)
+        if not errors and not events:
+            errors["item_id-1"] = FieldError("Required.")
+        if errors:
+            raise FormRefused(errors)
+        doc["events"].extend(events)
 
     return _change(request, app, user, program, "add", form, append, done="added", anchor="events")
 
@@ -231,6 +258,8 @@ def _editor(
     done: str = "",
 ) -> Response:
     events = [(e, _event_values(e)) for e in program.sorted_events()]
+    prices = _prices(app)
+    add_values = form if scope == "add" and form is not None else _row_defaults(ADD_ROWS)
     header = _header_values(program)
     if scope == "header" and form is not None:
         header = form
@@ -244,7 +273,10 @@ def _editor(
         form=form or {},
         errors=errors or {},
         done=done,
-        add_values=form if scope == "add" and form is not None else _event_defaults(),
+        add_values=add_values,
+        add_rows=_rows_of(add_values, ADD_ROWS),
+        costs=program_costs(program, prices, app.clock.today()),
+        names={item: name for item, (name, _) in prices.items()},
         **_choices(app),
         section="programs",
     )
@@ -301,19 +333,6 @@ def _event_values(event: Any) -> dict[str, Any]:
     }
 
 
-def _event_defaults() -> dict[str, Any]:
-    return {
-        "quantity": "1",
-        "times_to_repeat": "1",
-        "interval_count": "30",
-        "interval_unit": "days",
-        "action": "normal",
-        "item_id": "",
-        "price": "",
-        "start_date": "",
-    }
-
-
 def _choices(app: App) -> dict[str, Any]:
     products = catalog.products(app.uow, None, 100_000)
     return {
@@ -335,3 +354,76 @@ def _collect(errors: dict[str, FieldError], read: Callable[[], dict[str, Any]]) 
     except FormRefused as refused:
         errors.update(refused.errors)
         return {}
+
+
+# -- the events tables (several events in one form) ----------------------------------------------
+def _rows_of(values: Mapping[str, Any], least: int) -> int:
+    """How many rows a table shows: ``least``, or as many as the values typed (after a refusal)."""
+    typed = [int(k.rsplit("-", 1)[1]) for k in values if k.startswith("item_id-") and k.rsplit("-", 1)[1].isdigit()]
+    return min(max([least, *typed]), MAX_ROWS)
+
+
+def _row_defaults(rows: int) -> dict[str, str]:
+    defaults = {
+        "item_id": "",
+        "action": "normal",
+        "times_to_repeat": "1",
+        "interval_count": "30",
+        "interval_unit": "days",
+        "quantity": "1",
+        "price": "",
+        "start_date": "",
+    }
+    return {f"{name}-{k}": value for k in range(1, rows + 1) for name, value in defaults.items()}
+
+
+def _collect_rows(
+    errors: dict[str, FieldError], app: App, form: Mapping[str, Any], first_id: int
+) -> list[dict[str, Any]]:
+    """The events typed as rows (``<field>-<row>``), numbered from ``first_id``; a row without an item is left
+    out, an item cell holding several item numbers (pasted) gives one event per item with the row's settings.
+    A refused cell's error is keyed ``<field>-<row>``."""
+    events: list[dict[str, Any]] = []
+    for k in range(1, MAX_ROWS + 1):
+        if f"item_id-{k}" not in form:
+            break
+        row = {name: str(form[f"{name}-{k}"]) for name in ROW_FIELDS if f"{name}-{k}" in form}
+        for item in filter(None, SEVERAL_ITEMS.split(row.get("item_id", "").strip())):
+            currency = _product_currency(app, item)
+            if currency is None:
+                errors[f"item_id-{k}"] = FieldError("No product with this item number.")
+                continue
+            try:
+                events.append(event_doc({**row, "item_id": item}, first_id + len(events), currency))
+            except FormRefused as refused:
+                errors.update({f"{name}-{k}": error for name, error in refused.errors.items()})
+    return events
+
+
+def _product_currency(app: App, item_id: str) -> str | None:
+    try:
+        return catalog.product(app.uow, item_id).price.currency
+    except DomainError:
+        return None
+
+
+# -- what the program costs -----------------------------------------------------------------------
+def _prices(app: App) -> dict[str, tuple[str, Money]]:
+    """Each item's name and price."""
+    return {p.item_id: (p.name, p.price) for p in catalog.products(app.uow, None, 100_000)}
+
+
+def program_costs(program: Program, prices: Mapping[str, tuple[str, Money]], start: date) -> dict[str, Any]:
+    """What an order of the whole program costs (from its first event): per event its price per shipment
+    (the event's price, else the item's, times the quantity), its shipments and their sum; and the total."""
+    known = {item: price for item, (_, price) in prices.items()}
+    if not program.shippable_events() or any(e.item_id not in known for e in program.events):
+        return {"events": {}, "total": None, "shipments": 0}
+    plan = plan_occurrences(program, known, start, program.shippable_events()[0].event_id)
+    events: dict[int, dict[str, Any]] = {}
+    for e in program.events:
+        shipped = [o for o in plan if o.event_id == e.event_id]
+        each = (e.price or known[e.item_id]) * e.quantity
+        events[e.event_id] = {"each": each, "shipments": len(shipped), "sum": each * len(shipped)}
+    currency = plan[0].price.currency if plan else "EUR"
+    return {"events": events, "total": program_total(plan, currency), "shipments": len(plan)}
