@@ -203,3 +203,17 @@ def test_no_entry_is_untranslated_or_fuzzy(path):
         if message.fuzzy:
             fuzzy.append(message.id)
     assert (untranslated, fuzzy) == ([], [])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_declined_card_and_its_hold_are_worded_in_the_agents_language(demo_app, orders):
+    with web_client(demo_app) as client:
+        client.headers["accept-language"] = "nb"
+        assert client_login(client, MANAGER).status_code == 303
+        entry = client.get(f"/orders/{orders['declined']}/entry").text
+        order = client.get(f"/orders/{orders['declined']}").text
+    alert = entry.split('id="declined"')[1].split("</div>")[0]
+    assert "banken avviste belastningen" in alert and "do not honour" not in alert  # the gateway's words, worded
+    status = order.split("</dd>")[0] + order.split('id="hold-code-shown"')[1].split("</dl>")[0]
+    assert "kortet ble avvist (banken avviste belastningen)" in status  # the payment hold, from its code
+    assert "submit again" not in order and "do not honour" not in order  # never the stored English note

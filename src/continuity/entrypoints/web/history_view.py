@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from continuity.domain.audit import ENTERED
 from continuity.domain.money import Money
+from continuity.entrypoints.web.gateway_words import decline
 from continuity.entrypoints.web.job_words import JOB_NAMES
 from continuity.entrypoints.web.messages import HOLD_CODE_TEXTS
 from continuity.entrypoints.web.templating import Text
@@ -121,7 +122,7 @@ class HistoryRow:
     what: Text
     link: str | None  # a child order the row is about
     subjects: list[Subject]
-    reason: str
+    reason: Text | str
 
 
 def history_rows(entries: list[HistoryEntry], names: Mapping[str, str]) -> list[HistoryRow]:
@@ -140,8 +141,18 @@ def _row(e: HistoryEntry, names: Mapping[str, str]) -> HistoryRow:
         _what(e["action"], {**params, "actor": who}),
         e["params"].get("order") if e["action"] in ("child_order_created", "created_from") else None,
         subjects,
-        "" if e["action"] == "held" and e["actor_kind"] == "job" else e["reason"],  # a job's hold: its code says why
+        _reason(e),
     )
+
+
+def _reason(e: HistoryEntry) -> Text | str:
+    """Why: what the agent typed; a declined gateway call's reason worded from its decline code; nothing for
+    a job's hold (its hold code, translated, says why)."""
+    if e["action"] == "held" and e["actor_kind"] == "job":
+        return ""
+    if e["params"].get("result") == "declined" and "operation" in e["params"]:
+        return decline(e["reason"])
+    return e["reason"]
 
 
 class _Named(dict[str, object]):
