@@ -32,11 +32,12 @@ def axe_file() -> Path:
     return target
 
 
-def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+def violations(page, options: dict | None = None) -> list[str]:  # type: ignore[no-untyped-def]
     """axe's violations on the page as it is now: "rule: target" for each node. The script is served to
-    the page from its own origin (the pages' CSP allows scripts from 'self' only, and stays on)."""
+    the page from its own origin (the pages' CSP allows scripts from 'self' only, and stays on).
+    ``options``: axe.run's, e.g. {"rules": {"label-content-name-mismatch": {"enabled": True}}}."""
     origin = page.evaluate("location.origin")
     page.route(f"{origin}/__axe.min.js", lambda route: route.fulfill(path=str(axe_file())))
     page.add_script_tag(url=f"{origin}/__axe.min.js")
-    found = page.evaluate("async () => (await axe.run(document)).violations")
+    found = page.evaluate("async options => (await axe.run(document, options)).violations", options or {})
     return [f"{v['id']}: {n['target']}" for v in found for n in v["nodes"]]
