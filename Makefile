@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.db
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install clean audit
+.PHONY: run test lint bench bench-recovery install clean audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-recovery: $(STAMP)
+	$(BIN)/python -m bench.recovery
 
 # Known vulnerabilities in the installed packages (needs the internet: the advisory database; not in `make test`).
 audit: $(STAMP)

@@ -8,7 +8,9 @@ per shipment, so the charges are the child orders'). Each step runs in its own p
 due parents per second; wall seconds, CPU seconds of the step's process, and the load average when
 the step ended are printed (the machine is shared). The step ``process-payments-latency`` (in the
 default BENCH_JOBS) charges against a gateway answering in 50 ms with real worker processes: see
-bench/latency.py (BENCH_LATENCY_N, default 10000; BENCH_LATENCY_MS; BENCH_RATE_N).
+bench/latency.py (BENCH_LATENCY_N, default 10000; BENCH_LATENCY_MS; BENCH_RATE_N). The step
+``dunning-recovery`` (default too) compares the dunning policy's recovery rate with a daily retry's:
+bench/recovery.py (BENCH_RECOVERY_N, default 5000; BENCH_RECOVERY_SEED).
 
 Baselines, measured in the same run: ``baseline`` is a raw INSERT … SELECT of the same number of rows
 into one plain table (the issue's definition, unchanged); ``baseline-same-shape`` (SQLite) is the raw
@@ -34,9 +36,14 @@ from rich.table import Table
 from sqlalchemy import create_engine, text
 
 JOBS = ["create-child-orders", "process-payments", "invoice-shipped", "close-orders", "extend-lines"]
-JOBS = [j for j in os.environ.get("BENCH_JOBS", ",".join(JOBS + ["process-payments-latency"])).split(",") if j]
+JOBS = [
+    j
+    for j in os.environ.get("BENCH_JOBS", ",".join(JOBS + ["process-payments-latency", "dunning-recovery"])).split(",")
+    if j
+]
 LATENCY = "process-payments-latency" in JOBS  # its own runs (bench/latency.py), after the others
-JOBS = [j for j in JOBS if j != "process-payments-latency"]
+RECOVERY = "dunning-recovery" in JOBS  # no database: the dunning policy over 12 months (bench/recovery.py)
+JOBS = [j for j in JOBS if j not in ("process-payments-latency", "dunning-recovery")]
 if "process-payments" in JOBS and "create-child-orders" not in JOBS:
     JOBS.insert(JOBS.index("process-payments"), "create-child-orders")  # it makes the charges (per shipment)
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -126,6 +133,10 @@ def main() -> None:
                 drop_postgres(pg)
     if len(sizes) > 1:
         print_ratios(timings, min(sizes), max(sizes))
+    if RECOVERY:
+        from bench import recovery
+
+        recovery.main()
     if LATENCY:
         from bench import latency
 

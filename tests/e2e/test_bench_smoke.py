@@ -21,6 +21,7 @@ def test_the_benchmark_runs_every_step_on_sqlite(tmp_path):
         "BENCH_LATENCY_N": "60",
         "BENCH_LATENCY_MS": "20",
         "BENCH_RATE_N": "30",
+        "BENCH_RECOVERY_N": "200",
     }
     done = subprocess.run(
         [sys.executable, "-m", "bench"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
@@ -36,6 +37,7 @@ def test_the_benchmark_runs_every_step_on_sqlite(tmp_path):
         "invoice-shipped",
         "close-orders",
         "extend-lines",
+        "dunning-recovery",
     ):
         assert step in done.stdout, (step, done.stdout)
     assert "created=400" in done.stdout and "approved=400" in done.stdout
