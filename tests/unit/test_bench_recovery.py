@@ -4,7 +4,6 @@ the schedule's retries per episode; the old daily policy retries hard declines."
 from __future__ import annotations
 
 from bench.recovery import play
-
 from continuity.domain.dunning import DunningPolicy
 
 
