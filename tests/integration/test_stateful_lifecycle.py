@@ -6,7 +6,9 @@ three installments, trilogy 0016 per shipment, replenishment 0021 billed up fron
 a card that approves, declines or times out) and, when the card was declined, submit it again with
 another; on a random open or held parent: skip an open occurrence, reschedule one, pause from a date,
 resume on a date, change the card (approve, decline, time out), cancel (today or from a later date);
-a merchandiser changes a book-club price and continuity-update runs; advance the business date 1-40
+a merchandiser changes a book-club price and continuity-update runs; a tax rate changes from a day
+(Norway or the Netherlands, books or food; sometimes the book club's shipping charge too) and
+tax-rate-change runs, its dry run first; advance the business date 1-40
 days and run the nightly sequence (run_all with fulfil) once for the new day or for each day; crash a
 worker in the middle of a nightly with small chunks (create-child-orders dies inside a chunk's
 transaction; process-payments at its k-th gateway call, before or after the gateway acted; a chunk's
@@ -30,7 +32,10 @@ Invariants, after every step (SQL on the database, plus what the model remembers
   than it still owed then;
 - job runs: only crashed runs are failed/abandoned/running, and a killed one stays running only until a
   later run starts after its heartbeat went stale (the reaper, services/jobs/liveness.py);
-- a closed parent has nothing left to ship or pay.
+- a closed parent has nothing left to ship or pay;
+- taxes: each unsettled child line's tax is the rate table's, half-up per line; a child's own charge is
+  its total; an order's tax is Σ line tax; an open installment-billed parent's installments sum to its
+  total to the cent.
 After every nightly that ran to its end (``caught_up``): no due occurrence of an open parent left
 pending, no orphaned attempt old enough for reconcile-payments left pending, no due charge unclaimed,
 every paid child whose date has come shipped and invoiced. A second nightly for the same as_of (once
@@ -57,6 +62,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -93,7 +99,8 @@ from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.holds import BUILT_IN, HoldKind
-from continuity.services import holds, order_entry, payment_entry, payment_review, returns, servicing
+from continuity.domain.tax import ChargeKind, ShippingCharge, TaxRate, parse_rate, tax_minor
+from continuity.services import holds, order_entry, payment_entry, payment_review, returns, servicing, taxes, views
 from continuity.services.demo import load_demo
 from continuity.services.jobs.context import JobRequest
 from continuity.services.jobs.registry import NIGHTLY, run_job
@@ -692,6 +699,28 @@ class LifecycleMachine(RuleBasedStateMachine):
             ]
             assert all(status == "on_hold" and held == code for _, status, held in made), (sales_id, code, made)
 
+    @rule(
+        region=st.sampled_from(["NO", "NL"]),
+        group=st.sampled_from(["books", "food"]),
+        rate=st.sampled_from(["0", "6", "12.5", "25"]),
+        offset=st.sampled_from([0, 10, 40]),
+        shipping=st.sampled_from([None, ("per_order", 250), ("per_unit", 75), ("none", 0)]),
+    )
+    def change_tax_rate(self, region, group, rate, offset, shipping) -> None:  # type: ignore[no-untyped-def]
+        """A rate changes from a day (and sometimes the book club's shipping charge): the tax-rate-change
+        dry run writes nothing, then its run re-prices the open orders (unpaid installments re-shared)."""
+        valid_from = self.clock.today() + timedelta(days=offset)
+        taxes.set_tax_rate(self.app.uow, TaxRate(group, region, parse_rate(rate), valid_from))
+        if shipping is not None:
+            charge = ShippingCharge(ChargeKind(shipping[0]), shipping[1])
+            taxes.set_program_shipping(self.app.uow, "BOOKCLUB", charge, self.clock.today())
+        before = snapshot(self.app, ALL_TABLES)
+        dry = run_job(self.deps(), "tax-rate-change", JobRequest(self.clock.today(), dry_run=True))
+        assert dry["status"] == "succeeded" and snapshot(self.app, ALL_TABLES) == before, dry
+        record = run_job(self.deps(), "tax-rate-change", JobRequest(self.clock.today()))
+        assert record["status"] == "succeeded" and record["counts"] == dry["counts"], (record, dry)
+        event(f"tax rate changed: {'orders re-priced' if record['counts']['orders'] else 'nothing to change'}")
+
     # -- the clock and the batch jobs ------------------------------------------------------------------
     @rule(days=st.integers(1, 40), every_day=st.booleans())
     def advance_and_run_nightly(self, days, every_day) -> None:  # type: ignore[no-untyped-def]
@@ -978,6 +1007,60 @@ class LifecycleMachine(RuleBasedStateMachine):
                 w=p.cancel["watermark"],
             )[0][0]
             assert late <= p.cancel["owed"], f"{p.sales_id} charged {late} after its cancel, owed {p.cancel['owed']}"
+
+    @invariant()
+    def tax_is_the_sum_of_line_tax_and_installments_the_total(self) -> None:
+        """Taxes, to the cent: each child line's stored tax is the domain's (goods and charge each half-up at
+        the rate of its ship date in the customer's region) while its charge is unsettled; a child's own
+        charge is its total (goods + charges + Σ line tax); an order's tax is Σ its lines' tax; the
+        installments of an open, uncancelled installment-billed parent with some left unpaid (and none at
+        the gateway) sum to its total to the cent."""
+        with self.app.uow() as uow:
+            table = uow.setup.tax_rates()
+            groups = {p.item_id: p.tax_group for p in uow.setup.products()}
+        for child, item, goods, charge, tax, ship, parent_item, region in self.q(
+            "SELECT sl.sales_id, sl.item_id, sl.unit_price_minor * sl.quantity, sl.charge_minor, sl.tax_minor, "
+            "o.ship_date, cl.item_id, (SELECT a.country FROM addresses a WHERE a.account = so.account "
+            "ORDER BY CASE WHEN a.purpose = 'delivery' THEN 0 ELSE 1 END, a.id LIMIT 1) "
+            "FROM sales_lines sl JOIN sales_orders so ON so.sales_id = sl.sales_id "
+            "JOIN schedule_occurrences o ON o.sales_id = sl.parent_sales_id AND o.line_no = sl.parent_line_no "
+            "AND o.seq = sl.parent_seq JOIN continuity_lines cl ON cl.sales_id = sl.parent_sales_id "
+            "AND cl.line_no = sl.parent_line_no WHERE so.status IN ('open', 'on_hold', 'released') "
+            "AND NOT EXISTS (SELECT 1 FROM installments i WHERE i.sales_id = so.sales_id "
+            "AND i.status IN ('paid', 'authorized', 'in_flight', 'unknown'))"
+        ):
+            day = _day(ship)
+            expected = tax_minor(goods, table.rate_on(groups[item], region, day), False) + tax_minor(
+                charge, table.rate_on(groups[parent_item], region, day), False
+            )
+            assert tax == expected, f"child {child} line tax {tax}, the rate table says {expected}"
+        for child, charged, lines_total in self.q(
+            "SELECT i.sales_id, i.amount_minor, (SELECT SUM(sl.unit_price_minor * sl.quantity + sl.charge_minor "
+            "+ sl.tax_minor) FROM sales_lines sl WHERE sl.sales_id = i.sales_id) FROM installments i "
+            "JOIN sales_orders so ON so.sales_id = i.sales_id WHERE so.parent_sales_id IS NOT NULL "
+            "AND i.line_no = 0 AND i.status <> 'cancelled'"
+        ):
+            if charged and not child.endswith("-R1"):  # a return's replacement ships at no charge
+                assert charged == lines_total, f"child {child} charges {charged}, its lines total {lines_total}"
+        for p in self.parents:
+            if p.pay_per_shipment or p.cancel is not None:
+                continue
+            view = views.order_view(self.app.uow, p.sales_id)
+            assert Decimal(view["tax"]) == sum(Decimal(ln["tax"]) for ln in view["lines"]), view["sales_id"]
+            if view["status"] not in ("open", "on_hold") or any(ln["status"] != "open" for ln in view["lines"]):
+                continue
+            kept = [Decimal(i["amount"]) for i in view["installments"] if i["status"] != "cancelled"]
+            line_totals = sum(Decimal(ln["total"]) for ln in view["lines"] if ln["continuity"])
+            settled = sum(
+                Decimal(i["amount"]) for i in view["installments"] if i["status"] in ("paid", "authorized", "in_flight")
+            )
+            statuses = {i["status"] for i in view["installments"]}
+            unpaid = statuses & {"not_submitted", "declined"}
+            # re-shared only while some are unpaid and none is at the gateway (its amount is fixed)
+            if unpaid and not statuses & {"in_flight", "unknown"} and settled <= line_totals:
+                assert sum(kept) == line_totals, (
+                    f"{p.sales_id}: installments {kept} sum to {sum(kept)}, not {line_totals}"
+                )
 
     @invariant()
     def refunds_never_exceed_captures(self) -> None:

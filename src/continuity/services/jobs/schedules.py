@@ -18,8 +18,10 @@ from continuity.domain.schedule import (
     materialise,
     occurrences_to_extend,
     plan_occurrences,
+    plan_value,
 )
 from continuity.domain.servicing import HISTORY, Adjustment, AdjustmentKind, Slot, apply_all, share_unpaid
+from continuity.domain.tax import NO_TAX, Pricing
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
 from continuity.services.jobs.records import (
     AdjustmentRow,
@@ -34,6 +36,7 @@ from continuity.services.jobs.records import (
     ScheduleWrites,
     UnitPrice,
 )
+from continuity.services.pricing import pricing_for
 
 FIELDS = ("event_id", "item_id", "quantity", "price_minor", "currency", "ship_date")
 
@@ -78,6 +81,14 @@ class _Plans:
             self.prices = {p.item_id: p.price for p in uow.setup.products()}
             self.threshold = uow.setup.parameters().repeat_threshold
             self.lead_days = uow.setup.parameters().delivery_lead_days
+
+    def pricing(self, deps: JobDeps, line: LineState) -> Pricing:
+        """The line's tax and shipping charge (its order's customer, the rate table in force)."""
+        with deps.uow() as uow:
+            order = uow.orders.get(line.sales_id)
+            parent = uow.setup.product(line.item_id)
+            program = self.programs[line.program_id]
+            return pricing_for(uow, order.account, order.prices_include_tax, parent, program)
 
     def plan(self, line: LineState) -> list[Occurrence]:
         plan = plan_occurrences(self.programs[line.program_id], self.prices, line.start_date, line.start_event)
@@ -178,7 +189,9 @@ def continuity_update(deps: JobDeps, req: JobRequest, progress: Progress) -> Job
             [ln for ln in lines if ln.payment_schedule_id or ln.bill_up_front]
         )
         for line in lines:
-            change = _diff_line(line, plans, installments.get((line.sales_id, line.line_no)), writes)
+            mine = installments.get((line.sales_id, line.line_no))
+            pricing = plans.pricing(deps, line) if mine else NO_TAX
+            change = _diff_line(line, plans, mine, writes, pricing)
             if change:
                 details.append(change.as_json())
                 counts["orders"] += 1
@@ -219,7 +232,11 @@ class _LineChange:
 
 
 def _diff_line(
-    line: LineState, plans: _Plans, installments: list[InstallmentRow] | None, w: ScheduleWrites
+    line: LineState,
+    plans: _Plans,
+    installments: list[InstallmentRow] | None,
+    w: ScheduleWrites,
+    pricing: Pricing = NO_TAX,
 ) -> _LineChange | None:
     """Pending occurrences follow the program (with the line's servicing adjustments); created, shipped
     and invoiced history stays, and so do skipped and cancelled occurrences."""
@@ -270,7 +287,7 @@ def _diff_line(
     if len(plan) != line.planned_count:
         w.planned_counts.append(PlannedCount(line.sales_id, line.line_no, len(plan)))
     if installments:
-        _recompute_installments(line, owed, history, installments, change, w)
+        _recompute_installments(line, owed, history, installments, change, w, pricing)
     return change if change else None
 
 
@@ -281,10 +298,17 @@ def _recompute_installments(
     installments: list[InstallmentRow],
     change: _LineChange,
     w: ScheduleWrites,
+    pricing: Pricing = NO_TAX,
 ) -> None:
-    """Unpaid installments share what the order now costs minus what is paid or authorized."""
+    """Unpaid installments share what the order now costs (shipping charges and tax included) minus what
+    is paid or authorized."""
     currency = future[0].price.currency if future else next((o.currency for o in history.values()), "EUR")
-    total_minor = sum(o.price_minor * o.quantity for o in history.values()) + sum(o.amount.minor for o in future)
+    goods_minor = sum(o.price_minor * o.quantity for o in history.values()) + sum(o.amount.minor for o in future)
+    shipped = [
+        Occurrence(o.seq, o.event_id, o.item_id, o.quantity, Money.from_minor(o.price_minor, o.currency), o.ship_date)
+        for o in history.values()
+    ]
+    total_minor = plan_value(shipped + future, currency, pricing).minor
     settled = sum(i.amount_minor for i in installments if PaymentStatus(i.status) in SETTLED)
     unpaid = [i for i in installments if PaymentStatus(i.status) in RESHAREABLE]
     if not unpaid:
@@ -310,7 +334,7 @@ def _recompute_installments(
                     {"amount_minor": share.minor},
                 )
             )
-    w.unit_prices.append(UnitPrice(line.sales_id, line.line_no, total_minor // max(line.quantity, 1)))
+    w.unit_prices.append(UnitPrice(line.sales_id, line.line_no, goods_minor // max(line.quantity, 1)))
 
 
 def _brief(row: OccurrenceRow) -> dict[str, object]:

@@ -3,8 +3,9 @@
 Every order entered and not yet shipped is priced again against the rate table as it now stands: a
 parent's continuity lines (their shipments, each taxed at the rate of its ship date) and a child's lines
 (the shipping charge it was made with stays; only the tax follows the rate). Unpaid installments share
-the new total (domain.servicing.share_unpaid); paid, authorized and in-flight ones never change. A dry
-run lists every change, before → after, and writes nothing.
+the new total (domain.servicing.share_unpaid); paid, authorized and in-flight ones never change, and a
+child whose charge is settled keeps its tax (what it captured is its total). A dry run lists every
+change, before → after, and writes nothing.
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ def _reprice_child(uow: UnitOfWork, order: SalesOrder) -> Repricing:
     origins = uow.orders.child_line_origins(order.sales_id)
     if not origins or order.parent_sales_id is None:
         return change  # the ordinary lines of a mixed order: paid at submit
+    charges = uow.orders.installments(order.sales_id)
+    if any(i.status in SETTLED for i in charges):
+        return change  # its charge is paid (or authorized, or at the gateway): the child keeps its tax
     parent = uow.orders.get(order.parent_sales_id)
     of_line = {ln.line_no: ln for ln in parent.lines}[next(iter(origins.values()))[0]]
     terms = of_line.continuity
@@ -136,7 +140,7 @@ def _reprice_child(uow: UnitOfWork, order: SalesOrder) -> Repricing:
             change.lines.append((line, new))
     if change.lines:
         new_total = summed(lines, order.currency, order.prices_include_tax).total
-        change.installments += _reshared(uow.orders.installments(order.sales_id), new_total)
+        change.installments += _reshared(charges, new_total)
     return change
 
 
