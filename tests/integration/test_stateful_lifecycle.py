@@ -922,10 +922,14 @@ class LifecycleMachine(RuleBasedStateMachine):
                 r[0]: _day(r[1])
                 for r in self.q(
                     "SELECT sales_id, order_date FROM sales_orders WHERE parent_sales_id = :s AND sales_id NOT IN "
-                    "(SELECT replacement_sales_id FROM credit_notes WHERE replacement_sales_id IS NOT NULL)",
+                    "(SELECT replacement_sales_id FROM credit_notes WHERE replacement_sales_id IS NOT NULL) "
+                    "AND sales_id NOT IN (SELECT sl.sales_id FROM sales_lines sl WHERE sl.parent_sales_id = :s "
+                    "AND NOT EXISTS (SELECT 1 FROM continuity_lines cl WHERE cl.sales_id = sl.parent_sales_id "
+                    "AND cl.line_no = sl.parent_line_no))",
                     s=p.sales_id,
                 )
-            }  # a return's replacement re-ships a shipped occurrence: it is none of these
+            }  # a return's replacement re-ships a shipped occurrence, and the ordinary lines of a mixed order
+            # ship as a child of their own made at submit (a submit again may come after a cancel): none of these
             for seq in p.skipped:
                 assert occ[seq][0] == "skipped", (p.sales_id, seq, occ[seq])
             for pause in p.pauses:
