@@ -134,3 +134,21 @@ def test_the_customer_timeline_with_a_note_and_quick_actions(web_server, page, b
     assert page.locator(f"a[href='/orders/{bookclub}/service/skip']").inner_text() == "Skip the next shipment"
     _shot(page, "customer-timeline")
     assert violations(page) == []
+
+
+#: about two screens at 1366×768 (issue 18 item 11; before: 2,712 px for this order)
+TWO_SCREENS = 2 * 768 + 200
+
+
+def test_the_order_page_fits_about_two_screens_and_lists_each_shipment_once(web_server, page, bookclub):
+    login(page, web_server, AGENT)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{web_server.url}/orders/{bookclub}")
+    height = page.evaluate("document.body.scrollHeight")
+    assert height <= TWO_SCREENS, f"the order page is {height} px high at 1366×768"
+    dates = page.locator("#projection table.shipments tbody td:first-child").all_inner_texts()
+    assert len(dates) == 4 and page.locator("section[aria-labelledby='schedule-1']").count() == 0
+    _shot(page, "order-1366")
+    assert violations(page) == []
+    page.set_viewport_size({"width": 400, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400

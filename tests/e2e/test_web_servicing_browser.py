@@ -50,7 +50,8 @@ def words(table_text: str) -> str:
 
 
 def schedule_row(page, seq: int) -> str:  # noqa: F811
-    return page.inner_text(f"section[aria-labelledby='schedule-1'] tbody tr:nth-child({seq})")
+    """Shipment ``seq`` of the demo order (all four still among the next shipments, in date order)."""
+    return page.inner_text(f"#projection table.shipments tbody tr:nth-child({seq})")
 
 
 def test_an_agent_previews_a_skip_saves_it_and_sees_the_schedule_updated(web_server, page, demo_order):  # noqa: F811
@@ -92,7 +93,7 @@ def test_an_agent_previews_a_skip_saves_it_and_sees_the_schedule_updated(web_ser
 def test_why_this_date_opens_without_javascript_help(web_server, page, demo_order):  # noqa: F811
     login(page, web_server, AGENT)
     page.goto(f"{web_server.url}/orders/{demo_order}")
-    why = page.locator("section[aria-labelledby='schedule-1'] details.why").nth(2)
+    why = page.locator("#projection details.why").nth(2)
     why.locator("summary").click()
     assert "after the previous shipment on" in text(page)
     screenshot(page, "24-why-this-date", full_page=False)
@@ -150,7 +151,7 @@ def test_the_servicing_pages_fit_a_narrow_window(web_server, page, demo_order): 
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"{path} scrolls sideways at 400 px ({width})"
         screenshot(page, name)
-    schedule = page.locator("section[aria-labelledby='schedule-1']")
+    schedule = page.locator("#projection")
     page.goto(f"{web_server.url}/orders/{demo_order}")
     schedule.screenshot(path=str(screenshot(page, "28-order-narrow").with_name("28-schedule-narrow.png")))
     page.goto(f"{web_server.url}/orders/{demo_order}/service/reschedule")
