@@ -97,6 +97,7 @@ from continuity.adapters.test_gateway import create_ledger
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.dunning import DunningPolicy
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.holds import BUILT_IN, HoldKind
 from continuity.domain.tax import ChargeKind, ShippingCharge, TaxRate, parse_rate, tax_minor
@@ -125,6 +126,10 @@ ACCOUNTS = ("004007", "004011", "004020")
 #: replenishment billed up front in three installments
 PRODUCTS = (("88000", None), ("88000", "3X"), ("0016", None), ("0021", "3X"))
 CARDS = (APPROVE, APPROVE, DECLINE, TIMEOUT)
+#: the decline classes (domain/dunning.py) a changed card may have: insufficient funds (soft), lost (hard)
+NO_FUNDS, LOST = "4000000000009995", "4000000000009987"
+#: a card's retry budget (the default parameters): retries of all its orders in BUDGET_DAYS
+BUDGET, BUDGET_DAYS = DunningPolicy().card_budget, DunningPolicy().budget_days
 HISTORY = ("child_created", "invoiced")
 OPEN = ("pending", "paused")
 
@@ -428,7 +433,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         kind=st.sampled_from(["skip", "pause", "change_card", "cancel", "resume", "reschedule"]),
         pick=st.integers(0, 63),
         arg=st.integers(0, 3),
-        card=st.sampled_from([APPROVE, DECLINE, TIMEOUT]),
+        card=st.sampled_from([APPROVE, DECLINE, TIMEOUT, NO_FUNDS, LOST, LOST]),
         following=st.booleans(),
     )
     def service(self, kind, pick, arg, card, following) -> None:  # type: ignore[no-untyped-def]
@@ -669,6 +674,27 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         self.agent_attempts |= {r[0] for r in self.q("SELECT idempotency_key FROM payment_attempts")} - keys
         event(f"agent retry: {done['action']} {done['outcome']}")
+
+    @invariant()
+    def no_retry_after_a_hard_decline_and_no_card_beyond_its_budget(self) -> None:
+        """Dunning: a card that answered a hard decline is charged by no later run (nor an agent's retry),
+        for any order; no card takes more than its budget of retries in any BUDGET_DAYS."""
+        after_hard = self.q(
+            "SELECT a.idempotency_key FROM payment_attempts h JOIN payment_attempts a ON a.card_token = h.card_token "
+            "AND a.as_of > h.as_of AND a.subject = 'installment' AND a.operation IN ('capture', 'authorize') "
+            "WHERE h.status = 'declined' AND h.decline_code IN ('lost_card', 'stolen_card', 'invalid_account', "
+            "'fraud', 'expired_card')"
+        )
+        assert not after_hard, f"charged after a hard decline of its card: {after_hard}"
+        retries: dict[str, list[date]] = {}
+        for token, day in self.q("SELECT card_token, as_of FROM payment_attempts WHERE retry_no > 0"):
+            retries.setdefault(token, []).append(_day(day))
+        for token, days in retries.items():
+            for end in days:
+                taken = sum(1 for d in days if end - timedelta(days=BUDGET_DAYS) < d <= end)
+                assert taken <= BUDGET, f"card {token[:14]}… took {taken} retries in {BUDGET_DAYS} days to {end}"
+        for (code,) in self.q("SELECT DISTINCT decline_code FROM payment_attempts WHERE decline_code <> ''"):
+            event(f"declined: {code}")
 
     @invariant()
     def one_hold_model_and_held_orders_are_not_charged(self) -> None:
