@@ -15,7 +15,7 @@ from continuity.domain.money import Money, parse_amount
 from continuity.domain.tax import ChargeKind, ShippingCharge, TaxRate, parse_rate
 from continuity.entrypoints.api.deps import Agent, AppDep, Manager
 from continuity.entrypoints.api.routes import READ, WRITE, ItemId, ProgramId, errors
-from continuity.entrypoints.api.schemas import In
+from continuity.entrypoints.api.schemas import BusinessDate, In
 from continuity.services import quotes, taxes
 
 router = APIRouter(tags=["taxes"])
@@ -25,7 +25,7 @@ class TaxRateIn(In):
     tax_group: str = Field(min_length=1, max_length=40)
     region: str = Field(min_length=2, max_length=10, description="The customer's country as on the address, e.g. SE.")
     rate: str = Field(max_length=12, description="A percentage, e.g. 25 or 12.5 (0 to 100, at most 4 decimals).")
-    valid_from: date = Field(description="The first day the rate applies.")
+    valid_from: BusinessDate = Field(description="The first day the rate applies (YYYY-MM-DD).")
 
 
 class TaxRateOut(BaseModel):
@@ -95,7 +95,9 @@ def _charge(body: ShippingIn) -> ShippingCharge:
 
 @router.get("/tax-rates", response_model=list[TaxRateOut], responses=errors(*READ))
 def list_tax_rates(
-    app: AppDep, _: Agent, on: Annotated[date | None, Query(description="Only the rates in force that day.")] = None
+    app: AppDep,
+    _: Agent,
+    on: Annotated[BusinessDate | None, Query(description="Only the rates in force that day (YYYY-MM-DD).")] = None,
 ) -> list[taxes.TaxRateView]:
     return taxes.tax_rates(app.uow, on)
 
