@@ -5,8 +5,10 @@ The file is test-artifacts/axe/axe.min.js, fetched once with `npm pack axe-core@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 from web_support import REPO
@@ -20,15 +22,18 @@ def axe_file() -> Path:
         return Path(named)
     folder = REPO / "test-artifacts" / "axe"
     target = folder / "axe.min.js"
-    if not target.exists():
+    if not target.exists():  # two workers may fetch at once: each in its own folder, the file replaced whole
         folder.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=folder))
         subprocess.run(
-            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=folder, check=True, capture_output=True
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=scratch, check=True, capture_output=True
         )
-        with tarfile.open(folder / f"axe-core-{AXE_VERSION}.tgz") as tgz:
+        with tarfile.open(scratch / f"axe-core-{AXE_VERSION}.tgz") as tgz:
             member = tgz.extractfile("package/axe.min.js")
             assert member is not None
-            target.write_bytes(member.read())
+            (scratch / "axe.min.js").write_bytes(member.read())
+        os.replace(scratch / "axe.min.js", target)
+        shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 
