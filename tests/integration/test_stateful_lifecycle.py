@@ -97,6 +97,7 @@ from continuity.adapters.test_gateway import create_ledger
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind
+from continuity.domain.dunning import HARD_CODES as HARD
 from continuity.domain.dunning import DunningPolicy
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.holds import BUILT_IN, HoldKind
@@ -130,6 +131,7 @@ CARDS = (APPROVE, APPROVE, DECLINE, TIMEOUT)
 NO_FUNDS, LOST = "4000000000009995", "4000000000009987"
 #: a card's retry budget (the default parameters): retries of all its orders in BUDGET_DAYS
 BUDGET, BUDGET_DAYS = DunningPolicy().card_budget, DunningPolicy().budget_days
+HARD_CODES = ", ".join(f"'{c.value}'" for c in sorted(HARD))  # never retried: the card is charged no more
 HISTORY = ("child_created", "invoiced")
 OPEN = ("pending", "paused")
 
@@ -682,8 +684,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         after_hard = self.q(
             "SELECT a.idempotency_key FROM payment_attempts h JOIN payment_attempts a ON a.card_token = h.card_token "
             "AND a.as_of > h.as_of AND a.subject = 'installment' AND a.operation IN ('capture', 'authorize') "
-            "WHERE h.status = 'declined' AND h.decline_code IN ('lost_card', 'stolen_card', 'invalid_account', "
-            "'fraud', 'expired_card')"
+            f"WHERE h.status = 'declined' AND h.decline_code IN ({HARD_CODES})"
         )
         assert not after_hard, f"charged after a hard decline of its card: {after_hard}"
         retries: dict[str, list[date]] = {}
@@ -874,6 +875,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             "AND so.status NOT IN ('draft', 'cancelled') "
             "AND (so.parent_sales_id IS NOT NULL OR so.status IN ('open', 'closed')) "
             f"AND so.hold_code NOT IN ({MANUAL_CODES}) "  # an order held by hand is not charged
+            "AND NOT EXISTS (SELECT 1 FROM payment_attempts h WHERE h.card_token = cl.card_token "  # nor a card
+            f"AND h.status = 'declined' AND h.decline_code IN ({HARD_CODES})) "  # with a hard decline (dunning)
             "AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.subject = 'installment' "
             "AND a.sales_id = i.sales_id AND a.line_no = i.line_no AND a.seq = i.seq "
             "AND a.status IN ('pending', 'unknown'))",
