@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.db
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench bench-recovery install clean audit
+.PHONY: run test lint browser bench bench-recovery install clean audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ lint: $(STAMP)
 
 # --dist loadfile: a file's tests run on one worker, in order (a browser module's last test reads what its
 # earlier tests left on their server; xdist_group has no effect with pytest 9)
-test: lint
+# the browser tests' Chromium: CONTINUITY_CHROMIUM, else `chromium` on the PATH, else Debian's package (as root), else Playwright's own
+browser: $(STAMP)
+	bash scripts/ensure-chromium.sh $(BIN)/python
+
+test: lint browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)

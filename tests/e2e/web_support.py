@@ -2,7 +2,7 @@
 
 - ``web_server`` (module scope): `continuity serve` as a subprocess on a free port, over a fresh SQLite
   file holding the demo data (business date TODAY) and the web users AGENT and MANAGER.
-- ``browser`` (module scope) / ``page``: Debian's Chromium (/usr/bin/chromium, never a download)
+- ``browser`` (module scope) / ``page``: Chromium as ``chromium_path`` finds it (Debian's /usr/bin/chromium here)
   through Playwright, viewport 1280×800; ``login(page, server, user)``; ``screenshot(page, name)`` saves
   test-artifacts/screenshots/<name>.png.
 - ``web_client(app)`` / ``client_login(client, user)``: a FastAPI TestClient on an App, for
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,7 +41,14 @@ from continuity.services.web_auth import set_password
 REPO = Path(__file__).resolve().parents[2]
 CONTINUITY = Path(sys.executable).with_name("continuity")
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_path() -> str | None:
+    """CONTINUITY_CHROMIUM, else `chromium` on the PATH (Debian's /usr/bin/chromium), else None: Playwright's own
+    browser, which `make test` installs where no Chromium can be (scripts/ensure-chromium.sh)."""
+    return os.environ.get("CONTINUITY_CHROMIUM") or shutil.which("chromium")
+
+
 TODAY = date(2026, 11, 23)
 AGENT = ("agent", "agent-pass-2026")
 MANAGER = ("manager", "manager-pass-2026")
@@ -151,11 +159,12 @@ def web_server(tmp_path_factory) -> Iterator[WebServer]:
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
+    path = chromium_path()
+    if path is not None and not Path(path).exists():
+        pytest.fail(f"Chromium is not installed at {path} (CONTINUITY_CHROMIUM)")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-background-networking"]
+            executable_path=path, args=["--no-sandbox", "--headless", "--disable-background-networking"]
         )
         yield chromium
         chromium.close()
