@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
+import pytest
 from jobs_support import (
     APPROVE,
     START,
@@ -19,6 +20,7 @@ from jobs_support import (
     scalar,
     use_card,
 )
+from sqlalchemy import create_engine, text
 
 from continuity.adapters.batch import payments as batch_payments
 from continuity.domain.dunning import DunningPolicy
@@ -226,3 +228,22 @@ def test_the_upcoming_charge_notice_days_come_from_the_program_then_the_paramete
     job(app, "process-payments", date(2026, 12, 13))
 
     assert _upcoming(app, parent) == [f"upcoming:{parent}:1:2"]
+
+
+@pytest.mark.postgres
+def test_a_chunk_of_thousands_of_cards_holds_a_bounded_number_of_card_locks(postgres_database_url):
+    """The claim locks the cards' buckets, not each card: a chunk of 3,000 distinct cards holds at most
+    CARD_LOCK_BUCKETS advisory locks (one per card ran out of PostgreSQL's shared lock table, "out of shared
+    memory", at 20,000 due charges in chunks of 2,000)."""
+    engine = create_engine(postgres_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TEMP TABLE tmp_claim (card_token text) ON COMMIT DROP"))
+            conn.execute(text("INSERT INTO tmp_claim SELECT 'tok_' || n FROM generate_series(1, 3000) n"))
+            batch_payments._lock_cards(conn)
+            held = conn.execute(
+                text("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            ).scalar_one()
+        assert 0 < held <= batch_payments.CARD_LOCK_BUCKETS
+    finally:
+        engine.dispose()

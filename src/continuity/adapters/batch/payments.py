@@ -212,15 +212,23 @@ def _claim_params(claim: ClaimQuery, now: datetime) -> dict[str, object]:
     }
 
 
+#: the cards' lock buckets: a chunk holds at most this many advisory locks, whatever its size (one lock per
+#: card ran out of PostgreSQL's shared lock table, max_locks_per_transaction, at a chunk of 2,000 cards)
+CARD_LOCK_BUCKETS = 64
+CARD_LOCK_SPACE = 7_212_021  # the first key of the two-key advisory locks: no other lock of ours uses it
+
+
 def _lock_cards(conn: Connection) -> None:
-    """PostgreSQL: the staged cards are locked (in one order: no deadlock) until this chunk commits, so
-    two workers never both take a card's last retry of its budget. SQLite has one writer."""
+    """PostgreSQL: the staged cards' buckets are locked (in one order: no deadlock) until this chunk commits,
+    so two workers never both take a card's last retry of its budget. A bucket holds many cards: two chunks
+    sharing one wait for each other, which is never wrong, only coarser. SQLite has one writer."""
     if is_postgres(conn):
         conn.execute(
             sql_text(
-                "SELECT pg_advisory_xact_lock(hashtext(c.card_token)) FROM "
-                "(SELECT DISTINCT card_token FROM tmp_claim ORDER BY card_token) c"
-            )
+                "SELECT pg_advisory_xact_lock(:space, b.bucket) FROM (SELECT DISTINCT "
+                "mod(abs(hashtext(card_token)::bigint), :buckets)::int AS bucket FROM tmp_claim ORDER BY 1) b"
+            ),
+            {"space": CARD_LOCK_SPACE, "buckets": CARD_LOCK_BUCKETS},
         )
 
 
