@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_support import violations
 from web_support import AGENT, TODAY, browser, login, page, screenshot, web_server  # noqa: F401
 
 from continuity.adapters.clock import FixedClock
@@ -133,3 +134,34 @@ def test_a_declined_card_is_recovered_with_a_saved_card_in_at_most_10_interactio
     page.goto(f"{web_server.url}/orders/{number}")
     rows = payment_rows(page)
     assert any("•••• 4444" in r and "authorized" in r for r in rows), rows
+
+
+def test_the_change_card_page_offers_the_customers_saved_cards(web_server, page, saved_card_customer):
+    """Change card on another order of the customer (paid with •••• 1111): the saved •••• 4444 is offered,
+    the line's own card is not, nothing is picked at first; picking it (1) and Save (1) change the card
+    without typing a number."""
+    app = bootstrap(Settings(web_server.database_url, None, None), clock=FixedClock(TODAY))
+    try:
+        order = order_entry.create_order_with_line(app.uow, app.clock, saved_card_customer, "0021", 1, TODAY, "3X")
+        payment_entry.add_card_payment(app.uow, app.gateway, app.clock, order, PAN, "12/30")
+        payment_entry.submit(app.uow, app.gateway, app.clock, order)
+    finally:
+        app.engine.dispose()
+    login(page, web_server, AGENT)
+    page.goto(f"{web_server.url}/orders/{order}/service/change-card")
+    assert "•••• 1111" in page.inner_text("#current-card")
+    options = page.locator("#saved_card option").all_inner_texts()
+    assert any("•••• 4444" in o for o in options), options
+    assert not any("•••• 1111" in o for o in options), options
+    assert page.input_value("#saved_card") == "", "nothing is picked until the agent picks"
+    screenshot(page, "32-change-card-saved-cards")
+    assert violations(page, {"rules": {"label-content-name-mismatch": {"enabled": True}}}) == []
+    hands = Hands(page)
+    token = page.locator("#saved_card option", has_text="4444").get_attribute("value")
+    hands.pick("#saved_card", str(token))
+    hands.count += 1
+    with page.expect_navigation():
+        page.click("button[value=save]")
+    assert "The new card was saved." in page.inner_text("#saved")
+    assert "4444" in page.inner_text("section[aria-labelledby='history-title']")
+    assert hands.count == 2

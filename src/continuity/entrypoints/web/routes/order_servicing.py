@@ -37,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from continuity.bootstrap import App
 from continuity.domain.audit import Actor
 from continuity.domain.calendar import Interval
-from continuity.domain.card import saved_cards
+from continuity.domain.card import Card, SavedCard, physical_card, saved_cards
 from continuity.domain.errors import DomainError, ValidationFailed
 from continuity.domain.free_text import mask_card_numbers
 from continuity.domain.money import Money
@@ -315,7 +315,8 @@ async def service_post(request: Request, user: Agent, sales_id: str, slug: str) 
         str(form.get("card_number") or "")[:40].strip(),
         str(form.get("expiry") or "")[:10].strip(),
         str(form.get("payment_method") or "")[:120].strip(),
-    )  # stripe: the card entered at Stripe
+        str(form.get("saved_card") or "")[:100].strip(),
+    )  # stripe: the card entered at Stripe; or a saved card picked
     expected = str(form.get("expected") or "")[:100]
     values = moved_by_what_was_typed(values_from(form), str(form.get("shown_date") or "")[:10])
     return await run_in_threadpool(_post, request, user, sales_id, kind, values, action, card, expected)
@@ -337,7 +338,7 @@ def _post(
     kind: str,
     values: Values,
     action: str,
-    card: tuple[str, str, str],
+    card: tuple[str, str, str, str],
     expected: str,
 ) -> Response:
     app = request.app.state.continuity
@@ -379,7 +380,7 @@ def _preview_page(
 
 
 def _save(
-    request: Request, app: App, user: User, context: dict[str, Any], card: tuple[str, str, str], expected: str
+    request: Request, app: App, user: User, context: dict[str, Any], card: tuple[str, str, str, str], expected: str
 ) -> Response:
     kind, sales_id = context["kind"], context["sales_id"]
     try:
@@ -388,12 +389,21 @@ def _save(
             tr = i18n.translations(language_of(request))
             notice = {"notice": tr.gettext(CHANGED)}
             return flash.redirect(request, _page_url(sales_id, kind, context["values"], "preview"), data=notice)
-        change = to_change(kind, context["values"], *(card if kind == "change_card" else (None, None, None)))
+        change = to_change(kind, context["values"], *(_card(card, context) if kind == "change_card" else (None,) * 3))
         servicing.apply(app.uow, app.gateway, app.clock, sales_id, change, Actor.for_user(user), SHOWN)
     except DomainError as exc:  # back to the form with the error and the values typed (never the card number)
         typed = {k: v for k, v in asdict(context["values"]).items() if v}
         return flash.redirect(request, _page_url(sales_id, kind), error=_text(request, exc), values=typed)
     return RedirectResponse(f"/orders/{sales_id}?saved={SLUG[kind]}", 303)
+
+
+def _card(card: tuple[str, str, str, str], context: dict[str, Any]) -> tuple[str, str, str]:
+    """Change card: the number typed (it wins), else the saved card picked (one of the customer's only), which
+    the service takes as a payment method it knows (no gateway call)."""
+    number, expiry, payment_method, saved = card
+    if not (number or expiry or payment_method) and saved in {s.card.token for s in context["cards"]}:
+        return "", "", saved
+    return number, expiry, payment_method
 
 
 # -- what the pages show ----------------------------------------------------------------------------
@@ -452,7 +462,15 @@ def _form_context(app: App, sales_id: str, kind: str, values: Values) -> dict[st
         "retried": retried,
         "multi_line": len(state.lines) > 1,
         "current_card": saved_cards([current], last_charges, app.clock.today())[0] if current else None,
+        "cards": _other_cards(list(cards.values()), current, last_charges, app.clock.today()),
+        "typed": {"saved_card": ""},  # the saved cards' list starts on "(new card above)": nothing is picked
     }
+
+
+def _other_cards(cards: list[Card], current: Card | None, last_charges: Any, day: date) -> list[SavedCard]:
+    """The customer's saved cards the line could change to (change card): all but the line's own card."""
+    mine = physical_card(current) if current else None
+    return [s for s in saved_cards(cards, last_charges, day) if physical_card(s.card) != mine]
 
 
 def digest(result: ChangeResult) -> str:
