@@ -1261,6 +1261,13 @@ FOUND = {
         ("change_book_club_price", {"event_no": 6, "price": "11.11"}),
         ("advance_and_run_nightly", {"days": 1, "every_day": False}),
     ],
+    # a price change while the order is paused: the paused occurrences keep their stored price (the
+    # projection counts them so) and continuity-update re-shares the installments on that, not the new one
+    "paused_price": [
+        ("first_orders", {"orders": [(("88000", "3X"), APPROVE)]}),
+        ("service", {**SERVICE, "kind": "pause", "arg": 2}),
+        ("change_book_club_price", {"event_no": 4, "price": "11.11"}),
+    ],
 }
 
 
@@ -1275,6 +1282,7 @@ def test_what_the_machine_found_stays_fixed(demo_template, tmp_path, name) -> No
             "money_matches_the_gateway_ledger",
             "no_run_left_running",
             "closed_parents_are_done",
+            "tax_is_the_sum_of_line_tax_and_installments_the_total",
         )
     ]
     try:

@@ -252,10 +252,11 @@ def _diff_line(
         and s.status == OccurrenceStatus.PENDING
         and (s.seq in pending or s.seq not in line.occurrences)
     ]
-    # occurrences held by a pause are not materialised or changed, but they are still owed
+    # occurrences held by a pause are not materialised or changed, but they are still owed as stored (the
+    # price they ship at when resumed, and what the order's projection counts)
     held = {s: o for s, o in line.occurrences.items() if o.status == OccurrenceStatus.PAUSED.value}
     owed = [
-        s.occ
+        _stored(held[s.seq]) if s.seq in held else s.occ
         for s in slots
         if s.seq > last_history and s.is_open and (s.seq in pending or s.seq in held or s.seq not in line.occurrences)
     ]
@@ -304,10 +305,7 @@ def _recompute_installments(
     is paid or authorized."""
     currency = future[0].price.currency if future else next((o.currency for o in history.values()), "EUR")
     goods_minor = sum(o.price_minor * o.quantity for o in history.values()) + sum(o.amount.minor for o in future)
-    shipped = [
-        Occurrence(o.seq, o.event_id, o.item_id, o.quantity, Money.from_minor(o.price_minor, o.currency), o.ship_date)
-        for o in history.values()
-    ]
+    shipped = [_stored(o) for o in history.values()]
     total_minor = plan_value(shipped + future, currency, pricing).minor
     settled = sum(i.amount_minor for i in installments if PaymentStatus(i.status) in SETTLED)
     unpaid = [i for i in installments if PaymentStatus(i.status) in RESHAREABLE]
@@ -335,6 +333,13 @@ def _recompute_installments(
                 )
             )
     w.unit_prices.append(UnitPrice(line.sales_id, line.line_no, goods_minor // max(line.quantity, 1)))
+
+
+def _stored(o: OccurrenceRow) -> Occurrence:
+    """A stored occurrence as it stands (its price and ship date as written)."""
+    return Occurrence(
+        o.seq, o.event_id, o.item_id, o.quantity, Money.from_minor(o.price_minor, o.currency), o.ship_date
+    )
 
 
 def _brief(row: OccurrenceRow) -> dict[str, object]:
