@@ -143,11 +143,12 @@ def test_the_recap_offers_one_marked_option_per_card_and_no_expired_one(agent, w
     select = page[page.index('id="saved_card"') :].split("</select>")[0]
     options = select.split("<option")[2:]
     assert len(options) == 3
-    [declined] = [o for o in options if "0002" in o]
+    # by the shown last four ("•••• 0002"): a bare "0005" may also occur in another option's random token
+    [declined] = [o for o in options if "•••• 0002" in o]
     assert "last charge declined" in declined
-    [visa] = [o for o in options if "1111" in o]
+    [visa] = [o for o in options if "•••• 1111" in o]
     assert newer.token in visa and "12/30" in visa and "12/28" not in visa
-    [amex] = [o for o in options if "0005" in o]
+    [amex] = [o for o in options if "•••• 0005" in o]
     assert f'value="{old.token}" disabled' in amex and "expired" in amex
 
 

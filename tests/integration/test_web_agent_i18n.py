@@ -50,14 +50,17 @@ def _msgids() -> set[str | tuple[str, str]]:
 
 
 def _catalog(lang: str):  # type: ignore[no-untyped-def]
-    """agent.po, with the customer forms' and order entry's later strings (customers.po) added."""
-    with (WEB / "locales" / lang / "LC_MESSAGES" / "agent.po").open("rb") as fp:
+    """All of a language's catalogs merged (agent.po first), as the pages read them (i18n.translations): a
+    string of an agent page may live in servicing.po, customers.po, calls.po, ..."""
+    folder = WEB / "locales" / lang / "LC_MESSAGES"
+    with (folder / "agent.po").open("rb") as fp:
         catalog = read_po(fp, locale=lang)
-    extra = WEB / "locales" / lang / "LC_MESSAGES" / "customers.po"
-    if extra.exists():
+    for extra in sorted(folder.glob("*.po")):
+        if extra.name == "agent.po":
+            continue
         with extra.open("rb") as fp:
             for message in read_po(fp, locale=lang):
-                if message.id:
+                if message.id and message.id not in catalog:
                     catalog[message.id] = message
     return catalog
 

@@ -130,6 +130,7 @@ def copy_rows(conn: Connection, target: Engine, scope: OrderScope | None) -> dic
                 names = [c for c in source_columns.get(table.name, ()) if c in target_columns.get(table.name, ())]
                 query = _rows_of(table, names, scope) if names else None
                 if query is not None:
+                    dst.execute(table.delete())  # rows a migration seeded (hold codes): the source's are the truth
                     copied[table.name] = _copy_table(conn, dst, table, query)
         _pragma(dst, "foreign_keys=ON")
     return copied
