@@ -15,7 +15,7 @@ from continuity.domain.money import Money, parse_amount
 from continuity.domain.tax import ChargeKind, ShippingCharge, TaxRate, parse_rate
 from continuity.entrypoints.api.deps import Agent, AppDep, Manager
 from continuity.entrypoints.api.routes import READ, WRITE, ItemId, ProgramId, errors
-from continuity.entrypoints.api.schemas import BusinessDate, In
+from continuity.entrypoints.api.schemas import ID_PATTERN, NO_CONTROL, BusinessDate, In
 from continuity.services import quotes, taxes
 
 router = APIRouter(tags=["taxes"])
@@ -127,11 +127,11 @@ def set_product_charges(item_id: ItemId, body: ProductChargesIn, app: AppDep, us
 def get_quote(
     app: AppDep,
     _: Agent,
-    account: Annotated[str, Query(min_length=1, max_length=40)],
-    item_id: Annotated[str, Query(min_length=1, max_length=40)],
+    account: Annotated[str, Query(pattern=ID_PATTERN)],
+    item_id: Annotated[str, Query(pattern=ID_PATTERN)],
     quantity: Annotated[int, Query(ge=1, le=9999)] = 1,
-    start_date: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
-    payment_schedule_id: Annotated[str | None, Query(max_length=40)] = None,
+    start_date: Annotated[str | None, Query(max_length=10, pattern=NO_CONTROL, description="YYYY-MM-DD")] = None,
+    payment_schedule_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> quotes.Quote:
     """What an order would cost before it is entered: goods, shipping charges, tax, total, its
     installments and each shipment's amounts (as order entry and create-child-orders will price it)."""
