@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, delete, func, insert, literal, or_, select, tuple_, update
 
 from continuity.adapters import orm
+from continuity.adapters.number_sequence import next_number
 from continuity.domain import name_match
 from continuity.domain.call_note import CallNote
 from continuity.domain.card import Card, Expiry, LastCharge
@@ -61,18 +62,8 @@ class CustomerRepository:
 
     def next_account(self) -> str:
         """A new account number (six digits, from the "customer" number sequence), never one in use."""
-        seq = orm.number_sequences
         while True:
-            value = self.conn.execute(
-                update(seq)
-                .where(seq.c.name == "customer")
-                .values(next_value=seq.c.next_value + 1)
-                .returning(seq.c.next_value)
-            ).scalar()
-            if value is None:
-                self.conn.execute(insert(seq).values(name="customer", next_value=1))
-                value = 1
-            account = f"{value:06d}"
+            account = f"{next_number(self.conn, 'customer'):06d}"
             if (
                 self.conn.execute(select(orm.customers.c.account).where(orm.customers.c.account == account)).first()
                 is None

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, func, insert, select, text, update
 
 from continuity.adapters import orm
+from continuity.adapters.number_sequence import next_number
 from continuity.adapters.orm_servicing import schedule_adjustments
 from continuity.adapters.sql_rules import invoicing_effects, update_status
 from continuity.domain.customer import Address
@@ -50,17 +51,7 @@ class OrderRepository:
         self.conn = conn
 
     def next_sales_id(self) -> str:
-        seq = orm.number_sequences
-        value = self.conn.execute(
-            update(seq)
-            .where(seq.c.name == "sales_order")
-            .values(next_value=seq.c.next_value + 1)
-            .returning(seq.c.next_value)
-        ).scalar()
-        if value is None:
-            self.conn.execute(insert(seq).values(name="sales_order", next_value=1))
-            value = 1
-        return f"SO-{value:06d}"
+        return f"SO-{next_number(self.conn, 'sales_order'):06d}"
 
     def add(self, order: SalesOrder, now: datetime) -> None:
         self.conn.execute(

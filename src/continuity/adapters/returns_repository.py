@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from continuity.adapters import orm
+from continuity.adapters.number_sequence import next_number
 from continuity.adapters.orm_returns import credit_note_lines, credit_notes, return_reasons
 from continuity.domain.errors import NotFound
 from continuity.domain.money import Money
@@ -41,17 +42,7 @@ class ReturnsRepository:
 
     # -- credit notes ---------------------------------------------------------------------
     def next_serial(self) -> int:
-        seq = orm.number_sequences
-        value = self.conn.execute(
-            update(seq)
-            .where(seq.c.name == "credit_note")
-            .values(next_value=seq.c.next_value + 1)
-            .returning(seq.c.next_value)
-        ).scalar()
-        if value is None:
-            self.conn.execute(insert(seq).values(name="credit_note", next_value=1))
-            value = 1
-        return int(value)
+        return next_number(self.conn, "credit_note")
 
     def add_credit_note(self, note: CreditNote, now: datetime) -> None:
         self.conn.execute(
