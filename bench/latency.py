@@ -40,7 +40,7 @@ from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.db import make_engine
 from continuity.adapters.migrate import upgrade
-from continuity.adapters.test_gateway import gateway_ledger
+from continuity.adapters.test_gateway_ledger import gateway_ledger
 from continuity.bootstrap import bootstrap
 from continuity.config import Settings
 from continuity.services.jobs.context import JobRequest

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata
-from continuity.adapters.test_gateway import create_ledger, ledger_metadata
+from continuity.adapters.test_gateway_ledger import create_ledger, ledger_metadata
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 

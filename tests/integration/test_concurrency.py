@@ -39,7 +39,7 @@ from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata
-from continuity.adapters.test_gateway import create_ledger, ledger_metadata
+from continuity.adapters.test_gateway_ledger import create_ledger, ledger_metadata
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.calendar import add_days, add_months

@@ -20,7 +20,7 @@ from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, execute, job, rows, scalar
 from sqlalchemy import select
 
 from bench.generate import generate_due_parents, sales_id
-from continuity.adapters.test_gateway import gateway_ledger
+from continuity.adapters.test_gateway_ledger import gateway_ledger
 from continuity.bootstrap import App
 
 AS_OF = date(2026, 11, 23)

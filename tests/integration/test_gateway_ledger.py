@@ -12,7 +12,8 @@ from sqlalchemy import func, inspect, select
 
 from continuity.adapters.db import make_engine
 from continuity.adapters.migrate import alembic_config, upgrade
-from continuity.adapters.test_gateway import LEDGER, TestConnector, gateway_ledger
+from continuity.adapters.test_gateway import TestConnector
+from continuity.adapters.test_gateway_ledger import LEDGER, gateway_ledger
 from continuity.domain.card import Expiry
 from continuity.domain.money import Money
 from continuity.services.ports import GatewayOutcome

@@ -21,7 +21,7 @@ from continuity.adapters.clock import FixedClock
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata
 from continuity.adapters.snapshot import scratch_copy
-from continuity.adapters.test_gateway import gateway_ledger
+from continuity.adapters.test_gateway_ledger import gateway_ledger
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.calendar import add_days, add_months

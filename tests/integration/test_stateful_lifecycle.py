@@ -93,7 +93,7 @@ from jobs_support import (
 
 import continuity.adapters.batch.child_orders as child_orders_sql
 from continuity.adapters.migrate import upgrade
-from continuity.adapters.test_gateway import create_ledger
+from continuity.adapters.test_gateway_ledger import create_ledger
 from continuity.bootstrap import App, bootstrap
 from continuity.config import Settings
 from continuity.domain.audit import Actor, ActorKind

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from continuity.adapters.db import make_engine
 from continuity.adapters.migrate import upgrade
 from continuity.adapters.orm import metadata, payment_attempts, sales_lines, sales_orders, schedule_occurrences
-from continuity.adapters.test_gateway import LEDGER, create_ledger, gateway_ledger
+from continuity.adapters.test_gateway_ledger import LEDGER, create_ledger, gateway_ledger
 from continuity.domain.errors import NotFound, RuleViolation
 from continuity.domain.money import Money
 from continuity.services.ports import ChargeRow, ChildOrderRow

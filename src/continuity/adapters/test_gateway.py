@@ -10,12 +10,13 @@ Any other valid number approves. Tokens carry the test behaviour, never the numb
 one row per idempotency key, so a repeated key returns the first result and never charges again.
 
 Latency (CONTINUITY_TEST_GATEWAY_LATENCY_MS ± CONTINUITY_TEST_GATEWAY_JITTER_MS): the connector takes
-a request when it arrives (its ledger row, with ``received_at``, the connector's own wall clock) and
-answers after the latency, the worst case for a caller that dies waiting. It is safe to call from many
-threads: a key has one row (the primary key; a second concurrent call replays the first), and the
-calls against one authorization are checked and written one at a time. Lean, since it runs inside the
-worker and competes with it for the CPU: each ledger statement is built once, and on PostgreSQL written
-in one round trip, straight on the driver, through an engine of its own (``LedgerSql``).
+a request when it arrives (its ledger row, with ``received_at``, the connector's own wall clock, is in
+the ledger within GATHER seconds) and answers after the latency, the worst case for a caller that dies
+waiting. It is safe to call from many threads: a key has one row (the primary key; a second concurrent
+call replays the first), and the calls against one authorization (a capture of it, a void) are checked
+and written one at a time, after every queued row. The rows of the other calls are written in groups
+(adapters/test_gateway_ledger.LedgerBatch): lean, since the connector runs inside the worker and
+competes with it for the CPU.
 
 The ledger is the connector's own table, not part of the application's schema (migration 0015 took it
 out): the connector creates it on first use (``create_ledger``), in whatever database it is given.
@@ -31,26 +32,18 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    Text,
-    bindparam,
-    create_engine,
-    event,
-    insert,
-    inspect,
-    select,
-)
-from sqlalchemy.engine.interfaces import Compiled
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.sql.expression import Insert, Select
+from sqlalchemy import Engine
 
+from continuity.adapters.test_gateway_ledger import (
+    AGAINST,
+    AUTHORIZATION,
+    BY_KEY,
+    GATHER,
+    INSERT,
+    LedgerBatch,
+    LedgerSql,
+    create_ledger,
+)
 from continuity.domain.card import Card, Expiry, brand_of, validate_card_number
 from continuity.domain.dunning import DeclineCode
 from continuity.domain.errors import CardExpired, ValidationFailed
@@ -84,108 +77,6 @@ DECLINES = {
     "expired": ("expired card", DeclineCode.EXPIRED_CARD),
 }
 
-LEDGER = "test_gateway_ledger"
-ledger_metadata = MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "pk": "pk_%(table_name)s"})
-gateway_ledger = Table(
-    LEDGER,
-    ledger_metadata,
-    Column("idempotency_key", String(120), primary_key=True),
-    Column("operation", String(20), nullable=False),
-    Column("card_token", String(80), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("outcome", String(20), nullable=False),
-    Column("reference", String(80), nullable=False, index=True),
-    Column("reason", Text, nullable=False),
-    Column("authorization_reference", String(80), nullable=True, index=True),  # capture or void of it
-    Column("received_at", DateTime(timezone=True), nullable=True),  # when the call arrived
-)
-
-
-Statement = Insert | Select[Any]
-
-# built once: each call only binds its values (no statement built, no cache key worked out per call)
-_INSERT = insert(gateway_ledger)
-_BY_KEY = select(gateway_ledger.c.outcome, gateway_ledger.c.reference, gateway_ledger.c.reason).where(
-    gateway_ledger.c.idempotency_key == bindparam("key")
-)
-_AUTHORIZATION = select(gateway_ledger).where(
-    gateway_ledger.c.reference == bindparam("reference"), gateway_ledger.c.operation == "authorize"
-)
-_AGAINST = select(gateway_ledger).where(
-    (gateway_ledger.c.reference == bindparam("reference"))
-    | (gateway_ledger.c.authorization_reference == bindparam("reference"))
-)
-
-
-class LedgerSql:
-    """Where and how the connector runs its ledger statements (``run``).
-
-    PostgreSQL: on an engine of its own on the same database (``db``; disposed with the application's
-    engine), straight on a pooled driver connection, each statement compiled once for the dialect: a Core
-    execute costs about four times the driver's own work, and the connector runs inside the worker,
-    competing with it for the CPU. That engine is in autocommit (a ledger row is one statement, one
-    round trip: no BEGIN and COMMIT), pings nothing before a checkout, and has synchronous_commit off: a
-    row is visible to every session (and outlives the worker) once written, but does not wait for the
-    disk, which the connector's writes, one at a time, would otherwise do for every call (only a crash of
-    PostgreSQL itself could lose the last moment of the stand-in gateway's ledger; the application's own
-    writes are as durable as ever).
-
-    SQLite: the application's engine, by Core (in process: each statement in its own BEGIN IMMEDIATE;
-    WAL with synchronous=NORMAL already does not wait for the disk)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.direct = engine.dialect.name == "postgresql"
-        self.db = _own_engine(engine) if self.direct else engine
-        #: a second row under a key, from Core or from the driver
-        self.duplicate: tuple[type[Exception], ...] = (IntegrityError, self.db.dialect.loaded_dbapi.IntegrityError)
-        self._compiled: dict[Statement, Compiled] = {}
-
-    def run(self, statement: Statement, params: dict[str, object]) -> list[dict[str, Any]]:
-        """``statement`` with ``params``, committed; its rows (column name to value)."""
-        if not self.direct:
-            with self.db.begin() as conn:
-                result = conn.execute(statement, params)
-                return [dict(row._mapping) for row in result] if result.returns_rows else []
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            compiled = self._compiled[statement] = statement.compile(dialect=self.db.dialect)
-        raw = self.db.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(compiled.string, compiled.construct_params(params))
-            if cursor.description is None:
-                return []
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
-        finally:
-            raw.close()
-
-
-def _own_engine(engine: Engine) -> Engine:
-    own = create_engine(
-        engine.url,
-        isolation_level="AUTOCOMMIT",
-        pool_size=1,
-        connect_args={"options": "-c synchronous_commit=off"},
-    )
-    event.listen(engine, "engine_disposed", lambda _engine: own.dispose())
-    return own
-
-
-def create_ledger(engine: Engine) -> None:
-    """Create the ledger table and its indexes unless they exist. Safe when several threads or worker
-    processes do it at once: SQLite has one writer (BEGIN IMMEDIATE), and on PostgreSQL the loser of a
-    race fails on the catalog's unique keys and finds the winner's table."""
-    if inspect(engine).has_table(LEDGER):
-        return
-    try:
-        with engine.begin() as conn:
-            ledger_metadata.create_all(conn, checkfirst=True)
-    except DBAPIError:
-        if not inspect(engine).has_table(LEDGER):
-            raise
-
 
 class TestConnector:
     __test__ = False  # not a pytest class
@@ -198,6 +89,7 @@ class TestConnector:
         # the connector needs one connection only
         self._writes = threading.Lock()
         self._turned_away: set[str] = set()  # keys the busy card has answered "too many requests" once
+        self._batch = LedgerBatch(self._writes)  # the rows of calls that check nothing, written in groups
         self._ledger_made = threading.Lock()
         self._sql: LedgerSql | None = None  # once the ledger is there
 
@@ -211,7 +103,7 @@ class TestConnector:
         raise ValidationFailed("the test gateway takes the card number itself", "payment_method_not_accepted")
 
     def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
-        self._wait()
+        self._wait(self._delay())
         digits = validate_card_number(card_number)
         if expiry.is_expired_on(today):
             raise CardExpired(f"the card ending {digits[-4:]} expired {expiry}")
@@ -234,27 +126,36 @@ class TestConnector:
 
     def lookup(self, idempotency_key: str) -> GatewayResult:
         recorded = self._recorded(idempotency_key)
-        self._wait()
+        self._wait(self._delay())
         if recorded is None:
             return never_received()
         return recorded
 
     def _call(self, operation: str, token: str, amount: Money, key: str, authorization: str = "") -> GatewayResult:
         received = datetime.now(UTC)
+        delay = self._delay()
         if _behaviour(token) == "busy" and key not in self._turned_away:
             self._turned_away.add(key)
-            self._wait()
+            self._wait(delay)
             raise GatewayBusy("too many requests (the test card 4000000000000424)", retry_after=None)
-        result = self._record(operation, token, amount, key, authorization, received)  # a repeated key: the first
-        self._wait()
+        if authorization or operation == "void":  # checked against the ledger, in turn
+            result = self._record(operation, token, amount, key, authorization, received)  # repeated key: the first
+            self._wait(delay)
+        else:
+            result = self._queue(operation, token, amount, key, received, delay)
         if _behaviour(token) == "timeout" and operation in ("authorize", "capture"):
             return GatewayResult(GatewayOutcome.UNKNOWN, "", "the gateway did not answer in time")
         return result
 
-    def _wait(self) -> None:
-        """The time the gateway takes to answer: the latency, give or take the jitter."""
-        if self.latency_ms or self.jitter_ms:
-            time.sleep(max(0.0, self.latency_ms + random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000)
+    def _delay(self) -> float:
+        """The seconds the gateway takes to answer a call: the latency, give or take the jitter."""
+        if not (self.latency_ms or self.jitter_ms):
+            return 0.0
+        return max(0.0, self.latency_ms + random.uniform(-self.jitter_ms, self.jitter_ms)) / 1000
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
 
     def ledger(self) -> LedgerSql:
         """Where the ledger is, its table there (created by the first call of this connector that needs it)."""
@@ -268,21 +169,48 @@ class TestConnector:
         """The answer recorded under ``key`` (None: no call under it reached the gateway)."""
         sql = self.ledger()
         with self._writes:
+            self._batch.write_queued(sql)
             return self._read(sql, key)
 
     def _read(self, sql: LedgerSql, key: str) -> GatewayResult | None:
-        rows = sql.run(_BY_KEY, {"key": key})
+        rows = sql.run(BY_KEY, {"key": key})
         if not rows:
             return None
         row = rows[0]
         code = _decline_code(row["reason"]) if row["outcome"] == GatewayOutcome.DECLINED.value else ""
         return GatewayResult(GatewayOutcome(row["outcome"]), row["reference"], row["reason"], decline_code=code)
 
+    def _queue(
+        self, operation: str, token: str, amount: Money, key: str, received: datetime, delay: float
+    ) -> GatewayResult:
+        """A call that checks nothing against other rows: its row queued on arrival and written with the
+        rows queued by then at most GATHER seconds later (or when the answer is due, if sooner); the answer
+        after the delay."""
+        sql = self.ledger()
+        decline = DECLINES.get(_behaviour(token)) if operation in ("authorize", "capture") else None
+        result = _result(decline)
+        queued, first = self._batch.add(_row(operation, token, amount, key, "", received, result))
+        if first and delay > GATHER:  # the group's first row: the group is written after GATHER seconds
+            self._wait(GATHER)
+            self._batch.written(queued, sql)
+            self._wait(delay - GATHER)
+        else:  # a later row of the group (written by then), or an answer due sooner
+            self._wait(delay)
+            self._batch.written(queued, sql)
+        if not queued.replay:
+            return result
+        with self._writes:
+            recorded = self._read(sql, key)
+        if recorded is None:  # pragma: no cover - a key is never deleted from the ledger
+            raise LookupError(f"no ledger row under {key}")
+        return recorded
+
     def _record(
         self, operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime
     ) -> GatewayResult:
         sql = self.ledger()
         with self._writes:
+            self._batch.write_queued(sql)
             return self._write(sql, operation, token, amount, key, authorization, received)
 
     def _write(
@@ -295,33 +223,12 @@ class TestConnector:
         authorization: str,
         received: datetime,
     ) -> GatewayResult:
-        decline = (
-            DECLINES.get(_behaviour(token)) if operation in ("authorize", "capture") and not authorization else None
-        )
         refusal = self._against(sql, authorization, operation, token, amount) if authorization else ""
         if operation == "void" and authorization and not refusal:
             amount = self._left(sql, authorization)
-        reason, code = decline or (refusal, DeclineCode.GENERIC if refusal else "")
-        result = GatewayResult(
-            GatewayOutcome.DECLINED if decline or refusal else GatewayOutcome.APPROVED,
-            f"gw_{secrets.token_hex(6)}",
-            reason,
-            decline_code=code,
-        )
-        row = {
-            "idempotency_key": key,
-            "operation": operation,
-            "card_token": token,
-            "amount_minor": amount.minor,
-            "currency": amount.currency,
-            "outcome": result.outcome.value,
-            "reference": result.reference,
-            "reason": result.reason,
-            "authorization_reference": authorization or None,
-            "received_at": received,
-        }
+        result = _result((refusal, DeclineCode.GENERIC) if refusal else None)
         try:
-            sql.run(_INSERT, row)
+            sql.run(INSERT, _row(operation, token, amount, key, authorization, received, result))
         except sql.duplicate:  # a repeated key (also two at once): the first call's answer is replayed
             recorded = self._read(sql, key)
             if recorded is None:
@@ -332,7 +239,7 @@ class TestConnector:
     def _against(self, sql: LedgerSql, reference: str, operation: str, token: str, amount: Money) -> str:
         """Why a capture or void of the authorization ``reference`` is refused ('' when it is not): it
         must be an approved authorization on this very card, and a capture no more than is left of it."""
-        found = sql.run(_AUTHORIZATION, {"reference": reference})
+        found = sql.run(AUTHORIZATION, {"reference": reference})
         auth = found[0] if found else None
         if auth is None or auth["outcome"] != GatewayOutcome.APPROVED.value:
             return "no such authorization"
@@ -347,7 +254,7 @@ class TestConnector:
 
     def _left(self, sql: LedgerSql, reference: str) -> Money:
         """What is left of an authorization: authorized minus approved captures and voids against it."""
-        rows = sql.run(_AGAINST, {"reference": reference})
+        rows = sql.run(AGAINST, {"reference": reference})
         auth = next(r for r in rows if r["reference"] == reference)
         used = sum(
             r["amount_minor"]
@@ -355,6 +262,30 @@ class TestConnector:
             if r["authorization_reference"] == reference and r["outcome"] == GatewayOutcome.APPROVED.value
         )
         return Money.from_minor(auth["amount_minor"] - used, auth["currency"])
+
+
+def _result(decline: tuple[str, str] | None) -> GatewayResult:
+    """The answer to a call: declined for ``decline`` (reason, code), else approved; a fresh reference."""
+    reason, code = decline or ("", "")
+    outcome = GatewayOutcome.DECLINED if decline else GatewayOutcome.APPROVED
+    return GatewayResult(outcome, f"gw_{secrets.token_hex(6)}", reason, decline_code=code)
+
+
+def _row(
+    operation: str, token: str, amount: Money, key: str, authorization: str, received: datetime, result: GatewayResult
+) -> dict[str, Any]:
+    return {
+        "idempotency_key": key,
+        "operation": operation,
+        "card_token": token,
+        "amount_minor": amount.minor,
+        "currency": amount.currency,
+        "outcome": result.outcome.value,
+        "reference": result.reference,
+        "reason": result.reason,
+        "authorization_reference": authorization or None,
+        "received_at": received,
+    }
 
 
 def _decline_code(reason: str) -> str:

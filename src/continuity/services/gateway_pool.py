@@ -5,7 +5,7 @@ sessions), and a gateway call is time spent waiting on the network, which a thre
 Only the gateway calls run in the pool: the caller commits the attempts first on its own thread, hands the
 calls to ``each``, and writes the answers on its own thread once they are all back. No database session
 or unit of work ever crosses into a pool thread (the test connector, standing for the remote gateway,
-uses connections of its own: adapters/test_gateway.LedgerSql).
+uses connections of its own: adapters/test_gateway_ledger.LedgerSql).
 """
 
 from __future__ import annotations

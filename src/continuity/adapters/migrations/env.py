@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from continuity.adapters.db import make_engine
 from continuity.adapters.orm import metadata
-from continuity.adapters.test_gateway import LEDGER
+from continuity.adapters.test_gateway_ledger import LEDGER
 
 config = context.config
 

@@ -2,7 +2,7 @@
 
 test_gateway_ledger was the built-in test connector's record of every call it received; it belongs to
 that connector, not to the application. From this revision the connector creates and owns the table
-itself, on first use (continuity.adapters.test_gateway.create_ledger), in whatever database it is
+itself, on first use (continuity.adapters.test_gateway_ledger.create_ledger), in whatever database it is
 given; a deployment on a real gateway never has it.
 
 Data: the rows of an existing test ledger are DROPPED with the table. Only the test connector reads
