@@ -9,7 +9,13 @@ PostgreSQL database. charges/s is read from the test connector's own ledger: N /
 arrival + one latency); CPU s is the workers' (the test connector, standing for the gateway, runs in
 them: on a real gateway its share is not ours); "vs limit" is that over workers × min(concurrency /
 latency, rate); "busiest 1 s" the most captures that reached the connector in any one-second window;
-"vs 1 worker" the PostgreSQL charges/s over the one-worker PostgreSQL figure of the same run.
+"vs 1 worker" the PostgreSQL charges/s over the one-worker PostgreSQL figure of the same run. The
+workers start together but not in step (each imports for about a second, on cores the others share, and
+runs the nightly's earlier jobs first): "all running" is the window when every worker was charging, from
+the last one's start of its process-payments run to the first one's end of it (job_runs), with the
+charges/s inside it and its ratio to one worker's (the same window of a lone worker: its whole run).
+BENCH_LATENCY_CHUNK (default 200) is the workers' --chunk-size: small, so that at the end of a run of
+N = 10,000 no worker is left alone with a large chunk.
 Peak RSS is the largest worker's.
 
 CPU per charge, a figure the load of a shared machine does not change: the workers' and (PostgreSQL on
@@ -23,13 +29,14 @@ inserts (~0.05 ms a call).
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -40,6 +47,7 @@ from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.db import make_engine
 from continuity.adapters.migrate import upgrade
+from continuity.adapters.orm import job_runs
 from continuity.adapters.test_gateway_ledger import gateway_ledger
 from continuity.bootstrap import bootstrap
 from continuity.config import Settings
@@ -50,9 +58,10 @@ AS_OF = date(2026, 11, 23)
 CLI = str(Path(sys.executable).with_name("continuity"))
 UNLIMITED = 1_000_000.0
 CONCURRENCY = 32
+CHUNK = int(os.environ.get("BENCH_LATENCY_CHUNK", "200"))  # due charges a worker claims at once
 SAMPLE = 0.1  # seconds between two readings of the processes' CPU
 TICK = os.sysconf("SC_CLK_TCK")
-console = Console(width=200)
+console = Console(width=260)
 
 
 class CpuSampler:
@@ -136,7 +145,7 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
     with tempfile.TemporaryFile("w+") as err:
         procs = [
             subprocess.Popen(
-                [CLI, "worker", "--once", "--chunk-size", "500"], env=env, stdout=subprocess.DEVNULL, stderr=err
+                [CLI, "worker", "--once", "--chunk-size", str(CHUNK)], env=env, stdout=subprocess.DEVNULL, stderr=err
             )
             for _ in range(workers)
         ]
@@ -158,6 +167,7 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
     seconds = arrivals[-1] - arrivals[0] + latency_ms / 1000
     limit = workers * min(CONCURRENCY / (latency_ms / 1000), rate) if latency_ms else workers * rate
     worker_ms, backend_ms = sampler.per_charge(arrivals)
+    steady = _all_running(url, arrivals)
     return [
         label,
         f"{n:,}",
@@ -168,6 +178,9 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
         "-",  # vs 1 worker: filled in by main
         f"{limit:,.0f}",
         f"{n / seconds / limit:.0%}",
+        "-" if steady is None else f"{steady[0]:.2f}",
+        "-" if steady is None else f"{steady[1]:,.0f}",
+        "-",  # vs 1 worker, all running: filled in by main
         str(_busiest_second(arrivals)),
         f"{cpu:.1f}",
         _ms(worker_ms),
@@ -176,6 +189,32 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
         f"{rss:.0f}",
         f"{os.getloadavg()[0]:.1f}",
     ]
+
+
+def _all_running(url: str, arrivals: list[float]) -> tuple[float, float] | None:
+    """(seconds, charges/s) over the window when every worker was charging: from the last worker's start of
+    its process-payments run to the first worker's end of it (job_runs; the run of each worker that
+    charged anything). None when that window is under a second."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            runs = conn.execute(
+                select(job_runs.c.started_at, job_runs.c.finished_at, job_runs.c.counts).where(
+                    job_runs.c.name == "process-payments"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    charging = [(_stamp(r.started_at), _stamp(r.finished_at)) for r in runs if json.loads(r.counts).get("approved")]
+    start, end = max(s for s, _ in charging), min(e for _, e in charging)
+    if end - start < 1.0:
+        return None
+    inside = bisect.bisect_right(arrivals, end) - bisect.bisect_left(arrivals, start)
+    return end - start, inside / (end - start)
+
+
+def _stamp(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _ms(value: float | None) -> str:
@@ -211,7 +250,7 @@ def _arrivals(url: str) -> list[float]:
             )
     finally:
         engine.dispose()
-    return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
+    return [_stamp(s) for s in stamps]
 
 
 def _busiest_second(arrivals: list[float]) -> int:
@@ -234,7 +273,7 @@ def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
             rows.append(run("SQLite", f"sqlite:///{tmp}/a.db", n, 1, UNLIMITED, latency_ms))
             rows.append(run("SQLite", f"sqlite:///{tmp}/b.db", rate_n, 1, 100.0, latency_ms))
-    one_worker = None
+    one_worker = one_steady = None
     for workers in (1, 2, 4):
         url = postgres_url()
         if url is None:
@@ -246,6 +285,10 @@ def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
         rate = float(row[5].replace(",", ""))
         one_worker = one_worker or rate
         row[6] = f"{rate / one_worker:.2f}x"
+        if row[10] != "-":
+            steady = float(row[10].replace(",", ""))
+            one_steady = one_steady or steady
+            row[11] = f"{steady / one_steady:.2f}x"
         rows.append(row)
     table = Table(
         title=f"process-payments-latency: {latency_ms} ms per gateway call, concurrency {CONCURRENCY} "
@@ -261,6 +304,9 @@ def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
         "vs 1 worker",
         "limit/s",
         "vs limit",
+        "all running s",
+        "all running charges/s",
+        "vs 1 worker, all running",
         "busiest 1 s",
         "CPU s",
         "worker ms/charge",

@@ -8,10 +8,11 @@ tokenizes the new card through the gateway and points continuity_lines.card_toke
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from continuity.adapters.test_gateway_ledger import gateway_ledger
 from continuity.bootstrap import App
 from continuity.domain.calendar import add_months
 from continuity.services import order_entry, payment_entry
@@ -220,3 +221,24 @@ def open_authorizations(app: App) -> dict[str, int]:
         if left:
             held[sales_id] = held.get(sales_id, 0) + left
     return held
+
+
+def arrivals(app: App, operation: str = "capture") -> list[float]:
+    """When each call of ``operation`` reached the connector (seconds), in order."""
+    with app.engine.connect() as conn:
+        stamps = (
+            conn.execute(
+                select(gateway_ledger.c.received_at)
+                .where(gateway_ledger.c.operation == operation)
+                .order_by(gateway_ledger.c.received_at)
+            )
+            .scalars()
+            .all()
+        )
+    return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
+
+
+def most_in_flight(arrivals: list[float], latency: float) -> int:
+    """The most calls in flight at once: a call is in flight for ``latency`` after it arrives (the connector
+    answers no sooner), so calls arriving less than ``latency`` apart overlap."""
+    return max(sum(1 for a in arrivals if 0 <= t - a < latency) for t in arrivals)

@@ -12,15 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, date
+from datetime import date
 from pathlib import Path
 
 import pytest
-from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, execute, job, rows, scalar, use_card
-from sqlalchemy import select
+from jobs_support import LEDGER_KEYS_WITHOUT_ATTEMPT, arrivals, execute, job, most_in_flight, rows, scalar, use_card
 
 from bench.generate import generate_due_parents, sales_id
-from continuity.adapters.test_gateway_ledger import gateway_ledger
 from continuity.bootstrap import App
 
 AS_OF = date(2026, 11, 23)
@@ -36,27 +34,6 @@ def _due(app: App, parents: int) -> None:
     assert generated.due_installments == parents
 
 
-def _arrivals(app: App, operation: str = "capture") -> list[float]:
-    """When each call of ``operation`` reached the connector (seconds), in order."""
-    with app.engine.connect() as conn:
-        stamps = (
-            conn.execute(
-                select(gateway_ledger.c.received_at)
-                .where(gateway_ledger.c.operation == operation)
-                .order_by(gateway_ledger.c.received_at)
-            )
-            .scalars()
-            .all()
-        )
-    return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
-
-
-def most_in_flight(arrivals: list[float], latency: float) -> int:
-    """The most calls in flight at once: a call is in flight for ``latency`` after it arrives (the connector
-    answers no sooner), so calls arriving less than ``latency`` apart overlap."""
-    return max(sum(1 for a in arrivals if 0 <= t - a < latency) for t in arrivals)
-
-
 def busiest_second(arrivals: list[float]) -> int:
     """The most calls arriving within any one-second window [t, t + 1 s)."""
     return max(sum(1 for a in arrivals if t <= a < t + 1.0) for t in arrivals)
@@ -68,9 +45,9 @@ def test_the_calls_of_a_chunk_are_in_flight_together_never_more_than_the_pool(ma
     slow = make_app(test_gateway_latency_ms=200, gateway_concurrency=concurrency, gateway_rate=1000.0)
     counts = job(slow, "process-payments", AS_OF)["counts"]
     assert (counts["approved"], counts["declined"], counts["unknown"]) == (20, 0, 0)
-    arrivals = _arrivals(slow)
-    assert len(arrivals) == 20
-    in_flight = most_in_flight(arrivals, 0.2)
+    arrived = arrivals(slow)
+    assert len(arrived) == 20
+    in_flight = most_in_flight(arrived, 0.2)
     assert min(concurrency, 20) // 2 <= in_flight <= concurrency, in_flight  # one at a time would be 1
 
 
@@ -81,16 +58,16 @@ def test_create_child_orders_authorizes_the_new_children_concurrently(make_app):
     slow = make_app(test_gateway_latency_ms=200, gateway_concurrency=32, gateway_rate=1000.0)
     counts = job(slow, "create-child-orders", AS_OF)["counts"]
     assert (counts["created"], counts["authorize_approved"]) == (12, 12)
-    assert most_in_flight(_arrivals(slow, "authorize"), 0.2) >= 6
+    assert most_in_flight(arrivals(slow, "authorize"), 0.2) >= 6
 
 
 def test_no_second_of_the_gateways_own_clock_sees_more_requests_than_the_rate(make_app):
     _due(make_app(), 45)
     paced = make_app(gateway_rate=15.0, gateway_concurrency=32)
     assert job(paced, "process-payments", AS_OF)["counts"]["approved"] == 45
-    arrivals = _arrivals(paced)
-    assert len(arrivals) == 45
-    assert 10 <= busiest_second(arrivals) <= 15, busiest_second(arrivals)  # unpaced: all 45 in one second
+    arrived = arrivals(paced)
+    assert len(arrived) == 45
+    assert 10 <= busiest_second(arrived) <= 15, busiest_second(arrived)  # unpaced: all 45 in one second
 
 
 def test_too_many_requests_is_retried_under_the_same_key_and_never_counted_as_a_decline(make_app):

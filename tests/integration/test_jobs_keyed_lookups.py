@@ -41,6 +41,9 @@ def sqlite_app(tmp_path):
 
 def _statements_of(engine, action, tables=("UPDATE SALES_ORDERS", "INSERT INTO AUDIT_ENTRIES")):  # type: ignore[no-untyped-def]
     seen: list[tuple[str, object]] = []
+    # the statements are explained later on a pooled connection: the one that ran them (and holds their temp
+    # tables), as the pool then has no other (the gateway calls of an earlier job may have opened a second)
+    engine.dispose()
 
     def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith(tables):

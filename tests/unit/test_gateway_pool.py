@@ -139,6 +139,32 @@ def test_an_exception_in_one_call_is_raised_and_the_calls_not_started_are_not_ma
     assert len(started) < 50
 
 
+def test_a_batch_begun_once_the_last_one_has_all_started_takes_its_places_as_they_end():
+    """process-payments begins a chunk's calls once the last chunk's have all started: both batches together
+    never have more than the pool in flight, and each keeps its answers in order."""
+    gateway, flight = PooledGateway(object(), concurrency=4, rate=1000), InFlight()
+    first = gateway.start(flight.call, list(range(6)))
+    first.all_started()
+    second = gateway.start(flight.call, list(range(100, 106)))
+    assert first.results() == [i * 10 for i in range(6)]
+    assert second.results() == [i * 10 for i in range(100, 106)]
+    assert flight.peak == 4
+
+
+def test_a_stopped_batch_makes_no_more_calls_and_has_no_answer_for_them():
+    """An interrupted run: the calls in flight end and keep their answers; the ones never started have none
+    (their attempts stay pending, for reconcile-payments)."""
+    gateway, flight = PooledGateway(object(), concurrency=2, rate=1000), InFlight()
+    calls = gateway.start(flight.call, list(range(20)))
+    while flight.now < 2:  # both places taken
+        time.sleep(0.001)
+    calls.stop()
+    answers = calls.results()
+    made = [a for a in answers if a is not None]
+    assert 2 <= len(made) < 20 and answers[: len(made)] == [i * 10 for i in range(len(made))]
+    assert all(a is None for a in answers[len(made) :])
+
+
 class BusyGateway:
     """Answers "too many requests" ``busy`` times per key, then approves; counts every request."""
 

@@ -8,12 +8,12 @@ import random
 import time
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from continuity.domain.audit import Actor, AuditEntry, Entity
 from continuity.domain.money import Money
 from continuity.domain.payments import AttemptStatus
-from continuity.services.gateway_pool import PooledGateway
+from continuity.services.gateway_pool import Calls, PooledGateway
 from continuity.services.ports import GatewayBusy, GatewayOutcome, GatewayResult, PaymentGateway, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,42 @@ def each(
     results in the items' order. Concurrently when the gateway is a worker's pooled client (PooledGateway),
     else one after another. Items with the same ``together`` key (not None), e.g. captures of one
     authorization, are called in turn within one task, never at the same time."""
+    return begin(gateway, fn, items, together).results()
+
+
+class Begun(Generic[R]):
+    """Calls begun by ``begin``: ``results()`` waits for them (in the items' order), ``all_started()`` until
+    none is left to start, ``stop()`` starts no more and waits for those running. ``in_flight``: they run
+    on the pool's threads (else they were made before ``begin`` returned)."""
+
+    def __init__(self, results: Callable[[], list[R]], calls: Calls[Any] | None = None) -> None:
+        self.results, self._calls = results, calls
+        self.in_flight = calls is not None
+
+    def all_started(self) -> None:
+        if self._calls is not None:
+            self._calls.all_started()
+
+    def stop(self) -> None:
+        if self._calls is not None:
+            self._calls.stop()
+
+
+def begin(
+    gateway: PaymentGateway,
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    together: Callable[[T], Hashable | None] | None = None,
+) -> Begun[R]:
+    """``each`` begun: on a worker's pooled client the calls run while the caller goes on (no database
+    session of the caller's is used by them); otherwise they are made here, one after another."""
     if not isinstance(gateway, PooledGateway) or len(items) < 2:
-        return [fn(item) for item in items]
-    pooled = gateway.each
+        done = [fn(item) for item in items]
+        return Begun(lambda: done)
     keys = [together(item) for item in items] if together else []
     if not any(key is not None for key in keys):
-        return pooled(fn, items)
+        calls = gateway.start(fn, items)
+        return Begun(calls.results, calls if calls.in_flight else None)
     groups: dict[Hashable, list[int]] = {}
     for index, key in enumerate(keys):
         groups.setdefault(("alone", index) if key is None else ("with", key), []).append(index)
@@ -111,8 +141,13 @@ def each(
     def run(indexes: list[int]) -> list[tuple[int, R]]:
         return [(i, fn(items[i])) for i in indexes]
 
-    results: dict[int, R] = dict(pair for part in pooled(run, list(groups.values())) for pair in part)
-    return [results[i] for i in range(len(items))]
+    grouped = gateway.start(run, list(groups.values()))
+
+    def results() -> list[R]:
+        answers = dict(pair for part in grouped.results() for pair in part)
+        return [answers[i] for i in range(len(items))]
+
+    return Begun(results, grouped if grouped.in_flight else None)
 
 
 def _answer(call: Callable[[], GatewayResult], what: str) -> GatewayResult:

@@ -73,6 +73,9 @@ class PooledGateway:
 
     def __init__(self, gateway: PaymentGateway, concurrency: int, rate: float) -> None:
         self.gateway, self.concurrency, self.pacer = gateway, concurrency, Pacer(rate)
+        #: a call in flight holds one: two batches begun one after the other (the next one's calls start as
+        #: the last one's end) never have more than ``concurrency`` calls in flight together
+        self.slots = threading.BoundedSemaphore(max(1, concurrency))
         # the port's attribute (a test's stand-in gateway may have none: it takes card numbers)
         self.takes_card_numbers: bool = getattr(gateway, "takes_card_numbers", True)
 
@@ -80,9 +83,18 @@ class PooledGateway:
         """``fn(item)`` for every item, at most ``concurrency`` at a time; the results in the items' order.
         An exception of one call is raised here once the calls already running have ended; calls not yet
         started are then not made (their attempts stay pending for reconcile-payments)."""
+        return self.start(fn, items).results()
+
+    def start(self, fn: Callable[[T], R], items: Sequence[T]) -> Calls[R]:
+        """``each`` begun: the calls run while the caller goes on; ``results()`` waits for them. A batch
+        begun while another one's last calls are in flight starts a call as each of those ends: never more
+        than ``concurrency`` calls in flight in all."""
+        calls = Calls(fn, items, self.slots)
         if len(items) < 2 or self.concurrency < 2:
-            return [fn(item) for item in items]
-        return _Calls(fn, items).run(min(self.concurrency, len(items)))
+            calls.run_here()
+        else:
+            calls.start(min(self.concurrency, len(items)))
+        return calls
 
     # -- the PaymentGateway port ---------------------------------------------------------------------------
     def tokenize(self, card_number: str, expiry: Expiry, holder: str, today: date) -> Card:
@@ -122,51 +134,92 @@ class PooledGateway:
         return getattr(self.gateway, name)  # what else the adapter offers (the test connector's engine)
 
 
-class _Calls(Generic[T, R]):
+class Calls(Generic[R]):
     """One batch of calls: ``threads`` threads, each taking the next item no thread has taken yet, until
     none is left. No task object per call: a ThreadPoolExecutor's future, work queue and wake-ups per
     call cost more of the worker's CPU than the rest of the call's own work (the test connector aside)."""
 
-    def __init__(self, fn: Callable[[T], R], items: Sequence[T]) -> None:
-        self.fn, self.items = fn, items
-        self.results: list[Any] = [None] * len(items)
+    def __init__(self, fn: Callable[[Any], R], items: Sequence[Any], slots: threading.Semaphore | None = None) -> None:
+        self.fn, self.items, self.slots = fn, items, slots
+        self.answers: list[Any] = [None] * len(items)
         self.failure: BaseException | None = None
         self._taken = 0
         self._stopped = False  # a call failed, or the caller was interrupted: no call starts any more
+        self._all_taken = threading.Event()  # no call is left to start
         self._lock = threading.Lock()
+        self._pool: list[threading.Thread] = []
 
-    def run(self, threads: int) -> list[R]:
-        pool = [threading.Thread(target=self._work, name=f"gateway_{k}") for k in range(threads)]
+    @property
+    def in_flight(self) -> bool:
+        """The calls run on threads of their own (``start``), not on the caller's (``run_here``)."""
+        return bool(self._pool)
+
+    def run_here(self) -> None:
+        """The calls one after another on the caller's thread (one item, or no pool)."""
+        self.answers = [self.fn(item) for item in self.items]
+        self._all_taken.set()
+
+    def all_started(self) -> None:
+        """Return once no call is left to start (the last ones may still be in flight)."""
+        self._all_taken.wait()
+
+    def start(self, threads: int) -> None:
+        self._pool = [threading.Thread(target=self._work, name=f"gateway_{k}") for k in range(threads)]
         try:
-            for thread in pool:
+            for thread in self._pool:
                 thread.start()
-            for thread in pool:
+        except BaseException:
+            self.stop()
+            raise
+
+    def results(self) -> list[R]:
+        """The answers in the items' order, once every call has ended; an exception of one call raised
+        here."""
+        try:
+            for thread in self._pool:
                 thread.join()
         finally:
-            self._stop()
-            for thread in pool:
-                if thread.ident is not None:
-                    thread.join()  # the calls already running end (their answers are not lost on the way)
+            self.stop()
         if self.failure is not None:
             raise self.failure
-        return self.results
+        return self.answers
+
+    def stop(self) -> None:
+        """No call starts any more; return once the calls already running have ended (their answers are
+        not lost on the way)."""
+        self._stop()
+        for thread in self._pool:
+            if thread.ident is not None:
+                thread.join()
 
     def _next(self) -> int | None:
         with self._lock:
             if self._stopped or self._taken == len(self.items):
+                self._all_taken.set()
                 return None
             self._taken += 1
+            if self._taken == len(self.items):
+                self._all_taken.set()
             return self._taken - 1
 
     def _stop(self, failure: BaseException | None = None) -> None:
         with self._lock:
             self._stopped = True
             self.failure = self.failure or failure
+            self._all_taken.set()
 
     def _work(self) -> None:
-        while (index := self._next()) is not None:
+        while True:
+            if self.slots is not None:
+                self.slots.acquire()
             try:
-                self.results[index] = self.fn(self.items[index])
-            except BaseException as exc:  # raised by ``run``, in the caller's thread
+                index = self._next()
+                if index is None:
+                    return
+                self.answers[index] = self.fn(self.items[index])
+            except BaseException as exc:  # raised by ``results``, in the caller's thread
                 self._stop(exc)
                 return
+            finally:
+                if self.slots is not None:
+                    self.slots.release()

@@ -160,7 +160,9 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
 # policy leaves alone stay behind the cursor instead of filling a chunk. An agent's retry (``manual``) is
 # not bound to the schedule, its window nor the one try a day, but never follows a hard decline and
 # stays within the card's budget.
-def _insert_attempts(policy: DunningPolicy, manual: bool = False) -> str:
+def _insert_attempts(policy: DunningPolicy, manual: bool = False, busy: str = "") -> str:
+    """``busy``: a condition on x.card_token that leaves the installments of the cards with a charge in
+    flight (busy_cards) out of this claim."""
     on_card = "a.operation = :op AND a.card_token = t.card_token"
     declined_on_card = f"{on_card} AND {R.equals('a.status', A.DECLINED)}"
     due = " + ".join(f"CASE WHEN x.first_declined <= :cut{k} THEN 1 ELSE 0 END" for k in range(len(policy.retry_days)))
@@ -184,6 +186,7 @@ def _insert_attempts(policy: DunningPolicy, manual: bool = False) -> str:
         f"SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.card_token, CASE WHEN x.declines > 0 THEN 1 ELSE 0 END "
         f"ORDER BY x.sales_id, x.line_no, x.seq) AS card_rank FROM ({episodes}) x WHERE NOT {hard_card}"
         + ("" if manual else f" AND {on_schedule}")
+        + (f" AND {busy}" if busy else "")
     )
     budget_used = (
         "(SELECT COUNT(*) FROM payment_attempts b WHERE b.card_token = y.card_token AND b.retry_no > 0 "
@@ -208,8 +211,16 @@ def _claim_params(claim: ClaimQuery, now: datetime) -> dict[str, object]:
         "budget_from": policy.budget_from(claim.as_of),
         "budget": policy.card_budget,
         "tried_since": date.max if claim.manual else claim.as_of,  # an agent's retry: however often tried today
+        "busy": json.dumps(sorted(claim.busy_cards)),
         **{f"cut{k}": cut for k, cut in enumerate(policy.retry_cutoffs(claim.as_of))},
     }
+
+
+def _not_busy(conn: Connection) -> str:
+    """x.card_token is none of the busy cards (:busy, a JSON array)."""
+    if is_postgres(conn):
+        return "x.card_token NOT IN (SELECT jsonb_array_elements_text(CAST(:busy AS jsonb)))"
+    return "x.card_token NOT IN (SELECT value FROM json_each(:busy))"
 
 
 #: the cards' lock buckets: a chunk holds at most this many advisory locks, whatever its size (one lock per
@@ -270,7 +281,8 @@ class PaymentStore:
             if last_key is None:
                 return ClaimedChunk([], None)
             _lock_cards(conn)
-            rows = conn.execute(sql_text(_insert_attempts(claim.policy, claim.manual)), _claim_params(claim, now)).all()
+            statement = _insert_attempts(claim.policy, claim.manual, _not_busy(conn) if claim.busy_cards else "")
+            rows = conn.execute(sql_text(statement), _claim_params(claim, now)).all()
             if rows:
                 conn.execute(sql_text(_mark_in_flight(conn)), {"op": claim.operation})
         return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
@@ -296,11 +308,7 @@ class PaymentStore:
         with transaction(self.engine) as conn:
             temp_table(conn, "tmp_outcome", _OUTCOME_COLUMNS)
             conn.execute(
-                sql_text(
-                    "INSERT INTO tmp_outcome VALUES (:key, :subject, :sales_id, :line_no, :seq, :status, :next_status, "
-                    ":reason, :reference, :notice_kind, :payload, :decline_code)"
-                ),
-                [_outcome_row(o) for o in outcomes],
+                sql_text(_STAGE_OUTCOMES[conn.dialect.name]), {"rows": json.dumps([_outcome_row(o) for o in outcomes])}
             )
             conn.execute(
                 sql_text(
@@ -434,6 +442,18 @@ _OUTCOME_COLUMNS = (
     "seq INTEGER, status VARCHAR(20), next_status VARCHAR(20), reason TEXT, reference VARCHAR(80), "
     "notice_kind VARCHAR(30), payload TEXT, decline_code VARCHAR(30)"
 )
+_OUTCOME_TYPES = {"line_no": "INTEGER", "seq": "INTEGER"}  # the other columns are text
+_OUTCOME_NAMES = [column.split()[0] for column in _OUTCOME_COLUMNS.split(", ")]
+# a chunk's answers staged in one statement, from one JSON array of rows (not a statement per row)
+_STAGE_OUTCOMES = {
+    "postgresql": f"INSERT INTO tmp_outcome ({', '.join(_OUTCOME_NAMES)}) SELECT {', '.join(_OUTCOME_NAMES)} "
+    "FROM json_to_recordset(CAST(:rows AS json)) AS r("
+    + ", ".join(f"{name} {_OUTCOME_TYPES.get(name, 'TEXT')}" for name in _OUTCOME_NAMES)
+    + ")",
+    "sqlite": f"INSERT INTO tmp_outcome ({', '.join(_OUTCOME_NAMES)}) SELECT "
+    + ", ".join(f"json_extract(value, '$.{name}')" for name in _OUTCOME_NAMES)
+    + " FROM json_each(:rows)",
+}
 _NOTICE = {
     ("capture", "approved"): "paid",
     ("capture", "declined"): "payment_declined",
@@ -449,7 +469,7 @@ def _outcome_row(o: AttemptOutcome) -> dict[str, object]:
     if kind == "payment_declined" and decline_class(code) == DeclineClass.HARD:
         kind = "update_card"  # a hard decline: never retried; the customer is asked for another card
     return {
-        "key": a.idempotency_key,
+        "idempotency_key": a.idempotency_key,
         "subject": a.subject,
         "sales_id": a.sales_id,
         "line_no": a.line_no,

@@ -8,7 +8,7 @@ from datetime import date
 
 from continuity.domain.dunning import DunningPolicy
 from continuity.domain.money import Money
-from continuity.services.gateway_calls import ATTEMPT_STATUS, call_gateway, call_refund, call_void, each, look_up
+from continuity.services.gateway_calls import ATTEMPT_STATUS, begin, call_gateway, call_refund, call_void, each, look_up
 from continuity.services.jobs.context import JobDeps
 from continuity.services.jobs.records import AttemptOutcome, ClaimedAttempt
 from continuity.services.ports import GatewayOutcome, GatewayResult
@@ -22,15 +22,50 @@ def charge_claimed(
 ) -> Counter[str]:
     """One gateway call per claimed (committed) attempt under its own key, the chunk's calls concurrently
     (captures of one authorization in turn); the chunk's answers in one write, on this thread."""
-    results = each(deps.gateway, lambda attempt: _charge(deps, attempt), claimed, _authorization)
-    outcomes = [
-        AttemptOutcome(
-            attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference, result.decline_code
-        )
-        for attempt, result in zip(claimed, results)
-    ]
-    deps.payments.record_outcomes(outcomes, as_of, policy)
-    return Counter(o.status for o in outcomes)
+    return Charges(deps, claimed).record(as_of, policy)
+
+
+class Charges:
+    """A claimed (committed) chunk's gateway calls, each under its own key, begun: concurrently on a
+    worker's pooled client, while the caller goes on (the next chunk's calls may be begun once these have
+    all started: they take the pool's places as these calls end). ``answers()`` waits for them, ``record`` writes them in one write,
+    on the caller's thread; ``cards`` are the chunk's cards."""
+
+    def __init__(self, deps: JobDeps, claimed: list[ClaimedAttempt]) -> None:
+        self.deps, self.claimed = deps, claimed
+        self.cards = frozenset(a.card_token for a in claimed)
+        self._calls = begin(deps.gateway, lambda attempt: _charge(deps, attempt), claimed, _authorization)
+        self._answers: list[GatewayResult | None] | None = None
+
+    def answers(self) -> list[GatewayResult | None]:
+        """The answers in the claimed attempts' order, once the calls have ended (None: never made)."""
+        if self._answers is None:
+            self._answers = list[GatewayResult | None](self._calls.results())
+        return self._answers
+
+    @property
+    def in_flight(self) -> bool:
+        """The calls run on the pool's threads while the caller goes on (else they were made already)."""
+        return self._calls.in_flight
+
+    def all_started(self) -> None:
+        """Return once no call of the chunk is left to start (its last ones may still be in flight)."""
+        self._calls.all_started()
+
+    def stop(self) -> None:
+        """Start no more of the calls; wait for those running."""
+        self._calls.stop()
+
+    def record(self, as_of: date, policy: DunningPolicy | None = None) -> Counter[str]:
+        outcomes = [
+            AttemptOutcome(
+                attempt, ATTEMPT_STATUS[result.outcome].value, result.reason, result.reference, result.decline_code
+            )
+            for attempt, result in zip(self.claimed, self.answers())
+            if result is not None  # a call never started (stopped): its attempt stays pending, for reconcile
+        ]
+        self.deps.payments.record_outcomes(outcomes, as_of, policy)
+        return Counter(o.status for o in outcomes)
 
 
 def resolve_by_lookup(deps: JobDeps, stale: list[ClaimedAttempt], as_of: date) -> list[AttemptOutcome]:

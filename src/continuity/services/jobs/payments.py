@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 from continuity.domain.calendar import add_days
+from continuity.domain.dunning import DunningPolicy
 from continuity.services import payment_entry
 from continuity.services.authorizations import settle_authorizations
-from continuity.services.jobs.charging import charge_claimed, resolve_by_lookup
+from continuity.services.jobs.charging import Charges, resolve_by_lookup
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
 from continuity.services.jobs.records import ClaimQuery
 
@@ -24,20 +26,40 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
     policy = params.dunning()
     claim = ClaimQuery(req.as_of, req.item_id, policy, req.chunk_size)
     after, claimed_in_pass = None, 0
-    while True:
-        chunk = deps.payments.claim_next_chunk(claim, after, deps.clock.now())
-        if chunk.last_key is None:
-            # The end of a pass (keyset cursor, in claim order). Installments a concurrent worker held
-            # locked were passed over, and ones it committed a moment earlier came back empty (ON CONFLICT
-            # DO NOTHING): once a pass has claimed anything, look again from the start, fresh snapshot.
-            if not claimed_in_pass:
-                break
-            after, claimed_in_pass = None, 0
-            continue
-        after, claimed_in_pass = chunk.last_key, claimed_in_pass + len(chunk.attempts)
-        if chunk.attempts:
-            counts.update(charge_claimed(deps, chunk.attempts, req.as_of, policy))
-            progress.advance(len(chunk.attempts))
+    charging: Charges | None = None  # the chunk whose calls are in flight
+    try:
+        while True:
+            # the next chunk is claimed while the last one's calls are in flight; it leaves their cards
+            # to the next pass (a hard decline among their answers stops the card's other charges)
+            busy = charging.cards if charging else frozenset()
+            chunk = deps.payments.claim_next_chunk(replace(claim, busy_cards=busy), after, deps.clock.now())
+            if chunk.last_key is None:
+                # The end of a pass (keyset cursor, in claim order): the calls in flight are answered and
+                # recorded. Installments a concurrent worker held locked, or whose card had a call in
+                # flight, were passed over, and ones a worker committed a moment earlier came back empty
+                # (ON CONFLICT DO NOTHING): once a pass has claimed anything, look again from the start.
+                _recorded(charging, counts, progress, req, policy)
+                charging = None
+                if not claimed_in_pass:
+                    break
+                after, claimed_in_pass = None, 0
+                continue
+            after, claimed_in_pass = chunk.last_key, claimed_in_pass + len(chunk.attempts)
+            if chunk.attempts:
+                done = charging
+                if done is not None:
+                    done.all_started()
+                # its calls take the pool's places as the last chunk's calls end, and go out while the last
+                # chunk's answers are written
+                charging = Charges(deps, chunk.attempts)
+                _recorded(done, counts, progress, req, policy)
+                if not charging.in_flight:  # the calls were made one by one, here: nothing to overlap
+                    _recorded(charging, counts, progress, req, policy)
+                    charging = None
+    finally:
+        if charging is not None:  # an error, or an interrupt: no call starts any more, those made are written
+            charging.stop()
+            _recorded(charging, counts, progress, req, policy)
     counts.update(_settle(deps, req))
     counts["children_held"] = deps.payments.hold_declined_children(req.as_of)
     counts["children_released"] = deps.payments.release_child_holds(req.as_of)
@@ -48,6 +70,15 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
         {program: add_days(req.as_of, days) for program, days in leads.items() if days is not None},
     )
     return JobOutcome(dict(counts))
+
+
+def _recorded(
+    charging: Charges | None, counts: Counter[str], progress: Progress, req: JobRequest, policy: DunningPolicy
+) -> None:
+    """Wait for ``charging``'s answers (if any are in flight) and write them."""
+    if charging is not None:
+        counts.update(charging.record(req.as_of, policy))
+        progress.advance(len(charging.claimed))
 
 
 def reconcile_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:

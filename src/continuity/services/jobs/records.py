@@ -77,6 +77,9 @@ class ClaimQuery:
     #: day, on a held order too; never while the installment's charge is in flight (the same claim as the
     #: job's), never after a hard decline of the card, never beyond the card's retry budget
     manual: bool = False
+    #: cards with a charge in flight (the worker's previous chunk): their installments are left to the next
+    #: pass, once those answers are written (a hard decline of the card stops its other charges)
+    busy_cards: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
