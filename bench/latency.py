@@ -29,6 +29,7 @@ inserts (~0.05 ms a call).
 from __future__ import annotations
 
 import bisect
+import compileall
 import json
 import os
 import subprocess
@@ -43,6 +44,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, create_engine, select, text
 
+import continuity
 from bench.generate import generate_due_parents
 from continuity.adapters.clock import FixedClock
 from continuity.adapters.db import make_engine
@@ -265,6 +267,9 @@ def _busiest_second(arrivals: list[float]) -> int:
 
 def main(postgres_url, drop) -> None:  # type: ignore[no-untyped-def]
     """``postgres_url()``: a fresh PostgreSQL database URL (or None); ``drop(url)`` removes it."""
+    # the package's bytecode, as an installed package has it: an editable install under
+    # PYTHONDONTWRITEBYTECODE=1 (this machine's setting) compiles every module at every worker's start
+    compileall.compile_dir(str(Path(continuity.__file__).parent), quiet=1)
     n = int(os.environ.get("BENCH_LATENCY_N", "10000"))
     latency_ms = int(os.environ.get("BENCH_LATENCY_MS", "50"))
     rate_n = min(n, int(os.environ.get("BENCH_RATE_N", "2000")))

@@ -151,6 +151,26 @@ def test_a_batch_begun_once_the_last_one_has_all_started_takes_its_places_as_the
     assert flight.peak == 4
 
 
+def test_the_last_round_comes_when_no_more_calls_are_left_to_start_than_the_pool_has_places():
+    """process-payments claims its next chunk then (not sooner: a chunk claimed early waits in one worker
+    while the others run out of work)."""
+    gate = threading.Event()
+
+    def call(item: int) -> int:
+        gate.wait(5)
+        return item
+
+    calls = PooledGateway(object(), concurrency=2, rate=1000).start(call, list(range(5)))
+    waiter = threading.Thread(target=calls.last_round)
+    waiter.start()
+    waiter.join(0.1)
+    assert waiter.is_alive()  # two in flight, three left to start
+    gate.set()
+    waiter.join(2)
+    assert not waiter.is_alive()
+    assert calls.results() == [0, 1, 2, 3, 4]
+
+
 def test_a_stopped_batch_makes_no_more_calls_and_has_no_answer_for_them():
     """An interrupted run: the calls in flight end and keep their answers; the ones never started have none
     (their attempts stay pending, for reconcile-payments)."""

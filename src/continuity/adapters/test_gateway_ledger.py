@@ -11,6 +11,7 @@ answers.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -71,12 +72,13 @@ AGAINST = select(gateway_ledger).where(
     | (gateway_ledger.c.authorization_reference == bindparam("reference"))
 )
 _COLUMNS = [c.name for c in gateway_ledger.columns]
-_PG_ARRAYS = {"amount_minor": "bigint[]", "received_at": "timestamptz[]"}  # the other columns: text[]
-# PostgreSQL: a group of rows in one statement, a column an array; the keys already there are skipped
+_PG_TYPES = {"amount_minor": "bigint", "received_at": "timestamptz"}  # the other columns: text
+# PostgreSQL: a group of rows in one statement, from one JSON array (json.dumps is C; an array parameter
+# per column is dumped value by value in Python); the keys already there are skipped
 _PG_GROUP = (
-    f"INSERT INTO {LEDGER} ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"%({c})s::{_PG_ARRAYS.get(c, 'text[]')}" for c in _COLUMNS)
-    + ") ON CONFLICT DO NOTHING RETURNING idempotency_key"
+    f"INSERT INTO {LEDGER} ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM json_to_recordset(%(rows)s::json) "
+    "AS r(" + ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in _COLUMNS) + ") "
+    "ON CONFLICT DO NOTHING RETURNING idempotency_key"
 )
 _SQLITE_ROW = sqlite_insert(gateway_ledger).on_conflict_do_nothing()
 
@@ -118,7 +120,7 @@ class LedgerSql:
         """Write ``rows`` in one statement, committed, skipping any whose key is there already; the keys
         written."""
         if self.direct:
-            found = self._driver(_PG_GROUP, {c: [row[c] for row in rows] for c in _COLUMNS})
+            found = self._driver(_PG_GROUP, {"rows": json.dumps([_json_row(row) for row in rows])})
             return {r["idempotency_key"] for r in found}
         written: set[str] = set()
         with self.db.begin() as conn:
@@ -138,6 +140,10 @@ class LedgerSql:
             return [dict(zip(names, row)) for row in cursor.fetchall()]
         finally:
             raw.close()
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "received_at": row["received_at"].isoformat()}
 
 
 class Queued:

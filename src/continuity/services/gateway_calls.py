@@ -103,7 +103,7 @@ def each(
 
 class Begun(Generic[R]):
     """Calls begun by ``begin``: ``results()`` waits for them (in the items' order), ``all_started()`` until
-    none is left to start, ``stop()`` starts no more and waits for those running. ``in_flight``: they run
+    none is left to start, ``last_round()`` until no more are left to start than the pool has places, ``stop()`` starts no more and waits for those running. ``in_flight``: they run
     on the pool's threads (else they were made before ``begin`` returned)."""
 
     def __init__(self, results: Callable[[], list[R]], calls: Calls[Any] | None = None) -> None:
@@ -113,6 +113,10 @@ class Begun(Generic[R]):
     def all_started(self) -> None:
         if self._calls is not None:
             self._calls.all_started()
+
+    def last_round(self) -> None:
+        if self._calls is not None:
+            self._calls.last_round()
 
     def stop(self) -> None:
         if self._calls is not None:

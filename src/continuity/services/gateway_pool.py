@@ -146,6 +146,8 @@ class Calls(Generic[R]):
         self._taken = 0
         self._stopped = False  # a call failed, or the caller was interrupted: no call starts any more
         self._all_taken = threading.Event()  # no call is left to start
+        self._last_round = threading.Event()  # no more calls left to start than there are threads
+        self._round = len(items)  # the threads (set by ``start``)
         self._lock = threading.Lock()
         self._pool: list[threading.Thread] = []
 
@@ -157,13 +159,21 @@ class Calls(Generic[R]):
     def run_here(self) -> None:
         """The calls one after another on the caller's thread (one item, or no pool)."""
         self.answers = [self.fn(item) for item in self.items]
+        self._last_round.set()
         self._all_taken.set()
 
     def all_started(self) -> None:
         """Return once no call is left to start (the last ones may still be in flight)."""
         self._all_taken.wait()
 
+    def last_round(self) -> None:
+        """Return once no more calls are left to start than there are threads (about one latency's worth)."""
+        self._last_round.wait()
+
     def start(self, threads: int) -> None:
+        self._round = threads
+        if len(self.items) <= threads:
+            self._last_round.set()
         self._pool = [threading.Thread(target=self._work, name=f"gateway_{k}") for k in range(threads)]
         try:
             for thread in self._pool:
@@ -195,9 +205,12 @@ class Calls(Generic[R]):
     def _next(self) -> int | None:
         with self._lock:
             if self._stopped or self._taken == len(self.items):
+                self._last_round.set()
                 self._all_taken.set()
                 return None
             self._taken += 1
+            if len(self.items) - self._taken <= self._round:
+                self._last_round.set()
             if self._taken == len(self.items):
                 self._all_taken.set()
             return self._taken - 1
@@ -206,6 +219,7 @@ class Calls(Generic[R]):
         with self._lock:
             self._stopped = True
             self.failure = self.failure or failure
+            self._last_round.set()
             self._all_taken.set()
 
     def _work(self) -> None:

@@ -52,6 +52,10 @@ class Charges:
         """Return once no call of the chunk is left to start (its last ones may still be in flight)."""
         self._calls.all_started()
 
+    def last_round(self) -> None:
+        """Return once no more of the chunk's calls are left to start than the pool has places."""
+        self._calls.last_round()
+
     def stop(self) -> None:
         """Start no more of the calls; wait for those running."""
         self._calls.stop()

@@ -29,8 +29,12 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
     charging: Charges | None = None  # the chunk whose calls are in flight
     try:
         while True:
-            # the next chunk is claimed while the last one's calls are in flight; it leaves their cards
-            # to the next pass (a hard decline among their answers stops the card's other charges)
+            # the next chunk is claimed while the last one's last calls are in flight (claimed sooner, it
+            # would wait in this worker while the other workers run out of work at the end of a run); it
+            # leaves their cards to the next pass (a hard decline among their answers stops the card's
+            # other charges)
+            if charging is not None:
+                charging.last_round()
             busy = charging.cards if charging else frozenset()
             chunk = deps.payments.claim_next_chunk(replace(claim, busy_cards=busy), after, deps.clock.now())
             if chunk.last_key is None:
