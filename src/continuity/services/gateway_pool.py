@@ -223,17 +223,15 @@ class Calls(Generic[R]):
             self._all_taken.set()
 
     def _work(self) -> None:
-        while True:
-            if self.slots is not None:
-                self.slots.acquire()
-            try:
-                index = self._next()
-                if index is None:
-                    return
+        """Take a place in the pool (once: a place per call costs more than a call with no latency), then
+        make calls until none is left to start."""
+        if self.slots is not None:
+            self.slots.acquire()
+        try:
+            while (index := self._next()) is not None:
                 self.answers[index] = self.fn(self.items[index])
-            except BaseException as exc:  # raised by ``results``, in the caller's thread
-                self._stop(exc)
-                return
-            finally:
-                if self.slots is not None:
-                    self.slots.release()
+        except BaseException as exc:  # raised by ``results``, in the caller's thread
+            self._stop(exc)
+        finally:
+            if self.slots is not None:
+                self.slots.release()

@@ -307,9 +307,11 @@ class PaymentStore:
             return
         with transaction(self.engine) as conn:
             temp_table(conn, "tmp_outcome", _OUTCOME_COLUMNS)
-            conn.execute(
-                sql_text(_STAGE_OUTCOMES[conn.dialect.name]), {"rows": json.dumps([_outcome_row(o) for o in outcomes])}
-            )
+            rows = [_outcome_row(o) for o in outcomes]
+            if is_postgres(conn):  # one statement from one JSON array, not a statement per row
+                conn.execute(sql_text(_STAGE_OUTCOMES), {"rows": json.dumps(rows)})
+            else:  # in process: the driver's own loop over the rows is the cheapest
+                conn.execute(sql_text(_STAGE_ROW), rows)
             conn.execute(
                 sql_text(
                     R.set_status_to(
@@ -444,16 +446,16 @@ _OUTCOME_COLUMNS = (
 )
 _OUTCOME_TYPES = {"line_no": "INTEGER", "seq": "INTEGER"}  # the other columns are text
 _OUTCOME_NAMES = [column.split()[0] for column in _OUTCOME_COLUMNS.split(", ")]
-# a chunk's answers staged in one statement, from one JSON array of rows (not a statement per row)
-_STAGE_OUTCOMES = {
-    "postgresql": f"INSERT INTO tmp_outcome ({', '.join(_OUTCOME_NAMES)}) SELECT {', '.join(_OUTCOME_NAMES)} "
+# PostgreSQL: a chunk's answers staged in one statement, from one JSON array of rows
+_STAGE_OUTCOMES = (
+    f"INSERT INTO tmp_outcome ({', '.join(_OUTCOME_NAMES)}) SELECT {', '.join(_OUTCOME_NAMES)} "
     "FROM json_to_recordset(CAST(:rows AS json)) AS r("
     + ", ".join(f"{name} {_OUTCOME_TYPES.get(name, 'TEXT')}" for name in _OUTCOME_NAMES)
-    + ")",
-    "sqlite": f"INSERT INTO tmp_outcome ({', '.join(_OUTCOME_NAMES)}) SELECT "
-    + ", ".join(f"json_extract(value, '$.{name}')" for name in _OUTCOME_NAMES)
-    + " FROM json_each(:rows)",
-}
+    + ")"
+)
+_STAGE_ROW = (
+    f"INSERT INTO tmp_outcome ({', '.join(_OUTCOME_NAMES)}) VALUES ({', '.join(':' + n for n in _OUTCOME_NAMES)})"
+)
 _NOTICE = {
     ("capture", "approved"): "paid",
     ("capture", "declined"): "payment_declined",
