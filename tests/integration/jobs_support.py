@@ -8,11 +8,11 @@ tokenizes the new card through the gateway and points continuity_lines.card_toke
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from continuity.adapters.test_gateway_ledger import gateway_ledger
+from continuity.adapters.test_gateway_ledger import arrivals as ledger_arrivals
 from continuity.bootstrap import App
 from continuity.domain.calendar import add_months
 from continuity.services import order_entry, payment_entry
@@ -225,17 +225,7 @@ def open_authorizations(app: App) -> dict[str, int]:
 
 def arrivals(app: App, operation: str = "capture") -> list[float]:
     """When each call of ``operation`` reached the connector (seconds), in order."""
-    with app.engine.connect() as conn:
-        stamps = (
-            conn.execute(
-                select(gateway_ledger.c.received_at)
-                .where(gateway_ledger.c.operation == operation)
-                .order_by(gateway_ledger.c.received_at)
-            )
-            .scalars()
-            .all()
-        )
-    return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]
+    return ledger_arrivals(app.engine, operation)
 
 
 def most_in_flight(arrivals: list[float], latency: float) -> int:

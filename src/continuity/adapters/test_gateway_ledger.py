@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
@@ -228,3 +229,14 @@ def create_ledger(engine: Engine) -> None:
     except DBAPIError:
         if not inspect(engine).has_table(LEDGER):
             raise
+
+
+def arrivals(engine: Engine, operation: str = "capture") -> list[float]:
+    """When each call of ``operation`` reached the connector (its own clock, POSIX seconds), in order."""
+    with engine.connect() as conn:
+        stamps = conn.execute(
+            select(gateway_ledger.c.received_at)
+            .where(gateway_ledger.c.operation == operation)
+            .order_by(gateway_ledger.c.received_at)
+        ).scalars()
+        return [(s if s.tzinfo else s.replace(tzinfo=UTC)).timestamp() for s in stamps]

@@ -103,8 +103,9 @@ def each(
 
 class Begun(Generic[R]):
     """Calls begun by ``begin``: ``results()`` waits for them (in the items' order), ``all_started()`` until
-    none is left to start, ``last_round()`` until no more are left to start than the pool has places, ``stop()`` starts no more and waits for those running. ``in_flight``: they run
-    on the pool's threads (else they were made before ``begin`` returned)."""
+    none is left to start, ``last_round()`` until no more are left to start than the pool has places,
+    ``stop()`` starts no more and waits for those running. ``in_flight``: they run on the pool's threads
+    (else they were made before ``begin`` returned)."""
 
     def __init__(self, results: Callable[[], list[R]], calls: Calls[Any] | None = None) -> None:
         self.results, self._calls = results, calls
