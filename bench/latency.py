@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -60,6 +60,7 @@ CLI = str(Path(sys.executable).with_name("continuity"))
 UNLIMITED = 1_000_000.0
 CONCURRENCY = 32
 CHUNK = int(os.environ.get("BENCH_LATENCY_CHUNK", "200"))  # due charges a worker claims at once
+START_AFTER = float(os.environ.get("BENCH_START_AFTER", "5"))  # seconds the workers have to start up
 SAMPLE = 0.1  # seconds between two readings of the processes' CPU
 TICK = os.sysconf("SC_CLK_TCK")
 console = Console(width=260)
@@ -143,14 +144,15 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
         "CONTINUITY_GATEWAY_RATE": str(rate),
         "CONTINUITY_GATEWAY_CONCURRENCY": str(CONCURRENCY),
     }
+    # the workers start their night together, at the next whole second after START_AFTER (their imports
+    # done by then), as workers kept running start it at the time given by --at
+    start = datetime.now().astimezone().replace(microsecond=0) + timedelta(seconds=START_AFTER + 1)
+    command = [CLI, "worker", "--once", "--at", start.time().isoformat(), "--chunk-size", str(CHUNK)]
     with tempfile.TemporaryFile("w+") as err:
-        procs = [
-            subprocess.Popen(
-                [CLI, "worker", "--once", "--chunk-size", str(CHUNK)], env=env, stdout=subprocess.DEVNULL, stderr=err
-            )
-            for _ in range(workers)
-        ]
+        procs = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err) for _ in range(workers)]
         sampler = CpuSampler(url, [proc.pid for proc in procs])
+        watchdog = threading.Timer(START_AFTER + 600, lambda: [proc.kill() for proc in procs])
+        watchdog.start()  # a worker that missed the start would wait for tomorrow's
         rss, cpu = 0.0, 0.0
         try:
             for proc in procs:
@@ -159,9 +161,10 @@ def run(label: str, url: str, n: int, workers: int, rate: float, latency_ms: int
                 rss, cpu = max(rss, usage.ru_maxrss / 1024), cpu + usage.ru_utime + usage.ru_stime
         finally:
             sampler.stop()
+            watchdog.cancel()
         if any(proc.returncode != 0 for proc in procs):
             err.seek(0)
-            raise SystemExit(f"{label}: a worker failed: {err.read()[-2000:]}")
+            raise SystemExit(f"{label}: a worker failed or missed its start (BENCH_START_AFTER): {err.read()[-2000:]}")
     arrivals = _arrivals(url)
     if len(arrivals) != n:
         raise SystemExit(f"{label}: {len(arrivals)} captures at the gateway for {n} due charges")

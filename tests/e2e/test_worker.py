@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -43,3 +44,68 @@ def test_the_worker_runs_the_jobs_repeatedly_and_stops_cleanly_on_sigterm(tmp_pa
     assert worker.returncode == 0, err
     assert "worker stopped" in out
     assert "Traceback" not in err
+
+
+def _first_job_start(url: str) -> datetime | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT MIN(started_at) FROM job_runs")).scalar_one()
+    finally:
+        engine.dispose()
+    if first is None:
+        return None
+    moment = first if isinstance(first, datetime) else datetime.fromisoformat(first)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_a_worker_with_at_waits_for_that_time_of_day_then_runs_the_sequence_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'at.db'}"
+    env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23"}
+    subprocess.run([CLI, "demo", "load"], env=env, check=True, capture_output=True)
+    start = (datetime.now().astimezone() + timedelta(seconds=8)).replace(microsecond=0)
+    at = start.time().isoformat()
+    worker = subprocess.Popen(
+        [CLI, "worker", "--once", "--at", at], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == f"worker: next sequence at {at}"
+        assert _first_job_start(url) is None  # waiting: nothing has run
+        out, err = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert "worker: ran" in out
+    first = _first_job_start(url)
+    assert first is not None and first >= start
+
+
+def test_a_worker_waiting_for_its_time_stops_cleanly_on_sigterm_without_running(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wait.db'}"
+    env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23"}
+    subprocess.run([CLI, "demo", "load"], env=env, check=True, capture_output=True)
+    passed = (datetime.now().astimezone() - timedelta(minutes=1)).strftime("%H:%M")  # so: tomorrow's
+    worker = subprocess.Popen(
+        [CLI, "worker", "--at", passed], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == f"worker: next sequence at {passed}:00"
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert "worker stopped" in out
+    assert _first_job_start(url) is None
+
+
+def test_a_worker_with_a_time_that_is_none_stops_at_once_naming_it(tmp_path):
+    env = {**os.environ, "CONTINUITY_DATABASE_URL": f"sqlite:///{tmp_path / 'bad.db'}"}
+    done = subprocess.run([CLI, "worker", "--at", "25:00"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "time_invalid" in done.stderr + done.stdout and "25:00" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +15,8 @@ from continuity.domain.calendar import (
     add_months,
     end_of_month,
     parse_date,
+    parse_time_of_day,
+    seconds_until,
 )
 from continuity.domain.errors import ValidationFailed
 
@@ -243,3 +245,49 @@ def test_parse_date_refuses_with_date_invalid(text):
 )
 def test_end_of_month_is_the_last_calendar_day(year, month, expected):
     assert end_of_month(year, month) == expected
+
+
+# --- a time of day (`continuity worker --at`) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("02:00", time(2, 0)), ("2:05", time(2, 5)), (" 23:59:58 ", time(23, 59, 58)), ("00:00:00", time(0))],
+)
+def test_a_time_of_day_is_read_as_hours_minutes_and_seconds(text, expected):
+    assert parse_time_of_day(text) == expected
+
+
+@pytest.mark.parametrize("text", ["24:00", "12:60", "12:00:60", "noon", "12", "12:5", "", "-1:00"])
+def test_a_time_of_day_that_is_none_is_refused_with_a_stable_code(text):
+    with pytest.raises(ValidationFailed) as refused:
+        parse_time_of_day(text)
+    assert refused.value.code == "time_invalid"
+    assert "HH:MM" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("now", "moment", "seconds"),
+    [
+        pytest.param(datetime(2026, 12, 7, 1, 0, tzinfo=UTC), time(2, 0), 3600, id="later_today"),
+        pytest.param(datetime(2026, 12, 7, 2, 0, tzinfo=UTC), time(2, 0), 0, id="this_very_moment"),
+        pytest.param(datetime(2026, 12, 7, 2, 0, 1, tzinfo=UTC), time(2, 0), 86399, id="just_passed_tomorrow"),
+        pytest.param(datetime(2026, 12, 31, 23, 0, tzinfo=UTC), time(0, 30), 5400, id="across_the_year"),
+        pytest.param(
+            datetime(2026, 12, 7, 1, 0, 0, 500000, tzinfo=timezone(timedelta(hours=1))),
+            time(1, 0, 1),
+            0.5,
+            id="in_its_own_time_zone",
+        ),
+    ],
+)
+def test_the_next_occurrence_of_a_time_of_day_is_today_unless_it_has_passed(now, moment, seconds):
+    assert seconds_until(moment, now) == seconds
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 30)), st.times())
+@PROPERTY
+def test_the_next_occurrence_is_within_a_day_and_falls_on_that_time(now, moment):
+    waited = seconds_until(moment, now)
+    assert 0 <= waited < 86400
+    assert (now + timedelta(seconds=waited)).time() == moment

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from continuity.domain.errors import ValidationFailed
 
+_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(day|days|month|months)\s*$", re.IGNORECASE)
 
 
@@ -94,3 +95,23 @@ def parse_date(text: str) -> date:
 
 def end_of_month(year: int, month: int) -> date:
     return date(year, month, monthrange(year, month)[1])  # no overflow past 9999-12
+
+
+def parse_time_of_day(text: str) -> time:
+    """Parse a time of day, HH:MM or HH:MM:SS (24-hour clock); 24:00 or 12:61 is refused."""
+    match = _TIME_OF_DAY.match(str(text))
+    try:
+        if match is None:
+            raise ValueError
+        return time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    except ValueError:
+        raise ValidationFailed(f"not a time of day: {text!r} (use HH:MM or HH:MM:SS)", "time_invalid") from None
+
+
+def seconds_until(moment: time, now: datetime) -> float:
+    """Seconds from ``now`` to the next ``moment`` of the day in ``now``'s time zone: today's if it has not
+    passed yet (0 at that very moment), else tomorrow's."""
+    due = datetime.combine(now.date(), moment, now.tzinfo)
+    if due < now:
+        due = datetime.combine(now.date() + timedelta(days=1), moment, now.tzinfo)
+    return (due - now).total_seconds()

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from continuity.bootstrap import bootstrap
-from continuity.domain.calendar import parse_date
+from continuity.domain.calendar import parse_date, parse_time_of_day, seconds_until
 from continuity.entrypoints.cli_output import console, emit, handles_errors, table
 from continuity.services.jobs.context import JobDeps, JobRequest, NoProgress
 from continuity.services.jobs.context import Progress as JobProgress
@@ -182,11 +182,21 @@ def jobs_reap(as_json: Json = False) -> None:
 
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between nightly sequences.")] = 3600,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Run the sequence each day at this local time, HH:MM[:SS], instead of every --interval "
+            "seconds (with --once: at its next occurrence). Workers started at different moments start "
+            "their night together.",
+        ),
+    ] = None,
     once: Annotated[bool, typer.Option("--once", help="Run the sequence once and stop.")] = False,
     fulfil: Annotated[bool, typer.Option("--fulfil", help="Also ship paid child orders.")] = False,
     chunk_size: Chunk = 2000,
 ) -> None:
     """Run the nightly sequence continuously; stops cleanly on SIGTERM or Ctrl-C."""
+    moment = parse_time_of_day(at) if at is not None else None  # a bad time: one line, before any work
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -194,9 +204,14 @@ def worker(
     app.check_gateway()  # a missing or refused key stops the worker here, in one line
     deps = app.job_deps()
     while not stop.is_set():
+        if moment is not None:
+            console.print(f"worker: next sequence at {moment.isoformat()}")
+            if stop.wait(seconds_until(moment, app.clock.now().astimezone())):
+                break
         runs = run_all(deps, JobRequest(app.clock.today(), chunk_size=chunk_size), fulfil=fulfil, stop=stop.is_set)
         console.print(f"worker: ran {len(runs)} jobs for {app.clock.today()}")
         if once:
             break
-        stop.wait(interval)
+        if moment is None:
+            stop.wait(interval)
     console.print("worker stopped")

@@ -124,6 +124,11 @@ class Begun(Generic[R]):
             self._calls.stop()
 
 
+def places(gateway: PaymentGateway) -> int:
+    """How many calls ``gateway`` makes at once: a worker's pooled client's concurrency, else one."""
+    return gateway.concurrency if isinstance(gateway, PooledGateway) else 1
+
+
 def begin(
     gateway: PaymentGateway,
     fn: Callable[[T], R],

@@ -96,6 +96,17 @@ _CHARGE_CARD = f"CASE WHEN {_FROM_AUTHORIZATION} THEN au.card_token ELSE cl.card
 _CHARGE_AUTHORIZATION = f"CASE WHEN au.card_token IS NOT NULL AND {_AUTHORIZED} THEN au.gateway_reference END"
 
 
+def _after_cursor(after: ClaimKey | None) -> str:
+    """The installments after the keyset cursor, in claim order (due_date, sales_id, line_no, seq)."""
+    if after is None:
+        return ""
+    return " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
+
+
+def _cursor_params(after: ClaimKey | None) -> dict[str, object]:
+    return dict(zip(("after_due", "after_id", "after_line", "after_seq"), after or (None,) * 4))
+
+
 def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) -> ClaimKey | None:
     """Copy the next chunk of due installments (with their card) into tmp_claim, locking them on
     PostgreSQL (SKIP LOCKED: concurrent workers take different ones); returns the last one's key.
@@ -106,8 +117,7 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
     where = " AND i.item_id = :item_id" if claim.item_id else ""
     if claim.operation != AttemptOperation.CAPTURE:
         where += " AND " + R.claimable_status("i", AttemptOperation(claim.operation))
-    if after is not None:
-        where += " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
+    where += _after_cursor(after)
     source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
     if claim.sales_ids is not None:  # a few given orders: looked up by key, one by one
         source, where = "tmp_ids ids CROSS JOIN installments i", where + " AND i.sales_id = ids.value"
@@ -136,7 +146,7 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
             "chunk": claim.chunk,
             "line_no": claim.installment[0] if claim.installment else None,
             "seq": claim.installment[1] if claim.installment else None,
-            **dict(zip(("after_due", "after_id", "after_line", "after_seq"), after or (None,) * 4)),
+            **_cursor_params(after),
         },
     )
     last = conn.execute(
@@ -286,6 +296,20 @@ class PaymentStore:
             if rows:
                 conn.execute(sql_text(_mark_in_flight(conn)), {"op": claim.operation})
         return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
+
+    def due_left(self, claim: ClaimQuery, after: ClaimKey | None, most: int) -> int:
+        """How many installments after the keyset cursor ``after`` are due and in a status the charge claims
+        (of ``claim.item_id``, if given), counted up to ``most``: a range of the claim index, no more. An
+        estimate of the work left: the held orders and the retries not due today are counted too."""
+        where = R.installment_claimable("i") + (" AND i.item_id = :item_id" if claim.item_id else "")
+        where += _after_cursor(after)
+        with self.engine.connect() as conn:
+            source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
+            statement = sql_text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :most) c")
+            if after is not None:
+                statement = statement.bindparams(bindparam("after_due", type_=Date()))
+            params = {"as_of": claim.as_of, "item_id": claim.item_id, "most": most, **_cursor_params(after)}
+            return int(conn.execute(statement, params).scalar_one())
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]:
         """Attempts whose outcome is unknown, or pending ones left behind by a crashed worker."""

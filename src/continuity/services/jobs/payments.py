@@ -10,9 +10,10 @@ from continuity.domain.calendar import add_days
 from continuity.domain.dunning import DunningPolicy
 from continuity.services import payment_entry
 from continuity.services.authorizations import settle_authorizations
+from continuity.services.gateway_calls import places
 from continuity.services.jobs.charging import Charges, resolve_by_lookup
 from continuity.services.jobs.context import JobDeps, JobOutcome, JobRequest, Progress
-from continuity.services.jobs.records import ClaimQuery
+from continuity.services.jobs.records import ClaimKey, ClaimQuery
 
 
 def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobOutcome:
@@ -36,7 +37,8 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
             if charging is not None:
                 charging.last_round()
             busy = charging.cards if charging else frozenset()
-            chunk = deps.payments.claim_next_chunk(replace(claim, busy_cards=busy), after, deps.clock.now())
+            size = _claim_size(deps, claim, after)
+            chunk = deps.payments.claim_next_chunk(replace(claim, busy_cards=busy, chunk=size), after, deps.clock.now())
             if chunk.last_key is None:
                 # The end of a pass (keyset cursor, in claim order): the calls in flight are answered and
                 # recorded. Installments a concurrent worker held locked, or whose card had a call in
@@ -74,6 +76,23 @@ def process_payments(deps: JobDeps, req: JobRequest, progress: Progress) -> JobO
         {program: add_days(req.as_of, days) for program, days in leads.items() if days is not None},
     )
     return JobOutcome(dict(counts))
+
+
+#: near the end of a run a claim takes at most this share of the due installments left, however many
+#: workers share the run (guided self-scheduling), so that they end together: not one of them alone with a
+#: whole chunk while the others have nothing left
+TAIL_SHARE = 4
+
+
+def _claim_size(deps: JobDeps, claim: ClaimQuery, after: ClaimKey | None) -> int:
+    """``claim.chunk``, or less near the end of a run: a TAIL_SHARE of what is left after the cursor, and at
+    least as many as the pool has places (a round of calls). With calls made one at a time a smaller
+    chunk would save nothing: the chunk as given, no count."""
+    pool = places(deps.gateway)
+    if pool < 2 or claim.chunk <= pool:
+        return claim.chunk
+    left = deps.payments.due_left(claim, after, claim.chunk * TAIL_SHARE)
+    return max(pool, min(claim.chunk, -(-left // TAIL_SHARE)))
 
 
 def _recorded(
