@@ -10,10 +10,11 @@ arrival + one latency); CPU s is the workers' (the test connector, standing for 
 them: on a real gateway its share is not ours); "vs limit" is that over workers × min(concurrency /
 latency, rate); "busiest 1 s" the most captures that reached the connector in any one-second window;
 "vs 1 worker" the PostgreSQL charges/s over the one-worker PostgreSQL figure of the same run. The
-workers start together but not in step (each imports for about a second, on cores the others share, and
-runs the nightly's earlier jobs first): "all running" is the window when every worker was charging, from
-the last one's start of its process-payments run to the first one's end of it (job_runs), with the
-charges/s inside it and its ratio to one worker's (the same window of a lone worker: its whole run).
+workers start their night together, as workers kept running do: ``--at`` the next whole second after
+BENCH_START_AFTER (default 5) seconds, their imports (about a second each, on cores they share) done by
+then. "all running" is the window when every worker was charging, from the last one's start of its
+process-payments run to the first one's end of it (job_runs), with the charges/s inside it and its ratio
+to one worker's (the same window of a lone worker: its whole run).
 BENCH_LATENCY_CHUNK (default 200) is the workers' --chunk-size: small, so that at the end of a run of
 N = 10,000 no worker is left alone with a large chunk.
 Peak RSS is the largest worker's.
