@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from dateutil.tz import gettz
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -285,7 +286,27 @@ def test_the_next_occurrence_of_a_time_of_day_is_today_unless_it_has_passed(now,
     assert seconds_until(moment, now) == seconds
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 30)), st.times())
+OSLO = gettz("Europe/Oslo")
+
+
+@pytest.mark.parametrize(
+    ("now", "moment", "hours"),
+    [
+        # the clocks go forward on 2026-03-29 at 02:00 (CET to CEST): that day has 23 hours
+        pytest.param(datetime(2026, 3, 28, 3, 30, tzinfo=OSLO), time(3, 0), 22.5, id="spring_forward"),
+        # and back on 2026-10-25 at 03:00 (CEST to CET): 25 hours
+        pytest.param(datetime(2026, 10, 24, 4, 30, tzinfo=OSLO), time(4, 0), 24.5, id="fall_back"),
+        # a moment given in UTC, the time of day in Oslo: 23:30 UTC is 00:30 the next day there
+        pytest.param(datetime(2026, 12, 7, 23, 30, tzinfo=UTC), time(1, 0), 0.5, id="now_in_another_zone"),
+    ],
+)
+def test_the_next_occurrence_is_on_the_wall_clock_of_its_zone_across_a_change_of_the_clocks(now, moment, hours):
+    assert seconds_until(moment, now, OSLO) == hours * 3600
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 30), timezones=st.just(UTC)), st.times()
+)
 @PROPERTY
 def test_the_next_occurrence_is_within_a_day_and_falls_on_that_time(now, moment):
     waited = seconds_until(moment, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -108,10 +108,13 @@ def parse_time_of_day(text: str) -> time:
         raise ValidationFailed(f"not a time of day: {text!r} (use HH:MM or HH:MM:SS)", "time_invalid") from None
 
 
-def seconds_until(moment: time, now: datetime) -> float:
-    """Seconds from ``now`` to the next ``moment`` of the day in ``now``'s time zone: today's if it has not
-    passed yet (0 at that very moment), else tomorrow's."""
-    due = datetime.combine(now.date(), moment, now.tzinfo)
-    if due < now:
-        due = datetime.combine(now.date() + timedelta(days=1), moment, now.tzinfo)
-    return (due - now).total_seconds()
+def seconds_until(moment: time, now: datetime, zone: tzinfo | None = None) -> float:
+    """Seconds from ``now`` (aware) to the next ``moment`` of the day in ``zone`` (default: ``now``'s):
+    today's if it has not passed yet (0 at that very moment), else tomorrow's. Across a change of the
+    clocks the day is 23 or 25 hours long: 02:30 the day after is still at 02:30 on the wall."""
+    zone = zone or now.tzinfo
+    day, now_utc = now.astimezone(zone).date(), now.astimezone(UTC)
+    due = datetime.combine(day, moment, zone).astimezone(UTC)
+    if due < now_utc:
+        due = datetime.combine(day + timedelta(days=1), moment, zone).astimezone(UTC)
+    return (due - now_utc).total_seconds()  # in UTC: exact, whatever the zones' offsets

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Annotated, TypeVar
 
 import typer
+from dateutil import tz
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from continuity.bootstrap import bootstrap
@@ -206,7 +207,7 @@ def worker(
     while not stop.is_set():
         if moment is not None:
             console.print(f"worker: next sequence at {moment.isoformat()}")
-            if stop.wait(seconds_until(moment, app.clock.now().astimezone())):
+            if stop.wait(seconds_until(moment, app.clock.now(), tz.tzlocal())):
                 break
         runs = run_all(deps, JobRequest(app.clock.today(), chunk_size=chunk_size), fulfil=fulfil, stop=stop.is_set)
         console.print(f"worker: ran {len(runs)} jobs for {app.clock.today()}")
