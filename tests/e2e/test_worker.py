@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,23 +26,30 @@ def _job_runs(url: str) -> int:
         engine.dispose()
 
 
-def test_the_worker_runs_the_jobs_repeatedly_and_stops_cleanly_on_sigterm(tmp_path):
+@contextmanager
+def _demo_worker(tmp_path: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A demo database and ``continuity worker *options`` running on it (killed if a test left it running)."""
     url = f"sqlite:///{tmp_path / 'worker.db'}"
     env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23"}
     subprocess.run([CLI, "demo", "load"], env=env, check=True, capture_output=True)
     worker = subprocess.Popen(
-        [CLI, "worker", "--interval", "0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [CLI, "worker", *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
+        yield url, worker
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
+def test_the_worker_runs_the_jobs_repeatedly_and_stops_cleanly_on_sigterm(tmp_path):
+    with _demo_worker(tmp_path, "--interval", "0.2") as (url, worker):
         deadline = time.monotonic() + 60
         while _job_runs(url) < 20 and time.monotonic() < deadline:  # two nightly sequences at least
             time.sleep(0.2)
         assert _job_runs(url) >= 20
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
     assert worker.returncode == 0, err
     assert "worker stopped" in out
     assert "Traceback" not in err
@@ -60,22 +69,13 @@ def _first_job_start(url: str) -> datetime | None:
 
 
 def test_a_worker_with_at_waits_for_that_time_of_day_then_runs_the_sequence_once(tmp_path):
-    url = f"sqlite:///{tmp_path / 'at.db'}"
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23"}
-    subprocess.run([CLI, "demo", "load"], env=env, check=True, capture_output=True)
     start = (datetime.now().astimezone() + timedelta(seconds=8)).replace(microsecond=0)
     at = start.time().isoformat()
-    worker = subprocess.Popen(
-        [CLI, "worker", "--once", "--at", at], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+    with _demo_worker(tmp_path, "--once", "--at", at) as (url, worker):
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == f"worker: next sequence at {at}"
         assert _first_job_start(url) is None  # waiting: nothing has run
         out, err = worker.communicate(timeout=120)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
     assert worker.returncode == 0, err
     assert "worker: ran" in out
     first = _first_job_start(url)
@@ -83,21 +83,12 @@ def test_a_worker_with_at_waits_for_that_time_of_day_then_runs_the_sequence_once
 
 
 def test_a_worker_waiting_for_its_time_stops_cleanly_on_sigterm_without_running(tmp_path):
-    url = f"sqlite:///{tmp_path / 'wait.db'}"
-    env = {**os.environ, "CONTINUITY_DATABASE_URL": url, "CONTINUITY_TODAY": "2026-11-23"}
-    subprocess.run([CLI, "demo", "load"], env=env, check=True, capture_output=True)
     passed = (datetime.now().astimezone() - timedelta(minutes=1)).strftime("%H:%M")  # so: tomorrow's
-    worker = subprocess.Popen(
-        [CLI, "worker", "--at", passed], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+    with _demo_worker(tmp_path, "--at", passed) as (url, worker):
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == f"worker: next sequence at {passed}:00"
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
     assert worker.returncode == 0, err
     assert "worker stopped" in out
     assert _first_job_start(url) is None

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Date, Engine, bindparam
+from sqlalchemy import Connection, Date, Engine, TextClause, bindparam
 
 from continuity.adapters import sql_rules as R
 from continuity.adapters.batch.audit import audit_orders
@@ -96,11 +96,21 @@ _CHARGE_CARD = f"CASE WHEN {_FROM_AUTHORIZATION} THEN au.card_token ELSE cl.card
 _CHARGE_AUTHORIZATION = f"CASE WHEN au.card_token IS NOT NULL AND {_AUTHORIZED} THEN au.gateway_reference END"
 
 
-def _after_cursor(after: ClaimKey | None) -> str:
-    """The installments after the keyset cursor, in claim order (due_date, sales_id, line_no, seq)."""
-    if after is None:
-        return ""
-    return " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
+def _claim_range(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) -> tuple[str, str]:
+    """The range of the claim index a claim reads: its source (INDEXED BY on SQLite) and the conditions
+    added to R.installment_claimable: the item, the operation's statuses, after the keyset cursor (claim
+    order: due_date, sales_id, line_no, seq)."""
+    where = " AND i.item_id = :item_id" if claim.item_id else ""
+    if claim.operation != AttemptOperation.CAPTURE:
+        where += " AND " + R.claimable_status("i", AttemptOperation(claim.operation))
+    if after is not None:
+        where += " AND (i.due_date, i.sales_id, i.line_no, i.seq) > (:after_due, :after_id, :after_line, :after_seq)"
+    return f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}", where
+
+
+def _with_cursor(statement: TextClause, after: ClaimKey | None) -> TextClause:
+    """``statement`` with the cursor's due date typed as a date."""
+    return statement if after is None else statement.bindparams(bindparam("after_due", type_=Date()))
 
 
 def _cursor_params(after: ClaimKey | None) -> dict[str, object]:
@@ -114,11 +124,7 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
     per row (CROSS JOIN fixes that order on SQLite; INDEXED BY, since without table statistics
     SQLite would rather sort every due installment for each chunk)."""
     temp_table(conn, "tmp_claim", _CLAIM_COLUMNS)
-    where = " AND i.item_id = :item_id" if claim.item_id else ""
-    if claim.operation != AttemptOperation.CAPTURE:
-        where += " AND " + R.claimable_status("i", AttemptOperation(claim.operation))
-    where += _after_cursor(after)
-    source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
+    source, where = _claim_range(conn, claim, after)
     if claim.sales_ids is not None:  # a few given orders: looked up by key, one by one
         source, where = "tmp_ids ids CROSS JOIN installments i", where + " AND i.sales_id = ids.value"
     if claim.installment is not None:
@@ -136,10 +142,8 @@ def _stage_claim(conn: Connection, claim: ClaimQuery, after: ClaimKey | None) ->
         f"AND {_CHARGE_CARD} IS NOT NULL AND {orders} "
         "ORDER BY i.due_date, i.sales_id, i.line_no, i.seq LIMIT :chunk" + skip_locked(conn, "i") + ") c"
     )
-    if after is not None:
-        statement = statement.bindparams(bindparam("after_due", type_=Date()))
     conn.execute(
-        statement,
+        _with_cursor(statement, after),
         {
             "as_of": claim.as_of,
             "item_id": claim.item_id,
@@ -298,18 +302,17 @@ class PaymentStore:
         return ClaimedChunk([ClaimedAttempt(*r) for r in rows], last_key)
 
     def due_left(self, claim: ClaimQuery, after: ClaimKey | None, most: int) -> int:
-        """How many installments after the keyset cursor ``after`` are due and in a status the charge claims
-        (of ``claim.item_id``, if given), counted up to ``most``: a range of the claim index, no more. An
-        estimate of the work left: the held orders and the retries not due today are counted too."""
-        where = R.installment_claimable("i") + (" AND i.item_id = :item_id" if claim.item_id else "")
-        where += _after_cursor(after)
+        """How many installments after the keyset cursor ``after`` are due and in a status the claim takes
+        (of ``claim.item_id``, if given), counted up to ``most``: the claim's range of the claim index, no
+        more. An estimate of the work left: the held orders and the retries not due today are counted too."""
         with self.engine.connect() as conn:
-            source = f"installments i{'' if is_postgres(conn) else ' INDEXED BY ' + _CLAIM_INDEX}"
-            statement = sql_text(f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :most) c")
-            if after is not None:
-                statement = statement.bindparams(bindparam("after_due", type_=Date()))
+            source, where = _claim_range(conn, claim, after)
+            statement = sql_text(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {R.installment_claimable('i')}{where} "
+                "LIMIT :most) c"
+            )
             params = {"as_of": claim.as_of, "item_id": claim.item_id, "most": most, **_cursor_params(after)}
-            return int(conn.execute(statement, params).scalar_one())
+            return int(conn.execute(_with_cursor(statement, after), params).scalar_one())
 
     def stale_attempts(self, older_than: datetime, after_key: str, limit: int) -> list[ClaimedAttempt]:
         """Attempts whose outcome is unknown, or pending ones left behind by a crashed worker."""
